@@ -1,0 +1,59 @@
+// One lint command for the whole tree (`npm run lint`). Beyond the usual
+// TypeScript rules it enforces the architecture of DESIGN.md §1: the Raft core
+// and the store are deterministic, so time, randomness and I/O may only reach
+// them through injected interfaces (Clock, Rng, Storage, Transport).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const deterministicCore = ['pkg/raft/**/*.ts', 'pkg/store/**/*.ts'];
+// The I/O shells that live next to the pure cores.
+const ioShells = ['pkg/raft/storage/**/*.ts', 'pkg/raft/node.ts'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.jobctl-dev/**', 'test-artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['**/*.mjs', 'hack/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: deterministicCore,
+    ignores: ioShells,
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'Date', message: 'Use the injected Clock (pkg/util/clock).' },
+        { name: 'setTimeout', message: 'The core is driven by tick(); no timers.' },
+        { name: 'setInterval', message: 'The core is driven by tick(); no timers.' },
+        { name: 'setImmediate', message: 'The core is driven by tick(); no timers.' },
+        { name: 'performance', message: 'Use the injected Clock.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Use the injected seeded Rng.' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:fs', 'node:fs/*', 'fs', 'node:net', 'net', 'node:child_process', '@grpc/*', 'dockerode', 'express'],
+              message: 'The deterministic core does no I/O; take it through an interface.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Runs the compiled test files under dist/test with node's built-in runner.
+// Usage: node hack/run-tests.mjs [SUBDIR...]   e.g. `unit`, `unit/raft`, `integration`
+// Suites run as separate processes (node --test), so a crashing suite cannot
+// hide the others. Concurrency is 2: this machine (and CI's) has 2 cores.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = 'dist/test';
+const subdirs = process.argv.slice(2);
+const roots = subdirs.length > 0 ? subdirs.map((s) => join(root, s)) : [root];
+
+function collect(dir, out) {
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (name.endsWith('.test.js')) out.push(path);
+  }
+  return out;
+}
+
+const files = roots.flatMap((r) => collect(r, []));
+if (files.length === 0) {
+  console.error(`no test files found under ${roots.join(', ')}`);
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const result = spawnSync(
+  process.execPath,
+  ['--test', `--test-concurrency=${concurrency}`, '--enable-source-maps', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
