@@ -1,0 +1,372 @@
+// DiskStorage: the durable LogStore. Hard state and entries go to a segmented,
+// CRC-checked write-ahead log (wal.ts) with group commit; snapshots go to
+// their own files (snapshot-file.ts). The entries since the snapshot are also
+// kept in memory, so the synchronous Storage reads the Raft core makes never
+// touch the disk.
+//
+// Layout of the data directory:
+//   LOCK                          pid of the owning process (lock.ts)
+//   wal/0000000000000001.wal ...  segments, appended to in order
+//   snap/<index>-<term>.snap      the newest two snapshots
+//
+// In-memory state changes when save() is *called*, in call order, so reads
+// always agree with the order records reach the WAL; the promise tells the
+// caller when that state is durable.
+import { join } from 'node:path';
+import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import { JobctlError, Reason } from '../../util/errors.js';
+import { CompactedError, UnavailableError } from './storage.js';
+import type { LogStore } from './storage.js';
+import { StorageClosedError, StorageFailedError } from './errors.js';
+import { errnoCode, nodeFs } from './fs.js';
+import type { StorageFs } from './fs.js';
+import { acquireLock } from './lock.js';
+import type { DirLock } from './lock.js';
+import type { WalRecord } from './record.js';
+import { recover } from './recovery.js';
+import { snapshotFileName, writeSnapshotFile } from './snapshot-file.js';
+import type { SnapshotFileName } from './snapshot-file.js';
+import { Wal } from './wal.js';
+
+export interface StorageLogger {
+  warn(message: string): void;
+  info?(message: string): void;
+}
+
+export interface DiskStorageOptions {
+  /** The data directory; created if missing. */
+  readonly dir: string;
+  readonly logger?: StorageLogger;
+  /** A new WAL segment starts once the current one would exceed this. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** File-system calls (default node:fs/promises); tests inject faults here. */
+  readonly fs?: StorageFs;
+}
+
+export interface DiskStorageStats {
+  /** fdatasync calls on WAL segments: one per group-commit batch. */
+  readonly fsyncs: number;
+  readonly saves: number;
+  readonly batches: number;
+  readonly bytesWritten: number;
+  readonly segments: number;
+  readonly snapshotsWritten: number;
+}
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Snapshot files kept; the older one is the fallback if the newest is damaged. */
+const SNAPSHOTS_KEPT = 2;
+
+const stderrLogger: StorageLogger = {
+  warn: (message) => console.warn(message),
+};
+
+export class DiskStorage implements LogStore {
+  readonly dir: string;
+  private readonly fs: StorageFs;
+  private readonly logger: StorageLogger;
+  private readonly snapDir: string;
+  private readonly wal: Wal;
+  private readonly lock: DirLock;
+  private hardState: HardState;
+  private snap: Snapshot;
+  /** Entries snap.index+1 .. lastIndex. */
+  private ents: Entry[];
+  /** Snapshot files on disk, newest first. */
+  private snapFiles: SnapshotFileName[];
+  /** Serializes snapshot file writes and their pruning. */
+  private snapChain: Promise<unknown> = Promise.resolve();
+  private snapshotsWritten = 0;
+  private closed = false;
+
+  private constructor(
+    opts: DiskStorageOptions,
+    init: {
+      fs: StorageFs;
+      logger: StorageLogger;
+      wal: Wal;
+      lock: DirLock;
+      hardState: HardState;
+      snapshot: Snapshot;
+      entries: Entry[];
+      snapFiles: SnapshotFileName[];
+    },
+  ) {
+    this.dir = opts.dir;
+    this.snapDir = join(opts.dir, 'snap');
+    this.fs = init.fs;
+    this.logger = init.logger;
+    this.wal = init.wal;
+    this.lock = init.lock;
+    this.hardState = init.hardState;
+    this.snap = init.snapshot;
+    this.ents = init.entries;
+    this.snapFiles = init.snapFiles;
+  }
+
+  /**
+   * Opens (or creates) the storage in opts.dir: takes the lock, loads the
+   * newest valid snapshot, replays the WAL (truncating a torn tail with a
+   * warning) and refuses with a StorageCorruptError if acknowledged data is damaged.
+   */
+  static async open(opts: DiskStorageOptions): Promise<DiskStorage> {
+    const fs = opts.fs ?? nodeFs;
+    const logger = opts.logger ?? stderrLogger;
+    const warn = (m: string): void => logger.warn(m);
+    const walDir = join(opts.dir, 'wal');
+    const snapDir = join(opts.dir, 'snap');
+    await fs.mkdir(walDir);
+    await fs.mkdir(snapDir);
+    const lock = await acquireLock(fs, opts.dir, warn);
+    try {
+      const rec = await recover({ fs, walDir, snapDir, warn });
+      const wal = new Wal({
+        fs,
+        walDir,
+        segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+        segments: rec.segments,
+        file: rec.file,
+        size: rec.size,
+        hardState: rec.hardState,
+      });
+      return new DiskStorage(opts, {
+        fs,
+        logger,
+        wal,
+        lock,
+        hardState: rec.hardState,
+        snapshot: rec.snapshot,
+        entries: rec.entries,
+        snapFiles: rec.snapshotFiles,
+      });
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Storage: synchronous reads from memory.
+
+  initialState(): { hardState: HardState; confState: ConfState } {
+    return { hardState: this.hardState, confState: this.snap.metadata.confState };
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    const first = this.firstIndex();
+    if (lo < first) throw new CompactedError(lo);
+    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1);
+    if (lo >= hi) return [];
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (let i = lo; i < hi; i++) {
+      const e = this.ents[i - first] as Entry;
+      bytes += e.data.byteLength;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(e);
+    }
+    return out;
+  }
+
+  term(index: number): number {
+    const base = this.snap.metadata.index;
+    if (index === base) return this.snap.metadata.term;
+    if (index < base) throw new CompactedError(index);
+    const e = this.ents[index - base - 1];
+    if (!e) throw new UnavailableError(index);
+    return e.term;
+  }
+
+  firstIndex(): number {
+    return this.snap.metadata.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.snap.metadata.index + this.ents.length;
+  }
+
+  snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  // -------------------------------------------------------------------------
+  // LogStore: durable writes.
+
+  save(update: {
+    hardState?: HardState;
+    entries: readonly Entry[];
+    snapshot?: Snapshot;
+  }): Promise<void> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    const records: WalRecord[] = [];
+    let barrier: Promise<void> | undefined;
+    try {
+      if (update.snapshot) {
+        const s = update.snapshot;
+        if (s.metadata.index <= this.snap.metadata.index) {
+          throw new JobctlError(
+            Reason.Conflict,
+            `storage: snapshot ${s.metadata.index} is older than the current one (${this.snap.metadata.index})`,
+          );
+        }
+        this.checkAppend(update.entries, s.metadata.index);
+        // The file must be durable before the WAL record that refers to it.
+        barrier = this.persistSnapshot(s);
+        barrier.catch(() => undefined); // the WAL flush reports the failure
+        this.snap = s;
+        this.ents = [];
+        records.push({ type: 'snapshot', index: s.metadata.index, term: s.metadata.term });
+      } else {
+        this.checkAppend(update.entries, this.snap.metadata.index);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.appendToMemory(update.entries);
+    for (const entry of update.entries) {
+      if (entry.index > this.snap.metadata.index) records.push({ type: 'entry', entry });
+    }
+    if (update.hardState) {
+      this.hardState = update.hardState;
+      records.push({ type: 'hardState', hardState: update.hardState });
+    }
+    const done = this.wal.append(records, barrier);
+    return update.snapshot ? done.then(() => this.compactWal()) : done;
+  }
+
+  async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
+    const refused = this.refusal();
+    if (refused) throw refused;
+    if (index <= this.snap.metadata.index) {
+      throw new JobctlError(
+        Reason.Conflict,
+        `storage: snapshot at ${index} is out of date (current snapshot is at ${this.snap.metadata.index})`,
+      );
+    }
+    if (index > this.lastIndex()) throw new UnavailableError(index);
+    const snapshot: Snapshot = { metadata: { index, term: this.term(index), confState }, data };
+    await this.persistSnapshot(snapshot);
+    // Compact memory only now: until the file is durable the entries are the
+    // only copy. (A snapshot from the leader may have overtaken us meanwhile.)
+    if (index > this.snap.metadata.index) {
+      const drop = Math.min(index - this.snap.metadata.index, this.ents.length);
+      this.ents = this.ents.slice(drop);
+      this.snap = snapshot;
+    }
+    await this.compactWal();
+    return snapshot;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.wal.close();
+      await this.snapChain.catch(() => undefined);
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /** Counters for tests and metrics. */
+  stats(): DiskStorageStats {
+    const w = this.wal.stats;
+    return {
+      fsyncs: w.fsyncs,
+      saves: w.appends,
+      batches: w.batches,
+      bytesWritten: w.bytesWritten,
+      segments: this.wal.segmentCount(),
+      snapshotsWritten: this.snapshotsWritten,
+    };
+  }
+
+  // -------------------------------------------------------------------------
+
+  private refusal(): JobctlError | undefined {
+    if (this.wal.failed) return this.wal.failed;
+    if (this.closed) return new StorageClosedError(this.dir);
+    return undefined;
+  }
+
+  /** Entries must be contiguous and attach to the log (after a snapshot at `base`). */
+  private checkAppend(entries: readonly Entry[], base: number): void {
+    const first = entries[0];
+    if (!first) return;
+    const last = base === this.snap.metadata.index ? this.lastIndex() : base;
+    if (first.index > last + 1) {
+      throw new JobctlError(
+        Reason.Internal,
+        `storage: entry ${first.index} does not attach to the log (last index ${last})`,
+      );
+    }
+    for (let i = 1; i < entries.length; i++) {
+      if ((entries[i] as Entry).index !== first.index + i) {
+        throw new JobctlError(Reason.Internal, `storage: entries to save are not contiguous`);
+      }
+    }
+  }
+
+  /** Applies the "entry i replaces everything from i on" rule to the memory log. */
+  private appendToMemory(entries: readonly Entry[]): void {
+    const base = this.snap.metadata.index;
+    for (const e of entries) {
+      if (e.index <= base) continue; // already covered by the snapshot
+      this.ents.length = e.index - base - 1;
+      this.ents.push(e);
+    }
+  }
+
+  /** Writes a snapshot file and prunes old ones, one at a time. Fails the storage on error. */
+  private persistSnapshot(snapshot: Snapshot): Promise<void> {
+    const run = async (): Promise<void> => {
+      const refused = this.wal.failed;
+      if (refused) throw refused;
+      try {
+        await writeSnapshotFile(this.fs, this.snapDir, snapshot);
+      } catch (err) {
+        const failure = new StorageFailedError('snap', this.snapDir, err);
+        this.wal.fail(failure);
+        throw this.wal.failed;
+      }
+      this.snapshotsWritten++;
+      const { index, term } = snapshot.metadata;
+      const name = snapshotFileName(index, term);
+      this.snapFiles = [
+        { name, index, term },
+        ...this.snapFiles.filter((f) => f.name !== name),
+      ].sort((a, b) => b.index - a.index || b.term - a.term);
+      const old = this.snapFiles.splice(SNAPSHOTS_KEPT);
+      for (const f of old) await this.removeQuietly(join(this.snapDir, f.name));
+    };
+    const p = this.snapChain.then(run, run);
+    this.snapChain = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Deletes WAL segments wholly covered by the *older* kept snapshot, so that
+   * if the newest snapshot file is ever found damaged, the older one plus the
+   * remaining log still recover everything. Failures here lose nothing
+   * (the segments are merely kept), so they are only logged.
+   */
+  private async compactWal(): Promise<void> {
+    const keep = this.snapFiles[SNAPSHOTS_KEPT - 1] ?? this.snapFiles[0];
+    if (!keep) return;
+    try {
+      await this.wal.deleteSegmentsThrough(keep.index);
+    } catch (err) {
+      this.logger.warn(`wal: could not delete old segments in ${this.dir}/wal: ${String(err)}`);
+    }
+  }
+
+  private async removeQuietly(path: string): Promise<void> {
+    try {
+      await this.fs.unlink(path);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT')
+        this.logger.warn(`snap: could not delete ${path}: ${String(err)}`);
+    }
+  }
+}
