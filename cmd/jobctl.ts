@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// jobctl: the CLI root. Registers verbs with yargs; each verb's module (and
+// gRPC) is imported only when that verb runs, so `jobctl --help` starts fast.
+// Errors become one stderr line and an exit code in pkg/cli/errors.ts.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import type { CliIo } from '../pkg/cli/verbs/cluster.js';
+
+const io: CliIo = { out: process.stdout, err: process.stderr };
+
+/** Runs a verb, mapping any error to one line and an exit code. */
+async function run(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const { describeError } = await import('../pkg/cli/errors.js');
+    const { line, code } = describeError(err);
+    process.stderr.write(line + '\n');
+    process.exit(code);
+  }
+}
+
+async function servers(flag: string | undefined): Promise<string[]> {
+  const { resolveServers } = await import('../pkg/cli/connect.js');
+  return resolveServers(flag);
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName('jobctl')
+  .usage('$0 <command> [flags]')
+  .option('server', {
+    type: 'string',
+    global: true,
+    describe:
+      'HOST:PORT[,HOST:PORT...] of any nodes, tried in turn (default $JOBCTL_SERVER, then 127.0.0.1:50051)',
+  })
+  .option('output', {
+    alias: 'o',
+    type: 'string',
+    global: true,
+    describe: 'output format: table|json',
+  })
+  .command('cluster', 'Raft view of the cluster', (y) =>
+    y
+      .command(
+        'status',
+        'every node: id, address, role, term, commit, applied, health',
+        () => {},
+        (a) =>
+          run(async () => {
+            const { runClusterStatus } = await import('../pkg/cli/verbs/cluster.js');
+            await runClusterStatus({ servers: await servers(a.server), output: a.output }, io);
+          }),
+      )
+      .command(
+        'transfer-leader',
+        'hand leadership to a node (default: the most caught-up follower)',
+        (y2) => y2.option('to', { type: 'number', describe: 'target node id' }),
+        (a) =>
+          run(async () => {
+            const { runTransferLeader } = await import('../pkg/cli/verbs/cluster.js');
+            await runTransferLeader({ servers: await servers(a.server), to: a.to }, io);
+          }),
+      )
+      .demandCommand(1, 'specify a cluster subcommand: status | transfer-leader'),
+  )
+  .command('kv', 'interim replicated key-value map', (y) =>
+    y
+      .command(
+        'put <key> <value>',
+        'write a key (through the leader)',
+        (y2) =>
+          y2
+            .positional('key', { type: 'string', demandOption: true })
+            .positional('value', { type: 'string', demandOption: true }),
+        (a) =>
+          run(async () => {
+            const { runKvPut } = await import('../pkg/cli/verbs/kv.js');
+            await runKvPut(
+              { servers: await servers(a.server), key: String(a.key), value: String(a.value) },
+              io,
+            );
+          }),
+      )
+      .command(
+        'get <key>',
+        'read a key (linearizable unless --stale)',
+        (y2) =>
+          y2
+            .positional('key', { type: 'string', demandOption: true })
+            .option('stale', {
+              type: 'boolean',
+              default: false,
+              describe: 'read the local copy of the node',
+            })
+            .option('consistency', { type: 'string', choices: ['linearizable', 'stale'] }),
+        (a) =>
+          run(async () => {
+            const { runKvGet } = await import('../pkg/cli/verbs/kv.js');
+            const stale = a.stale || a.consistency === 'stale';
+            await runKvGet(
+              { servers: await servers(a.server), key: String(a.key), stale, output: a.output },
+              io,
+            );
+          }),
+      )
+      .command(
+        'delete <key>',
+        'delete a key',
+        (y2) => y2.positional('key', { type: 'string', demandOption: true }),
+        (a) =>
+          run(async () => {
+            const { runKvDelete } = await import('../pkg/cli/verbs/kv.js');
+            await runKvDelete({ servers: await servers(a.server), key: String(a.key) }, io);
+          }),
+      )
+      .demandCommand(1, 'specify a kv subcommand: put | get | delete'),
+  )
+  .command('dev', 'local development helpers', (y) =>
+    y
+      .command(
+        'up',
+        'start a local N-node cluster in the foreground (data under ./.jobctl-dev/)',
+        (y2) =>
+          y2
+            .option('nodes', { type: 'number', default: 3 })
+            .option('base-port', {
+              type: 'number',
+              default: 50051,
+              describe: 'node i listens on base-port + i - 1',
+            })
+            .option('dir', { type: 'string', default: '.jobctl-dev' }),
+        (a) =>
+          run(async () => {
+            const { runDevUp } = await import('../pkg/cli/verbs/dev-up.js');
+            await runDevUp({ nodes: a.nodes, basePort: a.basePort, dir: a.dir }, io);
+          }),
+      )
+      .demandCommand(1, 'specify a dev subcommand: up'),
+  )
+  .demandCommand(1, 'specify a command')
+  .strict()
+  .help()
+  .version(false)
+  .fail((msg, err) => {
+    process.stderr.write(`error: ${msg ?? err?.message ?? 'invalid usage'}\n`);
+    process.stderr.write("Run 'jobctl --help' for usage.\n");
+    process.exit(2);
+  })
+  .parseAsync();

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// jobd: flags / YAML config -> NodeConfig -> startNode(); signal handling only.
+//   jobd --id 1 --listen 127.0.0.1:50051 --peers 1=127.0.0.1:50051,2=... --data-dir DIR [--config FILE]
+// Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
+// (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { parse as parseYaml } from 'yaml';
+import {
+  nodeDefaults,
+  parseHostPort,
+  parseLabels,
+  parsePeers,
+  type NodeConfig,
+} from '../pkg/node/config.js';
+import { jsonLogger } from '../pkg/node/logger.js';
+import { JobctlError, Reason, errorMessage } from '../pkg/util/errors.js';
+
+function usageError(msg: string): never {
+  process.stderr.write(`jobd: ${msg}\n`);
+  process.exit(2);
+}
+
+function loadConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    usageError(`cannot read --config ${path}: ${errorMessage(err)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    usageError(`--config ${path}: invalid YAML: ${errorMessage(err)}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    usageError(`--config ${path}: expected a mapping`);
+  return doc as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName('jobd')
+    .usage('$0 --id N --listen HOST:PORT --peers ID=HOST:PORT,... --data-dir DIR [--config FILE]')
+    .option('id', { type: 'number', describe: 'this node id (positive integer)' })
+    .option('listen', { type: 'string', describe: 'gRPC listen address HOST:PORT (raft + api)' })
+    .option('peers', {
+      type: 'string',
+      describe: 'every member: ID=HOST:PORT,... (this node included)',
+    })
+    .option('data-dir', { type: 'string', describe: 'directory for the WAL and snapshots' })
+    .option('config', { type: 'string', describe: 'YAML file with the same settings' })
+    .option('http', {
+      type: 'string',
+      describe: 'REST/dashboard address (recorded; not served yet)',
+    })
+    .option('runtime', {
+      type: 'string',
+      choices: ['docker', 'process', 'fake'],
+      describe: '(recorded)',
+    })
+    .option('default-image', { type: 'string', describe: '(recorded)' })
+    .option('labels', { type: 'string', describe: 'node labels k=v,... (recorded)' })
+    .option('tick-ms', {
+      type: 'number',
+      default: nodeDefaults.tickMs,
+      describe: 'ms per raft tick',
+    })
+    .option('election-tick', { type: 'number', default: nodeDefaults.electionTick })
+    .option('heartbeat-tick', { type: 'number', default: nodeDefaults.heartbeatTick })
+    .option('snapshot-every', { type: 'number', default: nodeDefaults.snapshotEvery })
+    .config('config', loadConfigFile)
+    .strict()
+    .help()
+    .version(false)
+    .fail((msg, err) => usageError(msg ?? errorMessage(err)))
+    .parseAsync();
+
+  let config: NodeConfig;
+  try {
+    const id = argv.id;
+    if (id === undefined || !Number.isInteger(id) || id <= 0)
+      throw new JobctlError(Reason.Invalid, '--id must be a positive integer');
+    if (!argv.listen) throw new JobctlError(Reason.Invalid, '--listen is required');
+    if (!argv.dataDir) throw new JobctlError(Reason.Invalid, '--data-dir is required');
+    const positive = (name: string, v: number): number => {
+      if (!Number.isInteger(v) || v <= 0)
+        throw new JobctlError(Reason.Invalid, `--${name} must be a positive integer`);
+      return v;
+    };
+    config = {
+      id,
+      listen: parseHostPort(argv.listen, '--listen'),
+      peers: parsePeers((argv as Record<string, unknown>).peers),
+      dataDir: resolve(argv.dataDir),
+      tickMs: positive('tick-ms', argv.tickMs),
+      electionTick: positive('election-tick', argv.electionTick),
+      heartbeatTick: positive('heartbeat-tick', argv.heartbeatTick),
+      snapshotEvery: argv.snapshotEvery,
+      http: argv.http,
+      runtime: argv.runtime,
+      defaultImage: argv.defaultImage,
+      labels: parseLabels((argv as Record<string, unknown>).labels),
+    };
+    if (config.heartbeatTick >= config.electionTick) {
+      throw new JobctlError(
+        Reason.Invalid,
+        '--heartbeat-tick must be smaller than --election-tick',
+      );
+    }
+  } catch (err) {
+    usageError(errorMessage(err));
+  }
+
+  const logger = jsonLogger({ node: config.id });
+  const { startNode } = await import('../pkg/node/node.js');
+  let node;
+  try {
+    node = await startNode(config, logger);
+  } catch (err) {
+    logger.error('cannot start node', { error: errorMessage(err) });
+    process.exit(1);
+  }
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (shuttingDown) {
+      logger.warn('second signal; exiting now', { signal });
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info('shutting down', { signal });
+    await node.handOff(2000);
+    await node.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  void node.fatal.then(async () => {
+    await node.stop();
+    process.exit(1);
+  });
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`jobd: ${errorMessage(err)}\n`);
+  process.exit(1);
+});

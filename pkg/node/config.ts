@@ -1,0 +1,91 @@
+// NodeConfig: everything one jobd needs, resolved from flags and/or a YAML
+// config file (cmd/jobd.ts). Parsing helpers throw JobctlError(Invalid) with a
+// message fit for one line on stderr.
+import type { NodeId } from '../raft/types.js';
+import { JobctlError, Reason } from '../util/errors.js';
+
+export interface NodeConfig {
+  readonly id: NodeId;
+  /** host:port for gRPC (raft + api). */
+  readonly listen: string;
+  /** Every member's address, this node included. */
+  readonly peers: ReadonlyMap<NodeId, string>;
+  readonly dataDir: string;
+  /** Milliseconds per Raft tick. Default 50. */
+  readonly tickMs: number;
+  /** Election timeout in ticks (randomised in [e, 2e)). Default 6. */
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  /** Snapshot after this many applied entries. Default 10000. */
+  readonly snapshotEvery: number;
+  /** Recorded for later issues (REST, runtime, agent); unused for now. */
+  readonly http?: string;
+  readonly runtime?: string;
+  readonly defaultImage?: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export const nodeDefaults = {
+  tickMs: 50,
+  electionTick: 6,
+  heartbeatTick: 1,
+  snapshotEvery: 10_000,
+} as const;
+
+function invalid(msg: string): JobctlError {
+  return new JobctlError(Reason.Invalid, msg);
+}
+
+export function parseHostPort(value: string, what: string): string {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value.trim());
+  if (!m || Number(m[2]) > 65535) throw invalid(`${what}: expected HOST:PORT, got "${value}"`);
+  return value.trim();
+}
+
+/** "1=h:p,2=h:p" or {1: "h:p"} -> Map. */
+export function parsePeers(value: unknown): Map<NodeId, string> {
+  const peers = new Map<NodeId, string>();
+  const add = (idText: string, addr: unknown): void => {
+    const id = Number(idText);
+    if (!Number.isInteger(id) || id <= 0) throw invalid(`--peers: bad node id "${idText}"`);
+    if (typeof addr !== 'string') throw invalid(`--peers: bad address for node ${id}`);
+    if (peers.has(id)) throw invalid(`--peers: node ${id} listed twice`);
+    peers.set(id, parseHostPort(addr, `--peers (node ${id})`));
+  };
+  if (typeof value === 'string') {
+    for (const part of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw invalid(`--peers: expected ID=HOST:PORT, got "${part}"`);
+      add(part.slice(0, eq), part.slice(eq + 1));
+    }
+  } else if (Array.isArray(value)) {
+    return parsePeers(value.join(','));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) add(k, v);
+  } else {
+    throw invalid('--peers is required (ID=HOST:PORT,...)');
+  }
+  if (peers.size === 0) throw invalid('--peers must list at least this node');
+  return peers;
+}
+
+/** "k=v,k2=v2" or {k: v} -> record. */
+export function parseLabels(value: unknown): Record<string, string> {
+  if (value === undefined || value === null || value === '') return {};
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+  }
+  const out: Record<string, string> = {};
+  for (const part of String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw invalid(`--labels: expected KEY=VALUE, got "${part}"`);
+    out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+// Runs an N-node jobd cluster on loopback as child processes: used by
+// `jobctl dev up`, the integration tests and the benchmarks. Each node logs to
+// <baseDir>/node-<id>.log and keeps its data in <baseDir>/node-<id>/.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeId } from '../raft/types.js';
+import { ApiClient } from '../transport/api-grpc.js';
+import type { NodeStatusInfo } from '../transport/api-types.js';
+import { JobctlError, Reason } from '../util/errors.js';
+
+/** dist/pkg/node/local-cluster.js -> dist/cmd/jobd.js */
+export function jobdPath(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobd.js');
+}
+
+/** Distinct free TCP ports on 127.0.0.1 (held open together so they differ). */
+export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, host, () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export interface LocalClusterOptions {
+  readonly nodes: number;
+  /** Data and logs go under this directory. */
+  readonly baseDir: string;
+  /** First port (node i listens on basePort + i - 1); omitted: random free ports. */
+  readonly basePort?: number;
+  readonly host?: string;
+  /** Extra jobd flags for every node, e.g. ['--tick-ms', '20']. */
+  readonly extraArgs?: readonly string[];
+}
+
+export interface LocalMember {
+  readonly id: NodeId;
+  readonly address: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  proc: ChildProcess | undefined;
+  exited: Promise<number | null>;
+}
+
+export class LocalCluster {
+  readonly members: LocalMember[] = [];
+  private readonly clients = new Map<NodeId, ApiClient>();
+  private readonly logs: WriteStream[] = [];
+
+  private constructor(private readonly opts: LocalClusterOptions) {}
+
+  /** Picks ports and starts every node. */
+  static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
+    const c = new LocalCluster(opts);
+    const host = opts.host ?? '127.0.0.1';
+    const ports =
+      opts.basePort !== undefined
+        ? Array.from({ length: opts.nodes }, (_, i) => (opts.basePort as number) + i)
+        : await freePorts(opts.nodes, host);
+    mkdirSync(opts.baseDir, { recursive: true });
+    for (let i = 0; i < opts.nodes; i++) {
+      const id = i + 1;
+      c.members.push({
+        id,
+        address: `${host}:${ports[i]}`,
+        dataDir: join(opts.baseDir, `node-${id}`),
+        logFile: join(opts.baseDir, `node-${id}.log`),
+        proc: undefined,
+        exited: Promise.resolve(null),
+      });
+    }
+    for (const m of c.members) c.startNode(m.id);
+    return c;
+  }
+
+  member(id: NodeId): LocalMember {
+    const m = this.members.find((x) => x.id === id);
+    if (!m) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  peersFlag(): string {
+    return this.members.map((m) => `${m.id}=${m.address}`).join(',');
+  }
+
+  servers(): string {
+    return this.members.map((m) => m.address).join(',');
+  }
+
+  /** (Re)starts node `id` as a child process. */
+  startNode(id: NodeId): void {
+    const m = this.member(id);
+    if (m.proc && m.proc.exitCode === null && m.proc.signalCode === null) return;
+    const log = createWriteStream(m.logFile, { flags: 'a' });
+    this.logs.push(log);
+    const args = [
+      jobdPath(),
+      '--id',
+      String(id),
+      '--listen',
+      m.address,
+      '--peers',
+      this.peersFlag(),
+      '--data-dir',
+      m.dataDir,
+      ...(this.opts.extraArgs ?? []),
+    ];
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout?.pipe(log, { end: false });
+    proc.stderr?.pipe(log, { end: false });
+    m.proc = proc;
+    m.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+  }
+
+  isRunning(id: NodeId): boolean {
+    const p = this.member(id).proc;
+    return !!p && p.exitCode === null && p.signalCode === null;
+  }
+
+  /** Sends a signal and waits for the process to exit; returns its exit code. */
+  async kill(id: NodeId, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const m = this.member(id);
+    if (!this.isRunning(id)) return m.proc?.exitCode ?? null;
+    m.proc?.kill(signal);
+    return m.exited;
+  }
+
+  client(id: NodeId): ApiClient {
+    let c = this.clients.get(id);
+    if (!c) this.clients.set(id, (c = new ApiClient(this.member(id).address, { timeoutMs: 2000 })));
+    return c;
+  }
+
+  /** Each running node's own status (unreachable nodes omitted). */
+  async statuses(timeoutMs = 1000): Promise<NodeStatusInfo[]> {
+    const all = await Promise.all(
+      this.members.map((m) =>
+        this.isRunning(m.id)
+          ? this.client(m.id)
+              .nodeStatus(timeoutMs)
+              .catch(() => undefined)
+          : undefined,
+      ),
+    );
+    return all.filter((s): s is NodeStatusInfo => s !== undefined);
+  }
+
+  /**
+   * Waits until a leader is elected that every running node (or a quorum, when
+   * `quorumOnly`) recognises, optionally other than `not`. Returns id and term.
+   */
+  async waitForLeader(
+    opts: { timeoutMs?: number; not?: NodeId; quorumOnly?: boolean } = {},
+  ): Promise<{ id: NodeId; term: number }> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    const running = () => this.members.filter((m) => this.isRunning(m.id)).length;
+    for (;;) {
+      const st = await this.statuses();
+      const leader = st.filter((s) => s.role === 'leader').sort((a, b) => b.term - a.term)[0];
+      if (leader && leader.id !== opts.not) {
+        const agree = st.filter((s) => s.leader === leader.id && s.term === leader.term).length;
+        const needed = opts.quorumOnly ? Math.floor(this.members.length / 2) + 1 : running();
+        if (agree >= needed) return { id: leader.id, term: leader.term };
+      }
+      if (Date.now() > deadline) throw new JobctlError(Reason.Timeout, 'no leader elected in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops every node (SIGTERM, then SIGKILL after graceMs) and closes clients. */
+  async stop(graceMs = 5000): Promise<void> {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+    await Promise.all(
+      this.members.map(async (m) => {
+        if (!this.isRunning(m.id)) return;
+        m.proc?.kill('SIGTERM');
+        const t = setTimeout(() => m.proc?.kill('SIGKILL'), graceMs);
+        await m.exited;
+        clearTimeout(t);
+      }),
+    );
+    for (const l of this.logs) l.end();
+  }
+}

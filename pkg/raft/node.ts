@@ -1,0 +1,555 @@
+// The async shell around the synchronous Raft core (RaftCore). It is the only
+// part of pkg/raft that does I/O: it turns clock ticks and incoming messages
+// into core inputs and carries out each Ready in the order the core requires:
+//
+//   persist (LogStore.save, fsync)  ->  send  ->  apply  ->  advance
+//
+// One Ready is in flight at a time. Proposals and messages that arrive while a
+// Ready is being persisted accumulate in the core and leave together in the
+// next Ready, which gives group commit without any extra machinery.
+//
+// Proposals are wrapped in an envelope (proposer node id, incarnation,
+// sequence number) so that the proposing node can hand the StateMachine's
+// result back to its caller when it applies the entry, wherever the entry was
+// appended (a follower's proposal travels to the leader as MsgProp).
+import type { Clock, Timer } from '../util/clock.js';
+import { realClock } from '../util/clock.js';
+import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import type { Rng } from '../util/rng.js';
+import { randomRng } from '../util/rng.js';
+import type { Logger, RaftCore } from './config.js';
+import { TooManyRequestsError, silentLogger } from './config.js';
+import type { StateMachine } from './state-machine.js';
+import type { LogStore } from './storage/storage.js';
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  Message,
+  NodeId,
+  Ready,
+  Role,
+  Status,
+} from './types.js';
+import { EntryType } from './types.js';
+
+/** What the shell needs from a transport (pkg/transport's Transport satisfies it). */
+export interface RaftNetwork {
+  send(msgs: readonly Message[]): void;
+  onMessage(handler: (msg: Message) => void): void;
+  onUnreachable(handler: (peer: NodeId) => void): void;
+}
+
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  /** The core, constructed over `storage` (e.g. new RawNode({ id, peers, storage, rng })). */
+  readonly core: RaftCore;
+  readonly storage: LogStore;
+  readonly stateMachine: StateMachine;
+  readonly network: RaftNetwork;
+  /** Membership used for snapshots until the first ConfChange or snapshot (the initial voters). */
+  readonly initialConfState: ConfState;
+  readonly clock?: Clock;
+  /** Seeds the incarnation id that tells this run's proposals from an earlier run's. */
+  readonly rng?: Rng;
+  readonly logger?: Logger;
+  /** Milliseconds per core tick. Default 50 (with electionTick 6: 300-600 ms election timeout). */
+  readonly tickMs?: number;
+  /** Default deadline of propose() and read(). Default 5000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Max proposals awaiting their result on this node; beyond it propose() fails at once. Default 4096. */
+  readonly maxPendingProposals?: number;
+  /** Take a state machine snapshot after this many applied entries (0 disables). Default 10000. */
+  readonly snapshotEvery?: number;
+  /** Called once when the node stops because of a fatal error (storage failure, apply bug). */
+  readonly onFatal?: (err: unknown) => void;
+  /** Called after a committed ConfChange was applied (e.g. to update transport peers). */
+  readonly onConfChange?: (change: ConfChange, state: ConfState) => void;
+}
+
+export interface RequestOptions {
+  /** Overrides the default deadline (ms). */
+  readonly timeoutMs?: number;
+}
+
+interface Pending<T> {
+  readonly resolve: (v: T) => void;
+  readonly reject: (err: unknown) => void;
+  readonly deadline: number;
+}
+
+interface PendingRead extends Pending<void> {
+  /** Set once the read index is known; the read completes when applied >= index. */
+  index?: number;
+}
+
+interface PendingTransfer extends Pending<void> {
+  readonly to: NodeId;
+}
+
+// Envelope: [0x01][u32 node id][u32 incarnation][f64 sequence] then the payload.
+const envelopeVersion = 0x01;
+const envelopeHeader = 17;
+
+export function encodeEnvelope(
+  node: NodeId,
+  incarnation: number,
+  seq: number,
+  payload: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(envelopeHeader + payload.length);
+  const view = new DataView(out.buffer);
+  out[0] = envelopeVersion;
+  view.setUint32(1, node);
+  view.setUint32(5, incarnation);
+  view.setFloat64(9, seq);
+  out.set(payload, envelopeHeader);
+  return out;
+}
+
+export function decodeEnvelope(
+  data: Uint8Array,
+): { node: NodeId; incarnation: number; seq: number; payload: Uint8Array } | undefined {
+  if (data.length < envelopeHeader || data[0] !== envelopeVersion) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return {
+    node: view.getUint32(1),
+    incarnation: view.getUint32(5),
+    seq: view.getFloat64(9),
+    payload: data.subarray(envelopeHeader),
+  };
+}
+
+function timeoutError(what: string, ms: number): JobctlError {
+  return new JobctlError(Reason.Timeout, `${what} not completed within ${ms} ms`);
+}
+
+export class RaftNode {
+  readonly id: NodeId;
+  private readonly core: RaftCore;
+  private readonly storage: LogStore;
+  private readonly sm: StateMachine;
+  private readonly network: RaftNetwork;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly tickMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxPending: number;
+  private readonly snapshotEvery: number;
+  private readonly incarnation: number;
+  private readonly opts: RaftNodeOptions;
+
+  private applied = 0;
+  private snapshotIndex = 0;
+  private confState: ConfState;
+  private lead: NodeId = 0;
+  private role: Role = 'follower';
+  private term = 0;
+
+  private seq = 0;
+  private readonly proposals = new Map<number, Pending<unknown>>();
+  private readonly reads = new Map<string, PendingRead>();
+  /** Reads whose index is known, waiting for applied to catch up. */
+  private readonly readWaiters: PendingRead[] = [];
+  private readonly transfers = new Set<PendingTransfer>();
+  private readonly leaderListeners = new Set<(lead: NodeId, term: number) => void>();
+
+  private tickTimer: Timer | undefined;
+  private loopScheduled = false;
+  private loopRunning: Promise<void> | undefined;
+  private started = false;
+  private stopped = false;
+  private fatal: unknown;
+
+  constructor(opts: RaftNodeOptions) {
+    this.opts = opts;
+    this.id = opts.id;
+    this.core = opts.core;
+    this.storage = opts.storage;
+    this.sm = opts.stateMachine;
+    this.network = opts.network;
+    this.clock = opts.clock ?? realClock;
+    this.logger = opts.logger ?? silentLogger;
+    this.tickMs = opts.tickMs ?? 50;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.maxPending = opts.maxPendingProposals ?? 4096;
+    this.snapshotEvery = opts.snapshotEvery ?? 10_000;
+    this.incarnation = (opts.rng ?? randomRng()).int(1, 0x7fffffff);
+    this.confState = opts.initialConfState;
+  }
+
+  /** Restores the state machine from the stored snapshot and starts ticking. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const snap = this.storage.snapshot();
+    if (snap.metadata.index > 0) {
+      this.sm.restore(snap.metadata.index, snap.data);
+      this.applied = snap.metadata.index;
+      this.snapshotIndex = snap.metadata.index;
+      this.confState = snap.metadata.confState;
+    }
+    const stored = this.storage.initialState().confState;
+    if (stored.voters.length > 0) this.confState = stored;
+    this.network.onMessage((msg) => this.step(msg));
+    this.network.onUnreachable((peer) => {
+      if (this.stopped) return;
+      this.core.reportUnreachable(peer);
+    });
+    this.armTick();
+    this.schedule();
+  }
+
+  // -------------------------------------------------------------------------
+  // Inputs
+
+  /** Feeds a message from a peer into the core. */
+  step(msg: Message): void {
+    if (this.stopped) return;
+    try {
+      this.core.step(msg);
+    } catch (err) {
+      // A message the core refuses (e.g. from an unknown peer) is not fatal.
+      this.logger.warn('raft step failed', {
+        type: msg.type,
+        from: msg.from,
+        error: errorMessage(err),
+      });
+      return;
+    }
+    this.schedule();
+  }
+
+  /**
+   * Replicates `data` and resolves with the StateMachine's result for it once
+   * this node has applied it. Rejects with TooManyRequests when too many
+   * proposals are pending, Unavailable when there is no leader, Timeout after
+   * the deadline (the entry may still commit later).
+   */
+  propose(data: Uint8Array, opts: RequestOptions = {}): Promise<unknown> {
+    if (this.stopped) return Promise.reject(this.stoppedError());
+    if (this.proposals.size >= this.maxPending) return Promise.reject(new TooManyRequestsError());
+    const seq = ++this.seq;
+    try {
+      this.core.propose(encodeEnvelope(this.id, this.incarnation, seq, data));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      this.proposals.set(seq, { resolve, reject, deadline: this.clock.monotonic() + timeout });
+      this.schedule();
+    });
+  }
+
+  /** Proposes a membership change; resolves when it has been appended (not applied). */
+  proposeConfChange(change: ConfChange): void {
+    if (this.stopped) throw this.stoppedError();
+    this.core.proposeConfChange(change);
+    this.schedule();
+  }
+
+  /**
+   * Linearizable read barrier: resolves once this node has applied everything
+   * committed before the call (ReadIndex), so a local read afterwards is current.
+   */
+  read(opts: RequestOptions = {}): Promise<void> {
+    if (this.stopped) return Promise.reject(this.stoppedError());
+    const context = `${this.id}.${this.incarnation}.${++this.seq}`;
+    try {
+      this.core.readIndex(context);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      this.reads.set(context, { resolve, reject, deadline: this.clock.monotonic() + timeout });
+      this.schedule();
+    });
+  }
+
+  /** Hands leadership to `to`; resolves when `to` is the known leader. */
+  transferLeader(to: NodeId, opts: RequestOptions = {}): Promise<void> {
+    if (this.stopped) return Promise.reject(this.stoppedError());
+    if (this.lead === to) return Promise.resolve();
+    try {
+      this.core.transferLeader(to);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeout = opts.timeoutMs ?? 3000;
+    return new Promise((resolve, reject) => {
+      this.transfers.add({ to, resolve, reject, deadline: this.clock.monotonic() + timeout });
+      this.schedule();
+    });
+  }
+
+  /** Starts an election now (tests; a node that knows it should lead). */
+  campaign(): void {
+    if (this.stopped) return;
+    this.core.campaign();
+    this.schedule();
+  }
+
+  // -------------------------------------------------------------------------
+  // Observation
+
+  status(): Status {
+    const s = this.core.status();
+    return { ...s, applied: this.applied };
+  }
+
+  leader(): NodeId {
+    return this.lead;
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  appliedIndex(): number {
+    return this.applied;
+  }
+
+  isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Subscribes to leader changes; returns an unsubscribe function. */
+  onLeaderChange(fn: (lead: NodeId, term: number) => void): () => void {
+    this.leaderListeners.add(fn);
+    return () => this.leaderListeners.delete(fn);
+  }
+
+  /** Resolves when a leader is known (rejects with Timeout after timeoutMs). */
+  waitForLeader(timeoutMs = 10_000): Promise<NodeId> {
+    if (this.lead !== 0) return Promise.resolve(this.lead);
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimer(timeoutMs, () => {
+        off();
+        reject(timeoutError('leader election', timeoutMs));
+      });
+      const off = this.onLeaderChange((lead) => {
+        if (lead === 0) return;
+        timer.cancel();
+        off();
+        resolve(lead);
+      });
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Shutdown
+
+  /** Stops ticking, fails every pending request with Unavailable and waits for the Ready in flight. */
+  async stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.tickTimer?.cancel();
+      this.failAll(this.stoppedError());
+    }
+    await this.loopRunning;
+  }
+
+  private stoppedError(): JobctlError {
+    return new JobctlError(
+      Reason.Unavailable,
+      this.fatal ? `raft node stopped: ${errorMessage(this.fatal)}` : 'raft node is stopped',
+    );
+  }
+
+  /** A storage failure or an apply bug: stop cleanly, once, with one log line. */
+  private fail(err: unknown): void {
+    if (this.fatal !== undefined) return;
+    this.fatal = err;
+    this.logger.warn('raft node stopped: fatal error', { error: errorMessage(err) });
+    this.stopped = true;
+    this.tickTimer?.cancel();
+    this.failAll(this.stoppedError());
+    this.opts.onFatal?.(err);
+  }
+
+  private failAll(err: JobctlError): void {
+    for (const p of this.proposals.values()) p.reject(err);
+    this.proposals.clear();
+    for (const p of this.reads.values()) p.reject(err);
+    this.reads.clear();
+    for (const p of this.readWaiters) p.reject(err);
+    this.readWaiters.length = 0;
+    for (const t of this.transfers) t.reject(err);
+    this.transfers.clear();
+  }
+
+  // -------------------------------------------------------------------------
+  // The loop
+
+  private armTick(): void {
+    this.tickTimer = this.clock.setTimer(this.tickMs, () => {
+      if (this.stopped) return;
+      this.core.tick();
+      this.expireDeadlines();
+      this.schedule();
+      this.armTick();
+    });
+  }
+
+  private expireDeadlines(): void {
+    const now = this.clock.monotonic();
+    for (const [seq, p] of this.proposals) {
+      if (p.deadline <= now) {
+        this.proposals.delete(seq);
+        p.reject(new JobctlError(Reason.Timeout, 'proposal not committed before its deadline'));
+      }
+    }
+    for (const [ctx, p] of this.reads) {
+      if (p.deadline <= now) {
+        this.reads.delete(ctx);
+        p.reject(new JobctlError(Reason.Timeout, 'read index not confirmed before its deadline'));
+      }
+    }
+    for (let i = this.readWaiters.length - 1; i >= 0; i--) {
+      const p = this.readWaiters[i] as PendingRead;
+      if (p.deadline <= now) {
+        this.readWaiters.splice(i, 1);
+        p.reject(new JobctlError(Reason.Timeout, 'read index not applied before its deadline'));
+      }
+    }
+    for (const t of this.transfers) {
+      if (t.deadline <= now) {
+        this.transfers.delete(t);
+        t.reject(new JobctlError(Reason.Timeout, `leadership not transferred to ${t.to} in time`));
+      }
+    }
+  }
+
+  /** Runs the Ready loop soon (after the current I/O callbacks, so inputs batch up). */
+  private schedule(): void {
+    if (this.loopScheduled || this.loopRunning || this.stopped) return;
+    this.loopScheduled = true;
+    setImmediate(() => {
+      this.loopScheduled = false;
+      if (this.loopRunning || this.stopped) return;
+      this.loopRunning = this.runLoop().finally(() => {
+        this.loopRunning = undefined;
+        // Inputs that arrived during the last await may have produced a new Ready.
+        if (!this.stopped && this.core.hasReady()) this.schedule();
+      });
+    });
+  }
+
+  private async runLoop(): Promise<void> {
+    try {
+      while (!this.stopped && this.core.hasReady()) {
+        await this.handleReady(this.core.ready());
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.noteSoftState(rd.softState.lead, rd.softState.role);
+    if (rd.hardState) this.term = rd.hardState.term;
+
+    // 1. Persist (fsync). Failure here is fatal: nothing was acknowledged.
+    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
+      await this.storage.save({
+        hardState: rd.hardState,
+        entries: rd.entries,
+        snapshot: rd.snapshot,
+      });
+      if (this.stopped) return;
+    }
+
+    // 2. Send.
+    if (rd.messages.length > 0) this.network.send(rd.messages);
+
+    // 3. Apply.
+    if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
+      this.sm.restore(rd.snapshot.metadata.index, rd.snapshot.data);
+      this.applied = rd.snapshot.metadata.index;
+      this.snapshotIndex = rd.snapshot.metadata.index;
+      this.confState = rd.snapshot.metadata.confState;
+      this.logger.info('restored snapshot', { index: this.applied });
+    }
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) {
+      const p = this.reads.get(rs.context);
+      if (!p) continue;
+      this.reads.delete(rs.context);
+      p.index = rs.index;
+      this.readWaiters.push(p);
+    }
+    this.releaseReads();
+
+    // 4. Advance.
+    this.core.advance(rd);
+
+    if (this.snapshotEvery > 0 && this.applied - this.snapshotIndex >= this.snapshotEvery) {
+      await this.takeSnapshot();
+    }
+  }
+
+  private applyEntry(e: Entry): void {
+    if (e.index <= this.applied) return;
+    if (e.type === EntryType.ConfChange) {
+      const change = JSON.parse(new TextDecoder().decode(e.data)) as ConfChange;
+      this.confState = this.core.applyConfChange(change);
+      this.logger.info('membership changed', {
+        change: change.type,
+        node: change.nodeId,
+        index: e.index,
+      });
+      this.opts.onConfChange?.(change, this.confState);
+    } else if (e.data.length > 0) {
+      const env = decodeEnvelope(e.data);
+      const result = this.sm.apply(e.index, env ? env.payload : e.data);
+      if (env && env.node === this.id && env.incarnation === this.incarnation) {
+        const p = this.proposals.get(env.seq);
+        if (p) {
+          this.proposals.delete(env.seq);
+          p.resolve(result);
+        }
+      }
+    }
+    this.applied = e.index;
+  }
+
+  private releaseReads(): void {
+    if (this.readWaiters.length === 0) return;
+    let kept = 0;
+    for (const p of this.readWaiters) {
+      if ((p.index ?? Infinity) <= this.applied) p.resolve();
+      else this.readWaiters[kept++] = p;
+    }
+    this.readWaiters.length = kept;
+  }
+
+  private noteSoftState(lead: NodeId, role: Role): void {
+    const leaderChanged = lead !== this.lead;
+    const wasRole = this.role;
+    this.lead = lead;
+    this.role = role;
+    const term = this.core.status().term;
+    this.term = term;
+    if (role === 'leader' && wasRole !== 'leader') this.logger.info('became leader', { term });
+    if (!leaderChanged) return;
+    if (lead !== 0) this.logger.info('leader elected', { leader: lead, term });
+    else this.logger.info('leader lost', { term });
+    for (const t of this.transfers) {
+      if (t.to === lead) {
+        this.transfers.delete(t);
+        t.resolve();
+      }
+    }
+    for (const fn of this.leaderListeners) fn(lead, term);
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const index = this.applied;
+    const data = this.sm.snapshot();
+    await this.storage.createSnapshot(index, this.confState, data);
+    this.snapshotIndex = index;
+    this.logger.info('snapshot taken', { index, bytes: data.length });
+  }
+}

@@ -1,0 +1,245 @@
+// Raft transport over gRPC: one long-lived client stream (Raft.Send) per peer.
+// Messages produced in one event-loop turn are written as a single
+// MessageBatch. A broken stream drops its messages (Raft retransmits), reports
+// the peer unreachable and reconnects after an exponential back-off.
+import * as grpc from '@grpc/grpc-js';
+import type { Message, NodeId } from '../raft/types.js';
+import type { Logger } from '../raft/config.js';
+import { silentLogger } from '../raft/config.js';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
+import { realClock, type Clock, type Timer } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import { channelOptions, loadProto, lookupService } from './proto.js';
+import { messageFromWire, messageToWire, type WireMessage } from './raft-codec.js';
+import type { MessageHandler, Transport, UnreachableHandler } from './transport.js';
+
+export interface GrpcTransportOptions {
+  readonly id: NodeId;
+  /** Peer id -> "host:port" (may include this node; it is ignored). */
+  readonly peers: ReadonlyMap<NodeId, string>;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Reconnect back-off after a stream breaks. Default 50 ms doubling to 1 s. */
+  readonly backoff?: BackoffOptions;
+}
+
+interface WireBatch {
+  messages: WireMessage[];
+}
+
+const defaultBackoff: BackoffOptions = { initialMs: 50, maxMs: 1000 };
+
+function raftServiceCtor(): grpc.ServiceClientConstructor {
+  return lookupService(loadProto('raft.proto'), 'jobctl.raft.v1.Raft');
+}
+
+/** The Raft service definition, for registering on a grpc.Server. */
+export function raftServiceDefinition(): grpc.ServiceDefinition {
+  return raftServiceCtor().service;
+}
+
+/** The outgoing half for one peer: a stream, a queue and a reconnect schedule. */
+class PeerStream {
+  private client: grpc.Client | undefined;
+  private call: grpc.ClientWritableStream<WireBatch> | undefined;
+  private queue: Message[] = [];
+  private flushScheduled = false;
+  private failures = 0;
+  private retryTimer: Timer | undefined;
+  private closed = false;
+
+  constructor(
+    readonly id: NodeId,
+    private address: string,
+    private readonly owner: GrpcTransport,
+  ) {}
+
+  readdress(address: string): void {
+    if (address === this.address) return;
+    this.address = address;
+    this.reset();
+  }
+
+  enqueue(msg: Message): void {
+    if (this.closed) return;
+    this.queue.push(msg);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.queue.length === 0) return;
+    const msgs = this.queue;
+    this.queue = [];
+    if (this.retryTimer) {
+      // Backing off after a failure: drop, and let Raft slow down for this peer.
+      this.owner.reportUnreachable(this.id);
+      return;
+    }
+    const call = this.call ?? this.open();
+    call.write({ messages: msgs.map(messageToWire) });
+  }
+
+  private open(): grpc.ClientWritableStream<WireBatch> {
+    if (!this.client) {
+      const Ctor = raftServiceCtor();
+      this.client = new Ctor(this.address, grpc.credentials.createInsecure(), channelOptions);
+    }
+    const client = this.client as unknown as {
+      send(cb: (err: grpc.ServiceError | null) => void): grpc.ClientWritableStream<WireBatch>;
+    };
+    const call = client.send((err) => {
+      if (this.call === call) this.call = undefined;
+      if (this.closed) return;
+      if (err) this.failed(err);
+    });
+    call.on('error', () => {
+      /* reported through the callback */
+    });
+    this.call = call;
+    return call;
+  }
+
+  private failed(err: grpc.ServiceError): void {
+    const delay = backoffDelay(this.owner.backoff, this.failures++);
+    if (this.failures === 1) {
+      this.owner.logger.info('raft peer stream broken', {
+        peer: this.id,
+        address: this.address,
+        error: errorMessage(err),
+      });
+    }
+    this.owner.reportUnreachable(this.id);
+    this.retryTimer?.cancel();
+    this.retryTimer = this.owner.clock.setTimer(delay, () => {
+      this.retryTimer = undefined;
+    });
+  }
+
+  /** A message came back from this peer, so it is alive: reconnect promptly. */
+  markAlive(): void {
+    if (this.failures > 0 && !this.call) {
+      this.failures = 0;
+      this.retryTimer?.cancel();
+      this.retryTimer = undefined;
+    } else if (this.call) {
+      this.failures = 0;
+    }
+  }
+
+  private reset(): void {
+    const call = this.call;
+    this.call = undefined;
+    call?.end();
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.retryTimer?.cancel();
+    this.reset();
+  }
+}
+
+export class GrpcTransport implements Transport {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly backoff: BackoffOptions;
+  private readonly id: NodeId;
+  private readonly peers = new Map<NodeId, PeerStream>();
+  private messageHandler: MessageHandler = () => {};
+  private unreachableHandler: UnreachableHandler = () => {};
+  private readonly incoming = new Set<grpc.ServerReadableStream<WireBatch, object>>();
+  private closed = false;
+
+  constructor(opts: GrpcTransportOptions) {
+    this.id = opts.id;
+    this.logger = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? realClock;
+    this.backoff = opts.backoff ?? defaultBackoff;
+    for (const [id, address] of opts.peers) this.setPeer(id, address);
+  }
+
+  /** Registers the Raft service on a server (the node shares one server for raft and api). */
+  register(server: grpc.Server): void {
+    server.addService(raftServiceDefinition(), {
+      send: (call: grpc.ServerReadableStream<WireBatch, object>, cb: grpc.sendUnaryData<object>) =>
+        this.serve(call, cb),
+    });
+  }
+
+  private serve(
+    call: grpc.ServerReadableStream<WireBatch, object>,
+    cb: grpc.sendUnaryData<object>,
+  ): void {
+    this.incoming.add(call);
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      this.incoming.delete(call);
+      cb(null, {});
+    };
+    call.on('data', (batch: WireBatch) => {
+      if (this.closed) return;
+      let lastFrom = 0;
+      for (const w of batch.messages) {
+        const msg = messageFromWire(w);
+        if (!msg || msg.to !== this.id) continue;
+        if (msg.from !== lastFrom) {
+          lastFrom = msg.from;
+          this.peers.get(msg.from)?.markAlive();
+        }
+        this.messageHandler(msg);
+      }
+    });
+    call.on('end', finish);
+    call.on('error', finish);
+  }
+
+  send(msgs: readonly Message[]): void {
+    if (this.closed) return;
+    for (const m of msgs) {
+      const peer = this.peers.get(m.to);
+      if (peer) peer.enqueue(m);
+      else this.reportUnreachable(m.to);
+    }
+  }
+
+  onMessage(handler: MessageHandler): void {
+    this.messageHandler = handler;
+  }
+
+  onUnreachable(handler: UnreachableHandler): void {
+    this.unreachableHandler = handler;
+  }
+
+  reportUnreachable(peer: NodeId): void {
+    if (!this.closed) this.unreachableHandler(peer);
+  }
+
+  setPeer(id: NodeId, address: string): void {
+    if (id === this.id) return;
+    const existing = this.peers.get(id);
+    if (existing) existing.readdress(address);
+    else this.peers.set(id, new PeerStream(id, address, this));
+  }
+
+  removePeer(id: NodeId): void {
+    this.peers.get(id)?.close();
+    this.peers.delete(id);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.peers.values()) p.close();
+    this.peers.clear();
+    for (const call of this.incoming) call.destroy();
+    this.incoming.clear();
+  }
+}
