@@ -1,0 +1,200 @@
+// RawNode: the public, synchronous face of the Raft core (etcd's rawnode.go).
+// It owns the Ready/advance handshake: ready() bundles everything the shell
+// must persist, send and apply; advance() records that it was done. Only one
+// Ready is outstanding at a time, so nothing is ever handed out twice.
+import type { Logger, RaftConfig, RaftCore } from './config.js';
+import { silentLogger } from './config.js';
+import { Raft } from './raft.js';
+import type {
+  ConfChange,
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  Ready,
+  SoftState,
+  Status,
+} from './types.js';
+import { EntryType, Role } from './types.js';
+
+export const RaftDefaults = {
+  electionTick: 10,
+  heartbeatTick: 1,
+  preVote: true,
+  checkQuorum: true,
+  maxSizePerMsg: 1024 * 1024,
+  maxInflightMsgs: 256,
+  maxUncommittedEntries: 4096,
+  snapshotChunkSize: 512 * 1024,
+} as const;
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.lead === b.lead && a.role === b.role;
+}
+
+export class RawNode implements RaftCore {
+  private readonly raft: Raft;
+  private readonly logger: Logger;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  /** The Ready handed out and not yet advanced. */
+  private outstanding: Ready | undefined;
+
+  constructor(config: RaftConfig) {
+    this.logger = config.logger ?? silentLogger;
+    this.raft = new Raft({
+      id: config.id,
+      peers: config.peers,
+      storage: config.storage,
+      rng: config.rng,
+      electionTick: config.electionTick ?? RaftDefaults.electionTick,
+      heartbeatTick: config.heartbeatTick ?? RaftDefaults.heartbeatTick,
+      preVote: config.preVote ?? RaftDefaults.preVote,
+      checkQuorum: config.checkQuorum ?? RaftDefaults.checkQuorum,
+      maxSizePerMsg: config.maxSizePerMsg ?? RaftDefaults.maxSizePerMsg,
+      maxInflightMsgs: config.maxInflightMsgs ?? RaftDefaults.maxInflightMsgs,
+      maxUncommittedEntries: config.maxUncommittedEntries ?? RaftDefaults.maxUncommittedEntries,
+      snapshotChunkSize: config.snapshotChunkSize ?? RaftDefaults.snapshotChunkSize,
+      applied: config.applied,
+      logger: this.logger,
+    });
+    // What storage already holds counts as persisted; a fresh follower with no
+    // leader is the baseline soft state.
+    this.prevHardState = config.storage.initialState().hardState;
+    this.prevSoftState = { lead: 0, role: Role.Follower };
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  step(msg: Message): void {
+    this.raft.step(msg);
+  }
+
+  propose(data: Uint8Array): void {
+    this.raft.propose([{ type: EntryType.Normal, data }]);
+  }
+
+  proposeConfChange(change: ConfChange): void {
+    this.raft.proposeConfChange(change);
+  }
+
+  applyConfChange(change: ConfChange): ConfState {
+    return this.raft.applyConfChange(change);
+  }
+
+  /** The current membership (voters and learners), e.g. to record with a snapshot. */
+  confState(): ConfState {
+    return this.raft.confState();
+  }
+
+  /**
+   * Requests a linearizable read point, answered by a ReadState carrying the
+   * same context. Throws ProposalDroppedError if no leader is known.
+   */
+  readIndex(context: string): void {
+    this.raft.readIndex(context);
+  }
+
+  transferLeader(to: NodeId): void {
+    this.raft.transferLeader(to);
+  }
+
+  campaign(): void {
+    this.raft.campaignNow();
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id);
+  }
+
+  hasReady(): boolean {
+    if (this.outstanding) return false;
+    const r = this.raft;
+    if (!sameSoftState(r.softState(), this.prevSoftState)) return true;
+    if (!sameHardState(r.hardState(), this.prevHardState)) return true;
+    const u = r.log.unstable;
+    if (u.entries.length > 0 || u.snapshot) return true;
+    if (r.msgs.length > 0 || r.readStates.length > 0) return true;
+    return r.log.hasNextCommittedEntries();
+  }
+
+  ready(): Ready {
+    if (this.outstanding) {
+      throw new Error('raft: ready() called again before advance() of the previous Ready');
+    }
+    const r = this.raft;
+    const soft = r.softState();
+    const hard = r.hardState();
+    const u = r.log.unstable;
+    const entries: Entry[] = [...u.entries];
+    const snapshot = u.snapshot;
+    const softChanged = !sameSoftState(soft, this.prevSoftState);
+    const hardChanged = !sameHardState(hard, this.prevHardState);
+    const mustSync =
+      entries.length > 0 ||
+      snapshot !== undefined ||
+      hard.term !== this.prevHardState.term ||
+      hard.vote !== this.prevHardState.vote;
+    const rd: Ready = {
+      ...(softChanged ? { softState: soft } : {}),
+      ...(hardChanged ? { hardState: hard } : {}),
+      ...(snapshot ? { snapshot } : {}),
+      entries,
+      committedEntries: r.log.nextCommittedEntries(Infinity),
+      messages: r.msgs,
+      readStates: r.readStates,
+      mustSync,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    if (softChanged) this.prevSoftState = soft;
+    if (hardChanged) this.prevHardState = hard;
+    this.outstanding = rd;
+    return rd;
+  }
+
+  /** The shell has persisted, sent and applied rd. */
+  advance(rd: Ready): void {
+    if (this.outstanding !== rd) {
+      throw new Error('raft: advance() called with a Ready that is not the outstanding one');
+    }
+    this.outstanding = undefined;
+    const log = this.raft.log;
+    const last = rd.entries[rd.entries.length - 1];
+    if (last) log.unstable.stableTo(last.index, last.term);
+    let applied = log.applied;
+    if (rd.snapshot) {
+      log.unstable.stableSnapTo(rd.snapshot.metadata.index);
+      applied = Math.max(applied, rd.snapshot.metadata.index);
+    }
+    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastApplied) applied = Math.max(applied, lastApplied.index);
+    if (applied > log.applied) log.appliedTo(applied);
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const base = {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      lead: r.lead,
+      role: r.role,
+    };
+    if (r.role !== Role.Leader) return base;
+    const progress: Record<NodeId, { match: number; next: number; state: string }> = {};
+    for (const pr of r.prs.values())
+      progress[pr.id] = { match: pr.match, next: pr.next, state: pr.state };
+    return { ...base, progress };
+  }
+}
