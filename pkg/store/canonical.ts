@@ -1,0 +1,75 @@
+// Canonical, frozen JSON values. Everything the store keeps goes through
+// `canonicalize`, which copies the value with object keys sorted and freezes it.
+// Sorting makes equality ("unchanged") and snapshot bytes independent of the key
+// order a client happened to send; freezing makes accidental mutation of stored
+// state by any caller throw instead of silently corrupting a replica.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const EMPTY_OBJECT: Readonly<Record<string, never>> = Object.freeze({});
+const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A deep, frozen copy with sorted object keys. `undefined` members are dropped
+ * (as JSON would) and non-JSON values (functions, symbols) are refused, so that
+ * what the store holds is exactly what a snapshot can carry.
+ */
+export function canonicalize(value: unknown): Json {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`not a JSON number: ${value}`);
+    return value;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return EMPTY_ARRAY as unknown as Json[];
+    return Object.freeze(value.map((v) => canonicalize(v === undefined ? null : v))) as Json[];
+  }
+  if (isPlainObject(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
+    // Empty objects (labels, annotations, status) are very common: share one.
+    if (keys.length === 0) return EMPTY_OBJECT as { [key: string]: Json };
+    const out: { [key: string]: Json } = {};
+    for (const k of keys) out[k] = canonicalize(value[k]);
+    return Object.freeze(out);
+  }
+  throw new TypeError(`not a JSON value: ${typeof value}`);
+}
+
+/** Structural equality of JSON values (key order ignored). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  for (const k of ak) if (!jsonEqual(ao[k], bo[k])) return false;
+  return true;
+}
+
+/** A mutable deep copy of a (possibly frozen) stored object, for editing. */
+export function cloneResource<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Freezes an object graph in place (used for objects built from parts). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,169 @@
+// The commands the API layer proposes through Raft, and their results. A
+// command carries every nondeterministic choice (timestamps, uids, generated
+// name suffixes) made once by the proposer, so that every replica applying the
+// same entry reaches the same state and the same result.
+import { JobctlError, Reason } from '../util/errors.js';
+import type { Resource, ResourceInput } from './types.js';
+
+/** Creates an object; AlreadyExists if the name is taken. */
+export interface CreateCommand {
+  readonly op: 'create';
+  /** ISO timestamp: becomes metadata.creationTimestamp. */
+  readonly now: string;
+  /** The new object's metadata.uid. */
+  readonly uid: string;
+  /** Appended to metadata.generateName when metadata.name is empty (e.g. 5 random chars). */
+  readonly nameSuffix?: string;
+  /** May carry an initial status (e.g. phase Pending, filled in by the API server). */
+  readonly object: ResourceInput;
+}
+
+/**
+ * Replaces spec, labels, annotations and ownerReferences (PUT semantics);
+ * status is untouched. metadata.resourceVersion / metadata.uid, when given, are
+ * preconditions (Conflict when stale). Immutable spec fields are refused.
+ */
+export interface UpdateCommand {
+  readonly op: 'update';
+  readonly object: ResourceInput;
+}
+
+/** Replaces status only. metadata.resourceVersion / uid are optional preconditions. */
+export interface UpdateStatusCommand {
+  readonly op: 'updateStatus';
+  readonly object: ResourceInput & { status: unknown };
+}
+
+/**
+ * Server-side apply: creates the object (outcome `created`), updates spec,
+ * labels and annotations (`configured`), or does nothing (`unchanged`). Status is
+ * left alone; ownerReferences are kept unless the manifest names some. A change
+ * to an immutable spec field is Invalid unless `force`, which deletes the object
+ * (cascading) and recreates it with `uid` (outcome `configured`).
+ */
+export interface ApplyCommand {
+  readonly op: 'apply';
+  readonly now: string;
+  /** Used only if the object is created or recreated. */
+  readonly uid: string;
+  readonly force?: boolean;
+  readonly object: ResourceInput;
+}
+
+export interface DeletePreconditions {
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+}
+
+/** Deletes an object and, recursively, every object owned by it (by uid). */
+export interface DeleteCommand {
+  readonly op: 'delete';
+  /** ISO timestamp: becomes metadata.deletionTimestamp of the final states. */
+  readonly now: string;
+  readonly kind: string;
+  /** Ignored (may be omitted) for cluster-scoped kinds; defaults to 'default'. */
+  readonly namespace?: string;
+  readonly name: string;
+  readonly preconditions?: DeletePreconditions;
+}
+
+/**
+ * Several commands in one Raft entry, applied in order. Items are independent
+ * (one failing does not undo or stop the others: a node's status reports should
+ * not fail together because one Run was deleted meanwhile), but the entry is one
+ * unit of visibility: readers and watchers see the state after the last item,
+ * and every write in it carries the entry's index as its resourceVersion.
+ */
+export interface BatchCommand {
+  readonly op: 'batch';
+  readonly commands: readonly SingleCommand[];
+}
+
+export type SingleCommand =
+  CreateCommand | UpdateCommand | UpdateStatusCommand | ApplyCommand | DeleteCommand;
+
+export type Command = SingleCommand | BatchCommand;
+
+// ---------------------------------------------------------------------------
+// Results
+
+export const Outcome = {
+  Created: 'created',
+  Configured: 'configured',
+  Unchanged: 'unchanged',
+  Deleted: 'deleted',
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+/**
+ * A successful single command. `object` is the stored (frozen) state after the
+ * write; for delete it is the final state with deletionTimestamp set, and
+ * `deleted` lists every object removed by the cascade, dependents first.
+ */
+export interface ObjectResult {
+  readonly ok: true;
+  readonly outcome: Outcome;
+  readonly object: Resource;
+  readonly deleted?: readonly Resource[];
+}
+
+export interface BatchResult {
+  readonly ok: true;
+  readonly outcome: 'batch';
+  readonly results: readonly (ObjectResult | ErrorResult)[];
+}
+
+/** A business failure: every replica reaches the same one. */
+export interface ErrorResult {
+  readonly ok: false;
+  readonly reason: Reason;
+  readonly message: string;
+}
+
+export type CommandResult = ObjectResult | BatchResult | ErrorResult;
+
+/** The error a proposer can throw for a failed result (each edge maps the reason). */
+export function resultError(result: ErrorResult): JobctlError {
+  return new JobctlError(result.reason, result.message);
+}
+
+// ---------------------------------------------------------------------------
+// Encoding: JSON in UTF-8, the bytes of a Raft entry.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeCommand(command: Command): Uint8Array {
+  return encoder.encode(JSON.stringify(command));
+}
+
+/**
+ * Decodes entry data. Garbage is not a throw: it becomes an Invalid result on
+ * every replica alike, so a bad proposal cannot take the cluster down.
+ */
+export function decodeCommand(data: Uint8Array): Command | ErrorResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch (err) {
+    return { ok: false, reason: Reason.Invalid, message: `undecodable command: ${String(err)}` };
+  }
+  const op =
+    typeof value === 'object' && value !== null ? (value as { op?: unknown }).op : undefined;
+  if (!['create', 'update', 'updateStatus', 'apply', 'delete', 'batch'].includes(op as string)) {
+    return { ok: false, reason: Reason.Invalid, message: `unknown command op: ${String(op)}` };
+  }
+  return value as Command;
+}
+
+export function isErrorResult(value: unknown): value is ErrorResult {
+  return typeof value === 'object' && value !== null && (value as ErrorResult).ok === false;
+}
+
+/**
+ * How writers reach the store: the API layer proposes a command through Raft
+ * and resolves with the result the store returned on the proposing node.
+ */
+export interface Proposer {
+  propose(command: Command): Promise<CommandResult>;
+}

@@ -1,0 +1,108 @@
+// The kind registry: everything the store (and the CLI's name resolution) needs
+// to know about a kind lives in one record here, so adding a kind (e.g. Event)
+// is one more entry in BUILTIN_KINDS and no code change elsewhere in the store.
+import { API_VERSION } from './types.js';
+
+export interface KindInfo {
+  /** CamelCase kind as in manifests: 'Job'. */
+  readonly kind: string;
+  readonly apiVersion: string;
+  /** Lower-case plural used in paths and messages: 'jobs'. */
+  readonly plural: string;
+  /** Lower-case singular: 'job'. */
+  readonly singular: string;
+  readonly shortNames: readonly string[];
+  /** Cluster-scoped kinds (Node) are stored with namespace ''. */
+  readonly namespaced: boolean;
+  /** Spec fields that cannot change after creation (apply --force recreates). */
+  readonly immutableSpecFields: readonly string[];
+  /** Field selector paths accepted beyond metadata.name and metadata.namespace. */
+  readonly fieldSelectors: readonly string[];
+}
+
+export const BUILTIN_KINDS: readonly KindInfo[] = [
+  {
+    kind: 'Job',
+    apiVersion: API_VERSION,
+    plural: 'jobs',
+    singular: 'job',
+    shortNames: [],
+    namespaced: true,
+    immutableSpecFields: ['image', 'command', 'env', 'workingDir', 'resources', 'sandbox'],
+    fieldSelectors: ['status.phase'],
+  },
+  {
+    kind: 'Run',
+    apiVersion: API_VERSION,
+    plural: 'runs',
+    singular: 'run',
+    shortNames: [],
+    namespaced: true,
+    immutableSpecFields: [],
+    fieldSelectors: ['spec.nodeName', 'spec.jobName', 'spec.jobUid', 'status.phase'],
+  },
+  {
+    kind: 'Node',
+    apiVersion: API_VERSION,
+    plural: 'nodes',
+    singular: 'node',
+    shortNames: ['no'],
+    namespaced: false,
+    immutableSpecFields: [],
+    fieldSelectors: ['spec.unschedulable'],
+  },
+  {
+    kind: 'CronJob',
+    apiVersion: API_VERSION,
+    plural: 'cronjobs',
+    singular: 'cronjob',
+    shortNames: ['cj'],
+    namespaced: true,
+    immutableSpecFields: [],
+    fieldSelectors: [],
+  },
+];
+
+/** Field selector paths every kind supports. */
+export const COMMON_FIELD_SELECTORS: readonly string[] = ['metadata.name', 'metadata.namespace'];
+
+/** An immutable lookup table over a set of kinds. */
+export class KindRegistry {
+  private readonly byKind = new Map<string, KindInfo>();
+  private readonly byAlias = new Map<string, KindInfo>();
+
+  constructor(kinds: readonly KindInfo[]) {
+    for (const info of kinds) {
+      if (this.byKind.has(info.kind)) throw new Error(`kind ${info.kind} registered twice`);
+      this.byKind.set(info.kind, info);
+      const group = info.apiVersion.split('/')[0] ?? '';
+      for (const alias of [info.kind, info.plural, info.singular, ...info.shortNames]) {
+        this.byAlias.set(alias.toLowerCase(), info);
+        // `jobs.jobctl.dev`, as kubectl accepts fully-qualified resource names.
+        if (group) this.byAlias.set(`${alias.toLowerCase()}.${group}`, info);
+      }
+    }
+  }
+
+  /** The info of an exact kind ('Job'), or undefined. */
+  get(kind: string): KindInfo | undefined {
+    return this.byKind.get(kind);
+  }
+
+  /** Resolves what a user types: 'job', 'jobs', 'Job', 'cj', 'jobs.jobctl.dev'. */
+  resolve(nameOrAlias: string): KindInfo | undefined {
+    return this.byAlias.get(nameOrAlias.toLowerCase());
+  }
+
+  /** Every registered kind, in registration order. */
+  kinds(): readonly KindInfo[] {
+    return [...this.byKind.values()];
+  }
+
+  /** A new registry with more kinds added (the original is unchanged). */
+  with(...more: KindInfo[]): KindRegistry {
+    return new KindRegistry([...this.byKind.values(), ...more]);
+  }
+}
+
+export const defaultKinds = new KindRegistry(BUILTIN_KINDS);

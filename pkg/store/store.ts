@@ -1,0 +1,795 @@
+// ResourceStore: the replicated state machine for typed resources. Raft's shell
+// feeds it committed entries (apply), takes snapshots of it and restores it;
+// the API layer reads it (get, list, watch). It is synchronous and
+// deterministic: everything time- or randomness-dependent arrives inside the
+// commands, and the only output besides results is watch events, delivered
+// synchronously at the end of each entry.
+import type { StateMachine } from '../raft/state-machine.js';
+import { JobctlError, Reason } from '../util/errors.js';
+import { canonicalize, jsonEqual, type Json } from './canonical.js';
+import {
+  decodeCommand,
+  Outcome,
+  type ApplyCommand,
+  type BatchResult,
+  type Command,
+  type CommandResult,
+  type CreateCommand,
+  type DeleteCommand,
+  type ErrorResult,
+  type ObjectResult,
+  type SingleCommand,
+  type UpdateCommand,
+  type UpdateStatusCommand,
+} from './commands.js';
+import { decodeContinue, encodeContinue } from './continue-token.js';
+import { checkInput, checkProposerFields, effectiveNamespace, type Target } from './input.js';
+import { COMMON_FIELD_SELECTORS, defaultKinds, type KindInfo, type KindRegistry } from './kinds.js';
+import {
+  alreadyExists,
+  failure,
+  immutable,
+  notFound,
+  staleVersion,
+  uidMismatch,
+} from './messages.js';
+import {
+  parseFieldSelector,
+  parseLabelSelector,
+  type FieldSelector,
+  type LabelSelector,
+} from './selector.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { KindTable, objectKey } from './table.js';
+import type { ObjectMeta, OwnerReference, Resource, ResourceInput } from './types.js';
+import {
+  WatchEventType,
+  WatchHub,
+  type Change,
+  type WatchFilter,
+  type WatchHandle,
+  type WatchListener,
+} from './watch.js';
+
+export const DEFAULT_HISTORY_SIZE = 10_000;
+
+export interface ResourceStoreOptions {
+  /** Kinds served (default: Job, Run, Node, CronJob). */
+  readonly kinds?: KindRegistry;
+  /** Changes kept for watches that resume from a revision (default 10,000). */
+  readonly historySize?: number;
+}
+
+export interface ListOptions {
+  /** Namespace to list; undefined or '' lists all (ignored for cluster-scoped kinds). */
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  /** metadata.name, metadata.namespace and the kind's extra paths (see kinds.ts). */
+  readonly fieldSelector?: string;
+  /** Page size; 0 or undefined means everything. */
+  readonly limit?: number;
+  /** Token from the previous page (see continue-token.ts). */
+  readonly continue?: string;
+}
+
+export interface ListResult<T extends Resource = Resource> {
+  /** Frozen objects in namespace/name order. */
+  readonly items: readonly T[];
+  /** The revision of the listing's first page: watch from it to stay current. */
+  readonly resourceVersion: string;
+  /** Present when more items may follow. */
+  readonly continue?: string;
+}
+
+export interface WatchOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /**
+   * Deliver every change after this revision, then live changes; Gone if it is
+   * older than the history window. When omitted, the current matching objects
+   * are delivered first as ADDED (like `kubectl get -w`), then live changes.
+   */
+  readonly resourceVersion?: string;
+  /** Called once if the watch stops on its own (listener threw, store restored). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface StoreStats {
+  readonly revision: number;
+  /** Watches from revisions below this get Gone. */
+  readonly compactedRevision: number;
+  readonly historySize: number;
+  readonly watchers: number;
+  /** Objects per kind, every registered kind present. */
+  readonly objects: Readonly<Record<string, number>>;
+}
+
+/** The changes and index of the entry being applied. */
+interface Txn {
+  readonly index: number;
+  readonly changes: Change[];
+}
+
+/** kind + NUL + key: identifies an object across kinds (indexes below). */
+type FullKey = string;
+
+const fullKey = (kind: string, key: string): FullKey => `${kind}\u0000${key}`;
+
+function splitFullKey(fk: FullKey): [string, string] {
+  const i = fk.indexOf('\u0000');
+  return [fk.slice(0, i), fk.slice(i + 1)];
+}
+
+/**
+ * Assembles a stored object. Keys are written in sorted order (as canonicalize
+ * would) so that snapshot bytes do not depend on how an object was built or
+ * whether it came back from a snapshot.
+ */
+function buildObject(
+  info: KindInfo,
+  meta: Omit<ObjectMeta, 'labels' | 'annotations' | 'ownerReferences'> & {
+    labels: Json;
+    annotations: Json;
+    ownerReferences: Json;
+  },
+  spec: Json,
+  status: Json,
+): Resource {
+  const metadata: Record<string, unknown> = {
+    annotations: meta.annotations,
+    creationTimestamp: meta.creationTimestamp,
+  };
+  if (meta.deletionTimestamp !== undefined) metadata.deletionTimestamp = meta.deletionTimestamp;
+  if (meta.generateName !== undefined) metadata.generateName = meta.generateName;
+  metadata.generation = meta.generation;
+  metadata.labels = meta.labels;
+  metadata.name = meta.name;
+  metadata.namespace = meta.namespace;
+  metadata.ownerReferences = meta.ownerReferences;
+  metadata.resourceVersion = meta.resourceVersion;
+  metadata.uid = meta.uid;
+  Object.freeze(metadata);
+  return Object.freeze({
+    apiVersion: info.apiVersion,
+    kind: info.kind,
+    metadata: metadata as unknown as ObjectMeta,
+    spec: spec as Record<string, unknown>,
+    status: status as Record<string, unknown>,
+  });
+}
+
+/** A copy of a stored object with some metadata (and maybe spec/status) replaced. */
+function rebuild(
+  info: KindInfo,
+  old: Resource,
+  changes: {
+    revision: number;
+    generation?: number;
+    labels?: Json;
+    annotations?: Json;
+    ownerReferences?: Json;
+    deletionTimestamp?: string;
+    spec?: Json;
+    status?: Json;
+  },
+): Resource {
+  const m = old.metadata;
+  return buildObject(
+    info,
+    {
+      ...m,
+      labels: changes.labels ?? (m.labels as unknown as Json),
+      annotations: changes.annotations ?? (m.annotations as unknown as Json),
+      ownerReferences: changes.ownerReferences ?? (m.ownerReferences as unknown as Json),
+      generation: changes.generation ?? m.generation,
+      resourceVersion: String(changes.revision),
+      deletionTimestamp: changes.deletionTimestamp ?? m.deletionTimestamp,
+    },
+    changes.spec ?? (old.spec as Json),
+    changes.status ?? (old.status as Json),
+  );
+}
+
+const canonMap = (v: unknown): Json => canonicalize(v ?? {});
+const canonList = (v: unknown): Json => canonicalize(v ?? []);
+
+export class ResourceStore implements StateMachine {
+  readonly kinds: KindRegistry;
+  private readonly tables = new Map<string, KindTable>();
+  /** uid -> object, to tell whether an owner still exists. */
+  private readonly byUid = new Map<string, FullKey>();
+  /** owner uid -> its dependents, for cascading deletes. */
+  private readonly dependents = new Map<string, Set<FullKey>>();
+  private readonly hub: WatchHub;
+  private rev = 0;
+
+  constructor(options: ResourceStoreOptions = {}) {
+    this.kinds = options.kinds ?? defaultKinds;
+    for (const info of this.kinds.kinds()) this.tables.set(info.kind, new KindTable());
+    this.hub = new WatchHub(options.historySize ?? DEFAULT_HISTORY_SIZE);
+  }
+
+  /** The index of the last applied entry (or restored snapshot). */
+  get revision(): number {
+    return this.rev;
+  }
+
+  // -------------------------------------------------------------------------
+  // StateMachine
+
+  /**
+   * Applies one committed entry. Empty data (a leader's no-op) only advances
+   * the revision and returns undefined. Indexes must increase (gaps are fine:
+   * the shell may keep configuration entries to itself); anything else is a
+   * bug in the shell and throws.
+   */
+  apply(index: number, data: Uint8Array): CommandResult | undefined {
+    if (data.length === 0) {
+      this.advance(index);
+      return undefined;
+    }
+    const command = decodeCommand(data);
+    if (!('op' in command)) {
+      this.advance(index);
+      return command;
+    }
+    return this.applyCommand(index, command);
+  }
+
+  /** Typed entry point (what apply() does after decoding); used in-process and by tests. */
+  applyCommand(index: number, command: Command): CommandResult {
+    this.checkIndex(index);
+    const txn: Txn = { index, changes: [] };
+    let result: CommandResult;
+    if (command.op === 'batch') {
+      const items = Array.isArray(command.commands) ? command.commands : [];
+      const results: (ObjectResult | ErrorResult)[] = [];
+      for (const item of items) {
+        results.push(
+          typeof item === 'object' && item !== null && item.op !== ('batch' as string)
+            ? this.applySingle(txn, item)
+            : failure(Reason.Invalid, 'a batch item must be a single (non-batch) command'),
+        );
+      }
+      result = { ok: true, outcome: 'batch', results } satisfies BatchResult;
+    } else {
+      result = this.applySingle(txn, command);
+    }
+    this.rev = index;
+    // After the revision moves, so that a listener reading the store (or
+    // starting a watch) sees the whole entry applied.
+    this.hub.publish(txn.changes);
+    return result;
+  }
+
+  snapshot(): Uint8Array {
+    const kinds: Record<string, Resource[]> = {};
+    for (const info of this.kinds.kinds()) {
+      kinds[info.kind] = [...(this.tables.get(info.kind) as KindTable).values()];
+    }
+    return encodeSnapshot(this.rev, kinds);
+  }
+
+  /**
+   * Replaces all state. History restarts at `index`: older watches get Gone,
+   * and current watchers are stopped (their onError gets Gone) since the
+   * changes between their position and the snapshot are unknown.
+   */
+  restore(index: number, data: Uint8Array): void {
+    const snap = decodeSnapshot(data);
+    for (const table of this.tables.values()) table.clear();
+    this.byUid.clear();
+    this.dependents.clear();
+    for (const [kind, objects] of Object.entries(snap.kinds)) {
+      const info = this.kinds.get(kind);
+      if (!info) throw new Error(`snapshot holds unknown kind ${kind}`);
+      for (const raw of objects) this.insert(info, canonicalize(raw) as unknown as Resource);
+    }
+    this.rev = index;
+    this.hub.reset(
+      index,
+      new JobctlError(
+        Reason.Gone,
+        `store restored from a snapshot at revision ${index}; relist and watch again`,
+      ),
+    );
+  }
+
+  // -------------------------------------------------------------------------
+  // Reads (throw JobctlError for bad arguments: Invalid, NotFound for a kind)
+
+  /** The frozen object, or undefined. `kind` may be any alias ('jobs', 'job', 'Job'). */
+  get<T extends Resource = Resource>(kind: string, namespace: string, name: string): T | undefined {
+    const info = this.kindInfo(kind);
+    const ns = effectiveNamespace(info, namespace);
+    return this.table(info).get(objectKey(ns, name)) as T | undefined;
+  }
+
+  /** A page of objects in namespace/name order. See ListOptions, continue-token.ts. */
+  list<T extends Resource = Resource>(kind: string, opts: ListOptions = {}): ListResult<T> {
+    const info = this.kindInfo(kind);
+    const filter = this.filterOf(info, opts);
+    const limit = opts.limit ?? 0;
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new JobctlError(
+        Reason.Invalid,
+        `invalid limit ${limit}: must be a non-negative integer`,
+      );
+    }
+    const table = this.table(info);
+    const [lo, hi] = table.range(filter.namespace);
+    let start = lo;
+    let rv = this.rev;
+    if (opts.continue) {
+      const token = decodeContinue(opts.continue);
+      rv = token.rv;
+      // Strictly after the last key: keys hold no NUL, so key+NUL bounds it.
+      start = Math.max(lo, table.lowerBound(`${token.key}\u0000`));
+    }
+    const items: Resource[] = [];
+    const wanted = (o: Resource): boolean =>
+      (!filter.labels || filter.labels.matches(o.metadata.labels)) &&
+      (!filter.fields || filter.fields.matches(o));
+    let i = start;
+    for (; i < hi && (limit === 0 || items.length < limit); i++) {
+      const o = table.at(i);
+      if (wanted(o)) items.push(o);
+    }
+    let more = false;
+    // Look ahead for one more match, so the last page carries no token.
+    for (; i < hi && !more; i++) more = wanted(table.at(i));
+    const last = items[items.length - 1];
+    const result: ListResult = { items, resourceVersion: String(rv) };
+    if (more && last) {
+      return {
+        ...result,
+        continue: encodeContinue({
+          rv,
+          key: objectKey(last.metadata.namespace, last.metadata.name),
+        }),
+      } as ListResult<T>;
+    }
+    return result as ListResult<T>;
+  }
+
+  /**
+   * Watches one kind. Replay (history or current state) happens synchronously
+   * before this returns; live events are delivered synchronously at the end of
+   * each applied entry. Throws Gone (too old), Invalid (bad selector or version).
+   */
+  watch(kind: string, opts: WatchOptions, listener: WatchListener): WatchHandle {
+    const info = this.kindInfo(kind);
+    const filter = this.filterOf(info, opts);
+    const base = { filter, listener, onError: opts.onError };
+    if (opts.resourceVersion !== undefined && opts.resourceVersion !== '') {
+      const rv = opts.resourceVersion;
+      if (!/^\d+$/.test(rv) || !Number.isSafeInteger(Number(rv))) {
+        throw new JobctlError(
+          Reason.Invalid,
+          `invalid resourceVersion "${rv}": must be a revision number`,
+        );
+      }
+      return this.hub.subscribe(info.kind, { ...base, fromRevision: Number(rv) });
+    }
+    const initial = this.list(info.kind, {
+      namespace: opts.namespace,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+    }).items;
+    return this.hub.subscribe(info.kind, { ...base, initial });
+  }
+
+  /** Objects per kind (every registered kind present), for metrics. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [kind, table] of this.tables) out[kind] = table.size;
+    return out;
+  }
+
+  stats(): StoreStats {
+    return {
+      revision: this.rev,
+      compactedRevision: this.hub.compactedRevision,
+      historySize: this.hub.historySize,
+      watchers: this.hub.watcherCount,
+      objects: this.counts(),
+    };
+  }
+
+  /** The registered kind for any alias; NotFound (as kubectl words it) otherwise. */
+  kindInfo(kind: string): KindInfo {
+    const info = this.kinds.get(kind) ?? this.kinds.resolve(kind);
+    if (!info) {
+      throw new JobctlError(Reason.NotFound, `the server doesn't have a resource type "${kind}"`);
+    }
+    return info;
+  }
+
+  // -------------------------------------------------------------------------
+  // Commands
+
+  private applySingle(txn: Txn, cmd: SingleCommand): ObjectResult | ErrorResult {
+    switch (cmd.op) {
+      case 'create':
+        return this.create(txn, cmd);
+      case 'update':
+        return this.update(txn, cmd);
+      case 'updateStatus':
+        return this.updateStatus(txn, cmd);
+      case 'apply':
+        return this.applyObject(txn, cmd);
+      case 'delete':
+        return this.delete(txn, cmd);
+      default:
+        return failure(
+          Reason.Invalid,
+          `unknown command op: ${String((cmd as { op?: unknown }).op)}`,
+        );
+    }
+  }
+
+  private create(txn: Txn, cmd: CreateCommand): ObjectResult | ErrorResult {
+    const bad = checkProposerFields({ now: cmd.now, uid: cmd.uid });
+    if (bad) return bad;
+    const checked = checkInput(this.kinds, cmd.object, {
+      allowGenerateName: true,
+      nameSuffix: cmd.nameSuffix,
+    });
+    if ('ok' in checked) return checked;
+    const { target, input } = checked;
+    if (this.lookup(target)) return alreadyExists(target.info, target.name);
+    const object = this.newObject(txn, target, input, cmd.uid, cmd.now, canonMap(input.status));
+    return { ok: true, outcome: Outcome.Created, object };
+  }
+
+  private update(txn: Txn, cmd: UpdateCommand): ObjectResult | ErrorResult {
+    const checked = this.existingFor(cmd.object);
+    if ('ok' in checked) return checked;
+    const { target, input, old } = checked;
+    const spec = canonMap(input.spec);
+    const changed = this.immutableChanges(target.info, old, spec);
+    if (changed.length > 0) return immutable(target.info.kind, target.name, changed, false);
+    const meta = input.metadata;
+    return this.modify(txn, target.info, old, {
+      spec,
+      labels: canonMap(meta.labels),
+      annotations: canonMap(meta.annotations),
+      ownerReferences: canonList(meta.ownerReferences),
+    });
+  }
+
+  private updateStatus(txn: Txn, cmd: UpdateStatusCommand): ObjectResult | ErrorResult {
+    const checked = this.existingFor(cmd.object);
+    if ('ok' in checked) return checked;
+    const { target, input, old } = checked;
+    return this.modify(txn, target.info, old, { status: canonMap(input.status) });
+  }
+
+  private applyObject(txn: Txn, cmd: ApplyCommand): ObjectResult | ErrorResult {
+    const bad = checkProposerFields({ now: cmd.now, uid: cmd.uid });
+    if (bad) return bad;
+    const checked = checkInput(this.kinds, cmd.object, { allowGenerateName: false });
+    if ('ok' in checked) return checked;
+    const { target, input } = checked;
+    const old = this.lookup(target);
+    if (!old) {
+      const object = this.newObject(txn, target, input, cmd.uid, cmd.now, canonMap(input.status));
+      return { ok: true, outcome: Outcome.Created, object };
+    }
+    const pre = this.checkPreconditions(target, old, input.metadata);
+    if (pre) return pre;
+    const spec = canonMap(input.spec);
+    const changed = this.immutableChanges(target.info, old, spec);
+    if (changed.length > 0) {
+      if (!cmd.force) return immutable(target.info.kind, target.name, changed, true);
+      // --force: delete (with dependents, as kubectl's replace --force) and
+      // recreate under the new uid. Status starts afresh.
+      this.deleteCascade(txn, target.info, old, cmd.now);
+      const meta = input.metadata;
+      const object = this.newObject(
+        txn,
+        target,
+        {
+          ...input,
+          metadata: {
+            ...meta,
+            ownerReferences: meta.ownerReferences ?? old.metadata.ownerReferences,
+          },
+        },
+        cmd.uid,
+        cmd.now,
+        canonMap(input.status),
+      );
+      return { ok: true, outcome: Outcome.Configured, object };
+    }
+    const meta = input.metadata;
+    const result = this.modify(txn, target.info, old, {
+      spec,
+      labels: canonMap(meta.labels),
+      annotations: canonMap(meta.annotations),
+      // Manifests rarely name owners; keep the ones controllers set.
+      ownerReferences: meta.ownerReferences ? canonList(meta.ownerReferences) : undefined,
+    });
+    if (!result.ok) return result;
+    return {
+      ...result,
+      outcome: result.outcome === Outcome.Unchanged ? Outcome.Unchanged : Outcome.Configured,
+    };
+  }
+
+  private delete(txn: Txn, cmd: DeleteCommand): ObjectResult | ErrorResult {
+    const bad = checkProposerFields({ now: cmd.now, kind: cmd.kind, name: cmd.name });
+    if (bad) return bad;
+    const info = this.kinds.get(cmd.kind) ?? this.kinds.resolve(cmd.kind);
+    if (!info)
+      return failure(Reason.NotFound, `the server doesn't have a resource type "${cmd.kind}"`);
+    const target: Target = {
+      info,
+      namespace: effectiveNamespace(info, cmd.namespace),
+      name: cmd.name,
+    };
+    const old = this.lookup(target);
+    if (!old) return notFound(info, cmd.name);
+    const pre = cmd.preconditions;
+    if (pre?.uid !== undefined && pre.uid !== old.metadata.uid) {
+      return uidMismatch(pre.uid, old.metadata.uid);
+    }
+    if (
+      pre?.resourceVersion !== undefined &&
+      pre.resourceVersion !== old.metadata.resourceVersion
+    ) {
+      return staleVersion(info, cmd.name);
+    }
+    const deleted = this.deleteCascade(txn, info, old, cmd.now);
+    const object = deleted[deleted.length - 1] as Resource;
+    return { ok: true, outcome: Outcome.Deleted, object, deleted };
+  }
+
+  // -------------------------------------------------------------------------
+  // Helpers for commands
+
+  /** Checks an update's input and finds the object it names, with its preconditions. */
+  private existingFor(
+    raw: unknown,
+  ): { target: Target; input: ResourceInput; old: Resource } | ErrorResult {
+    const checked = checkInput(this.kinds, raw, { allowGenerateName: false });
+    if ('ok' in checked) return checked;
+    const { target, input } = checked;
+    const old = this.lookup(target);
+    if (!old) return notFound(target.info, target.name);
+    const pre = this.checkPreconditions(target, old, input.metadata);
+    if (pre) return pre;
+    return { target, input, old };
+  }
+
+  private checkPreconditions(
+    target: Target,
+    old: Resource,
+    meta: ResourceInput['metadata'],
+  ): ErrorResult | undefined {
+    if (meta.uid !== undefined && meta.uid !== '' && meta.uid !== old.metadata.uid) {
+      return uidMismatch(meta.uid, old.metadata.uid);
+    }
+    if (
+      meta.resourceVersion !== undefined &&
+      meta.resourceVersion !== '' &&
+      meta.resourceVersion !== old.metadata.resourceVersion
+    ) {
+      return staleVersion(target.info, target.name);
+    }
+    return undefined;
+  }
+
+  private immutableChanges(info: KindInfo, old: Resource, spec: Json): string[] {
+    const oldSpec = old.spec as Record<string, unknown>;
+    const newSpec = spec as Record<string, unknown>;
+    return info.immutableSpecFields.filter((f) => !jsonEqual(oldSpec[f], newSpec[f]));
+  }
+
+  private newObject(
+    txn: Txn,
+    target: Target,
+    input: ResourceInput,
+    uid: string,
+    now: string,
+    status: Json,
+  ): Resource {
+    const meta = input.metadata;
+    const object = buildObject(
+      target.info,
+      {
+        name: target.name,
+        namespace: target.namespace,
+        uid,
+        labels: canonMap(meta.labels),
+        annotations: canonMap(meta.annotations),
+        ownerReferences: canonList(meta.ownerReferences),
+        resourceVersion: String(txn.index),
+        generation: 1,
+        creationTimestamp: now,
+        generateName: meta.name ? undefined : meta.generateName,
+      },
+      canonMap(input.spec),
+      status,
+    );
+    this.insert(target.info, object);
+    txn.changes.push({
+      revision: txn.index,
+      kind: target.info.kind,
+      type: WatchEventType.Added,
+      object,
+    });
+    return object;
+  }
+
+  /** Writes changed parts of an object, or reports `unchanged` without a write. */
+  private modify(
+    txn: Txn,
+    info: KindInfo,
+    old: Resource,
+    parts: {
+      spec?: Json;
+      status?: Json;
+      labels?: Json;
+      annotations?: Json;
+      ownerReferences?: Json;
+    },
+  ): ObjectResult {
+    const m = old.metadata;
+    const specChanged = parts.spec !== undefined && !jsonEqual(parts.spec, old.spec);
+    const changed =
+      specChanged ||
+      (parts.status !== undefined && !jsonEqual(parts.status, old.status)) ||
+      (parts.labels !== undefined && !jsonEqual(parts.labels, m.labels)) ||
+      (parts.annotations !== undefined && !jsonEqual(parts.annotations, m.annotations)) ||
+      (parts.ownerReferences !== undefined && !jsonEqual(parts.ownerReferences, m.ownerReferences));
+    // A write that changes nothing is no write (as Kubernetes): no new
+    // revision, no event, so steady-state reconcilers cost nothing.
+    if (!changed) return { ok: true, outcome: Outcome.Unchanged, object: old };
+    const object = rebuild(info, old, {
+      ...parts,
+      revision: txn.index,
+      generation: specChanged ? m.generation + 1 : m.generation,
+    });
+    this.insert(info, object, old);
+    txn.changes.push({
+      revision: txn.index,
+      kind: info.kind,
+      type: WatchEventType.Modified,
+      object,
+      prev: old,
+    });
+    return { ok: true, outcome: Outcome.Configured, object };
+  }
+
+  /**
+   * Deletes `root` and, depth-first, every object it owns (dependents before
+   * their owner, siblings in kind/key order, so every replica emits the same
+   * sequence). A dependent that still has a live owner outside the deletion is
+   * kept and only loses the reference to the deleted owner, as Kubernetes' GC
+   * does. Returns the final states, root last.
+   */
+  private deleteCascade(txn: Txn, info: KindInfo, root: Resource, now: string): Resource[] {
+    const doomed = new Set<FullKey>();
+    const order: FullKey[] = [];
+    const orphaned: FullKey[] = [];
+    const visit = (fk: FullKey): void => {
+      if (doomed.has(fk)) return;
+      doomed.add(fk);
+      const obj = this.lookupFull(fk);
+      if (!obj) return;
+      const deps = [...(this.dependents.get(obj.metadata.uid) ?? [])].sort();
+      for (const dep of deps) {
+        const depObj = this.lookupFull(dep);
+        if (!depObj) continue;
+        const otherOwnerAlive = depObj.metadata.ownerReferences.some((r) => {
+          const owner = this.byUid.get(r.uid);
+          return r.uid !== obj.metadata.uid && owner !== undefined && !doomed.has(owner);
+        });
+        if (otherOwnerAlive) orphaned.push(dep);
+        else visit(dep);
+      }
+      order.push(fk);
+    };
+    const rootKey = fullKey(info.kind, objectKey(root.metadata.namespace, root.metadata.name));
+    visit(rootKey);
+
+    const deleted: Resource[] = [];
+    const deletedUids = new Set<string>();
+    for (const fk of order) {
+      const obj = this.lookupFull(fk);
+      if (!obj) continue;
+      const [kind] = splitFullKey(fk);
+      const kinfo = this.kinds.get(kind) as KindInfo;
+      const final = rebuild(kinfo, obj, { revision: txn.index, deletionTimestamp: now });
+      this.remove(kinfo, obj);
+      deletedUids.add(obj.metadata.uid);
+      txn.changes.push({ revision: txn.index, kind, type: WatchEventType.Deleted, object: final });
+      deleted.push(final);
+    }
+    // Survivors drop their references to what is gone.
+    for (const fk of [...new Set(orphaned)].sort()) {
+      if (doomed.has(fk)) continue;
+      const obj = this.lookupFull(fk);
+      if (!obj) continue;
+      const kinfo = this.kinds.get(splitFullKey(fk)[0]) as KindInfo;
+      const refs = obj.metadata.ownerReferences.filter((r) => !deletedUids.has(r.uid));
+      this.modify(txn, kinfo, obj, { ownerReferences: canonList(refs) });
+    }
+    return deleted;
+  }
+
+  // -------------------------------------------------------------------------
+  // Tables and indexes
+
+  private table(info: KindInfo): KindTable {
+    return this.tables.get(info.kind) as KindTable;
+  }
+
+  private lookup(target: Target): Resource | undefined {
+    return this.table(target.info).get(objectKey(target.namespace, target.name));
+  }
+
+  private lookupFull(fk: FullKey): Resource | undefined {
+    const [kind, key] = splitFullKey(fk);
+    return this.tables.get(kind)?.get(key);
+  }
+
+  /** Stores `object` (replacing `old`, if given) and keeps the uid/owner indexes right. */
+  private insert(info: KindInfo, object: Resource, old?: Resource): void {
+    const key = objectKey(object.metadata.namespace, object.metadata.name);
+    const fk = fullKey(info.kind, key);
+    if (old) this.unindexOwners(old.metadata.ownerReferences, fk);
+    this.table(info).set(key, object);
+    this.byUid.set(object.metadata.uid, fk);
+    for (const ref of object.metadata.ownerReferences) {
+      let set = this.dependents.get(ref.uid);
+      if (!set) {
+        set = new Set();
+        this.dependents.set(ref.uid, set);
+      }
+      set.add(fk);
+    }
+  }
+
+  private remove(info: KindInfo, object: Resource): void {
+    const key = objectKey(object.metadata.namespace, object.metadata.name);
+    const fk = fullKey(info.kind, key);
+    this.table(info).delete(key);
+    this.byUid.delete(object.metadata.uid);
+    this.unindexOwners(object.metadata.ownerReferences, fk);
+  }
+
+  private unindexOwners(refs: readonly OwnerReference[], fk: FullKey): void {
+    for (const ref of refs) {
+      const set = this.dependents.get(ref.uid);
+      if (!set) continue;
+      set.delete(fk);
+      if (set.size === 0) this.dependents.delete(ref.uid);
+    }
+  }
+
+  private filterOf(
+    info: KindInfo,
+    opts: { namespace?: string; labelSelector?: string; fieldSelector?: string },
+  ): WatchFilter & { labels?: LabelSelector; fields?: FieldSelector } {
+    const namespace = info.namespaced && opts.namespace ? opts.namespace : undefined;
+    const labels = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : undefined;
+    const fields = opts.fieldSelector
+      ? parseFieldSelector(opts.fieldSelector, [...COMMON_FIELD_SELECTORS, ...info.fieldSelectors])
+      : undefined;
+    return { namespace, labels, fields };
+  }
+
+  private checkIndex(index: number): void {
+    if (!Number.isSafeInteger(index) || index <= this.rev) {
+      throw new Error(`store: apply at index ${index} after revision ${this.rev}`);
+    }
+  }
+
+  private advance(index: number): void {
+    this.checkIndex(index);
+    this.rev = index;
+  }
+}

@@ -1,0 +1,304 @@
+// The canonical shapes of stored resources (DESIGN.md §2). Every module that
+// reads or writes objects imports these types; the API server fills defaults
+// before proposing, so fields it always defaults are required here.
+//
+// Objects returned by the store are deep-frozen at runtime (STYLE habit 4): to
+// change one, copy it first (see `cloneResource` in ./canonical.ts). The types
+// are deliberately not `readonly` so that a copy can be edited without casts.
+
+export const API_VERSION = 'jobctl.dev/v1';
+
+/** A reference from a dependent to its owner; the store cascades deletes along it. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  /** At most one owner is the managing controller (STYLE habit 4). */
+  controller?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  /** 'default' when omitted for namespaced kinds; '' for cluster-scoped kinds (Node). */
+  namespace: string;
+  uid: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Decimal Raft index of the write that last changed the object. */
+  resourceVersion: string;
+  /** 1 at creation; +1 on each write that changes spec. */
+  generation: number;
+  /** ISO timestamp chosen by the proposer of the creating write. */
+  creationTimestamp: string;
+  /** Set only on the final state carried by a DELETED watch event / delete result. */
+  deletionTimestamp?: string;
+  ownerReferences: OwnerReference[];
+  /** Prefix used to generate `name` at creation, kept for information. */
+  generateName?: string;
+}
+
+/** Any stored object. Kind-specific aliases narrow spec and status. */
+export interface Resource<Spec = Record<string, unknown>, Status = Record<string, unknown>> {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status: Status;
+}
+
+/** The metadata a writer may supply; the store fills in the rest. */
+export interface ObjectMetaInput {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  /** Precondition on update/updateStatus/apply: must equal the stored uid. */
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Precondition on update/updateStatus/apply: stale ⇒ Conflict. */
+  resourceVersion?: string;
+  ownerReferences?: OwnerReference[];
+}
+
+/** An object as a writer proposes it (a manifest after server-side defaulting). */
+export interface ResourceInput {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMetaInput;
+  spec?: unknown;
+  status?: unknown;
+}
+
+// ---------------------------------------------------------------------------
+// Shared pieces
+
+/** Kubernetes quantities as strings: cpu "500m", "2"; memory "256Mi", "1G". */
+export type Quantity = string;
+
+export interface ResourceRequirements {
+  cpu: Quantity;
+  memory: Quantity;
+}
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export const NetworkMode = { None: 'none', Bridge: 'bridge' } as const;
+export type NetworkMode = (typeof NetworkMode)[keyof typeof NetworkMode];
+
+export interface SandboxSpec {
+  network: NetworkMode;
+  readOnlyRootFilesystem: boolean;
+  /** "uid:gid", default "65534:65534". */
+  user: string;
+}
+
+export const ImagePullPolicy = {
+  Always: 'Always',
+  IfNotPresent: 'IfNotPresent',
+  Never: 'Never',
+} as const;
+export type ImagePullPolicy = (typeof ImagePullPolicy)[keyof typeof ImagePullPolicy];
+
+/** What a container runs: the immutable part of a Job spec, copied into each Run. */
+export interface ContainerSpec {
+  image: string;
+  imagePullPolicy: ImagePullPolicy;
+  /** Normalised by the API server: a manifest string s becomes ["sh", "-c", s]. */
+  command: string[];
+  /** Normalised by the API server: a manifest map becomes a list sorted by name. */
+  env: EnvVar[];
+  workingDir?: string;
+  resources: ResourceRequirements;
+  sandbox: SandboxSpec;
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition<T extends string = string> {
+  type: T;
+  status: ConditionStatus;
+  reason?: string;
+  message?: string;
+  lastTransitionTime: string;
+}
+
+// ---------------------------------------------------------------------------
+// Job
+
+export interface JobSpec extends ContainerSpec {
+  completions: number;
+  parallelism: number;
+  backoffLimit: number;
+  activeDeadlineSeconds?: number | null;
+  ttlSecondsAfterFinished?: number | null;
+  nodeSelector?: Record<string, string>;
+  priority: number;
+  suspend: boolean;
+}
+
+export const JobPhase = {
+  Pending: 'Pending',
+  Running: 'Running',
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  Suspended: 'Suspended',
+} as const;
+export type JobPhase = (typeof JobPhase)[keyof typeof JobPhase];
+
+export type JobConditionType = 'Complete' | 'Failed' | 'Suspended';
+
+/** Empty ({}) until the job controller first writes it. */
+export interface JobStatus {
+  phase?: JobPhase;
+  active?: number;
+  succeeded?: number;
+  failed?: number;
+  startTime?: string;
+  completionTime?: string;
+  conditions?: Condition<JobConditionType>[];
+}
+
+export interface Job extends Resource<JobSpec, JobStatus> {
+  kind: 'Job';
+}
+
+// ---------------------------------------------------------------------------
+// Run
+
+export interface RunSpec {
+  jobName: string;
+  jobUid: string;
+  /** 0-based attempt number within the Job. */
+  attempt: number;
+  /** '' until the scheduler binds the Run (field selector spec.nodeName). */
+  nodeName: string;
+  container: ContainerSpec;
+  priority?: number;
+  nodeSelector?: Record<string, string>;
+  activeDeadlineSeconds?: number | null;
+}
+
+export const RunPhase = {
+  Pending: 'Pending',
+  Scheduled: 'Scheduled',
+  Running: 'Running',
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  Lost: 'Lost',
+  Cancelled: 'Cancelled',
+} as const;
+export type RunPhase = (typeof RunPhase)[keyof typeof RunPhase];
+
+export type RunReason =
+  | 'Completed'
+  | 'Error'
+  | 'OOMKilled'
+  | 'DeadlineExceeded'
+  | 'ImagePullFailed'
+  | 'NodeLost'
+  | 'Deleted';
+
+export interface RunStatus {
+  phase?: RunPhase;
+  reason?: RunReason;
+  exitCode?: number;
+  containerID?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+export interface Run extends Resource<RunSpec, RunStatus> {
+  kind: 'Run';
+}
+
+/** Label every Run carries, naming its Job (DESIGN.md §2). */
+export const JOB_NAME_LABEL = 'jobctl.dev/job-name';
+
+// ---------------------------------------------------------------------------
+// Node (cluster-scoped)
+
+export interface NodeSpec {
+  /** Cordoned: no new Runs are placed here. */
+  unschedulable?: boolean;
+}
+
+export interface NodeResources {
+  cpu: Quantity;
+  memory: Quantity;
+  /** Maximum concurrent Runs. */
+  runs: number;
+}
+
+export interface NodeRaftInfo {
+  id: number;
+  role: string;
+  term: number;
+  address: string;
+}
+
+export type NodeConditionType = 'Ready' | 'RuntimeReady';
+
+export interface NodeStatus {
+  conditions?: Condition<NodeConditionType>[];
+  capacity?: NodeResources;
+  allocatable?: NodeResources;
+  raft?: NodeRaftInfo;
+  heartbeatTime?: string;
+  versions?: Record<string, string>;
+}
+
+export interface Node extends Resource<NodeSpec, NodeStatus> {
+  kind: 'Node';
+}
+
+// ---------------------------------------------------------------------------
+// CronJob
+
+export const ConcurrencyPolicy = { Allow: 'Allow', Forbid: 'Forbid', Replace: 'Replace' } as const;
+export type ConcurrencyPolicy = (typeof ConcurrencyPolicy)[keyof typeof ConcurrencyPolicy];
+
+export interface JobTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: JobSpec;
+}
+
+export interface CronJobSpec {
+  schedule: string;
+  timeZone?: string;
+  concurrencyPolicy: ConcurrencyPolicy;
+  startingDeadlineSeconds?: number | null;
+  suspend: boolean;
+  successfulJobsHistoryLimit: number;
+  failedJobsHistoryLimit: number;
+  jobTemplate: JobTemplate;
+}
+
+export interface ObjectReference {
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface CronJobStatus {
+  active?: ObjectReference[];
+  lastScheduleTime?: string;
+  lastSuccessfulTime?: string;
+}
+
+export interface CronJob extends Resource<CronJobSpec, CronJobStatus> {
+  kind: 'CronJob';
+}
+
+/** The resources this release knows, by kind. */
+export interface KindMap {
+  Job: Job;
+  Run: Run;
+  Node: Node;
+  CronJob: CronJob;
+}
