@@ -83,7 +83,7 @@ export function encodeFrame(records: readonly WalRecord[]): Uint8Array {
   }
   view.setUint32(0, FRAME_MAGIC, true);
   view.setUint32(4, payloadBytes, true);
-  view.setUint32(8, frameCrc(buf, 4, payloadBytes), true);
+  view.setUint32(8, frameCrc(buf, 0, payloadBytes), true);
   return buf;
 }
 

@@ -7,6 +7,7 @@ import { StorageCorruptError } from './errors.js';
 import { errnoCode } from './fs.js';
 import type { StorageFile, StorageFs } from './fs.js';
 import { listSegments, scanSegment, segmentPath } from './segment.js';
+import type { SegmentScan } from './segment.js';
 import { decodeSnapshot, listSnapshotFiles } from './snapshot-file.js';
 import type { SnapshotFileName } from './snapshot-file.js';
 import type { SegmentInfo } from './wal.js';
@@ -51,6 +52,7 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
   const segments: SegmentInfo[] = [];
   let file: StorageFile | undefined;
   let size = 0;
+  let tail: { path: string; scan: SegmentScan; fileBytes: number } | undefined;
   for (const [i, seq] of seqs.entries()) {
     const path = segmentPath(walDir, seq);
     const prev = seqs[i - 1];
@@ -100,16 +102,31 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
       }
     }
     segments.push(info);
-    if (isLast) {
-      file = await fs.open(path, 'r+');
-      size = scan.validBytes;
-      if (scan.tornTail) {
-        warn(
-          `wal: truncated torn tail of ${path} at offset ${scan.tornTail.offset} ` +
-            `(${scan.tornTail.reason}); ${buf.length - scan.validBytes} bytes of an unacknowledged write discarded`,
-        );
-        await file.truncate(scan.validBytes);
+    if (isLast) tail = { path, scan, fileBytes: buf.length };
+  }
+
+  // Only now that the log is known to be usable without them: move damaged
+  // snapshots aside (kept for inspection) so retention never counts them.
+  for (const name of skippedNames) {
+    await fs.rename(join(snapDir, name), join(snapDir, `${name}.corrupt`));
+  }
+
+  // Hard state and log are known good; only now touch the WAL files.
+  if (tail) {
+    file = await fs.open(tail.path, 'r+');
+    size = tail.scan.validBytes;
+    const torn = tail.scan.tornTail;
+    if (torn) {
+      warn(
+        `wal: truncated torn tail of ${tail.path} at offset ${torn.offset} (${torn.reason}); ` +
+          `${tail.fileBytes - size} bytes of an unacknowledged write discarded`,
+      );
+      try {
+        await file.truncate(size);
         await file.datasync();
+      } catch (err) {
+        await file.close();
+        throw err;
       }
     }
   }
@@ -121,12 +138,6 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
     hardState = { term: snapshot.metadata.term, vote: 0, commit: hardState.commit };
   }
   if (hardState.commit < base) hardState = { ...hardState, commit: base };
-
-  // Only now that the log is known to be usable without them: move damaged
-  // snapshots aside (kept for inspection) so retention never counts them.
-  for (const name of skippedNames) {
-    await fs.rename(join(snapDir, name), join(snapDir, `${name}.corrupt`));
-  }
 
   return { snapshot, snapshotFiles, hardState, entries, segments, file, size };
 }
