@@ -201,27 +201,28 @@ export class DiskStorage implements LogStore {
     if (refused) return Promise.reject(refused);
     const records: WalRecord[] = [];
     let barrier: Promise<void> | undefined;
+    // As in MemoryStorage, a snapshot no newer than ours is ignored (raft
+    // never sends one, and installing it would move the log backwards).
+    const snapshot =
+      update.snapshot && update.snapshot.metadata.index > this.snap.metadata.index
+        ? update.snapshot
+        : undefined;
     try {
-      if (update.snapshot) {
-        const s = update.snapshot;
-        if (s.metadata.index <= this.snap.metadata.index) {
-          throw new JobctlError(
-            Reason.Conflict,
-            `storage: snapshot ${s.metadata.index} is older than the current one (${this.snap.metadata.index})`,
-          );
-        }
-        this.checkAppend(update.entries, s.metadata.index);
-        // The file must be durable before the WAL record that refers to it.
-        barrier = this.persistSnapshot(s);
-        barrier.catch(() => undefined); // the WAL flush reports the failure
-        this.snap = s;
-        this.ents = [];
-        records.push({ type: 'snapshot', index: s.metadata.index, term: s.metadata.term });
-      } else {
-        this.checkAppend(update.entries, this.snap.metadata.index);
-      }
+      this.checkAppend(update.entries, snapshot?.metadata.index ?? this.lastIndex());
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (snapshot) {
+      // The file must be durable before the WAL record that refers to it.
+      barrier = this.persistSnapshot(snapshot);
+      barrier.catch(() => undefined); // the WAL flush reports the failure
+      this.snap = snapshot;
+      this.ents = [];
+      records.push({
+        type: 'snapshot',
+        index: snapshot.metadata.index,
+        term: snapshot.metadata.term,
+      });
     }
     this.appendToMemory(update.entries);
     for (const entry of update.entries) {
@@ -232,18 +233,15 @@ export class DiskStorage implements LogStore {
       records.push({ type: 'hardState', hardState: update.hardState });
     }
     const done = this.wal.append(records, barrier);
-    return update.snapshot ? done.then(() => this.compactWal()) : done;
+    return snapshot ? done.then(() => this.compactWal()) : done;
   }
 
   async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
     const refused = this.refusal();
     if (refused) throw refused;
-    if (index <= this.snap.metadata.index) {
-      throw new JobctlError(
-        Reason.Conflict,
-        `storage: snapshot at ${index} is out of date (current snapshot is at ${this.snap.metadata.index})`,
-      );
-    }
+    // Out of date (e.g. a snapshot from the leader overtook us): nothing to
+    // do, answered like MemoryStorage with the snapshot we already have.
+    if (index <= this.snap.metadata.index) return this.snap;
     if (index > this.lastIndex()) throw new UnavailableError(index);
     const snapshot: Snapshot = { metadata: { index, term: this.term(index), confState }, data };
     await this.persistSnapshot(snapshot);
@@ -290,11 +288,10 @@ export class DiskStorage implements LogStore {
     return undefined;
   }
 
-  /** Entries must be contiguous and attach to the log (after a snapshot at `base`). */
-  private checkAppend(entries: readonly Entry[], base: number): void {
+  /** Entries must be contiguous and attach to the log, whose last index is `last`. */
+  private checkAppend(entries: readonly Entry[], last: number): void {
     const first = entries[0];
     if (!first) return;
-    const last = base === this.snap.metadata.index ? this.lastIndex() : base;
     if (first.index > last + 1) {
       throw new JobctlError(
         Reason.Internal,

@@ -110,6 +110,29 @@ export function runStorageContract(name: string, factory: StorageFactory): void 
         assert.deepEqual(s.initialState().confState, confState);
       }));
 
+    it('answers an out-of-date createSnapshot with the current one; refuses one beyond the log', () =>
+      withStore(factory, async (s) => {
+        await s.save({ entries: ents(1, 5, 1) });
+        await s.createSnapshot(4, confState, new TextEncoder().encode('state@4'));
+        const again = await s.createSnapshot(2, confState, new TextEncoder().encode('old'));
+        assert.equal(again.metadata.index, 4);
+        assert.equal(text(s.snapshot().data), 'state@4');
+        await assert.rejects(s.createSnapshot(9, confState, new Uint8Array()));
+      }));
+
+    it('ignores a received snapshot no newer than its own', () =>
+      withStore(factory, async (s) => {
+        await s.save({ entries: ents(1, 5, 1) });
+        await s.createSnapshot(4, confState, new TextEncoder().encode('state@4'));
+        const old: Snapshot = {
+          metadata: { index: 3, term: 1, confState },
+          data: new Uint8Array(),
+        };
+        await s.save({ snapshot: old, entries: [] });
+        assert.equal(s.snapshot().metadata.index, 4);
+        assert.equal(s.lastIndex(), 5);
+      }));
+
     it('installs a received snapshot, discarding the log it covers', () =>
       withStore(factory, async (s) => {
         await s.save({ entries: ents(1, 5, 1) });
