@@ -72,7 +72,7 @@ export interface ListOptions {
   readonly continue?: string;
 }
 
-export interface ListResult<T extends Resource = Resource> {
+export interface ListResult<T extends Resource<object, object> = Resource> {
   /** Frozen objects in namespace/name order. */
   readonly items: readonly T[];
   /** The revision of the listing's first page: watch from it to stay current. */
@@ -300,14 +300,21 @@ export class ResourceStore implements StateMachine {
   // Reads (throw JobctlError for bad arguments: Invalid, NotFound for a kind)
 
   /** The frozen object, or undefined. `kind` may be any alias ('jobs', 'job', 'Job'). */
-  get<T extends Resource = Resource>(kind: string, namespace: string, name: string): T | undefined {
+  get<T extends Resource<object, object> = Resource>(
+    kind: string,
+    namespace: string,
+    name: string,
+  ): T | undefined {
     const info = this.kindInfo(kind);
     const ns = effectiveNamespace(info, namespace);
-    return this.table(info).get(objectKey(ns, name)) as T | undefined;
+    return this.table(info).get(objectKey(ns, name)) as unknown as T | undefined;
   }
 
   /** A page of objects in namespace/name order. See ListOptions, continue-token.ts. */
-  list<T extends Resource = Resource>(kind: string, opts: ListOptions = {}): ListResult<T> {
+  list<T extends Resource<object, object> = Resource>(
+    kind: string,
+    opts: ListOptions = {},
+  ): ListResult<T> {
     const info = this.kindInfo(kind);
     const filter = this.filterOf(info, opts);
     const limit = opts.limit ?? 0;
@@ -348,9 +355,9 @@ export class ResourceStore implements StateMachine {
           rv,
           key: objectKey(last.metadata.namespace, last.metadata.name),
         }),
-      } as ListResult<T>;
+      } as unknown as ListResult<T>;
     }
-    return result as ListResult<T>;
+    return result as unknown as ListResult<T>;
   }
 
   /**

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type {
+  ObjectResult,
+  OwnerReference,
+  Resource,
+  WatchEvent,
+} from '../../../pkg/store/index.js';
+import { err, Harness, input, jobInput, ok } from './fixtures.js';
+
+function ref(o: Resource, controller = true): OwnerReference {
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    name: o.metadata.name,
+    uid: o.metadata.uid,
+    controller,
+  };
+}
+
+describe('delete', () => {
+  it('removes the object and returns its final state with deletionTimestamp', () => {
+    const h = new Harness();
+    ok(h.create(jobInput('a')));
+    const r = ok(h.delete('Job', 'default', 'a'));
+    assert.equal(r.outcome, 'deleted');
+    assert.equal(r.object.metadata.resourceVersion, '2');
+    assert.equal(r.object.metadata.deletionTimestamp, '2025-01-01T00:00:01.000Z');
+    assert.equal(h.store.get('Job', 'default', 'a'), undefined);
+    assert.deepEqual(err(h.delete('Job', 'default', 'a')), {
+      ok: false,
+      reason: 'NotFound',
+      message: 'jobs "a" not found',
+    });
+  });
+
+  it('checks uid and resourceVersion preconditions', () => {
+    const h = new Harness();
+    const a = ok(h.create(jobInput('a'))).object;
+    assert.equal(err(h.delete('Job', 'default', 'a', { uid: 'other' })).reason, 'Conflict');
+    assert.equal(err(h.delete('Job', 'default', 'a', { resourceVersion: '0' })).reason, 'Conflict');
+    ok(h.delete('Job', 'default', 'a', { uid: a.metadata.uid, resourceVersion: '1' }));
+  });
+
+  it('cascades Job -> Runs -> their dependents, dependents first, in one entry', () => {
+    const h = new Harness();
+    const job = ok(h.create(jobInput('j'))).object;
+    const other = ok(h.create(jobInput('k'))).object;
+    const r1 = ok(h.create(input('Run', 'j-1', { ownerReferences: [ref(job)] }))).object;
+    ok(h.create(input('Run', 'j-0', { ownerReferences: [ref(job)] })));
+    ok(h.create(input('Run', 'k-0', { ownerReferences: [ref(other)] })));
+    // A grandchild (Run owning a Run stands in for a future kind, e.g. Event).
+    ok(h.create(input('Run', 'j-1-log', { ownerReferences: [ref(r1)] })));
+    const events: WatchEvent[] = [];
+    h.store.watch('Run', { resourceVersion: String(h.index) }, (e) => events.push(e));
+    const jobEvents: WatchEvent[] = [];
+    h.store.watch('Job', { resourceVersion: String(h.index) }, (e) => jobEvents.push(e));
+
+    const r = ok(h.delete('Job', 'default', 'j'));
+    const rev = String(h.index);
+    assert.deepEqual(
+      r.deleted?.map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Run/j-0', 'Run/j-1-log', 'Run/j-1', 'Job/j'],
+    );
+    assert.ok(
+      r.deleted?.every((o) => o.metadata.resourceVersion === rev && o.metadata.deletionTimestamp),
+    );
+    assert.deepEqual(
+      events.map((e) => `${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`),
+      [`DELETED j-0@${rev}`, `DELETED j-1-log@${rev}`, `DELETED j-1@${rev}`],
+    );
+    assert.deepEqual(
+      jobEvents.map((e) => e.type),
+      ['DELETED'],
+    );
+    assert.deepEqual(
+      h.store.list('Run').items.map((o) => o.metadata.name),
+      ['k-0'],
+    );
+    assert.deepEqual(h.store.counts(), { Job: 1, Run: 1, Node: 0, CronJob: 0 });
+  });
+
+  it('keeps a dependent that still has another live owner, dropping the dead reference', () => {
+    const h = new Harness();
+    const a = ok(h.create(jobInput('a'))).object;
+    const b = ok(h.create(jobInput('b'))).object;
+    ok(h.create(input('Run', 'shared', { ownerReferences: [ref(a), ref(b, false)] })));
+    ok(h.delete('Job', 'default', 'a'));
+    const shared = h.store.get('Run', 'default', 'shared');
+    assert.deepEqual(shared?.metadata.ownerReferences, [ref(b, false)]);
+    ok(h.delete('Job', 'default', 'b'));
+    assert.equal(h.store.get('Run', 'default', 'shared'), undefined);
+  });
+
+  it('survives ownership cycles', () => {
+    const h = new Harness();
+    // x is owned by a uid that y will get; y is owned by x.
+    const x = ok(
+      h.create(
+        input('Run', 'x', {
+          ownerReferences: [{ apiVersion: 'jobctl.dev/v1', kind: 'Run', name: 'y', uid: 'uid-2' }],
+        }),
+      ),
+    ).object;
+    ok(h.create(input('Run', 'y', { ownerReferences: [ref(x)] })));
+    const r = ok(h.delete('Run', 'default', 'x')) as ObjectResult;
+    assert.deepEqual(
+      r.deleted?.map((o) => o.metadata.name),
+      ['y', 'x'],
+    );
+    assert.equal(h.store.counts().Run, 0);
+  });
+
+  it('cascades from cluster-scoped owners too', () => {
+    const h = new Harness();
+    const node = ok(h.create(input('Node', 'n1'))).object;
+    ok(h.create(input('Run', 'r', { ownerReferences: [ref(node)] })));
+    ok(h.delete('nodes', '', 'n1'));
+    assert.equal(h.store.counts().Run, 0);
+  });
+});
