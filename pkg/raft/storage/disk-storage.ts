@@ -12,13 +12,13 @@
 // In-memory state changes when save() is *called*, in call order, so reads
 // always agree with the order records reach the WAL; the promise tells the
 // caller when that state is durable.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
 import { JobctlError, Reason } from '../../util/errors.js';
 import { CompactedError, UnavailableError } from './storage.js';
 import type { LogStore } from './storage.js';
 import { StorageClosedError, StorageFailedError } from './errors.js';
-import { errnoCode, nodeFs } from './fs.js';
+import { errnoCode, nodeFs, syncDir } from './fs.js';
 import type { StorageFs } from './fs.js';
 import { acquireLock } from './lock.js';
 import type { DirLock } from './lock.js';
@@ -117,6 +117,10 @@ export class DiskStorage implements LogStore {
     const snapDir = join(opts.dir, 'snap');
     await fs.mkdir(walDir);
     await fs.mkdir(snapDir);
+    // Make the directories themselves durable (they may have just been
+    // created): segment fsyncs only cover entries inside wal/.
+    await syncDir(fs, dirname(opts.dir));
+    await syncDir(fs, opts.dir);
     const lock = await acquireLock(fs, opts.dir, warn);
     try {
       const rec = await recover({ fs, walDir, snapDir, warn });

@@ -64,6 +64,10 @@ export async function syncDir(fs: StorageFs, dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
+  } catch (err) {
+    // A few file systems cannot fsync a directory (EINVAL); there the
+    // rename/create is as durable as that file system makes it.
+    if (errnoCode(err) !== 'EINVAL') throw err;
   } finally {
     await handle.close();
   }

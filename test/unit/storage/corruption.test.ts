@@ -7,6 +7,7 @@ import {
   readFileSync,
   statSync,
   truncateSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -124,6 +125,31 @@ describe('WAL damage before the tail', () => {
         `wal: corrupt record at ${seg} offset \\d+ \\(.*\\) in a sealed segment; refusing to start`,
       ),
     );
+  });
+});
+
+describe('missing files', () => {
+  it('refuses to start when a segment in the middle is missing', async () => {
+    const dir = newDir();
+    await writeLog(dir, 40, 1024);
+    const second = join(dir, 'wal', '0000000000000002.wal');
+    unlinkSync(second);
+    await assert.rejects(
+      DiskStorage.open({ dir, logger: recordingLogger() }),
+      new RegExp(`wal: segment ${second} is missing .*refusing to start`),
+    );
+  });
+
+  it('removes a snapshot .tmp left by a crash mid-write', async () => {
+    const dir = newDir();
+    await writeLog(dir, 3);
+    const tmp = join(dir, 'snap', '0000000000000002-0000000000000001.snap.tmp');
+    writeFileSync(tmp, 'half a snapshot');
+    const s = await DiskStorage.open({ dir, logger: recordingLogger() });
+    assert.equal(s.snapshot().metadata.index, 0);
+    assert.equal(s.lastIndex(), 3);
+    assert.deepEqual(readdirSync(join(dir, 'snap')), []);
+    await s.close();
   });
 });
 
