@@ -136,6 +136,8 @@ export class Cluster {
   private readonly coreRngs: Rng;
   private readonly diskRng: Rng;
   private readCounter = 0;
+  /** Nodes cut off by isolate(), so reconnect() does not link them back. */
+  private readonly isolated = new Set<NodeId>();
   private readonly traceMessages: boolean;
 
   constructor(opts: ClusterOptions) {
@@ -411,22 +413,28 @@ export class Cluster {
     for (const n of this.nodes.values()) n.armedCrash = undefined;
   }
 
+  /** Cuts `id` off from every node (MIT's disconnect). */
   isolate(id: NodeId): void {
+    this.isolated.add(id);
     this.network.isolate(id, this.ids);
     this.record(`net isolate ${id}: ${this.network.describe()}`);
   }
 
+  /** Links `id` to every node that is not itself isolated (MIT's connect). */
   reconnect(id: NodeId): void {
-    this.network.reconnect(id, this.ids);
+    this.isolated.delete(id);
+    for (const o of this.ids) if (o !== id && !this.isolated.has(o)) this.network.link(id, o);
     this.record(`net reconnect ${id}: ${this.network.describe()}`);
   }
 
   partition(groups: readonly (readonly NodeId[])[]): void {
+    this.isolated.clear();
     this.network.partition(groups);
     this.record(`net partition ${groups.map((g) => g.join(',')).join(' | ')}`);
   }
 
   heal(): void {
+    this.isolated.clear();
     this.network.heal();
     this.record('net heal');
   }
