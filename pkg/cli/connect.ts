@@ -23,7 +23,7 @@ export function resolveServers(flag: string | undefined, env = process.env): str
 /** "No connection established. Last error: Error: connect ECONNREFUSED ... (ts)" -> "connect ECONNREFUSED ...". */
 function cleanDetail(detail: string): string {
   const m = /(connect E[A-Z]+ [^\s)]+|getaddrinfo E[A-Z]+ [^\s)]+)/.exec(detail);
-  return m?.[1] ?? detail;
+  return (m?.[1] ?? detail).replace(/[.,;]+$/, '');
 }
 
 /**

@@ -11,6 +11,12 @@ import { ApiClient } from '../transport/api-grpc.js';
 import type { NodeStatusInfo } from '../transport/api-types.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
+/** Children still running when this process exits are killed with it. */
+const killOnExit = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of killOnExit) p.kill('SIGKILL');
+});
+
 /** dist/pkg/node/local-cluster.js -> dist/cmd/jobd.js */
 export function jobdPath(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobd.js');
@@ -117,7 +123,14 @@ export class LocalCluster {
       m.dataDir,
       ...(this.opts.extraArgs ?? []),
     ];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group: a terminal's Ctrl-C reaches only the parent, which
+    // then stops the nodes in order (and SIGKILLs leftovers if it exits first).
+    const proc = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    killOnExit.add(proc);
+    proc.once('exit', () => killOnExit.delete(proc));
     proc.stdout?.pipe(log, { end: false });
     proc.stderr?.pipe(log, { end: false });
     m.proc = proc;

@@ -130,6 +130,9 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await raft.stop();
+      // Closing the transport ends the peers' streams, so the server drains at once.
+      await transport.close();
+      peerApi.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
@@ -140,8 +143,6 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
           resolve();
         });
       });
-      peerApi.close();
-      await transport.close();
       try {
         await storage.close();
       } catch (err) {

@@ -451,14 +451,22 @@ export class RaftNode {
     if (rd.softState) this.noteSoftState(rd.softState.lead, rd.softState.role);
     if (rd.hardState) this.term = rd.hardState.term;
 
-    // 1. Persist (fsync). Failure here is fatal: nothing was acknowledged.
+    // 1. Persist. Failure here is fatal: nothing depending on it was sent.
+    // When the core says no sync is needed (only the commit index moved), the
+    // write is issued but not awaited: the store applies saves in call order,
+    // and the next awaited save (or close) makes it durable with one fsync.
     if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
-      await this.storage.save({
+      const saved = this.storage.save({
         hardState: rd.hardState,
         entries: rd.entries,
         snapshot: rd.snapshot,
       });
-      if (this.stopped) return;
+      if (rd.mustSync || rd.snapshot) {
+        await saved;
+        if (this.stopped) return;
+      } else {
+        saved.catch((err: unknown) => this.fail(err));
+      }
     }
 
     // 2. Send.
@@ -527,12 +535,10 @@ export class RaftNode {
 
   private noteSoftState(lead: NodeId, role: Role): void {
     const leaderChanged = lead !== this.lead;
-    const wasRole = this.role;
     this.lead = lead;
     this.role = role;
     const term = this.core.status().term;
     this.term = term;
-    if (role === 'leader' && wasRole !== 'leader') this.logger.info('became leader', { term });
     if (!leaderChanged) return;
     if (lead !== 0) this.logger.info('leader elected', { leader: lead, term });
     else this.logger.info('leader lost', { term });

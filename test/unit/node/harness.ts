@@ -1,0 +1,101 @@
+// An in-process cluster of RaftNode shells over MemoryStorage and a
+// MemoryNetwork, with the KV state machine, on the real clock with short ticks.
+import { RaftNode, type RaftNodeOptions } from '../../../pkg/raft/node.js';
+import { RawNode } from '../../../pkg/raft/rawnode.js';
+import { MemoryStorage } from '../../../pkg/raft/storage/memory.js';
+import type { LogStore } from '../../../pkg/raft/storage/storage.js';
+import type { NodeId } from '../../../pkg/raft/types.js';
+import { KvStateMachine } from '../../../pkg/node/kv.js';
+import { MemoryNetwork } from '../../../pkg/transport/memory.js';
+import { SeededRng } from '../../../pkg/util/rng.js';
+
+export interface TestMember {
+  readonly id: NodeId;
+  storage: LogStore;
+  kv: KvStateMachine;
+  node: RaftNode;
+}
+
+export type NodeOverrides = Partial<
+  Omit<RaftNodeOptions, 'id' | 'core' | 'storage' | 'stateMachine' | 'network'>
+>;
+
+export class TestCluster {
+  readonly net = new MemoryNetwork();
+  readonly members = new Map<NodeId, TestMember>();
+
+  constructor(
+    readonly ids: readonly NodeId[],
+    private readonly overrides: NodeOverrides = {},
+    storageFor: (id: NodeId) => LogStore = () => new MemoryStorage({ peers: ids }),
+  ) {
+    for (const id of ids) this.start(id, storageFor(id));
+  }
+
+  /** (Re)starts node `id` on `storage` (its durable state survives a restart). */
+  start(id: NodeId, storage: LogStore = this.get(id).storage): TestMember {
+    const core = new RawNode({
+      id,
+      peers: this.ids,
+      storage,
+      rng: new SeededRng(id * 7919),
+      electionTick: 10,
+      heartbeatTick: 1,
+    });
+    const kv = new KvStateMachine();
+    const node = new RaftNode({
+      id,
+      core,
+      storage,
+      stateMachine: kv,
+      network: this.net.transport(id),
+      initialConfState: { voters: [...this.ids], learners: [] },
+      rng: new SeededRng(id),
+      tickMs: 10,
+      ...this.overrides,
+    });
+    node.start();
+    const m = { id, storage, kv, node };
+    this.members.set(id, m);
+    return m;
+  }
+
+  get(id: NodeId): TestMember {
+    const m = this.members.get(id);
+    if (!m) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  /** Makes node 1 campaign and waits until every running node knows the leader. */
+  async elect(id: NodeId = this.ids[0] as NodeId): Promise<TestMember> {
+    this.get(id).node.campaign();
+    await eventually(
+      () => [...this.members.values()].every((m) => m.node.leader() === id),
+      10_000,
+      'leader',
+    );
+    return this.get(id);
+  }
+
+  follower(): TestMember {
+    const f = [...this.members.values()].find((m) => !m.node.isLeader());
+    if (!f) throw new Error('no follower');
+    return f;
+  }
+
+  async stop(): Promise<void> {
+    for (const m of this.members.values()) await m.node.stop();
+  }
+}
+
+export async function eventually(
+  cond: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,159 @@
+// The async shell (pkg/raft/node.ts) over MemoryStorage and the memory
+// network: results, forwarding, deadlines, backpressure, reads, snapshots,
+// storage failure.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { encodeKvCommand, type KvResult } from '../../../pkg/node/kv.js';
+import { MemoryStorage } from '../../../pkg/raft/storage/memory.js';
+import { JobctlError, Reason, isReason } from '../../../pkg/util/errors.js';
+import { TestCluster, eventually } from './harness.js';
+
+const put = (key: string, value: string): Uint8Array => encodeKvCommand({ op: 'put', key, value });
+
+describe('RaftNode shell', () => {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+
+  it('resolves a proposal on the leader with the state machine result', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const leader = await cluster.elect(1);
+    const res = (await leader.node.propose(put('a', '1'))) as KvResult;
+    assert.equal(res.op, 'put');
+    assert.equal(res.op === 'put' && res.created, true);
+    assert.equal(leader.kv.get('a')?.value, '1');
+    assert.equal(leader.kv.get('a')?.revision, res.revision);
+    // Every replica applies it.
+    await eventually(() =>
+      [...cluster!.members.values()].every((m) => m.kv.get('a')?.value === '1'),
+    );
+  });
+
+  it('forwards a follower proposal to the leader and resolves on the follower', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    await cluster.elect(1);
+    const follower = cluster.get(2);
+    const res = (await follower.node.propose(put('b', '2'))) as KvResult;
+    assert.equal(res.op, 'put');
+    assert.equal(follower.kv.get('b')?.value, '2');
+    const second = (await follower.node.propose(put('b', '3'))) as KvResult;
+    assert.equal(second.op === 'put' && second.created, false);
+    assert.ok(second.revision > res.revision);
+  });
+
+  it('rejects with Timeout when the proposal cannot commit before its deadline', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const leader = await cluster.elect(1);
+    cluster.net.takeDown(2);
+    cluster.net.takeDown(3);
+    const started = Date.now();
+    await assert.rejects(leader.node.propose(put('c', '1'), { timeoutMs: 200 }), (err: unknown) =>
+      isReason(err, Reason.Timeout),
+    );
+    assert.ok(Date.now() - started >= 190);
+  });
+
+  it('rejects with TooManyRequests at once when the pending queue is full', async () => {
+    cluster = new TestCluster([1, 2, 3], { maxPendingProposals: 2 });
+    const leader = await cluster.elect(1);
+    cluster.net.takeDown(2);
+    cluster.net.takeDown(3);
+    const p1 = leader.node.propose(put('x', '1'), { timeoutMs: 300 });
+    const p2 = leader.node.propose(put('y', '1'), { timeoutMs: 300 });
+    await assert.rejects(leader.node.propose(put('z', '1')), (err: unknown) =>
+      isReason(err, Reason.TooManyRequests),
+    );
+    await Promise.allSettled([p1, p2]);
+  });
+
+  it('rejects with Unavailable when no leader is known', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    // Nobody campaigns within the first tick; node 1 knows no leader yet.
+    await assert.rejects(cluster.get(1).node.propose(put('d', '1')), (err: unknown) =>
+      isReason(err, Reason.Unavailable),
+    );
+  });
+
+  it('serves linearizable reads on a follower after the write it must observe', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const leader = await cluster.elect(1);
+    const follower = cluster.get(3);
+    for (let i = 0; i < 20; i++) {
+      await leader.node.propose(put('r', String(i)));
+      await follower.node.read();
+      assert.equal(follower.kv.get('r')?.value, String(i));
+    }
+  });
+
+  it('times out a read that cannot reach a quorum', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const leader = await cluster.elect(1);
+    cluster.net.takeDown(2);
+    cluster.net.takeDown(3);
+    await assert.rejects(
+      leader.node.read({ timeoutMs: 150 }),
+      (err: unknown) => isReason(err, Reason.Timeout) || isReason(err, Reason.Unavailable),
+    );
+  });
+
+  it('transfers leadership', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const leader = await cluster.elect(1);
+    await leader.node.transferLeader(2);
+    await eventually(() => cluster!.get(2).node.isLeader());
+    const res = (await cluster.get(3).node.propose(put('t', '1'))) as KvResult;
+    assert.equal(res.op, 'put');
+  });
+
+  it('snapshots every N entries and restores the state machine on restart', async () => {
+    cluster = new TestCluster([1, 2, 3], { snapshotEvery: 5 });
+    const leader = await cluster.elect(1);
+    for (let i = 0; i < 12; i++) await leader.node.propose(put(`s${i}`, String(i)));
+    const m2 = cluster.get(2);
+    await eventually(() => m2.kv.get('s11') !== undefined);
+    await eventually(() => m2.storage.snapshot().metadata.index >= 5, 5000, 'snapshot on node 2');
+    await m2.node.stop();
+    const restarted = cluster.start(2);
+    await eventually(() => restarted.kv.get('s11')?.value === '11', 5000, 'replayed state');
+    assert.equal(restarted.kv.size(), m2.kv.size());
+  });
+
+  it('stops cleanly on a storage failure, failing pending proposals', async () => {
+    let failing = false;
+    let fatalCalls = 0;
+    const make = (): MemoryStorage => {
+      const s = new MemoryStorage({ peers: [1, 2, 3] });
+      const save = s.save.bind(s);
+      s.save = (u) =>
+        failing ? Promise.reject(new Error('ENOSPC: no space left on device')) : save(u);
+      return s;
+    };
+    const warnings: string[] = [];
+    cluster = new TestCluster(
+      [1, 2, 3],
+      {
+        onFatal: () => fatalCalls++,
+        logger: { info: () => {}, warn: (m: string) => warnings.push(m) },
+      },
+      make,
+    );
+    const leader = await cluster.elect(1);
+    await leader.node.propose(put('before', '1'));
+    failing = true;
+    await assert.rejects(
+      leader.node.propose(put('after', '1')),
+      (err: unknown) =>
+        err instanceof JobctlError &&
+        err.reason === Reason.Unavailable &&
+        /ENOSPC/.test(err.message),
+    );
+    assert.ok(leader.node.isStopped());
+    assert.equal(fatalCalls, 1);
+    assert.equal(warnings.filter((w) => /fatal/.test(w)).length, 1);
+    await assert.rejects(leader.node.propose(put('later', '1')), (err: unknown) =>
+      isReason(err, Reason.Unavailable),
+    );
+  });
+});
