@@ -81,17 +81,15 @@ describe('snapshots', () => {
     net.filter = (m) => {
       if (!forged && m.type === 'snap' && m.offset === 1000) {
         forged = true;
-        net
-          .raft(1)
-          .step({
-            type: 'snapResp',
-            from: 3,
-            to: 1,
-            term: m.term,
-            snapIndex: m.metadata.index,
-            offset: 2000,
-            reject: false,
-          });
+        net.raft(1).step({
+          type: 'snapResp',
+          from: 3,
+          to: 1,
+          term: m.term,
+          snapIndex: m.metadata.index,
+          offset: 2000,
+          reject: false,
+        });
         return false;
       }
       return true;
