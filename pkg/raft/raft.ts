@@ -235,6 +235,9 @@ export class Raft {
     for (const [id, old] of this.prs) {
       const pr = new Progress(id, last + 1, this.opts.maxInflightMsgs, old.isLearner);
       if (id === this.id) pr.match = last;
+      // A new term's leader must hear from a quorum within its first election
+      // timeout (CheckQuorum), and ships snapshots only to peers it has heard from.
+      pr.recentActive = id === this.id;
       this.prs.set(id, pr);
     }
     this.pendingConfIndex = 0;
