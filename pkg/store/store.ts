@@ -266,7 +266,7 @@ export class ResourceStore implements StateMachine {
   snapshot(): Uint8Array {
     const kinds: Record<string, Resource[]> = {};
     for (const info of this.kinds.kinds()) {
-      kinds[info.kind] = [...(this.tables.get(info.kind) as KindTable).values()];
+      kinds[info.kind] = (this.tables.get(info.kind) as KindTable).values();
     }
     return encodeSnapshot(this.rev, kinds);
   }
@@ -324,28 +324,34 @@ export class ResourceStore implements StateMachine {
         `invalid limit ${limit}: must be a non-negative integer`,
       );
     }
-    const table = this.table(info);
-    const [lo, hi] = table.range(filter.namespace);
-    let start = lo;
+    // A namespace is the key range [ns/, ns0): '0' is the character after '/'.
+    const ns = filter.namespace;
+    let from = ns !== undefined ? `${ns}/` : '';
+    const to = ns !== undefined ? `${ns}0` : undefined;
     let rv = this.rev;
     if (opts.continue) {
       const token = decodeContinue(opts.continue);
       rv = token.rv;
       // Strictly after the last key: keys hold no NUL, so key+NUL bounds it.
-      start = Math.max(lo, table.lowerBound(`${token.key}\u0000`));
+      const after = `${token.key}\u0000`;
+      if (after > from) from = after;
     }
     const items: Resource[] = [];
     const wanted = (o: Resource): boolean =>
       (!filter.labels || filter.labels.matches(o.metadata.labels)) &&
       (!filter.fields || filter.fields.matches(o));
-    let i = start;
-    for (; i < hi && (limit === 0 || items.length < limit); i++) {
-      const o = table.at(i);
-      if (wanted(o)) items.push(o);
-    }
+    // One match beyond the page tells whether to hand out a token, so the
+    // last page never comes with a token leading to an empty page.
     let more = false;
-    // Look ahead for one more match, so the last page carries no token.
-    for (; i < hi && !more; i++) more = wanted(table.at(i));
+    this.table(info).scan(from, to, (o) => {
+      if (!wanted(o)) return true;
+      if (limit !== 0 && items.length === limit) {
+        more = true;
+        return false;
+      }
+      items.push(o);
+      return true;
+    });
     const last = items[items.length - 1];
     const result: ListResult = { items, resourceVersion: String(rv) };
     if (more && last) {
