@@ -6,7 +6,7 @@
 // synchronously at the end of each entry.
 import type { StateMachine } from '../raft/state-machine.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import { canonicalize, jsonEqual, type Json } from './canonical.js';
+import { canonicalize, freezeCanonical, jsonEqual, type Json } from './canonical.js';
 import {
   decodeCommand,
   Outcome,
@@ -284,7 +284,8 @@ export class ResourceStore implements StateMachine {
     for (const [kind, objects] of Object.entries(snap.kinds)) {
       const info = this.kinds.get(kind);
       if (!info) throw new Error(`snapshot holds unknown kind ${kind}`);
-      for (const raw of objects) this.insert(info, canonicalize(raw) as unknown as Resource);
+      // Written by snapshot() with sorted keys already: freeze in place.
+      for (const raw of objects) this.insert(info, freezeCanonical(raw) as unknown as Resource);
     }
     this.rev = index;
     this.hub.reset(
