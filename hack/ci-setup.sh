@@ -90,12 +90,11 @@ else
   else
     # A stale pid file from a previous (killed) daemon makes dockerd refuse to start.
     rm -f /var/run/docker.pid
-    # shellcheck disable=SC2086 # DOCKERD_EXTRA_ARGS is a list of flags
     log "starting dockerd${DOCKERD_EXTRA_ARGS:+ $DOCKERD_EXTRA_ARGS} (log: ${DOCKERD_LOG})"
     mkdir -p "$(dirname "$DOCKERD_LOG")"
     # setsid + nohup: the daemon outlives this script and the shell that ran it.
     # 9>&-: it must not inherit the lock's descriptor, or it would hold the lock forever.
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # DOCKERD_EXTRA_ARGS is a list of flags
     setsid nohup dockerd --host "unix://${DEFAULT_SOCK}" ${DOCKERD_EXTRA_ARGS:-} \
       >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
   fi
@@ -164,15 +163,26 @@ EOF
 fi
 
 # --- 4. smoke checks ---------------------------------------------------------------------
-out=$(docker run --rm --network none "$IMAGE" echo ok 2>&1) ||
-  die "docker run ${IMAGE} echo ok failed: ${out}"
-[[ $out == ok ]] || die "docker run ${IMAGE} echo ok printed: ${out}"
-# The agent's sandbox (DESIGN.md §8).
+# Plain, and under the agent's sandbox (DESIGN.md §8); both at once (each takes ~1–2 s).
 sandbox=(--network none --read-only --tmpfs /tmp --cap-drop ALL
   --security-opt no-new-privileges --user 65534:65534 --pids-limit 256 --memory 256m)
-out=$(docker run --rm "${sandbox[@]}" "$IMAGE" sh -c 'id -u; echo x >/tmp/x && cat /tmp/x' 2>&1) ||
-  die "sandboxed docker run failed: ${out}"
+plain_out=$(mktemp) sandbox_out=$(mktemp)
+docker run --rm --network none "$IMAGE" echo ok >"$plain_out" 2>&1 &
+plain_pid=$!
+docker run --rm "${sandbox[@]}" "$IMAGE" sh -c 'id -u; echo x >/tmp/x && cat /tmp/x' \
+  >"$sandbox_out" 2>&1 &
+sandbox_pid=$!
+plain_rc=0 sandbox_rc=0
+wait "$plain_pid" || plain_rc=$?
+wait "$sandbox_pid" || sandbox_rc=$?
+out=$(<"$plain_out") sout=$(<"$sandbox_out")
+rm -f "$plain_out" "$sandbox_out"
+((plain_rc == 0)) || die "docker run --network none ${IMAGE} echo ok failed (exit ${plain_rc}): ${out}"
+[[ $out == ok ]] || die "docker run ${IMAGE} echo ok printed: ${out}"
+((sandbox_rc == 0)) ||
+  die "sandboxed docker run (${sandbox[*]}) failed (exit ${sandbox_rc}): ${sout}"
 # (The engine may warn on stderr, e.g. about swap limits; look only for our lines.)
-grep -qx 65534 <<<"$out" && grep -qx x <<<"$out" ||
-  die "sandboxed docker run printed unexpected output: ${out}"
+if ! grep -qx 65534 <<<"$sout" || ! grep -qx x <<<"$sout"; then
+  die "sandboxed docker run (${sandbox[*]}) printed unexpected output: ${sout}"
+fi
 log "docker run checks passed (plain and sandboxed)"
