@@ -41,6 +41,14 @@ if ! flock -n 9; then
 fi
 
 docker_ok() { docker info >/dev/null 2>&1; }
+# A live (not zombie) dockerd process.
+dockerd_alive() {
+  local pid
+  for pid in $(pgrep -x dockerd); do
+    [[ $(ps -o stat= -p "$pid" 2>/dev/null) == Z* ]] || return 0
+  done
+  return 1
+}
 
 # --- 1. packages ------------------------------------------------------------------------
 apt_install() {
@@ -85,7 +93,7 @@ else
     die "DOCKER_HOST=${DOCKER_HOST} is not answering; not starting a local dockerd for it"
   fi
   [[ $(id -u) == 0 ]] || die "docker is not answering and starting dockerd needs root"
-  if pgrep -x dockerd >/dev/null 2>&1; then
+  if dockerd_alive; then
     log "dockerd is running but not answering yet; waiting for it"
   else
     # A stale pid file from a previous (killed) daemon makes dockerd refuse to start.
@@ -105,7 +113,7 @@ else
       tail -n 40 "$DOCKERD_LOG" >&2 || true
       die "docker engine did not answer within ${DOCKER_WAIT_SECONDS}s"
     fi
-    if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if ! dockerd_alive; then
       echo "---- last lines of ${DOCKERD_LOG} ----" >&2
       tail -n 40 "$DOCKERD_LOG" >&2 || true
       die "dockerd exited during start-up"
