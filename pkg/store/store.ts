@@ -109,6 +109,8 @@ export interface StoreStats {
 interface Txn {
   readonly index: number;
   readonly changes: Change[];
+  /** Compute results only: no table, index or history is touched. */
+  readonly dryRun?: boolean;
 }
 
 /** kind + NUL + key: identifies an object across kinds (indexes below). */
@@ -261,6 +263,19 @@ export class ResourceStore implements StateMachine {
     // starting a watch) sees the whole entry applied.
     this.hub.publish(txn.changes);
     return result;
+  }
+
+  /**
+   * What a command would return if applied now, without changing anything (for
+   * `apply --dry-run=server` and `diff`). Resulting objects carry the current
+   * revision as resourceVersion; nothing is stored and no event is sent.
+   */
+  dryRun(command: SingleCommand): ObjectResult | ErrorResult {
+    const txn: Txn = { index: this.rev, changes: [], dryRun: true };
+    if (typeof command !== 'object' || command === null || command.op === ('batch' as string)) {
+      return failure(Reason.Invalid, 'dry run takes a single (non-batch) command');
+    }
+    return this.applySingle(txn, command);
   }
 
   snapshot(): Uint8Array {
@@ -627,6 +642,7 @@ export class ResourceStore implements StateMachine {
       canonMap(input.spec),
       status,
     );
+    if (txn.dryRun) return object;
     this.insert(target.info, object);
     txn.changes.push({
       revision: txn.index,
@@ -666,6 +682,7 @@ export class ResourceStore implements StateMachine {
       revision: txn.index,
       generation: specChanged ? m.generation + 1 : m.generation,
     });
+    if (txn.dryRun) return { ok: true, outcome: Outcome.Configured, object };
     this.insert(info, object, old);
     txn.changes.push({
       revision: txn.index,
@@ -717,10 +734,11 @@ export class ResourceStore implements StateMachine {
       const [kind] = splitFullKey(fk);
       const kinfo = this.kinds.get(kind) as KindInfo;
       const final = rebuild(kinfo, obj, { revision: txn.index, deletionTimestamp: now });
-      this.remove(kinfo, obj);
-      deletedUids.add(obj.metadata.uid);
-      txn.changes.push({ revision: txn.index, kind, type: WatchEventType.Deleted, object: final });
       deleted.push(final);
+      deletedUids.add(obj.metadata.uid);
+      if (txn.dryRun) continue;
+      this.remove(kinfo, obj);
+      txn.changes.push({ revision: txn.index, kind, type: WatchEventType.Deleted, object: final });
     }
     // Survivors drop their references to what is gone.
     for (const fk of [...new Set(orphaned)].sort()) {

@@ -377,3 +377,57 @@ function ownerRef(o: {
     controller: true,
   };
 }
+
+describe('dry run', () => {
+  it('predicts apply outcomes and objects without writing anything', () => {
+    const h = new Harness();
+    const before = () => new TextDecoder().decode(h.store.snapshot());
+    const now = '2025-02-01T00:00:00.000Z';
+    const create = h.store.dryRun({ op: 'apply', now, uid: 'u-new', object: jobInput('a') });
+    assert.equal(ok(create).outcome, 'created');
+    assert.equal(ok(create).object.metadata.uid, 'u-new');
+    assert.equal(h.store.get('Job', 'default', 'a'), undefined);
+
+    ok(h.apply(jobInput('a')));
+    const snap = before();
+    const events: unknown[] = [];
+    h.store.watch('Job', { resourceVersion: '1' }, (e) => events.push(e));
+    const same = ok(h.store.dryRun({ op: 'apply', now, uid: 'u2', object: jobInput('a') }));
+    assert.equal(same.outcome, 'unchanged');
+    const changed = ok(
+      h.store.dryRun({
+        op: 'apply',
+        now,
+        uid: 'u2',
+        object: jobInput('a', { spec: jobSpec({ parallelism: 9 }) }),
+      }),
+    );
+    assert.equal(changed.outcome, 'configured');
+    assert.equal(changed.object.metadata.generation, 2);
+    const refused = h.store.dryRun({
+      op: 'apply',
+      now,
+      uid: 'u2',
+      object: jobInput('a', { spec: jobSpec({ image: 'x' }) }),
+    });
+    assert.equal(err(refused).reason, 'Invalid');
+    const forced = ok(
+      h.store.dryRun({
+        op: 'apply',
+        now,
+        uid: 'u2',
+        force: true,
+        object: jobInput('a', { spec: jobSpec({ image: 'x' }) }),
+      }),
+    );
+    assert.equal(forced.outcome, 'configured');
+    assert.equal(forced.object.metadata.uid, 'u2');
+    const del = ok(
+      h.store.dryRun({ op: 'delete', now, kind: 'Job', namespace: 'default', name: 'a' }),
+    );
+    assert.equal(del.outcome, 'deleted');
+    assert.equal(before(), snap);
+    assert.deepEqual(events, []);
+    assert.equal(h.store.revision, 1);
+  });
+});
