@@ -2,6 +2,12 @@
 // It owns the Ready/advance handshake: ready() bundles everything the shell
 // must persist, send and apply; advance() records that it was done. Only one
 // Ready is outstanding at a time, so nothing is ever handed out twice.
+//
+// Membership bootstrap: config.peers is the initial voter set of a brand-new
+// cluster and is not written to the log. A node joining an existing cluster
+// must therefore be started with peers = the voters it joins plus itself (or
+// learn them from a snapshot's ConfState); started with no peers it would
+// replay only the ConfChanges after bootstrap and see too small a cluster.
 import type { Logger, RaftConfig, RaftCore } from './config.js';
 import { silentLogger } from './config.js';
 import { Raft } from './raft.js';
@@ -44,9 +50,11 @@ export class RawNode implements RaftCore {
   private prevHardState: HardState;
   /** The Ready handed out and not yet advanced. */
   private outstanding: Ready | undefined;
+  private readonly maxCommittedBytes: number;
 
   constructor(config: RaftConfig) {
     this.logger = config.logger ?? silentLogger;
+    this.maxCommittedBytes = config.maxSizePerMsg ?? RaftDefaults.maxSizePerMsg;
     this.raft = new Raft({
       id: config.id,
       peers: config.peers,
@@ -147,7 +155,9 @@ export class RawNode implements RaftCore {
       ...(hardChanged ? { hardState: hard } : {}),
       ...(snapshot ? { snapshot } : {}),
       entries,
-      committedEntries: r.log.nextCommittedEntries(Infinity),
+      // Bounded like a MsgApp so a long backlog (e.g. after a restart) is
+      // applied over several Readies instead of one huge one.
+      committedEntries: r.log.nextCommittedEntries(this.maxCommittedBytes),
       messages: r.msgs,
       readStates: r.readStates,
       mustSync,
