@@ -68,15 +68,20 @@ export interface DeleteCommand {
 }
 
 /**
- * Several commands in one Raft entry, applied in order. Items are independent
- * (one failing does not undo or stop the others: a node's status reports should
- * not fail together because one Run was deleted meanwhile), but the entry is one
- * unit of visibility: readers and watchers see the state after the last item,
- * and every write in it carries the entry's index as its resourceVersion.
+ * Several commands in one Raft entry, applied in order. The entry is one unit
+ * of visibility: readers and watchers see the state after the last item, and
+ * every write in it carries the entry's index as its resourceVersion.
+ *
+ * By default items are independent: one failing does not undo or stop the
+ * others (a node's status reports should not fail together because one Run was
+ * deleted meanwhile), and the result lists each item's outcome. With `atomic`,
+ * the first failure undoes the items before it and the whole command fails
+ * with that item's reason (`batch item 2: jobs "x" not found`).
  */
 export interface BatchCommand {
   readonly op: 'batch';
   readonly commands: readonly SingleCommand[];
+  readonly atomic?: boolean;
 }
 
 export type SingleCommand =

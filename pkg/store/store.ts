@@ -11,6 +11,7 @@ import {
   decodeCommand,
   Outcome,
   type ApplyCommand,
+  type BatchCommand,
   type BatchResult,
   type Command,
   type CommandResult,
@@ -111,6 +112,8 @@ interface Txn {
   readonly changes: Change[];
   /** Compute results only: no table, index or history is touched. */
   readonly dryRun?: boolean;
+  /** Inverse operations of the writes so far, for atomic batches. */
+  readonly undo: (() => void)[];
 }
 
 /** kind + NUL + key: identifies an object across kinds (indexes below). */
@@ -242,22 +245,9 @@ export class ResourceStore implements StateMachine {
   /** Typed entry point (what apply() does after decoding); used in-process and by tests. */
   applyCommand(index: number, command: Command): CommandResult {
     this.checkIndex(index);
-    const txn: Txn = { index, changes: [] };
-    let result: CommandResult;
-    if (command.op === 'batch') {
-      const items = Array.isArray(command.commands) ? command.commands : [];
-      const results: (ObjectResult | ErrorResult)[] = [];
-      for (const item of items) {
-        results.push(
-          typeof item === 'object' && item !== null && item.op !== ('batch' as string)
-            ? this.applySingle(txn, item)
-            : failure(Reason.Invalid, 'a batch item must be a single (non-batch) command'),
-        );
-      }
-      result = { ok: true, outcome: 'batch', results } satisfies BatchResult;
-    } else {
-      result = this.applySingle(txn, command);
-    }
+    const txn: Txn = { index, changes: [], undo: [] };
+    const result =
+      command.op === 'batch' ? this.batch(txn, command) : this.applySingle(txn, command);
     this.rev = index;
     // After the revision moves, so that a listener reading the store (or
     // starting a watch) sees the whole entry applied.
@@ -271,7 +261,7 @@ export class ResourceStore implements StateMachine {
    * revision as resourceVersion; nothing is stored and no event is sent.
    */
   dryRun(command: SingleCommand): ObjectResult | ErrorResult {
-    const txn: Txn = { index: this.rev, changes: [], dryRun: true };
+    const txn: Txn = { index: this.rev, changes: [], dryRun: true, undo: [] };
     if (typeof command !== 'object' || command === null || command.op === ('batch' as string)) {
       return failure(Reason.Invalid, 'dry run takes a single (non-batch) command');
     }
@@ -437,6 +427,25 @@ export class ResourceStore implements StateMachine {
 
   // -------------------------------------------------------------------------
   // Commands
+
+  private batch(txn: Txn, command: BatchCommand): BatchResult | ErrorResult {
+    const items: unknown[] = Array.isArray(command.commands) ? command.commands : [];
+    const results: (ObjectResult | ErrorResult)[] = [];
+    for (const [i, item] of items.entries()) {
+      const result =
+        typeof item === 'object' && item !== null && (item as { op?: unknown }).op !== 'batch'
+          ? this.applySingle(txn, item as SingleCommand)
+          : failure(Reason.Invalid, 'a batch item must be a single (non-batch) command');
+      if (!result.ok && command.atomic) {
+        // Undo in reverse order; the changes never reach the history.
+        for (const undo of txn.undo.reverse()) undo();
+        txn.changes.length = 0;
+        return { ...result, message: `batch item ${i + 1}: ${result.message}` };
+      }
+      results.push(result);
+    }
+    return { ok: true, outcome: 'batch', results };
+  }
 
   private applySingle(txn: Txn, cmd: SingleCommand): ObjectResult | ErrorResult {
     switch (cmd.op) {
@@ -644,6 +653,7 @@ export class ResourceStore implements StateMachine {
     );
     if (txn.dryRun) return object;
     this.insert(target.info, object);
+    txn.undo.push(() => this.remove(target.info, object));
     txn.changes.push({
       revision: txn.index,
       kind: target.info.kind,
@@ -684,6 +694,7 @@ export class ResourceStore implements StateMachine {
     });
     if (txn.dryRun) return { ok: true, outcome: Outcome.Configured, object };
     this.insert(info, object, old);
+    txn.undo.push(() => this.insert(info, old, object));
     txn.changes.push({
       revision: txn.index,
       kind: info.kind,
@@ -738,6 +749,7 @@ export class ResourceStore implements StateMachine {
       deletedUids.add(obj.metadata.uid);
       if (txn.dryRun) continue;
       this.remove(kinfo, obj);
+      txn.undo.push(() => this.insert(kinfo, obj));
       txn.changes.push({ revision: txn.index, kind, type: WatchEventType.Deleted, object: final });
     }
     // Survivors drop their references to what is gone.

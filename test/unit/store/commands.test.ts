@@ -348,6 +348,66 @@ describe('batch', () => {
     assert.equal(h.store.revision, 3);
   });
 
+  it('with atomic, undoes every earlier item when one fails', () => {
+    const h = new Harness();
+    const job = ok(h.create(jobInput('j'))).object;
+    ok(
+      h.create(
+        input('Run', 'j-0', {
+          ownerReferences: [
+            { apiVersion: 'jobctl.dev/v1', kind: 'Job', name: 'j', uid: job.metadata.uid },
+          ],
+        }),
+      ),
+    );
+    ok(h.create(jobInput('k')));
+    const before = new TextDecoder().decode(h.store.snapshot());
+    const events: unknown[] = [];
+    h.store.watch('Job', { resourceVersion: '3' }, (e) => events.push(e));
+    h.store.watch('Run', { resourceVersion: '3' }, (e) => events.push(e));
+    const result = h.run({
+      op: 'batch',
+      atomic: true,
+      commands: [
+        { op: 'create', now: 't', uid: 'u-new', object: jobInput('new') },
+        { op: 'updateStatus', object: { ...jobInput('k'), status: { phase: 'Running' } } },
+        { op: 'update', object: jobInput('k', { labels: { a: 'b' } }) },
+        { op: 'delete', now: 't', kind: 'Job', namespace: 'default', name: 'j' },
+        {
+          op: 'apply',
+          now: 't',
+          uid: 'u-k2',
+          force: true,
+          object: jobInput('k', { spec: jobSpec({ image: 'x' }) }),
+        },
+        { op: 'update', object: jobInput('missing') },
+      ],
+    });
+    assert.deepEqual(result, {
+      ok: false,
+      reason: 'NotFound',
+      message: 'batch item 6: jobs "missing" not found',
+    });
+    assert.equal(
+      new TextDecoder().decode(h.store.snapshot()).replace('"revision":4', '"revision":3'),
+      before,
+    );
+    assert.deepEqual(events, []);
+    // Indexes were restored too: the cascade from j still reaches its Run.
+    ok(h.delete('Job', 'default', 'j'));
+    assert.equal(h.store.counts().Run, 0);
+    // And a successful atomic batch applies everything.
+    const good = h.run({
+      op: 'batch',
+      atomic: true,
+      commands: [{ op: 'update', object: jobInput('k', { labels: { a: 'b' } }) }],
+    }) as BatchResult;
+    assert.deepEqual(
+      good.results.map((r) => r.ok),
+      [true],
+    );
+  });
+
   it('refuses nested batches per item', () => {
     const h = new Harness();
     const result = h.run({
