@@ -15,7 +15,8 @@ export type { ErrorObject };
 
 const require = createRequire(import.meta.url);
 
-let validators: ReadonlyMap<Kind, ValidateFunction> | undefined;
+let ajvInstance: Ajv2020Type | undefined;
+const validators = new Map<Kind, ValidateFunction>();
 
 function createAjv(): Ajv2020Type {
   const { Ajv2020 } = require('ajv/dist/2020.js') as typeof Ajv2020Module;
@@ -44,20 +45,19 @@ function createAjv(): Ajv2020Type {
   return ajv;
 }
 
-/** The compiled validator for a kind's schema. */
+/**
+ * The compiled validator for a kind's schema. Each kind compiles on first use (shared
+ * $defs once), so `apply` of a file of Jobs never pays for the other kinds.
+ */
 export function validatorFor(kind: Kind): ValidateFunction {
-  if (validators === undefined) {
-    const ajv = createAjv();
-    for (const [file, schema] of loadSchemas()) ajv.addSchema(schema, SCHEMA_BASE + file);
-    const map = new Map<Kind, ValidateFunction>();
-    for (const k of Object.keys(KINDS) as Kind[]) {
-      const fn = ajv.getSchema(SCHEMA_BASE + KINDS[k].file);
-      if (fn === undefined) throw new Error(`schema ${KINDS[k].file} did not compile`);
-      map.set(k, fn);
-    }
-    validators = map;
+  let fn = validators.get(kind);
+  if (fn !== undefined) return fn;
+  if (ajvInstance === undefined) {
+    ajvInstance = createAjv();
+    for (const [file, schema] of loadSchemas()) ajvInstance.addSchema(schema, SCHEMA_BASE + file);
   }
-  const fn = validators.get(kind);
-  if (fn === undefined) throw new Error(`no schema for kind ${kind}`);
+  fn = ajvInstance.getSchema(SCHEMA_BASE + KINDS[kind].file);
+  if (fn === undefined) throw new Error(`schema ${KINDS[kind].file} did not compile`);
+  validators.set(kind, fn);
   return fn;
 }
