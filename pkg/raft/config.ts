@@ -3,7 +3,7 @@
 // RaftCore only, so they can be written and tested independently of its internals.
 import type { Rng } from '../util/rng.js';
 import type { Storage } from './storage/storage.js';
-import type { Message, NodeId, Ready, Status } from './types.js';
+import type { ConfChange, ConfState, Message, NodeId, Ready, Status } from './types.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
 export interface Logger {
@@ -78,12 +78,12 @@ export interface RaftCore {
    */
   propose(data: Uint8Array): void;
   /** Proposes a membership change (one server at a time). */
-  proposeConfChange(change: import('./types.js').ConfChange): void;
+  proposeConfChange(change: ConfChange): void;
   /**
    * Applies a committed ConfChange entry (the shell calls this when it applies
    * one) and returns the new membership, which the shell records with its next snapshot.
    */
-  applyConfChange(change: import('./types.js').ConfChange): import('./types.js').ConfState;
+  applyConfChange(change: ConfChange): ConfState;
   /** Requests a linearizable read point; answered by a ReadState with the same context. */
   readIndex(context: string): void;
   /** Asks the leader to hand leadership to `to` (via MsgTransferLeader if not leader). */
