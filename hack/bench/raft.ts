@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
-import { ApiClient } from '../../pkg/transport/api-grpc.js';
-import { percentile, round, rssMb } from './stats.js';
+import { ApiClient, SessionClient } from '../../pkg/transport/api-grpc.js';
+import { cpuMs, percentile, round, rssMb } from './stats.js';
 
 export interface RaftBenchOptions {
   readonly clients?: number;
@@ -24,22 +24,36 @@ function env(name: string, dflt: number): number {
   return v ? Number(v) : dflt;
 }
 
-async function commitBench(cluster: LocalCluster, o: Required<RaftBenchOptions>): Promise<object> {
+/** How bench clients reach the leader: one unary call per put, or puts multiplexed on Session streams. */
+type ApiMode = 'session' | 'unary';
+
+interface PutClient {
+  put(r: { key: string; value: string }): Promise<unknown>;
+  close(): void;
+}
+
+async function commitBench(
+  cluster: LocalCluster,
+  o: Required<RaftBenchOptions>,
+  mode: ApiMode,
+): Promise<object> {
   const leader = await cluster.waitForLeader({ timeoutMs: 30_000 });
   const address = cluster.member(leader.id).address;
-  const channels = Array.from(
-    { length: o.channels },
-    () => new ApiClient(address, { timeoutMs: 5000 }),
+  const channels: PutClient[] = Array.from({ length: o.channels }, () =>
+    mode === 'session' ? new SessionClient(address) : new ApiClient(address, { timeoutMs: 5000 }),
   );
   const value = 'v'.repeat(o.valueBytes);
   // Warm up (connections, JIT).
   await Promise.all(channels.map((c, i) => c.put({ key: `warm-${i}`, value })));
   const latencies: number[] = [];
   let errors = 0;
+  const pids = cluster.members.map((m) => m.proc?.pid);
+  const cpu0 = pids.map((p) => cpuMs(p));
+  const benchCpu0 = process.cpuUsage();
   let stop = false;
   const t0 = performance.now();
   const worker = async (i: number): Promise<void> => {
-    const client = channels[i % channels.length] as ApiClient;
+    const client = channels[i % channels.length] as PutClient;
     let n = 0;
     while (!stop) {
       const start = performance.now();
@@ -55,11 +69,14 @@ async function commitBench(cluster: LocalCluster, o: Required<RaftBenchOptions>)
   await Promise.all(Array.from({ length: o.clients }, (_, i) => worker(i)));
   clearTimeout(timer);
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = pids.map((p, i) => cpuMs(p) - (cpu0[i] as number));
+  const benchCpu = process.cpuUsage(benchCpu0);
   for (const c of channels) c.close();
   latencies.sort((a, b) => a - b);
-  const pids = cluster.members.map((m) => m.proc?.pid);
+  const ops = Math.max(1, latencies.length);
   return {
-    name: 'raft.commit',
+    name: mode === 'session' ? 'raft.commit' : 'raft.commit.unary',
+    api: mode,
     nodes: cluster.members.length,
     clients: o.clients,
     channels: o.channels,
@@ -73,6 +90,10 @@ async function commitBench(cluster: LocalCluster, o: Required<RaftBenchOptions>)
     max_ms: round(percentile(latencies, 100)),
     rss_mb: rssMb(cluster.member(leader.id).proc?.pid),
     rss_mb_max: Math.max(...pids.map((p) => rssMb(p))),
+    // CPU cost per committed op, less sensitive than ops_per_s to a busy machine.
+    cpu_us_per_op_leader: Math.round(((cpu[leader.id - 1] ?? NaN) * 1000) / ops),
+    cpu_us_per_op_nodes: Math.round((cpu.reduce((a, b) => a + b, 0) * 1000) / ops),
+    cpu_us_per_op_clients: Math.round((benchCpu.user + benchCpu.system) / ops),
     fsync: true,
   };
 }
@@ -151,10 +172,14 @@ export async function benchRaft(opts: RaftBenchOptions = {}): Promise<object[]> 
     valueBytes: opts.valueBytes ?? env('BENCH_VALUE_BYTES', 64),
   };
   const dir = mkdtempSync(join(tmpdir(), 'jobctl-bench-raft-'));
-  const cluster = await LocalCluster.start({ nodes: 3, baseDir: dir });
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const cluster = await LocalCluster.start({ nodes: 3, baseDir: dir, nodeArgs: profile });
   const out: object[] = [];
   try {
-    out.push(await commitBench(cluster, o));
+    const modes = (process.env.BENCH_API ?? 'session,unary').split(',') as ApiMode[];
+    for (const mode of modes) out.push(await commitBench(cluster, o, mode));
     if (o.trials > 0) out.push(await failoverBench(cluster, o.trials));
   } finally {
     await cluster.stop();

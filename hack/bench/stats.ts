@@ -22,3 +22,16 @@ export function rssMb(pid: number | undefined): number {
     return NaN;
   }
 }
+
+/** CPU time (user + system) consumed so far by a process, in ms (Linux /proc), or NaN. */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 (1-based) of stat; 12 and 13 after the comm.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}

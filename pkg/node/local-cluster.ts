@@ -49,6 +49,8 @@ export interface LocalClusterOptions {
   readonly host?: string;
   /** Extra jobd flags for every node, e.g. ['--tick-ms', '20']. */
   readonly extraArgs?: readonly string[];
+  /** Node.js flags for every node, e.g. ['--cpu-prof']. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface LocalMember {
@@ -112,6 +114,7 @@ export class LocalCluster {
     const log = createWriteStream(m.logFile, { flags: 'a' });
     this.logs.push(log);
     const args = [
+      ...(this.opts.nodeArgs ?? []),
       jobdPath(),
       '--id',
       String(id),

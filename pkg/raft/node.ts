@@ -451,11 +451,44 @@ export class RaftNode {
     if (rd.softState) this.noteSoftState(rd.softState.lead, rd.softState.role);
     if (rd.hardState) this.term = rd.hardState.term;
 
+    // Two safe overlaps with the fsync, which otherwise sits on every commit's
+    // critical path (Raft thesis §10.2.1):
+    //  - a leader sends MsgApp/heartbeats before its own log write completes.
+    //    Nothing it sends can make a follower apply an entry the leader has not
+    //    persisted: commit indexes leave only in a later Ready, and the next
+    //    Ready is not produced before this one's fsync is done;
+    //  - entries committed in earlier Readies (already durable on a quorum and
+    //    locally) are applied, and their callers answered, during the fsync.
+    // Every other message (votes, append responses) waits for the fsync.
+    const persisting =
+      rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
+    let late: readonly Message[] = rd.messages;
+    let committed: readonly Entry[] = rd.committedEntries;
+    if (persisting && !rd.snapshot) {
+      if (this.role === 'leader' && rd.messages.length > 0) {
+        const early = rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
+        if (early.length > 0) {
+          this.network.send(early);
+          late =
+            early.length === rd.messages.length
+              ? []
+              : rd.messages.filter((m) => m.type !== 'app' && m.type !== 'heartbeat');
+        }
+      }
+      const firstNew = rd.entries[0]?.index ?? Infinity;
+      let n = 0;
+      while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
+      if (n > 0) {
+        for (let i = 0; i < n; i++) this.applyEntry(committed[i] as Entry);
+        committed = committed.slice(n);
+      }
+    }
+
     // 1. Persist. Failure here is fatal: nothing depending on it was sent.
     // When the core says no sync is needed (only the commit index moved), the
     // write is issued but not awaited: the store applies saves in call order,
     // and the next awaited save (or close) makes it durable with one fsync.
-    if (rd.hardState || rd.entries.length > 0 || rd.snapshot) {
+    if (persisting) {
       const saved = this.storage.save({
         hardState: rd.hardState,
         entries: rd.entries,
@@ -470,7 +503,7 @@ export class RaftNode {
     }
 
     // 2. Send.
-    if (rd.messages.length > 0) this.network.send(rd.messages);
+    if (late.length > 0) this.network.send(late);
 
     // 3. Apply.
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
@@ -480,7 +513,7 @@ export class RaftNode {
       this.confState = rd.snapshot.metadata.confState;
       this.logger.info('restored snapshot', { index: this.applied });
     }
-    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const e of committed) this.applyEntry(e);
     for (const rs of rd.readStates) {
       const p = this.reads.get(rs.context);
       if (!p) continue;
