@@ -131,6 +131,7 @@ export function parseLabelSelector(input: string): LabelSelector {
   const valueSet = (): string[] => {
     if (peek()?.t !== '(') return expected("'('");
     p++;
+    if (peek()?.t === ')') fail("the value set of 'in' and 'notin' can't be empty");
     const values: string[] = [];
     for (;;) {
       values.push(value());

@@ -61,6 +61,7 @@ describe('label selectors', () => {
     ['Bad_Prefix/a=b', /prefix part of "Bad_Prefix\/a"/],
     ['a=' + 'x'.repeat(64), /value "x+" must be at most 63/],
     ['a===b', /expected a label value/],
+    ['a in ()', /value set of 'in' and 'notin' can't be empty/],
   ];
   for (const [selector, part] of bad) {
     it(`refuses "${selector}"`, () => {
