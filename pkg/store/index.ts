@@ -1,5 +1,17 @@
 // Public API of pkg/store: the replicated resource state machine, its types,
 // commands and read/watch surface. Other packages import from here only.
+//
+// Writing: build a Command (commands.ts) with every nondeterministic choice made
+// by the proposer (now, uid, nameSuffix), propose encodeCommand(cmd) through
+// Raft, and read the CommandResult the store returned for that entry:
+// {ok: true, outcome, object} | {ok: true, outcome: 'batch', results} |
+// {ok: false, reason, message}. resultError() turns a failure into a JobctlError.
+// `store.dryRun(cmd)` predicts a result without writing (apply --dry-run, diff).
+//
+// Reading: store.get(kind, ns, name), store.list(kind, {namespace, labelSelector,
+// fieldSelector, limit, continue}) and store.watch(kind, {namespace,
+// labelSelector, fieldSelector, resourceVersion, onError}, listener). Every
+// object handed out is deep-frozen: cloneResource() before editing.
 export * from './types.js';
 export {
   BUILTIN_KINDS,
