@@ -63,6 +63,14 @@ export interface ClusterOptions {
   readonly tickSkipRate?: number;
   /** Probability that the shell handles a Ready only at the end of the step, batching inputs. */
   readonly readyDeferRate?: number;
+  /**
+   * Shell like pkg/raft/node.ts: the fsync takes 0..syncDelay steps, during
+   * which the node keeps stepping messages and ticking (between ready() and
+   * advance()); a leader sends its appends and heartbeats before its own fsync,
+   * and entries persisted by earlier Readies are applied before the write.
+   */
+  readonly pipelined?: boolean;
+  readonly syncDelay?: number;
   /** Record every delivered message in the trace (default true). */
   readonly traceMessages?: boolean;
   readonly traceCapacity?: number;
@@ -78,6 +86,19 @@ interface SimNode {
   core: RaftCore | undefined;
   sm: RecordingStateMachine;
   armedCrash: CrashPoint | undefined;
+  /** Pipelined shell: a Ready whose fsync is still running. */
+  inflight: Inflight | undefined;
+  /** The role from the last SoftState (the shell's view). */
+  role: string;
+}
+
+/** The rest of a Ready to carry out once its fsync completes. */
+interface Inflight {
+  readonly rd: Ready;
+  readonly late: readonly Message[];
+  readonly committed: readonly Entry[];
+  readonly commit: number;
+  readonly syncAt: number;
 }
 
 export interface ClusterStats {
@@ -167,6 +188,8 @@ export class Cluster {
         core: undefined,
         sm: new RecordingStateMachine(),
         armedCrash: undefined,
+        inflight: undefined,
+        role: Role.Follower,
       };
       this.nodes.set(id, node);
       node.core = this.newCore(node);
@@ -383,6 +406,8 @@ export class Cluster {
     this.stats.tornWritesSurvived += survived;
     node.core = undefined;
     node.armedCrash = undefined;
+    node.inflight = undefined;
+    node.role = Role.Follower;
     this.stats.crashes++;
     this.record(
       `n${node.id} CRASH at ${where}${pending ? ` (unsynced writes lost, ${survived} survived)` : ''}`,
@@ -453,6 +478,14 @@ export class Cluster {
   step(): void {
     this.now++;
     this.stats.steps++;
+    for (const id of this.ids) {
+      const node = this.get(id);
+      if (node.inflight !== undefined && node.inflight.syncAt <= this.now && node.core) {
+        this.record(`n${id} fsync done`);
+        this.completeReady(node, node.core, node.inflight);
+        this.afterInput(node);
+      }
+    }
     const skip = this.opts.tickSkipRate ?? 0;
     for (const id of this.ids) {
       const node = this.get(id);
@@ -487,6 +520,12 @@ export class Cluster {
     if (node === undefined || core === undefined || !this.network.connected(msg.from, msg.to)) {
       this.stats.dropped++;
       this.network.reportFate(msg, 'blocked');
+      // A real transport notices a dead peer (a failed connect) and tells the
+      // sender, which slows its pipeline to that peer; sometimes it does not.
+      const sender = this.nodes.get(msg.from)?.core;
+      if (sender !== undefined && this.shellRng.chance(0.3)) {
+        this.guard(msg.from, 'reportUnreachable', () => sender.reportUnreachable(msg.to));
+      }
       return;
     }
     this.stats.delivered++;
@@ -503,7 +542,11 @@ export class Cluster {
   }
 
   private drainReady(node: SimNode): void {
-    for (let guard = 0; node.core !== undefined && node.core.hasReady(); guard++) {
+    for (
+      let guard = 0;
+      node.core !== undefined && node.inflight === undefined && node.core.hasReady();
+      guard++
+    ) {
       if (guard > 1000)
         this.checker.fail('ready terminates', `node ${node.id} keeps producing Readies`);
       this.handleReady(node, node.core);
@@ -544,6 +587,27 @@ export class Cluster {
       );
     }
 
+    if (rd.softState !== undefined) node.role = rd.softState.role;
+    const persisting = hs !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
+    const sync = rd.mustSync || rd.snapshot !== undefined;
+    const commit = hs?.commit ?? prev.commit;
+    let late: readonly Message[] = rd.messages;
+    let committed: readonly Entry[] = rd.committedEntries;
+    if (this.opts.pipelined && persisting && rd.snapshot === undefined) {
+      // node.ts overlaps the fsync with a leader's appends and heartbeats...
+      if (node.role === Role.Leader) {
+        const early = rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
+        late = rd.messages.filter((m) => m.type !== 'app' && m.type !== 'heartbeat');
+        for (const msg of early) this.send(msg);
+      }
+      // ...and with applying entries that earlier Readies made durable.
+      const firstNew = rd.entries[0]?.index ?? Infinity;
+      let n = 0;
+      while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
+      for (let i = 0; i < n; i++) this.applyEntry(node, core, committed[i] as Entry, commit);
+      committed = committed.slice(n);
+    }
+
     // 1. Persist (page cache).
     try {
       storage.write({
@@ -552,8 +616,9 @@ export class Cluster {
         ...(rd.snapshot !== undefined && { snapshot: rd.snapshot }),
       });
     } catch (err) {
-      if (err instanceof StorageMisuseError)
+      if (err instanceof StorageMisuseError) {
         this.checker.fail('append contiguous', `node ${id}: ${err.message}`);
+      }
       throw err;
     }
     this.checker.onLogWrite(id, storage, rd.entries);
@@ -562,29 +627,54 @@ export class Cluster {
     if (cur.term > this.stats.maxTerm) this.stats.maxTerm = cur.term;
     if (crashAt === CrashPoint.BeforeSync) return this.crashNow(node, crashAt);
 
+    const inflight: Inflight = { rd, late, committed, commit, syncAt: this.now };
+    if (this.opts.pipelined && sync) {
+      const delay = this.shellRng.int(0, (this.opts.syncDelay ?? 2) + 1);
+      if (delay > 0) {
+        // The fsync is running; the node keeps taking input until it completes.
+        node.inflight = { ...inflight, syncAt: this.now + delay };
+        return;
+      }
+    }
+    this.completeReady(node, core, inflight);
+  }
+
+  private send(msg: Message): void {
+    this.stats.sent++;
+    this.network.send(msg, this.now);
+  }
+
+  /** fsync -> send -> apply -> advance: the part of a Ready after its write. */
+  private completeReady(node: SimNode, core: RaftCore, f: Inflight): void {
+    const { rd, late, committed, commit } = f;
+    const id = node.id;
+    const storage = node.storage;
+    const crashAt = node.armedCrash;
+    node.inflight = undefined;
+
     // 2. fsync, when the core says the write must be durable before messages leave.
     if (rd.mustSync || rd.snapshot !== undefined) storage.sync();
     if (crashAt === CrashPoint.BeforeSend) return this.crashNow(node, crashAt);
 
     // 3. Send.
-    for (const msg of rd.messages) {
+    for (const msg of late) {
       if (crashAt === CrashPoint.MidSend && this.shellRng.chance(0.5)) {
         return this.crashNow(node, crashAt);
       }
-      this.stats.sent++;
-      this.network.send(msg, this.now);
+      this.send(msg);
     }
     if (crashAt === CrashPoint.BeforeApply || crashAt === CrashPoint.MidSend) {
       return this.crashNow(node, crashAt);
     }
 
     // 4. Apply the snapshot, then committed entries.
+    const term = storage.hardState().term;
     if (rd.snapshot !== undefined) {
       const img = node.sm.restore(rd.snapshot);
       this.stats.snapshotsInstalled++;
-      this.checker.onSnapshotRestore(id, rd.snapshot, img, cur.term, false);
+      this.checker.onSnapshotRestore(id, rd.snapshot, img, term, false);
     }
-    for (const e of rd.committedEntries) this.applyEntry(node, core, e, cur.commit);
+    for (const e of committed) this.applyEntry(node, core, e, commit);
     for (const rs of rd.readStates) {
       this.stats.readsAnswered++;
       this.checker.onReadState(id, rs);

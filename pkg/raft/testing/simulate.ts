@@ -37,6 +37,9 @@ export interface SimOptions {
   readonly tornWrites: boolean;
   readonly tickSkipRate: number;
   readonly readyDeferRate: number;
+  /** Shell like node.ts: fsync overlaps inputs, leader sends before its fsync. */
+  readonly pipelined: boolean;
+  readonly syncDelay: number;
 }
 
 export interface RunOptions extends Partial<SimOptions> {
@@ -95,6 +98,8 @@ export function optionsForSeed(seed: number): SimOptions {
     tornWrites: r.chance(0.5),
     tickSkipRate: r.pick([0, 0.05, 0.2]),
     readyDeferRate: r.pick([0, 0.3]),
+    pipelined: r.chance(0.5),
+    syncDelay: r.pick([1, 3]),
   };
 }
 
@@ -216,6 +221,8 @@ export function runSimulation(seed: number, overrides: RunOptions = {}): SimResu
     tornWrites: o.tornWrites,
     tickSkipRate: o.tickSkipRate,
     readyDeferRate: o.readyDeferRate,
+    pipelined: o.pipelined,
+    syncDelay: o.syncDelay,
     keepFullTrace: keepFullTrace ?? false,
     traceMessages: traceMessages ?? true,
     replayHint:

@@ -26,6 +26,9 @@ export function newCluster(
     core: rawNodeFactory,
     electionTick,
     heartbeatTick: 1,
+    // Odd seeds use a shell shaped like node.ts (fsync overlapping input).
+    pipelined: seed % 2 === 1,
+    syncDelay: 2,
     replayHint: `SIM_SEED=${seed} node --test --test-name-pattern="${name}" dist/test/unit/raft/sim/scenarios.test.js`,
     ...opts,
   });
