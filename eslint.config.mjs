@@ -48,7 +48,17 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:fs', 'node:fs/*', 'fs', 'node:net', 'net', 'node:child_process', '@grpc/*', 'dockerode', 'express'],
+              group: [
+                'node:fs',
+                'node:fs/*',
+                'fs',
+                'node:net',
+                'net',
+                'node:child_process',
+                '@grpc/*',
+                'dockerode',
+                'express',
+              ],
               message: 'The deterministic core does no I/O; take it through an interface.',
             },
           ],
