@@ -6,7 +6,8 @@
 //  - store.list          pages of 500 walking all Jobs (p50/p99 per page)
 //  - store.list_selector the same with a label selector matching half
 //  - store.watch         events delivered to 10 watchers while statuses change
-//  - store.snapshot      snapshot and restore of the whole store
+//  - store.snapshot      snapshot and restore of the whole store; capture + the
+//                        slowest 1000-object piece of an incremental snapshot
 //  - store.memory        RSS and heap with every Job stored
 import { encodeCommand, ResourceStore, type Command, type JobSpec } from '../../pkg/store/index.js';
 import { percentile, round, rssMb } from './stats.js';
@@ -162,8 +163,22 @@ export async function benchStore(): Promise<object[]> {
   const restored = new ResourceStore();
   restored.restore(store.revision, bytes);
   const restoreMs = performance.now() - t0;
+  // The incremental path: capture (pointer copy), then pieces of 1000 objects.
+  t0 = performance.now();
+  const capture = store.captureSnapshot();
+  const captureMs = performance.now() - t0;
+  let maxPieceMs = 0;
+  let t1 = performance.now();
+  for (const piece of capture.pieces()) {
+    void piece;
+    const t2 = performance.now();
+    maxPieceMs = Math.max(maxPieceMs, t2 - t1);
+    t1 = t2;
+  }
   out.push({
     name: 'store.snapshot',
+    capture_ms: round(captureMs, 2),
+    max_piece_ms: round(maxPieceMs, 2),
     objects: restored.counts().Job,
     bytes_mb: round(bytes.length / 1024 / 1024, 1),
     snapshot_ms: Math.round(snapMs),

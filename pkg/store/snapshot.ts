@@ -14,24 +14,47 @@ export interface DecodedSnapshot {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeSnapshot(
+/**
+ * The snapshot document in pieces of about `batch` objects each. Objects are
+ * immutable, so pieces can be produced later (across event-loop turns) from
+ * arrays captured at one revision and still describe exactly that revision.
+ */
+export function* snapshotPieces(
   revision: number,
   kinds: Readonly<Record<string, readonly Resource[]>>,
-): Uint8Array {
-  // Built piecewise: one JSON.stringify per object keeps peak memory near the
-  // size of the output instead of doubling it for a giant intermediate tree.
-  const parts: string[] = [`{"format":${JSON.stringify(FORMAT)},"revision":${revision},"kinds":{`];
+  batch = 1000,
+): Generator<Uint8Array> {
+  let parts: string[] = [`{"format":${JSON.stringify(FORMAT)},"revision":${revision},"kinds":{`];
   const names = Object.keys(kinds).sort();
-  names.forEach((kind, i) => {
+  for (const [i, kind] of names.entries()) {
     parts.push(`${i > 0 ? ',' : ''}${JSON.stringify(kind)}:[`);
     const objects = kinds[kind] ?? [];
     for (let j = 0; j < objects.length; j++) {
       parts.push(`${j > 0 ? ',' : ''}${JSON.stringify(objects[j])}`);
+      if (parts.length >= batch) {
+        yield encoder.encode(parts.join(''));
+        parts = [];
+      }
     }
     parts.push(']');
-  });
+  }
   parts.push('}}');
-  return encoder.encode(parts.join(''));
+  yield encoder.encode(parts.join(''));
+}
+
+/** The whole snapshot document as one buffer. */
+export function encodeSnapshot(
+  revision: number,
+  kinds: Readonly<Record<string, readonly Resource[]>>,
+): Uint8Array {
+  const pieces = [...snapshotPieces(revision, kinds)];
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }
 
 /** Throws on anything that is not a snapshot of this format (a fatal bug upstream). */

@@ -195,3 +195,23 @@ describe('snapshot and restore', () => {
     );
   });
 });
+
+describe('captured snapshots', () => {
+  it('encode the captured revision even if the store moves on before the pieces are produced', () => {
+    const { store } = replay(commands(5, 300));
+    const expected = text(store.snapshot());
+    const capture = store.captureSnapshot();
+    store.apply(
+      store.revision + 1,
+      encodeCommand({ op: 'create', now: 't', uid: 'late', object: jobInput('late-comer') }),
+    );
+    store.apply(
+      store.revision + 1,
+      encodeCommand({ op: 'delete', now: 't', kind: 'Job', namespace: 'default', name: 'a' }),
+    );
+    const pieces = [...capture.pieces(3)];
+    assert.ok(pieces.length > 3);
+    assert.equal(pieces.map(text).join(''), expected);
+    assert.equal(capture.revision, JSON.parse(expected).revision);
+  });
+});
