@@ -1,6 +1,7 @@
 // `npm run bench -- [NAME...]` (default: all). Prints one JSON object per line.
-//   raft  3 real jobd processes: commit throughput/latency and failover time
-//   wal   the write-ahead log alone (hack/bench/wal.ts, when present)
+//   raft   3 real jobd processes: commit throughput/latency and failover time (raft.ts)
+//   wal    the write-ahead log alone (wal.ts, storage slice)
+//   store  the replicated store's state machine (store.ts, store slice)
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,16 +9,20 @@ import { fileURLToPath } from 'node:url';
 type Bench = () => Promise<object[]>;
 
 const here = dirname(fileURLToPath(import.meta.url));
-// wal.ts belongs to the storage slice; loaded by path so this file compiles without it.
-const walModule: string = './wal.js';
+
+/** Modules owned by other slices are loaded by path, so this file compiles without them. */
+function optional(file: string, exportName: string): () => Promise<Bench | undefined> {
+  return async () => {
+    if (!existsSync(join(here, file))) return undefined;
+    const mod = (await import(`./${file}`)) as Record<string, Bench | undefined>;
+    return mod[exportName];
+  };
+}
 
 const benches: Record<string, () => Promise<Bench | undefined>> = {
   raft: async () => (await import('./raft.js')).benchRaft,
-  wal: async () => {
-    if (!existsSync(join(here, 'wal.js'))) return undefined;
-    const mod = (await import(walModule)) as { benchWal?: Bench };
-    return mod.benchWal;
-  },
+  wal: optional('wal.js', 'benchWal'),
+  store: optional('store.js', 'benchStore'),
 };
 
 async function main(): Promise<void> {
