@@ -81,6 +81,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   const transport = new GrpcTransport({ id: config.id, peers: config.peers, logger });
   const kv = new KvStateMachine();
   let onFatal: (err: unknown) => void = () => {};
+  let failed = false;
   const fatal = new Promise<unknown>((resolve) => (onFatal = resolve));
   const raft = new RaftNode({
     id: config.id,
@@ -93,7 +94,10 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     logger,
     tickMs: config.tickMs,
     snapshotEvery: config.snapshotEvery,
-    onFatal: (err) => onFatal(err),
+    onFatal: (err) => {
+      failed = true;
+      onFatal(err);
+    },
     onConfChange: (change) => {
       if (change.type === 'removeNode') transport.removePeer(change.nodeId);
       else if (change.context) transport.setPeer(change.nodeId, change.context);
@@ -146,7 +150,8 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
       try {
         await storage.close();
       } catch (err) {
-        logger.warn('closing storage failed', { error: errorMessage(err) });
+        // After a storage failure the cause was already logged once.
+        if (!failed) logger.warn('closing storage failed', { error: errorMessage(err) });
       }
     })());
 

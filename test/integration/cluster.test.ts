@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { LocalCluster } from '../../pkg/node/local-cluster.js';
+import { LocalCluster, jobdPath } from '../../pkg/node/local-cluster.js';
+import { SessionClient } from '../../pkg/transport/api-grpc.js';
+import { isReason, Reason } from '../../pkg/util/errors.js';
 import type { ClusterStatusResponse } from '../../pkg/transport/api-types.js';
 import type { NodeId } from '../../pkg/raft/types.js';
 
@@ -35,7 +37,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   });
 }
 
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -45,7 +51,8 @@ async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs: number
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -62,7 +69,8 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
 
   after(async () => {
     await cluster?.stop();
-    for (const m of cluster?.members ?? []) if (cluster.isRunning(m.id)) await cluster.kill(m.id, 'SIGKILL');
+    for (const m of cluster?.members ?? [])
+      if (cluster.isRunning(m.id)) await cluster.kill(m.id, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -91,7 +99,10 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
     const lines = table.stdout.trim().split('\n');
     assert.match(lines[0] ?? '', /^ID\s+ADDRESS\s+ROLE\s+TERM\s+COMMIT\s+APPLIED\s+HEALTH$/);
     assert.equal(lines.filter((l) => /healthy$/.test(l)).length, 3);
-    assert.ok(lines.some((l) => l.startsWith(`${leader.id}*`)), 'leader marked');
+    assert.ok(
+      lines.some((l) => l.startsWith(`${leader.id}*`)),
+      'leader marked',
+    );
   });
 
   it('commits writes sent to the leader and to a follower', async () => {
@@ -111,6 +122,21 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
         acked.set(`k${i}`, `v${i}`);
       }),
     );
+    // The Session stream (many ops multiplexed) to a follower: same semantics.
+    const session = new SessionClient(addr(follower));
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => session.put({ key: `s${i}`, value: `sv${i}` })),
+      );
+      assert.equal(new Set(results.map((r) => r.revision)).size, 100);
+      for (let i = 0; i < 100; i++) acked.set(`s${i}`, `sv${i}`);
+      assert.equal((await session.get({ key: 's42', stale: false })).value, 'sv42');
+      await assert.rejects(session.get({ key: 'missing', stale: false }), (e: unknown) =>
+        isReason(e, Reason.NotFound),
+      );
+    } finally {
+      session.close();
+    }
     const g = await cli(['--server', addr(follower), 'kv', 'get', 'via-leader']);
     assert.equal(g.code, 0, g.stderr);
     assert.equal(g.stdout.trim(), 'L');
@@ -159,7 +185,14 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
     const target = ([1, 2, 3] as NodeId[]).find((id) => id !== leader.id) as NodeId;
     // Ask a node that is not the target (it may be a follower: the call is forwarded).
     const via = ([1, 2, 3] as NodeId[]).find((id) => id !== target) as NodeId;
-    const r = await cli(['--server', addr(via), 'cluster', 'transfer-leader', '--to', String(target)]);
+    const r = await cli([
+      '--server',
+      addr(via),
+      'cluster',
+      'transfer-leader',
+      '--to',
+      String(target),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`to ${target}`));
     const now = await cluster.waitForLeader({ timeoutMs: 15_000 });
@@ -177,5 +210,15 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
     assert.match(r.stderr, /^Unable to connect to the server at 127\.0\.0\.1:1: .+\n$/);
     const usage = await cli(['cluster', 'status', '--bogus']);
     assert.equal(usage.code, 2);
+    const badJobd = await new Promise<CliResult>((resolve) =>
+      execFile(
+        process.execPath,
+        [jobdPath(), '--id', '1', '--listen', 'nope'],
+        (err, stdout, stderr) =>
+          resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr }),
+      ),
+    );
+    assert.equal(badJobd.code, 2);
+    assert.match(badJobd.stderr, /^jobd: .+\n$/);
   });
 });
