@@ -4,7 +4,7 @@
 // invariant checker runs at every Ready and after every step. Scenario tests
 // drive a Cluster by hand; runSimulation (simulate.ts) drives it randomly.
 import type { RaftConfig, RaftCore } from '../config.js';
-import type { Entry, Message, NodeId, Ready, Status } from '../types.js';
+import type { ConfState, Entry, Message, NodeId, Ready, Status } from '../types.js';
 import { EntryType, Role } from '../types.js';
 import type { ConfChange } from '../types.js';
 import type { Rng } from '../../util/rng.js';
@@ -45,6 +45,11 @@ export interface ClusterOptions {
   readonly seed: number;
   /** Number of voters, ids 1..nodes. */
   readonly nodes: number;
+  /**
+   * Extra nodes (ids nodes+1..nodes+spares) that run but are not members: they
+   * start with no peers and join when a ConfChange adds them.
+   */
+  readonly spares?: number;
   readonly core: CoreFactory;
   readonly electionTick?: number;
   readonly heartbeatTick?: number;
@@ -90,6 +95,8 @@ interface SimNode {
   inflight: Inflight | undefined;
   /** The role from the last SoftState (the shell's view). */
   role: string;
+  /** Membership as of the last applied entry, recorded with snapshots. */
+  confState: ConfState;
 }
 
 /** The rest of a Ready to carry out once its fsync completes. */
@@ -157,6 +164,7 @@ export class Cluster {
   private readonly coreRngs: Rng;
   private readonly diskRng: Rng;
   private readCounter = 0;
+  private readonly initialVoters: readonly NodeId[];
   /** Nodes cut off by isolate(), so reconnect() does not link them back. */
   private readonly isolated = new Set<NodeId>();
   private readonly traceMessages: boolean;
@@ -179,8 +187,9 @@ export class Cluster {
       replayHint: this.replayHint,
     }));
     const ids: NodeId[] = [];
-    for (let i = 1; i <= opts.nodes; i++) ids.push(i);
+    for (let i = 1; i <= opts.nodes + (opts.spares ?? 0); i++) ids.push(i);
     this.ids = ids;
+    this.initialVoters = ids.slice(0, opts.nodes);
     for (const id of ids) {
       const node: SimNode = {
         id,
@@ -190,6 +199,7 @@ export class Cluster {
         armedCrash: undefined,
         inflight: undefined,
         role: Role.Follower,
+        confState: { voters: this.peersOf(id), learners: [] },
       };
       this.nodes.set(id, node);
       node.core = this.newCore(node);
@@ -209,11 +219,22 @@ export class Cluster {
     return n;
   }
 
+  /**
+   * Every node starts from the bootstrap membership (the initial voters). The
+   * core keeps that membership out of the log, so a spare that joins later and
+   * replays the log from index 1 must start from it too; started with no peers
+   * it would apply "add me" to an empty membership and lead a cluster of one.
+   * A spare is not in the initial voters, so it cannot campaign until added.
+   */
+  private peersOf(_id: NodeId): NodeId[] {
+    return [...this.initialVoters];
+  }
+
   private newCore(node: SimNode): RaftCore {
     const o = this.opts;
     const cfg: RaftConfig = {
       id: node.id,
-      peers: this.ids,
+      peers: this.peersOf(node.id),
       storage: node.storage,
       rng: this.coreRngs.fork(),
       applied: node.storage.snapshot().metadata.index,
@@ -304,10 +325,10 @@ export class Cluster {
     return { count, index };
   }
 
-  /** True if every node has applied the same entries (same index and hash). */
-  converged(): boolean {
-    const first = this.appliedState(this.ids[0] as NodeId);
-    return this.ids.every((id) => {
+  /** True if every node (of `among`) has applied the same entries (same index and hash). */
+  converged(among: readonly NodeId[] = this.ids): boolean {
+    const first = this.appliedState(among[0] as NodeId);
+    return among.every((id) => {
       const s = this.appliedState(id);
       return s.index === first.index && s.hash === first.hash;
     });
@@ -336,6 +357,32 @@ export class Cluster {
     this.record(`n${id} propose ${data}`);
     this.afterInput(node);
     return true;
+  }
+
+  /** Proposes a membership change on node `id`. False if down or refused. */
+  proposeConfChange(id: NodeId, cc: ConfChange): boolean {
+    const node = this.get(id);
+    const core = node.core;
+    if (core === undefined) return false;
+    try {
+      core.proposeConfChange(cc);
+    } catch (err) {
+      if (err instanceof JobctlError) {
+        this.record(`n${id} proposeConfChange ${cc.type} ${cc.nodeId} refused: ${err.name}`);
+        return false;
+      }
+      return this.guard(id, 'proposeConfChange', () => {
+        throw err;
+      });
+    }
+    this.record(`n${id} proposeConfChange ${cc.type} ${cc.nodeId}`);
+    this.afterInput(node);
+    return true;
+  }
+
+  /** Node `id`'s view of the membership (as of its last applied entry). */
+  confState(id: NodeId): ConfState {
+    return this.get(id).confState;
   }
 
   /** Issues a linearizable read on `id`; returns its context, or undefined if refused. */
@@ -422,6 +469,10 @@ export class Cluster {
     const snap = node.storage.snapshot();
     node.sm = new RecordingStateMachine();
     const img = snap.metadata.index > 0 ? node.sm.restore(snap) : undefined;
+    node.confState =
+      snap.metadata.confState.voters.length > 0
+        ? snap.metadata.confState
+        : { voters: this.peersOf(id), learners: [] };
     node.core = this.newCore(node);
     this.stats.restarts++;
     const commit = this.status(id)?.commit ?? 0;
@@ -671,6 +722,7 @@ export class Cluster {
     const term = storage.hardState().term;
     if (rd.snapshot !== undefined) {
       const img = node.sm.restore(rd.snapshot);
+      node.confState = rd.snapshot.metadata.confState;
       this.stats.snapshotsInstalled++;
       this.checker.onSnapshotRestore(id, rd.snapshot, img, term, false);
     }
@@ -684,6 +736,12 @@ export class Cluster {
     // 5. Acknowledge.
     this.guard(id, 'advance', () => core.advance(rd));
     const st = this.guard(id, 'status', () => core.status());
+    if (st.applied !== node.sm.appliedIndex) {
+      this.checker.fail(
+        'applied agrees',
+        `node ${id}: core says applied ${st.applied}, state machine is at ${node.sm.appliedIndex}`,
+      );
+    }
     if (st.role === Role.Leader) this.checker.onLeader(id, st.term, storage);
     this.maybeSnapshot(node);
   }
@@ -710,7 +768,10 @@ export class Cluster {
     this.checker.onApply(id, rec, storage.hardState().term);
     if (e.type === EntryType.ConfChange) {
       const cc = JSON.parse(dataString(e.data)) as ConfChange;
-      this.guard(id, 'applyConfChange', () => core.applyConfChange(cc));
+      node.confState = this.guard(id, 'applyConfChange', () => core.applyConfChange(cc));
+      this.record(
+        `n${id} conf ${cc.type} ${cc.nodeId} -> voters=${node.confState.voters.join(',')} learners=${node.confState.learners.join(',')}`,
+      );
     }
   }
 
@@ -727,7 +788,7 @@ export class Cluster {
         `node ${node.id} applied ${applied} > last ${storage.lastIndex()}`,
       );
     }
-    storage.createSnapshot(applied, { voters: this.ids, learners: [] }, node.sm.snapshotData());
+    storage.createSnapshot(applied, node.confState, node.sm.snapshotData());
     this.stats.snapshotsTaken++;
     this.record(`n${node.id} snapshot+compact at ${applied}`);
   }

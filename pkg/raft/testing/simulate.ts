@@ -40,6 +40,14 @@ export interface SimOptions {
   /** Shell like node.ts: fsync overlaps inputs, leader sends before its fsync. */
   readonly pipelined: boolean;
   readonly syncDelay: number;
+  readonly maxUncommittedEntries: number;
+  /** Most proposals per step (bursts exercise batching and the proposal bound). */
+  readonly burst: number;
+  /**
+   * Membership churn: one spare node, and the leader occasionally adds it (as a
+   * learner, then a voter) or removes a voter, one change at a time.
+   */
+  readonly membershipRate: number;
 }
 
 export interface RunOptions extends Partial<SimOptions> {
@@ -100,6 +108,9 @@ export function optionsForSeed(seed: number): SimOptions {
     readyDeferRate: r.pick([0, 0.3]),
     pipelined: r.chance(0.5),
     syncDelay: r.pick([1, 3]),
+    maxUncommittedEntries: r.pick([8, 64, 4096]),
+    burst: r.pick([1, 1, 4]),
+    membershipRate: r.pick([0, 0, 0.01, 0.03]),
   };
 }
 
@@ -156,10 +167,26 @@ function clientOps(c: Cluster, rng: Rng, o: SimOptions, next: { n: number }): vo
   if (up.length === 0) return;
   if (rng.chance(o.proposeRate)) {
     const lead = c.leader();
-    const target = lead !== undefined && rng.chance(0.7) ? lead : rng.pick(up);
-    c.propose(target, `p${next.n++}`);
+    const n = rng.int(1, o.burst + 1);
+    for (let k = 0; k < n; k++) {
+      const target = lead !== undefined && rng.chance(0.7) ? lead : rng.pick(up);
+      c.propose(target, `p${next.n++}`);
+    }
   }
   if (rng.chance(o.readRate)) c.readIndex(rng.pick(up));
+  if (o.membershipRate > 0 && rng.chance(o.membershipRate)) {
+    const lead = c.leader();
+    if (lead !== undefined) {
+      const cs = c.confState(lead);
+      const outsider = c.ids.find((id) => !cs.voters.includes(id));
+      if (cs.voters.length > o.nodes) {
+        c.proposeConfChange(lead, { type: 'removeNode', nodeId: rng.pick(cs.voters) });
+      } else if (outsider !== undefined) {
+        const type = cs.learners.includes(outsider) || rng.chance(0.3) ? 'addNode' : 'addLearner';
+        c.proposeConfChange(lead, { type, nodeId: outsider });
+      }
+    }
+  }
   if (o.transferRate > 0 && rng.chance(o.transferRate)) {
     const lead = c.leader();
     if (lead !== undefined) c.transferLeader(lead, rng.pick(c.ids.filter((i) => i !== lead)));
@@ -175,13 +202,30 @@ export function checkLiveness(c: Cluster, maxSteps: number, electionTick: number
   c.setNetwork(reliableNetwork);
   for (const id of c.ids) c.restart(id);
   c.disarmCrashes();
-  c.record('liveness phase');
+  // The bound grows with the work left: with one entry per message and one
+  // message in flight, every backlogged entry costs a round trip (two steps).
+  const backlog =
+    Math.max(...c.ids.map((id) => c.storage(id).lastIndex())) -
+    Math.min(...c.ids.map((id) => c.appliedState(id).index));
+  const bound = maxSteps + 3 * backlog;
+  c.record(`liveness phase (backlog ${backlog}, bound ${bound} steps)`);
   let attempt = 0;
   let proposedAt = -Infinity;
   const markers: string[] = [];
+  // Members as the leader sees them (voters and learners); a removed node may lag forever.
+  const members = (): NodeId[] => {
+    const lead = c.leader();
+    if (lead === undefined) return [...c.ids];
+    const cs = c.confState(lead);
+    return c.ids.filter((id) => cs.voters.includes(id) || cs.learners.includes(id));
+  };
   const converged = (): boolean => {
-    const marker = markers.find((m) => c.appliedCount(m).count === c.ids.length);
-    return marker !== undefined && c.converged();
+    const m = members();
+    const marker = markers.find((d) => {
+      const index = c.checker.indexOfData(d);
+      return index !== undefined && m.every((id) => c.appliedState(id).index >= index);
+    });
+    return marker !== undefined && c.converged(m);
   };
   return c.runUntil(
     () => {
@@ -197,7 +241,7 @@ export function checkLiveness(c: Cluster, maxSteps: number, electionTick: number
       }
       return false;
     },
-    maxSteps,
+    bound,
     'after healing, elect a leader, commit a proposal and converge',
   );
 }
@@ -208,6 +252,7 @@ export function runSimulation(seed: number, overrides: RunOptions = {}): SimResu
   const c = new Cluster({
     seed,
     nodes: o.nodes,
+    spares: o.membershipRate > 0 ? 1 : 0,
     core: core ?? rawNodeFactory,
     electionTick: o.electionTick,
     heartbeatTick: o.heartbeatTick,
@@ -222,6 +267,7 @@ export function runSimulation(seed: number, overrides: RunOptions = {}): SimResu
     tickSkipRate: o.tickSkipRate,
     readyDeferRate: o.readyDeferRate,
     pipelined: o.pipelined,
+    maxUncommittedEntries: o.maxUncommittedEntries,
     syncDelay: o.syncDelay,
     keepFullTrace: keepFullTrace ?? false,
     traceMessages: traceMessages ?? true,

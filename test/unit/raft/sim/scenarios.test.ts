@@ -454,3 +454,59 @@ test('PreVote: a rejoining node does not disrupt a stable leader', () => {
     assert.ok(term(d, df) > dt, 'without PreVote the isolated node campaigns in new terms');
   }
 });
+
+test('membership: add a learner, promote it, add a voter, remove the leader, one at a time', () => {
+  for (const seed of scenarioSeeds(260)) {
+    const c = newCluster(seed, 3, 'membership', {
+      spares: 2,
+      snapshotEvery: 8,
+      snapshotChunkSize: 32,
+    });
+    for (let i = 0; i < 20; i++) one(c, `m0-${i}`, 3);
+    let lead = checkOneLeader(c, [1, 2, 3]);
+    const change = (type: 'addNode' | 'addLearner' | 'removeNode', nodeId: NodeId): void => {
+      c.runUntil(
+        () => {
+          const l = c.leader();
+          if (l === undefined) return false;
+          const cs = c.confState(l);
+          const done =
+            type === 'removeNode'
+              ? !cs.voters.includes(nodeId) && !cs.learners.includes(nodeId)
+              : (type === 'addNode' ? cs.voters : cs.learners).includes(nodeId);
+          if (!done && c.now % (2 * electionTick) === 0) c.proposeConfChange(l, { type, nodeId });
+          return done;
+        },
+        40 * electionTick,
+        `${type} ${nodeId}`,
+      );
+    };
+    // Node 4 joins as a learner and is caught up (by snapshot: the log is compacted).
+    change('addLearner', 4);
+    c.runUntil(
+      () => c.appliedState(4).index >= c.appliedCount('m0-19').index,
+      40 * electionTick,
+      'learner 4 catches up',
+    );
+    assert.ok(c.storage(4).snapshot().metadata.index > 0, 'the learner was sent a snapshot');
+    assert.equal(c.status(4)?.role, 'follower');
+    one(c, 'm1', 4);
+    change('addNode', 4);
+    one(c, 'm2', 4);
+    change('addNode', 5);
+    one(c, 'm3', 5);
+    // The leader removes itself; the rest elect a new one.
+    lead = checkOneLeader(c, [1, 2, 3, 4, 5]);
+    change('removeNode', lead);
+    const rest = c.ids.filter((id) => id !== lead);
+    const l2 = checkOneLeader(c, rest);
+    assert.notEqual(l2, lead);
+    one(c, 'm4', 4);
+    // A full crash-restart of the remaining members keeps the membership.
+    for (const id of rest) c.crash(id);
+    for (const id of rest) c.restart(id);
+    one(c, 'm5', 4);
+    c.runUntil(() => c.converged(rest), 40 * electionTick, 'members converge');
+    for (const id of rest) assert.deepEqual([...c.confState(id).voters].sort(), rest);
+  }
+});
