@@ -6,7 +6,7 @@
 // synchronously at the end of each entry.
 import type { StateMachine } from '../raft/state-machine.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import { canonicalize, freezeCanonical, jsonEqual, type Json } from './canonical.js';
+import { freezeCanonical, jsonEqual, type Json } from './canonical.js';
 import {
   decodeCommand,
   Outcome,
@@ -41,8 +41,10 @@ import {
   type LabelSelector,
 } from './selector.js';
 import { decodeSnapshot, encodeSnapshot, snapshotPieces } from './snapshot.js';
-import { KindTable, objectKey } from './table.js';
-import type { ObjectMeta, OwnerReference, Resource, ResourceInput } from './types.js';
+import { fullKey, ObjectIndex, splitFullKey, type FullKey } from './object-index.js';
+import { buildObject, canonList, canonMap, rebuild } from './objects.js';
+import { objectKey, type KindTable } from './table.js';
+import type { Resource, ResourceInput } from './types.js';
 import {
   WatchEventType,
   WatchHub,
@@ -116,102 +118,15 @@ interface Txn {
   readonly undo: (() => void)[];
 }
 
-/** kind + NUL + key: identifies an object across kinds (indexes below). */
-type FullKey = string;
-
-const fullKey = (kind: string, key: string): FullKey => `${kind}\u0000${key}`;
-
-function splitFullKey(fk: FullKey): [string, string] {
-  const i = fk.indexOf('\u0000');
-  return [fk.slice(0, i), fk.slice(i + 1)];
-}
-
-/**
- * Assembles a stored object. Keys are written in sorted order (as canonicalize
- * would) so that snapshot bytes do not depend on how an object was built or
- * whether it came back from a snapshot.
- */
-function buildObject(
-  info: KindInfo,
-  meta: Omit<ObjectMeta, 'labels' | 'annotations' | 'ownerReferences'> & {
-    labels: Json;
-    annotations: Json;
-    ownerReferences: Json;
-  },
-  spec: Json,
-  status: Json,
-): Resource {
-  const metadata: Record<string, unknown> = {
-    annotations: meta.annotations,
-    creationTimestamp: meta.creationTimestamp,
-  };
-  if (meta.deletionTimestamp !== undefined) metadata.deletionTimestamp = meta.deletionTimestamp;
-  if (meta.generateName !== undefined) metadata.generateName = meta.generateName;
-  metadata.generation = meta.generation;
-  metadata.labels = meta.labels;
-  metadata.name = meta.name;
-  metadata.namespace = meta.namespace;
-  metadata.ownerReferences = meta.ownerReferences;
-  metadata.resourceVersion = meta.resourceVersion;
-  metadata.uid = meta.uid;
-  Object.freeze(metadata);
-  return Object.freeze({
-    apiVersion: info.apiVersion,
-    kind: info.kind,
-    metadata: metadata as unknown as ObjectMeta,
-    spec: spec as Record<string, unknown>,
-    status: status as Record<string, unknown>,
-  });
-}
-
-/** A copy of a stored object with some metadata (and maybe spec/status) replaced. */
-function rebuild(
-  info: KindInfo,
-  old: Resource,
-  changes: {
-    revision: number;
-    generation?: number;
-    labels?: Json;
-    annotations?: Json;
-    ownerReferences?: Json;
-    deletionTimestamp?: string;
-    spec?: Json;
-    status?: Json;
-  },
-): Resource {
-  const m = old.metadata;
-  return buildObject(
-    info,
-    {
-      ...m,
-      labels: changes.labels ?? (m.labels as unknown as Json),
-      annotations: changes.annotations ?? (m.annotations as unknown as Json),
-      ownerReferences: changes.ownerReferences ?? (m.ownerReferences as unknown as Json),
-      generation: changes.generation ?? m.generation,
-      resourceVersion: String(changes.revision),
-      deletionTimestamp: changes.deletionTimestamp ?? m.deletionTimestamp,
-    },
-    changes.spec ?? (old.spec as Json),
-    changes.status ?? (old.status as Json),
-  );
-}
-
-const canonMap = (v: unknown): Json => canonicalize(v ?? {});
-const canonList = (v: unknown): Json => canonicalize(v ?? []);
-
 export class ResourceStore implements StateMachine {
   readonly kinds: KindRegistry;
-  private readonly tables = new Map<string, KindTable>();
-  /** uid -> object, to tell whether an owner still exists. */
-  private readonly byUid = new Map<string, FullKey>();
-  /** owner uid -> its dependents, for cascading deletes. */
-  private readonly dependents = new Map<string, Set<FullKey>>();
+  private readonly index: ObjectIndex;
   private readonly hub: WatchHub;
   private rev = 0;
 
   constructor(options: ResourceStoreOptions = {}) {
     this.kinds = options.kinds ?? defaultKinds;
-    for (const info of this.kinds.kinds()) this.tables.set(info.kind, new KindTable());
+    this.index = new ObjectIndex(this.kinds.kinds().map((k) => k.kind));
     this.hub = new WatchHub(options.historySize ?? DEFAULT_HISTORY_SIZE);
   }
 
@@ -292,7 +207,7 @@ export class ResourceStore implements StateMachine {
   private captureObjects(): Record<string, Resource[]> {
     const kinds: Record<string, Resource[]> = {};
     for (const info of this.kinds.kinds()) {
-      kinds[info.kind] = (this.tables.get(info.kind) as KindTable).values();
+      kinds[info.kind] = this.table(info).values();
     }
     return kinds;
   }
@@ -304,14 +219,13 @@ export class ResourceStore implements StateMachine {
    */
   restore(index: number, data: Uint8Array): void {
     const snap = decodeSnapshot(data);
-    for (const table of this.tables.values()) table.clear();
-    this.byUid.clear();
-    this.dependents.clear();
+    this.index.clear();
     for (const [kind, objects] of Object.entries(snap.kinds)) {
       const info = this.kinds.get(kind);
       if (!info) throw new Error(`snapshot holds unknown kind ${kind}`);
       // Written by snapshot() with sorted keys already: freeze in place.
-      for (const raw of objects) this.insert(info, freezeCanonical(raw) as unknown as Resource);
+      for (const raw of objects)
+        this.index.insert(info.kind, freezeCanonical(raw) as unknown as Resource);
     }
     this.rev = index;
     this.hub.reset(
@@ -423,7 +337,7 @@ export class ResourceStore implements StateMachine {
   /** Objects per kind (every registered kind present), for metrics. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [kind, table] of this.tables) out[kind] = table.size;
+    for (const info of this.kinds.kinds()) out[info.kind] = this.table(info).size;
     return out;
   }
 
@@ -673,8 +587,8 @@ export class ResourceStore implements StateMachine {
       status,
     );
     if (txn.dryRun) return object;
-    this.insert(target.info, object);
-    txn.undo.push(() => this.remove(target.info, object));
+    this.index.insert(target.info.kind, object);
+    txn.undo.push(() => this.index.remove(target.info.kind, object));
     txn.changes.push({
       revision: txn.index,
       kind: target.info.kind,
@@ -714,8 +628,8 @@ export class ResourceStore implements StateMachine {
       generation: specChanged ? m.generation + 1 : m.generation,
     });
     if (txn.dryRun) return { ok: true, outcome: Outcome.Configured, object };
-    this.insert(info, object, old);
-    txn.undo.push(() => this.insert(info, old, object));
+    this.index.insert(info.kind, object, old);
+    txn.undo.push(() => this.index.insert(info.kind, old, object));
     txn.changes.push({
       revision: txn.index,
       kind: info.kind,
@@ -740,14 +654,13 @@ export class ResourceStore implements StateMachine {
     const visit = (fk: FullKey): void => {
       if (doomed.has(fk)) return;
       doomed.add(fk);
-      const obj = this.lookupFull(fk);
+      const obj = this.index.getFull(fk);
       if (!obj) return;
-      const deps = [...(this.dependents.get(obj.metadata.uid) ?? [])].sort();
-      for (const dep of deps) {
-        const depObj = this.lookupFull(dep);
+      for (const dep of this.index.dependentsOf(obj.metadata.uid)) {
+        const depObj = this.index.getFull(dep);
         if (!depObj) continue;
         const otherOwnerAlive = depObj.metadata.ownerReferences.some((r) => {
-          const owner = this.byUid.get(r.uid);
+          const owner = this.index.byUid(r.uid);
           return r.uid !== obj.metadata.uid && owner !== undefined && !doomed.has(owner);
         });
         if (otherOwnerAlive) orphaned.push(dep);
@@ -761,7 +674,7 @@ export class ResourceStore implements StateMachine {
     const deleted: Resource[] = [];
     const deletedUids = new Set<string>();
     for (const fk of order) {
-      const obj = this.lookupFull(fk);
+      const obj = this.index.getFull(fk);
       if (!obj) continue;
       const [kind] = splitFullKey(fk);
       const kinfo = this.kinds.get(kind) as KindInfo;
@@ -769,14 +682,14 @@ export class ResourceStore implements StateMachine {
       deleted.push(final);
       deletedUids.add(obj.metadata.uid);
       if (txn.dryRun) continue;
-      this.remove(kinfo, obj);
-      txn.undo.push(() => this.insert(kinfo, obj));
+      this.index.remove(kind, obj);
+      txn.undo.push(() => this.index.insert(kind, obj));
       txn.changes.push({ revision: txn.index, kind, type: WatchEventType.Deleted, object: final });
     }
     // Survivors drop their references to what is gone.
     for (const fk of [...new Set(orphaned)].sort()) {
       if (doomed.has(fk)) continue;
-      const obj = this.lookupFull(fk);
+      const obj = this.index.getFull(fk);
       if (!obj) continue;
       const kinfo = this.kinds.get(splitFullKey(fk)[0]) as KindInfo;
       const refs = obj.metadata.ownerReferences.filter((r) => !deletedUids.has(r.uid));
@@ -785,54 +698,12 @@ export class ResourceStore implements StateMachine {
     return deleted;
   }
 
-  // -------------------------------------------------------------------------
-  // Tables and indexes
-
   private table(info: KindInfo): KindTable {
-    return this.tables.get(info.kind) as KindTable;
+    return this.index.table(info.kind);
   }
 
   private lookup(target: Target): Resource | undefined {
     return this.table(target.info).get(objectKey(target.namespace, target.name));
-  }
-
-  private lookupFull(fk: FullKey): Resource | undefined {
-    const [kind, key] = splitFullKey(fk);
-    return this.tables.get(kind)?.get(key);
-  }
-
-  /** Stores `object` (replacing `old`, if given) and keeps the uid/owner indexes right. */
-  private insert(info: KindInfo, object: Resource, old?: Resource): void {
-    const key = objectKey(object.metadata.namespace, object.metadata.name);
-    const fk = fullKey(info.kind, key);
-    if (old) this.unindexOwners(old.metadata.ownerReferences, fk);
-    this.table(info).set(key, object);
-    this.byUid.set(object.metadata.uid, fk);
-    for (const ref of object.metadata.ownerReferences) {
-      let set = this.dependents.get(ref.uid);
-      if (!set) {
-        set = new Set();
-        this.dependents.set(ref.uid, set);
-      }
-      set.add(fk);
-    }
-  }
-
-  private remove(info: KindInfo, object: Resource): void {
-    const key = objectKey(object.metadata.namespace, object.metadata.name);
-    const fk = fullKey(info.kind, key);
-    this.table(info).delete(key);
-    this.byUid.delete(object.metadata.uid);
-    this.unindexOwners(object.metadata.ownerReferences, fk);
-  }
-
-  private unindexOwners(refs: readonly OwnerReference[], fk: FullKey): void {
-    for (const ref of refs) {
-      const set = this.dependents.get(ref.uid);
-      if (!set) continue;
-      set.delete(fk);
-      if (set.size === 0) this.dependents.delete(ref.uid);
-    }
   }
 
   private filterOf(
