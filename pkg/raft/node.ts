@@ -148,7 +148,10 @@ export class RaftNode {
 
   private seq = 0;
   private readonly proposals = new Map<number, Pending<unknown>>();
-  private readonly reads = new Map<string, PendingRead>();
+  /** Read index requests in flight, by context; each serves every read batched into it. */
+  private readonly reads = new Map<string, PendingRead[]>();
+  /** Reads issued since the last read index request left (flushed on the next turn). */
+  private readBatch: PendingRead[] = [];
   /** Reads whose index is known, waiting for applied to catch up. */
   private readonly readWaiters: PendingRead[] = [];
   private readonly transfers = new Set<PendingTransfer>();
@@ -255,17 +258,33 @@ export class RaftNode {
    */
   read(opts: RequestOptions = {}): Promise<void> {
     if (this.stopped) return Promise.reject(this.stoppedError());
+    const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      // Reads issued in one event-loop turn share one ReadIndex round. The
+      // request is made after all of them were issued, so its index covers
+      // every write that completed before any of them.
+      if (this.readBatch.length === 0) setImmediate(() => this.flushReads());
+      this.readBatch.push({ resolve, reject, deadline: this.clock.monotonic() + timeout });
+    });
+  }
+
+  private flushReads(): void {
+    const batch = this.readBatch;
+    this.readBatch = [];
+    if (batch.length === 0) return;
+    if (this.stopped) {
+      for (const p of batch) p.reject(this.stoppedError());
+      return;
+    }
     const context = `${this.id}.${this.incarnation}.${++this.seq}`;
     try {
       this.core.readIndex(context);
     } catch (err) {
-      return Promise.reject(err);
+      for (const p of batch) p.reject(err);
+      return;
     }
-    const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
-    return new Promise((resolve, reject) => {
-      this.reads.set(context, { resolve, reject, deadline: this.clock.monotonic() + timeout });
-      this.schedule();
-    });
+    this.reads.set(context, batch);
+    this.schedule();
   }
 
   /** Hands leadership to `to`; resolves when `to` is the known leader. */
@@ -372,8 +391,10 @@ export class RaftNode {
   private failAll(err: JobctlError): void {
     for (const p of this.proposals.values()) p.reject(err);
     this.proposals.clear();
-    for (const p of this.reads.values()) p.reject(err);
+    for (const batch of this.reads.values()) for (const p of batch) p.reject(err);
     this.reads.clear();
+    for (const p of this.readBatch) p.reject(err);
+    this.readBatch = [];
     for (const p of this.readWaiters) p.reject(err);
     this.readWaiters.length = 0;
     for (const t of this.transfers) t.reject(err);
@@ -401,11 +422,14 @@ export class RaftNode {
         p.reject(new JobctlError(Reason.Timeout, 'proposal not committed before its deadline'));
       }
     }
-    for (const [ctx, p] of this.reads) {
-      if (p.deadline <= now) {
-        this.reads.delete(ctx);
+    for (const [ctx, batch] of this.reads) {
+      const live = batch.filter((p) => {
+        if (p.deadline > now) return true;
         p.reject(new JobctlError(Reason.Timeout, 'read index not confirmed before its deadline'));
-      }
+        return false;
+      });
+      if (live.length === 0) this.reads.delete(ctx);
+      else if (live.length !== batch.length) this.reads.set(ctx, live);
     }
     for (let i = this.readWaiters.length - 1; i >= 0; i--) {
       const p = this.readWaiters[i] as PendingRead;
@@ -515,11 +539,13 @@ export class RaftNode {
     }
     for (const e of committed) this.applyEntry(e);
     for (const rs of rd.readStates) {
-      const p = this.reads.get(rs.context);
-      if (!p) continue;
+      const batch = this.reads.get(rs.context);
+      if (!batch) continue;
       this.reads.delete(rs.context);
-      p.index = rs.index;
-      this.readWaiters.push(p);
+      for (const p of batch) {
+        p.index = rs.index;
+        this.readWaiters.push(p);
+      }
     }
     this.releaseReads();
 

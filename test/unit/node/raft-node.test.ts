@@ -87,6 +87,16 @@ describe('RaftNode shell', () => {
     }
   });
 
+  it('batches concurrent reads into one ReadIndex round, each seeing prior writes', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const leader = await cluster.elect(1);
+    const follower = cluster.get(2);
+    await leader.node.propose(put('batch', 'v1'));
+    const reads = Array.from({ length: 50 }, () => follower.node.read());
+    await Promise.all(reads);
+    assert.equal(follower.kv.get('batch')?.value, 'v1');
+  });
+
   it('times out a read that cannot reach a quorum', async () => {
     cluster = new TestCluster([1, 2, 3]);
     const leader = await cluster.elect(1);
