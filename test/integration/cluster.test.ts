@@ -151,6 +151,12 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
     const next = await cluster.waitForLeader({ timeoutMs: 30_000, not: old.id, quorumOnly: true });
     assert.notEqual(next.id, old.id);
     assert.ok(next.term > old.term);
+    // cluster status marks the dead node unreachable (within the ~1 s peer deadline).
+    const st = await cli(['--server', addr(next.id), 'cluster', 'status', '-o', 'json']);
+    assert.equal(st.code, 0, st.stderr);
+    const view = JSON.parse(st.stdout) as ClusterStatusResponse;
+    assert.equal(view.nodes.find((n) => n.id === old.id)?.health, 'unreachable');
+    assert.equal(view.leader, next.id);
     for (const [k, v] of acked) {
       const got = await eventually(
         () => cluster.client(next.id).get({ key: k, stale: false }),
