@@ -1,0 +1,112 @@
+// One client interface for every consumer of the API: the CLI and the dashboard
+// talk to it over gRPC; controllers and the agent use the in-process
+// implementation on the node. Errors are JobctlError with a reason (NotFound,
+// Conflict, Invalid, Unavailable, Gone, ...), whichever implementation throws them.
+import type { Outcome, Resource, ResourceInput, WatchEvent } from '../store/index.js';
+
+export type Consistency = 'linearizable' | 'stale';
+
+export interface GetOptions {
+  /** Default linearizable (ReadIndex on the leader); stale reads the serving node's copy. */
+  readonly consistency?: Consistency;
+}
+
+export interface ListOptions extends GetOptions {
+  /** Omitted or '' for all namespaces (cluster-scoped kinds ignore it). */
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly limit?: number;
+  readonly continue?: string;
+}
+
+export interface ListResult<T extends Resource = Resource> {
+  readonly items: readonly T[];
+  /** The revision the list reflects; watch from it to see every later change. */
+  readonly resourceVersion: string;
+  readonly continue?: string;
+}
+
+export interface WatchOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /**
+   * Deliver every change after this revision. Omitted: the current objects
+   * first (as ADDED), then changes. Too old: the iterator throws reason Gone.
+   */
+  readonly resourceVersion?: string;
+  /** Ends the watch (the iterator returns). */
+  readonly signal?: AbortSignal;
+}
+
+export interface ApplyOptions {
+  /** 'server': validate and compute the outcome without writing. */
+  readonly dryRun?: 'server';
+  /** Delete and recreate when immutable fields change. */
+  readonly force?: boolean;
+}
+
+export interface ApplyResult<T extends Resource = Resource> {
+  readonly outcome: Outcome;
+  readonly object: T;
+}
+
+export interface DeleteOptions {
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+  readonly dryRun?: 'server';
+}
+
+export interface NodeRaftStatus {
+  readonly id: number;
+  readonly address: string;
+  readonly role: string;
+  readonly term: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly leader: number;
+  readonly lastIndex: number;
+  /** 'healthy' when the node answered, 'unreachable' otherwise. */
+  readonly health: string;
+  readonly error?: string;
+}
+
+export interface ClusterStatus {
+  readonly nodes: readonly NodeRaftStatus[];
+  readonly leader: number;
+  /** The node that answered the request. */
+  readonly responder: number;
+}
+
+export interface ResourceClient {
+  /** Server-side create-or-update with validation and defaults; says created/configured/unchanged. */
+  apply<T extends Resource = Resource>(
+    object: ResourceInput,
+    opts?: ApplyOptions,
+  ): Promise<ApplyResult<T>>;
+  create<T extends Resource = Resource>(object: ResourceInput): Promise<T>;
+  /** Replaces spec/labels/annotations; metadata.resourceVersion, when set, must be current. */
+  update<T extends Resource = Resource>(object: ResourceInput): Promise<T>;
+  /** Replaces status only. */
+  updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T>;
+  /** Throws reason NotFound when absent. `kind` accepts kubectl spellings (job, jobs, Job). */
+  get<T extends Resource = Resource>(
+    kind: string,
+    namespace: string,
+    name: string,
+    opts?: GetOptions,
+  ): Promise<T>;
+  list<T extends Resource = Resource>(kind: string, opts?: ListOptions): Promise<ListResult<T>>;
+  watch(kind: string, opts?: WatchOptions): AsyncIterable<WatchEvent>;
+  /** Deletes (cascading to owned objects) and returns the object's final state. */
+  delete<T extends Resource = Resource>(
+    kind: string,
+    namespace: string,
+    name: string,
+    opts?: DeleteOptions,
+  ): Promise<T>;
+  clusterStatus(): Promise<ClusterStatus>;
+  /** Hands leadership to `to` (0 or omitted: the most caught-up follower). */
+  transferLeader(to?: number): Promise<{ from: number; to: number; term: number }>;
+  close(): void;
+}
