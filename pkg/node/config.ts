@@ -16,7 +16,7 @@ export interface NodeConfig {
   /** Election timeout in ticks (randomised in [e, 2e)). Default 6. */
   readonly electionTick: number;
   readonly heartbeatTick: number;
-  /** Snapshot after this many applied entries. Default 10000. */
+  /** Snapshot after this many applied entries. Default 50000. */
   readonly snapshotEvery: number;
   /** Recorded for later issues (REST, runtime, agent); unused for now. */
   readonly http?: string;
@@ -29,7 +29,7 @@ export const nodeDefaults = {
   tickMs: 50,
   electionTick: 6,
   heartbeatTick: 1,
-  snapshotEvery: 10_000,
+  snapshotEvery: 50_000,
 } as const;
 
 function invalid(msg: string): JobctlError {
