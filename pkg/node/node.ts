@@ -67,7 +67,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   const storage: LogStore = await openDiskStorage({ dir: config.dataDir, logger });
   const rng = randomRng();
   const voters = [...config.peers.keys()].sort((a, b) => a - b);
-  const core = await createCore({
+  const core = createCore({
     id: config.id,
     peers: voters,
     storage,
