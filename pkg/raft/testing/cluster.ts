@@ -742,7 +742,15 @@ export class Cluster {
         `node ${id}: core says applied ${st.applied}, state machine is at ${node.sm.appliedIndex}`,
       );
     }
-    if (st.role === Role.Leader) this.checker.onLeader(id, st.term, storage);
+    if (st.role === Role.Leader) {
+      if (!node.confState.voters.includes(id)) {
+        this.checker.fail(
+          'leader is a voter',
+          `node ${id} leads term ${st.term} but its membership is voters=${node.confState.voters.join(',')} learners=${node.confState.learners.join(',')}`,
+        );
+      }
+      this.checker.onLeader(id, st.term, storage);
+    }
     this.maybeSnapshot(node);
   }
 
