@@ -1,0 +1,301 @@
+// LocalClient: the in-process ResourceClient a node's controllers and API
+// server use. Reads come from the node's ResourceStore (after an optional
+// readBarrier, e.g. a Raft ReadIndex round, for linearizable reads); writes are
+// store commands proposed through a Proposer (Raft on a node, DirectProposer in
+// tests). Every nondeterministic choice a command carries (timestamp, uid,
+// generated name suffix) is made here, once, from injected sources.
+import { randomUUID } from 'node:crypto';
+import {
+  resultError,
+  type Command,
+  type CommandResult,
+  type ObjectResult,
+  type Proposer,
+  type Resource,
+  type ResourceInput,
+  type ResourceStore,
+  type SingleCommand,
+  type WatchEvent,
+  type WatchHandle,
+} from '../store/index.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { JobctlError, Reason } from '../util/errors.js';
+import type {
+  ApplyOptions,
+  ApplyResult,
+  ClusterStatus,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ListResult,
+  ResourceClient,
+  WatchOptions,
+} from './types.js';
+import { DEFAULT_WATCH_BUFFER, WatchQueue } from './watch-queue.js';
+
+export interface LocalClientOptions {
+  readonly store: ResourceStore;
+  readonly proposer: Proposer;
+  /** Source of creation/deletion timestamps (default: the real clock). */
+  readonly clock?: Clock;
+  /** New object uids (default crypto.randomUUID). */
+  readonly newUid?: () => string;
+  /** Suffixes for metadata.generateName (default 5 random [a-z0-9] characters). */
+  readonly nameSuffix?: () => string;
+  /**
+   * Awaited before linearizable reads and before a watch without a
+   * resourceVersion starts (Raft ReadIndex on a node). Absent: reads are local.
+   */
+  readonly readBarrier?: () => Promise<void>;
+  readonly clusterStatus?: () => Promise<ClusterStatus>;
+  readonly transferLeader?: (to?: number) => Promise<{ from: number; to: number; term: number }>;
+  /** Live events buffered per watch before a slow consumer gets Gone (default 10,000). */
+  readonly watchBuffer?: number;
+}
+
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Kubernetes-style generateName suffix: 5 characters without vowels (no accidental words). */
+export function randomNameSuffix(): string {
+  const bytes = randomUUID().replace(/-/g, '');
+  let out = '';
+  for (let i = 0; i < 5; i++) {
+    const n = parseInt(bytes.slice(i * 2, i * 2 + 2), 16);
+    out += SUFFIX_ALPHABET[n % SUFFIX_ALPHABET.length];
+  }
+  return out;
+}
+
+export class LocalClient implements ResourceClient {
+  private readonly store: ResourceStore;
+  private readonly proposer: Proposer;
+  private readonly clock: Clock;
+  private readonly newUid: () => string;
+  private readonly nameSuffix: () => string;
+  private readonly opts: LocalClientOptions;
+  /** Open watches, ended by close(). */
+  private readonly watches = new Set<WatchQueue>();
+  private closed = false;
+
+  constructor(opts: LocalClientOptions) {
+    this.opts = opts;
+    this.store = opts.store;
+    this.proposer = opts.proposer;
+    this.clock = opts.clock ?? realClock;
+    this.newUid = opts.newUid ?? randomUUID;
+    this.nameSuffix = opts.nameSuffix ?? randomNameSuffix;
+  }
+
+  // -------------------------------------------------------------------------
+  // Writes
+
+  async apply<T extends Resource = Resource>(
+    object: ResourceInput,
+    opts: ApplyOptions = {},
+  ): Promise<ApplyResult<T>> {
+    const command: SingleCommand = {
+      op: 'apply',
+      now: this.now(),
+      uid: this.newUid(),
+      ...(opts.force ? { force: true } : {}),
+      object,
+    };
+    const result =
+      opts.dryRun === 'server' ? await this.dryRun(command) : await this.propose(command);
+    return { outcome: result.outcome, object: result.object as T };
+  }
+
+  async create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+    const needsSuffix = !object.metadata?.name && Boolean(object.metadata?.generateName);
+    const result = await this.propose({
+      op: 'create',
+      now: this.now(),
+      uid: this.newUid(),
+      ...(needsSuffix ? { nameSuffix: this.nameSuffix() } : {}),
+      object,
+    });
+    return result.object as T;
+  }
+
+  async update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+    const result = await this.propose({ op: 'update', object });
+    return result.object as T;
+  }
+
+  async updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+    if (object.status === undefined) {
+      throw new JobctlError(Reason.Invalid, 'updateStatus needs an object with a status');
+    }
+    const result = await this.propose({
+      op: 'updateStatus',
+      object: object as ResourceInput & { status: unknown },
+    });
+    return result.object as T;
+  }
+
+  async delete<T extends Resource = Resource>(
+    kind: string,
+    namespace: string,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<T> {
+    this.checkOpen();
+    const info = this.store.kindInfo(kind);
+    const command: SingleCommand = {
+      op: 'delete',
+      now: this.now(),
+      kind: info.kind,
+      namespace,
+      name,
+      ...(opts.preconditions ? { preconditions: opts.preconditions } : {}),
+    };
+    const result =
+      opts.dryRun === 'server' ? await this.dryRun(command) : await this.propose(command);
+    return result.object as T;
+  }
+
+  // -------------------------------------------------------------------------
+  // Reads
+
+  async get<T extends Resource = Resource>(
+    kind: string,
+    namespace: string,
+    name: string,
+    opts: GetOptions = {},
+  ): Promise<T> {
+    await this.barrier(opts.consistency);
+    const info = this.store.kindInfo(kind);
+    const object = this.store.get<T>(info.kind, namespace, name);
+    if (!object) throw new JobctlError(Reason.NotFound, `${info.plural} "${name}" not found`);
+    return object;
+  }
+
+  async list<T extends Resource = Resource>(
+    kind: string,
+    opts: ListOptions = {},
+  ): Promise<ListResult<T>> {
+    await this.barrier(opts.consistency);
+    return this.store.list<T>(kind, {
+      namespace: opts.namespace,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      limit: opts.limit,
+      continue: opts.continue,
+    });
+  }
+
+  /**
+   * Events of one kind as an async iterable. Each iteration opens its own
+   * store watch when first pulled; leaving the loop, aborting `signal` or
+   * close() ends it. Gone (too old a resourceVersion, a consumer too slow, a
+   * store restored from a snapshot) and Invalid arguments are thrown from the
+   * iterator.
+   */
+  watch(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
+    return { [Symbol.asyncIterator]: () => this.watchEvents(kind, opts) };
+  }
+
+  private async *watchEvents(kind: string, opts: WatchOptions): AsyncGenerator<WatchEvent> {
+    this.checkOpen();
+    const signal = opts.signal;
+    if (signal?.aborted) return;
+    // A watch from "now" must not start from a state older than a read would see.
+    if (opts.resourceVersion === undefined || opts.resourceVersion === '') await this.barrier();
+    if (signal?.aborted || this.closed) return;
+
+    let handle: WatchHandle | undefined;
+    const queue = new WatchQueue(this.opts.watchBuffer ?? DEFAULT_WATCH_BUFFER, () =>
+      handle?.cancel(),
+    );
+    const onAbort = (): void => queue.end();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.watches.add(queue);
+    try {
+      handle = this.store.watch(
+        kind,
+        {
+          namespace: opts.namespace,
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+          resourceVersion: opts.resourceVersion,
+          onError: (err) => queue.fail(err),
+        },
+        (event) => queue.push(event),
+      );
+      queue.live();
+      for (;;) {
+        const event = await queue.next();
+        if (event === undefined) return;
+        yield event;
+      }
+    } finally {
+      handle?.cancel();
+      signal?.removeEventListener('abort', onAbort);
+      this.watches.delete(queue);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Cluster
+
+  async clusterStatus(): Promise<ClusterStatus> {
+    this.checkOpen();
+    if (!this.opts.clusterStatus) {
+      throw new JobctlError(Reason.Unavailable, 'cluster status is not available on this client');
+    }
+    return this.opts.clusterStatus();
+  }
+
+  async transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
+    this.checkOpen();
+    if (!this.opts.transferLeader) {
+      throw new JobctlError(
+        Reason.Unavailable,
+        'leadership transfer is not available on this client',
+      );
+    }
+    return this.opts.transferLeader(to);
+  }
+
+  /** Ends every open watch; later calls fail with Unavailable. */
+  close(): void {
+    this.closed = true;
+    for (const q of [...this.watches]) q.end();
+    this.watches.clear();
+  }
+
+  // -------------------------------------------------------------------------
+  // Helpers
+
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new JobctlError(Reason.Unavailable, 'client is closed');
+  }
+
+  private async barrier(consistency?: string): Promise<void> {
+    this.checkOpen();
+    if (consistency !== 'stale' && this.opts.readBarrier) await this.opts.readBarrier();
+  }
+
+  /** Proposes a command and unwraps its single-object result (errors become JobctlError). */
+  private async propose(command: Command): Promise<ObjectResult> {
+    this.checkOpen();
+    return expectObject(await this.proposer.propose(command));
+  }
+
+  private async dryRun(command: SingleCommand): Promise<ObjectResult> {
+    await this.barrier();
+    return expectObject(this.store.dryRun(command));
+  }
+}
+
+function expectObject(result: CommandResult): ObjectResult {
+  if (!result.ok) throw resultError(result);
+  if (result.outcome === 'batch') {
+    throw new JobctlError(Reason.Internal, 'expected a single-object result, got a batch');
+  }
+  return result;
+}
