@@ -128,6 +128,11 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     dataDir: config.dataDir,
     tickMs: config.tickMs,
     electionTick: config.electionTick,
+    // Recorded for later issues (REST server, runtime, agent); not used yet.
+    http: config.http,
+    runtime: config.runtime,
+    defaultImage: config.defaultImage,
+    labels: config.labels,
   });
 
   let stopping: Promise<void> | undefined;
