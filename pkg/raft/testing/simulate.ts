@@ -87,7 +87,7 @@ export function optionsForSeed(seed: number): SimOptions {
   const electionTick = 10;
   return {
     nodes,
-    steps: 250,
+    steps: 300,
     livenessSteps: 60 * electionTick,
     electionTick,
     heartbeatTick: r.pick([1, 2, 3]),
