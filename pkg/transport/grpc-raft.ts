@@ -178,7 +178,8 @@ export class GrpcTransport implements Transport {
   private readonly peers = new Map<NodeId, PeerStream>();
   private messageHandler: MessageHandler = () => {};
   private unreachableHandler: UnreachableHandler = () => {};
-  private readonly incoming = new Set<grpc.ServerReadableStream<Message[], SendAck>>();
+  /** Finishers of the peers' open streams; calling one answers and closes that stream. */
+  private readonly incoming = new Set<() => void>();
   private closed = false;
 
   constructor(opts: GrpcTransportOptions) {
@@ -203,14 +204,14 @@ export class GrpcTransport implements Transport {
     call: grpc.ServerReadableStream<Message[], SendAck>,
     cb: grpc.sendUnaryData<SendAck>,
   ): void {
-    this.incoming.add(call);
     let done = false;
     const finish = (): void => {
       if (done) return;
       done = true;
-      this.incoming.delete(call);
+      this.incoming.delete(finish);
       cb(null, {});
     };
+    this.incoming.add(finish);
     call.on('data', (batch: Message[]) => {
       if (this.closed) return;
       let lastFrom = 0;
@@ -264,7 +265,8 @@ export class GrpcTransport implements Transport {
     this.closed = true;
     for (const p of this.peers.values()) p.close();
     this.peers.clear();
-    for (const call of this.incoming) call.destroy();
-    this.incoming.clear();
+    // Answer every incoming stream so the server can shut down at once; the
+    // peers see the stream end and reconnect (to our successor) with back-off.
+    for (const finish of [...this.incoming]) finish();
   }
 }
