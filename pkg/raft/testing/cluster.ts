@@ -4,42 +4,25 @@
 // invariant checker runs at every Ready and after every step. Scenario tests
 // drive a Cluster by hand; runSimulation (simulate.ts) drives it randomly.
 import type { RaftConfig, RaftCore } from '../config.js';
-import type { ConfState, Entry, Message, NodeId, Ready, Status } from '../types.js';
-import { EntryType, Role } from '../types.js';
-import type { ConfChange } from '../types.js';
+import type { ConfChange, ConfState, Message, NodeId, Status } from '../types.js';
+import { Role } from '../types.js';
 import type { Rng } from '../../util/rng.js';
 import { SeededRng } from '../../util/rng.js';
 import { JobctlError } from '../../util/errors.js';
 import { InvariantChecker, InvariantViolation } from './checker.js';
-import { describeMessage, describeReady } from './describe.js';
+import { describeMessage } from './describe.js';
 import type { NetworkOptions } from './network.js';
 import { SimNetwork, reliableNetwork } from './network.js';
 import type { AppliedEntry } from './recorder.js';
-import { RecordingStateMachine, dataBytes, dataString } from './recorder.js';
-import { SimStorage, StorageMisuseError } from './sim-storage.js';
+import { RecordingStateMachine, dataBytes } from './recorder.js';
+import { SimStorage } from './sim-storage.js';
+import type { ClusterStats, SimNode } from './shell.js';
+import { CrashPoint, Shell, crashPoints } from './shell.js';
 import { Trace } from './trace.js';
 
 export type CoreFactory = (config: RaftConfig) => RaftCore;
-
-/**
- * Where in the shell's Ready handling a crash strikes. `idle` crashes at once;
- * the others arm the node so that its next Ready is interrupted there.
- */
-export const CrashPoint = {
-  Idle: 'idle',
-  /** Written to the page cache, not fsynced: the write is lost (or torn). */
-  BeforeSync: 'beforeSync',
-  /** Durable, but no message has left. */
-  BeforeSend: 'beforeSend',
-  /** Some of the Ready's messages were sent. */
-  MidSend: 'midSend',
-  /** Sent, not applied. */
-  BeforeApply: 'beforeApply',
-  /** Applied, not acknowledged to the core. */
-  BeforeAdvance: 'beforeAdvance',
-} as const;
-export type CrashPoint = (typeof CrashPoint)[keyof typeof CrashPoint];
-export const crashPoints: readonly CrashPoint[] = Object.values(CrashPoint);
+export { CrashPoint, crashPoints };
+export type { ClusterStats };
 
 export interface ClusterOptions {
   readonly seed: number;
@@ -84,49 +67,6 @@ export interface ClusterOptions {
   readonly replayHint?: string;
 }
 
-/** A node's place in the simulation: its disk outlives crashes, the rest does not. */
-interface SimNode {
-  readonly id: NodeId;
-  readonly storage: SimStorage;
-  core: RaftCore | undefined;
-  sm: RecordingStateMachine;
-  armedCrash: CrashPoint | undefined;
-  /** Pipelined shell: a Ready whose fsync is still running. */
-  inflight: Inflight | undefined;
-  /** The role from the last SoftState (the shell's view). */
-  role: string;
-  /** Membership as of the last applied entry, recorded with snapshots. */
-  confState: ConfState;
-}
-
-/** The rest of a Ready to carry out once its fsync completes. */
-interface Inflight {
-  readonly rd: Ready;
-  readonly late: readonly Message[];
-  readonly committed: readonly Entry[];
-  readonly commit: number;
-  readonly syncAt: number;
-}
-
-export interface ClusterStats {
-  steps: number;
-  sent: number;
-  delivered: number;
-  dropped: number;
-  readies: number;
-  proposals: number;
-  proposalsDropped: number;
-  reads: number;
-  readsAnswered: number;
-  transfers: number;
-  crashes: number;
-  restarts: number;
-  tornWritesSurvived: number;
-  snapshotsTaken: number;
-  snapshotsInstalled: number;
-  maxTerm: number;
-}
-
 export class Cluster {
   readonly seed: number;
   readonly ids: readonly NodeId[];
@@ -153,7 +93,7 @@ export class Cluster {
   };
   /** The current step; messages sent now are delivered at a later step. */
   now = 0;
-  /** Set to a non-empty string to label trace lines of the current phase. */
+  /** How to reproduce this run; printed with every violation. */
   replayHint: string;
 
   private readonly opts: ClusterOptions;
@@ -168,6 +108,7 @@ export class Cluster {
   /** Nodes cut off by isolate(), so reconnect() does not link them back. */
   private readonly isolated = new Set<NodeId>();
   private readonly traceMessages: boolean;
+  private readonly shell: Shell;
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
@@ -186,6 +127,17 @@ export class Cluster {
       traceTail: this.trace.tail(),
       replayHint: this.replayHint,
     }));
+    this.shell = new Shell({
+      checker: this.checker,
+      stats: this.stats,
+      rng: this.shellRng,
+      opts,
+      now: () => this.now,
+      record: (text) => this.record(text),
+      send: (msg) => this.network.send(msg, this.now),
+      crash: (node, where) => this.crashNow(node, where),
+      guard: (id, what, fn) => this.guard(id, what, fn),
+    });
     const ids: NodeId[] = [];
     for (let i = 1; i <= opts.nodes + (opts.spares ?? 0); i++) ids.push(i);
     this.ids = ids;
@@ -533,7 +485,7 @@ export class Cluster {
       const node = this.get(id);
       if (node.inflight !== undefined && node.inflight.syncAt <= this.now && node.core) {
         this.record(`n${id} fsync done`);
-        this.completeReady(node, node.core, node.inflight);
+        this.shell.completeReady(node, node.core, node.inflight);
         this.afterInput(node);
       }
     }
@@ -600,205 +552,8 @@ export class Cluster {
     ) {
       if (guard > 1000)
         this.checker.fail('ready terminates', `node ${node.id} keeps producing Readies`);
-      this.handleReady(node, node.core);
+      this.shell.handleReady(node, node.core);
     }
-  }
-
-  /** The shell: persist -> fsync -> send -> apply -> advance, with optional crash points. */
-  private handleReady(node: SimNode, core: RaftCore): void {
-    const id = node.id;
-    const rd: Ready = this.guard(id, 'ready', () => core.ready());
-    this.stats.readies++;
-    this.record(`n${id} ready ${describeReady(rd)}`);
-    const crashAt = node.armedCrash;
-    const storage = node.storage;
-
-    // Checks on what the core asks for, before doing it.
-    const prev = storage.hardState();
-    const hs = rd.hardState;
-    if (hs !== undefined) {
-      if (hs.term < prev.term) {
-        this.checker.fail(
-          'term monotonic',
-          `node ${id} hard state term ${prev.term} -> ${hs.term}`,
-        );
-      }
-      if (hs.term === prev.term && prev.vote !== 0 && hs.vote !== prev.vote) {
-        this.checker.fail(
-          'one vote per term',
-          `node ${id} changed its vote in term ${hs.term} from ${prev.vote} to ${hs.vote}`,
-        );
-      }
-    }
-    const termOrVoteChanged = hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote);
-    if (!rd.mustSync && (rd.entries.length > 0 || termOrVoteChanged)) {
-      this.checker.fail(
-        'mustSync',
-        `node ${id} Ready with ${rd.entries.length} entries / term-vote change but mustSync=false`,
-      );
-    }
-
-    if (rd.softState !== undefined) node.role = rd.softState.role;
-    const persisting = hs !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
-    const sync = rd.mustSync || rd.snapshot !== undefined;
-    const commit = hs?.commit ?? prev.commit;
-    let late: readonly Message[] = rd.messages;
-    let committed: readonly Entry[] = rd.committedEntries;
-    if (this.opts.pipelined && persisting && rd.snapshot === undefined) {
-      // node.ts overlaps the fsync with a leader's appends and heartbeats...
-      if (node.role === Role.Leader) {
-        const early = rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
-        late = rd.messages.filter((m) => m.type !== 'app' && m.type !== 'heartbeat');
-        for (const msg of early) this.send(msg);
-      }
-      // ...and with applying entries that earlier Readies made durable.
-      const firstNew = rd.entries[0]?.index ?? Infinity;
-      let n = 0;
-      while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
-      for (let i = 0; i < n; i++) this.applyEntry(node, core, committed[i] as Entry, commit);
-      committed = committed.slice(n);
-    }
-
-    // 1. Persist (page cache).
-    try {
-      storage.write({
-        entries: rd.entries,
-        ...(hs !== undefined && { hardState: hs }),
-        ...(rd.snapshot !== undefined && { snapshot: rd.snapshot }),
-      });
-    } catch (err) {
-      if (err instanceof StorageMisuseError) {
-        this.checker.fail('append contiguous', `node ${id}: ${err.message}`);
-      }
-      throw err;
-    }
-    this.checker.onLogWrite(id, storage, rd.entries);
-    const cur = storage.hardState();
-    this.checker.onCommit(id, cur.commit, cur.term, storage);
-    if (cur.term > this.stats.maxTerm) this.stats.maxTerm = cur.term;
-    if (crashAt === CrashPoint.BeforeSync) return this.crashNow(node, crashAt);
-
-    const inflight: Inflight = { rd, late, committed, commit, syncAt: this.now };
-    if (this.opts.pipelined && sync) {
-      const delay = this.shellRng.int(0, (this.opts.syncDelay ?? 2) + 1);
-      if (delay > 0) {
-        // The fsync is running; the node keeps taking input until it completes.
-        node.inflight = { ...inflight, syncAt: this.now + delay };
-        return;
-      }
-    }
-    this.completeReady(node, core, inflight);
-  }
-
-  private send(msg: Message): void {
-    this.stats.sent++;
-    this.network.send(msg, this.now);
-  }
-
-  /** fsync -> send -> apply -> advance: the part of a Ready after its write. */
-  private completeReady(node: SimNode, core: RaftCore, f: Inflight): void {
-    const { rd, late, committed, commit } = f;
-    const id = node.id;
-    const storage = node.storage;
-    const crashAt = node.armedCrash;
-    node.inflight = undefined;
-
-    // 2. fsync, when the core says the write must be durable before messages leave.
-    if (rd.mustSync || rd.snapshot !== undefined) storage.sync();
-    if (crashAt === CrashPoint.BeforeSend) return this.crashNow(node, crashAt);
-
-    // 3. Send.
-    for (const msg of late) {
-      if (crashAt === CrashPoint.MidSend && this.shellRng.chance(0.5)) {
-        return this.crashNow(node, crashAt);
-      }
-      this.send(msg);
-    }
-    if (crashAt === CrashPoint.BeforeApply || crashAt === CrashPoint.MidSend) {
-      return this.crashNow(node, crashAt);
-    }
-
-    // 4. Apply the snapshot, then committed entries.
-    const term = storage.hardState().term;
-    if (rd.snapshot !== undefined) {
-      const img = node.sm.restore(rd.snapshot);
-      node.confState = rd.snapshot.metadata.confState;
-      this.stats.snapshotsInstalled++;
-      this.checker.onSnapshotRestore(id, rd.snapshot, img, term, false);
-    }
-    for (const e of committed) this.applyEntry(node, core, e, commit);
-    for (const rs of rd.readStates) {
-      this.stats.readsAnswered++;
-      this.checker.onReadState(id, rs);
-    }
-    if (crashAt === CrashPoint.BeforeAdvance) return this.crashNow(node, crashAt);
-
-    // 5. Acknowledge.
-    this.guard(id, 'advance', () => core.advance(rd));
-    const st = this.guard(id, 'status', () => core.status());
-    if (st.applied !== node.sm.appliedIndex) {
-      this.checker.fail(
-        'applied agrees',
-        `node ${id}: core says applied ${st.applied}, state machine is at ${node.sm.appliedIndex}`,
-      );
-    }
-    if (st.role === Role.Leader) {
-      if (!node.confState.voters.includes(id)) {
-        this.checker.fail(
-          'leader is a voter',
-          `node ${id} leads term ${st.term} but its membership is voters=${node.confState.voters.join(',')} learners=${node.confState.learners.join(',')}`,
-        );
-      }
-      this.checker.onLeader(id, st.term, storage);
-    }
-    this.maybeSnapshot(node);
-  }
-
-  private applyEntry(node: SimNode, core: RaftCore, e: Entry, commit: number): void {
-    const id = node.id;
-    if (e.index > commit) {
-      this.checker.fail(
-        'apply committed only',
-        `node ${id} applies ${e.index} beyond commit ${commit}`,
-      );
-    }
-    const storage = node.storage;
-    if (e.index >= storage.firstIndex()) {
-      const own = storage.entryAt(e.index);
-      if (own === undefined || own.term !== e.term || dataString(own.data) !== dataString(e.data)) {
-        this.checker.fail(
-          'apply what was persisted',
-          `node ${id} applies ${e.index}@t${e.term} but its log has ${own === undefined ? 'nothing' : `t${own.term}`}`,
-        );
-      }
-    }
-    const rec = node.sm.apply(e);
-    this.checker.onApply(id, rec, storage.hardState().term);
-    if (e.type === EntryType.ConfChange) {
-      const cc = JSON.parse(dataString(e.data)) as ConfChange;
-      node.confState = this.guard(id, 'applyConfChange', () => core.applyConfChange(cc));
-      this.record(
-        `n${id} conf ${cc.type} ${cc.nodeId} -> voters=${node.confState.voters.join(',')} learners=${node.confState.learners.join(',')}`,
-      );
-    }
-  }
-
-  /** Snapshots the state machine and compacts the log, as a real node does periodically. */
-  private maybeSnapshot(node: SimNode): void {
-    const every = this.opts.snapshotEvery ?? 0;
-    if (every <= 0) return;
-    const applied = node.sm.appliedIndex;
-    const storage = node.storage;
-    if (applied - storage.snapshot().metadata.index < every) return;
-    if (applied > storage.lastIndex()) {
-      this.checker.fail(
-        'applied is persisted',
-        `node ${node.id} applied ${applied} > last ${storage.lastIndex()}`,
-      );
-    }
-    storage.createSnapshot(applied, node.confState, node.sm.snapshotData());
-    this.stats.snapshotsTaken++;
-    this.record(`n${node.id} snapshot+compact at ${applied}`);
   }
 
   /** Checks run after every step, over all up nodes. */

@@ -1,0 +1,302 @@
+// The shell each simulated node runs around its core: take a Ready, persist
+// it to the simulated disk, fsync, send, apply, advance — in that order, with
+// crashes injectable between any two of those steps, and (in pipelined mode)
+// with the fsync overlapping further input as pkg/raft/node.ts does. Every
+// Ready is checked on the way: what the core asks to persist, commit and apply.
+import type { RaftCore } from '../config.js';
+import type { ConfChange, ConfState, Entry, Message, NodeId, Ready } from '../types.js';
+import { EntryType, Role } from '../types.js';
+import type { Rng } from '../../util/rng.js';
+import type { InvariantChecker } from './checker.js';
+import { describeReady } from './describe.js';
+import type { RecordingStateMachine } from './recorder.js';
+import { dataString } from './recorder.js';
+import type { SimStorage } from './sim-storage.js';
+import { StorageMisuseError } from './sim-storage.js';
+
+/**
+ * Where in the shell's Ready handling a crash strikes. `idle` crashes at once;
+ * the others arm the node so that its next Ready is interrupted there.
+ */
+export const CrashPoint = {
+  Idle: 'idle',
+  /** Written to the page cache, not fsynced: the write is lost (or torn). */
+  BeforeSync: 'beforeSync',
+  /** Durable, but no message has left. */
+  BeforeSend: 'beforeSend',
+  /** Some of the Ready's messages were sent. */
+  MidSend: 'midSend',
+  /** Sent, not applied. */
+  BeforeApply: 'beforeApply',
+  /** Applied, not acknowledged to the core. */
+  BeforeAdvance: 'beforeAdvance',
+} as const;
+export type CrashPoint = (typeof CrashPoint)[keyof typeof CrashPoint];
+export const crashPoints: readonly CrashPoint[] = Object.values(CrashPoint);
+
+/** A node's place in the simulation: its disk outlives crashes, the rest does not. */
+export interface SimNode {
+  readonly id: NodeId;
+  readonly storage: SimStorage;
+  core: RaftCore | undefined;
+  sm: RecordingStateMachine;
+  armedCrash: CrashPoint | undefined;
+  /** Pipelined shell: a Ready whose fsync is still running. */
+  inflight: Inflight | undefined;
+  /** The role from the last SoftState (the shell's view). */
+  role: string;
+  /** Membership as of the last applied entry, recorded with snapshots. */
+  confState: ConfState;
+}
+
+/** The rest of a Ready to carry out once its fsync completes. */
+export interface Inflight {
+  readonly rd: Ready;
+  readonly late: readonly Message[];
+  readonly committed: readonly Entry[];
+  readonly commit: number;
+  readonly syncAt: number;
+}
+
+export interface ClusterStats {
+  steps: number;
+  sent: number;
+  delivered: number;
+  dropped: number;
+  readies: number;
+  proposals: number;
+  proposalsDropped: number;
+  reads: number;
+  readsAnswered: number;
+  transfers: number;
+  crashes: number;
+  restarts: number;
+  tornWritesSurvived: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  maxTerm: number;
+}
+
+/** Shell behaviour switches (a subset of ClusterOptions). */
+export interface ShellOptions {
+  readonly pipelined?: boolean;
+  readonly syncDelay?: number;
+  readonly snapshotEvery?: number;
+}
+
+/** What the shell needs from the cluster around it. */
+export interface ShellEnv {
+  readonly checker: InvariantChecker;
+  readonly stats: ClusterStats;
+  /** Shell decisions: crash timing, fsync durations. */
+  readonly rng: Rng;
+  readonly opts: ShellOptions;
+  now(): number;
+  record(text: string): void;
+  send(msg: Message): void;
+  /** Crashes `node` now; `where` is for the trace. */
+  crash(node: SimNode, where: string): void;
+  /** Runs a core call, turning an unexpected throw into a violation. */
+  guard<T>(id: NodeId, what: string, fn: () => T): T;
+}
+
+export class Shell {
+  constructor(private readonly env: ShellEnv) {}
+
+  /** The shell: persist -> fsync -> send -> apply -> advance, with optional crash points. */
+  handleReady(node: SimNode, core: RaftCore): void {
+    const id = node.id;
+    const rd: Ready = this.env.guard(id, 'ready', () => core.ready());
+    this.env.stats.readies++;
+    this.env.record(`n${id} ready ${describeReady(rd)}`);
+    const crashAt = node.armedCrash;
+    const storage = node.storage;
+
+    // Checks on what the core asks for, before doing it.
+    const prev = storage.hardState();
+    const hs = rd.hardState;
+    if (hs !== undefined) {
+      if (hs.term < prev.term) {
+        this.env.checker.fail(
+          'term monotonic',
+          `node ${id} hard state term ${prev.term} -> ${hs.term}`,
+        );
+      }
+      if (hs.term === prev.term && prev.vote !== 0 && hs.vote !== prev.vote) {
+        this.env.checker.fail(
+          'one vote per term',
+          `node ${id} changed its vote in term ${hs.term} from ${prev.vote} to ${hs.vote}`,
+        );
+      }
+    }
+    const termOrVoteChanged = hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote);
+    if (!rd.mustSync && (rd.entries.length > 0 || termOrVoteChanged)) {
+      this.env.checker.fail(
+        'mustSync',
+        `node ${id} Ready with ${rd.entries.length} entries / term-vote change but mustSync=false`,
+      );
+    }
+
+    if (rd.softState !== undefined) node.role = rd.softState.role;
+    const persisting = hs !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
+    const sync = rd.mustSync || rd.snapshot !== undefined;
+    const commit = hs?.commit ?? prev.commit;
+    let late: readonly Message[] = rd.messages;
+    let committed: readonly Entry[] = rd.committedEntries;
+    if (this.env.opts.pipelined && persisting && rd.snapshot === undefined) {
+      // node.ts overlaps the fsync with a leader's appends and heartbeats...
+      if (node.role === Role.Leader) {
+        const early = rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
+        late = rd.messages.filter((m) => m.type !== 'app' && m.type !== 'heartbeat');
+        for (const msg of early) this.send(msg);
+      }
+      // ...and with applying entries that earlier Readies made durable.
+      const firstNew = rd.entries[0]?.index ?? Infinity;
+      let n = 0;
+      while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
+      for (let i = 0; i < n; i++) this.applyEntry(node, core, committed[i] as Entry, commit);
+      committed = committed.slice(n);
+    }
+
+    // 1. Persist (page cache).
+    try {
+      storage.write({
+        entries: rd.entries,
+        ...(hs !== undefined && { hardState: hs }),
+        ...(rd.snapshot !== undefined && { snapshot: rd.snapshot }),
+      });
+    } catch (err) {
+      if (err instanceof StorageMisuseError) {
+        this.env.checker.fail('append contiguous', `node ${id}: ${err.message}`);
+      }
+      throw err;
+    }
+    this.env.checker.onLogWrite(id, storage, rd.entries);
+    const cur = storage.hardState();
+    this.env.checker.onCommit(id, cur.commit, cur.term, storage);
+    if (cur.term > this.env.stats.maxTerm) this.env.stats.maxTerm = cur.term;
+    if (crashAt === CrashPoint.BeforeSync) return this.env.crash(node, crashAt);
+
+    const inflight: Inflight = { rd, late, committed, commit, syncAt: this.env.now() };
+    if (this.env.opts.pipelined && sync) {
+      const delay = this.env.rng.int(0, (this.env.opts.syncDelay ?? 2) + 1);
+      if (delay > 0) {
+        // The fsync is running; the node keeps taking input until it completes.
+        node.inflight = { ...inflight, syncAt: this.env.now() + delay };
+        return;
+      }
+    }
+    this.completeReady(node, core, inflight);
+  }
+
+  private send(msg: Message): void {
+    this.env.stats.sent++;
+    this.env.send(msg);
+  }
+
+  /** fsync -> send -> apply -> advance: the part of a Ready after its write. */
+  completeReady(node: SimNode, core: RaftCore, f: Inflight): void {
+    const { rd, late, committed, commit } = f;
+    const id = node.id;
+    const storage = node.storage;
+    const crashAt = node.armedCrash;
+    node.inflight = undefined;
+
+    // 2. fsync, when the core says the write must be durable before messages leave.
+    if (rd.mustSync || rd.snapshot !== undefined) storage.sync();
+    if (crashAt === CrashPoint.BeforeSend) return this.env.crash(node, crashAt);
+
+    // 3. Send.
+    for (const msg of late) {
+      if (crashAt === CrashPoint.MidSend && this.env.rng.chance(0.5)) {
+        return this.env.crash(node, crashAt);
+      }
+      this.send(msg);
+    }
+    if (crashAt === CrashPoint.BeforeApply || crashAt === CrashPoint.MidSend) {
+      return this.env.crash(node, crashAt);
+    }
+
+    // 4. Apply the snapshot, then committed entries.
+    const term = storage.hardState().term;
+    if (rd.snapshot !== undefined) {
+      const img = node.sm.restore(rd.snapshot);
+      node.confState = rd.snapshot.metadata.confState;
+      this.env.stats.snapshotsInstalled++;
+      this.env.checker.onSnapshotRestore(id, rd.snapshot, img, term, false);
+    }
+    for (const e of committed) this.applyEntry(node, core, e, commit);
+    for (const rs of rd.readStates) {
+      this.env.stats.readsAnswered++;
+      this.env.checker.onReadState(id, rs);
+    }
+    if (crashAt === CrashPoint.BeforeAdvance) return this.env.crash(node, crashAt);
+
+    // 5. Acknowledge.
+    this.env.guard(id, 'advance', () => core.advance(rd));
+    const st = this.env.guard(id, 'status', () => core.status());
+    if (st.applied !== node.sm.appliedIndex) {
+      this.env.checker.fail(
+        'applied agrees',
+        `node ${id}: core says applied ${st.applied}, state machine is at ${node.sm.appliedIndex}`,
+      );
+    }
+    if (st.role === Role.Leader) {
+      if (!node.confState.voters.includes(id)) {
+        this.env.checker.fail(
+          'leader is a voter',
+          `node ${id} leads term ${st.term} but its membership is voters=${node.confState.voters.join(',')} learners=${node.confState.learners.join(',')}`,
+        );
+      }
+      this.env.checker.onLeader(id, st.term, storage);
+    }
+    this.maybeSnapshot(node);
+  }
+
+  private applyEntry(node: SimNode, core: RaftCore, e: Entry, commit: number): void {
+    const id = node.id;
+    if (e.index > commit) {
+      this.env.checker.fail(
+        'apply committed only',
+        `node ${id} applies ${e.index} beyond commit ${commit}`,
+      );
+    }
+    const storage = node.storage;
+    if (e.index >= storage.firstIndex()) {
+      const own = storage.entryAt(e.index);
+      if (own === undefined || own.term !== e.term || dataString(own.data) !== dataString(e.data)) {
+        this.env.checker.fail(
+          'apply what was persisted',
+          `node ${id} applies ${e.index}@t${e.term} but its log has ${own === undefined ? 'nothing' : `t${own.term}`}`,
+        );
+      }
+    }
+    const rec = node.sm.apply(e);
+    this.env.checker.onApply(id, rec, storage.hardState().term);
+    if (e.type === EntryType.ConfChange) {
+      const cc = JSON.parse(dataString(e.data)) as ConfChange;
+      node.confState = this.env.guard(id, 'applyConfChange', () => core.applyConfChange(cc));
+      this.env.record(
+        `n${id} conf ${cc.type} ${cc.nodeId} -> voters=${node.confState.voters.join(',')} learners=${node.confState.learners.join(',')}`,
+      );
+    }
+  }
+
+  /** Snapshots the state machine and compacts the log, as a real node does periodically. */
+  private maybeSnapshot(node: SimNode): void {
+    const every = this.env.opts.snapshotEvery ?? 0;
+    if (every <= 0) return;
+    const applied = node.sm.appliedIndex;
+    const storage = node.storage;
+    if (applied - storage.snapshot().metadata.index < every) return;
+    if (applied > storage.lastIndex()) {
+      this.env.checker.fail(
+        'applied is persisted',
+        `node ${node.id} applied ${applied} > last ${storage.lastIndex()}`,
+      );
+    }
+    storage.createSnapshot(applied, node.confState, node.sm.snapshotData());
+    this.env.stats.snapshotsTaken++;
+    this.env.record(`n${node.id} snapshot+compact at ${applied}`);
+  }
+}
