@@ -1,0 +1,223 @@
+// What `get` shows for each kind: the columns of the default and wide tables
+// and how one object becomes one row. Pure functions of (object, context).
+import type { KindInfo } from '../../store/kinds.js';
+import type { Condition, CronJob, Job, Node, Resource, Run } from '../../store/types.js';
+import type { Palette } from './color.js';
+import type { Cell, Row } from './columns.js';
+import { age, humanDuration } from './duration.js';
+
+export interface RowContext {
+  /** Wall clock now, in ms (ages and durations). */
+  readonly now: number;
+  readonly palette: Palette;
+  /** Active Runs per node name, for the nodes table (absent: not shown). */
+  readonly activeRunsByNode?: ReadonlyMap<string, number>;
+}
+
+interface KindColumns {
+  readonly headers: readonly string[];
+  readonly wide: readonly string[];
+  row(o: Resource, ctx: RowContext): Row;
+  wideRow(o: Resource, ctx: RowContext): Row;
+}
+
+const NONE = '<none>';
+
+/** Run phases after which a Run holds no resources. */
+export const FINAL_RUN_PHASES: ReadonlySet<string> = new Set([
+  'Succeeded',
+  'Failed',
+  'Lost',
+  'Cancelled',
+]);
+
+const phaseCell = (phase: string, ctx: RowContext): Cell => ({
+  text: phase,
+  paint: (t) => ctx.palette.phase(phase, t),
+});
+
+export function labelsText(labels: Readonly<Record<string, string>> | undefined): string {
+  const entries = Object.entries(labels ?? {});
+  return entries.length === 0 ? NONE : entries.map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+/** A command as one line: shell forms unwrapped ("sh -c 'echo hi'" → "echo hi"). */
+export function commandText(command: readonly string[] | undefined): string {
+  if (!command || command.length === 0) return NONE;
+  if (command.length === 3 && command[0] === 'sh' && command[1] === '-c') return command[2] ?? '';
+  return command.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+}
+
+/** The Job's phase as shown: Pending until the controller first writes status. */
+export function jobPhase(job: Job): string {
+  return job.status?.phase ?? 'Pending';
+}
+
+function jobDuration(job: Job, now: number): string {
+  const start = job.status?.startTime;
+  if (!start) return '';
+  const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : now;
+  return humanDuration(end - Date.parse(start));
+}
+
+const jobColumns: KindColumns = {
+  headers: ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE'],
+  wide: ['IMAGE', 'COMMAND', 'SELECTOR'],
+  row(o, ctx) {
+    const job = o as unknown as Job;
+    return [
+      job.metadata.name,
+      phaseCell(jobPhase(job), ctx),
+      `${job.status?.succeeded ?? 0}/${job.spec.completions ?? 1}`,
+      jobDuration(job, ctx.now),
+      age(job.metadata.creationTimestamp, ctx.now),
+    ];
+  },
+  wideRow(o) {
+    const job = o as unknown as Job;
+    return [
+      job.spec.image ?? NONE,
+      commandText(job.spec.command),
+      `jobctl.dev/job-name=${job.metadata.name}`,
+    ];
+  },
+};
+
+const runColumns: KindColumns = {
+  headers: ['NAME', 'JOB', 'NODE', 'STATUS', 'EXIT', 'REASON', 'AGE'],
+  wide: ['ATTEMPT', 'IMAGE', 'CONTAINER'],
+  row(o, ctx) {
+    const run = o as unknown as Run;
+    const phase = run.status?.phase ?? 'Pending';
+    return [
+      run.metadata.name,
+      run.spec.jobName || NONE,
+      run.spec.nodeName || NONE,
+      phaseCell(phase, ctx),
+      run.status?.exitCode !== undefined ? String(run.status.exitCode) : NONE,
+      run.status?.reason ?? NONE,
+      age(run.metadata.creationTimestamp, ctx.now),
+    ];
+  },
+  wideRow(o) {
+    const run = o as unknown as Run;
+    return [
+      String(run.spec.attempt ?? 0),
+      run.spec.container?.image ?? NONE,
+      run.status?.containerID ? run.status.containerID.slice(0, 12) : NONE,
+    ];
+  },
+};
+
+function condition(conds: readonly Condition[] | undefined, type: string): Condition | undefined {
+  return conds?.find((c) => c.type === type);
+}
+
+/** Ready | NotReady | Unknown, plus ",SchedulingDisabled" when cordoned (as kubectl). */
+export function nodeStatus(node: Node): string {
+  const ready = condition(node.status?.conditions, 'Ready');
+  let s = !ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady';
+  if (node.spec?.unschedulable) s += ',SchedulingDisabled';
+  return s;
+}
+
+const nodeColumns: KindColumns = {
+  headers: ['NAME', 'STATUS', 'ROLE(S)', 'CPU', 'MEMORY', 'RUNS', 'AGE'],
+  wide: ['ADDRESS', 'RAFT-ID', 'TERM', 'LABELS'],
+  row(o, ctx) {
+    const node = o as unknown as Node;
+    const status = nodeStatus(node);
+    const alloc = node.status?.allocatable ?? node.status?.capacity;
+    const active = ctx.activeRunsByNode?.get(node.metadata.name);
+    const maxRuns = alloc?.runs !== undefined ? String(alloc.runs) : '?';
+    return [
+      node.metadata.name,
+      phaseCell(status, ctx),
+      node.status?.raft?.role ?? NONE,
+      alloc?.cpu ?? NONE,
+      alloc?.memory ?? NONE,
+      active !== undefined ? `${active}/${maxRuns}` : maxRuns,
+      age(node.metadata.creationTimestamp, ctx.now),
+    ];
+  },
+  wideRow(o) {
+    const node = o as unknown as Node;
+    return [
+      node.status?.raft?.address ?? NONE,
+      node.status?.raft?.id !== undefined ? String(node.status.raft.id) : NONE,
+      node.status?.raft?.term !== undefined ? String(node.status.raft.term) : NONE,
+      labelsText(node.metadata.labels),
+    ];
+  },
+};
+
+const cronJobColumns: KindColumns = {
+  headers: ['NAME', 'SCHEDULE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE'],
+  wide: ['TIMEZONE', 'IMAGE', 'COMMAND'],
+  row(o, ctx) {
+    const cj = o as unknown as CronJob;
+    const last = cj.status?.lastScheduleTime;
+    return [
+      cj.metadata.name,
+      cj.spec.schedule,
+      cj.spec.suspend ? 'True' : 'False',
+      String(cj.status?.active?.length ?? 0),
+      last ? age(last, ctx.now) : NONE,
+      age(cj.metadata.creationTimestamp, ctx.now),
+    ];
+  },
+  wideRow(o) {
+    const cj = o as unknown as CronJob;
+    const spec = cj.spec.jobTemplate?.spec;
+    return [cj.spec.timeZone ?? NONE, spec?.image ?? NONE, commandText(spec?.command)];
+  },
+};
+
+/** Any other kind: name and age. */
+const genericColumns: KindColumns = {
+  headers: ['NAME', 'AGE'],
+  wide: ['LABELS'],
+  row: (o, ctx) => [o.metadata.name, age(o.metadata.creationTimestamp, ctx.now)],
+  wideRow: (o) => [labelsText(o.metadata.labels)],
+};
+
+const BY_KIND: Readonly<Record<string, KindColumns>> = {
+  Job: jobColumns,
+  Run: runColumns,
+  Node: nodeColumns,
+  CronJob: cronJobColumns,
+};
+
+export interface TableShape {
+  readonly wide: boolean;
+  /** Adds a NAMESPACE column first (-A on namespaced kinds). */
+  readonly withNamespace: boolean;
+  /** Adds an EVENT column first (watch mode). */
+  readonly withEvent: boolean;
+}
+
+export function tableHeaders(info: KindInfo, shape: TableShape): string[] {
+  const cols = BY_KIND[info.kind] ?? genericColumns;
+  return [
+    ...(shape.withEvent ? ['EVENT'] : []),
+    ...(shape.withNamespace ? ['NAMESPACE'] : []),
+    ...cols.headers,
+    ...(shape.wide ? cols.wide : []),
+  ];
+}
+
+export function tableRow(
+  info: KindInfo,
+  o: Resource,
+  shape: TableShape,
+  ctx: RowContext,
+  event?: string,
+): Row {
+  const cols = BY_KIND[info.kind] ?? genericColumns;
+  return [
+    ...(shape.withEvent ? [event ?? ''] : []),
+    ...(shape.withNamespace ? [o.metadata.namespace] : []),
+    ...cols.row(o, ctx),
+    ...(shape.wide ? cols.wideRow(o, ctx) : []),
+  ];
+}

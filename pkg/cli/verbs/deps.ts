@@ -1,0 +1,66 @@
+// What every resource verb gets injected, so a test can run it with string
+// streams, a fake clock and an in-process client, without argv or a cluster
+// (kubectl's IOStreams + Factory). Verbs return their exit code; errors they
+// throw are mapped to one line and a code by runVerb.
+import type { ResourceClient } from '../../client/types.js';
+import type { Clock } from '../../util/clock.js';
+import { describeError } from '../errors.js';
+import { colorWanted, loadPalette, type Palette } from '../printers/color.js';
+
+/** The part of a writable stream verbs use. */
+export interface Out {
+  write(chunk: string): unknown;
+}
+
+export interface VerbDeps {
+  /** The client, or a factory called once on first use (connecting lazily). */
+  readonly client: ResourceClient | (() => Promise<ResourceClient>);
+  readonly stdout: Out;
+  readonly stderr: Out;
+  /** Whether stdout is a terminal (colours). */
+  readonly isTTY: boolean;
+  readonly clock: Clock;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads all of standard input (for -f -). */
+  readonly readStdin?: () => Promise<string>;
+}
+
+/** Flags every resource verb shares (global in DESIGN.md §4). */
+export interface CommonOptions {
+  /** The namespace to work in (from -n, else the context, else "default"). */
+  readonly namespace: string;
+  /** True when -n was given explicitly (then a manifest's own namespace must agree). */
+  readonly namespaceExplicit?: boolean;
+  readonly noColor?: boolean;
+}
+
+const clients = new WeakMap<VerbDeps, Promise<ResourceClient>>();
+
+/** The verb's client (the factory is called at most once per deps). */
+export function clientOf(deps: VerbDeps): Promise<ResourceClient> {
+  if (typeof deps.client !== 'function') return Promise.resolve(deps.client);
+  let p = clients.get(deps);
+  if (!p) {
+    p = deps.client();
+    clients.set(deps, p);
+  }
+  return p;
+}
+
+export function paletteOf(deps: VerbDeps, noColor?: boolean): Promise<Palette> {
+  return loadPalette(colorWanted({ isTTY: deps.isTTY, env: deps.env, noColor }));
+}
+
+/**
+ * Runs a verb: its exit code, or the code of what it threw, after writing
+ * that error as one line on stderr (no stack traces for user errors).
+ */
+export async function runVerb(deps: VerbDeps, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (err) {
+    const { line, code } = describeError(err);
+    deps.stderr.write(`${line}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,306 @@
+// `jobctl get KIND [NAME...] [-l SEL] [-w] [--watch-only] [-A] [-o FORMAT]`:
+// kubectl's get. Lists (in pages) or fetches by name, prints through the
+// printer -o picks; -w then streams one line per change from the list's
+// revision, so nothing between the list and the watch is missed.
+import type { ResourceClient } from '../../client/types.js';
+import type { KindInfo } from '../../store/kinds.js';
+import type { Resource, Run } from '../../store/types.js';
+import type { WatchEvent } from '../../store/watch.js';
+import { JobctlError, Reason, isReason } from '../../util/errors.js';
+import { UsageError } from '../errors.js';
+import type { Palette } from '../printers/color.js';
+import { ColumnTable } from '../printers/columns.js';
+import {
+  formatObjects,
+  parseOutputFormat,
+  qualifiedName,
+  type OutputFormat,
+} from '../printers/printer.js';
+import {
+  FINAL_RUN_PHASES,
+  tableHeaders,
+  tableRow,
+  type RowContext,
+  type TableShape,
+} from '../printers/resource-columns.js';
+import { namespaceFor, resolveKind } from '../resource/refs.js';
+import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
+
+export interface GetOptions extends CommonOptions {
+  readonly kind: string;
+  readonly names?: readonly string[];
+  readonly selector?: string;
+  readonly fieldSelector?: string;
+  readonly allNamespaces?: boolean;
+  readonly output?: string;
+  readonly watch?: boolean;
+  readonly watchOnly?: boolean;
+  /** Page size when listing (default 500, as kubectl's --chunk-size). */
+  readonly chunkSize?: number;
+}
+
+/** Validated options with defaults resolved (kubectl's Complete + Validate). */
+interface Plan {
+  readonly info: KindInfo;
+  readonly names: readonly string[];
+  readonly format: OutputFormat;
+  /** '' = all namespaces. */
+  readonly namespace: string;
+  readonly shape: TableShape;
+  readonly watch: boolean;
+  readonly watchOnly: boolean;
+}
+
+function complete(opts: GetOptions): Plan {
+  const info = resolveKind(opts.kind);
+  const format = parseOutputFormat(opts.output);
+  const names = opts.names ?? [];
+  if (names.length > 0 && opts.selector) {
+    throw new UsageError('name cannot be provided when a selector is specified');
+  }
+  const watch = opts.watch === true || opts.watchOnly === true;
+  if (watch && names.length > 1) {
+    throw new UsageError(
+      `watch is only supported on individual resources and resource collections, but ${names.length} resources were found`,
+    );
+  }
+  const all = opts.allNamespaces === true && info.namespaced;
+  return {
+    info,
+    names,
+    format,
+    namespace: all ? '' : namespaceFor(info, opts.namespace),
+    shape: { wide: format === 'wide', withNamespace: all, withEvent: watch },
+    watch,
+    watchOnly: opts.watchOnly === true,
+  };
+}
+
+/** Runs get; returns the exit code. With -w it returns when deps.signal aborts. */
+export async function runGet(
+  opts: GetOptions,
+  deps: VerbDeps & { readonly signal?: AbortSignal },
+): Promise<number> {
+  const plan = complete(opts);
+  const client = await clientOf(deps);
+  const palette = await paletteOf(deps, opts.noColor);
+  const listed = await fetch(client, plan, opts, deps);
+  if (!plan.watch) {
+    await print(plan, listed.items, listed.resourceVersion, client, palette, deps);
+    return listed.missing ? 1 : 0;
+  }
+  return watchAndPrint(plan, opts, listed, client, palette, deps);
+}
+
+interface Fetched {
+  readonly items: Resource[];
+  readonly resourceVersion: string;
+  /** Some named object was not found (already reported on stderr). */
+  readonly missing: boolean;
+}
+
+async function fetch(
+  client: ResourceClient,
+  plan: Plan,
+  opts: GetOptions,
+  deps: VerbDeps,
+): Promise<Fetched> {
+  if (plan.names.length > 0) {
+    const items: Resource[] = [];
+    let missing = false;
+    let rv = '0';
+    for (const name of plan.names) {
+      try {
+        const o = await client.get(plan.info.kind, plan.namespace, name);
+        items.push(o);
+        if (Number(o.metadata.resourceVersion) > Number(rv)) rv = o.metadata.resourceVersion;
+      } catch (err) {
+        if (!isReason(err, Reason.NotFound) || plan.watch) throw err;
+        deps.stderr.write(`Error from server (NotFound): ${(err as Error).message}\n`);
+        missing = true;
+      }
+    }
+    return { items, resourceVersion: rv, missing };
+  }
+  const items: Resource[] = [];
+  let resourceVersion = '';
+  let cont: string | undefined;
+  do {
+    const page = await client.list(plan.info.kind, {
+      namespace: plan.namespace,
+      labelSelector: opts.selector,
+      fieldSelector: opts.fieldSelector,
+      limit: opts.chunkSize ?? 500,
+      continue: cont,
+    });
+    items.push(...page.items);
+    if (!resourceVersion) resourceVersion = page.resourceVersion;
+    cont = page.continue;
+  } while (cont);
+  return { items, resourceVersion, missing: false };
+}
+
+/** kubectl's empty-list message (on stderr). */
+function noResources(plan: Plan): string {
+  if (!plan.info.namespaced || plan.namespace === '') return 'No resources found\n';
+  return `No resources found in ${plan.namespace} namespace.\n`;
+}
+
+async function rowContext(
+  plan: Plan,
+  client: ResourceClient,
+  palette: Palette,
+  deps: VerbDeps,
+): Promise<RowContext> {
+  const ctx: RowContext = { now: deps.clock.now(), palette };
+  if (plan.info.kind !== 'Node') return ctx;
+  // RUNS column: active Runs bound to each node (best effort).
+  try {
+    const runs = await client.list<Run & Resource>('runs', { consistency: 'stale' });
+    const counts = new Map<string, number>();
+    for (const r of runs.items as unknown as Run[]) {
+      const node = r.spec?.nodeName;
+      if (node && !FINAL_RUN_PHASES.has(r.status?.phase ?? 'Pending')) {
+        counts.set(node, (counts.get(node) ?? 0) + 1);
+      }
+    }
+    return { ...ctx, activeRunsByNode: counts };
+  } catch {
+    return ctx;
+  }
+}
+
+async function print(
+  plan: Plan,
+  items: readonly Resource[],
+  resourceVersion: string,
+  client: ResourceClient,
+  palette: Palette,
+  deps: VerbDeps,
+): Promise<void> {
+  const { format, info } = plan;
+  if (format === 'json' || format === 'yaml') {
+    // One named object prints alone; anything else as a List (even empty).
+    const single = plan.names.length === 1 && items.length === 1;
+    deps.stdout.write(await formatObjects(format, () => info, items, { single, resourceVersion }));
+    return;
+  }
+  if (items.length === 0) {
+    if (plan.names.length === 0) deps.stderr.write(noResources(plan));
+    return;
+  }
+  if (format === 'name') {
+    deps.stdout.write(await formatObjects('name', () => info, items, { single: false }));
+    return;
+  }
+  const ctx = await rowContext(plan, client, palette, deps);
+  const table = new ColumnTable(tableHeaders(info, plan.shape));
+  deps.stdout.write(table.render(items.map((o) => tableRow(info, o, plan.shape, ctx))));
+}
+
+/** Prints the initial list (unless --watch-only), then one line per event until aborted. */
+async function watchAndPrint(
+  plan: Plan,
+  opts: GetOptions,
+  listed: Fetched,
+  client: ResourceClient,
+  palette: Palette,
+  deps: VerbDeps & { readonly signal?: AbortSignal },
+): Promise<number> {
+  const { info, format, shape } = plan;
+  const table = new ColumnTable(tableHeaders(info, shape));
+  let headerShown = false;
+  const emit = async (type: string, o: Resource): Promise<void> => {
+    if (format === 'json') {
+      deps.stdout.write(`${JSON.stringify({ type, object: o })}\n`);
+    } else if (format === 'yaml') {
+      const { toYaml } = await import('../printers/printer.js');
+      deps.stdout.write(`---\n${await toYaml({ type, object: o })}`);
+    } else if (format === 'name') {
+      deps.stdout.write(`${qualifiedName(info, o.metadata.name)}\n`);
+    } else {
+      const ctx = await rowContext(plan, client, palette, deps);
+      const row = tableRow(info, o, shape, ctx, type);
+      if (!headerShown) {
+        table.fit([row]);
+        deps.stdout.write(`${table.header()}\n`);
+        headerShown = true;
+      }
+      deps.stdout.write(`${table.line(row)}\n`);
+    }
+  };
+
+  // What this watcher has shown, by namespace/name → resourceVersion, to
+  // reconcile after a relist (Gone) without repeating or missing a change.
+  const known = new Map<string, Resource>();
+  const key = (o: Resource): string => `${o.metadata.namespace}/${o.metadata.name}`;
+  if (!plan.watchOnly) {
+    if (format === 'table' || format === 'wide') {
+      const ctx = await rowContext(plan, client, palette, deps);
+      table.fit(listed.items.map((o) => tableRow(info, o, shape, ctx, 'ADDED')));
+    }
+    for (const o of listed.items) await emit('ADDED', o);
+  }
+  for (const o of listed.items) known.set(key(o), o);
+
+  const signal = deps.signal;
+  let rv = listed.resourceVersion;
+  const fieldSelector =
+    plan.names.length === 1
+      ? [`metadata.name=${plan.names[0]}`, opts.fieldSelector].filter(Boolean).join(',')
+      : opts.fieldSelector;
+  while (!signal?.aborted) {
+    try {
+      for await (const ev of client.watch(info.kind, {
+        namespace: plan.namespace,
+        labelSelector: opts.selector,
+        fieldSelector,
+        resourceVersion: rv,
+        signal,
+      }) as AsyncIterable<WatchEvent>) {
+        rv = ev.object.metadata.resourceVersion;
+        if (ev.type === 'DELETED') known.delete(key(ev.object));
+        else known.set(key(ev.object), ev.object);
+        await emit(ev.type, ev.object);
+      }
+      if (signal?.aborted) break;
+    } catch (err) {
+      if (!(err instanceof JobctlError && err.reason === Reason.Gone)) throw err;
+      rv = await relist(plan, opts, client, known, emit);
+    }
+  }
+  return 0;
+}
+
+/** After Gone: list again and emit what changed meanwhile; returns the new revision. */
+async function relist(
+  plan: Plan,
+  opts: GetOptions,
+  client: ResourceClient,
+  known: Map<string, Resource>,
+  emit: (type: string, o: Resource) => Promise<void>,
+): Promise<string> {
+  const page = await client.list(plan.info.kind, {
+    namespace: plan.namespace,
+    labelSelector: opts.selector,
+    fieldSelector: plan.names.length === 1 ? `metadata.name=${plan.names[0]}` : opts.fieldSelector,
+  });
+  const seen = new Set<string>();
+  for (const o of page.items) {
+    const k = `${o.metadata.namespace}/${o.metadata.name}`;
+    seen.add(k);
+    const before = known.get(k);
+    if (!before) await emit('ADDED', o);
+    else if (before.metadata.resourceVersion !== o.metadata.resourceVersion) {
+      await emit('MODIFIED', o);
+    }
+    known.set(k, o);
+  }
+  for (const [k, o] of [...known]) {
+    if (!seen.has(k)) {
+      known.delete(k);
+      await emit('DELETED', o);
+    }
+  }
+  return page.resourceVersion;
+}
