@@ -1,9 +1,15 @@
 // `npm run bench -- raft`: a real 3-node jobd cluster on loopback (DiskStorage,
 // fsync on) in a temp dir.
 //  - raft.commit: 64 concurrent clients doing KV puts to the leader over gRPC
-//    (clients share a few channels) for a fixed time; throughput and latency.
+//    for a fixed time, multiplexed over 4 Session streams (one OpBatch per
+//    event-loop turn); throughput, latency, leader RSS and CPU per op.
+//  - raft.commit.unary: the same with one unary Put call per op (4 channels).
 //  - raft.failover: kill -9 the leader while a writer keeps proposing; the time
 //    from the kill to the first acknowledged write under the new leader.
+// Knobs (env): BENCH_CLIENTS (64), BENCH_CHANNELS (4), BENCH_DURATION_MS
+// (10000), BENCH_TRIALS (7), BENCH_VALUE_BYTES (64), BENCH_API
+// ("session,unary"), BENCH_KEEP=1 keeps the data dir, BENCH_PROFILE=DIR
+// writes a --cpu-prof of every node there.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
