@@ -208,7 +208,8 @@ async function watchAndPrint(
   deps: VerbDeps & { readonly signal?: AbortSignal },
 ): Promise<number> {
   const { info, format, shape } = plan;
-  const table = new ColumnTable(tableHeaders(info, shape));
+  // EVENT is as wide as its widest word; later rows may widen other columns.
+  const table = new ColumnTable(tableHeaders(info, shape)).fit([['MODIFIED']]);
   let headerShown = false;
   const emit = async (type: string, o: Resource): Promise<void> => {
     if (format === 'json') {
