@@ -223,7 +223,7 @@ describe('get', () => {
     await tty.client.create(jobInput('hello'));
     await tty.run((d) => runGet(get(), d));
     const ESC = String.fromCharCode(27);
-    assert.ok(tty.out.text.includes(`${ESC}[33mPending   ${ESC}[39m`), tty.out.text);
+    assert.ok(tty.out.text.includes(`${ESC}[33mPending${ESC}[39m   0/1`), tty.out.text);
     const noColor = env({ isTTY: true, vars: { NO_COLOR: '1' } });
     await noColor.client.create(jobInput('hello'));
     await noColor.run((d) => runGet(get(), d));
