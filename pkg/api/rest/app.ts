@@ -1,0 +1,81 @@
+// createRestApp: the REST API of DESIGN.md §6 as an express app, assembled
+// from one module per concern. Order matters: shared headers and the request
+// timeout first, then the routes, then 404 and the error handler, which turns
+// anything that escaped a route (body too large, undecodable URL) into a Status.
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { defaultKinds } from '../../store/index.js';
+import { Reason } from '../../util/errors.js';
+import { dashboardRoutes } from './dashboard.js';
+import { healthRoutes } from './health.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_WATCH_HEARTBEAT_MS,
+  stderrLogger,
+  type RestAppOptions,
+} from './options.js';
+import { sendError, sendJson, sendStatus } from './respond.js';
+import { API_PREFIX } from './resources-path.js';
+import { discoveryBody, resourceRoutes } from './resources.js';
+import { newStatus } from './status.js';
+import { requestTimeout } from './timeout.js';
+
+export function createRestApp(opts: RestAppOptions): Express {
+  const logger = opts.logger ?? stderrLogger;
+  const kinds = opts.kinds ?? defaultKinds;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  const commonHeaders: RequestHandler = (_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  };
+  app.use(commonHeaders);
+  app.use(requestTimeout(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS));
+
+  app.use(
+    healthRoutes({
+      client: opts.client,
+      isReady: opts.isReady,
+      metrics: opts.metrics,
+      nodeInfo: opts.nodeInfo,
+      logger,
+    }),
+  );
+  app.get(API_PREFIX, (_req, res) => sendJson(res, 200, discoveryBody(kinds)));
+  app.use(
+    API_PREFIX,
+    resourceRoutes({
+      client: opts.client,
+      kinds,
+      logger,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      watchHeartbeatMs: opts.watchHeartbeatMs ?? DEFAULT_WATCH_HEARTBEAT_MS,
+    }),
+  );
+  app.use(dashboardRoutes(opts.dashboardDir));
+
+  const notFound: RequestHandler = (req, res) => {
+    sendStatus(
+      res,
+      newStatus(
+        404,
+        Reason.NotFound,
+        `the server could not find the requested resource ${req.path}`,
+      ),
+    );
+  };
+  app.use(notFound);
+
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    if (res.headersSent) {
+      // Too late for a Status: drop the connection so the client sees a failure.
+      res.destroy();
+      return;
+    }
+    sendError(res, err, logger, { method: req.method, path: req.path });
+  };
+  app.use(onError);
+  return app;
+}

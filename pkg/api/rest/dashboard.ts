@@ -1,0 +1,33 @@
+// `/`: the dashboard's static files when a directory is given, otherwise a
+// small placeholder page pointing at the API (the dashboard is a later issue).
+import express, { Router } from 'express';
+import { API_PREFIX } from './resources-path.js';
+
+export const PLACEHOLDER_HTML = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>jobctl</title></head>
+<body>
+<h1>jobctl</h1>
+<p>The dashboard is not installed on this node.</p>
+<ul>
+<li><a href="${API_PREFIX}/namespaces/default/jobs">jobs in namespace default</a></li>
+<li><a href="${API_PREFIX}/nodes">nodes</a></li>
+<li><a href="/api/cluster/status">cluster status</a></li>
+<li><a href="/healthz">healthz</a> · <a href="/readyz">readyz</a></li>
+</ul>
+</body>
+</html>
+`;
+
+export function dashboardRoutes(dashboardDir: string | undefined): Router {
+  const router = Router();
+  if (dashboardDir) {
+    // serve-static refuses paths that escape the directory and ignores dotfiles.
+    router.use(express.static(dashboardDir, { index: 'index.html', fallthrough: true }));
+  } else {
+    router.get('/', (_req, res) => {
+      res.type('text/html').send(PLACEHOLDER_HTML);
+    });
+  }
+  return router;
+}

@@ -1,0 +1,19 @@
+// Public API of the REST adapter (DESIGN.md §6): an express app over any
+// ResourceClient, and a helper that serves it on jobd's --http address.
+//
+//   const app = createRestApp({ client, isReady: () => leaderKnown() });
+//   const rest = await listenRest(app, '127.0.0.1:8081');  // ... await rest.close();
+export { createRestApp } from './app.js';
+export { listenRest, parseAddress } from './server.js';
+export type { RestServer, RestServerOptions } from './server.js';
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_WATCH_HEARTBEAT_MS,
+  silentRestLogger,
+} from './options.js';
+export type { RestAppOptions, RestLogger } from './options.js';
+export { API_PREFIX } from './resources-path.js';
+export { OUTCOME_HEADER } from './resources.js';
+export { HttpReason, REASON_HTTP_CODES, errorFromStatus, isStatus, statusOf } from './status.js';
+export type { Status } from './status.js';

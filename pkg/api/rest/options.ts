@@ -1,0 +1,56 @@
+// What createRestApp takes. The app is an adapter: it owns no state beyond
+// open watches, and every resource route is one call on `client`.
+import type { ResourceClient } from '../../client/types.js';
+import type { KindRegistry } from '../../store/index.js';
+
+/** Structured logging; compatible with pkg/raft's Logger (error is optional). */
+export interface RestLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error?(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RestAppOptions {
+  /** Every resource route calls this (on a node: the ApiService). */
+  readonly client: ResourceClient;
+  /** /readyz answers 200 when true, 503 otherwise (a thrown error's message is the reason). */
+  readonly isReady: () => boolean | Promise<boolean>;
+  /** Prometheus text exposition for /metrics; absent: /metrics is 404. */
+  readonly metrics?: () => Promise<string> | string;
+  /** JSON served at /api/node (the answering node's identity, versions, ...); absent: 404. */
+  readonly nodeInfo?: () => unknown;
+  /** Static files served at / (the dashboard); absent: a placeholder page. */
+  readonly dashboardDir?: string;
+  /** Where internal errors (with stacks) and watch failures go. Default: stderr for warnings. */
+  readonly logger?: RestLogger;
+  /** Kinds served under /apis/jobctl.dev/v1 (default: the store's built-in kinds). */
+  readonly kinds?: KindRegistry;
+  /** Non-watch requests still unanswered after this get 504 Timeout (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /**
+   * A bare newline is written to idle watch streams this often so that proxies
+   * keep them open (default 30 s; 0 disables). NDJSON readers skip blank lines.
+   */
+  readonly watchHeartbeatMs?: number;
+  /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
+  readonly maxBodyBytes?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_WATCH_HEARTBEAT_MS = 30_000;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Warnings and errors to stderr; info is dropped (the node logs requests elsewhere). */
+export const stderrLogger: RestLogger = {
+  info: () => {},
+  warn: (msg, fields) => console.warn(`rest: ${msg}`, fields ?? ''),
+  error: (msg, fields) => console.error(`rest: ${msg}`, fields ?? ''),
+};
+
+export const silentRestLogger: RestLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Logs at error level when the logger has one, else at warn. */
+export function logError(logger: RestLogger, msg: string, fields?: Record<string, unknown>): void {
+  if (logger.error) logger.error(msg, fields);
+  else logger.warn(msg, fields);
+}

@@ -1,0 +1,49 @@
+// Query parameters, parsed strictly: a malformed value is a 400 that names the
+// parameter, never silently ignored.
+import type { Request } from 'express';
+import type { Consistency } from '../../client/types.js';
+import { badRequest } from './status.js';
+
+/** A single-valued parameter ('' counts as absent). */
+export function queryString(req: Request, name: string): string | undefined {
+  const value: unknown = (req.query as Record<string, unknown>)[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string')
+    throw badRequest(`query parameter "${name}" was given more than once`);
+  return value === '' ? undefined : value;
+}
+
+/** true/1 or false/0; absent is `fallback`. */
+export function queryBool(req: Request, name: string, fallback = false): boolean {
+  const value = queryString(req, name);
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw badRequest(`query parameter "${name}" must be true or false, not "${value}"`);
+}
+
+/** A non-negative integer, or undefined. */
+export function queryCount(req: Request, name: string): number | undefined {
+  const value = queryString(req, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) {
+    throw badRequest(`query parameter "${name}" must be a non-negative integer, not "${value}"`);
+  }
+  return Number(value);
+}
+
+/** `consistency=stale|linearizable` (default linearizable). */
+export function queryConsistency(req: Request): Consistency | undefined {
+  const value = queryString(req, 'consistency');
+  if (value === undefined) return undefined;
+  if (value === 'stale' || value === 'linearizable') return value;
+  throw badRequest(`query parameter "consistency" must be stale or linearizable, not "${value}"`);
+}
+
+/** Kubernetes' `dryRun=All` becomes the client's dryRun: 'server'. */
+export function queryDryRun(req: Request): 'server' | undefined {
+  const value = queryString(req, 'dryRun');
+  if (value === undefined) return undefined;
+  if (value === 'All') return 'server';
+  throw badRequest(`query parameter "dryRun" must be All, not "${value}"`);
+}

@@ -1,0 +1,36 @@
+// Writing responses: objects as JSON, errors as Status. Every write checks
+// that nothing was sent yet, because a request may already have been answered
+// by the request timeout when a slow client call finally returns.
+import type { Response } from 'express';
+import { logError, type RestLogger } from './options.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, statusOf, type Status } from './status.js';
+
+/** Sends `body` as JSON with `code`, unless a response has already started. */
+export function sendJson(res: Response, code: number, body: unknown): void {
+  if (res.headersSent) return;
+  res.status(code).json(body);
+}
+
+/** Sends a Status (with Retry-After for 429). */
+export function sendStatus(res: Response, status: Status): void {
+  if (res.headersSent) return;
+  if (status.code === 429) res.setHeader('Retry-After', String(DEFAULT_RETRY_AFTER_SECONDS));
+  sendJson(res, status.code, status);
+}
+
+/** Answers with the Status of `err`; unexpected errors are logged with their stack, never sent. */
+export function sendError(
+  res: Response,
+  err: unknown,
+  logger: RestLogger,
+  context: Record<string, unknown> = {},
+): void {
+  const { status, internal } = statusOf(err);
+  if (internal) {
+    logError(logger, 'internal error serving a request', {
+      ...context,
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+  }
+  sendStatus(res, status);
+}
