@@ -160,6 +160,12 @@ export interface JobStatus {
   startTime?: string;
   completionTime?: string;
   conditions?: Condition<JobConditionType>[];
+  /**
+   * Runs the job controller has created so far, i.e. the attempt number the
+   * next Run gets. Together with the Runs present it keeps attempt numbers
+   * (and so Run names) from ever being reused, across leader changes.
+   */
+  attempts?: number;
 }
 
 export interface Job extends Resource<JobSpec, JobStatus> {
@@ -179,8 +185,27 @@ export interface RunSpec {
   container: ContainerSpec;
   priority?: number;
   nodeSelector?: Record<string, string>;
+  /**
+   * Seconds after the container starts at which the agent kills it (reason
+   * DeadlineExceeded). The job controller sets it to what was left of the
+   * Job's activeDeadlineSeconds when the Run was created (an upper bound that
+   * holds even without a leader); the Job's own deadline is enforced by the
+   * controller.
+   */
   activeDeadlineSeconds?: number | null;
+  /**
+   * Set (never cleared) by the job controller: stop this Run. The agent of the
+   * bound node does not start it, or kills its container, and reports phase
+   * Cancelled with reason = cancelReason. An unbound Run is marked Cancelled
+   * by the job controller itself, and the scheduler never binds it.
+   */
+  cancelled?: boolean;
+  cancelReason?: RunCancelReason;
 }
+
+/** Why the job controller cancelled a Run (copied into status.reason by the agent). */
+export type RunCancelReason =
+  'DeadlineExceeded' | 'BackoffLimitExceeded' | 'Suspended' | 'JobFinished';
 
 export const RunPhase = {
   Pending: 'Pending',
@@ -200,7 +225,10 @@ export type RunReason =
   | 'DeadlineExceeded'
   | 'ImagePullFailed'
   | 'NodeLost'
-  | 'Deleted';
+  | 'Deleted'
+  | 'BackoffLimitExceeded'
+  | 'Suspended'
+  | 'JobFinished';
 
 export interface RunStatus {
   phase?: RunPhase;
