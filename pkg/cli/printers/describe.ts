@@ -1,0 +1,224 @@
+// `describe` output: an object's fields as aligned "Key:  value" lines, its
+// conditions, related objects (a Job's Runs, a Node's active Runs) and recent
+// events, in kubectl's layout. Pure: the verb fetches, this formats.
+import type { Condition, Job, Node, Resource, Run } from '../../store/types.js';
+import type { Palette } from './color.js';
+import { ColumnTable, type Row } from './columns.js';
+import { age } from './duration.js';
+import { commandText, jobPhase, labelsText, nodeStatus } from './resource-columns.js';
+
+/** One recent event, whatever shape the Event kind will have. */
+export interface EventLine {
+  readonly type: string;
+  readonly reason: string;
+  readonly at: string | undefined;
+  readonly from: string;
+  readonly message: string;
+}
+
+export interface DescribeContext {
+  readonly now: number;
+  readonly palette: Palette;
+  /** Related Runs (a Job's, or those active on a Node). */
+  readonly runs?: readonly Run[];
+  /** undefined: events are not available (shown as <none>). */
+  readonly events?: readonly EventLine[];
+}
+
+type Field = readonly [string, string | undefined];
+
+const NONE = '<none>';
+const KEY_WIDTH = 14;
+
+function fields(list: readonly Field[], indent = ''): string[] {
+  const width = Math.max(KEY_WIDTH, ...list.map(([k]) => k.length + 2));
+  return list.map(([k, v]) => `${indent}${`${k}:`.padEnd(width)}${v ?? NONE}`.trimEnd());
+}
+
+/** Labels one per line, continuing under the first as kubectl does. */
+function mapField(key: string, map: Readonly<Record<string, string>> | undefined): string[] {
+  const entries = Object.entries(map ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (entries.length === 0) return fields([[key, NONE]]);
+  const [first, ...rest] = entries;
+  return [...fields([[key, first]]), ...rest.map((e) => `${' '.repeat(KEY_WIDTH)}${e}`)];
+}
+
+function timestamp(ts: string | undefined, now: number): string | undefined {
+  return ts ? `${ts} (${age(ts, now)} ago)` : undefined;
+}
+
+function table(title: string, headers: readonly string[], rows: readonly Row[]): string[] {
+  if (rows.length === 0) return [`${title}:`.padEnd(KEY_WIDTH) + NONE];
+  const lines = new ColumnTable(headers).render(rows).trimEnd().split('\n');
+  return [`${title}:`, ...lines.map((l) => `  ${l}`)];
+}
+
+function conditions(conds: readonly Condition[] | undefined, ctx: DescribeContext): string[] {
+  return table(
+    'Conditions',
+    ['Type', 'Status', 'Reason', 'Message', 'Last Transition'],
+    (conds ?? []).map((c) => [
+      c.type,
+      { text: c.status, paint: (t) => ctx.palette.phase(c.status, t) },
+      c.reason ?? '',
+      c.message ?? '',
+      age(c.lastTransitionTime, ctx.now),
+    ]),
+  );
+}
+
+function runsTable(
+  runs: readonly Run[] | undefined,
+  ctx: DescribeContext,
+  title = 'Runs',
+): string[] {
+  return table(
+    title,
+    ['Name', 'Attempt', 'Node', 'Status', 'Exit', 'Reason', 'Age'],
+    (runs ?? []).map((r) => {
+      const phase = r.status?.phase ?? 'Pending';
+      return [
+        r.metadata.name,
+        String(r.spec.attempt ?? 0),
+        r.spec.nodeName || NONE,
+        { text: phase, paint: (t) => ctx.palette.phase(phase, t) },
+        r.status?.exitCode !== undefined ? String(r.status.exitCode) : NONE,
+        r.status?.reason ?? NONE,
+        age(r.metadata.creationTimestamp, ctx.now),
+      ];
+    }),
+  );
+}
+
+function events(ctx: DescribeContext): string[] {
+  if (!ctx.events || ctx.events.length === 0) return [`${'Events:'.padEnd(KEY_WIDTH)}${NONE}`];
+  return table(
+    'Events',
+    ['Type', 'Reason', 'Age', 'From', 'Message'],
+    ctx.events.map((e) => [e.type, e.reason, age(e.at, ctx.now), e.from, e.message]),
+  );
+}
+
+function metadata(o: Resource, ctx: DescribeContext, namespaced = true): string[] {
+  return [
+    ...fields([['Name', o.metadata.name]]),
+    ...(namespaced ? fields([['Namespace', o.metadata.namespace]]) : []),
+    ...mapField('Labels', o.metadata.labels),
+    ...mapField('Annotations', o.metadata.annotations),
+    ...fields([
+      ['UID', o.metadata.uid],
+      ['Created', timestamp(o.metadata.creationTimestamp, ctx.now)],
+    ]),
+  ];
+}
+
+export function describeJob(job: Job, ctx: DescribeContext): string {
+  const s = job.spec;
+  const st = job.status ?? {};
+  const phase = jobPhase(job);
+  const env = (s.env ?? []).map((e) => `${e.name}=${e.value}`);
+  const lines = [
+    ...metadata(job as unknown as Resource, ctx),
+    ...fields([
+      ['Image', s.image],
+      ['Command', commandText(s.command)],
+      ['Working Dir', s.workingDir],
+      ['Environment', env.length ? env.join(', ') : undefined],
+      [
+        'Resources',
+        s.resources ? `cpu=${s.resources.cpu}, memory=${s.resources.memory}` : undefined,
+      ],
+      ['Completions', String(s.completions)],
+      ['Parallelism', String(s.parallelism)],
+      ['Backoff Limit', String(s.backoffLimit)],
+      ['Deadline', s.activeDeadlineSeconds != null ? `${s.activeDeadlineSeconds}s` : undefined],
+      ['TTL', s.ttlSecondsAfterFinished != null ? `${s.ttlSecondsAfterFinished}s` : undefined],
+      ['Node Selector', s.nodeSelector ? labelsText(s.nodeSelector) : undefined],
+      ['Priority', String(s.priority ?? 0)],
+      ['Suspend', String(s.suspend ?? false)],
+    ]),
+    `${'Status:'.padEnd(KEY_WIDTH)}${ctx.palette.phase(phase)}`,
+    ...fields([
+      ['Start Time', timestamp(st.startTime, ctx.now)],
+      ['Completed At', timestamp(st.completionTime, ctx.now)],
+      [
+        'Runs Status',
+        `${st.active ?? 0} Active / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed`,
+      ],
+    ]),
+    ...conditions(st.conditions, ctx),
+    ...runsTable(ctx.runs, ctx),
+    ...events(ctx),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeRun(run: Run, ctx: DescribeContext): string {
+  const s = run.spec;
+  const st = run.status ?? {};
+  const phase = st.phase ?? 'Pending';
+  const lines = [
+    ...metadata(run as unknown as Resource, ctx),
+    ...fields([
+      ['Job', s.jobName],
+      ['Attempt', String(s.attempt ?? 0)],
+      ['Node', s.nodeName || undefined],
+      ['Image', s.container?.image],
+      ['Command', commandText(s.container?.command)],
+    ]),
+    `${'Status:'.padEnd(KEY_WIDTH)}${ctx.palette.phase(phase)}`,
+    ...fields([
+      ['Reason', st.reason],
+      ['Exit Code', st.exitCode !== undefined ? String(st.exitCode) : undefined],
+      ['Container', st.containerID],
+      ['Started', timestamp(st.startedAt, ctx.now)],
+      ['Finished', timestamp(st.finishedAt, ctx.now)],
+      ['Message', st.message],
+    ]),
+    ...events(ctx),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function describeNode(node: Node, ctx: DescribeContext): string {
+  const st = node.status ?? {};
+  const res = (r: { cpu: string; memory: string; runs: number } | undefined): Field[] =>
+    r
+      ? [
+          ['  cpu', r.cpu],
+          ['  memory', r.memory],
+          ['  runs', String(r.runs)],
+        ]
+      : [['  <none>', '']];
+  const status = nodeStatus(node);
+  const lines = [
+    ...metadata(node as unknown as Resource, ctx, false),
+    ...fields([['Unschedulable', String(node.spec?.unschedulable ?? false)]]),
+    `${'Status:'.padEnd(KEY_WIDTH)}${ctx.palette.phase(status)}`,
+    ...fields([
+      ['Raft', st.raft ? `id=${st.raft.id} role=${st.raft.role} term=${st.raft.term}` : undefined],
+      ['Address', st.raft?.address],
+      ['Heartbeat', timestamp(st.heartbeatTime, ctx.now)],
+      ['Versions', st.versions ? labelsText(st.versions) : undefined],
+    ]),
+    ...conditions(st.conditions, ctx),
+    'Capacity:',
+    ...fields(res(st.capacity)),
+    'Allocatable:',
+    ...fields(res(st.allocatable)),
+    ...runsTable(ctx.runs, ctx, 'Active Runs'),
+    ...events(ctx),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Kinds without a dedicated describer: metadata, then spec and status as JSON. */
+export function describeGeneric(o: Resource, ctx: DescribeContext): string {
+  const lines = [
+    ...metadata(o, ctx, o.metadata.namespace !== ''),
+    `Spec:          ${JSON.stringify(o.spec)}`,
+    `Status:        ${JSON.stringify(o.status)}`,
+    ...events(ctx),
+  ];
+  return `${lines.join('\n')}\n`;
+}

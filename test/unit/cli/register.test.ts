@@ -1,0 +1,143 @@
+// register.ts: the verbs reached through real argv parsing (yargs), with the
+// connection resolved from flags/env/contexts and the client injected.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import yargs from 'yargs';
+import type { Connection } from '../../../pkg/cli/contexts.js';
+import { registerResourceVerbs } from '../../../pkg/cli/register.js';
+import { newTestClient } from '../../../pkg/client/testing.js';
+import { StringOut, T0, TestClock, jobYaml, tempDir } from './helpers.js';
+
+async function cli(argv: string[], vars: Record<string, string> = {}, stdin = '') {
+  const tc = newTestClient({ clock: new TestClock(T0) });
+  return cliWith(tc, argv, vars, stdin);
+}
+
+async function cliWith(
+  tc: ReturnType<typeof newTestClient>,
+  argv: string[],
+  vars: Record<string, string> = {},
+  stdin = '',
+) {
+  const out = new StringOut();
+  const err = new StringOut();
+  const conns: Connection[] = [];
+  let code: number | undefined;
+  const y = yargs(argv)
+    .scriptName('jobctl')
+    .strict()
+    .help()
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, e) => {
+      err.write(`error: ${msg ?? e?.message}\n`);
+      code = 2;
+    });
+  registerResourceVerbs(y, {
+    connect: async (conn) => {
+      conns.push(conn);
+      return tc.client;
+    },
+    stdout: out,
+    stderr: err,
+    isTTY: false,
+    clock: tc.clock,
+    env: { JOBCTL_CONFIG: join(tempDir(), 'none.yaml'), ...vars },
+    readStdin: async () => stdin,
+    exit: (c) => {
+      code = c;
+    },
+  });
+  await y.parseAsync();
+  // The client outlives the verb in these tests (the real one is closed per command).
+  return { out: out.text, err: err.text, code, conns, tc };
+}
+
+describe('registerResourceVerbs', () => {
+  it('runs apply -f - and get jobs through argv', async () => {
+    const tc = newTestClient({ clock: new TestClock(T0) });
+    tc.client.close = () => {};
+    const a = await cliWith(tc, ['apply', '-f', '-'], {}, jobYaml('hello'));
+    assert.deepEqual([a.code, a.out, a.err], [0, 'job.jobctl.dev/hello created\n', '']);
+    const g = await cliWith(tc, ['get', 'jobs', '-o', 'name']);
+    assert.deepEqual([g.code, g.out], [0, 'job.jobctl.dev/hello\n']);
+    assert.deepEqual(g.conns[0]?.servers, ['127.0.0.1:50051']);
+    assert.equal(g.conns[0]?.namespace, 'default');
+  });
+
+  it('passes run flags and the command after --', async () => {
+    const r = await cli([
+      'run',
+      'hi',
+      '--image',
+      'busybox',
+      '--env',
+      'A=1',
+      '--completions',
+      '2',
+      '-l',
+      'x=y',
+      '-o',
+      'json',
+      '--',
+      'echo',
+      '-n',
+      'hello',
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const job = JSON.parse(r.out);
+    assert.deepEqual(job.spec.command, ['echo', '-n', 'hello']);
+    assert.deepEqual(job.spec.env, [{ name: 'A', value: '1' }]);
+    assert.equal(job.spec.completions, 2);
+    assert.deepEqual(job.metadata.labels, { x: 'y' });
+  });
+
+  it('takes the server from --server, then $JOBCTL_SERVER, and -n as explicit', async () => {
+    const a = await cli(['get', 'jobs', '--server', 'a:1,b:2', '-n', 'team']);
+    assert.deepEqual(a.conns[0]?.servers, ['a:1', 'b:2']);
+    assert.equal(a.conns[0]?.namespace, 'team');
+    assert.equal(a.conns[0]?.namespaceExplicit, true);
+    assert.equal(a.err, 'No resources found in team namespace.\n');
+    const b = await cli(['get', 'jobs'], { JOBCTL_SERVER: 'c:3' });
+    assert.deepEqual(b.conns[0]?.servers, ['c:3']);
+  });
+
+  it('uses the current context for servers and namespace', async () => {
+    const path = join(tempDir(), 'config.yaml');
+    const vars = { JOBCTL_CONFIG: path };
+    assert.equal(
+      (
+        await cli(
+          ['config', 'set-context', 'dev', '--server', 'n1:1,n2:2', '--namespace', 'dev'],
+          vars,
+        )
+      ).code,
+      0,
+    );
+    assert.equal((await cli(['config', 'use-context', 'dev'], vars)).code, 0);
+    const g = await cli(['get', 'jobs'], vars);
+    assert.deepEqual(g.conns[0]?.servers, ['n1:1', 'n2:2']);
+    assert.equal(g.conns[0]?.namespace, 'dev');
+    assert.equal(g.conns[0]?.namespaceExplicit, false);
+  });
+
+  it('maps an unknown -o to exit 2 and a missing job to exit 1', async () => {
+    const o = await cli(['get', 'jobs', '-o', 'xml']);
+    assert.equal(o.code, 2);
+    const w = await cli(['wait', 'job/nope', '--for=condition=Complete']);
+    assert.deepEqual([w.code, w.err], [1, 'Error from server (NotFound): jobs "nope" not found\n']);
+  });
+
+  it('prints a completion script', async () => {
+    const logs: string[] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => logs.push(args.join(' '));
+    try {
+      await cli(['completion']);
+    } finally {
+      console.log = log;
+    }
+    assert.match(logs.join('\n'), /--get-yargs-completions/);
+  });
+});
