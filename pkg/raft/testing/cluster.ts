@@ -448,6 +448,11 @@ export class Cluster {
     this.record(`net isolate ${id}: ${this.network.describe()}`);
   }
 
+  /** Nodes currently cut off by isolate(). */
+  isolatedIds(): NodeId[] {
+    return this.ids.filter((id) => this.isolated.has(id));
+  }
+
   /** Links `id` to every node that is not itself isolated (MIT's connect). */
   reconnect(id: NodeId): void {
     this.isolated.delete(id);
