@@ -1,0 +1,141 @@
+// The controller runner: N workers take keys from a WorkQueue and call the
+// reconciler, and the result decides the retry (controller-runtime's
+// reconcileHandler):
+//   - a throw                -> rate-limited requeue (per-key back-off + global bucket);
+//   - TerminalError          -> logged, not retried (forgotten);
+//   - {requeueAfter: ms > 0} -> back-off reset, key added again after ms;
+//   - {requeue: true}        -> rate-limited requeue without logging an error;
+//   - {} (success)           -> back-off reset (forget).
+// The queue guarantees that one key is never reconciled by two workers at once.
+import type { Clock } from '../util/clock.js';
+import { errorMessage } from '../util/errors.js';
+import { isTerminal } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { WorkQueue } from './queue.js';
+import { defaultRateLimiter, type RateLimiter } from './ratelimit.js';
+
+export interface Result {
+  /** Reconcile this key again after this many ms (from the injected clock). */
+  readonly requeueAfter?: number;
+  /** Retry with rate-limited back-off (e.g. waiting for the cache to catch up). */
+  readonly requeue?: boolean;
+}
+
+export interface Reconciler {
+  /** Makes the object named `key` converge. Must be idempotent. */
+  reconcile(key: string): Promise<Result>;
+}
+
+export interface ControllerOptions {
+  readonly name: string;
+  readonly reconciler: Reconciler;
+  readonly clock: Clock;
+  /** Concurrent reconciles (of different keys); default 1. */
+  readonly workers?: number;
+  readonly logger?: Logger;
+  readonly rateLimiter?: RateLimiter;
+}
+
+export interface ControllerStats {
+  readonly reconciles: number;
+  readonly errors: number;
+  readonly terminalErrors: number;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly workers: number;
+  private readonly logger: Logger;
+  private running: Promise<void>[] = [];
+  private counts = { reconciles: 0, errors: 0, terminalErrors: 0 };
+
+  constructor(opts: ControllerOptions) {
+    this.name = opts.name;
+    this.reconciler = opts.reconciler;
+    this.workers = Math.max(1, opts.workers ?? 1);
+    this.logger = opts.logger ?? silentLogger;
+    this.queue = new WorkQueue({
+      clock: opts.clock,
+      rateLimiter: opts.rateLimiter ?? defaultRateLimiter(opts.clock),
+    });
+  }
+
+  get stats(): ControllerStats {
+    return { ...this.counts };
+  }
+
+  /** Enqueues a key (event handlers call this). */
+  add(key: string): void {
+    this.queue.add(key);
+  }
+
+  /** Starts the workers; they stop when stop() shuts the queue down. */
+  start(): void {
+    if (this.running.length > 0) throw new Error(`controller ${this.name} already started`);
+    for (let i = 0; i < this.workers; i++) this.running.push(this.worker());
+  }
+
+  /** Stops handing out keys and waits for in-flight reconciles to finish. */
+  async stop(): Promise<void> {
+    await this.queue.shutDown();
+    await Promise.all(this.running);
+  }
+
+  /** Processes one key now (tests: "sync one key"); the queue is bypassed. */
+  async reconcileOnce(key: string): Promise<Result> {
+    return this.reconciler.reconcile(key);
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.process(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    this.counts.reconciles++;
+    let result: Result;
+    try {
+      result = await this.reconciler.reconcile(key);
+    } catch (err) {
+      if (isTerminal(err)) {
+        this.counts.terminalErrors++;
+        this.logger.error('reconcile failed permanently; not retrying', {
+          controller: this.name,
+          key,
+          err: errorMessage(err),
+        });
+        this.queue.forget(key);
+        return;
+      }
+      this.counts.errors++;
+      const retries = this.queue.retries(key);
+      // Conflicts and cache lag are routine; only persistent failures are loud.
+      const log = retries >= 5 ? this.logger.warn : this.logger.info;
+      log.call(this.logger, 'reconcile failed; requeueing with back-off', {
+        controller: this.name,
+        key,
+        retries,
+        err: errorMessage(err),
+      });
+      this.queue.addRateLimited(key);
+      return;
+    }
+    if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
+      this.queue.forget(key);
+      this.queue.addAfter(key, result.requeueAfter);
+    } else if (result.requeue) {
+      this.queue.addRateLimited(key);
+    } else {
+      this.queue.forget(key);
+    }
+  }
+}

@@ -1,0 +1,234 @@
+// An informer keeps a Cache of one kind in step with the API: list, then watch
+// from the list's resourceVersion, applying each event to the cache and then
+// telling the handlers (which only enqueue keys). When the watch is too old
+// (reason Gone) it lists again and reconciles the cache with the new list,
+// reporting what appeared, changed or vanished in between. Every resyncMs it
+// replays the whole cache to the handlers as updates, so anything a
+// reconciler deferred or missed is looked at again (level-triggered safety
+// net). hasSynced() is true once the first list is in the cache; workers wait
+// for it. All waiting goes through the injected Clock.
+import type { ResourceClient } from '../client/types.js';
+import type { Resource, WatchEvent } from '../store/index.js';
+import type { Clock, Timer } from '../util/clock.js';
+import { errorMessage, isReason, Reason } from '../util/errors.js';
+import { Cache } from './cache.js';
+import { keyOf } from './keys.js';
+import { silentLogger, type Logger } from './logger.js';
+
+export interface EventHandler<T extends Resource> {
+  onAdd?(object: T): void;
+  /** Also called by resync with old === new. */
+  onUpdate?(old: T, object: T): void;
+  /** `object` is the last known state (from a DELETED event, or the cache on relist). */
+  onDelete?(object: T): void;
+}
+
+export interface InformerOptions {
+  readonly client: ResourceClient;
+  readonly kind: string;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Replay the cache to handlers this often (0 or absent: never). */
+  readonly resyncMs?: number;
+  /** Wait before retrying after a failed list or watch (default 500 ms, doubling to 10 s). */
+  readonly retryMs?: number;
+  readonly retryMaxMs?: number;
+}
+
+export class Informer<T extends Resource = Resource> {
+  readonly kind: string;
+  readonly cache = new Cache<T>();
+  private readonly client: ResourceClient;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly resyncMs: number;
+  private readonly retryMs: number;
+  private readonly retryMaxMs: number;
+  private readonly handlers: EventHandler<T>[] = [];
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private started = false;
+  /** Lists done so far (1 after the initial list; more after Gone). */
+  private listCount = 0;
+
+  constructor(opts: InformerOptions) {
+    this.kind = opts.kind;
+    this.client = opts.client;
+    this.clock = opts.clock;
+    this.logger = opts.logger ?? silentLogger;
+    this.resyncMs = opts.resyncMs ?? 0;
+    this.retryMs = opts.retryMs ?? 500;
+    this.retryMaxMs = opts.retryMaxMs ?? 10_000;
+  }
+
+  /** Handlers added after start still see later events (and resyncs), not the past. */
+  addHandler(handler: EventHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** How many times the informer has listed (tests: relist on Gone). */
+  get lists(): number {
+    return this.listCount;
+  }
+
+  /** Resolves once the first list is cached, or when `signal` aborts. */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.synced || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.syncWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /**
+   * Runs list+watch until `signal` aborts; the promise settles then. Errors
+   * other than Gone are logged and retried with back-off, never thrown.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.started) throw new Error(`informer for ${this.kind} already started`);
+    this.started = true;
+    const resync = this.resyncMs > 0 ? this.scheduleResync(signal) : undefined;
+    let failures = 0;
+    try {
+      while (!signal.aborted) {
+        try {
+          let rv = await this.list();
+          failures = 0;
+          // Watch; on a clean end (server closed the stream) watch again from
+          // where we are; on Gone fall out to relist.
+          while (!signal.aborted) {
+            const next = await this.watch(rv, signal);
+            // A stream that ends at once with nothing new: don't spin on it.
+            if (next === rv && !signal.aborted) {
+              await abortableSleep(this.clock, this.retryMs, signal);
+            }
+            rv = next;
+          }
+        } catch (err) {
+          if (signal.aborted) break;
+          if (isReason(err, Reason.Gone)) {
+            this.logger.info('watch too old; relisting', {
+              kind: this.kind,
+              err: errorMessage(err),
+            });
+            continue;
+          }
+          const delay = Math.min(this.retryMaxMs, this.retryMs * Math.pow(2, failures++));
+          this.logger.warn('list/watch failed; retrying', {
+            kind: this.kind,
+            err: errorMessage(err),
+            retryMs: delay,
+          });
+          await abortableSleep(this.clock, delay, signal);
+        }
+      }
+    } finally {
+      resync?.cancel();
+    }
+  }
+
+  /** Lists, replaces the cache (telling handlers the differences) and returns the revision. */
+  private async list(): Promise<string> {
+    const result = await this.client.list<T>(this.kind);
+    this.listCount++;
+    const seen = new Set<string>();
+    for (const obj of result.items) {
+      const key = keyOf(obj);
+      seen.add(key);
+      const old = this.cache.upsert(obj);
+      const now = this.cache.getByKey(key) as T;
+      if (!old) this.emitAdd(now);
+      else if (old.metadata.resourceVersion !== now.metadata.resourceVersion) {
+        this.emitUpdate(old, now);
+      }
+    }
+    for (const key of this.cache.keys()) {
+      if (seen.has(key)) continue;
+      const old = this.cache.remove(key);
+      if (old) this.emitDelete(old);
+    }
+    if (!this.synced) {
+      this.synced = true;
+      const waiters = this.syncWaiters.splice(0);
+      for (const w of waiters) w();
+    }
+    return result.resourceVersion;
+  }
+
+  /** Watches from `rv` until the stream ends; returns the last revision seen. */
+  private async watch(rv: string, signal: AbortSignal): Promise<string> {
+    let last = rv;
+    for await (const event of this.client.watch(this.kind, { resourceVersion: rv, signal })) {
+      this.apply(event);
+      last = event.object.metadata.resourceVersion;
+    }
+    return last;
+  }
+
+  private apply(event: WatchEvent): void {
+    const obj = event.object as T;
+    if (event.type === 'DELETED') {
+      const old = this.cache.remove(keyOf(obj));
+      this.emitDelete(old && obj.metadata.uid !== old.metadata.uid ? old : obj);
+      return;
+    }
+    const old = this.cache.upsert(obj);
+    const now = this.cache.getByKey(keyOf(obj)) as T;
+    if (old) this.emitUpdate(old, now);
+    else this.emitAdd(now);
+  }
+
+  private scheduleResync(signal: AbortSignal): { cancel(): void } {
+    let timer: Timer | undefined;
+    const tick = (): void => {
+      if (signal.aborted) return;
+      if (this.synced) for (const obj of this.cache.list()) this.emitUpdate(obj, obj);
+      timer = this.clock.setTimer(this.resyncMs, tick);
+    };
+    timer = this.clock.setTimer(this.resyncMs, tick);
+    return { cancel: () => timer?.cancel() };
+  }
+
+  private emitAdd(obj: T): void {
+    for (const h of this.handlers) this.safely(() => h.onAdd?.(obj));
+  }
+
+  private emitUpdate(old: T, obj: T): void {
+    for (const h of this.handlers) this.safely(() => h.onUpdate?.(old, obj));
+  }
+
+  private emitDelete(obj: T): void {
+    for (const h of this.handlers) this.safely(() => h.onDelete?.(obj));
+  }
+
+  /** A throwing handler must not stop the informer or starve other handlers. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error('event handler threw', { kind: this.kind, err: errorMessage(err) });
+    }
+  }
+}
+
+/** Resolves after ms on the clock, or at once when `signal` aborts. */
+export function abortableSleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = clock.setTimer(ms, done);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      timer.cancel();
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,20 @@
+// Work-queue keys: "namespace/name" for namespaced objects and "name" for
+// cluster-scoped ones (Nodes), as client-go's MetaNamespaceKeyFunc. A request
+// carries only the key, never the object or the event (level-triggered).
+import type { Resource } from '../store/index.js';
+
+export function objectKey(namespace: string, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+export function keyOf(object: Pick<Resource, 'metadata'>): string {
+  return objectKey(object.metadata.namespace, object.metadata.name);
+}
+
+/** Splits a key back into namespace ('' for cluster-scoped) and name. */
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0
+    ? { namespace: '', name: key }
+    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
