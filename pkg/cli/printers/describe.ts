@@ -28,11 +28,15 @@ export interface DescribeContext {
 type Field = readonly [string, string | undefined];
 
 const NONE = '<none>';
-const KEY_WIDTH = 14;
+/** Values start in this column (kubectl's tabwriter aligns the same way). */
+const KEY_WIDTH = 16;
 
 function fields(list: readonly Field[], indent = ''): string[] {
-  const width = Math.max(KEY_WIDTH, ...list.map(([k]) => k.length + 2));
-  return list.map(([k, v]) => `${indent}${`${k}:`.padEnd(width)}${v ?? NONE}`.trimEnd());
+  // (Nested fields, e.g. capacity, are indented; their values still line up.)
+  return list.map(([k, v]) => {
+    const key = `${indent}${k}:`;
+    return `${key.padEnd(Math.max(KEY_WIDTH, key.length + 1))}${v ?? NONE}`.trimEnd();
+  });
 }
 
 /** Labels one per line, continuing under the first as kubectl does. */
@@ -182,14 +186,20 @@ export function describeRun(run: Run, ctx: DescribeContext): string {
 
 export function describeNode(node: Node, ctx: DescribeContext): string {
   const st = node.status ?? {};
-  const res = (r: { cpu: string; memory: string; runs: number } | undefined): Field[] =>
+  const res = (title: string, r: { cpu: string; memory: string; runs: number } | undefined) =>
     r
       ? [
-          ['  cpu', r.cpu],
-          ['  memory', r.memory],
-          ['  runs', String(r.runs)],
+          `${title}:`,
+          ...fields(
+            [
+              ['cpu', r.cpu],
+              ['memory', r.memory],
+              ['runs', String(r.runs)],
+            ],
+            '  ',
+          ),
         ]
-      : [['  <none>', '']];
+      : fields([[title, NONE]]);
   const status = nodeStatus(node);
   const lines = [
     ...metadata(node as unknown as Resource, ctx, false),
@@ -202,10 +212,8 @@ export function describeNode(node: Node, ctx: DescribeContext): string {
       ['Versions', st.versions ? labelsText(st.versions) : undefined],
     ]),
     ...conditions(st.conditions, ctx),
-    'Capacity:',
-    ...fields(res(st.capacity)),
-    'Allocatable:',
-    ...fields(res(st.allocatable)),
+    ...res('Capacity', st.capacity),
+    ...res('Allocatable', st.allocatable),
     ...runsTable(ctx.runs, ctx, 'Active Runs'),
     ...events(ctx),
   ];

@@ -63,6 +63,18 @@ export interface Env {
   reset(): void;
 }
 
+/**
+ * Resolves once the store has at least `n` watchers (a verb has reached its
+ * watch). Yields to the event loop between checks; no timers involved.
+ */
+export async function untilWatching(tc: TestClient, n = 1): Promise<void> {
+  for (let i = 0; i < 10_000; i++) {
+    if (tc.store.stats().watchers >= n) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`no watch started (want ${n})`);
+}
+
 /** The start of test time: 2025-01-01T00:00:00Z. */
 export const T0 = Date.UTC(2025, 0, 1);
 
