@@ -1,0 +1,268 @@
+// FakeRuntime: instant, scripted containers for control-plane tests and benchmarks. Nothing
+// runs: a "container" is a record whose exit is a timer on the injected Clock (a FakeClock
+// in tests, so time moves only when the test says). See ./script.ts for outcomes scripted
+// by the spec itself; setOutcome() overrides them from the test.
+//
+// Test helpers beyond the Runtime interface:
+//   startsFor(runUid) / starts   how many containers were really started (never-twice checks)
+//   setOutcome(match, outcome)   by runUid or predicate; the latest matching rule wins
+//   finish(containerId, exit)    ends a running container now
+//   setAvailable(false)          every call rejects with RuntimeUnavailableError
+//   logsOf(runUid)               the output, also kept in memory when logPath is unset
+// One instance outlives an agent under test, like a Docker engine outliving jobd: create a
+// new agent over the same FakeRuntime to simulate an agent restart.
+import { randomBytes } from 'node:crypto';
+import { realClock, type Clock, type Timer } from '../../util/clock.js';
+import {
+  ContainerNotFoundError,
+  ImagePullFailedError,
+  RuntimeUnavailableError,
+  StartFailedError,
+} from '../errors.js';
+import { exitReason } from '../exit.js';
+import { containerLabels } from '../labels.js';
+import { DEFAULT_MAX_LOG_BYTES, LogFileWriter } from '../logfile.js';
+import type {
+  ContainerInfo,
+  ExitInfo,
+  KillOptions,
+  RunContainerSpec,
+  Runtime,
+  RuntimeEvent,
+} from '../types.js';
+import { scriptedOutcome, type FakeOutcome } from './script.js';
+
+export type { FakeOutcome } from './script.js';
+
+export type OutcomeMatcher = string | ((spec: RunContainerSpec) => boolean);
+
+export interface FakeRuntimeOptions {
+  readonly clock?: Clock;
+  /** How long an unscripted container runs. 0 (the default) exits within start(). */
+  readonly defaultDurationMs?: number;
+  readonly maxLogBytes?: number;
+}
+
+interface FakeContainer {
+  readonly containerId: string;
+  readonly runUid: string;
+  readonly labels: Record<string, string>;
+  readonly outcome: FakeOutcome;
+  readonly startedAt: string;
+  readonly writer: LogFileWriter | undefined;
+  logs: string;
+  state: 'running' | 'exited';
+  exit?: ExitInfo;
+  timer?: Timer;
+  readonly exited: Promise<void>;
+  resolveExited(): void;
+}
+
+export class FakeRuntime implements Runtime {
+  readonly name = 'fake';
+  /** runUids in the order their containers were started (an idempotent start adds nothing). */
+  readonly starts: string[] = [];
+  private readonly clock: Clock;
+  private readonly defaultDurationMs: number;
+  private readonly maxLogBytes: number;
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly rules: { match: OutcomeMatcher; outcome: FakeOutcome }[] = [];
+  private available = true;
+
+  constructor(opts: FakeRuntimeOptions = {}) {
+    this.clock = opts.clock ?? realClock;
+    this.defaultDurationMs = opts.defaultDurationMs ?? 0;
+    this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+  }
+
+  // ---- test controls ------------------------------------------------------------------
+
+  /** Scripts the outcome of containers whose runUid equals `match` or whose spec satisfies it. */
+  setOutcome(match: OutcomeMatcher, outcome: FakeOutcome): void {
+    this.rules.push({ match, outcome });
+  }
+
+  clearOutcomes(): void {
+    this.rules.length = 0;
+  }
+
+  /** false: every call rejects with RuntimeUnavailableError until set back to true. */
+  setAvailable(available: boolean): void {
+    this.available = available;
+  }
+
+  startsFor(runUid: string): number {
+    return this.starts.filter((u) => u === runUid).length;
+  }
+
+  logsOf(runUid: string): string {
+    return [...this.containers.values()].find((c) => c.runUid === runUid)?.logs ?? '';
+  }
+
+  /** Ends a running container now with the given exit (default 0). */
+  finish(containerId: string, exit: { exitCode?: number; oomKilled?: boolean } = {}): void {
+    const c = this.get(containerId);
+    if (c.state === 'running') this.exit(c, exit.exitCode ?? 0, exit.oomKilled ?? false);
+  }
+
+  // ---- Runtime ------------------------------------------------------------------------
+
+  async start(spec: RunContainerSpec): Promise<{ containerId: string }> {
+    this.check();
+    const existing = this.byRunUid(spec.runUid);
+    if (existing) return { containerId: existing.containerId };
+
+    const outcome = this.outcomeFor(spec);
+    if (outcome.pullError !== undefined) {
+      throw new ImagePullFailedError(
+        spec.image,
+        `Failed to pull image "${spec.image}": ${outcome.pullError}`,
+      );
+    }
+    if (outcome.startError !== undefined) throw new StartFailedError(outcome.startError);
+
+    const containerId = `fake-${randomBytes(6).toString('hex')}`;
+    let resolveExited!: () => void;
+    const exited = new Promise<void>((r) => (resolveExited = r));
+    const c: FakeContainer = {
+      containerId,
+      runUid: spec.runUid,
+      labels: containerLabels(spec),
+      outcome,
+      startedAt: new Date(this.clock.now()).toISOString(),
+      writer: spec.logPath
+        ? new LogFileWriter(spec.logPath, { maxBytes: this.maxLogBytes })
+        : undefined,
+      logs: '',
+      state: 'running',
+      exited,
+      resolveExited,
+    };
+    this.containers.set(containerId, c);
+    this.starts.push(spec.runUid);
+    this.emit(spec, 'Created', `Created container ${containerId}`);
+    this.emit(spec, 'Started', `Started container ${containerId}`);
+    this.output(c, outcome.output ?? `fake: ran ${spec.command.join(' ')}\n`);
+
+    const duration = outcome.durationMs ?? this.defaultDurationMs;
+    const exitCode = outcome.exitCode ?? (outcome.oomKilled ? 137 : 0);
+    const oom = outcome.oomKilled ?? false;
+    if (duration <= 0) this.exit(c, exitCode, oom);
+    else c.timer = this.clock.setTimer(duration, () => this.exit(c, exitCode, oom));
+    return { containerId };
+  }
+
+  async list(): Promise<ContainerInfo[]> {
+    this.check();
+    return [...this.containers.values()].map((c) => this.info(c));
+  }
+
+  async inspect(containerId: string): Promise<ContainerInfo> {
+    this.check();
+    return this.info(this.get(containerId));
+  }
+
+  async wait(containerId: string): Promise<ExitInfo> {
+    this.check();
+    const c = this.get(containerId);
+    await c.exited;
+    await c.writer?.flush();
+    if (!this.containers.has(containerId)) throw new ContainerNotFoundError(containerId);
+    return c.exit as ExitInfo;
+  }
+
+  async kill(containerId: string, opts: KillOptions = {}): Promise<void> {
+    this.check();
+    const c = this.get(containerId);
+    // A fake process honours SIGTERM at once (143); graceMs 0 means SIGKILL (137).
+    if (c.state === 'running') this.exit(c, (opts.graceMs ?? 10_000) > 0 ? 143 : 137, false);
+  }
+
+  async remove(containerId: string): Promise<void> {
+    this.check();
+    const c = this.containers.get(containerId);
+    if (!c) return;
+    if (c.state === 'running') this.exit(c, 137, false);
+    this.containers.delete(containerId);
+    await c.writer?.close();
+  }
+
+  async attachLogs(containerId: string, _logPath: string): Promise<void> {
+    this.check();
+    this.get(containerId); // output is written at start; nothing to resume
+  }
+
+  async ping(): Promise<void> {
+    this.check();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.containers.values()].map((c) => c.writer?.flush()));
+  }
+
+  // ---- internals ----------------------------------------------------------------------
+
+  private check(): void {
+    if (!this.available) throw new RuntimeUnavailableError('fake runtime set unavailable');
+  }
+
+  private get(containerId: string): FakeContainer {
+    const c = this.containers.get(containerId);
+    if (!c) throw new ContainerNotFoundError(containerId);
+    return c;
+  }
+
+  private byRunUid(runUid: string): FakeContainer | undefined {
+    for (const c of this.containers.values()) if (c.runUid === runUid) return c;
+    return undefined;
+  }
+
+  /** Scripted by the spec, overridden field by field by matching rules (latest wins). */
+  private outcomeFor(spec: RunContainerSpec): FakeOutcome {
+    let outcome: FakeOutcome = scriptedOutcome(spec);
+    for (const rule of this.rules) {
+      const hit = typeof rule.match === 'string' ? rule.match === spec.runUid : rule.match(spec);
+      if (hit) outcome = { ...outcome, ...rule.outcome };
+    }
+    return outcome;
+  }
+
+  private output(c: FakeContainer, text: string): void {
+    c.logs += text;
+    c.writer?.write(text);
+  }
+
+  private exit(c: FakeContainer, exitCode: number, oomKilled: boolean): void {
+    c.timer?.cancel();
+    c.state = 'exited';
+    const reason = exitReason(exitCode, oomKilled);
+    c.exit = {
+      exitCode,
+      oomKilled,
+      reason,
+      finishedAt: new Date(this.clock.now()).toISOString(),
+      ...(reason === 'OOMKilled' ? { message: 'fake OOM kill' } : {}),
+    };
+    c.resolveExited();
+  }
+
+  private info(c: FakeContainer): ContainerInfo {
+    return {
+      containerId: c.containerId,
+      runUid: c.runUid,
+      labels: c.labels,
+      state: c.state,
+      startedAt: c.startedAt,
+      oomKilled: c.exit?.oomKilled ?? false,
+      ...(c.exit ? { exitCode: c.exit.exitCode, finishedAt: c.exit.finishedAt } : {}),
+    };
+  }
+
+  private emit(spec: RunContainerSpec, type: RuntimeEvent['type'], message: string): void {
+    try {
+      spec.onEvent?.({ type, message, time: this.clock.now() });
+    } catch {
+      // A listener's bug must not fail the start.
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// Public surface of pkg/runtime (STYLE habit 6). The agent imports from here.
+export {
+  MANAGED_LABEL,
+  RUN_UID_LABEL,
+  RuntimeEventType,
+  type ContainerInfo,
+  type ContainerState,
+  type ExitInfo,
+  type ExitReason,
+  type KillOptions,
+  type RunContainerSpec,
+  type Runtime,
+  type RuntimeEvent,
+} from './types.js';
+export {
+  ContainerNotFoundError,
+  ImagePullFailedError,
+  RuntimeError,
+  RuntimeErrorCode,
+  RuntimeUnavailableError,
+  StartFailedError,
+  isRuntimeError,
+} from './errors.js';
+export {
+  DEFAULT_MAX_LOG_BYTES,
+  LogFileWriter,
+  logFileSize,
+  readLogFile,
+  removeLogFile,
+  rotatedLogPath,
+} from './logfile.js';
+export { DockerRuntime, type DockerRuntimeOptions } from './docker/runtime.js';
+export { ProcessRuntime, type ProcessRuntimeOptions } from './process/runtime.js';
+export {
+  FakeRuntime,
+  type FakeOutcome,
+  type FakeRuntimeOptions,
+  type OutcomeMatcher,
+} from './fake/runtime.js';
+export { newRuntime, RUNTIME_KINDS, type NewRuntimeOptions, type RuntimeKind } from './select.js';

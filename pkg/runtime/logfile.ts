@@ -1,0 +1,192 @@
+// Per-Run log files (DESIGN.md §3 "Logs", issue 4 item 6): a container's stdout and
+// stderr, interleaved, appended to one file under the node's data dir, bounded in size
+// with the NEWEST bytes kept.
+//
+// Bounding: the file is rotated to a single "<path>.1" whenever it would grow past half
+// the limit; the previous ".1" is dropped. So the pair holds at most `maxBytes` and at
+// least the newest `maxBytes / 2` bytes. Readers use readLogFile(), which returns
+// ".1" followed by the current file. After a rotation has dropped data the text may
+// begin mid-line. Rotation costs one rename — no copying, unlike truncating the front.
+//
+// Resume cursor: a writer may be given `cursorPath`. Each write may carry an opaque
+// cursor (the source's position, e.g. Docker's timestamp of the last line), and the
+// newest cursor is saved there (write + rename) after the bytes it covers are written.
+// A restarted reader resumes from it; at most the output of one write batch can be
+// duplicated by a crash between the write and the cursor save, and none is lost.
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Default bound of one Run's log: 10 MiB (the newest 5..10 MiB are kept). */
+export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
+
+/** The rotated (older) half of a log file. */
+export function rotatedLogPath(path: string): string {
+  return `${path}.1`;
+}
+
+export interface LogFileWriterOptions {
+  /** Bound on `<path>` + `<path>.1` together. Default DEFAULT_MAX_LOG_BYTES; min 2. */
+  readonly maxBytes?: number;
+  /** Where to save the cursor of the newest written chunk (see file header). */
+  readonly cursorPath?: string;
+}
+
+/**
+ * Appends chunks to a bounded log file. write() never blocks and never throws: chunks
+ * are queued and written in order by one drain loop. An I/O error (disk full, directory
+ * removed) is kept in `error` and the data is dropped — logging must not kill a Run.
+ */
+export class LogFileWriter {
+  readonly path: string;
+  private readonly segmentBytes: number;
+  private readonly cursorPath: string | undefined;
+  private handle: FileHandle | undefined;
+  private size = 0;
+  private queue: Buffer[] = [];
+  private pendingCursor: string | undefined;
+  private draining: Promise<void> | undefined;
+  private closed = false;
+  /** The last I/O error, if any. */
+  error: Error | undefined;
+
+  constructor(path: string, opts: LogFileWriterOptions = {}) {
+    this.path = path;
+    this.segmentBytes = Math.max(1, Math.floor((opts.maxBytes ?? DEFAULT_MAX_LOG_BYTES) / 2));
+    this.cursorPath = opts.cursorPath;
+  }
+
+  /** Queues a chunk; `cursor`, if given, is saved once the chunk is on disk. */
+  write(chunk: Buffer | string, cursor?: string): void {
+    if (this.closed) return;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (buf.length > 0) this.queue.push(buf);
+    if (cursor !== undefined) this.pendingCursor = cursor;
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  /** Resolves when everything written so far is on disk (or dropped after an error). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  /** Flushes and closes the file. Later writes are ignored. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.pendingCursor !== undefined) {
+      const batch = Buffer.concat(this.queue);
+      this.queue = [];
+      const cursor = this.pendingCursor;
+      this.pendingCursor = undefined;
+      try {
+        if (batch.length > 0) await this.append(batch);
+        if (cursor !== undefined && this.cursorPath) await saveCursor(this.cursorPath, cursor);
+      } catch (err) {
+        this.error = err instanceof Error ? err : new Error(String(err));
+        await this.handle?.close().catch(() => undefined);
+        this.handle = undefined;
+      }
+    }
+  }
+
+  private async append(data: Buffer): Promise<void> {
+    // Only the newest 2 segments' worth can survive; skip writing what would be rotated away.
+    const keep = this.segmentBytes * 2;
+    let buf = data.length > keep ? data.subarray(data.length - keep) : data;
+    let h = await this.open();
+    if (data.length > keep) {
+      // Everything kept now comes from this batch: drop both old halves.
+      await this.rotate();
+      h = await this.rotate();
+    }
+    while (buf.length > 0) {
+      const room = this.segmentBytes - this.size;
+      if (room <= 0) {
+        h = await this.rotate();
+        continue;
+      }
+      const part = buf.subarray(0, room);
+      await h.write(part);
+      this.size += part.length;
+      buf = buf.subarray(part.length);
+    }
+  }
+
+  private async open(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    await mkdir(dirname(this.path), { recursive: true });
+    this.handle = await open(this.path, 'a');
+    this.size = (await this.handle.stat()).size;
+    return this.handle;
+  }
+
+  /** current → .1 (dropping the old .1), then a fresh current. */
+  private async rotate(): Promise<FileHandle> {
+    await this.handle?.close();
+    this.handle = undefined;
+    await rename(this.path, rotatedLogPath(this.path)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    this.handle = await open(this.path, 'a');
+    this.size = 0;
+    return this.handle;
+  }
+}
+
+async function saveCursor(path: string, cursor: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, cursor);
+  await rename(tmp, path);
+}
+
+/** The saved cursor, or undefined if there is none. */
+export async function readCursor(path: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(path, 'utf8')).trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The kept log of a Run: `<path>.1` then `<path>` (empty if neither exists). May begin
+ * mid-line once rotation has dropped older output.
+ */
+export async function readLogFile(path: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const p of [rotatedLogPath(path), path]) {
+    try {
+      parts.push(await readFile(p));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** Total bytes kept for a log (both halves). */
+export async function logFileSize(path: string): Promise<number> {
+  let total = 0;
+  for (const p of [rotatedLogPath(path), path]) {
+    total += await stat(p).then(
+      (s) => s.size,
+      () => 0,
+    );
+  }
+  return total;
+}
+
+/** Deletes a log and its rotated half (for GC of finished Runs; not used by runtimes). */
+export async function removeLogFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await rm(rotatedLogPath(path), { force: true });
+}

@@ -1,0 +1,29 @@
+// Builds the runtime named by jobd's --runtime flag (DESIGN.md §5).
+import type { Clock } from '../util/clock.js';
+import { DockerRuntime } from './docker/runtime.js';
+import { FakeRuntime } from './fake/runtime.js';
+import { ProcessRuntime } from './process/runtime.js';
+import type { Runtime } from './types.js';
+
+export const RUNTIME_KINDS = ['docker', 'process', 'fake'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+export interface NewRuntimeOptions {
+  /** The node's data dir (the process runtime keeps its state file there). */
+  readonly dataDir: string;
+  /** Separates nodes sharing one Docker engine; use the node name. */
+  readonly scope?: string;
+  readonly maxLogBytes?: number;
+  readonly clock?: Clock;
+}
+
+export function newRuntime(kind: RuntimeKind, opts: NewRuntimeOptions): Runtime {
+  switch (kind) {
+    case 'docker':
+      return new DockerRuntime(opts);
+    case 'process':
+      return new ProcessRuntime(opts);
+    case 'fake':
+      return new FakeRuntime(opts);
+  }
+}
