@@ -64,58 +64,6 @@ await yargs(hideBin(process.argv))
       )
       .demandCommand(1, 'specify a cluster subcommand: status | transfer-leader'),
   )
-  .command('kv', 'interim replicated key-value map', (y) =>
-    y
-      .command(
-        'put <key> <value>',
-        'write a key (through the leader)',
-        (y2) =>
-          y2
-            .positional('key', { type: 'string', demandOption: true })
-            .positional('value', { type: 'string', demandOption: true }),
-        (a) =>
-          run(async () => {
-            const { runKvPut } = await import('../pkg/cli/verbs/kv.js');
-            await runKvPut(
-              { servers: await servers(a.server), key: String(a.key), value: String(a.value) },
-              io,
-            );
-          }),
-      )
-      .command(
-        'get <key>',
-        'read a key (linearizable unless --stale)',
-        (y2) =>
-          y2
-            .positional('key', { type: 'string', demandOption: true })
-            .option('stale', {
-              type: 'boolean',
-              default: false,
-              describe: 'read the local copy of the node',
-            })
-            .option('consistency', { type: 'string', choices: ['linearizable', 'stale'] }),
-        (a) =>
-          run(async () => {
-            const { runKvGet } = await import('../pkg/cli/verbs/kv.js');
-            const stale = a.stale || a.consistency === 'stale';
-            await runKvGet(
-              { servers: await servers(a.server), key: String(a.key), stale, output: a.output },
-              io,
-            );
-          }),
-      )
-      .command(
-        'delete <key>',
-        'delete a key',
-        (y2) => y2.positional('key', { type: 'string', demandOption: true }),
-        (a) =>
-          run(async () => {
-            const { runKvDelete } = await import('../pkg/cli/verbs/kv.js');
-            await runKvDelete({ servers: await servers(a.server), key: String(a.key) }, io);
-          }),
-      )
-      .demandCommand(1, 'specify a kv subcommand: put | get | delete'),
-  )
   .command('dev', 'local development helpers', (y) =>
     y
       .command(

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // jobd: flags / YAML config -> NodeConfig -> startNode(); signal handling only.
-//   jobd --id 1 --listen 127.0.0.1:50051 --peers 1=127.0.0.1:50051,2=... --data-dir DIR [--config FILE]
+//   jobd --id 1 --listen 127.0.0.1:50051 --http 127.0.0.1:8081 --peers 1=127.0.0.1:50051,2=...
+//        --data-dir DIR --runtime docker --default-image busybox:latest [--labels k=v,...]
+//        [--name NAME] [--max-runs 16] [--config FILE]
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
 // (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
 import { readFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import {
   type NodeConfig,
 } from '../pkg/node/config.js';
 import { jsonLogger } from '../pkg/node/logger.js';
+import { isDns1123Label } from '../pkg/store/index.js';
 import { JobctlError, Reason, errorMessage } from '../pkg/util/errors.js';
 
 function usageError(msg: string): never {
@@ -56,15 +59,30 @@ async function main(): Promise<void> {
     .option('config', { type: 'string', describe: 'YAML file with the same settings' })
     .option('http', {
       type: 'string',
-      describe: 'REST/dashboard address (recorded; not served yet)',
+      describe: 'REST API address HOST:PORT (/apis/..., /healthz, /readyz, /metrics)',
     })
     .option('runtime', {
       type: 'string',
       choices: ['docker', 'process', 'fake'],
-      describe: '(recorded)',
+      describe: 'container runtime (recorded for the agent)',
     })
-    .option('default-image', { type: 'string', describe: '(recorded)' })
-    .option('labels', { type: 'string', describe: 'node labels k=v,... (recorded)' })
+    .option('default-image', {
+      type: 'string',
+      default: nodeDefaults.defaultImage,
+      describe: 'spec.image of Jobs that name none',
+    })
+    .option('labels', { type: 'string', describe: 'labels of this Node object: k=v,...' })
+    .option('name', { type: 'string', describe: 'name of this Node object (default node-<id>)' })
+    .option('max-runs', {
+      type: 'number',
+      default: nodeDefaults.maxRuns,
+      describe: 'Runs this node takes at once (status.capacity.runs)',
+    })
+    .option('node-heartbeat-ms', {
+      type: 'number',
+      default: nodeDefaults.nodeHeartbeatMs,
+      describe: 'ms between Node status heartbeats (the lease the cluster watches)',
+    })
     .option('tick-ms', {
       type: 'number',
       default: nodeDefaults.tickMs,
@@ -92,6 +110,11 @@ async function main(): Promise<void> {
         throw new JobctlError(Reason.Invalid, `--${name} must be a positive integer`);
       return v;
     };
+    const nonNegative = (name: string, v: number): number => {
+      if (!Number.isInteger(v) || v < 0)
+        throw new JobctlError(Reason.Invalid, `--${name} must be a non-negative integer`);
+      return v;
+    };
     config = {
       id,
       listen: parseHostPort(argv.listen, '--listen'),
@@ -101,11 +124,20 @@ async function main(): Promise<void> {
       electionTick: positive('election-tick', argv.electionTick),
       heartbeatTick: positive('heartbeat-tick', argv.heartbeatTick),
       snapshotEvery: argv.snapshotEvery,
-      http: argv.http,
+      http: argv.http === undefined ? undefined : parseHostPort(argv.http, '--http'),
       runtime: argv.runtime,
       defaultImage: argv.defaultImage,
       labels: parseLabels((argv as Record<string, unknown>).labels),
+      name: argv.name,
+      maxRuns: nonNegative('max-runs', argv.maxRuns),
+      nodeHeartbeatMs: positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
     };
+    if (config.name !== undefined && !isDns1123Label(config.name)) {
+      throw new JobctlError(
+        Reason.Invalid,
+        `--name: "${config.name}" is not a valid node name (lowercase DNS-1123 label)`,
+      );
+    }
     if (config.heartbeatTick >= config.electionTick) {
       throw new JobctlError(
         Reason.Invalid,

@@ -1,20 +1,22 @@
 // `npm run bench -- raft`: a real 3-node jobd cluster on loopback (DiskStorage,
 // fsync on) in a temp dir.
-//  - raft.commit: 64 concurrent clients doing KV puts to the leader over gRPC
-//    for a fixed time, multiplexed over 4 Session streams (one OpBatch per
-//    event-loop turn); throughput, latency, leader RSS and CPU per op.
-//  - raft.commit.unary: the same with one unary Put call per op (4 channels).
+//  - raft.commit: 64 concurrent clients writing to the leader over gRPC for a
+//    fixed time (4 channels): each write is an Apply of a small Job whose
+//    annotation changes (1000 keys per client), so it measures a replicated
+//    write through the whole API path (admission, Raft, store); throughput,
+//    latency, leader RSS and CPU per op.
 //  - raft.failover: kill -9 the leader while a writer keeps proposing; the time
 //    from the kill to the first acknowledged write under the new leader.
 // Knobs (env): BENCH_CLIENTS (64), BENCH_CHANNELS (4), BENCH_DURATION_MS
-// (10000), BENCH_TRIALS (7), BENCH_VALUE_BYTES (64), BENCH_API
-// ("session,unary"), BENCH_KEEP=1 keeps the data dir, BENCH_PROFILE=DIR
+// (10000), BENCH_TRIALS (7), BENCH_VALUE_BYTES (64), BENCH_KEEP=1 keeps the
+// data dir, BENCH_PROFILE=DIR
 // writes a --cpu-prof of every node there.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
-import { ApiClient, SessionClient } from '../../pkg/transport/api-grpc.js';
+import { GrpcClient } from '../../pkg/client/grpc.js';
+import { API_VERSION } from '../../pkg/store/index.js';
 import { cpuMs, percentile, round, rssMb } from './stats.js';
 
 export interface RaftBenchOptions {
@@ -30,24 +32,30 @@ function env(name: string, dflt: number): number {
   return v ? Number(v) : dflt;
 }
 
-/** How bench clients reach the leader: one unary call per put, or puts multiplexed on Session streams. */
-type ApiMode = 'session' | 'unary';
-
 interface PutClient {
   put(r: { key: string; value: string }): Promise<unknown>;
   close(): void;
 }
 
-async function commitBench(
-  cluster: LocalCluster,
-  o: Required<RaftBenchOptions>,
-  mode: ApiMode,
-): Promise<object> {
+/** key/value writes as Applies of a Job named `key` with annotation v=`value`. */
+function putClient(address: string, timeoutMs: number): PutClient {
+  const c = new GrpcClient({ servers: [address], timeoutMs });
+  return {
+    put: ({ key, value }) =>
+      c.apply({
+        apiVersion: API_VERSION,
+        kind: 'Job',
+        metadata: { name: key, annotations: { v: value } },
+        spec: { image: 'busybox:latest', command: ['true'] },
+      }),
+    close: () => c.close(),
+  };
+}
+
+async function commitBench(cluster: LocalCluster, o: Required<RaftBenchOptions>): Promise<object> {
   const leader = await cluster.waitForLeader({ timeoutMs: 30_000 });
   const address = cluster.member(leader.id).address;
-  const channels: PutClient[] = Array.from({ length: o.channels }, () =>
-    mode === 'session' ? new SessionClient(address) : new ApiClient(address, { timeoutMs: 5000 }),
-  );
+  const channels: PutClient[] = Array.from({ length: o.channels }, () => putClient(address, 5000));
   const value = 'v'.repeat(o.valueBytes);
   // Warm up (connections, JIT).
   await Promise.all(channels.map((c, i) => c.put({ key: `warm-${i}`, value })));
@@ -81,8 +89,7 @@ async function commitBench(
   latencies.sort((a, b) => a - b);
   const ops = Math.max(1, latencies.length);
   return {
-    name: mode === 'session' ? 'raft.commit' : 'raft.commit.unary',
-    api: mode,
+    name: 'raft.commit',
     nodes: cluster.members.length,
     clients: o.clients,
     channels: o.channels,
@@ -109,9 +116,9 @@ async function failoverTrial(
   cluster: LocalCluster,
 ): Promise<{ ms: number; from: number; to: number }> {
   const old = await cluster.waitForLeader({ timeoutMs: 30_000 });
-  const clients = cluster.members.map((m) => new ApiClient(m.address, { timeoutMs: 2000 }));
+  const clients = cluster.members.map((m) => putClient(m.address, 1000));
   // Prove the cluster commits before the kill.
-  await (clients[old.id - 1] as ApiClient).put({ key: 'failover', value: 'before' });
+  await (clients[old.id - 1] as PutClient).put({ key: 'failover', value: 'before' });
   let done = false;
   let killedAt = 0;
   let ackAt = 0;
@@ -121,10 +128,10 @@ async function failoverTrial(
     // deadline: a write stuck on a follower of the dead leader does not block others.
     const inflight = new Set<Promise<void>>();
     while (!done) {
-      const client = clients[rr++ % clients.length] as ApiClient;
+      const client = clients[rr++ % clients.length] as PutClient;
       const sentAt = performance.now();
       const p = client
-        .put({ key: 'failover', value: `after-${sentAt}` }, 1000)
+        .put({ key: 'failover', value: `after-${Math.round(sentAt * 1000)}` })
         .then(() => {
           if (killedAt > 0 && sentAt >= killedAt && !done) {
             ackAt = performance.now();
@@ -184,8 +191,7 @@ export async function benchRaft(opts: RaftBenchOptions = {}): Promise<object[]> 
   const cluster = await LocalCluster.start({ nodes: 3, baseDir: dir, nodeArgs: profile });
   const out: object[] = [];
   try {
-    const modes = (process.env.BENCH_API ?? 'session,unary').split(',') as ApiMode[];
-    for (const mode of modes) out.push(await commitBench(cluster, o, mode));
+    out.push(await commitBench(cluster, o));
     if (o.trials > 0) out.push(await failoverBench(cluster, o.trials));
   } finally {
     await cluster.stop();

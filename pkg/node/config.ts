@@ -18,11 +18,20 @@ export interface NodeConfig {
   readonly heartbeatTick: number;
   /** Snapshot after this many applied entries. Default 50000. */
   readonly snapshotEvery: number;
-  /** Recorded for later issues (REST, runtime, agent); unused for now. */
+  /** REST API address (express: /apis/..., /healthz, /readyz, /metrics); omitted: no REST. */
   readonly http?: string;
+  /** Container runtime (docker | process | fake); recorded for the agent (next issue). */
   readonly runtime?: string;
+  /** spec.image of Jobs that name none. */
   readonly defaultImage?: string;
+  /** Labels of this node's Node object. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Name of this node's Node object. Default node-<id>. */
+  readonly name?: string;
+  /** status.capacity.runs of the Node. Default 16. */
+  readonly maxRuns?: number;
+  /** Milliseconds between Node status heartbeats. Default 1000. */
+  readonly nodeHeartbeatMs?: number;
 }
 
 export const nodeDefaults = {
@@ -30,6 +39,9 @@ export const nodeDefaults = {
   electionTick: 6,
   heartbeatTick: 1,
   snapshotEvery: 50_000,
+  maxRuns: 16,
+  nodeHeartbeatMs: 1000,
+  defaultImage: 'busybox:latest',
 } as const;
 
 function invalid(msg: string): JobctlError {

@@ -1,28 +1,40 @@
 // The composition root of one jobd: storage + Raft core + shell + transport +
-// KV state machine + API, all on one gRPC server (--listen).
+// the ResourceStore state machine + the API (gRPC on --listen, REST on --http)
+// + Node registration and heartbeats.
 import * as grpc from '@grpc/grpc-js';
+import { availableParallelism, totalmem } from 'node:os';
+import { ApiService } from '../api/service.js';
+import { ClusterAdmin, type PeerApi, type TransferResult } from '../api/cluster-admin.js';
+import { RaftProposer } from '../api/raft-proposer.js';
+import { LocalClient } from '../client/local.js';
+import type { NodeRaftStatus } from '../client/types.js';
 import { RaftNode } from '../raft/node.js';
 import type { LogStore } from '../raft/storage/storage.js';
-import { ApiClient } from '../transport/api-grpc.js';
-import { registerApi } from '../transport/api-grpc.js';
+import { ResourceStore } from '../store/index.js';
+import { ApiClient, registerApi } from '../transport/api-grpc.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
 import { randomRng } from '../util/rng.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
-import type { NodeConfig } from './config.js';
+import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
-import { KvStateMachine } from './kv.js';
-import { KvService, type PeerApi } from './kv-service.js';
 import type { NodeLogger } from './logger.js';
+import { metricsText } from './metrics.js';
+import { NodeRegistration } from './registration.js';
+import { serveHttp, type HttpServer } from './http.js';
 
 export interface JobdNode {
   readonly config: NodeConfig;
   readonly raft: RaftNode;
-  readonly kv: KvStateMachine;
+  readonly store: ResourceStore;
+  /** The service layer every API adapter serves (validation, Raft writes, reads). */
+  readonly api: ApiService;
+  /** The bound REST address, when --http was given. */
+  readonly httpAddress: string | undefined;
   /** Resolves when the node stopped by itself because of a fatal error. */
   readonly fatal: Promise<unknown>;
   /** Best effort: if leader, hand leadership to the most caught-up follower (bounded). */
   handOff(timeoutMs?: number): Promise<void>;
-  /** Stops serving, stops Raft (waits for the Ready in flight) and closes storage. */
+  /** Stops heartbeats, serving, Raft (waits for the Ready in flight) and closes storage. */
   stop(): Promise<void>;
 }
 
@@ -36,12 +48,12 @@ class GrpcPeerApi implements PeerApi {
     return c;
   }
 
-  nodeStatus(address: string, timeoutMs: number) {
+  nodeStatus(address: string, timeoutMs: number): Promise<NodeRaftStatus> {
     return this.client(address).nodeStatus(timeoutMs);
   }
 
-  transferLeader(address: string, req: { to: number }, timeoutMs: number) {
-    return this.client(address).transferLeader(req, timeoutMs);
+  transferLeader(address: string, to: number, timeoutMs: number): Promise<TransferResult> {
+    return this.client(address).transferLeader({ to }, timeoutMs);
   }
 
   close(): void {
@@ -79,7 +91,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     logger,
   });
   const transport = new GrpcTransport({ id: config.id, peers: config.peers, logger });
-  const kv = new KvStateMachine();
+  const store = new ResourceStore();
   let onFatal: (err: unknown) => void = () => {};
   let failed = false;
   const fatal = new Promise<unknown>((resolve) => (onFatal = resolve));
@@ -87,7 +99,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     id: config.id,
     core,
     storage,
-    stateMachine: kv,
+    stateMachine: store,
     network: transport,
     initialConfState: { voters, learners: [] },
     rng: rng.fork(),
@@ -103,8 +115,22 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
       else if (change.context) transport.setPeer(change.nodeId, change.context);
     },
   });
+
+  // The service layer: LocalClient (store reads after a ReadIndex barrier,
+  // writes through Raft) wrapped by ApiService (admission).
   const peerApi = new GrpcPeerApi();
-  const service = new KvService({ raft, kv, members: config.peers, peerApi });
+  const admin = new ClusterAdmin({ raft, members: config.peers, peerApi });
+  const local = new LocalClient({
+    store,
+    proposer: new RaftProposer(raft),
+    readBarrier: () => raft.read(),
+    clusterStatus: () => admin.clusterStatus(),
+    transferLeader: (to) => admin.transferLeader(to),
+  });
+  const api = new ApiService({
+    inner: local,
+    defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
+  });
 
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -113,31 +139,65 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
   transport.register(server);
-  registerApi(server, service);
+  const apiHandle = registerApi(server, { client: api, nodeStatus: () => admin.nodeStatus() });
+  let http: HttpServer | undefined;
   try {
     await bind(server, config.listen);
+    if (config.http) {
+      http = await serveHttp({
+        address: config.http,
+        client: api,
+        isReady: () => raft.leader() !== 0 && !raft.isStopped(),
+        metrics: () => metricsText(store, raft),
+        nodeInfo: () => ({ id: config.id, name: nodeName(config), address: config.listen }),
+        logger,
+      });
+    }
   } catch (err) {
+    server.forceShutdown();
     await transport.close();
     await storage.close();
     throw err;
   }
   raft.start();
+
+  const registration = new NodeRegistration({
+    client: api,
+    raft,
+    name: nodeName(config),
+    labels: config.labels,
+    address: config.listen,
+    capacity: {
+      cpu: String(availableParallelism()),
+      memory: `${Math.floor(totalmem() / (1024 * 1024))}Mi`,
+      runs: config.maxRuns ?? nodeDefaults.maxRuns,
+    },
+    intervalMs: config.nodeHeartbeatMs ?? nodeDefaults.nodeHeartbeatMs,
+    logger,
+  });
+  registration.start();
+
   logger.info('listening', {
     address: config.listen,
+    http: http?.address,
     peers: Object.fromEntries(config.peers),
     dataDir: config.dataDir,
     tickMs: config.tickMs,
     electionTick: config.electionTick,
-    // Recorded for later issues (REST server, runtime, agent); not used yet.
-    http: config.http,
+    node: nodeName(config),
     runtime: config.runtime,
-    defaultImage: config.defaultImage,
+    defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
     labels: config.labels,
   });
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await registration.stop();
+      // Open watches end with Unavailable: their clients resume on another node.
+      apiHandle.closeWatches();
+      local.close();
+      await http?.close();
       await raft.stop();
       // Closing the transport ends the peers' streams, so the server drains at once.
       await transport.close();
@@ -163,12 +223,17 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   return {
     config,
     raft,
-    kv,
+    store,
+    api,
+    httpAddress: http?.address,
     fatal,
     async handOff(timeoutMs = 2000) {
+      // Stop taking part first: no more heartbeats, and the Node says NotReady.
+      await registration.stop();
+      await registration.markNotReady('jobd is stopping');
       if (!raft.isLeader()) return;
       try {
-        const res = await service.transferLeader({ to: 0 }, { remainingMs: timeoutMs });
+        const res = await admin.transferLeader(0, timeoutMs);
         logger.info('handed off leadership', { to: res.to, term: res.term });
       } catch (err) {
         logger.warn('leadership hand-off failed', { error: errorMessage(err) });
@@ -176,4 +241,9 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     },
     stop,
   };
+}
+
+/** The Node object's name: --name, else node-<id>. */
+export function nodeName(config: NodeConfig): string {
+  return config.name ?? `node-${config.id}`;
 }

@@ -1,135 +1,203 @@
-// gRPC adapter for proto/api.proto: registers ApiHandlers on a server, and a
-// client for one address. Errors cross the wire through errors.ts only.
+// gRPC adapter for proto/api.proto. registerApi() serves a ResourceClient (the
+// node's ApiService) and this node's Raft view on a grpc.Server; ApiClient is
+// a small client of one node's administrative calls (NodeStatus,
+// ClusterStatus, TransferLeader) for peers and tools. The full ResourceClient
+// over gRPC is pkg/client/grpc.ts. Errors cross the wire through errors.ts only.
+//
+// Robustness: a request that does not decode as protobuf is refused by
+// grpc-js itself (INTERNAL) before it reaches a handler; object bytes that are
+// not a JSON object are Invalid; anything a handler throws (synchronously or
+// not) becomes a status, never an uncaught exception.
 import * as grpc from '@grpc/grpc-js';
-import { channelOptions, loadProto, lookupService } from './proto.js';
-import { ConnectionError, fromServiceError, toServiceError } from './errors.js';
-import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import type { ResourceClient } from '../client/types.js';
+import type { Resource, WatchEvent } from '../store/index.js';
+import { JobctlError, Reason } from '../util/errors.js';
 import type {
-  ApiHandlers,
-  CallContext,
+  ApplyRequestMsg,
+  ApplyResponseMsg,
   ClusterStatusResponse,
-  DeleteRequest,
-  DeleteResponse,
-  GetRequest,
-  GetResponse,
+  DeleteRequestMsg,
+  GetRequestMsg,
+  ListRequestMsg,
+  ListResponseMsg,
   NodeStatusInfo,
-  PutRequest,
-  PutResponse,
+  ObjectRequestMsg,
+  ObjectResponseMsg,
   TransferLeaderRequest,
   TransferLeaderResponse,
+  WatchEventMsg,
+  WatchRequestMsg,
 } from './api-types.js';
+import { decodeObject, encodeObject, consistencyOf, dryRunOf } from './api-wire.js';
+import { fromServiceError, toServiceError } from './errors.js';
+import { channelOptions, loadProto, lookupService } from './proto.js';
 
-function apiServiceCtor(): grpc.ServiceClientConstructor {
+export function apiServiceCtor(): grpc.ServiceClientConstructor {
   return lookupService(loadProto('api.proto'), 'jobctl.api.v1.Jobctl');
 }
 
-function contextOf(call: grpc.ServerUnaryCall<unknown, unknown>): CallContext {
-  const deadline = call.getDeadline();
-  let remainingMs = Infinity;
-  if (deadline instanceof Date) remainingMs = deadline.getTime() - Date.now();
-  else if (typeof deadline === 'number' && Number.isFinite(deadline))
-    remainingMs = deadline - Date.now();
-  return { remainingMs };
+export interface ApiServerDeps {
+  /** The service layer (ApiService on a node). */
+  readonly client: ResourceClient;
+  /** This node's own Raft view. */
+  readonly nodeStatus: () => NodeStatusInfo;
 }
 
-type Unary<Req, Res> = (req: Req, ctx: CallContext) => Promise<Res>;
+export interface ApiServerHandle {
+  /** Ends every open Watch stream with Unavailable (the node is stopping), so clients move on. */
+  closeWatches(): void;
+}
 
-function unary<Req, Res>(fn: Unary<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(fn: (req: Req) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, cb) => {
-    fn(call.request, contextOf(call as grpc.ServerUnaryCall<unknown, unknown>)).then(
-      (res) => cb(null, res),
-      (err: unknown) => cb(toServiceError(err)),
-    );
+    // Promise.resolve().then: a synchronous throw is a rejection like any other.
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => cb(null, res),
+        (err: unknown) => cb(toServiceError(err)),
+      );
   };
 }
 
-interface WireOp {
-  id: number;
-  op?: 'put' | 'get' | 'delete';
-  put?: PutRequest | null;
-  get?: GetRequest | null;
-  delete?: DeleteRequest | null;
-}
+const objectResponse = (o: Resource): ObjectResponseMsg => ({ object: encodeObject(o) });
 
-interface WireOpResult {
-  id: number;
-  put?: PutResponse;
-  get?: GetResponse;
-  delete?: DeleteResponse;
-  error?: { reason: string; message: string };
-}
+/** Registers the Jobctl API service on a server. */
+export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServerHandle {
+  const c = deps.client;
+  const watches = new Set<{ abort(): void }>();
+  let closing = false;
 
-/** Serves one Session stream: runs each op, answers in batches per event-loop turn. */
-function serveSession(
-  handlers: ApiHandlers,
-  call: grpc.ServerDuplexStream<{ ops: WireOp[] }, { results: WireOpResult[] }>,
-): void {
-  let out: WireOpResult[] = [];
-  let scheduled = false;
-  let ended = false;
-  let inflight = 0;
-  const flush = (): void => {
-    scheduled = false;
-    if (out.length === 0 || call.destroyed) return;
-    const results = out;
-    out = [];
-    call.write({ results });
-    if (ended && inflight === 0) call.end();
-  };
-  const answer = (r: WireOpResult): void => {
-    inflight--;
-    out.push(r);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
+  const watch = (call: grpc.ServerWritableStream<WatchRequestMsg, WatchEventMsg>): void => {
+    call.on('error', () => {});
+    const req = call.request;
+    const ac = new AbortController();
+    let shutdown = false;
+    const entry = {
+      abort: () => {
+        shutdown = true;
+        ac.abort();
+      },
+    };
+    if (closing) {
+      call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')));
+      return;
     }
-  };
-  const ctx: CallContext = { remainingMs: Infinity };
-  call.on('data', (batch: { ops: WireOp[] }) => {
-    for (const op of batch.ops) {
-      inflight++;
-      const id = op.id;
-      let p: Promise<WireOpResult>;
-      if (op.op === 'put' && op.put) p = handlers.put(op.put, ctx).then((put) => ({ id, put }));
-      else if (op.op === 'get' && op.get)
-        p = handlers.get(op.get, ctx).then((get) => ({ id, get }));
-      else if (op.op === 'delete' && op.delete)
-        p = handlers.delete(op.delete, ctx).then((d) => ({ id, delete: d }));
-      else p = Promise.reject(new JobctlError(Reason.Invalid, 'empty op'));
-      p.then(answer, (err: unknown) => {
-        const reason = err instanceof JobctlError ? err.reason : Reason.Internal;
-        answer({ id, error: { reason, message: errorMessage(err) } });
+    watches.add(entry);
+    call.on('cancelled', () => ac.abort());
+    call.on('close', () => ac.abort());
+    const drained = (): Promise<void> =>
+      new Promise((resolve) => {
+        const done = (): void => {
+          call.off('drain', done);
+          ac.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        call.on('drain', done);
+        ac.signal.addEventListener('abort', done, { once: true });
       });
-    }
-  });
-  call.on('end', () => {
-    ended = true;
-    if (inflight === 0) call.end();
-  });
-  call.on('error', () => {});
-}
+    void (async () => {
+      try {
+        const events: AsyncIterable<WatchEvent> = c.watch(req.kind, {
+          namespace: req.namespace || undefined,
+          labelSelector: req.labelSelector || undefined,
+          fieldSelector: req.fieldSelector || undefined,
+          resourceVersion: req.resourceVersion || undefined,
+          signal: ac.signal,
+        });
+        for await (const e of events) {
+          if (ac.signal.aborted) break;
+          // Backpressure: wait for the client to read (the node-side queue is bounded).
+          if (!call.write({ type: e.type, object: encodeObject(e.object) })) await drained();
+        }
+        if (shutdown) {
+          call.emit(
+            'error',
+            toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')),
+          );
+        } else if (!call.cancelled) call.end();
+      } catch (err) {
+        if (!call.cancelled) call.emit('error', toServiceError(err));
+      } finally {
+        watches.delete(entry);
+      }
+    })();
+  };
 
-/** Registers the Jobctl API service, backed by `handlers`, on a server. */
-export function registerApi(server: grpc.Server, handlers: ApiHandlers): void {
   server.addService(apiServiceCtor().service, {
-    put: unary<PutRequest, PutResponse>((r, c) => handlers.put(r, c)),
-    delete: unary<DeleteRequest, DeleteResponse>((r, c) => handlers.delete(r, c)),
-    get: unary<GetRequest, GetResponse>((r, c) => handlers.get(r, c)),
-    clusterStatus: unary<object, ClusterStatusResponse>((_r, c) => handlers.clusterStatus(c)),
-    nodeStatus: unary<object, NodeStatusInfo>((_r, c) => handlers.nodeStatus(c)),
-    transferLeader: unary<TransferLeaderRequest, TransferLeaderResponse>((r, c) =>
-      handlers.transferLeader(r, c),
+    apply: unary<ApplyRequestMsg, ApplyResponseMsg>(async (r) => {
+      const res = await c.apply(decodeObject(r.object), {
+        dryRun: dryRunOf(r.dryRun),
+        force: r.force || undefined,
+      });
+      return { outcome: res.outcome, object: encodeObject(res.object) };
+    }),
+    create: unary<ObjectRequestMsg, ObjectResponseMsg>(async (r) =>
+      objectResponse(await c.create(decodeObject(r.object))),
     ),
-    session: (call: grpc.ServerDuplexStream<{ ops: WireOp[] }, { results: WireOpResult[] }>) =>
-      serveSession(handlers, call),
+    update: unary<ObjectRequestMsg, ObjectResponseMsg>(async (r) =>
+      objectResponse(await c.update(decodeObject(r.object))),
+    ),
+    updateStatus: unary<ObjectRequestMsg, ObjectResponseMsg>(async (r) =>
+      objectResponse(await c.updateStatus(decodeObject(r.object))),
+    ),
+    get: unary<GetRequestMsg, ObjectResponseMsg>(async (r) =>
+      objectResponse(
+        await c.get(r.kind, r.namespace, r.name, { consistency: consistencyOf(r.consistency) }),
+      ),
+    ),
+    list: unary<ListRequestMsg, ListResponseMsg>(async (r) => {
+      const res = await c.list(r.kind, {
+        namespace: r.namespace || undefined,
+        labelSelector: r.labelSelector || undefined,
+        fieldSelector: r.fieldSelector || undefined,
+        limit: r.limit || undefined,
+        continue: r.continue || undefined,
+        consistency: consistencyOf(r.consistency),
+      });
+      return {
+        items: res.items.map(encodeObject),
+        resourceVersion: res.resourceVersion,
+        continue: res.continue ?? '',
+      };
+    }),
+    watch,
+    delete: unary<DeleteRequestMsg, ObjectResponseMsg>(async (r) => {
+      const pre = r.preconditions;
+      const preconditions =
+        pre && (pre.uid || pre.resourceVersion)
+          ? {
+              ...(pre.uid ? { uid: pre.uid } : {}),
+              ...(pre.resourceVersion ? { resourceVersion: pre.resourceVersion } : {}),
+            }
+          : undefined;
+      return objectResponse(
+        await c.delete(r.kind, r.namespace, r.name, {
+          preconditions,
+          dryRun: dryRunOf(r.dryRun),
+        }),
+      );
+    }),
+    clusterStatus: unary<object, ClusterStatusResponse>(
+      async () => (await c.clusterStatus()) as ClusterStatusResponse,
+    ),
+    nodeStatus: unary<object, NodeStatusInfo>(() => deps.nodeStatus()),
+    transferLeader: unary<TransferLeaderRequest, TransferLeaderResponse>((r) =>
+      c.transferLeader(r.to),
+    ),
   });
+
+  return {
+    closeWatches() {
+      closing = true;
+      for (const w of [...watches]) w.abort();
+    },
+  };
 }
 
 export interface ApiClientOptions {
   /** Default per-call deadline in ms. Default 10000. */
   readonly timeoutMs?: number;
-  /** Share one channel between several clients (e.g. the bench). */
-  readonly channelOverride?: grpc.Channel;
 }
 
 type RawMethod = (
@@ -139,7 +207,10 @@ type RawMethod = (
   cb: (err: grpc.ServiceError | null, res: unknown) => void,
 ) => grpc.ClientUnaryCall;
 
-/** A client of one node's API. Every call rejects with a JobctlError (ConnectionError when unreachable). */
+/**
+ * A client of one node's administrative calls. Every call rejects with a
+ * JobctlError (ConnectionError when the node is unreachable).
+ */
 export class ApiClient {
   private readonly client: grpc.Client;
   private readonly timeoutMs: number;
@@ -149,10 +220,7 @@ export class ApiClient {
     opts: ApiClientOptions = {},
   ) {
     const Ctor = apiServiceCtor();
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), {
-      ...channelOptions,
-      ...(opts.channelOverride ? { channelOverride: opts.channelOverride } : {}),
-    });
+    this.client = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
@@ -168,15 +236,6 @@ export class ApiClient {
     });
   }
 
-  put(req: PutRequest, timeoutMs?: number): Promise<PutResponse> {
-    return this.call('put', req, timeoutMs);
-  }
-  delete(req: DeleteRequest, timeoutMs?: number): Promise<DeleteResponse> {
-    return this.call('delete', req, timeoutMs);
-  }
-  get(req: GetRequest, timeoutMs?: number): Promise<GetResponse> {
-    return this.call('get', req, timeoutMs);
-  }
   clusterStatus(timeoutMs?: number): Promise<ClusterStatusResponse> {
     return this.call('clusterStatus', {}, timeoutMs);
   }
@@ -187,107 +246,7 @@ export class ApiClient {
     return this.call('transferLeader', req, timeoutMs);
   }
 
-  /** The underlying channel, to share with other clients. */
-  channel(): grpc.Channel {
-    return this.client.getChannel() as grpc.Channel;
-  }
-
   close(): void {
-    this.client.close();
-  }
-}
-
-interface PendingOp {
-  resolve(r: WireOpResult): void;
-  reject(err: unknown): void;
-}
-
-/**
- * Multiplexes concurrent put/get/delete calls over one Session stream: the ops
- * issued in one event-loop turn go out as one OpBatch. Same results and errors
- * as ApiClient; a broken stream fails the pending ops with ConnectionError and
- * the next op opens a new stream.
- */
-export class SessionClient {
-  private readonly client: grpc.Client;
-  private call: grpc.ClientDuplexStream<{ ops: WireOp[] }, { results: WireOpResult[] }> | undefined;
-  private readonly pending = new Map<number, PendingOp>();
-  private queue: WireOp[] = [];
-  private scheduled = false;
-  private nextId = 1;
-
-  constructor(readonly address: string) {
-    const Ctor = apiServiceCtor();
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
-  }
-
-  private stream(): grpc.ClientDuplexStream<{ ops: WireOp[] }, { results: WireOpResult[] }> {
-    if (this.call) return this.call;
-    const raw = this.client as unknown as {
-      session(): grpc.ClientDuplexStream<{ ops: WireOp[] }, { results: WireOpResult[] }>;
-    };
-    const call = raw.session();
-    call.on('data', (batch: { results: WireOpResult[] }) => {
-      for (const r of batch.results) {
-        const p = this.pending.get(r.id);
-        if (!p) continue;
-        this.pending.delete(r.id);
-        p.resolve(r);
-      }
-    });
-    const broken = (err?: unknown): void => {
-      if (this.call !== call) return;
-      this.call = undefined;
-      const failure =
-        err !== undefined
-          ? fromServiceError(err, this.address)
-          : new ConnectionError(this.address, 'session stream ended');
-      for (const p of this.pending.values()) p.reject(failure);
-      this.pending.clear();
-    };
-    call.on('error', broken);
-    call.on('end', () => broken());
-    this.call = call;
-    return call;
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    if (this.queue.length === 0) return;
-    const ops = this.queue;
-    this.queue = [];
-    this.stream().write({ ops });
-  }
-
-  private op(o: Omit<WireOp, 'id'>): Promise<WireOpResult> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.queue.push({ id, ...o });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private static unwrap<T>(r: WireOpResult, field: 'put' | 'get' | 'delete'): T {
-    if (r.error) throw new JobctlError(r.error.reason as Reason, r.error.message);
-    return r[field] as T;
-  }
-
-  async put(req: PutRequest): Promise<PutResponse> {
-    return SessionClient.unwrap(await this.op({ op: 'put', put: req }), 'put');
-  }
-  async get(req: GetRequest): Promise<GetResponse> {
-    return SessionClient.unwrap(await this.op({ op: 'get', get: req }), 'get');
-  }
-  async delete(req: DeleteRequest): Promise<DeleteResponse> {
-    return SessionClient.unwrap(await this.op({ op: 'delete', delete: req }), 'delete');
-  }
-
-  close(): void {
-    this.call?.end();
     this.client.close();
   }
 }

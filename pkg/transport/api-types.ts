@@ -1,32 +1,8 @@
-// Plain shapes of proto/api.proto's messages and the handler interface the
-// service layer (pkg/node/kv-service.ts) implements. The gRPC adapter
-// (api-grpc.ts) only translates; it holds no logic, so the service can be
-// reused behind REST later.
+// Plain shapes of proto/api.proto's messages as @grpc/proto-loader hands them
+// over (camelCase fields, bytes as Buffer, uint64 as number, defaults filled).
+// The gRPC adapter (api-grpc.ts) and the gRPC client (pkg/client/grpc.ts)
+// translate between these and ResourceClient calls; no logic lives here.
 import type { NodeId } from '../raft/types.js';
-
-export interface PutRequest {
-  key: string;
-  value: string;
-}
-export interface PutResponse {
-  revision: number;
-  created: boolean;
-}
-export interface DeleteRequest {
-  key: string;
-}
-export interface DeleteResponse {
-  revision: number;
-}
-export interface GetRequest {
-  key: string;
-  stale: boolean;
-}
-export interface GetResponse {
-  key: string;
-  value: string;
-  revision: number;
-}
 
 export type Health = 'healthy' | 'unreachable';
 
@@ -39,8 +15,8 @@ export interface NodeStatusInfo {
   applied: number;
   leader: NodeId;
   lastIndex: number;
-  health: Health;
-  error: string;
+  health: Health | string;
+  error?: string;
 }
 
 export interface ClusterStatusResponse {
@@ -59,18 +35,56 @@ export interface TransferLeaderResponse {
   term: number;
 }
 
-/** Per-call context handed to handlers. */
-export interface CallContext {
-  /** Milliseconds until the caller's deadline (Infinity when none). */
-  readonly remainingMs: number;
+export interface ApplyRequestMsg {
+  object: Uint8Array;
+  dryRun: string;
+  force: boolean;
 }
-
-/** The API surface, transport-independent. Handlers throw JobctlError. */
-export interface ApiHandlers {
-  put(req: PutRequest, ctx: CallContext): Promise<PutResponse>;
-  delete(req: DeleteRequest, ctx: CallContext): Promise<DeleteResponse>;
-  get(req: GetRequest, ctx: CallContext): Promise<GetResponse>;
-  clusterStatus(ctx: CallContext): Promise<ClusterStatusResponse>;
-  nodeStatus(ctx: CallContext): Promise<NodeStatusInfo>;
-  transferLeader(req: TransferLeaderRequest, ctx: CallContext): Promise<TransferLeaderResponse>;
+export interface ApplyResponseMsg {
+  outcome: string;
+  object: Uint8Array;
+}
+export interface ObjectRequestMsg {
+  object: Uint8Array;
+}
+export interface ObjectResponseMsg {
+  object: Uint8Array;
+}
+export interface GetRequestMsg {
+  kind: string;
+  namespace: string;
+  name: string;
+  consistency: string;
+}
+export interface ListRequestMsg {
+  kind: string;
+  namespace: string;
+  labelSelector: string;
+  fieldSelector: string;
+  limit: number;
+  continue: string;
+  consistency: string;
+}
+export interface ListResponseMsg {
+  items: Uint8Array[];
+  resourceVersion: string;
+  continue: string;
+}
+export interface WatchRequestMsg {
+  kind: string;
+  namespace: string;
+  labelSelector: string;
+  fieldSelector: string;
+  resourceVersion: string;
+}
+export interface WatchEventMsg {
+  type: string;
+  object: Uint8Array;
+}
+export interface DeleteRequestMsg {
+  kind: string;
+  namespace: string;
+  name: string;
+  preconditions?: { uid: string; resourceVersion: string } | null;
+  dryRun: string;
 }

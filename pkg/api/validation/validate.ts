@@ -50,6 +50,12 @@ const CONTAINER_PATHS: Readonly<Record<Kind, readonly (readonly string[])[]>> = 
   Node: [],
 };
 
+/**
+ * Kinds that live outside namespaces (the store keeps them under namespace '').
+ * Any namespace given for them is ignored, as the Kubernetes API server does.
+ */
+const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Node']);
+
 function at(obj: unknown, path: readonly string[]): JsonObject | undefined {
   let node = obj;
   for (const key of path) node = isObject(node) ? node[key] : undefined;
@@ -131,7 +137,8 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
         message: 'required field is missing (or set metadata.generateName)',
       });
     }
-    if (m.namespace === undefined && options.namespace !== undefined)
+    if (CLUSTER_SCOPED.has(kind)) delete m.namespace;
+    else if (m.namespace === undefined && options.namespace !== undefined)
       m.namespace = options.namespace;
   }
 
@@ -152,6 +159,8 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
     const spec = at(obj, path);
     if (spec !== undefined) normalizeContainer(spec);
   }
+  // The schema's namespace default ("default") does not apply to cluster-scoped kinds.
+  if (CLUSTER_SCOPED.has(kind) && isObject(obj.metadata)) delete obj.metadata.namespace;
   return { ...base, ok: true, object: obj as JsonObject & { kind: Kind }, errors: [] };
 }
 

@@ -1,18 +1,25 @@
 // An in-process cluster of RaftNode shells over MemoryStorage and a
-// MemoryNetwork, with the KV state machine, on the real clock with short ticks.
+// MemoryNetwork, with the ResourceStore state machine, on the real clock with
+// short ticks. put()/valueOf() write and read a key as a Job's annotation.
 import { RaftNode, type RaftNodeOptions } from '../../../pkg/raft/node.js';
 import { RawNode } from '../../../pkg/raft/rawnode.js';
 import { MemoryStorage } from '../../../pkg/raft/storage/memory.js';
 import type { LogStore } from '../../../pkg/raft/storage/storage.js';
 import type { NodeId } from '../../../pkg/raft/types.js';
-import { KvStateMachine } from '../../../pkg/node/kv.js';
+import {
+  API_VERSION,
+  encodeCommand,
+  ResourceStore,
+  type CommandResult,
+  type ResourceStoreOptions,
+} from '../../../pkg/store/index.js';
 import { MemoryNetwork } from '../../../pkg/transport/memory.js';
 import { SeededRng } from '../../../pkg/util/rng.js';
 
 export interface TestMember {
   readonly id: NodeId;
   storage: LogStore;
-  kv: KvStateMachine;
+  store: ResourceStore;
   node: RaftNode;
 }
 
@@ -28,6 +35,7 @@ export class TestCluster {
     readonly ids: readonly NodeId[],
     private readonly overrides: NodeOverrides = {},
     storageFor: (id: NodeId) => LogStore = () => new MemoryStorage({ peers: ids }),
+    private readonly storeOptions: ResourceStoreOptions = {},
   ) {
     for (const id of ids) this.start(id, storageFor(id));
   }
@@ -42,12 +50,12 @@ export class TestCluster {
       electionTick: 10,
       heartbeatTick: 1,
     });
-    const kv = new KvStateMachine();
+    const store = new ResourceStore(this.storeOptions);
     const node = new RaftNode({
       id,
       core,
       storage,
-      stateMachine: kv,
+      stateMachine: store,
       network: this.net.transport(id),
       initialConfState: { voters: [...this.ids], learners: [] },
       rng: new SeededRng(id),
@@ -55,7 +63,7 @@ export class TestCluster {
       ...this.overrides,
     });
     node.start();
-    const m = { id, storage, kv, node };
+    const m = { id, storage, store, node };
     this.members.set(id, m);
     return m;
   }
@@ -98,4 +106,31 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** A store command that sets `key` (a Job's name) to `value` (its annotation "v"). */
+export function put(key: string, value: string): Uint8Array {
+  return encodeCommand({
+    op: 'apply',
+    now: '2024-01-01T00:00:00.000Z',
+    uid: `uid-${key}-${value}`,
+    object: {
+      apiVersion: API_VERSION,
+      kind: 'Job',
+      metadata: { name: key, annotations: { v: value } },
+      spec: { image: 'busybox' },
+    },
+  });
+}
+
+/** The value put() last wrote for `key`, or undefined. */
+export function valueOf(store: ResourceStore, key: string): string | undefined {
+  return store.get('Job', 'default', key)?.metadata.annotations.v;
+}
+
+/** The outcome and revision of a put() result. */
+export function putResult(res: unknown): { outcome: string; revision: number } {
+  const r = res as CommandResult;
+  if (!r.ok || r.outcome === 'batch') throw new Error(`unexpected result ${JSON.stringify(r)}`);
+  return { outcome: r.outcome, revision: Number(r.object.metadata.resourceVersion) };
 }

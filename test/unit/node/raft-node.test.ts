@@ -3,12 +3,9 @@
 // storage failure.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { encodeKvCommand, type KvResult } from '../../../pkg/node/kv.js';
 import { MemoryStorage } from '../../../pkg/raft/storage/memory.js';
 import { JobctlError, Reason, isReason } from '../../../pkg/util/errors.js';
-import { TestCluster, eventually } from './harness.js';
-
-const put = (key: string, value: string): Uint8Array => encodeKvCommand({ op: 'put', key, value });
+import { TestCluster, eventually, put, putResult, valueOf } from './harness.js';
 
 describe('RaftNode shell', () => {
   let cluster: TestCluster | undefined;
@@ -20,14 +17,16 @@ describe('RaftNode shell', () => {
   it('resolves a proposal on the leader with the state machine result', async () => {
     cluster = new TestCluster([1, 2, 3]);
     const leader = await cluster.elect(1);
-    const res = (await leader.node.propose(put('a', '1'))) as KvResult;
-    assert.equal(res.op, 'put');
-    assert.equal(res.op === 'put' && res.created, true);
-    assert.equal(leader.kv.get('a')?.value, '1');
-    assert.equal(leader.kv.get('a')?.revision, res.revision);
+    const res = putResult(await leader.node.propose(put('a', '1')));
+    assert.equal(res.outcome, 'created');
+    assert.equal(valueOf(leader.store, 'a'), '1');
+    assert.equal(
+      leader.store.get('Job', 'default', 'a')?.metadata.resourceVersion,
+      String(res.revision),
+    );
     // Every replica applies it.
     await eventually(() =>
-      [...cluster!.members.values()].every((m) => m.kv.get('a')?.value === '1'),
+      [...cluster!.members.values()].every((m) => valueOf(m.store, 'a') === '1'),
     );
   });
 
@@ -35,11 +34,11 @@ describe('RaftNode shell', () => {
     cluster = new TestCluster([1, 2, 3]);
     await cluster.elect(1);
     const follower = cluster.get(2);
-    const res = (await follower.node.propose(put('b', '2'))) as KvResult;
-    assert.equal(res.op, 'put');
-    assert.equal(follower.kv.get('b')?.value, '2');
-    const second = (await follower.node.propose(put('b', '3'))) as KvResult;
-    assert.equal(second.op === 'put' && second.created, false);
+    const res = putResult(await follower.node.propose(put('b', '2')));
+    assert.equal(res.outcome, 'created');
+    assert.equal(valueOf(follower.store, 'b'), '2');
+    const second = putResult(await follower.node.propose(put('b', '3')));
+    assert.equal(second.outcome, 'configured');
     assert.ok(second.revision > res.revision);
   });
 
@@ -83,7 +82,7 @@ describe('RaftNode shell', () => {
     for (let i = 0; i < 20; i++) {
       await leader.node.propose(put('r', String(i)));
       await follower.node.read();
-      assert.equal(follower.kv.get('r')?.value, String(i));
+      assert.equal(valueOf(follower.store, 'r'), String(i));
     }
   });
 
@@ -94,7 +93,7 @@ describe('RaftNode shell', () => {
     await leader.node.propose(put('batch', 'v1'));
     const reads = Array.from({ length: 50 }, () => follower.node.read());
     await Promise.all(reads);
-    assert.equal(follower.kv.get('batch')?.value, 'v1');
+    assert.equal(valueOf(follower.store, 'batch'), 'v1');
   });
 
   it('times out a read that cannot reach a quorum', async () => {
@@ -113,8 +112,8 @@ describe('RaftNode shell', () => {
     const leader = await cluster.elect(1);
     await leader.node.transferLeader(2);
     await eventually(() => cluster!.get(2).node.isLeader());
-    const res = (await cluster.get(3).node.propose(put('t', '1'))) as KvResult;
-    assert.equal(res.op, 'put');
+    const res = putResult(await cluster.get(3).node.propose(put('t', '1')));
+    assert.equal(res.outcome, 'created');
   });
 
   it('snapshots every N entries and restores the state machine on restart', async () => {
@@ -122,12 +121,12 @@ describe('RaftNode shell', () => {
     const leader = await cluster.elect(1);
     for (let i = 0; i < 12; i++) await leader.node.propose(put(`s${i}`, String(i)));
     const m2 = cluster.get(2);
-    await eventually(() => m2.kv.get('s11') !== undefined);
+    await eventually(() => valueOf(m2.store, 's11') !== undefined);
     await eventually(() => m2.storage.snapshot().metadata.index >= 5, 5000, 'snapshot on node 2');
     await m2.node.stop();
     const restarted = cluster.start(2);
-    await eventually(() => restarted.kv.get('s11')?.value === '11', 5000, 'replayed state');
-    assert.equal(restarted.kv.size(), m2.kv.size());
+    await eventually(() => valueOf(restarted.store, 's11') === '11', 5000, 'replayed state');
+    assert.deepEqual(restarted.store.counts(), m2.store.counts());
   });
 
   it('stops cleanly on a storage failure, failing pending proposals', async () => {

@@ -1,0 +1,12 @@
+// Public API of pkg/api: the service layer shared by the gRPC and REST
+// adapters (ApiService, admission), Raft-backed proposing and cluster
+// administration. Validation lives in ./validation, REST in ./rest.
+export { admit, type AdmissionOptions, type WriteKind } from './admission.js';
+export { ApiService, type ApiServiceOptions } from './service.js';
+export { RaftProposer } from './raft-proposer.js';
+export {
+  ClusterAdmin,
+  type ClusterAdminOptions,
+  type PeerApi,
+  type TransferResult,
+} from './cluster-admin.js';

@@ -1,0 +1,402 @@
+// GrpcClient: the ResourceClient over proto/api.proto, for the CLI, the
+// dashboard and tools outside a node.
+//
+// Servers: any nodes of one cluster (`--server a,b,c`). A call goes to the
+// server that answered last; when a server cannot be reached (refused, reset,
+// no connection) the call moves on to the next one. Errors a server answered
+// with surface as they are (NotFound, Conflict, Timeout, ...). When no server
+// answers: UnreachableError (reason Unavailable), "Unable to connect to the
+// server at a,b: <cause>". A call whose connection dropped mid-way is retried
+// elsewhere only if repeating it is harmless (reads, apply, admin reads).
+//
+// Watches survive a server going away: the stream moves to the next server
+// and resumes from the last delivered revision, so no event is missed or
+// repeated (see watchEvents). The proto is loaded on first use.
+import * as grpc from '@grpc/grpc-js';
+import type { Resource, ResourceInput, WatchEvent } from '../store/index.js';
+import type {
+  ApplyResponseMsg,
+  ClusterStatusResponse,
+  ListResponseMsg,
+  ObjectResponseMsg,
+  TransferLeaderResponse,
+  WatchEventMsg,
+} from '../transport/api-types.js';
+import { apiServiceCtor } from '../transport/api-grpc.js';
+import { decodeObject, encodeObject } from '../transport/api-wire.js';
+import { ConnectionError, fromServiceError } from '../transport/errors.js';
+import { channelOptions } from '../transport/proto.js';
+import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import type {
+  ApplyOptions,
+  ApplyResult,
+  ClusterStatus,
+  DeleteOptions,
+  GetOptions,
+  ListOptions,
+  ListResult,
+  ResourceClient,
+  WatchOptions,
+} from './types.js';
+
+export interface GrpcClientOptions {
+  /** HOST:PORT of one or more nodes (array or comma-separated). */
+  readonly servers: readonly string[] | string;
+  /** Deadline of each unary call, ms. Default 10000. */
+  readonly timeoutMs?: number;
+  /** How long a broken watch keeps looking for a server before it fails. Default 15000 ms. */
+  readonly watchReconnectMs?: number;
+  /** Page size of the initial listing of a watch without resourceVersion. Default 500. */
+  readonly watchListPageSize?: number;
+}
+
+/** No server of the list could be reached (the CLI exits 3 on it). */
+export class UnreachableError extends ConnectionError {
+  constructor(
+    readonly servers: string,
+    detail: string,
+  ) {
+    super(servers, `Unable to connect to the server at ${servers}: ${detail}`);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** "No connection established. Last error: Error: connect ECONNREFUSED 1.2.3.4:5 (ts)" -> "connect ECONNREFUSED 1.2.3.4:5". */
+export function cleanConnectionDetail(detail: string): string {
+  const m = /(connect E[A-Z]+ [^\s)]+|getaddrinfo E[A-Z]+ [^\s)]+)/.exec(detail);
+  return (m?.[1] ?? detail).replace(/[.,;]+$/, '');
+}
+
+/** The call never reached a server, so trying another one cannot duplicate it. */
+function neverSent(err: ConnectionError): boolean {
+  return /No connection established|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(
+    err.message,
+  );
+}
+
+type RawUnary = (
+  req: unknown,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (err: grpc.ServiceError | null, res: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+type RawStream = (
+  req: unknown,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+) => grpc.ClientReadableStream<WatchEventMsg>;
+
+/** Whether a method may be repeated on another server after a dropped connection. */
+const IDEMPOTENT = new Set(['get', 'list', 'apply', 'clusterStatus', 'nodeStatus']);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class GrpcClient implements ResourceClient {
+  readonly servers: readonly string[];
+  private readonly timeoutMs: number;
+  private readonly watchReconnectMs: number;
+  private readonly pageSize: number;
+  private readonly clients = new Map<string, grpc.Client>();
+  private readonly streams = new Set<grpc.ClientReadableStream<WatchEventMsg>>();
+  /** Index of the server that answered last. */
+  private current = 0;
+  private closed = false;
+
+  constructor(opts: GrpcClientOptions) {
+    const list =
+      typeof opts.servers === 'string'
+        ? opts.servers.split(',')
+        : [...opts.servers].flatMap((s) => s.split(','));
+    this.servers = list.map((s) => s.trim()).filter(Boolean);
+    if (this.servers.length === 0) {
+      throw new JobctlError(Reason.Invalid, 'at least one server (HOST:PORT) is needed');
+    }
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.watchReconnectMs = opts.watchReconnectMs ?? 15_000;
+    this.pageSize = opts.watchListPageSize ?? 500;
+  }
+
+  // -------------------------------------------------------------------------
+  // Connections
+
+  private client(address: string): grpc.Client {
+    let c = this.clients.get(address);
+    if (!c) {
+      const Ctor = apiServiceCtor();
+      c = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new JobctlError(Reason.Unavailable, 'client is closed');
+  }
+
+  private unreachable(detail: string): UnreachableError {
+    return new UnreachableError(this.servers.join(','), cleanConnectionDetail(detail));
+  }
+
+  private callOnce<Res>(address: string, method: string, req: unknown): Promise<Res> {
+    const client = this.client(address);
+    const fn = (client as unknown as Record<string, RawUnary>)[method];
+    if (!fn) return Promise.reject(new Error(`grpc client: no method ${method}`));
+    const deadline = Date.now() + this.timeoutMs;
+    return new Promise((resolve, reject) => {
+      fn.call(client, req, new grpc.Metadata(), { deadline }, (err, res) => {
+        if (err) reject(fromServiceError(err, address));
+        else resolve(res as Res);
+      });
+    });
+  }
+
+  /** One unary call, tried on each server in turn (starting with the last good one). */
+  private async call<Res>(method: string, req: unknown): Promise<Res> {
+    this.checkOpen();
+    let last = '';
+    const n = this.servers.length;
+    for (let i = 0; i < n; i++) {
+      const idx = (this.current + i) % n;
+      const address = this.servers[idx] as string;
+      try {
+        const res = await this.callOnce<Res>(address, method, req);
+        this.current = idx;
+        return res;
+      } catch (err) {
+        if (!(err instanceof ConnectionError)) throw err;
+        if (!neverSent(err) && !IDEMPOTENT.has(method)) throw err;
+        last = err.message;
+      }
+    }
+    throw this.unreachable(last);
+  }
+
+  // -------------------------------------------------------------------------
+  // Writes
+
+  async apply<T extends Resource = Resource>(
+    object: ResourceInput,
+    opts: ApplyOptions = {},
+  ): Promise<ApplyResult<T>> {
+    const res = await this.call<ApplyResponseMsg>('apply', {
+      object: encodeObject(object),
+      dryRun: opts.dryRun ?? '',
+      force: opts.force ?? false,
+    });
+    return { outcome: res.outcome as ApplyResult['outcome'], object: decodeObject<T>(res.object) };
+  }
+
+  async create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+    return this.objectCall<T>('create', { object: encodeObject(object) });
+  }
+
+  async update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+    return this.objectCall<T>('update', { object: encodeObject(object) });
+  }
+
+  async updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+    return this.objectCall<T>('updateStatus', { object: encodeObject(object) });
+  }
+
+  async delete<T extends Resource = Resource>(
+    kind: string,
+    namespace: string,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<T> {
+    return this.objectCall<T>('delete', {
+      kind,
+      namespace,
+      name,
+      preconditions: opts.preconditions
+        ? {
+            uid: opts.preconditions.uid ?? '',
+            resourceVersion: opts.preconditions.resourceVersion ?? '',
+          }
+        : null,
+      dryRun: opts.dryRun ?? '',
+    });
+  }
+
+  private async objectCall<T>(method: string, req: unknown): Promise<T> {
+    const res = await this.call<ObjectResponseMsg>(method, req);
+    return decodeObject<T>(res.object);
+  }
+
+  // -------------------------------------------------------------------------
+  // Reads
+
+  async get<T extends Resource = Resource>(
+    kind: string,
+    namespace: string,
+    name: string,
+    opts: GetOptions = {},
+  ): Promise<T> {
+    return this.objectCall<T>('get', {
+      kind,
+      namespace,
+      name,
+      consistency: opts.consistency ?? '',
+    });
+  }
+
+  async list<T extends Resource = Resource>(
+    kind: string,
+    opts: ListOptions = {},
+  ): Promise<ListResult<T>> {
+    const res = await this.call<ListResponseMsg>('list', {
+      kind,
+      namespace: opts.namespace ?? '',
+      labelSelector: opts.labelSelector ?? '',
+      fieldSelector: opts.fieldSelector ?? '',
+      limit: opts.limit ?? 0,
+      continue: opts.continue ?? '',
+      consistency: opts.consistency ?? '',
+    });
+    return {
+      items: res.items.map((b) => decodeObject<T>(b)),
+      resourceVersion: res.resourceVersion,
+      ...(res.continue ? { continue: res.continue } : {}),
+    };
+  }
+
+  watch(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
+    return { [Symbol.asyncIterator]: () => this.watchEvents(kind, opts) };
+  }
+
+  /**
+   * A watch that outlives the server it started on.
+   *
+   * Without a resourceVersion, the current objects are listed first (all
+   * pages, consistent at the first page's revision) and yielded as ADDED; the
+   * live stream then starts from the listing's revision. Every live event's
+   * object carries the revision of its change as metadata.resourceVersion,
+   * and several events can share one revision (a batch entry). The client
+   * remembers the last revision it delivered and how many events of that
+   * revision it delivered; when the stream breaks (server killed, stopping,
+   * unreachable) it reopens on the next server from the revision before, and
+   * skips the events of the last revision it already delivered. Replicas
+   * produce the same events in the same order, so none is missed or repeated.
+   * Errors a server gives (Gone: too old, Invalid) end the watch.
+   */
+  private async *watchEvents(kind: string, opts: WatchOptions): AsyncGenerator<WatchEvent> {
+    this.checkOpen();
+    const signal = opts.signal;
+    if (signal?.aborted) return;
+    const filter = {
+      kind,
+      namespace: opts.namespace ?? '',
+      labelSelector: opts.labelSelector ?? '',
+      fieldSelector: opts.fieldSelector ?? '',
+    };
+    let from = opts.resourceVersion ?? '';
+    if (from === '') {
+      const initial: Resource[] = [];
+      let cont: string | undefined;
+      do {
+        const page = await this.list(kind, {
+          namespace: opts.namespace,
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
+          limit: this.pageSize,
+          continue: cont,
+        });
+        if (from === '') from = page.resourceVersion;
+        initial.push(...page.items);
+        cont = page.continue;
+      } while (cont);
+      for (const object of initial) {
+        if (signal?.aborted || this.closed) return;
+        yield { type: 'ADDED', object };
+      }
+    }
+
+    /** Revision of the last delivered live event, and how many events of it were delivered. */
+    let lastRv = '';
+    let atLast = 0;
+    let failures = 0;
+    let lastError = '';
+    let giveUpAt = 0;
+    while (!this.closed && !signal?.aborted) {
+      const idx = this.current;
+      const address = this.servers[idx] as string;
+      // Resume: from the revision before the last one delivered, skipping what was seen of it.
+      const resumeFrom = lastRv !== '' ? String(Number(lastRv) - 1) : from;
+      let skip = lastRv !== '' ? atLast : 0;
+      const client = this.client(address);
+      const call = (client as unknown as Record<string, RawStream>)['watch']?.call(
+        client,
+        { ...filter, resourceVersion: resumeFrom },
+        new grpc.Metadata(),
+        {},
+      ) as grpc.ClientReadableStream<WatchEventMsg>;
+      this.streams.add(call);
+      const onAbort = (): void => call.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let delivered = false;
+      try {
+        for await (const msg of call as AsyncIterable<WatchEventMsg>) {
+          const object = decodeObject<Resource>(msg.object);
+          const rv = object.metadata.resourceVersion;
+          if (skip > 0 && rv === lastRv) {
+            skip--;
+            continue;
+          }
+          skip = 0;
+          if (rv === lastRv) atLast++;
+          else {
+            lastRv = rv;
+            atLast = 1;
+          }
+          delivered = true;
+          failures = 0;
+          this.current = idx;
+          yield { type: msg.type as WatchEvent['type'], object };
+        }
+        // The server ended the stream without an error: reconnect like a break.
+        lastError = `watch stream from ${address} ended`;
+      } catch (err) {
+        if (signal?.aborted || this.closed) return;
+        const e = fromServiceError(err, address);
+        if (e.reason !== Reason.Unavailable) throw e;
+        lastError = errorMessage(e);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        this.streams.delete(call);
+        call.cancel();
+      }
+      if (signal?.aborted || this.closed) return;
+      // Move on to the next server; after a full round without success, back off.
+      if (delivered || failures === 0) giveUpAt = Date.now() + this.watchReconnectMs;
+      failures++;
+      this.current = (idx + 1) % this.servers.length;
+      if (Date.now() > giveUpAt) throw this.unreachable(lastError);
+      if (failures % this.servers.length === 0) {
+        await sleep(Math.min(1000, 50 * 2 ** Math.floor(failures / this.servers.length)));
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Cluster
+
+  clusterStatus(): Promise<ClusterStatus> {
+    return this.call<ClusterStatusResponse>('clusterStatus', {});
+  }
+
+  async transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
+    const res = await this.call<TransferLeaderResponse>('transferLeader', { to: to ?? 0 });
+    return { from: res.from, to: res.to, term: res.term };
+  }
+
+  /** Ends open watches (their iterators return) and closes every channel. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.streams) s.cancel();
+    this.streams.clear();
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

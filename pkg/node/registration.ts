@@ -1,0 +1,194 @@
+// Node registration and heartbeats: once a leader is known, jobd makes sure
+// its Node object exists (name node-<id> or --name, labels from --labels),
+// then writes its status every heartbeat interval: capacity, allocatable,
+// its Raft role/term/address, condition Ready=True and heartbeatTime. The
+// heartbeat is the replicated lease the node-lifecycle controller reads: a
+// Node whose heartbeatTime is older than its grace period is NotReady.
+//
+// Writes go through the node's own ApiService, so they are validated like
+// any client's and any node (leader or follower) can register itself.
+import type { ResourceClient } from '../client/types.js';
+import type { RaftNode } from '../raft/node.js';
+import type { Resource } from '../store/index.js';
+import { API_VERSION } from '../store/index.js';
+import type { Clock, Timer } from '../util/clock.js';
+import { realClock } from '../util/clock.js';
+import { errorMessage, isReason, Reason } from '../util/errors.js';
+import type { NodeLogger } from './logger.js';
+
+export const JOBD_VERSION = '0.1.0';
+
+export interface NodeResources {
+  readonly cpu: string;
+  readonly memory: string;
+  readonly runs: number;
+}
+
+export interface RegistrationOptions {
+  readonly client: ResourceClient;
+  readonly raft: Pick<RaftNode, 'status' | 'leader' | 'onLeaderChange'>;
+  /** Node object name (node-<id> by default). */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The --listen address, reported in status.raft.address. */
+  readonly address: string;
+  readonly capacity: NodeResources;
+  /** Milliseconds between heartbeats. Default 1000. */
+  readonly intervalMs?: number;
+  readonly clock?: Clock;
+  readonly logger: NodeLogger;
+}
+
+const ROLE_NAMES: Readonly<Record<string, string>> = {
+  leader: 'Leader',
+  follower: 'Follower',
+  candidate: 'Candidate',
+  preCandidate: 'PreCandidate',
+};
+
+export class NodeRegistration {
+  private readonly o: RegistrationOptions;
+  private readonly clock: Clock;
+  private readonly intervalMs: number;
+  private timer: Timer | undefined;
+  private running = false;
+  private inFlight: Promise<void> | undefined;
+  private registered = false;
+  /** When Ready last became True (kept across heartbeats). */
+  private readySince: string | undefined;
+  private lastError = '';
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(opts: RegistrationOptions) {
+    this.o = opts;
+    this.clock = opts.clock ?? realClock;
+    this.intervalMs = opts.intervalMs ?? 1000;
+  }
+
+  /** Starts heartbeating (the first one as soon as a leader is known). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    // A new leader (or term) is worth reporting at once.
+    this.unsubscribe = this.o.raft.onLeaderChange((lead) => {
+      if (lead !== 0) this.kick();
+    });
+    this.kick();
+  }
+
+  /** Stops heartbeating and waits for the write in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.unsubscribe?.();
+    await this.inFlight;
+  }
+
+  /** Best effort, bounded by the proposal deadline: report Ready=False (shutting down). */
+  async markNotReady(message: string): Promise<void> {
+    if (!this.registered) return;
+    try {
+      await this.o.client.updateStatus(this.object(false, message));
+    } catch (err) {
+      this.o.logger.warn('cannot mark node not ready', { error: errorMessage(err) });
+    }
+  }
+
+  /** Runs one heartbeat now (if none is in flight) and schedules the next. */
+  private kick(): void {
+    if (!this.running || this.inFlight) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.inFlight = this.beat().finally(() => {
+      this.inFlight = undefined;
+      if (this.running) this.timer = this.clock.setTimer(this.intervalMs, () => this.kick());
+    });
+  }
+
+  private async beat(): Promise<void> {
+    if (this.o.raft.leader() === 0) return;
+    try {
+      if (!this.registered) await this.register();
+      await this.o.client.updateStatus(this.object(true));
+      if (this.lastError) {
+        this.o.logger.info('node heartbeats resumed', { node: this.o.name });
+        this.lastError = '';
+      }
+    } catch (err) {
+      if (isReason(err, Reason.NotFound)) this.registered = false;
+      const msg = errorMessage(err);
+      // Log a failure once, not every second.
+      if (msg !== this.lastError) this.o.logger.warn('node heartbeat failed', { error: msg });
+      this.lastError = msg;
+    }
+  }
+
+  /** Creates the Node object, or brings its labels up to date (spec is the cluster's: cordon stays). */
+  private async register(): Promise<void> {
+    const { client, name } = this.o;
+    let existing: Resource | undefined;
+    try {
+      existing = await client.get('Node', '', name);
+    } catch (err) {
+      if (!isReason(err, Reason.NotFound)) throw err;
+    }
+    if (!existing) {
+      try {
+        await client.create({ ...this.object(true), spec: {} });
+        this.o.logger.info('node registered', { node: name });
+      } catch (err) {
+        // Raced with an earlier attempt of ours whose answer was lost: fine.
+        if (!isReason(err, Reason.AlreadyExists)) throw err;
+      }
+    } else {
+      const labels = { ...existing.metadata.labels, ...this.o.labels };
+      if (JSON.stringify(labels) !== JSON.stringify(existing.metadata.labels)) {
+        await client.update({
+          apiVersion: API_VERSION,
+          kind: 'Node',
+          metadata: { name, labels, annotations: existing.metadata.annotations },
+          spec: existing.spec,
+        });
+      }
+      this.o.logger.info('node re-registered', { node: name });
+    }
+    this.registered = true;
+  }
+
+  /** The Node object with this node's current status. */
+  private object(ready: boolean, message?: string) {
+    const now = new Date(this.clock.now()).toISOString();
+    const s = this.o.raft.status();
+    if (ready) this.readySince ??= now;
+    else this.readySince = undefined;
+    const cap = this.o.capacity;
+    return {
+      apiVersion: API_VERSION,
+      kind: 'Node',
+      metadata: { name: this.o.name, labels: { ...this.o.labels } },
+      status: {
+        capacity: { cpu: cap.cpu, memory: cap.memory, runs: cap.runs },
+        allocatable: { cpu: cap.cpu, memory: cap.memory, runs: cap.runs },
+        raft: {
+          id: s.id,
+          role: ROLE_NAMES[s.role] ?? 'Follower',
+          term: s.term,
+          address: this.o.address,
+        },
+        conditions: [
+          {
+            type: 'Ready',
+            status: ready ? 'True' : 'False',
+            reason: ready ? 'NodeHeartbeating' : 'NodeShuttingDown',
+            message: message ?? (ready ? 'jobd is heartbeating' : 'jobd is stopping'),
+            lastHeartbeatTime: now,
+            lastTransitionTime: this.readySince ?? now,
+          },
+        ],
+        heartbeatTime: now,
+        versions: { jobd: JOBD_VERSION, node: process.versions.node },
+      },
+    };
+  }
+}

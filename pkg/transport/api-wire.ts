@@ -1,0 +1,47 @@
+// Conversions shared by the gRPC server (api-grpc.ts) and client
+// (pkg/client/grpc.ts): objects as UTF-8 JSON bytes, and the string enums of
+// proto/api.proto (consistency, dry_run) checked on the way in.
+import type { Consistency } from '../client/types.js';
+import type { ResourceInput } from '../store/index.js';
+import { JobctlError, Reason } from '../util/errors.js';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeObject(object: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(object), 'utf8');
+}
+
+/** Bytes -> a JSON object; anything else is Invalid (never a throw of another kind). */
+export function decodeObject<T = ResourceInput>(bytes: Uint8Array | undefined): T {
+  if (!bytes || bytes.length === 0) {
+    throw new JobctlError(Reason.Invalid, 'request carries no object');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw new JobctlError(
+      Reason.Invalid,
+      `object is not valid UTF-8 JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new JobctlError(Reason.Invalid, 'object must be a JSON object');
+  }
+  return value as T;
+}
+
+export function consistencyOf(value: string | undefined): Consistency | undefined {
+  if (!value) return undefined;
+  if (value === 'linearizable' || value === 'stale') return value;
+  throw new JobctlError(
+    Reason.Invalid,
+    `invalid consistency "${value}": must be linearizable or stale`,
+  );
+}
+
+export function dryRunOf(value: string | undefined): 'server' | undefined {
+  if (!value) return undefined;
+  if (value === 'server' || value === 'All') return 'server';
+  throw new JobctlError(Reason.Invalid, `invalid dry_run "${value}": must be server`);
+}

@@ -1,0 +1,213 @@
+// ApiService: admission (validation with every error at once, defaults, limits,
+// unknown kinds), the read paths (linearizable through the barrier, stale
+// without), immutable fields and --force, and errors passing through.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiService } from '../../../pkg/api/service.js';
+import { LocalClient } from '../../../pkg/client/local.js';
+import { newTestClient } from '../../../pkg/client/testing.js';
+import {
+  API_VERSION,
+  ResourceStore,
+  type Job,
+  type Proposer,
+  type ResourceInput,
+} from '../../../pkg/store/index.js';
+import { JobctlError, Reason } from '../../../pkg/util/errors.js';
+import { rejectsWith } from '../client/contract.js';
+
+function service(opts: { barrier?: () => void; defaultImage?: string } = {}) {
+  const t = newTestClient({
+    readBarrier: async () => opts.barrier?.(),
+  });
+  const api = new ApiService({ inner: t.client, defaultImage: opts.defaultImage ?? 'img:default' });
+  return { api, store: t.store };
+}
+
+function job(name: string, spec: Record<string, unknown> = {}): ResourceInput {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Job',
+    metadata: { name },
+    spec: { command: ['echo', 'hi'], ...spec },
+  };
+}
+
+const asJob = (o: unknown): Job => o as Job;
+
+describe('ApiService admission', () => {
+  it('reports every validation error at once, one line each with its path', async () => {
+    const { api, store } = service();
+    const bad = {
+      apiVersion: API_VERSION,
+      kind: 'Job',
+      metadata: { name: 'Bad_Name' },
+      spec: { command: ['x'], completions: 0, parallelism: 'two', bogus: true },
+    } as unknown as ResourceInput;
+    await assert.rejects(api.create(bad), (err: unknown) => {
+      assert.ok(err instanceof JobctlError);
+      assert.equal(err.reason, Reason.Invalid);
+      const lines = err.message.split('\n');
+      assert.ok(lines.length >= 4, err.message);
+      assert.ok(
+        lines.every((l) => l.startsWith('Job "Bad_Name": ')),
+        err.message,
+      );
+      for (const path of ['metadata.name', 'spec.completions', 'spec.parallelism', 'spec.bogus']) {
+        assert.ok(
+          lines.some((l) => l.includes(`: ${path}: `)),
+          `no error for ${path}:\n${err.message}`,
+        );
+      }
+      return true;
+    });
+    assert.equal(store.revision, 0, 'nothing was proposed');
+  });
+
+  it('fills server and schema defaults; a new Job starts Pending', async () => {
+    const { api } = service({ defaultImage: 'busybox:1.36' });
+    const created = asJob(await api.create(job('a', { command: 'echo hi' })));
+    assert.equal(created.spec.image, 'busybox:1.36');
+    assert.deepEqual(created.spec.command, ['sh', '-c', 'echo hi']);
+    assert.equal(created.spec.parallelism, 1);
+    assert.equal(created.spec.completions, 1);
+    assert.deepEqual(created.spec.resources, { cpu: '500m', memory: '256Mi' });
+    assert.equal(created.status.phase, 'Pending');
+    const applied = await api.apply(job('b', { image: 'alpine:3' }));
+    assert.equal(applied.outcome, 'created');
+    assert.equal(asJob(applied.object).spec.image, 'alpine:3');
+    assert.equal(asJob(applied.object).status.phase, 'Pending');
+    // Re-applying the same manifest (default image filled again) changes nothing.
+    assert.equal((await api.apply(job('a', { command: 'echo hi' }))).outcome, 'unchanged');
+  });
+
+  it('fills the default image into CronJob templates', async () => {
+    const { api } = service({ defaultImage: 'busybox:1.36' });
+    const cj = await api.create({
+      apiVersion: API_VERSION,
+      kind: 'CronJob',
+      metadata: { name: 'nightly' },
+      spec: { schedule: '0 3 * * *', jobTemplate: { spec: { command: ['true'] } } },
+    });
+    const tmpl = (cj.spec as { jobTemplate: { spec: { image: string } } }).jobTemplate.spec;
+    assert.equal(tmpl.image, 'busybox:1.36');
+  });
+
+  it('refuses unknown kinds and bad apiVersions', async () => {
+    const { api } = service();
+    await rejectsWith(
+      api.apply({ apiVersion: API_VERSION, kind: 'Widget', metadata: { name: 'w' } }),
+      'Invalid',
+      /kind: unknown kind "Widget" \(known kinds: CronJob, Job, Node, Run\)/,
+    );
+    await rejectsWith(
+      api.create({ ...job('a'), apiVersion: 'v1' }),
+      'Invalid',
+      /apiVersion: unknown apiVersion "v1" \(use jobctl\.dev\/v1\)/,
+    );
+  });
+
+  it('refuses an object over 256 KiB and a command over 64 KiB with a clear message', async () => {
+    const { api } = service();
+    const big = job('big', { env: { BLOB: 'x'.repeat(300 * 1024) } });
+    await rejectsWith(
+      api.create(big),
+      'Invalid',
+      /object is \d+ bytes \(as JSON\), over the limit of 262144 bytes \(256 KiB\)/,
+    );
+    const longCommand = job('long', { command: ['echo', 'y'.repeat(70 * 1024)] });
+    await rejectsWith(api.apply(longCommand), 'Invalid', /spec\.command: .*64 KiB/);
+  });
+
+  it('treats Node as cluster-scoped (no namespace), and lets any caller write Nodes and Runs', async () => {
+    const { api } = service();
+    const node = await api.create({
+      apiVersion: API_VERSION,
+      kind: 'Node',
+      metadata: { name: 'node-1', namespace: 'default', labels: { disk: 'ssd' } },
+      spec: {},
+    });
+    assert.equal(node.metadata.namespace, '');
+    const got = await api.get('nodes', '', 'node-1');
+    assert.deepEqual(got.metadata.labels, { disk: 'ssd' });
+    const st = await api.updateStatus({
+      apiVersion: API_VERSION,
+      kind: 'Node',
+      metadata: { name: 'node-1' },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True' }],
+        capacity: { cpu: '2', memory: '1Gi', runs: 16 },
+      },
+    });
+    assert.equal((st.status as { capacity: { runs: number } }).capacity.runs, 16);
+    await rejectsWith(
+      api.updateStatus({
+        apiVersion: API_VERSION,
+        kind: 'Node',
+        metadata: { name: 'node-1' },
+        status: { capacity: { cpu: 'lots' } },
+      }),
+      'Invalid',
+      /status\.capacity\.cpu/,
+    );
+  });
+
+  it('refuses immutable changes unless forced', async () => {
+    const { api } = service();
+    const first = await api.apply(job('a', { image: 'busybox:1' }));
+    await rejectsWith(
+      api.apply(job('a', { image: 'busybox:2' })),
+      'Invalid',
+      /spec\.image: field is immutable/,
+    );
+    await rejectsWith(api.update(job('a', { image: 'busybox:2' })), 'Invalid', /immutable/);
+    const forced = await api.apply(job('a', { image: 'busybox:2' }), { force: true });
+    assert.equal(forced.outcome, 'configured');
+    assert.notEqual(forced.object.metadata.uid, first.object.metadata.uid);
+    assert.equal(asJob(forced.object).status.phase, 'Pending');
+    // Mutable fields change freely.
+    const scaled = await api.apply(job('a', { image: 'busybox:2', parallelism: 3 }));
+    assert.equal(scaled.outcome, 'configured');
+  });
+
+  it('dry-runs through admission without writing', async () => {
+    const { api, store } = service();
+    const dry = await api.apply(job('a'), { dryRun: 'server' });
+    assert.equal(dry.outcome, 'created');
+    assert.equal(asJob(dry.object).spec.image, 'img:default');
+    assert.equal(store.revision, 0);
+    await rejectsWith(api.apply(job('BAD'), { dryRun: 'server' }), 'Invalid');
+  });
+});
+
+describe('ApiService reads', () => {
+  it('passes linearizable reads through the barrier and stale reads around it', async () => {
+    let barriers = 0;
+    const { api } = service({ barrier: () => barriers++ });
+    await api.create(job('a'));
+    await api.get('job', 'default', 'a');
+    await api.list('jobs');
+    assert.equal(barriers, 2);
+    await api.get('job', 'default', 'a', { consistency: 'stale' });
+    await api.list('jobs', { consistency: 'stale' });
+    assert.equal(barriers, 2);
+  });
+
+  it('lets backpressure and barrier errors through with their reasons', async () => {
+    for (const reason of [Reason.TooManyRequests, Reason.Timeout, Reason.Unavailable]) {
+      const store = new ResourceStore();
+      const proposer: Proposer = {
+        propose: () => Promise.reject(new JobctlError(reason, `busy: ${reason}`)),
+      };
+      const api = new ApiService({
+        inner: new LocalClient({
+          store,
+          proposer,
+          readBarrier: () => Promise.reject(new JobctlError(reason, `no read: ${reason}`)),
+        }),
+      });
+      await rejectsWith(api.create(job('a')), reason, /^busy: /);
+      await rejectsWith(api.get('job', 'default', 'a'), reason, /^no read: /);
+    }
+  });
+});
