@@ -14,6 +14,8 @@ export interface RestServerOptions {
   readonly requestTimeoutMs?: number;
   /** Idle time a kept-alive connection waits for its next request (default 5 s). */
   readonly keepAliveTimeoutMs?: number;
+  /** How often Node checks the header and request timeouts (default 1 s; Node's own is 30 s). */
+  readonly timeoutCheckIntervalMs?: number;
 }
 
 export interface RestServer {
@@ -28,14 +30,39 @@ export interface RestServer {
 
 /** Splits "HOST:PORT", "[::1]:PORT", ":PORT" (all interfaces) or "PORT" (127.0.0.1). */
 export function parseAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(address.trim());
-  const host = m?.[1] ?? m?.[2];
-  const port = Number(m?.[3]);
-  if (!m || !Number.isInteger(port) || port > 65535) {
+  const text = address.trim();
+  const fail = (): never => {
     throw new Error(`invalid HTTP address "${address}": expected HOST:PORT, e.g. 127.0.0.1:8081`);
+  };
+  let host: string;
+  let portText: string;
+  if (/^\d+$/.test(text)) {
+    host = '127.0.0.1';
+    portText = text;
+  } else if (text.startsWith('[')) {
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? fail();
+    host = m[1] ?? fail();
+    portText = m[2] ?? fail();
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0 || text.indexOf(':') !== colon) fail();
+    host = text.slice(0, colon) || '0.0.0.0';
+    portText = text.slice(colon + 1);
   }
-  if (host === undefined) return { host: address.includes(':') ? '0.0.0.0' : '127.0.0.1', port };
-  return { host: host === '' ? '0.0.0.0' : host, port };
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) fail();
+  return { host, port };
+}
+
+/** The status line Node itself would answer a request it could not parse with. */
+function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  const [code, text] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : [400, 'Bad Request'];
+  return `HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 }
 
 export async function listenRest(
@@ -44,16 +71,17 @@ export async function listenRest(
   opts: RestServerOptions = {},
 ): Promise<RestServer> {
   const { host, port } = parseAddress(address);
-  const server = createServer(app);
+  const server = createServer(
+    { connectionsCheckingInterval: opts.timeoutCheckIntervalMs ?? 1_000 },
+    app,
+  );
   server.headersTimeout = opts.headersTimeoutMs ?? 10_000;
   server.requestTimeout = opts.requestTimeoutMs ?? 60_000;
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 5_000;
   server.maxHeadersCount = 100;
   // Socket errors (resets, garbage) are per connection; never let one escape.
-  server.on('clientError', (_err: Error, socket: Socket) => {
-    if (socket.writable && !socket.destroyed) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    }
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (socket.writable && !socket.destroyed) socket.end(clientErrorResponse(err));
     socket.destroy();
   });
 

@@ -83,25 +83,20 @@ export function newStatus(code: number, reason: string, message: string): Status
 }
 
 /**
- * Errors thrown by body parsing and routing in express (http-errors): a 4xx
- * `status` with `expose: true` means the message is safe to show.
+ * Errors thrown by body parsing and routing in express (http-errors, or the
+ * router's URIError for an undecodable path): a 4xx `status` whose message is
+ * not marked private (`expose: false`) is safe to show.
  */
-interface ExposedHttpError {
+interface ClientHttpError {
   readonly status: number;
-  readonly expose: true;
+  readonly expose?: boolean;
   readonly message: string;
 }
 
-function isExposedHttpError(err: unknown): err is ExposedHttpError {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as Partial<ExposedHttpError>;
-  return (
-    e.expose === true &&
-    typeof e.status === 'number' &&
-    e.status >= 400 &&
-    e.status < 500 &&
-    typeof e.message === 'string'
-  );
+function isClientHttpError(err: unknown): err is ClientHttpError {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { status?: unknown; expose?: unknown };
+  return typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose !== false;
 }
 
 function reasonOfHttpCode(code: number): string {
@@ -132,7 +127,7 @@ export function statusOf(err: unknown): { status: Status; internal: boolean } {
   if (err instanceof HttpError) {
     return { status: newStatus(err.code, err.reason, err.message), internal: false };
   }
-  if (isExposedHttpError(err)) {
+  if (isClientHttpError(err)) {
     return {
       status: newStatus(err.status, reasonOfHttpCode(err.status), err.message),
       internal: false,

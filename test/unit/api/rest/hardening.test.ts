@@ -1,0 +1,107 @@
+// A public port must survive anything a socket can send: garbage, truncated
+// requests, slow headers. After each abuse the server still answers /healthz.
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { createRestApp, listenRest, parseAddress } from '../../../../pkg/api/rest/index.js';
+import { newTestClient } from '../../../../pkg/client/testing.js';
+import { SeededRng } from '../../../../pkg/util/rng.js';
+import { call, withRest } from './helpers.js';
+
+/** Sends `data` on a fresh connection and resolves with what came back once the server closes it. */
+function exchange(port: number, data: Buffer | string, endAfterWrite = true): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket: Socket = connect(port, '127.0.0.1', () => {
+      socket.write(data);
+      if (endAfterWrite) socket.end();
+    });
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A reset after the server gave up on us is an acceptable ending.
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE')
+        resolve(Buffer.concat(chunks).toString('latin1'));
+      else reject(err);
+    });
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
+function randomBytes(rng: SeededRng, n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = rng.int(0, 256);
+  return b;
+}
+
+describe('REST hardening', () => {
+  it(
+    'survives random bytes and malformed requests on the raw port',
+    withRest(async ({ base, rest }) => {
+      const rng = new SeededRng(20240611);
+      const abuse: (Buffer | string)[] = [
+        ...Array.from({ length: 20 }, (_, i) => randomBytes(rng, 1 + i * 97)),
+        'GET / HTTP/1.1\r\n\r\n', // no Host header
+        'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n',
+        'POST /apis/jobctl.dev/v1/namespaces/default/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n',
+        'POST /apis/jobctl.dev/v1/namespaces/default/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nContent-Type: application/json\r\n\r\n{"trunc',
+        `GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n${'X-A: b\r\n'.repeat(2000)}\r\n`,
+        'GET /\x00\x01 HTTP/1.1\r\nHost: x\r\n\r\n',
+        'BREW /healthz HTCPCP/1.0\r\n\r\n',
+      ];
+      for (const data of abuse) {
+        const answer = await exchange(rest.port, data);
+        // Whatever came back, if anything, is an HTTP response, not a crash dump.
+        if (answer) assert.match(answer, /^HTTP\/1\.1 \d{3} /);
+        const health = await call(`${base}/healthz`);
+        assert.equal(health.status, 200);
+      }
+    }),
+  );
+
+  it('closes a connection whose headers never finish (slowloris)', async () => {
+    const { client } = newTestClient();
+    const app = createRestApp({ client, isReady: () => true });
+    const rest = await listenRest(app, '127.0.0.1:0', {
+      headersTimeoutMs: 200,
+      requestTimeoutMs: 300,
+      timeoutCheckIntervalMs: 50,
+    });
+    try {
+      // Never sends the blank line that ends the headers; the server must hang up.
+      const answer = await exchange(
+        rest.port,
+        'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n',
+        false,
+      );
+      assert.match(answer, /^(HTTP\/1\.1 408 |$)/);
+      const health = await call(`http://127.0.0.1:${rest.port}/healthz`);
+      assert.equal(health.status, 200);
+    } finally {
+      await rest.close();
+      client.close();
+    }
+  });
+
+  it('closes open watch streams on close()', async () => {
+    const { client, store } = newTestClient();
+    const app = createRestApp({ client, isReady: () => true });
+    const rest = await listenRest(app, '127.0.0.1:0');
+    const res = await fetch(`http://127.0.0.1:${rest.port}/apis/jobctl.dev/v1/jobs?watch=true`);
+    assert.equal(res.status, 200);
+    await rest.close();
+    // The stream ends (or errors) instead of hanging, and the store watch is gone.
+    await res.text().catch(() => '');
+    assert.equal(store.stats().watchers, 0);
+    client.close();
+  });
+
+  it('parses listen addresses', () => {
+    assert.deepEqual(parseAddress('127.0.0.1:8081'), { host: '127.0.0.1', port: 8081 });
+    assert.deepEqual(parseAddress('[::1]:80'), { host: '::1', port: 80 });
+    assert.deepEqual(parseAddress(':8081'), { host: '0.0.0.0', port: 8081 });
+    assert.deepEqual(parseAddress('8081'), { host: '127.0.0.1', port: 8081 });
+    assert.deepEqual(parseAddress('localhost:0'), { host: 'localhost', port: 0 });
+    assert.throws(() => parseAddress('nope'), /invalid HTTP address/);
+    assert.throws(() => parseAddress('1.2.3.4:99999'), /invalid HTTP address/);
+  });
+});
