@@ -22,10 +22,11 @@ function ops(a: readonly string[], b: readonly string[]): Op[] {
     if (i < n && j < m && a[i] === b[j]) {
       out.push({ tag: ' ', line: a[i++]! });
       j++;
-    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      out.push({ tag: '+', line: b[j++]! });
-    } else {
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // Deletions before insertions, as diff -u prints them.
       out.push({ tag: '-', line: a[i++]! });
+    } else {
+      out.push({ tag: '+', line: b[j++]! });
     }
   }
   return out;
