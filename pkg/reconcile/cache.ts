@@ -3,14 +3,13 @@
 // one copies it first (cloneResource), so an accidental mutation throws
 // instead of silently diverging from the store. Secondary indexes (e.g. Runs
 // by owning Job uid, Runs by node) make "the Runs of this Job" O(result).
-import type { Resource } from '../store/index.js';
-import { keyOf, objectKey } from './keys.js';
+import { keyOf, objectKey, type ObjectLike } from './keys.js';
 
 /** Maps an object to the index values it is filed under ([] for none). */
 export type IndexFunc<T> = (object: T) => readonly string[];
 
 /** The read side reconcilers get. */
-export interface Lister<T extends Resource> {
+export interface Lister<T extends ObjectLike> {
   get(namespace: string, name: string): T | undefined;
   getByKey(key: string): T | undefined;
   list(): T[];
@@ -19,7 +18,7 @@ export interface Lister<T extends Resource> {
   readonly size: number;
 }
 
-export class Cache<T extends Resource> implements Lister<T> {
+export class Cache<T extends ObjectLike> implements Lister<T> {
   private readonly objects = new Map<string, T>();
   private readonly indexFuncs = new Map<string, IndexFunc<T>>();
   /** indexName -> value -> keys. */

@@ -3,14 +3,14 @@
 // Recording goes through this interface so the Event kind and its storage can
 // arrive later without touching the controllers; recording never fails and
 // never blocks a reconcile.
-import type { Resource } from '../store/index.js';
+import type { ObjectLike } from './keys.js';
 
 export const EventType = { Normal: 'Normal', Warning: 'Warning' } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
 export interface EventRecorder {
   /** Fire and forget: implementations must not throw. */
-  record(object: Resource, type: EventType, reason: string, message: string): void;
+  record(object: ObjectLike, type: EventType, reason: string, message: string): void;
 }
 
 export const noopRecorder: EventRecorder = { record: () => {} };
@@ -29,7 +29,7 @@ export interface RecordedEvent {
 export class MemoryRecorder implements EventRecorder {
   readonly events: RecordedEvent[] = [];
 
-  record(object: Resource, type: EventType, reason: string, message: string): void {
+  record(object: ObjectLike, type: EventType, reason: string, message: string): void {
     const m = object.metadata;
     this.events.push({
       kind: object.kind,

@@ -1,8 +1,8 @@
 // Event handlers that turn informer events into work-queue keys. They never
 // look at what changed: the key is enough (level-triggered).
-import type { OwnerReference, Resource } from '../store/index.js';
+import type { OwnerReference } from '../store/index.js';
 import type { EventHandler } from './informer.js';
-import { keyOf, objectKey } from './keys.js';
+import { keyOf, objectKey, type ObjectLike } from './keys.js';
 
 /** Anything keys can be added to (a Controller or a WorkQueue). */
 export interface Enqueuer {
@@ -10,13 +10,13 @@ export interface Enqueuer {
 }
 
 /** Enqueues the object's own key on add, update and delete. */
-export function enqueueObject<T extends Resource>(target: Enqueuer): EventHandler<T> {
+export function enqueueObject<T extends ObjectLike>(target: Enqueuer): EventHandler<T> {
   const add = (o: T): void => target.add(keyOf(o));
   return { onAdd: add, onUpdate: (_old, o) => add(o), onDelete: add };
 }
 
 /** The controller owner reference of an object, if it has one. */
-export function controllerRef(object: Resource): OwnerReference | undefined {
+export function controllerRef(object: Pick<ObjectLike, 'metadata'>): OwnerReference | undefined {
   return object.metadata.ownerReferences.find((r) => r.controller === true);
 }
 
@@ -25,7 +25,7 @@ export function controllerRef(object: Resource): OwnerReference | undefined {
  * namespace), as controller-runtime's EnqueueRequestForOwner with
  * OnlyControllerOwner. On update the old owner is enqueued too if it changed.
  */
-export function enqueueOwner<T extends Resource>(
+export function enqueueOwner<T extends ObjectLike>(
   target: Enqueuer,
   ownerKind: string,
 ): EventHandler<T> {
@@ -46,7 +46,7 @@ export function enqueueOwner<T extends Resource>(
 }
 
 /** Enqueues whatever keys `map` derives from the object (old and new state on update). */
-export function enqueueMapped<T extends Resource>(
+export function enqueueMapped<T extends ObjectLike>(
   target: Enqueuer,
   map: (object: T) => readonly string[],
 ): EventHandler<T> {

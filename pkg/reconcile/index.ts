@@ -25,7 +25,7 @@ export {
   type Enqueuer,
 } from './handlers.js';
 export { Informer, abortableSleep, type EventHandler, type InformerOptions } from './informer.js';
-export { keyOf, objectKey, splitKey } from './keys.js';
+export { keyOf, objectKey, splitKey, type ObjectLike } from './keys.js';
 export { MemoryLogger, silentLogger, type LogLine, type Logger } from './logger.js';
 export {
   Manager,

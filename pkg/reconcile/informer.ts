@@ -9,13 +9,14 @@
 // for it. All waiting goes through the injected Clock.
 import type { ResourceClient } from '../client/types.js';
 import type { Resource, WatchEvent } from '../store/index.js';
+import type { ObjectLike } from './keys.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
 import { Cache } from './cache.js';
 import { keyOf } from './keys.js';
 import { silentLogger, type Logger } from './logger.js';
 
-export interface EventHandler<T extends Resource> {
+export interface EventHandler<T extends ObjectLike> {
   onAdd?(object: T): void;
   /** Also called by resync with old === new. */
   onUpdate?(old: T, object: T): void;
@@ -35,7 +36,7 @@ export interface InformerOptions {
   readonly retryMaxMs?: number;
 }
 
-export class Informer<T extends Resource = Resource> {
+export class Informer<T extends ObjectLike = Resource> {
   readonly kind: string;
   readonly cache = new Cache<T>();
   private readonly client: ResourceClient;
@@ -137,10 +138,10 @@ export class Informer<T extends Resource = Resource> {
 
   /** Lists, replaces the cache (telling handlers the differences) and returns the revision. */
   private async list(): Promise<string> {
-    const result = await this.client.list<T>(this.kind);
+    const result = await this.client.list(this.kind);
     this.listCount++;
     const seen = new Set<string>();
-    for (const obj of result.items) {
+    for (const obj of result.items as unknown as T[]) {
       const key = keyOf(obj);
       seen.add(key);
       const old = this.cache.upsert(obj);
@@ -174,7 +175,7 @@ export class Informer<T extends Resource = Resource> {
   }
 
   private apply(event: WatchEvent): void {
-    const obj = event.object as T;
+    const obj = event.object as unknown as T;
     if (event.type === 'DELETED') {
       const old = this.cache.remove(keyOf(obj));
       this.emitDelete(old && obj.metadata.uid !== old.metadata.uid ? old : obj);

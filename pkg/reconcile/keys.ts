@@ -1,13 +1,23 @@
 // Work-queue keys: "namespace/name" for namespaced objects and "name" for
 // cluster-scoped ones (Nodes), as client-go's MetaNamespaceKeyFunc. A request
 // carries only the key, never the object or the event (level-triggered).
-import type { Resource } from '../store/index.js';
+import type { ObjectMeta } from '../store/index.js';
+
+/**
+ * Any stored object, typed or not (Job, Run, Node or plain Resource): what the
+ * cache, informer and handlers need of it.
+ */
+export interface ObjectLike {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+}
 
 export function objectKey(namespace: string, name: string): string {
   return namespace ? `${namespace}/${name}` : name;
 }
 
-export function keyOf(object: Pick<Resource, 'metadata'>): string {
+export function keyOf(object: Pick<ObjectLike, 'metadata'>): string {
   return objectKey(object.metadata.namespace, object.metadata.name);
 }
 

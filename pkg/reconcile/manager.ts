@@ -14,6 +14,7 @@ import { errorMessage } from '../util/errors.js';
 import type { Controller } from './controller.js';
 import { noopRecorder, type EventRecorder } from './events.js';
 import { Informer } from './informer.js';
+import type { ObjectLike } from './keys.js';
 import { silentLogger, type Logger } from './logger.js';
 
 /** What a controller factory gets to build one controller for one session. */
@@ -23,7 +24,7 @@ export interface ManagerContext {
   readonly logger: Logger;
   readonly recorder: EventRecorder;
   /** The session's informer for `kind` (created on first use, shared). */
-  informer<T extends Resource = Resource>(kind: string): Informer<T>;
+  informer<T extends ObjectLike = Resource>(kind: string): Informer<T>;
 }
 
 /** Builds a controller and wires its informer handlers. Called once per session. */
@@ -85,7 +86,7 @@ export class Manager {
   }
 
   /** The current session's informer for `kind`, if any controller uses it. */
-  informer<T extends Resource = Resource>(kind: string): Informer<T> | undefined {
+  informer<T extends ObjectLike = Resource>(kind: string): Informer<T> | undefined {
     return this.session?.informers.get(kind) as Informer<T> | undefined;
   }
 
@@ -139,7 +140,7 @@ export class Manager {
       clock: this.clock,
       logger: this.logger,
       recorder: this.opts.recorder ?? noopRecorder,
-      informer: <T extends Resource>(kind: string): Informer<T> => {
+      informer: <T extends ObjectLike>(kind: string): Informer<T> => {
         let inf = s.informers.get(kind);
         if (!inf) {
           inf = new Informer({

@@ -1,0 +1,36 @@
+// Public API of pkg/controllers: the leader-only controllers and one call that
+// registers them all with a reconcile Manager (see README.md for the contract
+// with the agent).
+import type { Manager } from '../reconcile/index.js';
+import { JOB_CONTROLLER, jobController, type JobControllerOptions } from './job/index.js';
+import {
+  NODE_LIFECYCLE_CONTROLLER,
+  nodeLifecycleController,
+  type NodeLifecycleOptions,
+} from './nodelifecycle/index.js';
+import { SCHEDULER_CONTROLLER, schedulerController } from './scheduler/index.js';
+
+export * from './job/index.js';
+export * from './nodelifecycle/index.js';
+export * from './scheduler/index.js';
+export {
+  FINAL_RUN_PHASES,
+  RUNS_BY_NODE,
+  RUNS_BY_OWNER,
+  isActiveRun,
+  isFinalRun,
+  runPhase,
+  runRequests,
+} from './common/runs.js';
+
+export interface ControllersOptions {
+  readonly job?: JobControllerOptions;
+  readonly nodeLifecycle?: NodeLifecycleOptions;
+}
+
+/** Registers the job controller, the scheduler and node lifecycle with `manager`. */
+export function addControllers(manager: Manager, opts: ControllersOptions = {}): void {
+  manager.add(JOB_CONTROLLER, jobController(opts.job));
+  manager.add(SCHEDULER_CONTROLLER, schedulerController());
+  manager.add(NODE_LIFECYCLE_CONTROLLER, nodeLifecycleController(opts.nodeLifecycle));
+}

@@ -1,0 +1,218 @@
+// The job controller's reconcile: read the Job and its Runs from the caches,
+// plan (plan.ts), then act: cancel Runs, create Runs, write the status on a
+// copy only when it changed, delete the Job when its TTL is up. Level-triggered
+// and idempotent: a repeated or concurrent-leader reconcile converges on the
+// same state, and Run names are deterministic per attempt, so AlreadyExists
+// (not in-memory bookkeeping) keeps an attempt from being created twice.
+import type { ResourceClient } from '../../client/types.js';
+import type { Job, JobStatus, Run, RunCancelReason } from '../../store/index.js';
+import { JOB_NAME_LABEL, cloneResource, jsonEqual } from '../../store/index.js';
+import type { Clock } from '../../util/clock.js';
+import { isReason, Reason } from '../../util/errors.js';
+import {
+  splitKey,
+  type EventRecorder,
+  type Lister,
+  type Logger,
+  type Reconciler,
+  type Result,
+} from '../../reconcile/index.js';
+import { RUNS_BY_OWNER, isActiveRun } from '../common/runs.js';
+import { isoTime } from '../common/time.js';
+import { asInput, asKind } from '../common/typed.js';
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from './options.js';
+import { planJob, type PlanOptions } from './plan.js';
+import { isControlledBy, newRun, runName } from './runs.js';
+
+export interface JobReconcilerDeps {
+  readonly client: ResourceClient;
+  readonly jobs: Lister<Job>;
+  /** Needs the RUNS_BY_OWNER index. */
+  readonly runs: Lister<Run>;
+  readonly clock: Clock;
+  readonly recorder: EventRecorder;
+  readonly logger: Logger;
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+/** How many foreign objects squatting on our Run names we skip before giving up a reconcile. */
+const MAX_NAME_SKIPS = 10;
+
+export class JobReconciler implements Reconciler {
+  private readonly d: JobReconcilerDeps;
+  private readonly planOpts: PlanOptions;
+  /** Job uid -> failed count a BackOff event was recorded for (avoids repeats). */
+  private readonly backoffEvents = new Map<string, number>();
+
+  constructor(deps: JobReconcilerDeps) {
+    this.d = deps;
+    this.planOpts = {
+      backoffBaseMs: deps.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
+      backoffMaxMs: deps.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+    };
+  }
+
+  /** The Job's Runs: controlled by its uid and labelled with its name. */
+  runsOf(job: Job): Run[] {
+    return this.d.runs
+      .byIndex(RUNS_BY_OWNER, job.metadata.uid)
+      .filter((r) => r.metadata.labels[JOB_NAME_LABEL] === job.metadata.name);
+  }
+
+  async reconcile(key: string): Promise<Result> {
+    const { namespace, name } = splitKey(key);
+    const job = this.d.jobs.get(namespace, name);
+    if (!job) return {}; // deleted: the store removed its Runs with it
+    const nowMs = this.d.clock.now();
+    const plan = planJob(job, this.runsOf(job), nowMs, this.planOpts);
+
+    if (plan.deleteJob) {
+      await this.deleteJob(job);
+      return {};
+    }
+    for (const { run, reason } of plan.cancel) await this.cancelRun(job, run, reason, nowMs);
+
+    const status: JobStatus = { ...plan.status };
+    let requeue = false;
+    if (plan.create > 0) {
+      const made = await this.createRuns(job, status.attempts ?? 0, plan.create, nowMs);
+      status.attempts = made.nextAttempt;
+      status.active = (status.active ?? 0) + made.created;
+      requeue = made.stale;
+    }
+
+    for (const e of plan.events) {
+      if (e.reason === 'BackOff') {
+        if (this.backoffEvents.get(job.metadata.uid) === plan.backoffFor) continue;
+        this.backoffEvents.set(job.metadata.uid, plan.backoffFor ?? 0);
+      }
+      this.d.recorder.record(job, e.type, e.reason, e.message);
+    }
+    await this.writeStatus(job, status);
+    return requeue ? { requeue: true } : { requeueAfter: plan.requeueAfter };
+  }
+
+  /**
+   * Creates up to `count` Runs from attempt `first` on. AlreadyExists for one
+   * of ours means the cache is behind: stop and retry once it caught up
+   * (`stale`). A name taken by something we don't control is skipped.
+   */
+  private async createRuns(
+    job: Job,
+    first: number,
+    count: number,
+    nowMs: number,
+  ): Promise<{ created: number; nextAttempt: number; stale: boolean }> {
+    let attempt = first;
+    let created = 0;
+    let skips = 0;
+    while (created < count) {
+      const input = newRun(job, attempt, nowMs);
+      try {
+        await this.d.client.create(input);
+      } catch (err) {
+        if (!isReason(err, Reason.AlreadyExists)) throw err;
+        const existing = await this.d.client
+          .get('Run', job.metadata.namespace, runName(job, attempt), { consistency: 'stale' })
+          .then((r) => asKind<Run>(r))
+          .catch(() => undefined);
+        if (existing && !isControlledBy(existing, job) && skips < MAX_NAME_SKIPS) {
+          this.d.logger.warn('run name taken by an object this job does not control; skipping', {
+            job: `${job.metadata.namespace}/${job.metadata.name}`,
+            run: runName(job, attempt),
+          });
+          skips++;
+          attempt++;
+          continue;
+        }
+        return { created, nextAttempt: attempt, stale: true };
+      }
+      this.d.recorder.record(
+        job,
+        'Normal',
+        'SuccessfulCreate',
+        `Created run: ${runName(job, attempt)}`,
+      );
+      created++;
+      attempt++;
+    }
+    return { created, nextAttempt: attempt, stale: false };
+  }
+
+  /**
+   * Flags the Run cancelled (spec.cancelled, for the agent), and if it is not
+   * bound to a node yet, ends it here (status Cancelled): no agent owns it.
+   * The Run's resourceVersion guards both writes against the scheduler
+   * binding it meanwhile (Conflict -> retry with the new state).
+   */
+  private async cancelRun(
+    job: Job,
+    run: Run,
+    reason: RunCancelReason,
+    nowMs: number,
+  ): Promise<void> {
+    let current = run;
+    if (!run.spec.cancelled) {
+      const copy = cloneResource(run) as Run;
+      copy.spec.cancelled = true;
+      copy.spec.cancelReason = reason;
+      current = asKind<Run>(await this.d.client.update(asInput(copy)));
+      this.d.recorder.record(
+        job,
+        'Normal',
+        'Killing',
+        `Stopping run ${run.metadata.name}: ${reason}`,
+      );
+    }
+    if (current.spec.nodeName === '' && isActiveRun(current)) {
+      await this.d.client.updateStatus({
+        apiVersion: current.apiVersion,
+        kind: current.kind,
+        metadata: {
+          name: current.metadata.name,
+          namespace: current.metadata.namespace,
+          uid: current.metadata.uid,
+          resourceVersion: current.metadata.resourceVersion,
+        },
+        status: {
+          ...current.status,
+          phase: 'Cancelled',
+          reason: current.spec.cancelReason ?? reason,
+          finishedAt: isoTime(nowMs),
+          message: 'cancelled before it was scheduled',
+        },
+      });
+    }
+  }
+
+  /** Writes status on a copy, only when it differs; the cached resourceVersion guards it. */
+  private async writeStatus(job: Job, status: JobStatus): Promise<void> {
+    if (jsonEqual(status, job.status ?? {})) return;
+    await this.d.client.updateStatus({
+      apiVersion: job.apiVersion,
+      kind: job.kind,
+      metadata: {
+        name: job.metadata.name,
+        namespace: job.metadata.namespace,
+        uid: job.metadata.uid,
+        resourceVersion: job.metadata.resourceVersion,
+      },
+      status,
+    });
+  }
+
+  private async deleteJob(job: Job): Promise<void> {
+    try {
+      await this.d.client.delete('Job', job.metadata.namespace, job.metadata.name, {
+        preconditions: { uid: job.metadata.uid },
+      });
+      this.d.logger.info('deleted finished job after ttlSecondsAfterFinished', {
+        job: `${job.metadata.namespace}/${job.metadata.name}`,
+      });
+    } catch (err) {
+      if (!isReason(err, Reason.NotFound)) throw err;
+    }
+    this.backoffEvents.delete(job.metadata.uid);
+  }
+}

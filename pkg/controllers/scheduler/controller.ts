@@ -1,0 +1,37 @@
+// Wires the scheduler into a Manager session: every Run or Node event
+// enqueues the one scheduling key; one worker runs the passes.
+import type { Node, Run } from '../../store/index.js';
+import { Controller, type ControllerFactory } from '../../reconcile/index.js';
+import { SCHEDULE_KEY, SchedulerReconciler } from './reconciler.js';
+
+export const SCHEDULER_CONTROLLER = 'scheduler';
+
+export function schedulerController(): ControllerFactory {
+  return (ctx) => {
+    const runs = ctx.informer<Run>('Run');
+    const nodes = ctx.informer<Node>('Node');
+    const reconciler = new SchedulerReconciler({
+      client: ctx.client,
+      runs: runs.cache,
+      nodes: nodes.cache,
+      clock: ctx.clock,
+      recorder: ctx.recorder,
+      logger: ctx.logger,
+    });
+    const controller = new Controller({
+      name: SCHEDULER_CONTROLLER,
+      reconciler,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      workers: 1,
+    });
+    const poke = {
+      onAdd: () => controller.add(SCHEDULE_KEY),
+      onUpdate: () => controller.add(SCHEDULE_KEY),
+      onDelete: () => controller.add(SCHEDULE_KEY),
+    };
+    runs.addHandler(poke);
+    nodes.addHandler(poke);
+    return controller;
+  };
+}

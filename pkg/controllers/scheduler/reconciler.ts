@@ -1,0 +1,212 @@
+// The scheduler. All placement happens under one work-queue key, so a pass
+// sees every pending Run and every node at once: it can order Runs by
+// priority then age, and account for what it binds during the pass. Any Run
+// or Node event enqueues that key (merged by the queue), so a Run that fits
+// nowhere is looked at again when capacity or nodes change.
+//
+// Binding is an update of spec.nodeName guarded by the Run's resourceVersion
+// (a Run changed meanwhile, e.g. cancelled, gives Conflict and is skipped),
+// then status phase Scheduled. Until the cache shows a bind, the pass
+// remembers it ("assumed", as kube-scheduler's assume cache) so a pass that
+// starts before the watch caught up neither double-books the node nor binds
+// the Run again.
+import type { ResourceClient } from '../../client/types.js';
+import type { Node, Run } from '../../store/index.js';
+import { cloneResource } from '../../store/index.js';
+import type { Clock } from '../../util/clock.js';
+import { errorMessage, isReason, Reason } from '../../util/errors.js';
+import {
+  keyOf,
+  type EventRecorder,
+  type Lister,
+  type Logger,
+  type Reconciler,
+  type Result,
+} from '../../reconcile/index.js';
+import { isFinalRun, runPhase, runRequests } from '../common/runs.js';
+import { asInput, asKind } from '../common/typed.js';
+import {
+  allocationAfter,
+  compareRuns,
+  nodeState,
+  unfitReasons,
+  unschedulableMessage,
+  type FitReason,
+  type NodeState,
+} from './fit.js';
+
+/** The single key every scheduler pass runs under. */
+export const SCHEDULE_KEY = 'schedule';
+
+export interface SchedulerDeps {
+  readonly client: ResourceClient;
+  readonly runs: Lister<Run>;
+  readonly nodes: Lister<Node>;
+  readonly clock: Clock;
+  readonly recorder: EventRecorder;
+  readonly logger: Logger;
+}
+
+interface Assumed {
+  readonly node: string;
+  /** resourceVersion of the bind write; the cache has caught up once it shows this or later. */
+  readonly revision: number;
+}
+
+export class SchedulerReconciler implements Reconciler {
+  private readonly d: SchedulerDeps;
+  /** Run key -> bind this scheduler made that the cache may not show yet. */
+  private readonly assumed = new Map<string, Assumed>();
+
+  constructor(deps: SchedulerDeps) {
+    this.d = deps;
+  }
+
+  async reconcile(_key: string): Promise<Result> {
+    const runs = this.d.runs.list();
+    this.pruneAssumed();
+    const nodes = new Map<string, NodeState>();
+    for (const n of this.d.nodes.list()) nodes.set(n.metadata.name, nodeState(n));
+
+    // What is already placed: non-final Runs bound (or assumed bound) to a node.
+    const pending: Run[] = [];
+    const needsStatus: Run[] = [];
+    for (const run of runs) {
+      if (isFinalRun(run)) continue;
+      const bound = run.spec.nodeName || this.assumed.get(keyOf(run))?.node || '';
+      if (bound) {
+        const st = nodes.get(bound);
+        if (st) {
+          const req = runRequests(run);
+          st.used.cpu += req.cpu;
+          st.used.memory += req.memory;
+          st.used.runs += 1;
+        }
+        // Bound by an earlier pass whose status write did not happen.
+        if (run.spec.nodeName && runPhase(run) === 'Pending' && !this.assumed.has(keyOf(run))) {
+          needsStatus.push(run);
+        }
+        continue;
+      }
+      if (!run.spec.cancelled) pending.push(run);
+    }
+    pending.sort(compareRuns);
+
+    let retry = false;
+    let failure: unknown;
+    for (const run of needsStatus) {
+      try {
+        await this.markScheduled(run);
+      } catch (err) {
+        if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
+        else failure ??= err;
+      }
+    }
+
+    const states = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const run of pending) {
+      if (failure) break;
+      const req = runRequests(run);
+      let best: NodeState | undefined;
+      let bestScore = Infinity;
+      const reasons = new Map<FitReason, number>();
+      for (const st of states) {
+        const why = unfitReasons(st, run, req);
+        if (why.length > 0) {
+          for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+          continue;
+        }
+        const score = allocationAfter(st, req);
+        if (score < bestScore) {
+          best = st;
+          bestScore = score;
+        }
+      }
+      try {
+        if (best) {
+          await this.bind(run, best);
+          best.used.cpu += req.cpu;
+          best.used.memory += req.memory;
+          best.used.runs += 1;
+        } else {
+          await this.reportUnschedulable(run, unschedulableMessage(states.length, reasons));
+        }
+      } catch (err) {
+        if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
+        else failure = err;
+      }
+    }
+    if (failure) throw failure;
+    // A Run that changed under us: its event requeues the pass anyway, but
+    // a retry costs little and covers a lagging cache.
+    return retry ? { requeue: true } : {};
+  }
+
+  private pruneAssumed(): void {
+    for (const [key, a] of this.assumed) {
+      const cached = this.d.runs.getByKey(key);
+      if (!cached || Number(cached.metadata.resourceVersion) >= a.revision)
+        this.assumed.delete(key);
+    }
+  }
+
+  private async bind(run: Run, node: NodeState): Promise<void> {
+    const copy = cloneResource(run) as Run;
+    copy.spec.nodeName = node.name;
+    const bound = asKind<Run>(await this.d.client.update(asInput(copy)));
+    this.assumed.set(keyOf(run), {
+      node: node.name,
+      revision: Number(bound.metadata.resourceVersion),
+    });
+    this.d.recorder.record(
+      run,
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${run.metadata.namespace}/${run.metadata.name} to ${node.name}`,
+    );
+    try {
+      await this.markScheduled(bound);
+    } catch (err) {
+      // The agent may already have reported Running: its status wins.
+      if (!isReason(err, Reason.Conflict)) {
+        this.d.logger.warn('bound run but could not mark it Scheduled; will retry', {
+          run: keyOf(run),
+          err: errorMessage(err),
+        });
+      }
+    }
+  }
+
+  /** status.phase Scheduled (message cleared), guarded by the Run's resourceVersion. */
+  private async markScheduled(run: Run): Promise<void> {
+    const { message: _message, ...rest } = run.status ?? {};
+    await this.d.client.updateStatus({
+      apiVersion: run.apiVersion,
+      kind: run.kind,
+      metadata: {
+        name: run.metadata.name,
+        namespace: run.metadata.namespace,
+        uid: run.metadata.uid,
+        resourceVersion: run.metadata.resourceVersion,
+      },
+      status: { ...rest, phase: 'Scheduled' },
+    });
+  }
+
+  /** Keeps the Run Pending with why it fits nowhere; writes only when the message changes. */
+  private async reportUnschedulable(run: Run, message: string): Promise<void> {
+    if (run.status?.message === message && runPhase(run) === 'Pending') return;
+    await this.d.client.updateStatus({
+      apiVersion: run.apiVersion,
+      kind: run.kind,
+      metadata: {
+        name: run.metadata.name,
+        namespace: run.metadata.namespace,
+        uid: run.metadata.uid,
+        resourceVersion: run.metadata.resourceVersion,
+      },
+      status: { ...run.status, phase: 'Pending', message },
+    });
+    this.d.recorder.record(run, 'Warning', 'FailedScheduling', message);
+  }
+}
