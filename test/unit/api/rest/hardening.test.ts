@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { createRestApp, listenRest, parseAddress } from '../../../../pkg/api/rest/index.js';
 import { newTestClient } from '../../../../pkg/client/testing.js';
 import { SeededRng } from '../../../../pkg/util/rng.js';
-import { call, withRest } from './helpers.js';
+import { NdjsonReader, call, job, withRest } from './helpers.js';
 
 /** Sends `data` on a fresh connection and resolves with what came back once the server closes it. */
 function exchange(port: number, data: Buffer | string, endAfterWrite = true): Promise<string> {
@@ -76,6 +76,33 @@ describe('REST hardening', () => {
       assert.match(answer, /^(HTTP\/1\.1 408 |$)/);
       const health = await call(`http://127.0.0.1:${rest.port}/healthz`);
       assert.equal(health.status, 200);
+    } finally {
+      await rest.close();
+      client.close();
+    }
+  });
+
+  it('keeps a watch open past the server request timeout (a long response, not a long request)', async () => {
+    const { client } = newTestClient();
+    const app = createRestApp({
+      client,
+      isReady: () => true,
+      watchHeartbeatMs: 10,
+      requestTimeoutMs: 50,
+    });
+    const rest = await listenRest(app, '127.0.0.1:0', {
+      headersTimeoutMs: 100,
+      requestTimeoutMs: 150,
+      timeoutCheckIntervalMs: 20,
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${rest.port}/apis/jobctl.dev/v1/jobs?watch=true`);
+      const events = new NdjsonReader(res);
+      // 40 heartbeats 10 ms apart span several times both request timeouts.
+      for (let i = 0; i < 40; i++) await events.heartbeat();
+      await client.create(job('late'));
+      assert.deepEqual(await events.take(1), ['ADDED late']);
+      await events.cancel();
     } finally {
       await rest.close();
       client.close();
