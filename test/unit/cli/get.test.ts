@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runGet, type GetOptions } from '../../../pkg/cli/verbs/get.js';
 import { API_VERSION, type ResourceInput } from '../../../pkg/store/index.js';
-import { env, jobInput, setJobStatus, type Env } from './helpers.js';
+import { env, jobInput, setJobStatus, untilWatching, type Env } from './helpers.js';
 
 const get = (o: Partial<GetOptions> = {}): GetOptions => ({
   namespace: 'default',
@@ -275,5 +275,25 @@ describe('get', () => {
     ac.abort();
     assert.equal(await done, 0);
     assert.equal(e.out.text, 'job.jobctl.dev/hello\n');
+  });
+
+  it('-w relists after Gone and reports what changed meanwhile', async () => {
+    const ac = new AbortController();
+    const e = env({ signal: ac.signal });
+    await e.client.create(jobInput('hello'));
+    const before = e.tc.store.snapshot();
+    await e.client.create(jobInput('second'));
+    const done = e.run((d) => runGet(get({ watch: true, output: 'name' }), d));
+    await untilWatching(e.tc);
+    // A node restored from a snapshot: every watch gets Gone and must relist.
+    e.tc.store.restore(e.tc.store.revision + 1, before);
+    await e.client.create(jobInput('third'));
+    await e.out.waitFor((t) => t.split('\n').length >= 5);
+    ac.abort();
+    assert.equal(await done, 0);
+    const lines = e.out.text.trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['job.jobctl.dev/hello', 'job.jobctl.dev/second']);
+    // After the relist: second is gone (DELETED), third is new; in either order.
+    assert.deepEqual(lines.slice(2).sort(), ['job.jobctl.dev/second', 'job.jobctl.dev/third']);
   });
 });
