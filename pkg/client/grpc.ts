@@ -24,7 +24,7 @@ import type {
 } from '../transport/api-types.js';
 import { apiServiceCtor } from '../transport/api-grpc.js';
 import { decodeObject, encodeObject } from '../transport/api-wire.js';
-import { ConnectionError, fromServiceError } from '../transport/errors.js';
+import { ConnectionError, fromServiceError, reasonMetadataKey } from '../transport/errors.js';
 import { channelOptions } from '../transport/proto.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import type {
@@ -86,6 +86,13 @@ type RawStream = (
   md: grpc.Metadata,
   opts: grpc.CallOptions,
 ) => grpc.ClientReadableStream<WatchEventMsg>;
+
+/** The reason a server put in the status metadata (undefined: not the server's answer). */
+function serverReason(err: unknown): string | undefined {
+  const md = (err as Partial<grpc.ServiceError> | undefined)?.metadata;
+  const sent = md?.get(reasonMetadataKey)[0];
+  return typeof sent === 'string' ? sent : undefined;
+}
 
 /** Whether a method may be repeated on another server after a dropped connection. */
 const IDEMPOTENT = new Set(['get', 'list', 'apply', 'clusterStatus', 'nodeStatus']);
@@ -318,6 +325,7 @@ export class GrpcClient implements ResourceClient {
     let failures = 0;
     let lastError = '';
     let giveUpAt = 0;
+    let gone = 0;
     while (!this.closed && !signal?.aborted) {
       const idx = this.current;
       const address = this.servers[idx] as string;
@@ -351,6 +359,7 @@ export class GrpcClient implements ResourceClient {
           }
           delivered = true;
           failures = 0;
+          gone = 0;
           this.current = idx;
           yield { type: msg.type as WatchEvent['type'], object };
         }
@@ -359,7 +368,16 @@ export class GrpcClient implements ResourceClient {
       } catch (err) {
         if (signal?.aborted || this.closed) return;
         const e = fromServiceError(err, address);
-        if (e.reason !== Reason.Unavailable) throw e;
+        const reason = serverReason(err);
+        // Without a reason from the server (reset, cancelled, refused) or with
+        // Unavailable (stopping, no leader), the stream broke: go elsewhere.
+        // Gone on a resume may be one replica's shorter history (a restarted
+        // node): only when every server says so is the revision really gone.
+        if (reason === Reason.Gone && (lastRv !== '' || failures > 0)) {
+          if (++gone >= this.servers.length) throw e;
+        } else if (reason !== undefined && reason !== Reason.Unavailable) {
+          throw e;
+        }
         lastError = errorMessage(e);
       } finally {
         signal?.removeEventListener('abort', onAbort);

@@ -1,7 +1,10 @@
 // Three real jobd processes on 127.0.0.1 (random free ports, temp data dirs),
-// driven through the real CLI and the gRPC API: election, writes via leader and
-// follower, kill -9 of the leader without losing acknowledged writes, catch-up
-// of the restarted node, leadership transfer, cluster status.
+// driven through the real CLI and the gRPC API (GrpcClient): election, Jobs
+// applied via the leader and via a follower, Node registration and
+// heartbeats, kill -9 of the leader in the middle of a stream of applies (no
+// acknowledged object lost; a watch on the killed node resumes elsewhere
+// without missing or repeating events), catch-up of the restarted node,
+// leadership transfer, cluster status, unreachable servers.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,11 +12,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { GrpcClient } from '../../pkg/client/grpc.js';
 import { LocalCluster, jobdPath } from '../../pkg/node/local-cluster.js';
-import { SessionClient } from '../../pkg/transport/api-grpc.js';
-import { isReason, Reason } from '../../pkg/util/errors.js';
-import type { ClusterStatusResponse } from '../../pkg/transport/api-types.js';
 import type { NodeId } from '../../pkg/raft/types.js';
+import {
+  API_VERSION,
+  type Resource,
+  type ResourceInput,
+  type WatchEvent,
+} from '../../pkg/store/index.js';
+import type { ClusterStatusResponse } from '../../pkg/transport/api-types.js';
 
 const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
 
@@ -57,17 +65,48 @@ async function eventually<T>(
   }
 }
 
-describe('3-node jobd cluster', { timeout: 180_000 }, () => {
+const job = (name: string, spec: Record<string, unknown> = {}): ResourceInput => ({
+  apiVersion: API_VERSION,
+  kind: 'Job',
+  metadata: { name, labels: { suite: 'it' } },
+  spec: { command: ['echo', name], ...spec },
+});
+
+interface NodeStatusView {
+  raft: { id: number; role: string; term: number; address: string };
+  conditions: { type: string; status: string }[];
+  heartbeatTime: string;
+  capacity: { cpu: string; memory: string; runs: number };
+}
+const nodeStatus = (o: Resource): NodeStatusView => o.status as unknown as NodeStatusView;
+
+describe('3-node jobd cluster', { timeout: 240_000 }, () => {
   let dir: string;
   let cluster: LocalCluster;
-  const acked = new Map<string, string>();
+  const clients: GrpcClient[] = [];
+  /** Names of every Job whose apply was acknowledged. */
+  const acked = new Set<string>();
+
+  const client = (...ids: NodeId[]): GrpcClient => {
+    const c = new GrpcClient({
+      servers: ids.map((id) => cluster.member(id).address),
+      timeoutMs: 10_000,
+    });
+    clients.push(c);
+    return c;
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'jobctl-it-'));
-    cluster = await LocalCluster.start({ nodes: 3, baseDir: dir });
+    cluster = await LocalCluster.start({
+      nodes: 3,
+      baseDir: dir,
+      extraArgs: ['--labels', 'zone=it,disk=ssd', '--max-runs', '8'],
+    });
   });
 
   after(async () => {
+    for (const c of clients) c.close();
     await cluster?.stop();
     for (const m of cluster?.members ?? [])
       if (cluster.isRunning(m.id)) await cluster.kill(m.id, 'SIGKILL');
@@ -75,6 +114,7 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
   });
 
   const addr = (id: NodeId): string => cluster.member(id).address;
+  const others = (id: NodeId): NodeId[] => ([1, 2, 3] as NodeId[]).filter((x) => x !== id);
 
   it('elects a leader and shows all three nodes in cluster status', async () => {
     const leader = await cluster.waitForLeader({ timeoutMs: 30_000 });
@@ -105,90 +145,198 @@ describe('3-node jobd cluster', { timeout: 180_000 }, () => {
     );
   });
 
-  it('commits writes sent to the leader and to a follower', async () => {
+  it('applies Jobs via the leader and via a follower', async () => {
     const leader = await cluster.waitForLeader();
-    const follower = ([1, 2, 3] as NodeId[]).find((id) => id !== leader.id) as NodeId;
-    const r1 = await cli(['--server', addr(leader.id), 'kv', 'put', 'via-leader', 'L']);
-    assert.equal(r1.code, 0, r1.stderr);
-    acked.set('via-leader', 'L');
-    const r2 = await cli(['--server', addr(follower), 'kv', 'put', 'via-follower', 'F']);
-    assert.equal(r2.code, 0, r2.stderr);
-    acked.set('via-follower', 'F');
-    // Many acknowledged writes through gRPC, spread over every node.
+    const follower = others(leader.id)[0] as NodeId;
+    const viaLeader = await client(leader.id).apply(job('via-leader'));
+    assert.equal(viaLeader.outcome, 'created');
+    acked.add('via-leader');
+    const viaFollower = await client(follower).apply(job('via-follower'));
+    assert.equal(viaFollower.outcome, 'created');
+    acked.add('via-follower');
+    assert.equal((viaFollower.object.status as { phase: string }).phase, 'Pending');
+    assert.equal((viaFollower.object.spec as { image: string }).image, 'busybox:latest');
+    // Read back linearizably on the other follower.
+    const third = others(leader.id)[1] as NodeId;
+    const got = await client(third).get('job', 'default', 'via-leader');
+    assert.equal(got.metadata.uid, viaLeader.object.metadata.uid);
+    // Many concurrent applies spread over every node.
+    const all = client(1, 2, 3);
+    const perNode = ([1, 2, 3] as NodeId[]).map((id) => client(id));
     await Promise.all(
       Array.from({ length: 60 }, async (_, i) => {
-        const id = ((i % 3) + 1) as NodeId;
-        await cluster.client(id).put({ key: `k${i}`, value: `v${i}` });
-        acked.set(`k${i}`, `v${i}`);
+        const name = `k${i}`;
+        const c = perNode[i % 3] as GrpcClient;
+        await c.apply(job(name));
+        acked.add(name);
       }),
     );
-    // The Session stream (many ops multiplexed) to a follower: same semantics.
-    const session = new SessionClient(addr(follower));
-    try {
-      const results = await Promise.all(
-        Array.from({ length: 100 }, (_, i) => session.put({ key: `s${i}`, value: `sv${i}` })),
-      );
-      assert.equal(new Set(results.map((r) => r.revision)).size, 100);
-      for (let i = 0; i < 100; i++) acked.set(`s${i}`, `sv${i}`);
-      assert.equal((await session.get({ key: 's42', stale: false })).value, 'sv42');
-      await assert.rejects(session.get({ key: 'missing', stale: false }), (e: unknown) =>
-        isReason(e, Reason.NotFound),
-      );
-    } finally {
-      session.close();
-    }
-    const g = await cli(['--server', addr(follower), 'kv', 'get', 'via-leader']);
-    assert.equal(g.code, 0, g.stderr);
-    assert.equal(g.stdout.trim(), 'L');
-    const missing = await cli(['--server', addr(follower), 'kv', 'get', 'no-such-key']);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /^Error from server \(NotFound\): key "no-such-key" not found\n$/);
+    assert.equal((await all.apply(job('k7'))).outcome, 'unchanged');
+    const changed = await all.apply(job('k7', { parallelism: 2 }));
+    assert.equal(changed.outcome, 'configured');
+    await assert.rejects(all.apply(job('k7', { image: 'alpine:3' })), /field is immutable/);
   });
 
-  it('survives kill -9 of the leader without losing an acknowledged write', async () => {
+  it('registers a Node object for every jobd, heartbeating its Raft role', async () => {
+    const all = client(1, 2, 3);
+    const nodes = await eventually(
+      async () => {
+        const list = await all.list('nodes');
+        return list.items.length === 3 ? list.items : undefined;
+      },
+      30_000,
+      'three Node objects',
+    );
+    assert.deepEqual(
+      nodes.map((n) => n.metadata.name),
+      ['node-1', 'node-2', 'node-3'],
+    );
+    const leader = await cluster.waitForLeader();
+    for (const n of nodes) {
+      assert.equal(n.metadata.namespace, '');
+      assert.deepEqual(n.metadata.labels, { disk: 'ssd', zone: 'it' });
+      const st = nodeStatus(n);
+      assert.equal(st.capacity.runs, 8);
+      assert.ok(Number(st.capacity.cpu) >= 1);
+      assert.equal(st.raft.address, addr(st.raft.id));
+      assert.deepEqual(
+        st.conditions.map((c) => `${c.type}=${c.status}`),
+        ['Ready=True'],
+      );
+    }
+    // Heartbeats move heartbeatTime forward, and the leader reports itself as Leader.
+    const first = new Map(nodes.map((n) => [n.metadata.name, nodeStatus(n).heartbeatTime]));
+    await eventually(
+      async () => {
+        const list = (await all.list('nodes')).items;
+        const moved = list.every(
+          (n) => nodeStatus(n).heartbeatTime > (first.get(n.metadata.name) ?? ''),
+        );
+        const leaderNode = list.find((n) => n.metadata.name === `node-${leader.id}`);
+        return moved && leaderNode && nodeStatus(leaderNode).raft.role === 'Leader'
+          ? true
+          : undefined;
+      },
+      15_000,
+      'heartbeats from every node',
+    );
+  });
+
+  it('survives kill -9 of the leader mid-stream: no acknowledged Job lost, the watch on it resumes exactly', async () => {
     const old = await cluster.waitForLeader();
+    const all = client(1, 2, 3);
+    const start = await all.list('jobs');
+    // The watch is served by the node about to be killed.
+    const watcher = client(old.id, ...others(old.id));
+    const ac = new AbortController();
+    const events: WatchEvent[] = [];
+    const watching = (async () => {
+      for await (const e of watcher.watch('jobs', {
+        resourceVersion: start.resourceVersion,
+        signal: ac.signal,
+      }))
+        events.push(e);
+    })();
+
+    // A stream of applies from 4 concurrent writers, across every node.
+    let stop = false;
+    let ackedInStream = 0;
+    const writer = async (w: number): Promise<void> => {
+      for (let i = 0; !stop; i++) {
+        const name = `s-${w}-${i}`;
+        try {
+          await all.apply(job(name));
+          acked.add(name);
+          ackedInStream++;
+        } catch {
+          // Not acknowledged (election in progress): it may or may not exist.
+        }
+      }
+    };
+    const writers = [0, 1, 2, 3].map((w) => writer(w));
+    await eventually(async () => (ackedInStream >= 40 ? true : undefined), 60_000, '40 applies');
     await cluster.kill(old.id, 'SIGKILL');
     const next = await cluster.waitForLeader({ timeoutMs: 30_000, not: old.id, quorumOnly: true });
     assert.notEqual(next.id, old.id);
-    assert.ok(next.term > old.term);
-    // cluster status marks the dead node unreachable (within the ~1 s peer deadline).
+    const before = ackedInStream;
+    await eventually(
+      async () => (ackedInStream >= before + 40 ? true : undefined),
+      60_000,
+      '40 more applies after the failover',
+    );
+    stop = true;
+    await Promise.all(writers);
+
+    // Every acknowledged Job is there.
+    const survivors = client(...others(old.id));
+    const names = new Set<string>();
+    let cont: string | undefined;
+    let listRv = '';
+    do {
+      const page = await survivors.list('jobs', { limit: 100, continue: cont });
+      if (!listRv) listRv = page.resourceVersion;
+      for (const o of page.items) names.add(o.metadata.name);
+      cont = page.continue;
+    } while (cont);
+    for (const name of acked) assert.ok(names.has(name), `acknowledged Job ${name} lost`);
+
+    // The watch moved to another node and saw every change exactly once, in order.
+    await eventually(
+      async () =>
+        events.length > 0 &&
+        Number(events[events.length - 1]?.object.metadata.resourceVersion) >= Number(listRv)
+          ? true
+          : undefined,
+      30_000,
+      'the watch to catch up',
+    );
+    ac.abort();
+    await watching;
+    const added = events.filter((e) => e.type === 'ADDED').map((e) => e.object.metadata.name);
+    assert.equal(new Set(added).size, added.length, 'an ADDED event was repeated');
+    const createdSinceStart = [...names].filter((n) => n.startsWith('s-'));
+    assert.deepEqual([...added].sort(), createdSinceStart.sort(), 'the watch missed a Job');
+    const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));
+    assert.ok(
+      rvs.every((rv, i) => i === 0 || rv >= (rvs[i - 1] as number)),
+      'events out of order',
+    );
+
+    // cluster status marks the dead node unreachable.
     const st = await cli(['--server', addr(next.id), 'cluster', 'status', '-o', 'json']);
     assert.equal(st.code, 0, st.stderr);
     const view = JSON.parse(st.stdout) as ClusterStatusResponse;
     assert.equal(view.nodes.find((n) => n.id === old.id)?.health, 'unreachable');
-    assert.equal(view.leader, next.id);
-    for (const [k, v] of acked) {
-      const got = await eventually(
-        () => cluster.client(next.id).get({ key: k, stale: false }),
-        15_000,
-        `read of ${k}`,
-      );
-      assert.equal(got.value, v, `acknowledged write ${k} lost`);
-    }
-    // The cluster keeps accepting writes with one node down.
-    const r = await cli(['--server', cluster.servers(), 'kv', 'put', 'after-failover', 'yes']);
-    assert.equal(r.code, 0, r.stderr);
-    acked.set('after-failover', 'yes');
 
     // The killed node comes back and catches up (reads its own copy).
     cluster.startNode(old.id);
-    for (const [k, v] of acked) {
-      await eventually(
-        async () => {
-          const got = await cluster.client(old.id).get({ key: k, stale: true });
-          return got.value === v ? got : undefined;
-        },
-        30_000,
-        `catch-up of ${k} on node ${old.id}`,
-      );
-    }
-    const stale = await cli(['--server', addr(old.id), 'kv', 'get', 'after-failover', '--stale']);
-    assert.equal(stale.stdout.trim(), 'yes');
+    const restarted = client(old.id);
+    await eventually(
+      async () => {
+        const list = await restarted.list('jobs', { consistency: 'stale' });
+        const have = new Set(list.items.map((o) => o.metadata.name));
+        return [...acked].every((n) => have.has(n)) ? true : undefined;
+      },
+      60_000,
+      `catch-up of node ${old.id}`,
+    );
+    // And heartbeats again.
+    const hb = (await restarted.get('node', '', `node-${old.id}`)).status as unknown as {
+      heartbeatTime: string;
+    };
+    await eventually(
+      async () => {
+        const now = await restarted.get('node', '', `node-${old.id}`);
+        return nodeStatus(now).heartbeatTime > hb.heartbeatTime ? true : undefined;
+      },
+      30_000,
+      'heartbeats of the restarted node',
+    );
   });
 
   it('transfers leadership on request', async () => {
     const leader = await cluster.waitForLeader({ timeoutMs: 30_000 });
-    const target = ([1, 2, 3] as NodeId[]).find((id) => id !== leader.id) as NodeId;
+    const target = others(leader.id)[0] as NodeId;
     // Ask a node that is not the target (it may be a follower: the call is forwarded).
     const via = ([1, 2, 3] as NodeId[]).find((id) => id !== target) as NodeId;
     const r = await cli([
