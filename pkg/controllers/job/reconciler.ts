@@ -71,15 +71,17 @@ export class JobReconciler implements Reconciler {
       await this.deleteJob(job);
       return {};
     }
-    for (const { run, reason } of plan.cancel) await this.cancelRun(job, run, reason, nowMs);
-
     const status: JobStatus = { ...plan.status };
-    let requeue = false;
+    for (const { run, reason } of plan.cancel) {
+      if (await this.cancelRun(job, run, reason, nowMs)) status.active = (status.active ?? 1) - 1;
+    }
     if (plan.create > 0) {
       const made = await this.createRuns(job, status.attempts ?? 0, plan.create, nowMs);
+      // Our cache is behind our own writes: a status computed from it would be
+      // stale too (and conflict). Look again once the cache has caught up.
+      if (made.stale) return { requeue: true };
       status.attempts = made.nextAttempt;
       status.active = (status.active ?? 0) + made.created;
-      requeue = made.stale;
     }
 
     for (const e of plan.events) {
@@ -90,7 +92,7 @@ export class JobReconciler implements Reconciler {
       this.d.recorder.record(job, e.type, e.reason, e.message);
     }
     await this.writeStatus(job, status);
-    return requeue ? { requeue: true } : { requeueAfter: plan.requeueAfter };
+    return { requeueAfter: plan.requeueAfter };
   }
 
   /**
@@ -144,14 +146,15 @@ export class JobReconciler implements Reconciler {
    * Flags the Run cancelled (spec.cancelled, for the agent), and if it is not
    * bound to a node yet, ends it here (status Cancelled): no agent owns it.
    * The Run's resourceVersion guards both writes against the scheduler
-   * binding it meanwhile (Conflict -> retry with the new state).
+   * binding it meanwhile (Conflict -> retry with the new state). Returns true
+   * when the Run was ended here (no longer active).
    */
   private async cancelRun(
     job: Job,
     run: Run,
     reason: RunCancelReason,
     nowMs: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     let current = run;
     if (!run.spec.cancelled) {
       const copy = cloneResource(run) as Run;
@@ -183,7 +186,9 @@ export class JobReconciler implements Reconciler {
           message: 'cancelled before it was scheduled',
         },
       });
+      return true;
     }
+    return false;
   }
 
   /** Writes status on a copy, only when it differs; the cached resourceVersion guards it. */

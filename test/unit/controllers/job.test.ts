@@ -1,0 +1,360 @@
+// Job controller: each test seeds a real store, fills the caches, syncs one
+// key and asserts the exact writes (STYLE §2).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { JobReconciler, runName } from '../../../pkg/controllers/job/index.js';
+import { JOB_NAME_LABEL, type Job, type Run } from '../../../pkg/store/index.js';
+import { iso, jobInput, newFixture, T0, type Fixture } from './fixtures.js';
+
+function reconciler(fx: Fixture, backoff = { backoffBaseMs: 10_000, backoffMaxMs: 360_000 }) {
+  return new JobReconciler({
+    client: fx.client,
+    jobs: fx.jobs,
+    runs: fx.runs,
+    clock: fx.clock,
+    recorder: fx.recorder,
+    logger: fx.logger,
+    ...backoff,
+  });
+}
+
+async function setup(name: string, spec: Parameters<typeof jobInput>[1] = {}) {
+  const fx = newFixture();
+  await fx.api.create(jobInput(name, spec));
+  await fx.sync();
+  return { fx, r: reconciler(fx) };
+}
+
+/** Reconcile with an up-to-date cache first. */
+async function sync(fx: Fixture, r: JobReconciler, key = 'default/hello') {
+  await fx.sync();
+  fx.reset();
+  return r.reconcile(key);
+}
+
+describe('job controller', () => {
+  it('creates min(parallelism, completions - succeeded) Runs, owned and labelled', async () => {
+    const { fx, r } = await setup('hello', { completions: 5, parallelism: 3, priority: 7 });
+    fx.reset();
+    const res = await r.reconcile('default/hello');
+    assert.deepEqual(fx.writes, [
+      'create Run default/hello-0',
+      'create Run default/hello-1',
+      'create Run default/hello-2',
+      'updateStatus Job default/hello',
+    ]);
+    assert.deepEqual(res, { requeueAfter: undefined });
+    const job = await fx.get<Job>('Job', 'hello');
+    assert.deepEqual(job.status, {
+      phase: 'Pending',
+      active: 3,
+      succeeded: 0,
+      failed: 0,
+      attempts: 3,
+      startTime: iso(T0),
+    });
+    const run = await fx.get<Run>('Run', 'hello-1');
+    assert.equal(run.spec.attempt, 1);
+    assert.equal(run.spec.jobName, 'hello');
+    assert.equal(run.spec.jobUid, job.metadata.uid);
+    assert.equal(run.spec.nodeName, '');
+    assert.equal(run.spec.priority, 7);
+    assert.deepEqual(run.spec.container.command, ['sh', '-c', 'echo hi']);
+    assert.deepEqual(run.spec.container.resources, { cpu: '500m', memory: '256Mi' });
+    assert.equal(run.metadata.labels[JOB_NAME_LABEL], 'hello');
+    assert.deepEqual(run.metadata.ownerReferences, [
+      {
+        apiVersion: 'jobctl.dev/v1',
+        kind: 'Job',
+        name: 'hello',
+        uid: job.metadata.uid,
+        controller: true,
+      },
+    ]);
+    assert.equal(run.status.phase, 'Pending');
+    assert.deepEqual(fx.recorder.reasons(), [
+      'SuccessfulCreate',
+      'SuccessfulCreate',
+      'SuccessfulCreate',
+    ]);
+  });
+
+  it('steady state: a second reconcile with a current cache makes no writes', async () => {
+    const { fx, r } = await setup('hello', { completions: 2, parallelism: 2 });
+    await r.reconcile('default/hello');
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('never creates a duplicate attempt, even from a stale cache (new leader, lagging watch)', async () => {
+    const { fx, r } = await setup('hello', { completions: 3, parallelism: 2 });
+    await r.reconcile('default/hello');
+    // The cache still shows no Runs and the old status: the same attempt is
+    // tried, the store says AlreadyExists, and the reconcile asks to retry.
+    fx.reset();
+    const res = await r.reconcile('default/hello');
+    assert.deepEqual(fx.writes, ['create Run default/hello-0']);
+    assert.deepEqual(res, { requeue: true });
+    // A brand-new reconciler (a new leader) on a current cache: nothing to do.
+    const r2 = reconciler(fx);
+    await fx.sync();
+    fx.reset();
+    await r2.reconcile('default/hello');
+    assert.deepEqual(fx.writes, []);
+    assert.equal((await fx.list<Run>('Run')).length, 2);
+  });
+
+  it('retries a failed Run after exponential back-off from its finishedAt', async () => {
+    const { fx, r } = await setup('hello', { backoffLimit: 5 });
+    await r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', {
+      phase: 'Failed',
+      reason: 'Error',
+      exitCode: 1,
+      finishedAt: iso(fx.clock.now()),
+    });
+    fx.clock.advance(2_000);
+    let res = await sync(fx, r);
+    // 10 s after the failure, 2 s of which have passed.
+    assert.deepEqual(res, { requeueAfter: 8_000 });
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    assert.deepEqual(fx.recorder.reasons(), ['BackOff']);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.failed, 1);
+    fx.clock.advance(7_999);
+    res = await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+    assert.deepEqual(fx.recorder.reasons(), [], 'BackOff is recorded once per failure');
+    fx.clock.advance(1);
+    res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['create Run default/hello-1', 'updateStatus Job default/hello']);
+    // The second failure doubles the wait.
+    await fx.setRunStatus('hello-1', {
+      phase: 'Failed',
+      reason: 'Error',
+      exitCode: 1,
+      finishedAt: iso(fx.clock.now()),
+    });
+    res = await sync(fx, r);
+    assert.deepEqual(res, { requeueAfter: 20_000 });
+  });
+
+  it('fails with BackoffLimitExceeded after exactly backoffLimit+1 failed Runs', async () => {
+    const { fx, r } = await setup('hello', { backoffLimit: 2 });
+    for (let i = 0; ; i++) {
+      const res = await sync(fx, r);
+      const job = await fx.get<Job>('Job', 'hello');
+      if (job.status.phase === 'Failed') break;
+      assert.ok(i < 20, 'job never failed');
+      const active = (await fx.list<Run>('Run')).filter((x) => x.status.phase === 'Pending');
+      for (const run of active) {
+        await fx.setRunStatus(run.metadata.name, {
+          phase: 'Failed',
+          reason: 'Error',
+          exitCode: 1,
+          finishedAt: iso(fx.clock.now()),
+        });
+      }
+      fx.clock.advance(res.requeueAfter ?? 0);
+    }
+    const runs = await fx.list<Run>('Run');
+    assert.deepEqual(runs.map((x) => x.metadata.name).sort(), ['hello-0', 'hello-1', 'hello-2']);
+    const job = await fx.get<Job>('Job', 'hello');
+    const cond = job.status.conditions?.find((c) => c.type === 'Failed');
+    assert.equal(cond?.status, 'True');
+    assert.equal(cond?.reason, 'BackoffLimitExceeded');
+    assert.equal(job.status.failed, 3);
+    assert.ok(job.status.completionTime);
+    assert.ok(fx.recorder.reasons().includes('BackoffLimitExceeded'));
+    // Finished: later reconciles write nothing and create nothing.
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('replaces a Lost Run at once and does not count it as a failure', async () => {
+    const { fx, r } = await setup('hello', { backoffLimit: 0 });
+    await r.reconcile('default/hello');
+    await fx.bindRun('hello-0', 'n1');
+    await fx.setRunStatus('hello-0', {
+      phase: 'Lost',
+      reason: 'NodeLost',
+      finishedAt: iso(fx.clock.now()),
+    });
+    const res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['create Run default/hello-1', 'updateStatus Job default/hello']);
+    assert.deepEqual(res, { requeueAfter: undefined });
+    const job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.failed, 0);
+    assert.equal(job.status.attempts, 2);
+    assert.notEqual(job.status.phase, 'Failed');
+  });
+
+  it('enforces activeDeadlineSeconds: cancels active Runs and fails with DeadlineExceeded', async () => {
+    const { fx, r } = await setup('hello', {
+      completions: 2,
+      parallelism: 2,
+      activeDeadlineSeconds: 30,
+    });
+    let res = await r.reconcile('default/hello');
+    assert.deepEqual(res, { requeueAfter: 30_000 });
+    assert.equal((await fx.get<Run>('Run', 'hello-0')).spec.activeDeadlineSeconds, 30);
+    await fx.bindRun('hello-0', 'n1');
+    await fx.setRunStatus('hello-0', { phase: 'Running' });
+    fx.clock.advance(30_000);
+    res = await sync(fx, r);
+    assert.deepEqual(fx.writes, [
+      'update Run default/hello-0', // bound: flagged for the agent to kill
+      'update Run default/hello-1', // unbound: flagged...
+      'updateStatus Run default/hello-1', // ...and ended here
+      'updateStatus Job default/hello',
+    ]);
+    const r0 = await fx.get<Run>('Run', 'hello-0');
+    assert.equal(r0.spec.cancelled, true);
+    assert.equal(r0.spec.cancelReason, 'DeadlineExceeded');
+    assert.equal(r0.status.phase, 'Running', 'the agent reports the kill');
+    const r1 = await fx.get<Run>('Run', 'hello-1');
+    assert.equal(r1.status.phase, 'Cancelled');
+    assert.equal(r1.status.reason, 'DeadlineExceeded');
+    const job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.phase, 'Failed');
+    const cond = job.status.conditions?.find((c) => c.type === 'Failed');
+    assert.deepEqual(
+      [cond?.reason, cond?.message, cond?.lastTransitionTime],
+      ['DeadlineExceeded', 'Job was active longer than specified deadline', iso(T0 + 30_000)],
+    );
+    assert.equal(job.status.active, 1);
+    // The agent kills hello-0: active drops, nothing else happens.
+    await fx.setRunStatus('hello-0', {
+      phase: 'Cancelled',
+      reason: 'DeadlineExceeded',
+      exitCode: 137,
+    });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.active, 0);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('suspend cancels active Runs without counting failures; resume starts again', async () => {
+    const { fx, r } = await setup('hello', { activeDeadlineSeconds: 100 });
+    await r.reconcile('default/hello');
+    await fx.bindRun('hello-0', 'n1');
+    await fx.setRunStatus('hello-0', { phase: 'Running' });
+    const job0 = await fx.get<Job>('Job', 'hello');
+    await fx.api.update({ ...job0, spec: { ...job0.spec, suspend: true } } as never);
+    fx.clock.advance(1_000);
+    let res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['update Run default/hello-0', 'updateStatus Job default/hello']);
+    assert.deepEqual(res, { requeueAfter: undefined });
+    let job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.phase, 'Suspended');
+    assert.equal(job.status.startTime, undefined);
+    assert.deepEqual(
+      job.status.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [['Suspended', 'True', 'JobSuspended']],
+    );
+    assert.equal((await fx.get<Run>('Run', 'hello-0')).spec.cancelReason, 'Suspended');
+    // The agent kills it; a killed container may even exit non-zero.
+    await fx.setRunStatus('hello-0', { phase: 'Failed', reason: 'Error', exitCode: 137 });
+    await sync(fx, r);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.failed, 0);
+    // Far past the deadline while suspended: resuming restarts the clock.
+    fx.clock.advance(500_000);
+    job = await fx.get<Job>('Job', 'hello');
+    await fx.api.update({ ...job, spec: { ...job.spec, suspend: false } } as never);
+    res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['create Run default/hello-1', 'updateStatus Job default/hello']);
+    assert.deepEqual(res, { requeueAfter: 100_000 });
+    job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.startTime, iso(fx.clock.now()));
+    assert.deepEqual(
+      job.status.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [['Suspended', 'False', 'JobResumed']],
+    );
+    assert.deepEqual(fx.recorder.reasons('hello'), ['SuccessfulCreate', 'Resumed']);
+  });
+
+  it('completes when completions Runs succeeded', async () => {
+    const { fx, r } = await setup('hello', { completions: 2, parallelism: 1 });
+    await r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', { phase: 'Succeeded', reason: 'Completed', exitCode: 0 });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['create Run default/hello-1', 'updateStatus Job default/hello']);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.phase, 'Running');
+    await fx.setRunStatus('hello-1', { phase: 'Succeeded', reason: 'Completed', exitCode: 0 });
+    fx.clock.advance(5_000);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    const job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.phase, 'Succeeded');
+    assert.equal(job.status.succeeded, 2);
+    assert.equal(job.status.completionTime, iso(T0 + 5_000));
+    assert.deepEqual(
+      job.status.conditions?.map((c) => [c.type, c.status, c.lastTransitionTime]),
+      [['Complete', 'True', iso(T0 + 5_000)]],
+    );
+    assert.ok(fx.recorder.reasons('hello').includes('Completed'));
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('deletes the Job (and so its Runs) ttlSecondsAfterFinished after completion', async () => {
+    const { fx, r } = await setup('hello', { ttlSecondsAfterFinished: 30 });
+    await r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', { phase: 'Succeeded', reason: 'Completed', exitCode: 0 });
+    let res = await sync(fx, r);
+    assert.deepEqual(res, { requeueAfter: 30_000 });
+    fx.clock.advance(29_999);
+    res = await sync(fx, r);
+    assert.deepEqual([fx.writes, res], [[], { requeueAfter: 1 }]);
+    fx.clock.advance(1);
+    res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['delete Job default/hello']);
+    assert.deepEqual(await fx.list('Job'), []);
+    assert.deepEqual(await fx.list('Run'), []);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('ignores Runs it does not control, even with the job-name label', async () => {
+    const { fx, r } = await setup('hello');
+    await fx.api.create({
+      apiVersion: 'jobctl.dev/v1',
+      kind: 'Run',
+      metadata: { name: 'stray', namespace: 'default', labels: { [JOB_NAME_LABEL]: 'hello' } },
+      spec: { jobName: 'hello', jobUid: 'other', attempt: 0, nodeName: '' },
+      status: { phase: 'Succeeded' },
+    });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['create Run default/hello-0', 'updateStatus Job default/hello']);
+  });
+
+  it('skips a Run name squatted by an object it does not control', async () => {
+    const { fx, r } = await setup('hello');
+    await fx.api.create({
+      apiVersion: 'jobctl.dev/v1',
+      kind: 'Run',
+      metadata: { name: 'hello-0', namespace: 'default' },
+      spec: { jobName: 'x', jobUid: 'other', attempt: 0, nodeName: '' },
+    });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, [
+      'create Run default/hello-0',
+      'create Run default/hello-1',
+      'updateStatus Job default/hello',
+    ]);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.attempts, 2);
+  });
+
+  it('names Runs <job>-<attempt>, cutting long names deterministically', () => {
+    const short = { metadata: { name: 'hello', uid: 'u1' } } as Job;
+    assert.equal(runName(short, 0), 'hello-0');
+    const long = { metadata: { name: 'a'.repeat(63), uid: 'u1' } } as Job;
+    const n = runName(long, 12);
+    assert.ok(n.length <= 63 && n.endsWith('-12'), n);
+    assert.equal(runName(long, 12), n);
+    assert.notEqual(runName({ metadata: { name: 'a'.repeat(63), uid: 'u2' } } as Job, 12), n);
+  });
+});
