@@ -4,7 +4,7 @@
 import type { ResourceClient } from '../../client/types.js';
 import { JOB_NAME_LABEL, type Job, type Node, type Resource, type Run } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
-import { ExitCode, UsageError, describeError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import {
   describeGeneric,
   describeJob,
@@ -15,7 +15,13 @@ import {
 } from '../printers/describe.js';
 import { FINAL_RUN_PHASES } from '../printers/resource-columns.js';
 import { namespaceFor, resolveKind } from '../resource/refs.js';
-import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
+import {
+  clientOf,
+  describeVerbError,
+  paletteOf,
+  type CommonOptions,
+  type VerbDeps,
+} from './deps.js';
 
 export interface DescribeOptions extends CommonOptions {
   readonly kind: string;
@@ -90,7 +96,7 @@ export async function runDescribe(opts: DescribeOptions, deps: VerbDeps): Promis
     try {
       o = await client.get(info.kind, namespaceFor(info, opts.namespace), name);
     } catch (err) {
-      const d = describeError(err);
+      const d = describeVerbError(err);
       if (d.code !== ExitCode.Failed) throw err;
       deps.stderr.write(`${d.line}\n`);
       code = ExitCode.Failed;

@@ -247,3 +247,27 @@ describe('node', () => {
     assert.equal(e.err.text, 'error: timed out waiting for the condition on nodes/n1\n');
   });
 });
+
+describe('unreachable cluster', () => {
+  it('is one line and exit 3, whichever verb meets it', async () => {
+    const e = env();
+    const down = Object.assign(
+      new Error('Unable to connect to the server at a:1,b:2: connect ECONNREFUSED a:1'),
+      {
+        name: 'UnreachableError',
+        reason: 'Unavailable',
+      },
+    );
+    const client = Object.assign(Object.create(e.client) as typeof e.client, {
+      list: () => Promise.reject(down),
+      get: () => Promise.reject(down),
+      apply: () => Promise.reject(down),
+    });
+    const { runGet } = await import('../../../pkg/cli/verbs/get.js');
+    const f = join(tempDir({ 'a.yaml': jobYaml('a') }), 'a.yaml');
+    const { runApply } = await import('../../../pkg/cli/verbs/apply.js');
+    assert.equal(await e.run((d) => runGet({ ...ns, kind: 'jobs' }, { ...d, client })), 3);
+    assert.equal(await e.run((d) => runApply({ ...ns, filenames: [f] }, { ...d, client })), 3);
+    assert.equal(e.err.text, `${down.message}\n`.repeat(2));
+  });
+});
