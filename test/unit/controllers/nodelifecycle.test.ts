@@ -1,0 +1,172 @@
+// Node lifecycle: heartbeat staleness on the leader's monotonic clock.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  HeartbeatTracker,
+  NodeLifecycleReconciler,
+} from '../../../pkg/controllers/nodelifecycle/index.js';
+import {
+  cloneResource,
+  type Node,
+  type ResourceInput,
+  type Run,
+} from '../../../pkg/store/index.js';
+import { iso, jobInput, newFixture, nodeInput, T0, type Fixture } from './fixtures.js';
+import { JobReconciler } from '../../../pkg/controllers/job/index.js';
+
+function lifecycle(fx: Fixture): NodeLifecycleReconciler {
+  return new NodeLifecycleReconciler({
+    client: fx.client,
+    nodes: fx.nodes,
+    runs: fx.runs,
+    clock: fx.clock,
+    recorder: fx.recorder,
+    logger: fx.logger,
+    gracePeriodMs: 5_000,
+  });
+}
+
+async function heartbeat(fx: Fixture, name: string): Promise<void> {
+  const node = cloneResource(await fx.get<Node>('Node', name));
+  node.status.heartbeatTime = iso(fx.clock.now());
+  await fx.api.updateStatus(node as unknown as ResourceInput);
+}
+
+/** A node n1 running a-0 (Running) and b-0 (already Succeeded). */
+async function seed(): Promise<Fixture> {
+  const fx = newFixture();
+  await fx.api.create(nodeInput('n1'));
+  const jc = new JobReconciler({
+    client: fx.api,
+    jobs: fx.jobs,
+    runs: fx.runs,
+    clock: fx.clock,
+    recorder: fx.recorder,
+    logger: fx.logger,
+  });
+  for (const j of ['a', 'b']) {
+    await fx.api.create(jobInput(j));
+    await fx.sync();
+    await jc.reconcile(`default/${j}`);
+    await fx.bindRun(`${j}-0`, 'n1');
+  }
+  await fx.setRunStatus('a-0', { phase: 'Running' });
+  await fx.setRunStatus('b-0', { phase: 'Succeeded', reason: 'Completed', exitCode: 0 });
+  return fx;
+}
+
+async function sync(fx: Fixture, r: NodeLifecycleReconciler, key = 'n1') {
+  await fx.sync();
+  fx.reset();
+  return r.reconcile(key);
+}
+
+function ready(node: Node): [string, string | undefined] {
+  const c = node.status.conditions?.find((x) => x.type === 'Ready');
+  return [c?.status ?? '', c?.reason];
+}
+
+describe('node lifecycle', () => {
+  it('a node silent for the grace period becomes NotReady and its non-final Runs Lost', async () => {
+    const fx = await seed();
+    const r = lifecycle(fx);
+    let res = await sync(fx, r);
+    assert.deepEqual([fx.writes, res], [[], { requeueAfter: 5_000 }]);
+    fx.clock.advance(4_999);
+    res = await sync(fx, r);
+    assert.deepEqual([fx.writes, res], [[], { requeueAfter: 1 }]);
+    fx.clock.advance(1);
+    res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Node n1', 'updateStatus Run default/a-0']);
+    const node = await fx.get<Node>('Node', 'n1');
+    assert.deepEqual(ready(node), ['False', 'NodeStatusUnknown']);
+    const a = await fx.get<Run>('Run', 'a-0');
+    assert.deepEqual([a.status.phase, a.status.reason], ['Lost', 'NodeLost']);
+    assert.equal(a.status.finishedAt, iso(T0 + 5_000));
+    assert.equal((await fx.get<Run>('Run', 'b-0')).status.phase, 'Succeeded');
+    assert.deepEqual(fx.recorder.reasons(), ['NodeNotReady', 'NodeLost']);
+    // Still silent: nothing more to write.
+    fx.clock.advance(5_000);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('a node heartbeating again becomes Ready', async () => {
+    const fx = await seed();
+    const r = lifecycle(fx);
+    await sync(fx, r);
+    fx.clock.advance(5_000);
+    await sync(fx, r);
+    assert.deepEqual(ready(await fx.get<Node>('Node', 'n1')), ['False', 'NodeStatusUnknown']);
+    fx.clock.advance(1_000);
+    await heartbeat(fx, 'n1');
+    const res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Node n1']);
+    assert.deepEqual(ready(await fx.get<Node>('Node', 'n1')), ['True', 'NodeReady']);
+    assert.deepEqual(res, { requeueAfter: 5_000 });
+  });
+
+  it('keeps a heartbeating node Ready without writes', async () => {
+    const fx = await seed();
+    const r = lifecycle(fx);
+    for (let i = 0; i < 5; i++) {
+      await sync(fx, r);
+      assert.deepEqual(fx.writes, []);
+      fx.clock.advance(3_000);
+      await heartbeat(fx, 'n1');
+    }
+    assert.deepEqual(ready(await fx.get<Node>('Node', 'n1')), ['True', 'NodeReady']);
+  });
+
+  it('is immune to clock skew: only changes of heartbeatTime count, never its value', async () => {
+    const fx = await seed();
+    const r = lifecycle(fx);
+    // The node's clock is an hour behind ours; it is still alive.
+    const node = cloneResource(await fx.get<Node>('Node', 'n1'));
+    node.status.heartbeatTime = iso(T0 - 3_600_000);
+    await fx.api.updateStatus(node as unknown as ResourceInput);
+    await sync(fx, r);
+    fx.clock.jumpWall(86_400_000); // and our wall clock jumps a day
+    fx.clock.advance(3_000);
+    await heartbeat(fx, 'n1');
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+    assert.deepEqual(ready(await fx.get<Node>('Node', 'n1')), ['True', 'NodeReady']);
+  });
+
+  it('a new leader neither revives a NotReady node nor declares one dead before a full grace period', async () => {
+    const fx = await seed();
+    const r = lifecycle(fx);
+    await sync(fx, r);
+    fx.clock.advance(5_000);
+    await sync(fx, r); // NotReady under the old leader
+    // New leader (fresh reconciler): the NotReady node is not revived without a heartbeat.
+    const r2 = lifecycle(fx);
+    await sync(fx, r2);
+    assert.deepEqual(fx.writes, []);
+    assert.deepEqual(ready(await fx.get<Node>('Node', 'n1')), ['False', 'NodeStatusUnknown']);
+    // A healthy node is not declared dead by the new leader before it has watched for 5 s.
+    await fx.api.create(nodeInput('n2'));
+    const r3 = lifecycle(fx);
+    await sync(fx, r3, 'n2');
+    fx.clock.advance(4_000);
+    await sync(fx, r3, 'n2');
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('Runs bound to a node that no longer exists are Lost', async () => {
+    const fx = await seed();
+    await fx.api.delete('Node', '', 'n1');
+    await sync(fx, lifecycle(fx));
+    assert.deepEqual(fx.writes, ['updateStatus Run default/a-0']);
+    assert.equal((await fx.get<Run>('Run', 'a-0')).status.phase, 'Lost');
+  });
+
+  it('HeartbeatTracker: unknown, then alive or stale by observed change', () => {
+    const t = new HeartbeatTracker(1000);
+    assert.deepEqual(t.observe('n', 'h1', 0), { liveness: 'unknown', recheckIn: 1000 });
+    assert.deepEqual(t.observe('n', 'h2', 400), { liveness: 'alive', recheckIn: 1000 });
+    assert.deepEqual(t.observe('n', 'h2', 1000), { liveness: 'alive', recheckIn: 400 });
+    assert.deepEqual(t.observe('n', 'h2', 1400), { liveness: 'stale', recheckIn: 1000 });
+  });
+});
