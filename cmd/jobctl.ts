@@ -4,7 +4,11 @@
 // Errors become one stderr line and an exit code in pkg/cli/errors.ts.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { registerResourceVerbs } from '../pkg/cli/register.js';
+import type { Connection } from '../pkg/cli/contexts.js';
+import type { ResourceClient } from '../pkg/client/types.js';
 import type { CliIo } from '../pkg/cli/verbs/cluster.js';
+import { realClock } from '../pkg/util/clock.js';
 
 const io: CliIo = { out: process.stdout, err: process.stderr };
 
@@ -20,12 +24,38 @@ async function run(fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * The resource verbs' client: gRPC to the connection's servers, tried in
+ * turn. Loaded when a verb first needs it. "No server answers" becomes the
+ * CLI's UnreachableError (one line, exit code 3).
+ */
+async function connect(conn: Connection): Promise<ResourceClient> {
+  const [{ GrpcClient, UnreachableError }, cliErrors] = await Promise.all([
+    import('../pkg/client/grpc.js'),
+    import('../pkg/cli/errors.js'),
+  ]);
+  return new GrpcClient({
+    servers: conn.servers,
+    mapError: (err) =>
+      err instanceof UnreachableError
+        ? new cliErrors.UnreachableError(err.servers, err.detail)
+        : err,
+  });
+}
+
+/** Ctrl-C ends long-running verbs (get -w, wait) cleanly; a second one exits at once. */
+const interrupt = new AbortController();
+process.once('SIGINT', () => {
+  interrupt.abort();
+  process.once('SIGINT', () => process.exit(130));
+});
+
 async function servers(flag: string | undefined): Promise<string[]> {
   const { resolveServers } = await import('../pkg/cli/connect.js');
   return resolveServers(flag);
 }
 
-await yargs(hideBin(process.argv))
+const root = yargs(hideBin(process.argv))
   .scriptName('jobctl')
   .usage('$0 <command> [flags]')
   .option('server', {
@@ -85,7 +115,25 @@ await yargs(hideBin(process.argv))
           }),
       )
       .demandCommand(1, 'specify a dev subcommand: up'),
-  )
+  );
+
+registerResourceVerbs(root, {
+  connect,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  isTTY: Boolean(process.stdout.isTTY),
+  clock: realClock,
+  env: process.env,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  signal: interrupt.signal,
+  exit: (code) => process.exit(code),
+});
+
+await root
   .demandCommand(1, 'specify a command')
   .strict()
   .help()

@@ -48,13 +48,19 @@ export interface GrpcClientOptions {
   readonly watchReconnectMs?: number;
   /** Page size of the initial listing of a watch without resourceVersion. Default 500. */
   readonly watchListPageSize?: number;
+  /**
+   * Applied to every error the client throws (e.g. the CLI turns
+   * UnreachableError into its own class, which maps to exit code 3).
+   */
+  readonly mapError?: (err: unknown) => unknown;
 }
 
 /** No server of the list could be reached (the CLI exits 3 on it). */
 export class UnreachableError extends ConnectionError {
   constructor(
     readonly servers: string,
-    detail: string,
+    /** The last connection failure, e.g. "connect ECONNREFUSED 127.0.0.1:50051". */
+    readonly detail: string,
   ) {
     super(servers, `Unable to connect to the server at ${servers}: ${detail}`);
     this.name = 'UnreachableError';
@@ -104,6 +110,7 @@ export class GrpcClient implements ResourceClient {
   private readonly timeoutMs: number;
   private readonly watchReconnectMs: number;
   private readonly pageSize: number;
+  private readonly mapError: (err: unknown) => unknown;
   private readonly clients = new Map<string, grpc.Client>();
   private readonly streams = new Set<grpc.ClientReadableStream<WatchEventMsg>>();
   /** Index of the server that answered last. */
@@ -122,6 +129,7 @@ export class GrpcClient implements ResourceClient {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.watchReconnectMs = opts.watchReconnectMs ?? 15_000;
     this.pageSize = opts.watchListPageSize ?? 500;
+    this.mapError = opts.mapError ?? ((err) => err);
   }
 
   // -------------------------------------------------------------------------
@@ -160,6 +168,14 @@ export class GrpcClient implements ResourceClient {
 
   /** One unary call, tried on each server in turn (starting with the last good one). */
   private async call<Res>(method: string, req: unknown): Promise<Res> {
+    try {
+      return await this.callAny<Res>(method, req);
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
+  private async callAny<Res>(method: string, req: unknown): Promise<Res> {
     this.checkOpen();
     let last = '';
     const n = this.servers.length;
@@ -269,7 +285,15 @@ export class GrpcClient implements ResourceClient {
   }
 
   watch(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
-    return { [Symbol.asyncIterator]: () => this.watchEvents(kind, opts) };
+    return { [Symbol.asyncIterator]: () => this.mappedWatch(kind, opts) };
+  }
+
+  private async *mappedWatch(kind: string, opts: WatchOptions): AsyncGenerator<WatchEvent> {
+    try {
+      yield* this.watchEvents(kind, opts);
+    } catch (err) {
+      throw this.mapError(err);
+    }
   }
 
   /**
