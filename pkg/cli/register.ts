@@ -220,6 +220,10 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
           type: 'boolean',
           describe: 'print changes only, without the initial list',
         })
+        .option('consistency', {
+          type: 'string',
+          describe: "linearizable (default) | stale: read the answering node's copy",
+        })
         .option('chunk-size', { type: 'number', describe: 'list page size (default 500)' }),
     handle(async (a, vd, conn) => {
       const { runGet } = await import('./verbs/get.js');
@@ -235,6 +239,7 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
           watch: a.watch === true,
           watchOnly: a.watchOnly === true,
           chunkSize: num(a.chunkSize),
+          consistency: str(a.consistency),
         },
         vd,
       );

@@ -128,7 +128,9 @@ const nodeColumns: KindColumns = {
     const node = o as unknown as Node;
     const status = nodeStatus(node);
     const alloc = node.status?.allocatable ?? node.status?.capacity;
-    const active = ctx.activeRunsByNode?.get(node.metadata.name);
+    const active = ctx.activeRunsByNode
+      ? (ctx.activeRunsByNode.get(node.metadata.name) ?? 0)
+      : undefined;
     const maxRuns = alloc?.runs !== undefined ? String(alloc.runs) : '?';
     return [
       node.metadata.name,

@@ -35,6 +35,8 @@ export interface GetOptions extends CommonOptions {
   readonly output?: string;
   readonly watch?: boolean;
   readonly watchOnly?: boolean;
+  /** 'stale' reads the answering node's copy (DESIGN.md §3); default linearizable. */
+  readonly consistency?: string;
   /** Page size when listing (default 500, as kubectl's --chunk-size). */
   readonly chunkSize?: number;
 }
@@ -53,6 +55,9 @@ interface Plan {
 
 function complete(opts: GetOptions): Plan {
   const info = resolveKind(opts.kind);
+  if (opts.consistency && opts.consistency !== 'linearizable' && opts.consistency !== 'stale') {
+    throw new UsageError(`--consistency must be linearizable or stale, not "${opts.consistency}"`);
+  }
   const format = parseOutputFormat(opts.output);
   const names = opts.names ?? [];
   if (names.length > 0 && opts.selector) {
@@ -92,6 +97,9 @@ export async function runGet(
   return watchAndPrint(plan, opts, listed, client, palette, deps);
 }
 
+const consistency = (opts: GetOptions): { consistency?: 'stale' | 'linearizable' } =>
+  opts.consistency === 'stale' ? { consistency: 'stale' } : {};
+
 interface Fetched {
   readonly items: Resource[];
   readonly resourceVersion: string;
@@ -111,7 +119,7 @@ async function fetch(
     let rv = '0';
     for (const name of plan.names) {
       try {
-        const o = await client.get(plan.info.kind, plan.namespace, name);
+        const o = await client.get(plan.info.kind, plan.namespace, name, consistency(opts));
         items.push(o);
         if (Number(o.metadata.resourceVersion) > Number(rv)) rv = o.metadata.resourceVersion;
       } catch (err) {
@@ -130,6 +138,7 @@ async function fetch(
       namespace: plan.namespace,
       labelSelector: opts.selector,
       fieldSelector: opts.fieldSelector,
+      ...consistency(opts),
       limit: opts.chunkSize ?? 500,
       continue: cont,
     });
