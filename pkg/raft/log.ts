@@ -127,6 +127,9 @@ export class RaftLog {
 
   /** term(i), or 0 if i is outside the log (compacted or not yet there). */
   termOrZero(i: number): number {
+    // Checked up front: an append that extends the log asks for the term of an
+    // index past the end on every call, and throwing there is costly on the hot path.
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return 0;
     try {
       return this.term(i);
     } catch (err) {
@@ -142,6 +145,7 @@ export class RaftLog {
   matchTerm(i: number, t: number): boolean {
     // Index 0 is the empty prefix every log shares.
     if (i === 0) return t === 0;
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return false;
     try {
       return this.term(i) === t;
     } catch (err) {
