@@ -1,0 +1,304 @@
+// `npm run bench -- api`: the resource API of a real 3-node jobd cluster on
+// loopback (DiskStorage, fsync on) in a temp dir, through GrpcClient.
+//  - api.apply   32 concurrent clients applying new Jobs to the leader for a
+//                fixed time: creates/s, p50/p99.
+//  - api.get     32 concurrent clients doing linearizable gets (ReadIndex) on
+//                the leader: gets/s, p50/p99.
+//  - api.watch   10 watchers (spread over the nodes) while Jobs are applied:
+//                events/s delivered in total, and the lag of the last one.
+//  - cli.get     wall time of a whole `node dist/cmd/jobctl.js get jobs`
+//                process (20 Jobs in its namespace), median of 20 runs.
+//  - api.list    after seeding 100,000 Jobs (concurrent applies, spread over
+//                the nodes): p50/p99 of one page of 500 (linearizable),
+//                paging through everything.
+//  - store.memory RSS of every node with the 100,000 Jobs stored.
+// Knobs (env): BENCH_DURATION_MS (10000), BENCH_JOBS (100000),
+// BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GrpcClient } from '../../pkg/client/grpc.js';
+import { LocalCluster } from '../../pkg/node/local-cluster.js';
+import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
+import { percentile, round, rssMb } from './stats.js';
+
+function env(name: string, dflt: number): number {
+  const v = process.env[name];
+  return v ? Number(v) : dflt;
+}
+
+const job = (name: string, namespace = 'default'): ResourceInput => ({
+  apiVersion: API_VERSION,
+  kind: 'Job',
+  metadata: { name, namespace, labels: { bench: 'api' } },
+  spec: { image: 'busybox:latest', command: ['echo', name] },
+});
+
+const since = (t0: number): number => performance.now() - t0;
+
+/** Runs `worker` on `n` concurrent clients for `ms`; latencies of the successful calls. */
+async function closedLoop(
+  n: number,
+  ms: number,
+  op: (client: number, i: number) => Promise<unknown>,
+): Promise<{ latencies: number[]; errors: number; elapsedS: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let stop = false;
+  const t0 = performance.now();
+  const timer = setTimeout(() => (stop = true), ms);
+  await Promise.all(
+    Array.from({ length: n }, async (_, c) => {
+      for (let i = 0; !stop; i++) {
+        const start = performance.now();
+        try {
+          await op(c, i);
+          latencies.push(since(start));
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  clearTimeout(timer);
+  latencies.sort((a, b) => a - b);
+  return { latencies, errors, elapsedS: since(t0) / 1000 };
+}
+
+function figures(r: { latencies: number[]; errors: number; elapsedS: number }) {
+  return {
+    ops: r.latencies.length,
+    errors: r.errors,
+    duration_s: round(r.elapsedS),
+    ops_per_s: Math.round(r.latencies.length / r.elapsedS),
+    p50_ms: round(percentile(r.latencies, 50)),
+    p99_ms: round(percentile(r.latencies, 99)),
+  };
+}
+
+/** Names of the Jobs api.apply created, for api.get to read. */
+const created: string[] = [];
+
+async function applyBench(leader: string, ms: number): Promise<object> {
+  const clients = Array.from({ length: 32 }, () => new GrpcClient({ servers: leader }));
+  await Promise.all(clients.map((c, i) => c.apply(job(`warm-${i}`))));
+  const r = await closedLoop(32, ms, async (c, i) => {
+    await (clients[c] as GrpcClient).apply(job(`apply-${c}-${i}`));
+    created.push(`apply-${c}-${i}`);
+  });
+  for (const c of clients) c.close();
+  return { name: 'api.apply', clients: 32, target: 'leader', ...figures(r) };
+}
+
+async function getBench(leader: string, ms: number): Promise<object> {
+  const clients = Array.from({ length: 32 }, () => new GrpcClient({ servers: leader }));
+  const r = await closedLoop(32, ms, (c, i) =>
+    (clients[c] as GrpcClient).get(
+      'job',
+      'default',
+      created[(c * 7919 + i * 104729) % created.length] as string,
+    ),
+  );
+  for (const c of clients) c.close();
+  return { name: 'api.get', clients: 32, consistency: 'linearizable', ...figures(r) };
+}
+
+async function watchBench(cluster: LocalCluster, leader: string, events: number): Promise<object> {
+  const start = await new GrpcClient({ servers: leader }).list('jobs', { limit: 1 });
+  const watchers = Array.from(
+    { length: 10 },
+    (_, i) => new GrpcClient({ servers: (cluster.members[i % 3] as { address: string }).address }),
+  );
+  const ac = new AbortController();
+  const counts = new Array<number>(10).fill(0);
+  let lastAt = 0;
+  const done = watchers.map(async (w, i) => {
+    for await (const e of w.watch('jobs', {
+      namespace: 'watch',
+      resourceVersion: start.resourceVersion,
+      signal: ac.signal,
+    })) {
+      void e;
+      counts[i] = (counts[i] as number) + 1;
+      if (counts.every((n) => n >= events)) {
+        lastAt = performance.now();
+        ac.abort();
+      }
+    }
+  });
+  const writers = Array.from({ length: 32 }, () => new GrpcClient({ servers: leader }));
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    writers.map(async (w) => {
+      while (next < events) {
+        const n = next++;
+        await w.apply(job(`watch-${n}`, 'watch'));
+      }
+    }),
+  );
+  const writtenAt = performance.now();
+  const deadline = setTimeout(() => ac.abort(), 60_000);
+  await Promise.all(done);
+  clearTimeout(deadline);
+  for (const c of [...watchers, ...writers]) c.close();
+  const total = counts.reduce((a, b) => a + b, 0);
+  const elapsed = ((lastAt || performance.now()) - t0) / 1000;
+  return {
+    name: 'api.watch',
+    watchers: 10,
+    events_per_watcher: events,
+    delivered: total,
+    missing: 10 * events - total,
+    duration_s: round(elapsed),
+    events_per_s: Math.round(total / elapsed),
+    lag_after_last_write_ms: round((lastAt || performance.now()) - writtenAt),
+  };
+}
+
+function runCli(args: string[], server: string): Promise<number> {
+  const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
+  const t0 = performance.now();
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [jobctl, ...args],
+      { env: { ...process.env, JOBCTL_SERVER: server, NO_COLOR: '1' } },
+      (err) => (err ? reject(err) : resolve(since(t0))),
+    ),
+  );
+}
+
+async function cliGetBench(servers: string): Promise<object> {
+  const c = new GrpcClient({ servers });
+  await Promise.all(Array.from({ length: 20 }, (_, i) => c.apply(job(`cli-${i}`, 'cli'))));
+  c.close();
+  await runCli(['get', 'jobs', '-n', 'cli'], servers);
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) times.push(await runCli(['get', 'jobs', '-n', 'cli'], servers));
+  const node = await (async () => {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => execFile(process.execPath, ['-e', '0'], () => resolve()));
+    return since(t0);
+  })();
+  times.sort((a, b) => a - b);
+  return {
+    name: 'cli.get',
+    runs: 20,
+    objects: 20,
+    median_ms: round(percentile(times, 50)),
+    p90_ms: round(percentile(times, 90)),
+    bare_node_ms: round(node),
+  };
+}
+
+/** Seeds `total` Jobs (namespace "seed") with concurrent applies spread over the nodes. */
+async function seed(servers: string[], total: number, concurrency: number): Promise<object> {
+  const clients = servers.map((s) => new GrpcClient({ servers: s, timeoutMs: 30_000 }));
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      const c = clients[w % clients.length] as GrpcClient;
+      while (next < total) {
+        const n = next++;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await c.apply(job(`seed-${String(n).padStart(6, '0')}`, 'seed'));
+            break;
+          } catch (err) {
+            errors++;
+            if (attempt > 20) throw err;
+          }
+        }
+      }
+    }),
+  );
+  for (const c of clients) c.close();
+  const s = since(t0) / 1000;
+  return {
+    name: 'api.seed',
+    jobs: total,
+    concurrency,
+    retries: errors,
+    duration_s: round(s),
+    ops_per_s: Math.round(total / s),
+  };
+}
+
+async function listBench(leader: string, total: number): Promise<object> {
+  const c = new GrpcClient({ servers: leader, timeoutMs: 30_000 });
+  const latencies: number[] = [];
+  let items = 0;
+  let pages = 0;
+  let cont: string | undefined;
+  const t0 = performance.now();
+  do {
+    const start = performance.now();
+    const page = await c.list('jobs', { namespace: 'seed', limit: 500, continue: cont });
+    latencies.push(since(start));
+    items += page.items.length;
+    pages++;
+    cont = page.continue;
+  } while (cont);
+  const elapsed = since(t0) / 1000;
+  c.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    name: 'api.list',
+    stored: total,
+    page_size: 500,
+    pages,
+    items,
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(percentile(latencies, 99)),
+    max_ms: round(percentile(latencies, 100)),
+    full_listing_s: round(elapsed),
+  };
+}
+
+export async function benchApi(): Promise<object[]> {
+  created.length = 0;
+  const durationMs = env('BENCH_DURATION_MS', 10_000);
+  const total = env('BENCH_JOBS', 100_000);
+  const dir = mkdtempSync(join(tmpdir(), 'jobctl-bench-api-'));
+  const cluster = await LocalCluster.start({ nodes: 3, baseDir: dir });
+  const out: object[] = [];
+  const emit = (o: object): void => {
+    out.push(o);
+    process.stderr.write(`${JSON.stringify(o)}\n`);
+  };
+  try {
+    const lead = await cluster.waitForLeader({ timeoutMs: 30_000 });
+    // The machine's state, for comparing runs: benchmarks on a busy machine mean little.
+    emit({ name: 'api.env', loadavg_1m: round(loadavg()[0] ?? NaN), cpus: availableParallelism() });
+    const leader = cluster.member(lead.id).address;
+    emit(await applyBench(leader, durationMs));
+    emit(await getBench(leader, Math.min(durationMs, 5000)));
+    emit(await watchBench(cluster, leader, 2000));
+    emit(await cliGetBench(cluster.servers()));
+    emit(
+      await seed(
+        cluster.members.map((m) => m.address),
+        total,
+        env('BENCH_SEED_CONCURRENCY', 256),
+      ),
+    );
+    emit(await listBench(leader, total));
+    const rss = cluster.members.map((m) => rssMb(m.proc?.pid));
+    emit({
+      name: 'store.memory',
+      // Plus the Jobs of the earlier phases (api.apply's creates, api.watch's).
+      jobs_seeded: total,
+      rss_mb: rss,
+      rss_mb_max: Math.max(...rss),
+    });
+  } finally {
+    await cluster.stop();
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
