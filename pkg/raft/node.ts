@@ -19,7 +19,7 @@ import type { Rng } from '../util/rng.js';
 import { randomRng } from '../util/rng.js';
 import type { Logger, RaftCore } from './config.js';
 import { TooManyRequestsError, silentLogger } from './config.js';
-import type { StateMachine } from './state-machine.js';
+import type { SnapshotCapture, StateMachine } from './state-machine.js';
 import type { LogStore } from './storage/storage.js';
 import type {
   ConfChange,
@@ -162,6 +162,8 @@ export class RaftNode {
   private loopRunning: Promise<void> | undefined;
   private started = false;
   private stopped = false;
+  /** A snapshot being encoded in the background (captureSnapshot state machines). */
+  private snapshotRun: Promise<void> | undefined;
   private fatal: unknown;
 
   constructor(opts: RaftNodeOptions) {
@@ -368,6 +370,7 @@ export class RaftNode {
       this.failAll(this.stoppedError());
     }
     await this.loopRunning;
+    await this.snapshotRun;
   }
 
   private stoppedError(): JobctlError {
@@ -552,8 +555,13 @@ export class RaftNode {
     // 4. Advance.
     this.core.advance(rd);
 
-    if (this.snapshotEvery > 0 && this.applied - this.snapshotIndex >= this.snapshotEvery) {
-      await this.takeSnapshot();
+    if (
+      this.snapshotEvery > 0 &&
+      !this.snapshotRun &&
+      this.applied - this.snapshotIndex >= this.snapshotEvery
+    ) {
+      if (this.sm.captureSnapshot) this.snapshotInBackground();
+      else await this.takeSnapshot();
     }
   }
 
@@ -608,6 +616,46 @@ export class RaftNode {
       }
     }
     for (const fn of this.leaderListeners) fn(lead, term);
+  }
+
+  /**
+   * Captures the state machine now (cheap) and encodes it piece by piece,
+   * yielding to the event loop between pieces, so ticks, heartbeats and
+   * proposals keep flowing while a large store is written out. The Ready loop
+   * does not wait for it; entries applied meanwhile are simply not in it.
+   */
+  private snapshotInBackground(): void {
+    const index = this.applied;
+    const confState = this.confState;
+    const capture = (this.sm.captureSnapshot as () => SnapshotCapture)();
+    const started = this.clock.monotonic();
+    this.snapshotRun = (async () => {
+      const parts: Uint8Array[] = [];
+      let bytes = 0;
+      for (const piece of capture.pieces()) {
+        parts.push(piece);
+        bytes += piece.length;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped) return;
+      }
+      const data = new Uint8Array(bytes);
+      let at = 0;
+      for (const p of parts) {
+        data.set(p, at);
+        at += p.length;
+      }
+      await this.storage.createSnapshot(index, confState, data);
+      this.snapshotIndex = Math.max(this.snapshotIndex, index);
+      this.logger.info('snapshot taken', {
+        index,
+        bytes,
+        ms: Math.round(this.clock.monotonic() - started),
+      });
+    })()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.snapshotRun = undefined;
+      });
   }
 
   private async takeSnapshot(): Promise<void> {

@@ -16,4 +16,16 @@ export interface StateMachine {
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot taken at `index`. */
   restore(index: number, data: Uint8Array): void;
+  /**
+   * Optional: the state as of the last applied index, captured cheaply now
+   * and serialized later in pieces. The shell then encodes a large snapshot
+   * over many event-loop turns instead of stalling heartbeats for the whole
+   * of snapshot(). The pieces, concatenated, must equal what snapshot() would
+   * have returned at capture time, whatever is applied meanwhile.
+   */
+  captureSnapshot?(): SnapshotCapture;
+}
+
+export interface SnapshotCapture {
+  pieces(): Iterable<Uint8Array>;
 }
