@@ -36,6 +36,7 @@ import {
 import { createOptions, DEFAULT_SANDBOX, type SandboxOptions } from './create-options.js';
 import { daemonMessage, mapDockerError, statusCodeOf } from './errors.js';
 import { ensureImage } from './image.js';
+import { TIMED_OUT, withTimeout } from '../timeout.js';
 import { cursorPathFor, LogFollower } from './log-follower.js';
 
 export const SCOPE_LABEL = 'jobctl.scope';
@@ -247,8 +248,7 @@ export class DockerRuntime implements Runtime {
     const follower = this.followers.get(containerId);
     if (follower) {
       // The follower ends once the daemon has sent the last of the output.
-      const timer = this.clock.sleep(this.logDrainTimeoutMs);
-      await Promise.race([follower.done, timer]);
+      await withTimeout(follower.done, this.logDrainTimeoutMs, this.clock);
     }
     return toExitInfo(info);
   }
@@ -267,8 +267,7 @@ export class DockerRuntime implements Runtime {
     );
     if (graceMs > 0) {
       await this.signal(container, 'SIGTERM');
-      const stopped = await Promise.race([exited, this.clock.sleep(graceMs).then(() => false)]);
-      if (stopped) return;
+      if ((await withTimeout(exited, graceMs, this.clock)) !== TIMED_OUT) return;
     }
     await this.signal(container, 'SIGKILL');
     await exited;

@@ -27,7 +27,8 @@ export interface FakeOutcome {
 
 /** The outcome scripted by the spec's image and command (fields absent when not scripted). */
 export function scriptedOutcome(spec: RunContainerSpec): FakeOutcome {
-  const text = spec.command.join(' ');
+  // `sh -c SCRIPT` reads as SCRIPT.
+  const text = spec.command.join(' ').replace(/^\s*\S*sh\s+-c\s+/, '');
   const out: {
     exitCode?: number;
     durationMs?: number;

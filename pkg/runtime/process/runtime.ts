@@ -29,6 +29,7 @@ import { realClock, type Clock } from '../../util/clock.js';
 import { ContainerNotFoundError, StartFailedError } from '../errors.js';
 import { exitReason, signalExitCode } from '../exit.js';
 import { containerLabels } from '../labels.js';
+import { TIMED_OUT, withTimeout } from '../timeout.js';
 import { DEFAULT_MAX_LOG_BYTES, LogFileWriter } from '../logfile.js';
 import type {
   ContainerInfo,
@@ -176,11 +177,7 @@ export class ProcessRuntime implements Runtime {
       proc.once('exit', (c, s) => resolve([c, s])),
     );
     // Its own children may hold the pipes open; give them a moment, then cut them.
-    const drained = await Promise.race([
-      closed.then(() => true),
-      this.clock.sleep(this.pipeDrainMs).then(() => false),
-    ]);
-    if (!drained) {
+    if ((await withTimeout(closed, this.pipeDrainMs, this.clock)) === TIMED_OUT) {
       proc.stdout?.destroy();
       proc.stderr?.destroy();
     }
@@ -245,7 +242,7 @@ export class ProcessRuntime implements Runtime {
         })();
     if (graceMs > 0) {
       signalGroup(rec.pid, 'SIGTERM');
-      if (await Promise.race([gone, this.clock.sleep(graceMs).then(() => false)])) {
+      if ((await withTimeout(gone, graceMs, this.clock)) !== TIMED_OUT) {
         signalGroup(rec.pid, 'SIGKILL'); // stragglers of the group
         return;
       }
