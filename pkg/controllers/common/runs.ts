@@ -70,13 +70,21 @@ export function parseMemoryOr(value: unknown, fallback: number): number {
   return memo(memMemo, parseMemory, value, fallback);
 }
 
+/** Cached objects are frozen and replaced on change, so a WeakMap on the object is safe. */
+const requestsMemo = new WeakMap<Run, Requests>();
+
 /** What the Run's container asks for (defaults when absent). */
 export function runRequests(run: Run): Requests {
-  const r = run.spec.container?.resources;
-  return {
-    cpu: parseCpuOr(r?.cpu, DEFAULT_CPU_MILLI),
-    memory: parseMemoryOr(r?.memory, DEFAULT_MEMORY_BYTES),
-  };
+  let req = requestsMemo.get(run);
+  if (!req) {
+    const r = run.spec.container?.resources;
+    req = {
+      cpu: parseCpuOr(r?.cpu, DEFAULT_CPU_MILLI),
+      memory: parseMemoryOr(r?.memory, DEFAULT_MEMORY_BYTES),
+    };
+    if (Object.isFrozen(run)) requestsMemo.set(run, req);
+  }
+  return req;
 }
 
 /** Cache index of Runs by their controller owner's uid (the Job). */

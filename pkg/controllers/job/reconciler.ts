@@ -21,7 +21,7 @@ import { RUNS_BY_OWNER, isActiveRun } from '../common/runs.js';
 import { isoTime } from '../common/time.js';
 import { asInput, asKind } from '../common/typed.js';
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from './options.js';
-import { planJob, type PlanOptions } from './plan.js';
+import { countRuns, planJob, type PlanOptions } from './plan.js';
 import { isControlledBy, newRun, runName } from './runs.js';
 
 export interface JobReconcilerDeps {
@@ -60,12 +60,41 @@ export class JobReconciler implements Reconciler {
       .filter((r) => r.metadata.labels[JOB_NAME_LABEL] === job.metadata.name);
   }
 
+  /**
+   * The Job's Runs from the cache, unless the cache is evidently behind: the
+   * Job's status says more Runs were created than the cache shows (the Job
+   * informer can be ahead of the Run informer). Creating from that view would
+   * pick a fresh attempt number while earlier Runs are still active, so then
+   * the missing Runs are read through the client. (Runs deleted by hand keep
+   * this path taken for their Job: one NotFound get each.)
+   */
+  private async currentRuns(job: Job): Promise<Run[]> {
+    const cached = this.runsOf(job);
+    const created = job.status?.attempts ?? 0;
+    const known = countRuns(cached).nextAttempt;
+    if (created <= known) return cached;
+    // Creation is sequential and the Run watch is ordered, so what the cache
+    // lacks is exactly attempts known..created-1: fetch those by name.
+    const fetched: Run[] = [];
+    for (let attempt = known; attempt < created; attempt++) {
+      try {
+        const run = asKind<Run>(
+          await this.d.client.get('Run', job.metadata.namespace, runName(job, attempt)),
+        );
+        if (isControlledBy(run, job)) fetched.push(run);
+      } catch (err) {
+        if (!isReason(err, Reason.NotFound)) throw err;
+      }
+    }
+    return [...cached, ...fetched];
+  }
+
   async reconcile(key: string): Promise<Result> {
     const { namespace, name } = splitKey(key);
     const job = this.d.jobs.get(namespace, name);
     if (!job) return {}; // deleted: the store removed its Runs with it
     const nowMs = this.d.clock.now();
-    const plan = planJob(job, this.runsOf(job), nowMs, this.planOpts);
+    const plan = planJob(job, await this.currentRuns(job), nowMs, this.planOpts);
 
     if (plan.deleteJob) {
       await this.deleteJob(job);

@@ -22,6 +22,8 @@ export type FitReason = (typeof FitReason)[keyof typeof FitReason];
 export interface NodeState {
   readonly node: Node;
   readonly name: string;
+  /** Why nothing can go here whatever the Run (not ready, cordoned), if so. */
+  readonly blocked?: FitReason;
   readonly allocatable: { cpu: number; memory: number; runs?: number };
   used: { cpu: number; memory: number; runs: number };
 }
@@ -30,9 +32,12 @@ export interface NodeState {
 export function nodeState(node: Node): NodeState {
   const a = node.status?.allocatable ?? node.status?.capacity;
   const runs = a?.runs;
+  const blocked =
+    nodeReadiness(node) ?? (node.spec?.unschedulable ? FitReason.Unschedulable : undefined);
   return {
     node,
     name: node.metadata.name,
+    ...(blocked ? { blocked } : {}),
     allocatable: {
       cpu: parseCpuOr(a?.cpu, 0),
       memory: parseMemoryOr(a?.memory, 0),
@@ -61,9 +66,7 @@ export function matchesSelector(node: Node, selector: Record<string, string> | u
  * selector are reported alone; resource shortfalls are all reported.
  */
 export function unfitReasons(state: NodeState, run: Run, req: Requests): FitReason[] {
-  const ready = nodeReadiness(state.node);
-  if (ready) return [ready];
-  if (state.node.spec?.unschedulable) return [FitReason.Unschedulable];
+  if (state.blocked) return [state.blocked];
   if (!matchesSelector(state.node, run.spec.nodeSelector)) return [FitReason.Selector];
   const out: FitReason[] = [];
   const { allocatable: a, used: u } = state;

@@ -27,7 +27,6 @@ import { isFinalRun, runPhase, runRequests } from '../common/runs.js';
 import { asInput, asKind } from '../common/typed.js';
 import {
   allocationAfter,
-  compareRuns,
   nodeState,
   unfitReasons,
   unschedulableMessage,
@@ -51,6 +50,23 @@ interface Assumed {
   readonly node: string;
   /** resourceVersion of the bind write; the cache has caught up once it shows this or later. */
   readonly revision: number;
+}
+
+/** What placement depends on besides node state: requests and selector. */
+function shapeOf(run: Run, req: { cpu: number; memory: number }): string {
+  const sel = run.spec.nodeSelector;
+  return `${req.cpu}/${req.memory}/${sel ? JSON.stringify(Object.entries(sel).sort()) : ''}`;
+}
+
+/** Sorts by compareRuns's order with precomputed keys (the pending list can be long). */
+function sortRuns(runs: Run[]): void {
+  const keyed = runs.map((r) => ({
+    r,
+    p: -(r.spec.priority ?? 0),
+    k: `${r.metadata.creationTimestamp}\u0000${r.metadata.namespace}/${r.metadata.name}`,
+  }));
+  keyed.sort((a, b) => a.p - b.p || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  for (let i = 0; i < keyed.length; i++) runs[i] = (keyed[i] as { r: Run }).r;
 }
 
 export class SchedulerReconciler implements Reconciler {
@@ -90,7 +106,7 @@ export class SchedulerReconciler implements Reconciler {
       }
       if (!run.spec.cancelled) pending.push(run);
     }
-    pending.sort(compareRuns);
+    sortRuns(pending);
 
     let retry = false;
     let failure: unknown;
@@ -104,9 +120,23 @@ export class SchedulerReconciler implements Reconciler {
     }
 
     const states = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    // Runs of the same shape that failed to fit fail the same way until a
+    // bind changes some node's usage: remember the message, skip the work.
+    let unfit = new Map<string, string>();
     for (const run of pending) {
       if (failure) break;
       const req = runRequests(run);
+      const shape = shapeOf(run, req);
+      const known = unfit.get(shape);
+      if (known !== undefined) {
+        try {
+          await this.reportUnschedulable(run, known);
+        } catch (err) {
+          if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
+          else failure = err;
+        }
+        continue;
+      }
       let best: NodeState | undefined;
       let bestScore = Infinity;
       const reasons = new Map<FitReason, number>();
@@ -128,8 +158,11 @@ export class SchedulerReconciler implements Reconciler {
           best.used.cpu += req.cpu;
           best.used.memory += req.memory;
           best.used.runs += 1;
+          unfit = new Map();
         } else {
-          await this.reportUnschedulable(run, unschedulableMessage(states.length, reasons));
+          const message = unschedulableMessage(states.length, reasons);
+          unfit.set(shape, message);
+          await this.reportUnschedulable(run, message);
         }
       } catch (err) {
         if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
