@@ -106,6 +106,18 @@ describe('job controller', () => {
     assert.equal((await fx.list<Run>('Run')).length, 2);
   });
 
+  it('does not start a fresh attempt when the Job cache is ahead of the Run cache', async () => {
+    const { fx, r } = await setup('hello', { completions: 2, parallelism: 2 });
+    await r.reconcile('default/hello');
+    // The Job informer has seen status.attempts = 2; the Run informer nothing yet.
+    fx.jobs.upsert(await fx.get<Job>('Job', 'hello'));
+    assert.equal(fx.runs.size, 0);
+    fx.reset();
+    const res = await r.reconcile('default/hello');
+    assert.deepEqual(fx.writes, [], 'no hello-2: the two Runs are read through the client');
+    assert.deepEqual(res, { requeueAfter: undefined });
+  });
+
   it('retries a failed Run after exponential back-off from its finishedAt', async () => {
     const { fx, r } = await setup('hello', { backoffLimit: 5 });
     await r.reconcile('default/hello');
