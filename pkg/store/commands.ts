@@ -3,6 +3,7 @@
 // name suffixes) made once by the proposer, so that every replica applying the
 // same entry reaches the same state and the same result.
 import { JobctlError, Reason } from '../util/errors.js';
+import type { StatusFence } from './fence.js';
 import type { Resource, ResourceInput } from './types.js';
 
 /** Creates an object; AlreadyExists if the name is taken. */
@@ -28,10 +29,15 @@ export interface UpdateCommand {
   readonly object: ResourceInput;
 }
 
-/** Replaces status only. metadata.resourceVersion / uid are optional preconditions. */
+/**
+ * Replaces status only. metadata.resourceVersion / uid are optional preconditions.
+ * `fence` (a node agent's report): refused with Conflict unless the object is
+ * still bound to fence.nodeName and not in a final phase (see fence.ts).
+ */
 export interface UpdateStatusCommand {
   readonly op: 'updateStatus';
   readonly object: ResourceInput & { status: unknown };
+  readonly fence?: StatusFence;
 }
 
 /**

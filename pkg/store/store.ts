@@ -24,6 +24,7 @@ import {
   type UpdateStatusCommand,
 } from './commands.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
+import { checkFence } from './fence.js';
 import { checkInput, checkProposerFields, effectiveNamespace, type Target } from './input.js';
 import { COMMON_FIELD_SELECTORS, defaultKinds, type KindInfo, type KindRegistry } from './kinds.js';
 import {
@@ -436,6 +437,10 @@ export class ResourceStore implements StateMachine {
     const checked = this.existingFor(cmd.object);
     if ('ok' in checked) return checked;
     const { target, input, old } = checked;
+    if (cmd.fence !== undefined) {
+      const refused = checkFence(target.info, old, cmd.fence);
+      if (refused) return refused;
+    }
     return this.modify(txn, target.info, old, { status: canonMap(input.status) });
   }
 
