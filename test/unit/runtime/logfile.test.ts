@@ -1,0 +1,108 @@
+// Bounded log files: rotation keeps the newest bytes; the cursor follows written data.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  LogFileWriter,
+  logFileSize,
+  readLogFile,
+  removeLogFile,
+  readCursor,
+  rotatedLogPath,
+} from '../../../pkg/runtime/logfile.js';
+
+describe('LogFileWriter', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'jobctl-logfile-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('appends in order and creates missing directories', async () => {
+    const path = join(dir, 'a', 'b', 'run.log');
+    const w = new LogFileWriter(path);
+    for (let i = 0; i < 100; i++) w.write(`line ${i}\n`);
+    await w.close();
+    const text = (await readLogFile(path)).toString();
+    assert.equal(text.split('\n').length, 101);
+    assert.match(text, /^line 0\n/);
+    assert.match(text, /line 99\n$/);
+  });
+
+  it('appends to an existing file across writers (an agent restart)', async () => {
+    const path = join(dir, 'again.log');
+    const w1 = new LogFileWriter(path, { maxBytes: 1000 });
+    w1.write('one\n');
+    await w1.close();
+    const w2 = new LogFileWriter(path, { maxBytes: 1000 });
+    w2.write('two\n');
+    await w2.close();
+    assert.equal((await readLogFile(path)).toString(), 'one\ntwo\n');
+  });
+
+  it('keeps at most maxBytes and at least half of it, newest last', async () => {
+    const path = join(dir, 'bounded.log');
+    const w = new LogFileWriter(path, { maxBytes: 1000 });
+    let all = '';
+    for (let i = 0; i < 500; i++) {
+      const line = `${String(i).padStart(4, '0')}\n`;
+      all += line;
+      w.write(line);
+    }
+    await w.close();
+    const kept = (await readLogFile(path)).toString();
+    const size = await logFileSize(path);
+    assert.equal(size, Buffer.byteLength(kept));
+    assert.ok(size <= 1000 && size >= 500, `kept ${size}`);
+    assert.ok(all.endsWith(kept), 'the kept bytes are the newest, in order');
+    assert.ok((await readFile(rotatedLogPath(path))).length > 0);
+  });
+
+  it('a single chunk larger than the bound keeps only its newest bytes', async () => {
+    const path = join(dir, 'huge.log');
+    const w = new LogFileWriter(path, { maxBytes: 100 });
+    w.write('old\n');
+    const big = Buffer.from(Array.from({ length: 1000 }, (_, i) => String(i % 10)).join(''));
+    w.write(big);
+    await w.close();
+    const kept = await readLogFile(path);
+    assert.equal(kept.length, 100);
+    assert.deepEqual(kept, big.subarray(big.length - 100));
+  });
+
+  it('saves the cursor of the newest written chunk', async () => {
+    const path = join(dir, 'cursor.log');
+    const cursorPath = `${path}.cursor`;
+    const w = new LogFileWriter(path, { cursorPath });
+    w.write('a\n', 'c1');
+    w.write('b\n', 'c2');
+    await w.flush();
+    assert.equal(await readCursor(cursorPath), 'c2');
+    await w.close();
+    assert.equal(await readCursor(join(dir, 'nothing.cursor')), undefined);
+  });
+
+  it('an I/O error is recorded, not thrown', async () => {
+    // A regular file where a directory should be. (Not /proc: Node 20's recursive mkdir
+    // never settles there.)
+    const file = join(dir, 'not-a-dir');
+    await writeFile(file, 'x');
+    const w = new LogFileWriter(join(file, 'run.log'));
+    w.write('x');
+    await w.close();
+    assert.ok(w.error instanceof Error);
+  });
+
+  it('removeLogFile deletes both halves', async () => {
+    const path = join(dir, 'gone.log');
+    const w = new LogFileWriter(path, { maxBytes: 10 });
+    w.write('0123456789abcdef');
+    await w.close();
+    await removeLogFile(path);
+    assert.equal(await logFileSize(path), 0);
+  });
+});
