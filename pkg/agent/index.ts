@@ -1,0 +1,9 @@
+// Public API of pkg/agent: the per-node loop that runs the Runs bound to this
+// node (Agent) and the log reader the Logs RPC serves (readRunLog).
+export { Agent, type AgentOptions, type AgentStats, type AgentTuning } from './agent.js';
+export { readRunLog, type ReadRunLogOptions } from './logs.js';
+export { runLogDir, runLogPath } from './paths.js';
+export type { RuntimeReadiness } from './runtime-health.js';
+export { NodeScopedClient, nodeRunsSelector } from './scoped-client.js';
+export { JOB_NAME_LABEL, NODE_LABEL, RUN_NAME_LABEL, RUN_NAMESPACE_LABEL } from './reconciler.js';
+export { FINAL_PHASES, isFinal } from './status.js';
