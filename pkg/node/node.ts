@@ -231,7 +231,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
       // Stop taking part first: no more heartbeats, and the Node says NotReady.
       await registration.stop();
       await registration.markNotReady('jobd is stopping');
-      if (!raft.isLeader()) return;
+      if (!raft.isLeader() || config.peers.size < 2) return;
       try {
         const res = await admin.transferLeader(0, timeoutMs);
         logger.info('handed off leadership', { to: res.to, term: res.term });
