@@ -3,7 +3,7 @@
 // Usage: node hack/run-tests.mjs [SUBDIR...]   e.g. `unit`, `unit/raft`, `integration`
 // Suites run as separate processes (node --test), so a crashing suite cannot
 // hide the others. Concurrency is 2: this machine (and CI's) has 2 cores.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -11,11 +11,16 @@ const root = 'dist/test';
 const subdirs = process.argv.slice(2);
 const roots = subdirs.length > 0 ? subdirs.map((s) => join(root, s)) : [root];
 
+function sourceOf(compiled) {
+  return compiled.replace(/^dist[\\/]/, '').replace(/\.js$/, '.ts');
+}
+
 function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) collect(path, out);
-    else if (name.endsWith('.test.js')) out.push(path);
+    // tsc never deletes output: a compiled test whose source is gone must not run.
+    else if (name.endsWith('.test.js') && existsSync(sourceOf(path))) out.push(path);
   }
   return out;
 }
