@@ -29,7 +29,7 @@ import {
   type Logger,
 } from '../reconcile/index.js';
 import { ContainerTable } from './containers.js';
-import { RunReconciler } from './reconciler.js';
+import { NODE_LABEL, RunReconciler } from './reconciler.js';
 import { StatusReporter, type Report, type ReportOutcome, type ReporterStats } from './reporter.js';
 import { RuntimeHealth, type RuntimeReadiness } from './runtime-health.js';
 import { NodeScopedClient } from './scoped-client.js';
@@ -267,7 +267,12 @@ export class Agent {
     const listedAt = this.table.sequence;
     let infos;
     try {
-      infos = await this.runtime.list();
+      // Containers another node's agent started (a shared engine without a runtime
+      // scope) are none of our business: never adopt or remove them.
+      infos = (await this.runtime.list()).filter((c) => {
+        const node = c.labels[NODE_LABEL];
+        return node === undefined || node === this.nodeName;
+      });
     } catch (err) {
       if (isReason(err, Reason.Unavailable)) this.health.markUnavailable(err);
       throw err;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { runLogPath } from '../../../pkg/agent/index.js';
+import { NODE_LABEL, runLogPath } from '../../../pkg/agent/index.js';
 import { JobctlError, Reason } from '../../../pkg/util/errors.js';
 import type { Run } from '../../../pkg/store/index.js';
 import { Bench, container, gatedClient, NODE } from './helpers.js';
@@ -198,8 +198,12 @@ describe('stopping Runs', () => {
     await b.client.delete('Run', 'default', 'gone');
     await b.until('removed', async () => (await containers()).length === 0);
     assert.equal(b.proposer.proposals, writes);
-    // The log file is kept.
-    assert.equal(await readFile(runLogPath(b.dataDir, run.metadata.uid), 'utf8'), 'x\n');
+    // The log file is kept (the runtime closes it as it removes the container).
+    const log = runLogPath(b.dataDir, run.metadata.uid);
+    await b.until(
+      'log written',
+      async () => (await readFile(log, 'utf8').catch(() => '')) === 'x\n',
+    );
   });
 
   it('removes orphan containers (our labels, no Run) at start and on later sweeps', async () => {
@@ -212,6 +216,20 @@ describe('stopping Runs', () => {
       stepMs: 100,
     });
     assert.equal(agent.stats.orphansRemoved, 2);
+  });
+
+  it("leaves alone containers another node's agent started on a shared engine", async () => {
+    await b.runtime.start({
+      ...container('sleep 60'),
+      runUid: 'theirs',
+      labels: { [NODE_LABEL]: 'n2' },
+    });
+    const agent = b.agent();
+    agent.start();
+    await b.until('synced', () => agent.isSynced());
+    await b.elapse(20_000, 100); // two sweeps
+    assert.deepEqual(await containers(), ['theirs']);
+    assert.equal(agent.stats.orphansRemoved, 0);
   });
 });
 
@@ -339,6 +357,7 @@ describe('runtime availability', () => {
     b.clock.advance(6000); // the container exits while the runtime is unreachable
     b.runtime.setAvailable(true);
     await b.until('Succeeded', () => b.phase('r') === 'Succeeded');
-    assert.equal(agent.runtimeReady().ready, true);
+    await b.until('ready again', () => agent.runtimeReady().ready);
+    await b.until('container removed', async () => (await containers()).length === 0);
   });
 });
