@@ -16,7 +16,6 @@ export { parseManifests, MAX_YAML_ALIASES } from './parse.js';
 export type { ParsedManifest, ParseResult } from './parse.js';
 export { explain } from './explain.js';
 export type { ExplainOptions } from './explain.js';
-export { checkImmutable, IMMUTABLE_JOB_FIELDS } from './immutable.js';
 export {
   checkManifestSize,
   MAX_MANIFEST_BYTES,

@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  checkImmutable,
   formatValidationErrors,
   ManifestInvalidError,
   mustValidateManifest,
@@ -165,45 +164,5 @@ describe('normalization', () => {
         err.message ===
           'a.yaml: Job "hello": spec.foo: unknown field "foo"\na.yaml: Job "hello": spec.completions: must be >= 1',
     );
-  });
-});
-
-describe('immutable fields', () => {
-  const stored = valid(job());
-  it('allows changes to parallelism, suspend, deadlines and labels', () => {
-    const update = valid(
-      withFields(job(), {
-        'spec.parallelism': 4,
-        'spec.suspend': true,
-        'spec.activeDeadlineSeconds': 60,
-        'spec.ttlSecondsAfterFinished': 10,
-        'metadata.labels': { a: 'b' },
-      }),
-    );
-    assert.deepEqual(checkImmutable(stored, update), []);
-  });
-
-  it('refuses changes to what the Job runs, naming old and new values', () => {
-    const update = valid(
-      withFields(job(), { 'spec.image': 'busybox:1.36', 'spec.env': { A: 'b' } }),
-    );
-    assert.deepEqual(checkImmutable(stored, update), [
-      {
-        path: 'spec.image',
-        message:
-          'field is immutable (was "busybox:latest", now "busybox:1.36"); use apply --force to delete and recreate the Job',
-      },
-      {
-        path: 'spec.env',
-        message:
-          'field is immutable (was (unset), now [{"name":"A","value":"b"}]); use apply --force to delete and recreate the Job',
-      },
-    ]);
-  });
-
-  it('sees the string and list forms of a command as the same', () => {
-    const a = valid(withFields(job(), { 'spec.command': 'echo hi' }));
-    const b = valid(withFields(job(), { 'spec.command': ['sh', '-c', 'echo hi'] }));
-    assert.deepEqual(checkImmutable(a, b), []);
   });
 });
