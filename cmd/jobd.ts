@@ -2,7 +2,8 @@
 // jobd: flags / YAML config -> NodeConfig -> startNode(); signal handling only.
 //   jobd --id 1 --listen 127.0.0.1:50051 --http 127.0.0.1:8081 --peers 1=127.0.0.1:50051,2=...
 //        --data-dir DIR --runtime docker --default-image busybox:latest [--labels k=v,...]
-//        [--name NAME] [--max-runs 16] [--config FILE]
+//        [--name NAME] [--max-runs 16] [--backoff-base-ms 10000] [--backoff-max-ms 360000]
+//        [--node-grace-ms 5000] [--max-log-bytes N] [--config FILE]
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
 // (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
 import { readFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
   type NodeConfig,
 } from '../pkg/node/config.js';
 import { jsonLogger } from '../pkg/node/logger.js';
+import type { RuntimeKind } from '../pkg/runtime/index.js';
 import { isDns1123Label } from '../pkg/store/index.js';
 import { JobctlError, Reason, errorMessage } from '../pkg/util/errors.js';
 
@@ -64,7 +66,27 @@ async function main(): Promise<void> {
     .option('runtime', {
       type: 'string',
       choices: ['docker', 'process', 'fake'],
-      describe: 'container runtime (recorded for the agent)',
+      default: nodeDefaults.runtime,
+      describe: 'container runtime of the agent (process: NO isolation; fake: tests)',
+    })
+    .option('max-log-bytes', {
+      type: 'number',
+      describe: 'bound of each Run log file in bytes (newest kept; default the runtime default)',
+    })
+    .option('backoff-base-ms', {
+      type: 'number',
+      default: nodeDefaults.backoffBaseMs,
+      describe: 'job controller: first retry delay of a failed Run, ms (doubles)',
+    })
+    .option('backoff-max-ms', {
+      type: 'number',
+      default: nodeDefaults.backoffMaxMs,
+      describe: 'job controller: retry delay cap, ms',
+    })
+    .option('node-grace-ms', {
+      type: 'number',
+      default: nodeDefaults.nodeGraceMs,
+      describe: 'node lifecycle: a node silent this long is NotReady and its Runs Lost, ms',
     })
     .option('default-image', {
       type: 'string',
@@ -125,7 +147,12 @@ async function main(): Promise<void> {
       heartbeatTick: positive('heartbeat-tick', argv.heartbeatTick),
       snapshotEvery: argv.snapshotEvery,
       http: argv.http === undefined ? undefined : parseHostPort(argv.http, '--http'),
-      runtime: argv.runtime,
+      runtime: argv.runtime as RuntimeKind,
+      maxLogBytes:
+        argv.maxLogBytes === undefined ? undefined : positive('max-log-bytes', argv.maxLogBytes),
+      backoffBaseMs: nonNegative('backoff-base-ms', argv.backoffBaseMs),
+      backoffMaxMs: nonNegative('backoff-max-ms', argv.backoffMaxMs),
+      nodeGraceMs: positive('node-grace-ms', argv.nodeGraceMs),
       defaultImage: argv.defaultImage,
       labels: parseLabels((argv as Record<string, unknown>).labels),
       name: argv.name,

@@ -2,6 +2,7 @@
 // config file (cmd/jobd.ts). Parsing helpers throw JobctlError(Invalid) with a
 // message fit for one line on stderr.
 import type { NodeId } from '../raft/types.js';
+import type { RuntimeKind } from '../runtime/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
 export interface NodeConfig {
@@ -20,8 +21,16 @@ export interface NodeConfig {
   readonly snapshotEvery: number;
   /** REST API address (express: /apis/..., /healthz, /readyz, /metrics); omitted: no REST. */
   readonly http?: string;
-  /** Container runtime (docker | process | fake); recorded for the agent (next issue). */
-  readonly runtime?: string;
+  /** Container runtime the agent runs Runs with (docker | process | fake). Default docker. */
+  readonly runtime?: RuntimeKind;
+  /** Bound of each Run's log file in bytes (the newest kept). Default: the runtime's (DEFAULT_MAX_LOG_BYTES). */
+  readonly maxLogBytes?: number;
+  /** Job controller: first retry back-off of a failed Run, ms (doubling). Default 10 000. */
+  readonly backoffBaseMs?: number;
+  /** Job controller: back-off cap, ms. Default 360 000. */
+  readonly backoffMaxMs?: number;
+  /** Node lifecycle: a node silent this long becomes NotReady and its Runs Lost, ms. Default 5 000. */
+  readonly nodeGraceMs?: number;
   /** spec.image of Jobs that name none. */
   readonly defaultImage?: string;
   /** Labels of this node's Node object. */
@@ -42,6 +51,10 @@ export const nodeDefaults = {
   maxRuns: 16,
   nodeHeartbeatMs: 1000,
   defaultImage: 'busybox:latest',
+  runtime: 'docker',
+  backoffBaseMs: 10_000,
+  backoffMaxMs: 360_000,
+  nodeGraceMs: 5_000,
 } as const;
 
 function invalid(msg: string): JobctlError {

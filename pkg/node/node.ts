@@ -1,8 +1,10 @@
 // The composition root of one jobd: storage + Raft core + shell + transport +
 // the ResourceStore state machine + the API (gRPC on --listen, REST on --http)
-// + Node registration and heartbeats.
+// + Node registration and heartbeats + the container runtime and the agent
+// (every node) + the leader-only controllers (job, scheduler, node lifecycle).
 import * as grpc from '@grpc/grpc-js';
 import { availableParallelism, totalmem } from 'node:os';
+import { Agent } from '../agent/index.js';
 import { ApiService } from '../api/service.js';
 import { ClusterAdmin, type PeerApi, type TransferResult } from '../api/cluster-admin.js';
 import { RaftProposer } from '../api/raft-proposer.js';
@@ -10,15 +12,19 @@ import { LocalClient } from '../client/local.js';
 import type { NodeRaftStatus } from '../client/types.js';
 import { RaftNode } from '../raft/node.js';
 import type { LogStore } from '../raft/storage/storage.js';
+import { newRuntime, type Runtime } from '../runtime/index.js';
 import { ResourceStore } from '../store/index.js';
 import { ApiClient, registerApi } from '../transport/api-grpc.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
+import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
+import { LeaderControllers } from './leader.js';
 import type { NodeLogger } from './logger.js';
 import { metricsText } from './metrics.js';
+import { nodeRecorder } from './recorder.js';
 import { NodeRegistration } from './registration.js';
 import { serveHttp, type HttpServer } from './http.js';
 
@@ -28,13 +34,20 @@ export interface JobdNode {
   readonly store: ResourceStore;
   /** The service layer every API adapter serves (validation, Raft writes, reads). */
   readonly api: ApiService;
+  /** Runs the Runs bound to this node. */
+  readonly agent: Agent;
+  readonly runtime: Runtime;
   /** The bound REST address, when --http was given. */
   readonly httpAddress: string | undefined;
   /** Resolves when the node stopped by itself because of a fatal error. */
   readonly fatal: Promise<unknown>;
   /** Best effort: if leader, hand leadership to the most caught-up follower (bounded). */
   handOff(timeoutMs?: number): Promise<void>;
-  /** Stops heartbeats, serving, Raft (waits for the Ready in flight) and closes storage. */
+  /**
+   * Stops heartbeats, the controllers, the agent (containers keep running: a
+   * restart adopts them), the runtime, serving, Raft (waits for the Ready in
+   * flight) and closes storage.
+   */
   stop(): Promise<void>;
 }
 
@@ -132,6 +145,43 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
   });
 
+  // Execution: the runtime (scoped by node name: dev nodes share one Docker
+  // engine) and the agent that reconciles this node's Runs with it. Status
+  // batches go straight to Raft (fenced by node name in the store).
+  const name = nodeName(config);
+  const recorder = nodeRecorder({ client: local, logger });
+  const runtime = newRuntime(config.runtime ?? nodeDefaults.runtime, {
+    dataDir: config.dataDir,
+    scope: name,
+    ...(config.maxLogBytes !== undefined ? { maxLogBytes: config.maxLogBytes } : {}),
+    clock: realClock,
+  });
+  const agent = new Agent({
+    nodeName: name,
+    client: local,
+    proposer: new RaftProposer(raft),
+    runtime,
+    dataDir: config.dataDir,
+    clock: realClock,
+    logger,
+    recorder,
+    options: { statusFlushMs: 50, killGraceMs: 10_000 },
+  });
+  // Leader only: job controller, scheduler, node lifecycle.
+  const controllers = new LeaderControllers({
+    raft,
+    client: local,
+    recorder,
+    logger,
+    controllers: {
+      job: {
+        backoffBaseMs: config.backoffBaseMs ?? nodeDefaults.backoffBaseMs,
+        backoffMaxMs: config.backoffMaxMs ?? nodeDefaults.backoffMaxMs,
+      },
+      nodeLifecycle: { gracePeriodMs: config.nodeGraceMs ?? nodeDefaults.nodeGraceMs },
+    },
+  });
+
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
@@ -156,15 +206,18 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   } catch (err) {
     server.forceShutdown();
     await transport.close();
+    await runtime.close().catch(() => {});
     await storage.close();
     throw err;
   }
   raft.start();
+  agent.start();
+  controllers.start();
 
   const registration = new NodeRegistration({
     client: api,
     raft,
-    name: nodeName(config),
+    name,
     labels: config.labels,
     address: config.listen,
     capacity: {
@@ -174,6 +227,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     },
     intervalMs: config.nodeHeartbeatMs ?? nodeDefaults.nodeHeartbeatMs,
     logger,
+    runtimeReady: () => agent.runtimeReady(),
   });
   registration.start();
 
@@ -184,8 +238,8 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     dataDir: config.dataDir,
     tickMs: config.tickMs,
     electionTick: config.electionTick,
-    node: nodeName(config),
-    runtime: config.runtime,
+    node: name,
+    runtime: runtime.name,
     defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
     labels: config.labels,
   });
@@ -194,6 +248,13 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await registration.stop();
+      await controllers.stop();
+      await agent.stop();
+      await runtime
+        .close()
+        .catch((err: unknown) =>
+          logger.warn('closing the runtime failed', { error: errorMessage(err) }),
+        );
       // Open watches end with Unavailable: their clients resume on another node.
       apiHandle.closeWatches();
       local.close();
@@ -225,6 +286,8 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     raft,
     store,
     api,
+    agent,
+    runtime,
     httpAddress: http?.address,
     fatal,
     async handOff(timeoutMs = 2000) {

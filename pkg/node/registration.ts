@@ -1,7 +1,8 @@
 // Node registration and heartbeats: once a leader is known, jobd makes sure
 // its Node object exists (name node-<id> or --name, labels from --labels),
 // then writes its status every heartbeat interval: capacity, allocatable,
-// its Raft role/term/address, condition Ready=True and heartbeatTime. The
+// its Raft role/term/address, condition Ready=True, condition RuntimeReady
+// (from the agent) and heartbeatTime. The
 // heartbeat is the replicated lease the node-lifecycle controller reads: a
 // Node whose heartbeatTime is older than its grace period is NotReady.
 //
@@ -37,6 +38,12 @@ export interface RegistrationOptions {
   readonly intervalMs?: number;
   readonly clock?: Clock;
   readonly logger: NodeLogger;
+  /**
+   * The agent's view of its container runtime (condition RuntimeReady). Omitted:
+   * no RuntimeReady condition is written. Ready stays True either way: the node
+   * is alive; the scheduler places no Runs on a node with RuntimeReady=False.
+   */
+  readonly runtimeReady?: () => { readonly ready: boolean; readonly message: string };
 }
 
 const ROLE_NAMES: Readonly<Record<string, string>> = {
@@ -56,6 +63,8 @@ export class NodeRegistration {
   private registered = false;
   /** When Ready last became True (kept across heartbeats). */
   private readySince: string | undefined;
+  /** RuntimeReady's current status and when it last changed. */
+  private runtimeState: { status: string; since: string } | undefined;
   private lastError = '';
   private unsubscribe: (() => void) | undefined;
 
@@ -156,6 +165,24 @@ export class NodeRegistration {
     this.registered = true;
   }
 
+  /** Condition RuntimeReady from the agent (none without a runtimeReady source). */
+  private runtimeCondition(now: string): Record<string, string>[] {
+    if (!this.o.runtimeReady) return [];
+    const r = this.o.runtimeReady();
+    const status = r.ready ? 'True' : 'False';
+    if (this.runtimeState?.status !== status) this.runtimeState = { status, since: now };
+    return [
+      {
+        type: 'RuntimeReady',
+        status,
+        reason: r.ready ? 'RuntimeReachable' : 'RuntimeUnavailable',
+        message: r.message,
+        lastHeartbeatTime: now,
+        lastTransitionTime: this.runtimeState.since,
+      },
+    ];
+  }
+
   /** The Node object with this node's current status. */
   private object(ready: boolean, message?: string) {
     const now = new Date(this.clock.now()).toISOString();
@@ -185,6 +212,7 @@ export class NodeRegistration {
             lastHeartbeatTime: now,
             lastTransitionTime: this.readySince ?? now,
           },
+          ...this.runtimeCondition(now),
         ],
         heartbeatTime: now,
         versions: { jobd: JOBD_VERSION, node: process.versions.node },
