@@ -61,6 +61,28 @@ export const BUILTIN_KINDS: readonly KindInfo[] = [
     immutableSpecFields: [],
     fieldSelectors: [],
   },
+  {
+    // Events (pkg/events): what controllers and agents did to an object. The
+    // fields live under spec (the store keeps spec/status only); a cluster-scoped
+    // object's events are stored in namespace 'default'.
+    kind: 'Event',
+    apiVersion: API_VERSION,
+    plural: 'events',
+    singular: 'event',
+    shortNames: ['ev'],
+    namespaced: true,
+    immutableSpecFields: [],
+    fieldSelectors: [
+      'spec.involvedObject.kind',
+      'spec.involvedObject.namespace',
+      'spec.involvedObject.name',
+      'spec.involvedObject.uid',
+      'spec.type',
+      'spec.reason',
+      'spec.source.component',
+      'spec.source.node',
+    ],
+  },
 ];
 
 /** Field selector paths every kind supports. */

@@ -323,10 +323,46 @@ export interface CronJob extends Resource<CronJobSpec, CronJobStatus> {
   kind: 'CronJob';
 }
 
+// ---------------------------------------------------------------------------
+// Event (pkg/events)
+
+/** Normal | Warning, as Kubernetes events. */
+export type EventSeverity = 'Normal' | 'Warning';
+
+export interface EventSource {
+  /** The recording component: job-controller, scheduler, agent ... */
+  component: string;
+  /** The node that recorded it ('' when not node-specific). */
+  node?: string;
+}
+
+/**
+ * The event's fields. They live under spec (the store keeps only spec and
+ * status); `count`, `lastTimestamp` change each time the same event repeats.
+ */
+export interface EventSpec {
+  /** The object the event is about (namespace '' for cluster-scoped kinds). */
+  involvedObject: ObjectReference;
+  type: EventSeverity;
+  /** A short CamelCase machine-readable reason: Scheduled, BackOff, Killing ... */
+  reason: string;
+  message: string;
+  /** How many times this event has happened (>= 1). */
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  source: EventSource;
+}
+
+export interface Event extends Resource<EventSpec, Record<string, never>> {
+  kind: 'Event';
+}
+
 /** The resources this release knows, by kind. */
 export interface KindMap {
   Job: Job;
   Run: Run;
   Node: Node;
   CronJob: CronJob;
+  Event: Event;
 }

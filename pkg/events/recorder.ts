@@ -1,0 +1,388 @@
+// StoreEventRecorder: the EventRecorder a node gives its controllers and its
+// agent. record() only touches memory — it never throws, never awaits and
+// never slows a reconcile. Events are aggregated by name (see names.ts) and
+// written every `flushMs`: the first occurrence creates the Event, a repeat
+// bumps its count and lastTimestamp. A write that loses a race (Conflict)
+// re-reads and retries once; a failed write is retried at the next flush a
+// couple of times, then dropped with a log line. At most `maxPending`
+// distinct events wait in memory; beyond that the oldest are dropped (logged).
+import type { ResourceClient } from '../client/types.js';
+import type { EventRecorder, EventType } from '../reconcile/events.js';
+import type { ObjectLike } from '../reconcile/keys.js';
+import { silentLogger, type Logger } from '../reconcile/logger.js';
+import {
+  API_VERSION,
+  type Event,
+  type EventSource,
+  type ObjectReference,
+  type Resource,
+  type ResourceInput,
+} from '../store/types.js';
+import type { Clock, Timer } from '../util/clock.js';
+import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
+import { eventName, eventNamespace, involvedObjectOf } from './names.js';
+
+export const DEFAULT_FLUSH_MS = 200;
+export const DEFAULT_MAX_PENDING = 1000;
+/** Writes in flight at once during a flush. */
+export const DEFAULT_WRITE_CONCURRENCY = 16;
+/** Flushes a failed event is tried in before it is dropped. */
+const MAX_ATTEMPTS = 3;
+
+export interface StoreEventRecorderOptions {
+  /** Where Events are written (a node's LocalClient). */
+  readonly client: ResourceClient;
+  readonly clock: Clock;
+  /** source.component of recorded events: 'job-controller', 'agent' ... */
+  readonly component: string;
+  /** source.node of recorded events ('' or omitted: none). */
+  readonly nodeName?: string;
+  readonly logger?: Logger;
+  /** How long events are aggregated before being written (default 200 ms). */
+  readonly flushMs?: number;
+  /** Distinct events kept waiting at most (default 1000). */
+  readonly maxPending?: number;
+  /** Concurrent writes per flush (default 16). */
+  readonly concurrency?: number;
+}
+
+/** Counters for tests and metrics. */
+export interface RecorderStats {
+  /** record() calls accepted. */
+  readonly recorded: number;
+  readonly created: number;
+  readonly updated: number;
+  /** Events given up on (write failures, overflow, recorded after stop). */
+  readonly dropped: number;
+  readonly pending: number;
+}
+
+/** One distinct event waiting to be written, with the occurrences aggregated so far. */
+interface Pending {
+  readonly name: string;
+  readonly namespace: string;
+  readonly involvedObject: ObjectReference;
+  readonly type: EventType;
+  readonly reason: string;
+  readonly message: string;
+  readonly source: EventSource;
+  /** Occurrences not yet written. */
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  /** Flushes that already failed to write it. */
+  attempts: number;
+}
+
+/** Typed view of a stored Event (interfaces lack the index signature Resource wants). */
+const asEvent = (o: Resource): Event => o as unknown as Event;
+
+const pendingKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+export class StoreEventRecorder implements EventRecorder {
+  private readonly client: ResourceClient;
+  private readonly clock: Clock;
+  private readonly source: EventSource;
+  private readonly logger: Logger;
+  private readonly flushMs: number;
+  private readonly maxPending: number;
+  private readonly concurrency: number;
+  /** In insertion order, so the first entry is the oldest. */
+  private readonly pending = new Map<string, Pending>();
+  /** Last written state of recent events (LRU), so a repeat needs no read. */
+  private readonly written = new Map<string, Event>();
+  private timer: Timer | undefined;
+  /** The chain of flushes: one at a time, in order. */
+  private flushing: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** Overflow drops since the last log line about them. */
+  private overflowed = 0;
+  private counts = { recorded: 0, created: 0, updated: 0, dropped: 0 };
+
+  constructor(opts: StoreEventRecorderOptions) {
+    this.client = opts.client;
+    this.clock = opts.clock;
+    this.source = { component: opts.component, ...(opts.nodeName ? { node: opts.nodeName } : {}) };
+    this.logger = opts.logger ?? silentLogger;
+    this.flushMs = Math.max(0, opts.flushMs ?? DEFAULT_FLUSH_MS);
+    this.maxPending = Math.max(1, opts.maxPending ?? DEFAULT_MAX_PENDING);
+    this.concurrency = Math.max(1, opts.concurrency ?? DEFAULT_WRITE_CONCURRENCY);
+  }
+
+  get stats(): RecorderStats {
+    return { ...this.counts, pending: this.pending.size };
+  }
+
+  /** Fire and forget: aggregates in memory; written at the next flush. Never throws. */
+  record(object: ObjectLike, type: EventType, reason: string, message: string): void {
+    this.recordAs(this.source, object, type, reason, message);
+  }
+
+  /**
+   * A recorder sharing this one's buffer and writes but stamping another
+   * source component (one recorder per node; 'scheduler', 'agent' ... each
+   * get a view).
+   */
+  forComponent(component: string): EventRecorder {
+    const source: EventSource = { ...this.source, component };
+    return { record: (o, t, r, m) => this.recordAs(source, o, t, r, m) };
+  }
+
+  /** Writes everything pending now (tests; stop() calls it). Never rejects. */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.flushOnce());
+    this.flushing = run;
+    return run;
+  }
+
+  /** Stops the timer and writes what is pending; later records are dropped. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    await this.flush();
+    if (this.pending.size > 0) {
+      this.logger.warn('events not written before stop', { dropped: this.pending.size });
+      this.counts.dropped += this.pending.size;
+      this.pending.clear();
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Recording (synchronous, memory only)
+
+  private recordAs(
+    source: EventSource,
+    object: ObjectLike,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): void {
+    try {
+      if (this.stopped) {
+        this.counts.dropped++;
+        return;
+      }
+      const involvedObject = involvedObjectOf(object);
+      const namespace = eventNamespace(involvedObject);
+      const name = eventName(involvedObject, type, reason, message);
+      const now = new Date(this.clock.now()).toISOString();
+      this.counts.recorded++;
+      const key = pendingKey(namespace, name);
+      const existing = this.pending.get(key);
+      if (existing) {
+        existing.count++;
+        existing.lastTimestamp = now;
+      } else {
+        this.makeRoom();
+        this.pending.set(key, {
+          name,
+          namespace,
+          involvedObject,
+          type,
+          reason,
+          message,
+          source,
+          count: 1,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          attempts: 0,
+        });
+      }
+      this.arm();
+    } catch (err) {
+      // A recorder must never break its caller (a clock or hash failure is a bug, not theirs).
+      this.counts.dropped++;
+      this.logger.error('recording an event failed', { reason, err: errorMessage(err) });
+    }
+  }
+
+  /** Drops the oldest pending event when full (logged once per flush). */
+  private makeRoom(): void {
+    while (this.pending.size >= this.maxPending) {
+      const oldest = this.pending.keys().next();
+      if (oldest.done) return;
+      this.pending.delete(oldest.value);
+      this.counts.dropped++;
+      if (this.overflowed++ === 0) {
+        this.logger.warn('too many pending events; dropping the oldest', {
+          maxPending: this.maxPending,
+        });
+      }
+    }
+  }
+
+  private arm(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = this.clock.setTimer(this.flushMs, () => {
+      this.timer = undefined;
+      void this.flush();
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Flushing
+
+  private async flushOnce(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (this.overflowed > 0) {
+      this.logger.warn('dropped events: too many pending', { dropped: this.overflowed });
+      this.overflowed = 0;
+    }
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    const failures: { p: Pending; err: unknown }[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batch.length) {
+        const p = batch[next++] as Pending;
+        try {
+          await this.write(p);
+        } catch (err) {
+          failures.push({ p, err });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batch.length) }, worker));
+    if (failures.length > 0) this.retryLater(failures);
+    if (this.pending.size > 0) this.arm();
+  }
+
+  /** Puts failed events back (merged with newer occurrences) unless they failed too often. */
+  private retryLater(failures: readonly { p: Pending; err: unknown }[]): void {
+    let gaveUp = 0;
+    for (const { p, err } of failures) {
+      const permanent = isReason(err, Reason.Invalid) || isReason(err, Reason.Forbidden);
+      if (permanent || ++p.attempts >= MAX_ATTEMPTS || this.stopped) {
+        gaveUp++;
+        continue;
+      }
+      const key = pendingKey(p.namespace, p.name);
+      const newer = this.pending.get(key);
+      if (newer) {
+        newer.count += p.count;
+        newer.firstTimestamp = p.firstTimestamp;
+        newer.attempts = p.attempts;
+      } else {
+        this.makeRoom();
+        this.pending.set(key, p);
+      }
+    }
+    this.counts.dropped += gaveUp;
+    const first = failures[0];
+    this.logger.warn('writing events failed', {
+      failed: failures.length,
+      dropped: gaveUp,
+      reason: first?.p.reason,
+      object: first ? `${first.p.involvedObject.kind}/${first.p.involvedObject.name}` : undefined,
+      err: errorMessage(first?.err),
+    });
+  }
+
+  /** Creates the Event or adds this batch's occurrences to it. */
+  private async write(p: Pending): Promise<void> {
+    const key = pendingKey(p.namespace, p.name);
+    let current = this.written.get(key) ?? (await this.read(p, 'stale'));
+    if (current === undefined) {
+      try {
+        return this.remember(key, asEvent(await this.client.create(this.fresh(p))), 'created');
+      } catch (err) {
+        if (!isReason(err, Reason.AlreadyExists)) throw err;
+        current = await this.read(p, 'linearizable');
+        if (current === undefined) throw err;
+      }
+    }
+    try {
+      return this.remember(
+        key,
+        asEvent(await this.client.update(this.bumped(current, p))),
+        'updated',
+      );
+    } catch (err) {
+      if (isReason(err, Reason.NotFound)) {
+        // Deleted meanwhile (TTL): start over with this batch's occurrences.
+        this.written.delete(key);
+        return this.remember(key, asEvent(await this.client.create(this.fresh(p))), 'created');
+      }
+      if (!isReason(err, Reason.Conflict)) throw err;
+      // Someone else bumped it (another node, a stale cache): re-read, retry once.
+      const latest = await this.read(p, 'linearizable');
+      if (latest === undefined) {
+        return this.remember(key, asEvent(await this.client.create(this.fresh(p))), 'created');
+      }
+      return this.remember(
+        key,
+        asEvent(await this.client.update(this.bumped(latest, p))),
+        'updated',
+      );
+    }
+  }
+
+  private async read(
+    p: Pending,
+    consistency: 'stale' | 'linearizable',
+  ): Promise<Event | undefined> {
+    try {
+      return asEvent(await this.client.get('Event', p.namespace, p.name, { consistency }));
+    } catch (err) {
+      if (isReason(err, Reason.NotFound)) return undefined;
+      throw err;
+    }
+  }
+
+  private remember(key: string, event: Event, outcome: 'created' | 'updated'): void {
+    this.counts[outcome]++;
+    this.written.delete(key);
+    this.written.set(key, event);
+    // Bounded like the pending set: forget the least recently written.
+    while (this.written.size > this.maxPending) {
+      const oldest = this.written.keys().next();
+      if (oldest.done) break;
+      this.written.delete(oldest.value);
+    }
+  }
+
+  private fresh(p: Pending): ResourceInput {
+    return {
+      apiVersion: API_VERSION,
+      kind: 'Event',
+      metadata: { name: p.name, namespace: p.namespace },
+      spec: {
+        involvedObject: p.involvedObject,
+        type: p.type,
+        reason: p.reason,
+        message: p.message,
+        count: p.count,
+        firstTimestamp: p.firstTimestamp,
+        lastTimestamp: p.lastTimestamp,
+        source: p.source,
+      },
+    };
+  }
+
+  private bumped(current: Event, p: Pending): ResourceInput {
+    const spec = current.spec;
+    if (!spec || typeof spec.count !== 'number') {
+      throw new JobctlError(Reason.Internal, `event ${p.name} has no count`);
+    }
+    return {
+      apiVersion: API_VERSION,
+      kind: 'Event',
+      metadata: {
+        name: current.metadata.name,
+        namespace: current.metadata.namespace,
+        uid: current.metadata.uid,
+        resourceVersion: current.metadata.resourceVersion,
+        labels: current.metadata.labels,
+        annotations: current.metadata.annotations,
+      },
+      spec: {
+        ...spec,
+        count: spec.count + p.count,
+        lastTimestamp: spec.lastTimestamp > p.lastTimestamp ? spec.lastTimestamp : p.lastTimestamp,
+      },
+    };
+  }
+}
