@@ -1,0 +1,482 @@
+// A real N-node jobd cluster (child processes on 127.0.0.1, random free ports, a
+// temp dir) for end-to-end tests, plus the real CLI run as child processes
+// against it.
+//
+//   const c = await E2ECluster.start({ runtime: 'docker', extraArgs: ['--backoff-base-ms', '100'] });
+//   const r = await c.cli(['apply', '-f', file, '--wait=90s']);   // { code, stdout, stderr }
+//   const jobs = c.client();                                      // GrpcClient on every node
+//   await c.kill(2); c.restart(2); await c.stop();
+//
+// Every cluster gets a unique node-name prefix (`e2e<hex>-<id>`): the Docker runtime
+// scopes containers by node name, and two clusters sharing one engine with the same
+// names (e.g. two test files running at once, both with a `node-1`) would sweep each
+// other's containers as orphans. stop() removes every container of this cluster's
+// scopes. Node logs stay in <dir>/node-<id>.log; the dir is removed by stop() unless
+// JOBCTL_E2E_KEEP=1 (or `keep` is passed), and its path is printed when kept.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GrpcClient } from '../../pkg/client/grpc.js';
+import { freePorts, jobdPath } from '../../pkg/node/local-cluster.js';
+import type { Node, Resource } from '../../pkg/store/index.js';
+import { ApiClient } from '../../pkg/transport/api-grpc.js';
+import type { NodeStatusInfo } from '../../pkg/transport/api-types.js';
+
+/** dist/test/support/cluster.js -> dist/cmd/jobctl.js */
+export const JOBCTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
+
+export type RuntimeKind = 'docker' | 'process' | 'fake';
+
+export interface E2EClusterOptions {
+  readonly nodes?: number;
+  readonly runtime: RuntimeKind;
+  /** Extra jobd flags for every node (e.g. --backoff-base-ms 100 --node-grace-ms 2000). */
+  readonly extraArgs?: readonly string[];
+  /** Keep the temp dir after stop(). Default: JOBCTL_E2E_KEEP=1. */
+  readonly keep?: boolean;
+}
+
+export interface E2EMember {
+  readonly id: number;
+  /** The Node object's name (also the Docker runtime's scope). */
+  readonly name: string;
+  readonly address: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  proc: ChildProcess | undefined;
+  exited: Promise<void>;
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+export interface CliOptions {
+  /** --server value; default every node. */
+  readonly server?: string;
+  readonly timeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin (for `apply -f -`). */
+  readonly input?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Children still running when the test process exits are killed with it. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+/**
+ * Polls `fn` until it returns something other than undefined (errors count as "not
+ * yet"), every `intervalMs`; throws after `timeoutMs` naming `what` and the last error.
+ */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const why = last instanceof Error ? last.message : last === undefined ? '' : String(last);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${why ? `: ${why}` : ''}`,
+      );
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export class E2ECluster {
+  readonly members: E2EMember[] = [];
+  readonly prefix = `e2e${randomBytes(3).toString('hex')}`;
+  private readonly logs: WriteStream[] = [];
+  private readonly clients: GrpcClient[] = [];
+  private readonly apiClients = new Map<number, ApiClient>();
+  private readonly cliProcs = new Set<ChildProcess>();
+  private stopped = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly opts: E2EClusterOptions,
+  ) {}
+
+  /** Starts every node and waits until a leader is known and every Node is Ready. */
+  static async start(opts: E2EClusterOptions): Promise<E2ECluster> {
+    const n = opts.nodes ?? 3;
+    const dir = mkdtempSync(join(tmpdir(), 'jobctl-e2e-'));
+    const c = new E2ECluster(dir, opts);
+    const ports = await freePorts(n);
+    for (let i = 0; i < n; i++) {
+      const id = i + 1;
+      c.members.push({
+        id,
+        name: `${c.prefix}-${id}`,
+        address: `127.0.0.1:${ports[i]}`,
+        dataDir: join(dir, `node-${id}`),
+        logFile: join(dir, `node-${id}.log`),
+        proc: undefined,
+        exited: Promise.resolve(),
+      });
+    }
+    for (const m of c.members) c.startNode(m.id);
+    try {
+      await c.waitForLeader();
+      await c.waitNodesReady();
+    } catch (err) {
+      await c.stop({ keep: true });
+      throw err;
+    }
+    return c;
+  }
+
+  member(id: number): E2EMember {
+    const m = this.members.find((x) => x.id === id);
+    if (!m) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  /** The member whose Node object is called `name`. */
+  byName(name: string): E2EMember {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) throw new Error(`no member named ${name} (cluster ${this.prefix})`);
+    return m;
+  }
+
+  servers(ids: readonly number[] = this.members.map((m) => m.id)): string {
+    return ids.map((id) => this.member(id).address).join(',');
+  }
+
+  private peersFlag(): string {
+    return this.members.map((m) => `${m.id}=${m.address}`).join(',');
+  }
+
+  /** (Re)starts node `id` with the same flags, data dir and name. */
+  startNode(id: number): void {
+    const m = this.member(id);
+    if (this.isRunning(id)) return;
+    const log = createWriteStream(m.logFile, { flags: 'a' });
+    this.logs.push(log);
+    const args = [
+      jobdPath(),
+      '--id',
+      String(id),
+      '--name',
+      m.name,
+      '--listen',
+      m.address,
+      '--peers',
+      this.peersFlag(),
+      '--data-dir',
+      m.dataDir,
+      '--runtime',
+      this.opts.runtime,
+      ...(this.opts.extraArgs ?? []),
+    ];
+    const proc = spawn(process.execPath, ['--enable-source-maps', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    live.add(proc);
+    proc.stdout?.pipe(log, { end: false });
+    proc.stderr?.pipe(log, { end: false });
+    m.proc = proc;
+    m.exited = new Promise((resolve) =>
+      proc.once('exit', () => {
+        live.delete(proc);
+        resolve();
+      }),
+    );
+  }
+
+  /** Alias of startNode, for readability after kill(). */
+  restart(id: number): void {
+    this.startNode(id);
+  }
+
+  isRunning(id: number): boolean {
+    const p = this.member(id).proc;
+    return !!p && p.exitCode === null && p.signalCode === null;
+  }
+
+  /** Sends `signal` (default SIGKILL: kill -9) to node `id` and waits until it is gone. */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const m = this.member(id);
+    if (!this.isRunning(id)) return;
+    const api = this.apiClients.get(id);
+    api?.close();
+    this.apiClients.delete(id);
+    m.proc?.kill(signal);
+    await m.exited;
+  }
+
+  /** A GrpcClient over `ids` (default every node); closed by stop(). */
+  client(ids?: readonly number[], timeoutMs = 10_000): GrpcClient {
+    const c = new GrpcClient({
+      servers: this.servers(ids),
+      timeoutMs,
+      watchReconnectMs: 60_000,
+    });
+    this.clients.push(c);
+    return c;
+  }
+
+  private api(id: number): ApiClient {
+    let c = this.apiClients.get(id);
+    if (!c) this.apiClients.set(id, (c = new ApiClient(this.member(id).address)));
+    return c;
+  }
+
+  /** Raft status of each running node that answers. */
+  async statuses(): Promise<NodeStatusInfo[]> {
+    const all = await Promise.all(
+      this.members.map((m) =>
+        this.isRunning(m.id)
+          ? this.api(m.id)
+              .nodeStatus(1000)
+              .catch(() => undefined)
+          : undefined,
+      ),
+    );
+    return all.filter((s): s is NodeStatusInfo => s !== undefined);
+  }
+
+  /** The leader every running node agrees on (optionally other than `not`). */
+  async waitForLeader(opts: { not?: number; timeoutMs?: number } = {}): Promise<number> {
+    return eventually(
+      'a leader all running nodes agree on',
+      async () => {
+        const st = await this.statuses();
+        const running = this.members.filter((m) => this.isRunning(m.id)).length;
+        const leader = st.find((s) => s.role === 'leader');
+        if (!leader || leader.id === opts.not) return undefined;
+        const agree = st.filter((s) => s.leader === leader.id && s.term === leader.term).length;
+        return agree === running ? leader.id : undefined;
+      },
+      opts.timeoutMs ?? 30_000,
+      50,
+    );
+  }
+
+  async leader(): Promise<number> {
+    return this.waitForLeader();
+  }
+
+  /** Waits until the Node objects of `ids` (default all running nodes) are Ready=True. */
+  async waitNodesReady(ids?: readonly number[], timeoutMs = 60_000): Promise<void> {
+    const want = (ids ?? this.members.filter((m) => this.isRunning(m.id)).map((m) => m.id)).map(
+      (id) => this.member(id).name,
+    );
+    const client = this.client();
+    try {
+      await eventually(
+        `Nodes ${want.join(', ')} Ready`,
+        async () => {
+          const nodes = (await client.list('nodes')).items as unknown as Node[];
+          const ready = (name: string): boolean => {
+            const n = nodes.find((x) => x.metadata.name === name);
+            const conds = n?.status?.conditions ?? [];
+            const is = (t: string): boolean =>
+              conds.some((c) => c.type === t && c.status === 'True');
+            return (
+              is('Ready') && !conds.some((c) => c.type === 'RuntimeReady' && c.status !== 'True')
+            );
+          };
+          return want.every(ready) ? true : undefined;
+        },
+        timeoutMs,
+        200,
+      );
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Runs `node dist/cmd/jobctl.js ARGS` (--server every node unless given). Never rejects. */
+  cli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
+    const t0 = Date.now();
+    return new Promise((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [JOBCTL, '--server', opts.server ?? this.servers(), '--no-color', ...args],
+        {
+          env: { ...process.env, JOBCTL_SERVER: '', NO_COLOR: '1', ...opts.env },
+          timeout: opts.timeoutMs ?? 60_000,
+          killSignal: 'SIGKILL',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+        (err, stdout, stderr) => {
+          this.cliProcs.delete(child);
+          live.delete(child);
+          let code = 0;
+          if (err) {
+            const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
+            code = typeof e.code === 'number' ? e.code : e.killed ? 124 : 1;
+          }
+          resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+        },
+      );
+      this.cliProcs.add(child);
+      live.add(child);
+      if (opts.input !== undefined) child.stdin?.end(opts.input);
+      else child.stdin?.end();
+    });
+  }
+
+  /** `cli` that must exit 0; returns stdout. */
+  async cliOk(args: readonly string[], opts: CliOptions = {}): Promise<string> {
+    const r = await this.cli(args, opts);
+    if (r.code !== 0) {
+      throw new Error(`jobctl ${args.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}`);
+    }
+    return r.stdout;
+  }
+
+  /** `jobctl get KIND NAME -o json`, parsed. */
+  async getJson<T = Resource>(kind: string, name: string): Promise<T> {
+    return JSON.parse(await this.cliOk(['get', kind, name, '-o', 'json'])) as T;
+  }
+
+  /** The last `lines` lines of every node's log, for failure messages. */
+  logTail(lines = 40): string {
+    return this.members
+      .map((m) => {
+        let text = '';
+        try {
+          text = readFileSync(m.logFile, 'utf8');
+        } catch {
+          /* not yet written */
+        }
+        return `--- ${m.logFile}\n${text.split('\n').slice(-lines).join('\n')}`;
+      })
+      .join('\n');
+  }
+
+  /**
+   * Kills CLI children and every node (SIGTERM, then SIGKILL after graceMs), closes
+   * clients, removes this cluster's containers (Docker runtime) and the temp dir.
+   */
+  async stop(opts: { graceMs?: number; keep?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const p of this.cliProcs) p.kill('SIGKILL');
+    for (const c of this.clients) c.close();
+    for (const c of this.apiClients.values()) c.close();
+    this.apiClients.clear();
+    const graceMs = opts.graceMs ?? 3000;
+    await Promise.all(
+      this.members.map(async (m) => {
+        if (!this.isRunning(m.id)) return;
+        m.proc?.kill('SIGTERM');
+        const t = setTimeout(() => m.proc?.kill('SIGKILL'), graceMs);
+        await m.exited;
+        clearTimeout(t);
+      }),
+    );
+    for (const l of this.logs) l.end();
+    if (this.opts.runtime === 'docker') await this.removeContainers();
+    const keep = opts.keep ?? this.opts.keep ?? process.env.JOBCTL_E2E_KEEP === '1';
+    if (keep) process.stderr.write(`# e2e cluster ${this.prefix} kept in ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Removes every Docker container labelled with one of this cluster's node names. */
+  async removeContainers(): Promise<number> {
+    const { getDocker } = await import('./docker.js');
+    const docker = getDocker();
+    let removed = 0;
+    for (const m of this.members) {
+      const list = await docker
+        .listContainers({ all: true, filters: { label: [`jobctl.scope=${m.name}`] } })
+        .catch(() => []);
+      for (const info of list) {
+        await docker
+          .getContainer(info.Id)
+          .remove({ force: true })
+          .then(() => removed++)
+          .catch(() => undefined);
+      }
+    }
+    return removed;
+  }
+}
+
+/** Parses `-o name` output (`run.jobctl.dev/x-0` per line) into names. */
+export function names(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => l.slice(l.lastIndexOf('/') + 1));
+}
+
+/** A temp dir for manifests; removed by the returned function. */
+export function manifestDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'jobctl-e2e-manifests-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Docker containers (running or not) labelled jobctl.run.uid=<uid>: id and state. */
+export async function containersOfRun(runUid: string): Promise<{ id: string; state: string }[]> {
+  const { getDocker } = await import('./docker.js');
+  const list = await getDocker().listContainers({
+    all: true,
+    filters: { label: [`jobctl.run.uid=${runUid}`] },
+  });
+  return list.map((c) => ({ id: c.Id, state: c.State }));
+}
+
+/** How many `create` events Docker recorded for containers of this Run since `sinceS` (epoch s). */
+export async function containerCreations(runUid: string, sinceS: number): Promise<number> {
+  const { getDocker } = await import('./docker.js');
+  const stream = (await getDocker().getEvents({
+    since: sinceS,
+    until: Math.ceil(Date.now() / 1000) + 1,
+    filters: { type: ['container'], event: ['create'], label: [`jobctl.run.uid=${runUid}`] },
+  })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+/** Writes a Job manifest (JSON, which is YAML) to DIR/NAME.yaml and returns its path. */
+export function writeJob(
+  dir: string,
+  name: string,
+  spec: Record<string, unknown>,
+  labels: Record<string, string> = {},
+): string {
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(
+    path,
+    JSON.stringify(
+      { apiVersion: 'jobctl.dev/v1', kind: 'Job', metadata: { name, labels }, spec },
+      null,
+      2,
+    ),
+  );
+  return path;
+}
