@@ -86,7 +86,7 @@ function common(a: Args, conn: Connection) {
   };
 }
 
-/** Adds apply, get, describe, delete, wait, run, diff, explain, node, config and completion. */
+/** Adds apply, get, describe, delete, wait, logs, run, diff, explain, node, config and completion. */
 export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T> {
   const handle =
     (
@@ -310,6 +310,35 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
       const { runWait } = await import('./verbs/wait.js');
       return runWait(
         { ...common(a, conn), refs: strs(a.refs), for: String(a.for), timeout: str(a.timeout) },
+        vd,
+      );
+    }),
+  );
+
+  y.command(
+    'logs <ref>',
+    "Print a Run's output: job/NAME (its latest Run) or run/NAME",
+    (c) =>
+      c
+        .positional('ref', { type: 'string', describe: 'job/NAME | run/NAME' })
+        .option('follow', {
+          alias: 'f',
+          type: 'boolean',
+          describe: 'stream the output until the Run ends',
+        })
+        .option('tail', {
+          type: 'number',
+          describe: 'only the last N lines (then, with -f, everything new)',
+        }),
+    handle(async (a, vd, conn) => {
+      const { runLogs } = await import('./verbs/logs.js');
+      return runLogs(
+        {
+          ...common(a, conn),
+          ref: String(a.ref),
+          follow: a.follow === true,
+          tail: num(a.tail),
+        },
         vd,
       );
     }),

@@ -11,7 +11,9 @@
 //
 // Watches survive a server going away: the stream moves to the next server
 // and resumes from the last delivered revision, so no event is missed or
-// repeated (see watchEvents). The proto is loaded on first use.
+// repeated (see watchEvents). Logs streams a Run's output from any node (the
+// node proxies from the executing one); it moves to another server only
+// before the first chunk. The proto is loaded on first use.
 import * as grpc from '@grpc/grpc-js';
 import type { Resource, ResourceInput, WatchEvent } from '../store/index.js';
 import type {
@@ -22,7 +24,7 @@ import type {
   TransferLeaderResponse,
   WatchEventMsg,
 } from '../transport/api-types.js';
-import { apiServiceCtor } from '../transport/api-grpc.js';
+import { apiServiceCtor, readLogsStream } from '../transport/api-grpc.js';
 import { decodeObject, encodeObject } from '../transport/api-wire.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from '../transport/errors.js';
 import { channelOptions } from '../transport/proto.js';
@@ -35,6 +37,7 @@ import type {
   GetOptions,
   ListOptions,
   ListResult,
+  LogsOptions,
   ResourceClient,
   WatchOptions,
 } from './types.js';
@@ -430,6 +433,51 @@ export class GrpcClient implements ResourceClient {
   async transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
     const res = await this.call<TransferLeaderResponse>('transferLeader', { to: to ?? 0 });
     return { from: res.from, to: res.to, term: res.term };
+  }
+
+  // -------------------------------------------------------------------------
+  // Logs
+
+  logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
+    return { [Symbol.asyncIterator]: () => this.logChunks(opts) };
+  }
+
+  /**
+   * The Run's output from the first server that answers. A connection failure
+   * before any chunk moves on to the next server; after output has been
+   * delivered the error surfaces (resuming could repeat or skip bytes).
+   */
+  private async *logChunks(opts: LogsOptions): AsyncGenerator<Uint8Array> {
+    this.checkOpen();
+    const req = {
+      namespace: opts.namespace ?? '',
+      runName: opts.run ?? '',
+      jobName: opts.job ?? '',
+      runUid: opts.runUid ?? '',
+      hasTail: opts.tail !== undefined,
+      tailLines: opts.tail ?? 0,
+      follow: opts.follow === true,
+      localOnly: false,
+    };
+    const n = this.servers.length;
+    let last = '';
+    for (let i = 0; i < n; i++) {
+      const idx = (this.current + i) % n;
+      const address = this.servers[idx] as string;
+      let delivered = false;
+      try {
+        for await (const chunk of readLogsStream(this.client(address), address, req, opts.signal)) {
+          delivered = true;
+          this.current = idx;
+          yield chunk;
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof ConnectionError) || delivered) throw this.mapError(err);
+        last = err.message;
+      }
+    }
+    throw this.mapError(this.unreachable(last));
   }
 
   /** Ends open watches (their iterators return) and closes every channel. */

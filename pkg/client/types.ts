@@ -78,6 +78,22 @@ export interface ClusterStatus {
   readonly responder: number;
 }
 
+/** Which Run's output `logs` streams, and how. */
+export interface LogsOptions {
+  readonly namespace?: string;
+  /** The Run by name (with runUid: that exact Run). */
+  readonly run?: string;
+  /** The Job whose latest Run (highest attempt) is meant, when no run is named. */
+  readonly job?: string;
+  readonly runUid?: string;
+  /** Only the last N lines of what is kept (then, with follow, everything new). */
+  readonly tail?: number;
+  /** Keep streaming until the Run has ended. */
+  readonly follow?: boolean;
+  /** Ends the stream (the iterator returns). */
+  readonly signal?: AbortSignal;
+}
+
 export interface ResourceClient {
   /** Server-side create-or-update with validation and defaults; says created/configured/unchanged. */
   apply<T extends Resource = Resource>(
@@ -108,5 +124,11 @@ export interface ResourceClient {
   clusterStatus(): Promise<ClusterStatus>;
   /** Hands leadership to `to` (0 or omitted: the most caught-up follower). */
   transferLeader(to?: number): Promise<{ from: number; to: number; term: number }>;
+  /**
+   * A Run's output as raw chunks, from whichever node executed it (optional:
+   * the gRPC client has it; in-process clients on a node do not). NotFound
+   * when the Run (or any Run of the Job) does not exist.
+   */
+  logs?(opts: LogsOptions): AsyncIterable<Uint8Array>;
   close(): void;
 }

@@ -15,6 +15,7 @@ import type { LogStore } from '../raft/storage/storage.js';
 import { newRuntime, type Runtime } from '../runtime/index.js';
 import { ResourceStore } from '../store/index.js';
 import { ApiClient, registerApi } from '../transport/api-grpc.js';
+import type { LogsRequestMsg } from '../transport/api-types.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
 import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
@@ -22,6 +23,7 @@ import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
 import { LeaderControllers } from './leader.js';
+import { RunLogs } from './logs.js';
 import type { NodeLogger } from './logger.js';
 import { metricsText } from './metrics.js';
 import { nodeRecorder } from './recorder.js';
@@ -67,6 +69,11 @@ class GrpcPeerApi implements PeerApi {
 
   transferLeader(address: string, to: number, timeoutMs: number): Promise<TransferResult> {
     return this.client(address).transferLeader({ to }, timeoutMs);
+  }
+
+  /** A Run's output from the node that executed it (Logs proxying). */
+  logs(address: string, req: LogsRequestMsg, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    return this.client(address).logs(req, signal);
   }
 
   close(): void {
@@ -189,7 +196,20 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
   });
   transport.register(server);
-  const apiHandle = registerApi(server, { client: api, nodeStatus: () => admin.nodeStatus() });
+  // Logs of any Run: from this node's files, or proxied from the executing node.
+  const runLogs = new RunLogs({
+    nodeName: name,
+    dataDir: config.dataDir,
+    client: local,
+    store,
+    peers: config.peers,
+    peerLogs: (address, req, signal) => peerApi.logs(address, req, signal),
+  });
+  const apiHandle = registerApi(server, {
+    client: api,
+    nodeStatus: () => admin.nodeStatus(),
+    logs: (req, signal) => runLogs.stream(req, signal),
+  });
   let http: HttpServer | undefined;
   try {
     await bind(server, config.listen);

@@ -20,6 +20,8 @@ import type {
   GetRequestMsg,
   ListRequestMsg,
   ListResponseMsg,
+  LogChunkMsg,
+  LogsRequestMsg,
   NodeStatusInfo,
   ObjectRequestMsg,
   ObjectResponseMsg,
@@ -41,10 +43,15 @@ export interface ApiServerDeps {
   readonly client: ResourceClient;
   /** This node's own Raft view. */
   readonly nodeStatus: () => NodeStatusInfo;
+  /**
+   * A Run's output (the Logs RPC); ends when `signal` aborts. Omitted: Logs
+   * answers Unavailable.
+   */
+  readonly logs?: (req: LogsRequestMsg, signal: AbortSignal) => AsyncIterable<Uint8Array>;
 }
 
 export interface ApiServerHandle {
-  /** Ends every open Watch stream with Unavailable (the node is stopping), so clients move on. */
+  /** Ends every open Watch and Logs stream with Unavailable (the node is stopping), so clients move on. */
   closeWatches(): void;
 }
 
@@ -61,6 +68,55 @@ function unary<Req, Res>(fn: (req: Req) => Promise<Res> | Res): grpc.handleUnary
 }
 
 const objectResponse = (o: Resource): ObjectResponseMsg => ({ object: encodeObject(o) });
+
+/** Resolves when the stream can take more writes, or when `signal` aborts. */
+function drainedOrAborted(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal) {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.on('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+type RawServerStream<Res> = (
+  req: unknown,
+  md: grpc.Metadata,
+  opts: grpc.CallOptions,
+) => grpc.ClientReadableStream<Res>;
+
+/**
+ * The Logs RPC from the client side: the chunks of one node's stream. Errors
+ * are JobctlErrors (ConnectionError when the node cannot be reached); an
+ * aborted `signal` cancels the call and ends the iterator quietly.
+ */
+export async function* readLogsStream(
+  client: grpc.Client,
+  address: string,
+  req: LogsRequestMsg,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
+  if (signal?.aborted) return;
+  const fn = (client as unknown as Record<string, RawServerStream<LogChunkMsg>>)['logs'];
+  if (!fn) throw new Error('api client: no method logs');
+  const call = fn.call(client, req, new grpc.Metadata(), {});
+  const onAbort = (): void => call.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const msg of call as AsyncIterable<LogChunkMsg>) {
+      yield Buffer.from(msg.data);
+    }
+  } catch (err) {
+    if (signal?.aborted) return;
+    throw fromServiceError(err, address);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    call.cancel();
+  }
+}
 
 /** Registers the Jobctl API service on a server. */
 export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServerHandle {
@@ -109,6 +165,46 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
           if (ac.signal.aborted) break;
           // Backpressure: wait for the client to read (the node-side queue is bounded).
           if (!call.write({ type: e.type, object: encodeObject(e.object) })) await drained();
+        }
+        if (shutdown) {
+          call.emit(
+            'error',
+            toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')),
+          );
+        } else if (!call.cancelled) call.end();
+      } catch (err) {
+        if (!call.cancelled) call.emit('error', toServiceError(err));
+      } finally {
+        watches.delete(entry);
+      }
+    })();
+  };
+
+  /** Logs: the node's log stream, written with backpressure; ends with the Run (or the node). */
+  const logs = (call: grpc.ServerWritableStream<LogsRequestMsg, LogChunkMsg>): void => {
+    call.on('error', () => {});
+    const ac = new AbortController();
+    let shutdown = false;
+    const entry = {
+      abort: () => {
+        shutdown = true;
+        ac.abort();
+      },
+    };
+    const source = deps.logs;
+    if (closing || !source) {
+      const msg = closing ? 'node is stopping' : 'this node does not serve logs';
+      call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, msg)));
+      return;
+    }
+    watches.add(entry);
+    call.on('cancelled', () => ac.abort());
+    call.on('close', () => ac.abort());
+    void (async () => {
+      try {
+        for await (const data of source(call.request, ac.signal)) {
+          if (ac.signal.aborted) break;
+          if (!call.write({ data })) await drainedOrAborted(call, ac.signal);
         }
         if (shutdown) {
           call.emit(
@@ -185,6 +281,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     transferLeader: unary<TransferLeaderRequest, TransferLeaderResponse>((r) =>
       c.transferLeader(r.to),
     ),
+    logs,
   });
 
   return {
@@ -244,6 +341,10 @@ export class ApiClient {
   }
   transferLeader(req: TransferLeaderRequest, timeoutMs?: number): Promise<TransferLeaderResponse> {
     return this.call('transferLeader', req, timeoutMs);
+  }
+  /** A Run's output from this node (a node proxying Logs uses it with localOnly). */
+  logs(req: LogsRequestMsg, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    return readLogsStream(this.client, this.address, req, signal);
   }
 
   close(): void {

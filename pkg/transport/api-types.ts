@@ -88,3 +88,16 @@ export interface DeleteRequestMsg {
   preconditions?: { uid: string; resourceVersion: string } | null;
   dryRun: string;
 }
+export interface LogsRequestMsg {
+  namespace: string;
+  runName: string;
+  jobName: string;
+  runUid: string;
+  hasTail: boolean;
+  tailLines: number;
+  follow: boolean;
+  localOnly: boolean;
+}
+export interface LogChunkMsg {
+  data: Uint8Array;
+}

@@ -1,0 +1,85 @@
+// `jobctl logs job/NAME|run/NAME [-f] [--tail N]`: a Run's output, raw bytes
+// to stdout. job/NAME means the Job's latest Run (highest attempt). Any node
+// serves it (fetched from the node that executed the Run); -f streams until
+// the Run has ended. Errors are one line: `error: job "x" has no runs yet`,
+// `Error from server (NotFound): jobs "x" not found`.
+import type { Resource } from '../../store/types.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseRef } from '../resource/refs.js';
+import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+
+export interface LogsOptions extends CommonOptions {
+  /** job/NAME, run/NAME, or a bare NAME (a Job). */
+  readonly ref: string;
+  readonly follow?: boolean;
+  /** Last N lines; undefined or negative: everything kept. */
+  readonly tail?: number;
+}
+
+interface RunLike extends Resource {
+  spec: { attempt?: number; jobName?: string };
+}
+
+export async function runLogs(
+  opts: LogsOptions,
+  deps: VerbDeps & { readonly signal?: AbortSignal },
+): Promise<number> {
+  const ref = parseRef(opts.ref, 'job');
+  const kind = ref.info.kind;
+  if (kind !== 'Job' && kind !== 'Run') {
+    throw new UsageError(`logs: expected job/NAME or run/NAME, got "${opts.ref}"`);
+  }
+  if (opts.tail !== undefined && !Number.isInteger(opts.tail)) {
+    throw new UsageError('--tail must be an integer');
+  }
+  const client = await clientOf(deps);
+  if (!client.logs) throw new Error('this client cannot fetch logs');
+
+  // Resolve job/NAME here, so the errors say what is missing in the user's terms.
+  let run: string;
+  let runUid: string | undefined;
+  if (kind === 'Job') {
+    await client.get('Job', opts.namespace, ref.name); // NotFound: jobs "x" not found
+    const { items } = await client.list('Run', {
+      namespace: opts.namespace,
+      fieldSelector: `spec.jobName=${ref.name}`,
+    });
+    const latest = latestOf(items as RunLike[]);
+    if (!latest) throw new Error(`job "${ref.name}" has no runs yet`);
+    run = latest.metadata.name;
+    runUid = latest.metadata.uid;
+  } else {
+    run = ref.name;
+  }
+
+  const tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : undefined;
+  for await (const chunk of client.logs({
+    namespace: opts.namespace,
+    run,
+    ...(runUid ? { runUid } : {}),
+    ...(tail !== undefined ? { tail } : {}),
+    follow: opts.follow === true,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  })) {
+    // Raw bytes: process.stdout takes Buffers; string sinks (tests) get text.
+    deps.stdout.write(chunk as unknown as string);
+  }
+  return ExitCode.Ok;
+}
+
+/** The Run with the highest attempt (then the newest). */
+function latestOf(runs: readonly RunLike[]): RunLike | undefined {
+  let best: RunLike | undefined;
+  for (const r of runs) {
+    const a = r.spec.attempt ?? 0;
+    const b = best?.spec.attempt ?? 0;
+    if (
+      !best ||
+      a > b ||
+      (a === b && (r.metadata.creationTimestamp ?? '') > (best.metadata.creationTimestamp ?? ''))
+    ) {
+      best = r;
+    }
+  }
+  return best;
+}
