@@ -15,6 +15,7 @@ export const KINDS = {
   Run: { file: 'run.json', plural: 'runs', short: [] as readonly string[] },
   Node: { file: 'node.json', plural: 'nodes', short: ['no'] as readonly string[] },
   CronJob: { file: 'cronjob.json', plural: 'cronjobs', short: ['cj'] as readonly string[] },
+  Event: { file: 'event.json', plural: 'events', short: ['ev'] as readonly string[] },
 } as const;
 export type Kind = keyof typeof KINDS;
 
@@ -25,6 +26,7 @@ export const SCHEMA_FILES = [
   'run.json',
   'node.json',
   'cronjob.json',
+  'event.json',
 ] as const;
 export const SCHEMA_BASE = 'https://jobctl.dev/schemas/';
 

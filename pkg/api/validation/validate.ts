@@ -48,6 +48,7 @@ const CONTAINER_PATHS: Readonly<Record<Kind, readonly (readonly string[])[]>> = 
   Run: [['spec']],
   CronJob: [['spec', 'jobTemplate', 'spec']],
   Node: [],
+  Event: [],
 };
 
 /**
