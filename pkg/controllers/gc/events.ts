@@ -33,7 +33,8 @@ export interface EventGcOptions {
 
 export interface EventGcReconcilerOptions {
   readonly client: ResourceClient;
-  readonly events: Lister<Event>;
+  /** Where Events are read from (the informer's cache). */
+  readonly events: Pick<Lister<Event>, 'get'>;
   readonly clock: Clock;
   readonly ttlMs?: number;
 }
