@@ -6,9 +6,14 @@
 #      (hack/ci-setup.sh, needs root and apt; skipped when Docker already answers)
 #      and the npm dependencies; builds the TypeScript
 #   2. starts a 3-node cluster (`jobctl dev up --nodes 3`, data under .jobctl-dev/)
-#   3. shows the Raft view, applies manifests/examples/hello.yaml and shows the Job
+#   3. shows the Raft view and the nodes, applies manifests/examples/hello.yaml with
+#      --wait (a real busybox container runs `echo hello` on one of the nodes), then
+#      shows the Job, its Run and its output (`jobctl logs job/hello` prints "hello")
 #   4. stops the cluster, unless --keep is given (then stop it with
 #      `kill $(cat .jobctl-dev/up.pid)`)
+#
+# QUICKSTART_BASE_PORT (default 50051) and QUICKSTART_DIR (default .jobctl-dev)
+# move the cluster, e.g. when another one already runs on the default ports.
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,13 +35,15 @@ say "building"
 npm run --silent build
 
 jobctl() { node "$ROOT/dist/cmd/jobctl.js" "$@"; }
-export JOBCTL_SERVER=127.0.0.1:50051,127.0.0.1:50052,127.0.0.1:50053
+PORT=${QUICKSTART_BASE_PORT:-50051}
+DIR=${QUICKSTART_DIR:-.jobctl-dev}
+export JOBCTL_SERVER=127.0.0.1:$PORT,127.0.0.1:$((PORT + 1)),127.0.0.1:$((PORT + 2))
 
-mkdir -p .jobctl-dev
+mkdir -p "$DIR"
 say "starting a local 3-node cluster (jobctl dev up --nodes 3)"
-node dist/cmd/jobctl.js dev up --nodes 3 >.jobctl-dev/up.log 2>&1 &
+node dist/cmd/jobctl.js dev up --nodes 3 --base-port "$PORT" --dir "$DIR" >"$DIR/up.log" 2>&1 &
 UP_PID=$!
-echo "$UP_PID" >.jobctl-dev/up.pid
+echo "$UP_PID" >"$DIR/up.pid"
 stop_cluster() {
   if ((KEEP == 0)) && kill -0 "$UP_PID" 2>/dev/null; then
     say "stopping the cluster"
@@ -47,27 +54,34 @@ stop_cluster() {
 trap stop_cluster EXIT
 
 for _ in $(seq 1 120); do
-  grep -q 'leader elected' .jobctl-dev/up.log && break
+  grep -q 'leader elected' "$DIR/up.log" && break
   if ! kill -0 "$UP_PID" 2>/dev/null; then
-    cat .jobctl-dev/up.log
+    cat "$DIR/up.log"
     echo "quickstart: the cluster did not start (log above)" >&2
     exit 1
   fi
   sleep 0.5
 done
-cat .jobctl-dev/up.log
+cat "$DIR/up.log"
 
 say "jobctl cluster status"
 jobctl cluster status
 say "jobctl get nodes"
 jobctl get nodes
-say "jobctl apply -f manifests/examples/hello.yaml"
-jobctl apply -f manifests/examples/hello.yaml
+say "jobctl apply -f manifests/examples/hello.yaml --wait"
+jobctl apply -f manifests/examples/hello.yaml --wait=120s
 say "jobctl get jobs"
 jobctl get jobs
-say "jobctl describe job hello"
-jobctl describe job hello
+say "jobctl get runs"
+jobctl get runs
+say "jobctl logs job/hello"
+OUT=$(jobctl logs job/hello)
+printf '%s\n' "$OUT"
+if [[ $OUT != *hello* ]]; then
+  echo "quickstart: expected \"hello\" in the job's output" >&2
+  exit 1
+fi
 
 if ((KEEP == 1)); then
-  say "cluster left running (--keep): export JOBCTL_SERVER=$JOBCTL_SERVER; stop it with: kill \$(cat .jobctl-dev/up.pid)"
+  say "cluster left running (--keep): export JOBCTL_SERVER=$JOBCTL_SERVER; stop it with: kill \$(cat $DIR/up.pid)"
 fi

@@ -6,6 +6,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GrpcClient } from '../client/grpc.js';
 import type { NodeId } from '../raft/types.js';
 import { ApiClient } from '../transport/api-grpc.js';
 import type { NodeStatusInfo } from '../transport/api-types.js';
@@ -47,8 +48,14 @@ export interface LocalClusterOptions {
   /** First port (node i listens on basePort + i - 1); omitted: random free ports. */
   readonly basePort?: number;
   readonly host?: string;
-  /** Extra jobd flags for every node, e.g. ['--tick-ms', '20']. */
+  /**
+   * Extra jobd flags for every node, e.g. ['--tick-ms', '20'], or for tests
+   * ['--runtime', 'fake', '--backoff-base-ms', '100', '--node-grace-ms', '2000'].
+   * The default runtime is docker (scoped per node: the nodes share one engine).
+   */
   readonly extraArgs?: readonly string[];
+  /** Extra jobd flags for one node (after extraArgs), e.g. id => ['--labels', `zone=z${id}`]. */
+  readonly nodeExtraArgs?: (id: NodeId) => readonly string[];
   /** Node.js flags for every node, e.g. ['--cpu-prof']. */
   readonly nodeArgs?: readonly string[];
 }
@@ -125,6 +132,7 @@ export class LocalCluster {
       '--data-dir',
       m.dataDir,
       ...(this.opts.extraArgs ?? []),
+      ...(this.opts.nodeExtraArgs?.(id) ?? []),
     ];
     // Own process group: a terminal's Ctrl-C reaches only the parent, which
     // then stops the nodes in order (and SIGKILLs leftovers if it exits first).
@@ -153,6 +161,16 @@ export class LocalCluster {
     return m.exited;
   }
 
+  /**
+   * A full ResourceClient (gRPC) to the given nodes (default: all, in order),
+   * with logs(). The caller closes it.
+   */
+  resourceClient(ids?: readonly NodeId[], opts: { timeoutMs?: number } = {}): GrpcClient {
+    const servers = (ids ?? this.members.map((m) => m.id)).map((id) => this.member(id).address);
+    return new GrpcClient({ servers, timeoutMs: opts.timeoutMs ?? 10_000 });
+  }
+
+  /** The administrative client (NodeStatus, ClusterStatus, TransferLeader) of one node. */
   client(id: NodeId): ApiClient {
     let c = this.clients.get(id);
     if (!c) this.clients.set(id, (c = new ApiClient(this.member(id).address, { timeoutMs: 2000 })));
