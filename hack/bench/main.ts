@@ -3,6 +3,7 @@
 //   api    3 real jobd processes: apply/get/watch/list through GrpcClient, RSS, CLI (api.ts)
 //   wal    the write-ahead log alone (wal.ts, storage slice)
 //   store  the replicated store's state machine (store.ts, store slice)
+//   runtime  container runtimes: bare dockerode vs DockerRuntime, process, fake (runtime.ts)
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   api: async () => (await import('./api.js')).benchApi,
   wal: optional('wal.js', 'benchWal'),
   store: optional('store.js', 'benchStore'),
+  runtime: optional('runtime.js', 'benchRuntime'),
 };
 
 async function main(): Promise<void> {
