@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // jobctl: the CLI root. Registers verbs with yargs; each verb's module (and
 // gRPC) is imported only when that verb runs, so `jobctl --help` starts fast.
+// A plain `jobctl get ...` (the command people run all day) skips yargs
+// altogether: pkg/cli/fast-get.ts parses it with node:util, and yargs is
+// loaded only for everything else (or when the fast path is unsure).
 // Errors become one stderr line and an exit code in pkg/cli/errors.ts.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { registerResourceVerbs } from '../pkg/cli/register.js';
+import { parseFastGet } from '../pkg/cli/fast-get.js';
+import { registerResourceVerbs, runFastGet, type RegisterDeps } from '../pkg/cli/register.js';
 import type { Connection } from '../pkg/cli/contexts.js';
 import type { ResourceClient } from '../pkg/client/types.js';
 import type { CliIo } from '../pkg/cli/verbs/cluster.js';
@@ -55,69 +57,7 @@ async function servers(flag: string | undefined): Promise<string[]> {
   return resolveServers(flag);
 }
 
-const root = yargs(hideBin(process.argv))
-  .scriptName('jobctl')
-  .usage('$0 <command> [flags]')
-  .option('server', {
-    type: 'string',
-    global: true,
-    describe:
-      'HOST:PORT[,HOST:PORT...] of any nodes, tried in turn (default $JOBCTL_SERVER, then 127.0.0.1:50051)',
-  })
-  .option('output', {
-    alias: 'o',
-    type: 'string',
-    global: true,
-    describe: 'output format: table|json',
-  })
-  .command('cluster', 'Raft view of the cluster', (y) =>
-    y
-      .command(
-        'status',
-        'every node: id, address, role, term, commit, applied, health',
-        () => {},
-        (a) =>
-          run(async () => {
-            const { runClusterStatus } = await import('../pkg/cli/verbs/cluster.js');
-            await runClusterStatus({ servers: await servers(a.server), output: a.output }, io);
-          }),
-      )
-      .command(
-        'transfer-leader',
-        'hand leadership to a node (default: the most caught-up follower)',
-        (y2) => y2.option('to', { type: 'number', describe: 'target node id' }),
-        (a) =>
-          run(async () => {
-            const { runTransferLeader } = await import('../pkg/cli/verbs/cluster.js');
-            await runTransferLeader({ servers: await servers(a.server), to: a.to }, io);
-          }),
-      )
-      .demandCommand(1, 'specify a cluster subcommand: status | transfer-leader'),
-  )
-  .command('dev', 'local development helpers', (y) =>
-    y
-      .command(
-        'up',
-        'start a local N-node cluster in the foreground (data under ./.jobctl-dev/)',
-        (y2) =>
-          y2
-            .option('nodes', { type: 'number', default: 3 })
-            .option('base-port', {
-              type: 'number',
-              default: 50051,
-              describe: 'node i listens on base-port + i - 1',
-            })
-            .option('dir', { type: 'string', default: '.jobctl-dev' }),
-        (a) =>
-          run(async () => {
-            const { runDevUp } = await import('../pkg/cli/verbs/dev-up.js');
-            await runDevUp({ nodes: a.nodes, basePort: a.basePort, dir: a.dir }, io);
-          }),
-      )
-      .demandCommand(1, 'specify a dev subcommand: up'),
-  );
-
-registerResourceVerbs(root, {
+const deps: RegisterDeps = {
   connect,
   stdout: process.stdout,
   stderr: process.stderr,
@@ -131,16 +71,91 @@ registerResourceVerbs(root, {
   },
   signal: interrupt.signal,
   exit: (code) => process.exit(code),
-});
+};
 
-await root
-  .demandCommand(1, 'specify a command')
-  .strict()
-  .help()
-  .version(false)
-  .fail((msg, err) => {
-    process.stderr.write(`error: ${msg ?? err?.message ?? 'invalid usage'}\n`);
-    process.stderr.write("Run 'jobctl --help' for usage.\n");
-    process.exit(2);
-  })
-  .parseAsync();
+/** Every command through yargs: flags, help, completion, usage errors (exit 2). */
+async function parseWithYargs(): Promise<void> {
+  const [{ default: yargs }, { hideBin }] = await Promise.all([
+    import('yargs'),
+    import('yargs/helpers'),
+  ]);
+  const root = yargs(hideBin(process.argv))
+    .scriptName('jobctl')
+    .usage('$0 <command> [flags]')
+    .option('server', {
+      type: 'string',
+      global: true,
+      describe:
+        'HOST:PORT[,HOST:PORT...] of any nodes, tried in turn (default $JOBCTL_SERVER, then 127.0.0.1:50051)',
+    })
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      global: true,
+      describe: 'output format: table|json',
+    })
+    .command('cluster', 'Raft view of the cluster', (y) =>
+      y
+        .command(
+          'status',
+          'every node: id, address, role, term, commit, applied, health',
+          () => {},
+          (a) =>
+            run(async () => {
+              const { runClusterStatus } = await import('../pkg/cli/verbs/cluster.js');
+              await runClusterStatus({ servers: await servers(a.server), output: a.output }, io);
+            }),
+        )
+        .command(
+          'transfer-leader',
+          'hand leadership to a node (default: the most caught-up follower)',
+          (y2) => y2.option('to', { type: 'number', describe: 'target node id' }),
+          (a) =>
+            run(async () => {
+              const { runTransferLeader } = await import('../pkg/cli/verbs/cluster.js');
+              await runTransferLeader({ servers: await servers(a.server), to: a.to }, io);
+            }),
+        )
+        .demandCommand(1, 'specify a cluster subcommand: status | transfer-leader'),
+    )
+    .command('dev', 'local development helpers', (y) =>
+      y
+        .command(
+          'up',
+          'start a local N-node cluster in the foreground (data under ./.jobctl-dev/)',
+          (y2) =>
+            y2
+              .option('nodes', { type: 'number', default: 3 })
+              .option('base-port', {
+                type: 'number',
+                default: 50051,
+                describe: 'node i listens on base-port + i - 1',
+              })
+              .option('dir', { type: 'string', default: '.jobctl-dev' }),
+          (a) =>
+            run(async () => {
+              const { runDevUp } = await import('../pkg/cli/verbs/dev-up.js');
+              await runDevUp({ nodes: a.nodes, basePort: a.basePort, dir: a.dir }, io);
+            }),
+        )
+        .demandCommand(1, 'specify a dev subcommand: up'),
+    );
+
+  registerResourceVerbs(root, deps);
+
+  await root
+    .demandCommand(1, 'specify a command')
+    .strict()
+    .help()
+    .version(false)
+    .fail((msg, err) => {
+      process.stderr.write(`error: ${msg ?? err?.message ?? 'invalid usage'}\n`);
+      process.stderr.write("Run 'jobctl --help' for usage.\n");
+      process.exit(2);
+    })
+    .parseAsync();
+}
+
+const fast = parseFastGet(process.argv.slice(2));
+if (fast) await runFastGet(deps, fast);
+else await parseWithYargs();

@@ -86,6 +86,39 @@ function common(a: Args, conn: Connection) {
   };
 }
 
+/** `get KIND [NAMES..]`: shared by the yargs command and the fast path. */
+async function getVerb(
+  a: Args,
+  vd: VerbDeps & { readonly signal?: AbortSignal },
+  conn: Connection,
+) {
+  const { runGet } = await import('./verbs/get.js');
+  return runGet(
+    {
+      ...common(a, conn),
+      kind: String(a.kind),
+      names: strs(a.names),
+      selector: str(a.selector),
+      fieldSelector: str(a.fieldSelector),
+      allNamespaces: a.allNamespaces === true,
+      output: str(a.output),
+      watch: a.watch === true,
+      watchOnly: a.watchOnly === true,
+      chunkSize: num(a.chunkSize),
+      consistency: str(a.consistency),
+    },
+    vd,
+  );
+}
+
+/**
+ * Runs `get` with arguments parsed without yargs (pkg/cli/fast-get.ts; same
+ * keys as yargs gives the handler), then calls deps.exit with its code.
+ */
+export async function runFastGet(deps: RegisterDeps, a: Args): Promise<void> {
+  deps.exit(await execute(deps, a, (vd, conn) => getVerb(a, vd, conn)));
+}
+
 /** Adds apply, get, describe, delete, wait, logs, run, diff, explain, node, config and completion. */
 export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T> {
   const handle =
@@ -225,25 +258,7 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
           describe: "linearizable (default) | stale: read the answering node's copy",
         })
         .option('chunk-size', { type: 'number', describe: 'list page size (default 500)' }),
-    handle(async (a, vd, conn) => {
-      const { runGet } = await import('./verbs/get.js');
-      return runGet(
-        {
-          ...common(a, conn),
-          kind: String(a.kind),
-          names: strs(a.names),
-          selector: str(a.selector),
-          fieldSelector: str(a.fieldSelector),
-          allNamespaces: a.allNamespaces === true,
-          output: str(a.output),
-          watch: a.watch === true,
-          watchOnly: a.watchOnly === true,
-          chunkSize: num(a.chunkSize),
-          consistency: str(a.consistency),
-        },
-        vd,
-      );
-    }),
+    handle(getVerb),
   );
 
   y.command(
