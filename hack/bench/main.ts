@@ -4,6 +4,7 @@
 //   wal    the write-ahead log alone (wal.ts, storage slice)
 //   store  the replicated store's state machine (store.ts, store slice)
 //   runtime  container runtimes: bare dockerode vs DockerRuntime, process, fake (runtime.ts)
+//   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   wal: optional('wal.js', 'benchWal'),
   store: optional('store.js', 'benchStore'),
   runtime: optional('runtime.js', 'benchRuntime'),
+  exec: optional('exec.js', 'benchExec'),
 };
 
 async function main(): Promise<void> {
