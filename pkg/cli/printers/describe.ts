@@ -7,11 +7,15 @@ import { ColumnTable, type Row } from './columns.js';
 import { age } from './duration.js';
 import { commandText, jobPhase, labelsText, nodeStatus } from './resource-columns.js';
 
-/** One recent event, whatever shape the Event kind will have. */
+/** One recent event (an Event object, or several of them merged by count). */
 export interface EventLine {
   readonly type: string;
   readonly reason: string;
+  /** When it last happened. */
   readonly at: string | undefined;
+  /** When it first happened, and how often (a repeated event is one line). */
+  readonly firstAt?: string;
+  readonly count?: number;
   readonly from: string;
   readonly message: string;
 }
@@ -99,8 +103,15 @@ function events(ctx: DescribeContext): string[] {
   return table(
     'Events',
     ['Type', 'Reason', 'Age', 'From', 'Message'],
-    ctx.events.map((e) => [e.type, e.reason, age(e.at, ctx.now), e.from, e.message]),
+    ctx.events.map((e) => [e.type, e.reason, eventAge(e, ctx.now), e.from, e.message]),
   );
+}
+
+/** kubectl's Age of an event: "5m", or "5m (x3 over 10m)" when it repeated. */
+export function eventAge(e: EventLine, now: number): string {
+  const last = age(e.at, now);
+  if (e.count === undefined || e.count <= 1) return last;
+  return `${last} (x${e.count} over ${age(e.firstAt ?? e.at, now)})`;
 }
 
 function metadata(o: Resource, ctx: DescribeContext, namespaced = true): string[] {

@@ -175,6 +175,64 @@ const cronJobColumns: KindColumns = {
   },
 };
 
+/** An Event's fields (they live under spec; see pkg/events). */
+interface EventFields {
+  involvedObject?: { kind?: string; name?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  source?: { component?: string; node?: string };
+}
+
+const eventFields = (o: Resource): EventFields => (o.spec ?? {}) as EventFields;
+
+/** When an Event last happened: lastTimestamp, else when it was created. */
+export function eventLastSeen(o: Resource): string | undefined {
+  return eventFields(o).lastTimestamp || o.metadata.creationTimestamp;
+}
+
+/** The involved object as kubectl prints it: job/hello, node/node-1. */
+export function eventObject(o: Resource): string {
+  const inv = eventFields(o).involvedObject;
+  const kind = (inv?.kind ?? '').toLowerCase();
+  return kind ? `${kind}/${inv?.name ?? ''}` : (inv?.name ?? NONE);
+}
+
+/** "agent, node-1" (kubectl's formatEventSource). */
+export function eventSource(o: Resource): string {
+  const src = eventFields(o).source;
+  return [src?.component, src?.node].filter(Boolean).join(', ') || NONE;
+}
+
+const eventColumns: KindColumns = {
+  headers: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+  wide: ['SOURCE', 'FIRST SEEN', 'COUNT', 'NAME'],
+  row(o, ctx) {
+    const e = eventFields(o);
+    const type = e.type ?? 'Normal';
+    return [
+      age(eventLastSeen(o), ctx.now),
+      // Warnings stand out in yellow (the palette's colour for 'Unknown').
+      type === 'Warning' ? { text: type, paint: (t) => ctx.palette.phase('Unknown', t) } : type,
+      e.reason ?? '',
+      eventObject(o),
+      (e.message ?? '').trim().replace(/\s*\n\s*/g, ' '),
+    ];
+  },
+  wideRow(o, ctx) {
+    const e = eventFields(o);
+    return [
+      eventSource(o),
+      age(e.firstTimestamp || o.metadata.creationTimestamp, ctx.now),
+      String(e.count ?? 1),
+      o.metadata.name,
+    ];
+  },
+};
+
 /** Any other kind: name and age. */
 const genericColumns: KindColumns = {
   headers: ['NAME', 'AGE'],
@@ -188,6 +246,7 @@ const BY_KIND: Readonly<Record<string, KindColumns>> = {
   Run: runColumns,
   Node: nodeColumns,
   CronJob: cronJobColumns,
+  Event: eventColumns,
 };
 
 export interface TableShape {

@@ -1,6 +1,6 @@
 // `jobctl describe job|run|node|cronjob NAME...`: the object, its conditions,
-// related Runs and recent events. Events come from the Event kind when the
-// server has one; until then (NotFound for the kind) they show as <none>.
+// related Runs and recent events (a Job's include its Runs'). Events come from
+// the Event kind (pkg/events); a server without it shows them as <none>.
 import type { ResourceClient } from '../../client/types.js';
 import { JOB_NAME_LABEL, type Job, type Node, type Resource, type Run } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
@@ -28,39 +28,88 @@ export interface DescribeOptions extends CommonOptions {
   readonly names: readonly string[];
 }
 
-/** Recent events about `o`, or undefined when the server has no Event kind. */
-async function eventsFor(client: ResourceClient, o: Resource): Promise<EventLine[] | undefined> {
+/** Events shown per object, the most recent ones (kubectl shows them all; we cap). */
+const MAX_EVENTS = 50;
+/** Events of cluster-scoped objects (Nodes) live in this namespace (pkg/events). */
+const CLUSTER_EVENT_NAMESPACE = 'default';
+
+/** An Event's fields (under spec; the top level is accepted too, for older shapes). */
+interface EventFields {
+  involvedObject?: { kind?: string; namespace?: string; name?: string; uid?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  source?: { component?: string } | string;
+}
+
+function eventFields(e: Resource): EventFields {
+  const top = e as unknown as EventFields;
+  return { ...top, ...(e.spec as EventFields | undefined) };
+}
+
+/**
+ * Recent events about `o` — for a Job also those about its Runs, each message
+ * prefixed with the Run it is about — oldest first; undefined when the server
+ * has no Event kind.
+ */
+async function eventsFor(
+  client: ResourceClient,
+  o: Resource,
+  runs: readonly Run[] | undefined,
+): Promise<EventLine[] | undefined> {
+  const namespace = o.metadata.namespace || CLUSTER_EVENT_NAMESPACE;
+  // Only the object itself: let the server filter by name. With Runs: one
+  // list of the namespace, filtered here (their names share no selector).
+  const withRuns = o.kind === 'Job' && (runs?.length ?? 0) > 0;
   let items: readonly Resource[];
   try {
-    items = (await client.list('events', { namespace: o.metadata.namespace })).items;
+    items = (
+      await client.list('events', {
+        namespace,
+        ...(withRuns
+          ? {}
+          : {
+              fieldSelector: `spec.involvedObject.kind=${o.kind},spec.involvedObject.name=${o.metadata.name}`,
+            }),
+      })
+    ).items;
   } catch (err) {
     if (isReason(err, Reason.NotFound) || /resource type/.test(String(err))) return undefined;
     throw err;
   }
+  // Whose events to show: uid when known (a recreated object's old events stay out).
+  const subjects = [o, ...(withRuns ? (runs ?? []) : [])].map((x) => ({
+    kind: x.kind,
+    name: x.metadata.name,
+    uid: x.metadata.uid,
+    prefix: x === o ? '' : `run/${x.metadata.name}: `,
+  }));
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-  return items
-    .map((e) => e as unknown as Record<string, Record<string, unknown> | undefined>)
-    .filter((e) => {
-      const inv =
-        e.involvedObject ?? (e.spec?.involvedObject as Record<string, unknown> | undefined);
-      return (
-        inv !== undefined &&
-        (inv.uid === o.metadata.uid || (inv.kind === o.kind && inv.name === o.metadata.name))
-      );
-    })
-    .map((e) => {
-      const src = { ...e.spec, ...e } as Record<string, unknown>;
-      const from = src.source as Record<string, unknown> | string | undefined;
-      return {
-        type: str(src.type) || 'Normal',
-        reason: str(src.reason),
-        at: str(src.lastTimestamp) || str(src.eventTime) || str(e.metadata?.creationTimestamp),
-        from: typeof from === 'string' ? from : str(from?.component),
-        message: str(src.message),
-      };
-    })
-    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
-    .slice(-20);
+  const lines: EventLine[] = [];
+  for (const e of items) {
+    const f = eventFields(e);
+    const inv = f.involvedObject;
+    if (!inv) continue;
+    const subject = subjects.find((s) =>
+      inv.uid && s.uid ? inv.uid === s.uid : inv.kind === s.kind && inv.name === s.name,
+    );
+    if (!subject) continue;
+    const at = str(f.lastTimestamp) || str(e.metadata?.creationTimestamp);
+    lines.push({
+      type: str(f.type) || 'Normal',
+      reason: str(f.reason),
+      at,
+      firstAt: str(f.firstTimestamp) || at,
+      count: typeof f.count === 'number' ? f.count : 1,
+      from: typeof f.source === 'string' ? f.source : str(f.source?.component),
+      message: `${subject.prefix}${str(f.message).trim()}`,
+    });
+  }
+  const time = (l: EventLine): number => Date.parse(l.at ?? '') || 0;
+  return lines.sort((a, b) => time(a) - time(b)).slice(-MAX_EVENTS);
 }
 
 async function related(client: ResourceClient, o: Resource): Promise<Run[] | undefined> {
@@ -102,11 +151,12 @@ export async function runDescribe(opts: DescribeOptions, deps: VerbDeps): Promis
       code = ExitCode.Failed;
       continue;
     }
+    const runs = await related(client, o);
     const ctx: DescribeContext = {
       now: deps.clock.now(),
       palette,
-      runs: await related(client, o),
-      events: await eventsFor(client, o),
+      runs,
+      events: await eventsFor(client, o, runs),
     };
     const text =
       o.kind === 'Job'

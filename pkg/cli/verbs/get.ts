@@ -2,6 +2,9 @@
 // kubectl's get. Lists (in pages) or fetches by name, prints through the
 // printer -o picks; -w then streams one line per change from the list's
 // revision, so nothing between the list and the watch is missed.
+// `get events [--for KIND/NAME]` lists Events sorted by when they last
+// happened, optionally only those about one object (a field selector on
+// spec.involvedObject).
 import type { ResourceClient } from '../../client/types.js';
 import type { KindInfo } from '../../store/kinds.js';
 import type { Resource, Run } from '../../store/types.js';
@@ -18,12 +21,13 @@ import {
 } from '../printers/printer.js';
 import {
   FINAL_RUN_PHASES,
+  eventLastSeen,
   tableHeaders,
   tableRow,
   type RowContext,
   type TableShape,
 } from '../printers/resource-columns.js';
-import { namespaceFor, resolveKind } from '../resource/refs.js';
+import { namespaceFor, parseRef, resolveKind } from '../resource/refs.js';
 import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface GetOptions extends CommonOptions {
@@ -39,6 +43,8 @@ export interface GetOptions extends CommonOptions {
   readonly consistency?: string;
   /** Page size when listing (default 500, as kubectl's --chunk-size). */
   readonly chunkSize?: number;
+  /** Events only: those about this object, as KIND/NAME (job/hello, run/hello-0, node/n1). */
+  readonly for?: string;
 }
 
 /** Validated options with defaults resolved (kubectl's Complete + Validate). */
@@ -51,6 +57,26 @@ interface Plan {
   readonly shape: TableShape;
   readonly watch: boolean;
   readonly watchOnly: boolean;
+  /** The user's field selector, plus the --for filter on events. */
+  readonly fieldSelector: string | undefined;
+}
+
+/** Events of cluster-scoped objects (Nodes) are kept in this namespace (pkg/events). */
+const CLUSTER_EVENT_NAMESPACE = 'default';
+
+/**
+ * `--for KIND/NAME` as a field selector on the Event's involved object, and
+ * the namespace its events live in (cluster-scoped objects' go to 'default').
+ */
+function forFilter(
+  target: string,
+  namespace: string,
+): { fieldSelector: string; namespace: string } {
+  const ref = parseRef(target);
+  return {
+    fieldSelector: `spec.involvedObject.kind=${ref.info.kind},spec.involvedObject.name=${ref.name}`,
+    namespace: ref.info.namespaced ? namespace : CLUSTER_EVENT_NAMESPACE,
+  };
 }
 
 function complete(opts: GetOptions): Plan {
@@ -70,14 +96,23 @@ function complete(opts: GetOptions): Plan {
     );
   }
   const all = opts.allNamespaces === true && info.namespaced;
+  let namespace = all ? '' : namespaceFor(info, opts.namespace);
+  let fieldSelector = opts.fieldSelector || undefined;
+  if (opts.for !== undefined) {
+    if (info.kind !== 'Event') throw new UsageError('--for can only be used with events');
+    const f = forFilter(opts.for, namespace);
+    if (!all) namespace = f.namespace;
+    fieldSelector = [f.fieldSelector, fieldSelector].filter(Boolean).join(',');
+  }
   return {
     info,
     names,
     format,
-    namespace: all ? '' : namespaceFor(info, opts.namespace),
+    namespace,
     shape: { wide: format === 'wide', withNamespace: all, withEvent: watch },
     watch,
     watchOnly: opts.watchOnly === true,
+    fieldSelector,
   };
 }
 
@@ -137,7 +172,7 @@ async function fetch(
     const page = await client.list(plan.info.kind, {
       namespace: plan.namespace,
       labelSelector: opts.selector,
-      fieldSelector: opts.fieldSelector,
+      fieldSelector: plan.fieldSelector,
       ...consistency(opts),
       limit: opts.chunkSize ?? 500,
       continue: cont,
@@ -146,7 +181,14 @@ async function fetch(
     if (!resourceVersion) resourceVersion = page.resourceVersion;
     cont = page.continue;
   } while (cont);
+  if (plan.info.kind === 'Event') sortByLastSeen(items);
   return { items, resourceVersion, missing: false };
+}
+
+/** Events oldest first, by when they last happened (kubectl sorts them so too). */
+function sortByLastSeen(items: Resource[]): void {
+  const at = (o: Resource): number => Date.parse(eventLastSeen(o) ?? '') || 0;
+  items.sort((a, b) => at(a) - at(b));
 }
 
 /** kubectl's empty-list message (on stderr). */
@@ -257,8 +299,8 @@ async function watchAndPrint(
   let rv = listed.resourceVersion;
   const fieldSelector =
     plan.names.length === 1
-      ? [`metadata.name=${plan.names[0]}`, opts.fieldSelector].filter(Boolean).join(',')
-      : opts.fieldSelector;
+      ? [`metadata.name=${plan.names[0]}`, plan.fieldSelector].filter(Boolean).join(',')
+      : plan.fieldSelector;
   while (!signal?.aborted) {
     try {
       for await (const ev of client.watch(info.kind, {
@@ -293,7 +335,10 @@ async function relist(
   const page = await client.list(plan.info.kind, {
     namespace: plan.namespace,
     labelSelector: opts.selector,
-    fieldSelector: plan.names.length === 1 ? `metadata.name=${plan.names[0]}` : opts.fieldSelector,
+    fieldSelector:
+      plan.names.length === 1
+        ? [`metadata.name=${plan.names[0]}`, plan.fieldSelector].filter(Boolean).join(',')
+        : plan.fieldSelector,
   });
   const seen = new Set<string>();
   for (const o of page.items) {
