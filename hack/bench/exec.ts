@@ -1,0 +1,397 @@
+// `npm run bench -- exec`: Jobs executed end to end on a real 3-node jobd cluster
+// (child processes on loopback, temp data dirs, fsync on), through GrpcClient.
+//  - exec.throughput  --runtime fake: EXEC_BENCH_JOBS (2,000) Jobs applied concurrently
+//                     (EXEC_BENCH_CONCURRENCY, 64 clients spread over the nodes); a watch on
+//                     Jobs from before the first apply counts them Succeeded. jobs_per_s =
+//                     jobs / (last Succeeded - first apply); per-Job apply -> Succeeded p50/p99.
+//  - exec.failover    same fake cluster: kill -9 of the leader, then a new Job is applied
+//                     (retried until a surviving node accepts it); the figure is the time from
+//                     the kill until that Job's Run has spec.nodeName. EXEC_BENCH_FAILOVERS
+//                     (3) rounds; the killed node is restarted (and Ready) between rounds.
+//                     placed_on_killed says how often the scheduler still picked the dead node
+//                     (it stays Ready for one --node-grace-ms, 5 s by default).
+//  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
+//                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
+//                     dockerode create+start+wait+remove of the same container (create options
+//                     and sandbox as DockerRuntime, image jobctl/busybox:latest); ratio_p50 =
+//                     median(job) / median(bare). Skipped when Docker is not reachable.
+// Nodes are named `bench<hex>-<id>`: the Docker runtime scopes containers by node name, so a
+// dev cluster (node-1..3) sharing the engine never sweeps the bench's containers, or vice
+// versa. Containers left over are removed at the end. BENCH_KEEP=1 keeps the data dirs.
+import Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GrpcClient } from '../../pkg/client/grpc.js';
+import { LocalCluster } from '../../pkg/node/local-cluster.js';
+import { createOptions, DEFAULT_SANDBOX } from '../../pkg/runtime/docker/create-options.js';
+import type { RunContainerSpec } from '../../pkg/runtime/index.js';
+import {
+  API_VERSION,
+  type Job,
+  type Node,
+  type ResourceInput,
+  type Run,
+} from '../../pkg/store/index.js';
+import { percentile, round } from './stats.js';
+
+const IMAGE = process.env.EXEC_BENCH_IMAGE ?? 'jobctl/busybox:latest';
+
+function env(name: string, dflt: number): number {
+  const v = process.env[name];
+  return v ? Number(v) : dflt;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const now = (): number => performance.now();
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `exec bench: timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    await sleep(intervalMs);
+  }
+}
+
+interface Bench {
+  cluster: LocalCluster;
+  prefix: string;
+  dir: string;
+  names: string[];
+}
+
+async function startCluster(runtime: 'fake' | 'docker', extra: string[] = []): Promise<Bench> {
+  const prefix = `bench${randomBytes(3).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), `jobctl-bench-exec-${runtime}-`));
+  const cluster = await LocalCluster.start({
+    nodes: 3,
+    baseDir: dir,
+    extraArgs: ['--runtime', runtime, ...extra],
+    nodeExtraArgs: (id) => ['--name', `${prefix}-${id}`],
+  });
+  const b = { cluster, prefix, dir, names: [1, 2, 3].map((id) => `${prefix}-${id}`) };
+  await cluster.waitForLeader({ timeoutMs: 60_000 });
+  await nodesReady(b, b.names);
+  return b;
+}
+
+async function stopCluster(b: Bench, docker?: Docker): Promise<void> {
+  await b.cluster.stop();
+  if (docker) {
+    for (const name of b.names) {
+      const left = await docker
+        .listContainers({ all: true, filters: { label: [`jobctl.scope=${name}`] } })
+        .catch(() => []);
+      for (const c of left)
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+    }
+  }
+  if (process.env.BENCH_KEEP === '1') process.stderr.write(`exec bench data kept in ${b.dir}\n`);
+  else rmSync(b.dir, { recursive: true, force: true });
+}
+
+async function nodesReady(b: Bench, names: string[]): Promise<void> {
+  const client = b.cluster.resourceClient();
+  try {
+    await until(
+      `Nodes ${names.join(', ')} Ready`,
+      async () => {
+        const nodes = (await client.list('nodes')).items as unknown as Node[];
+        const ok = names.every((n) =>
+          nodes
+            .find((x) => x.metadata.name === n)
+            ?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return ok ? true : undefined;
+      },
+      60_000,
+      100,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+const job = (name: string, labels: Record<string, string>, fake: boolean): ResourceInput => ({
+  apiVersion: API_VERSION,
+  kind: 'Job',
+  metadata: { name, labels },
+  spec: {
+    image: IMAGE,
+    command: ['true'],
+    // Tiny requests for the fake runtime, so cpu/memory never limit placement.
+    resources: fake ? { cpu: '1m', memory: '1Mi' } : { cpu: '500m', memory: '64Mi' },
+    backoffLimit: 0,
+  },
+});
+
+/** Watches Jobs with `selector` from `rv` and calls onSucceeded(name, t) once per Job. */
+function watchSucceeded(
+  client: GrpcClient,
+  selector: string,
+  rv: string,
+  signal: AbortSignal,
+  onSucceeded: (name: string, t: number) => void,
+): Promise<void> {
+  const seen = new Set<string>();
+  return (async () => {
+    for await (const ev of client.watch('jobs', {
+      labelSelector: selector,
+      resourceVersion: rv,
+      signal,
+    })) {
+      const j = ev.object as unknown as Job;
+      if (j.status?.phase === 'Succeeded' && !seen.has(j.metadata.name)) {
+        seen.add(j.metadata.name);
+        onSucceeded(j.metadata.name, now());
+      }
+    }
+  })().catch((err: unknown) => {
+    if (!signal.aborted) throw err;
+  });
+}
+
+async function throughput(b: Bench): Promise<object> {
+  const total = env('EXEC_BENCH_JOBS', 2000);
+  const concurrency = env('EXEC_BENCH_CONCURRENCY', 64);
+  const watcher = b.cluster.resourceClient(undefined, { timeoutMs: 30_000 });
+  const clients = [1, 2, 3].map((id) => b.cluster.resourceClient([id], { timeoutMs: 30_000 }));
+  const start = await watcher.list('jobs', { labelSelector: 'bench=throughput', limit: 1 });
+  const applied = new Map<string, number>();
+  const latencies: number[] = [];
+  let done = 0;
+  let lastAt = 0;
+  let allDone: () => void = () => {};
+  const finished = new Promise<void>((r) => (allDone = r));
+  const ac = new AbortController();
+  const watching = watchSucceeded(
+    watcher,
+    'bench=throughput',
+    start.resourceVersion,
+    ac.signal,
+    (name, t) => {
+      const a = applied.get(name);
+      if (a !== undefined) latencies.push(t - a);
+      lastAt = t;
+      if (++done === total) allDone();
+    },
+  );
+  const t0 = now();
+  let next = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      const c = clients[w % clients.length] as GrpcClient;
+      while (next < total) {
+        const name = `tp-${next++}`;
+        applied.set(name, now());
+        // apply is idempotent: a retry after an error (e.g. TooManyRequests) is harmless.
+        for (;;) {
+          try {
+            await c.apply(job(name, { bench: 'throughput' }, true));
+            break;
+          } catch {
+            errors++;
+            await sleep(50);
+          }
+        }
+      }
+    }),
+  );
+  const appliedAt = now();
+  const timeout = env('EXEC_BENCH_TIMEOUT_MS', 300_000);
+  const timer = setTimeout(allDone, timeout);
+  await finished;
+  clearTimeout(timer);
+  ac.abort();
+  await watching;
+  for (const c of [watcher, ...clients]) c.close();
+  latencies.sort((a, b2) => a - b2);
+  const elapsed = ((done === total ? lastAt : now()) - t0) / 1000;
+  return {
+    name: 'exec.throughput',
+    runtime: 'fake',
+    nodes: 3,
+    jobs: total,
+    succeeded: done,
+    apply_errors: errors,
+    apply_concurrency: concurrency,
+    apply_s: round((appliedAt - t0) / 1000),
+    duration_s: round(elapsed),
+    jobs_per_s: round(done / elapsed, 1),
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(percentile(latencies, 99)),
+  };
+}
+
+async function failover(b: Bench): Promise<object> {
+  const rounds = env('EXEC_BENCH_FAILOVERS', 3);
+  const samples: number[] = [];
+  let onKilled = 0;
+  for (let i = 0; i < rounds; i++) {
+    await nodesReady(b, b.names);
+    const leader = (await b.cluster.waitForLeader({ timeoutMs: 60_000 })).id;
+    const survivors = [1, 2, 3].filter((id) => id !== leader);
+    const client = b.cluster.resourceClient(survivors, { timeoutMs: 2000 });
+    const name = `failover-${i}`;
+    const t0 = now();
+    await b.cluster.kill(leader, 'SIGKILL');
+    await until(`Job ${name} accepted`, () => client.apply(job(name, {}, true)), 60_000, 20);
+    const run = await until(
+      `the Run of ${name} placed`,
+      async () => {
+        const runs = (await client.list('runs', { labelSelector: `jobctl.dev/job-name=${name}` }))
+          .items as unknown as Run[];
+        return runs.find((r) => r.spec.nodeName !== '');
+      },
+      60_000,
+      10,
+    );
+    samples.push(now() - t0);
+    if (run.spec.nodeName === `${b.prefix}-${leader}`) onKilled++;
+    client.close();
+    b.cluster.startNode(leader);
+    await b.cluster.waitForLeader({ timeoutMs: 60_000 });
+  }
+  const sorted = [...samples].sort((a, b2) => a - b2);
+  return {
+    name: 'exec.failover',
+    runtime: 'fake',
+    rounds,
+    p50_ms: round(percentile(sorted, 50)),
+    max_ms: round(sorted[sorted.length - 1] ?? NaN),
+    samples_ms: samples.map((s) => round(s, 0)),
+    placed_on_killed: onKilled,
+  };
+}
+
+function bareSpec(): RunContainerSpec {
+  const runUid = `bench-${randomBytes(6).toString('hex')}`;
+  return {
+    image: IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['true'],
+    env: [],
+    resources: { cpu: '500m', memory: '64Mi' },
+    sandbox: { network: 'none', readOnlyRootFilesystem: true, user: '65534:65534' },
+    runUid,
+    labels: { 'jobctl.bench': 'exec' },
+  };
+}
+
+async function bare(docker: Docker): Promise<number> {
+  const s = bareSpec();
+  const t0 = now();
+  const c = await docker.createContainer(
+    createOptions(s, `jobctl-bench-${s.runUid}`, { ...s.labels }, DEFAULT_SANDBOX),
+  );
+  await c.start();
+  await c.wait();
+  await c.remove({ force: true });
+  return now() - t0;
+}
+
+async function overhead(b: Bench, docker: Docker): Promise<object> {
+  const n = env('EXEC_BENCH_N', 10);
+  const client = b.cluster.resourceClient();
+  const start = await client.list('jobs', { labelSelector: 'bench=overhead', limit: 1 });
+  const waiters = new Map<string, (t: number) => void>();
+  const ac = new AbortController();
+  const watching = watchSucceeded(
+    client,
+    'bench=overhead',
+    start.resourceVersion,
+    ac.signal,
+    (name, t) => waiters.get(name)?.(t),
+  );
+  const e2e = async (i: number): Promise<number> => {
+    const name = `overhead-${i}`;
+    const succeeded = new Promise<number>((r) => waiters.set(name, r));
+    const t0 = now();
+    await client.apply(job(name, { bench: 'overhead' }, false));
+    const t1 = await Promise.race([
+      succeeded,
+      sleep(120_000).then(() => {
+        throw new Error(`exec bench: ${name} did not succeed within 120 s`);
+      }),
+    ]);
+    return t1 - t0;
+  };
+  const bareMs: number[] = [];
+  const jobMs: number[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      await bare(docker);
+      await e2e(-1 - i);
+    }
+    for (let i = 0; i < n; i++) {
+      bareMs.push(await bare(docker));
+      jobMs.push(await e2e(i));
+    }
+  } finally {
+    ac.abort();
+    await watching;
+    client.close();
+  }
+  bareMs.sort((a, b2) => a - b2);
+  jobMs.sort((a, b2) => a - b2);
+  const p50job = percentile(jobMs, 50);
+  const p50bare = percentile(bareMs, 50);
+  return {
+    name: 'exec.overhead',
+    runtime: 'docker',
+    n,
+    job_p50_ms: round(p50job),
+    job_p99_ms: round(percentile(jobMs, 99)),
+    bare_p50_ms: round(p50bare),
+    bare_p99_ms: round(percentile(bareMs, 99)),
+    ratio_p50: round(p50job / p50bare, 3),
+  };
+}
+
+export async function benchExec(): Promise<object[]> {
+  const out: object[] = [];
+  const fake = await startCluster('fake', ['--max-runs', '4096']);
+  try {
+    out.push(await throughput(fake));
+    out.push(await failover(fake));
+  } finally {
+    await stopCluster(fake);
+  }
+
+  const docker = new Docker();
+  const dockerOk = await docker.ping().then(
+    () => true,
+    () => false,
+  );
+  if (!dockerOk) {
+    out.push({ name: 'exec.overhead', skipped: 'Docker engine not reachable' });
+    return out;
+  }
+  const real = await startCluster('docker');
+  try {
+    out.push(await overhead(real, docker));
+  } finally {
+    await stopCluster(real, docker);
+  }
+  return out;
+}
