@@ -147,8 +147,8 @@ describe('get events', () => {
     const e = env();
     await seed(e);
     assert.equal(await e.run((d) => runGet(get({ allNamespaces: true }), d)), 0);
-    assert.match(e.out.text, /^NAMESPACE   LAST SEEN/);
-    assert.match(e.out.text, /team-a      3m          Normal    Completed      job\/other/);
+    assert.match(e.out.text, /^NAMESPACE\s+LAST SEEN/);
+    assert.match(e.out.text, /team-a\s+3m\s+Normal\s+Completed\s+job\/other/);
     e.reset();
     assert.equal(await e.run((d) => runGet(get({ for: 'job/hello', output: 'wide' }), d)), 0);
     assert.match(e.out.text, /BackOff .* job-controller, node-1\s+3m\s+3\s+hello-/);
