@@ -101,7 +101,9 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
     cluster = await LocalCluster.start({
       nodes: 3,
       baseDir: dir,
-      extraArgs: ['--labels', 'zone=it,disk=ssd', '--max-runs', '8'],
+      // The fake runtime: this suite is about the control plane (the Jobs it
+      // applies do run, instantly); node-exec.test.ts and test/e2e cover execution.
+      extraArgs: ['--labels', 'zone=it,disk=ssd', '--max-runs', '8', '--runtime', 'fake'],
     });
   });
 
@@ -201,7 +203,7 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
       assert.equal(st.raft.address, addr(st.raft.id));
       assert.deepEqual(
         st.conditions.map((c) => `${c.type}=${c.status}`),
-        ['Ready=True'],
+        ['Ready=True', 'RuntimeReady=True'],
       );
     }
     // Heartbeats move heartbeatTime forward, and the leader reports itself as Leader.
