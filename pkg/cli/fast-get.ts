@@ -30,6 +30,7 @@ const stringFlags: Record<string, string | undefined> = {
   'field-selector': undefined,
   consistency: undefined,
   'chunk-size': undefined,
+  for: undefined,
 };
 const booleanFlags: Record<string, string | undefined> = {
   'all-namespaces': 'A',

@@ -106,6 +106,7 @@ async function getVerb(
       watchOnly: a.watchOnly === true,
       chunkSize: num(a.chunkSize),
       consistency: str(a.consistency),
+      for: str(a.for),
     },
     vd,
   );
@@ -230,10 +231,10 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
 
   y.command(
     'get <kind> [names..]',
-    'Display resources: jobs, runs, nodes, cronjobs',
+    'Display resources: jobs, runs, nodes, cronjobs, events',
     (c) =>
       outputOpt(c, 'json|yaml|wide|name')
-        .positional('kind', { type: 'string', describe: 'jobs | runs | nodes | cronjobs' })
+        .positional('kind', { type: 'string', describe: 'jobs | runs | nodes | cronjobs | events' })
         .positional('names', { type: 'string', array: true })
         .option('selector', {
           alias: 'l',
@@ -257,7 +258,11 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
           type: 'string',
           describe: "linearizable (default) | stale: read the answering node's copy",
         })
-        .option('chunk-size', { type: 'number', describe: 'list page size (default 500)' }),
+        .option('chunk-size', { type: 'number', describe: 'list page size (default 500)' })
+        .option('for', {
+          type: 'string',
+          describe: 'events only: those about KIND/NAME (job/hello, run/hello-0, node/node-1)',
+        }),
     handle(getVerb),
   );
 

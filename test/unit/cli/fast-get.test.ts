@@ -110,6 +110,8 @@ describe('parseFastGet', () => {
     ['get', 'jobs', '--consistency', 'bogus'],
     ['get', 'bogus'],
     ['get', 'runs'],
+    ['get', 'events', '--for', 'job/hello'],
+    ['get', 'events', '-A', '--for', 'node/node-1', '-o', 'wide'],
     ['get', 'jobs', '--no-color'],
     ['get', 'jobs', '--color'],
     ['--server', '10.0.0.1:7000,10.0.0.2:7000', 'get', 'jobs'],
