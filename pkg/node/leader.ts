@@ -1,4 +1,4 @@
-// Leader-only controllers (job, scheduler, node lifecycle) of one jobd: a
+// Leader-only controllers (job, scheduler, node lifecycle, event TTL) of one jobd: a
 // reconcile Manager started while this node is the Raft leader and stopped as
 // soon as it is not. The Manager builds fresh informers and controllers per
 // start, so a new leader works from replicated state only (pkg/controllers
@@ -8,6 +8,7 @@
 import type { ResourceClient } from '../client/types.js';
 import { addControllers, type ControllersOptions } from '../controllers/index.js';
 import type { RaftNode } from '../raft/node.js';
+import { addEventGc } from '../events/index.js';
 import { Manager, type EventRecorder } from '../reconcile/index.js';
 import { realClock, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
@@ -19,6 +20,8 @@ export interface LeaderControllersOptions {
   readonly client: ResourceClient;
   readonly recorder: EventRecorder;
   readonly controllers: ControllersOptions;
+  /** Events are deleted this long after their last occurrence. Default: pkg/events' (1 h). */
+  readonly eventTtlMs?: number;
   readonly logger: NodeLogger;
   readonly clock?: Clock;
   /** Informer resync period. Default 30 000. */
@@ -48,6 +51,7 @@ export class LeaderControllers {
       resyncMs: o.resyncMs ?? 30_000,
     });
     addControllers(this.manager, o.controllers);
+    addEventGc(this.manager, o.eventTtlMs !== undefined ? { ttlMs: o.eventTtlMs } : {});
   }
 
   /** True while this node runs the controllers (it is or just was leader). */

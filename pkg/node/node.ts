@@ -156,7 +156,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   // engine) and the agent that reconciles this node's Runs with it. Status
   // batches go straight to Raft (fenced by node name in the store).
   const name = nodeName(config);
-  const recorder = nodeRecorder({ client: local, logger });
+  const recorder = nodeRecorder({ client: local, nodeName: name, logger });
   const runtime = newRuntime(config.runtime ?? nodeDefaults.runtime, {
     dataDir: config.dataDir,
     scope: name,
@@ -171,14 +171,14 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     dataDir: config.dataDir,
     clock: realClock,
     logger,
-    recorder,
+    recorder: recorder.agent,
     options: { statusFlushMs: 50, killGraceMs: 10_000 },
   });
-  // Leader only: job controller, scheduler, node lifecycle.
+  // Leader only: job controller, scheduler, node lifecycle, event TTL.
   const controllers = new LeaderControllers({
     raft,
     client: local,
-    recorder,
+    recorder: recorder.controllers,
     logger,
     controllers: {
       job: {

@@ -190,6 +190,22 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
     }
     // The Job is final: the controller creates no further Run (read again through another node).
     assert.equal((await runsOf(client(1), 'fails')).length, 3);
+    // Controllers and agents record Events (pkg/events): the leader's and the executing node's.
+    await eventually(
+      async () => {
+        const { items } = await c.list('Event', { namespace: 'default' });
+        const about = (name: string) =>
+          items
+            .map((e) => e.spec as { involvedObject: { name: string }; reason: string })
+            .filter((e) => e.involvedObject.name === name)
+            .map((e) => e.reason);
+        const job = about('fails');
+        const run = about('fails-0');
+        return job.includes('BackoffLimitExceeded') && run.includes('Scheduled') ? true : undefined;
+      },
+      30_000,
+      'events BackoffLimitExceeded (Job) and Scheduled (Run)',
+    );
   });
 
   it('serves logs of a Run from every node, the executing one and the others', async () => {
