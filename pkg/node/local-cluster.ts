@@ -56,6 +56,8 @@ export interface LocalClusterOptions {
   readonly extraArgs?: readonly string[];
   /** Extra jobd flags for one node (after extraArgs), e.g. id => ['--labels', `zone=z${id}`]. */
   readonly nodeExtraArgs?: (id: NodeId) => readonly string[];
+  /** Environment of every node (default: this process's), e.g. {...process.env, DOCKER_HOST: ...}. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Node.js flags for every node, e.g. ['--cpu-prof']. */
   readonly nodeArgs?: readonly string[];
 }
@@ -139,6 +141,7 @@ export class LocalCluster {
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      ...(this.opts.env ? { env: this.opts.env } : {}),
     });
     killOnExit.add(proc);
     proc.once('exit', () => killOnExit.delete(proc));
