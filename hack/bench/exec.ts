@@ -34,9 +34,11 @@ import {
   type ResourceInput,
   type Run,
 } from '../../pkg/store/index.js';
+import { Reason, isReason } from '../../pkg/util/errors.js';
 import { percentile, round } from './stats.js';
 
 const IMAGE = process.env.EXEC_BENCH_IMAGE ?? 'jobctl/busybox:latest';
+const TRANSIENT = [Reason.TooManyRequests, Reason.Unavailable, Reason.Timeout];
 
 function env(name: string, dflt: number): number {
   const v = process.env[name];
@@ -138,8 +140,9 @@ const job = (name: string, labels: Record<string, string>, fake: boolean): Resou
   spec: {
     image: IMAGE,
     command: ['true'],
-    // Tiny requests for the fake runtime, so cpu/memory never limit placement.
-    resources: fake ? { cpu: '1m', memory: '1Mi' } : { cpu: '500m', memory: '64Mi' },
+    // Tiny requests for the fake runtime, so cpu/memory never limit placement (6Mi is
+    // the smallest memory the API accepts: Docker refuses less).
+    resources: fake ? { cpu: '1m', memory: '6Mi' } : { cpu: '500m', memory: '64Mi' },
     backoffLimit: 0,
   },
 });
@@ -204,12 +207,13 @@ async function throughput(b: Bench): Promise<object> {
       while (next < total) {
         const name = `tp-${next++}`;
         applied.set(name, now());
-        // apply is idempotent: a retry after an error (e.g. TooManyRequests) is harmless.
+        // apply is idempotent: a retry after backpressure or a timeout is harmless.
         for (;;) {
           try {
             await c.apply(job(name, { bench: 'throughput' }, true));
             break;
-          } catch {
+          } catch (err) {
+            if (!TRANSIENT.some((r) => isReason(err, r))) throw err;
             errors++;
             await sleep(50);
           }

@@ -311,7 +311,7 @@ describe('jobs on a 3-node docker cluster (CLI)', { skip, timeout: 300_000 }, ()
     assert.equal(job.status?.phase, 'Succeeded');
   });
 
-  it('delete of a running Job removes its container within seconds', async () => {
+  it('delete of a running Job removes its container within seconds', async (t) => {
     const file = writeJob(m.dir, 'sleeper', { image: E2E_IMAGE, command: ['sleep', '60'] });
     await c.cliOk(['apply', '-f', file]);
     const run = await eventually('the sleeper Run to be Running', async () => {
@@ -331,6 +331,7 @@ describe('jobs on a 3-node docker cluster (CLI)', { skip, timeout: 300_000 }, ()
       20_000,
     );
     const gone = Date.now() - t0;
+    t.diagnostic(`container removed ${gone} ms after delete`);
     assert.ok(gone < 15_000, `container removed after ${gone} ms`);
     await eventually('the Job and its Runs to be gone', async () => {
       const job = await c.cli(['get', 'job', 'sleeper']);
