@@ -1,17 +1,24 @@
-// Public API of pkg/events: Events as a resource. A node builds one
-// StoreEventRecorder, hands it (or per-component views of it) to its
-// controllers and agent, stops it on shutdown, and registers the TTL
-// collector with its leader-only Manager:
+// Public API of pkg/events: Events as a resource (kind Event; its fields are
+// under spec: involvedObject, type, reason, message, count, firstTimestamp,
+// lastTimestamp, source). A node builds one StoreEventRecorder, hands
+// per-component views of it to its controllers and agent, stops it on
+// shutdown, and registers the TTL collector with its leader-only Manager:
 //
-//   const recorder = new StoreEventRecorder({ client, clock, component: 'jobd', nodeName });
-//   const manager = new Manager({ client, clock, logger, recorder: recorder.forComponent('controller-manager') });
-//   addControllers(manager, ...); addEventGc(manager, { ttlMs });
-//   ... agent gets recorder.forComponent('agent') ...
-//   await recorder.stop();   // on shutdown, after the controllers and agent
+//   const events = new StoreEventRecorder({
+//     client, clock, logger, component: 'jobd', nodeName,
+//     proposer,            // optional: one Raft entry per flush (batch mode)
+//   });
+//   const manager = new Manager({ client, clock, logger,
+//     recorder: events.forComponent('controller-manager') });
+//   addControllers(manager, ...);
+//   addEventGc(manager, { ttlMs });           // default 1 h
+//   agent: events.forComponent('agent')
+//   await events.stop();   // on shutdown, after the controllers and agent
 export {
   DEFAULT_FLUSH_MS,
   DEFAULT_MAX_PENDING,
   DEFAULT_WRITE_CONCURRENCY,
+  MAX_BATCH,
   StoreEventRecorder,
   type RecorderStats,
   type StoreEventRecorderOptions,

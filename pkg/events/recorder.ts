@@ -157,7 +157,17 @@ export class StoreEventRecorder implements EventRecorder {
 
   /** Writes everything pending now (tests; stop() calls it). Never rejects. */
   flush(): Promise<void> {
-    const run = this.flushing.then(() => this.flushOnce());
+    const run = this.flushing
+      .then(() => this.flushOnce())
+      .catch((err: unknown) => {
+        // Only a bug gets here (writes are caught per event); never reject, since
+        // timer-driven flushes have no one to catch it.
+        try {
+          this.logger.error('flushing events failed', { err: errorMessage(err) });
+        } catch {
+          // A logger that throws is no reason to crash the node.
+        }
+      });
     this.flushing = run;
     return run;
   }
