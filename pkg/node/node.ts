@@ -231,7 +231,13 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     throw err;
   }
   raft.start();
-  agent.start();
+  // The agent's first list/watch needs a leader (ReadIndex): starting it once
+  // one is known spares it a retry back-off that would delay the first Runs.
+  let stopRequested = false;
+  const startAgent = (): void => {
+    if (!stopRequested) agent.start();
+  };
+  raft.waitForLeader(30_000).then(startAgent, startAgent);
   controllers.start();
 
   const registration = new NodeRegistration({
@@ -267,6 +273,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      stopRequested = true;
       await registration.stop();
       await controllers.stop();
       await agent.stop();
