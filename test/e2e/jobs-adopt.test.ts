@@ -20,7 +20,7 @@ import { E2E_IMAGE, dockerGate } from '../support/docker.js';
 
 const skip = await dockerGate();
 
-describe('agent restart adopts its container (CLI, docker)', { skip, timeout: 180_000 }, () => {
+describe('agent restart adopts its container (CLI, docker)', { skip, timeout: 400_000 }, () => {
   let c: E2ECluster;
   let m: { dir: string; remove: () => void };
 
@@ -72,7 +72,7 @@ describe('agent restart adopts its container (CLI, docker)', { skip, timeout: 18
     assert.equal(during[0]?.state, 'running', 'the container kept running without its agent');
 
     c.restart(node.id);
-    const w = await c.cli(['wait', 'job/adopt', '--for=condition=finished', '--timeout=90s']);
+    const w = await c.cliRetry(['wait', 'job/adopt', '--for=condition=finished', '--timeout=300s']);
     assert.equal(w.code, 0, `wait: ${w.code} ${w.stderr}\n${c.logTail()}`);
 
     const runs = await runsOf('adopt');
@@ -88,7 +88,7 @@ describe('agent restart adopts its container (CLI, docker)', { skip, timeout: 18
 
     assert.equal(await containerCreations(run.metadata.uid, sinceS), 1, 'containers created');
 
-    const logs = await c.cli(['logs', 'job/adopt']);
+    const logs = await c.cliRetry(['logs', 'job/adopt']);
     assert.equal(logs.code, 0, logs.stderr);
     assert.deepEqual(logs.stdout.trim().split('\n'), ['before', 'after']);
   });

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Job, Run } from '../../pkg/store/index.js';
 import {
   E2ECluster,
+  containerEvents,
   containersOfRun,
   eventually,
   manifestDir,
@@ -21,7 +22,7 @@ import { E2E_IMAGE, dockerGate } from '../support/docker.js';
 const skip = await dockerGate();
 const sel = (job: string): string => `jobctl.dev/job-name=${job}`;
 
-describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 300_000 }, () => {
+describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 600_000 }, () => {
   let c: E2ECluster;
   let m: { dir: string; remove: () => void };
 
@@ -69,6 +70,7 @@ describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 300_000 
     });
     const victim = c.byName(first.spec.nodeName);
     const startedAt = Date.now();
+    const sinceS = Math.floor(startedAt / 1000) - 30;
     await c.kill(victim.id, 'SIGKILL');
 
     // The Run is declared Lost once the grace period passes (a new leader, if the
@@ -93,10 +95,12 @@ describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 300_000 
     );
     assert.notEqual(replacement.spec.nodeName, victim.name, 'replacement on the dead node');
 
-    // The old node comes back while its container still sleeps: its report on the Lost
-    // Run is refused, so it kills that container instead.
+    // The old node comes back while its container may still sleep: its report on the
+    // Lost Run is refused, so it kills that container instead (Docker records a kill).
+    // On a slow machine `sleep 20` may end by itself first; then there is nothing to kill.
     c.restart(victim.id);
-    const stale = await containersOfRun(lost.metadata.uid);
+    await c.waitNodesReady([victim.id]);
+    const readyAfterStartMs = Date.now() - Date.parse(first.status?.startedAt ?? '');
     await eventually(
       'the stale container on the restarted node to stop',
       async () => {
@@ -105,15 +109,13 @@ describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 300_000 
       },
       30_000,
     );
-    if (stale.some((x) => x.state === 'running')) {
-      const ms = Date.now() - startedAt;
-      assert.ok(
-        ms < 20_000,
-        `stale container stopped only after ${ms} ms (sleep 20 ended by itself)`,
-      );
-    }
+    const kills = await containerEvents(lost.metadata.uid, sinceS, 'kill');
+    t.diagnostic(
+      `restarted node Ready ${readyAfterStartMs} ms after the stale container started; kills: ${kills}`,
+    );
+    if (readyAfterStartMs < 12_000) assert.ok(kills > 0, 'the stale container was not killed');
 
-    const w = await c.cli(['wait', 'job/long', '--for=condition=finished', '--timeout=90s']);
+    const w = await c.cliRetry(['wait', 'job/long', '--for=condition=finished', '--timeout=300s']);
     assert.equal(w.code, 0, `wait: ${w.code} ${w.stderr}\n${c.logTail()}`);
     const runs = await runsOf('long');
     const byName = new Map(runs.map((r) => [r.metadata.name, r]));
@@ -174,7 +176,7 @@ describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 300_000 
     await eventually(
       'all 50 Jobs to succeed after the leader died',
       async () => ((await succeeded()).length === n ? true : undefined),
-      180_000,
+      300_000,
       200,
     );
     t.diagnostic(`all ${n} Succeeded ${Date.now() - killedAt} ms after the kill`);

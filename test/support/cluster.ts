@@ -88,7 +88,7 @@ process.once('exit', () => {
 export async function eventually<T>(
   what: string,
   fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
   intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -324,7 +324,7 @@ export class E2ECluster {
         [JOBCTL, '--server', opts.server ?? this.servers(), '--no-color', ...args],
         {
           env: { ...process.env, JOBCTL_SERVER: '', NO_COLOR: '1', ...opts.env },
-          timeout: opts.timeoutMs ?? 60_000,
+          timeout: opts.timeoutMs ?? 120_000,
           killSignal: 'SIGKILL',
           maxBuffer: 64 * 1024 * 1024,
         },
@@ -346,11 +346,34 @@ export class E2ECluster {
     });
   }
 
-  /** `cli` that must exit 0; returns stdout. */
+  /**
+   * `cli`, repeated (up to 4 runs) while it fails transiently: cluster unreachable (3),
+   * killed by the timeout, or the server answered Timeout / Unavailable / TooManyRequests
+   * (an election on a loaded machine). Only for commands that are safe to repeat (get,
+   * apply, delete, logs, wait). `attempts` says how many runs it took.
+   */
+  async cliRetry(
+    args: readonly string[],
+    opts: CliOptions = {},
+  ): Promise<CliResult & { attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.cli(args, opts);
+      const transient =
+        r.code === 3 ||
+        r.code === 124 ||
+        (r.code === 1 && /\((Timeout|Unavailable|TooManyRequests)\)/.test(r.stderr));
+      if (!transient || attempt >= 4) return { ...r, attempts: attempt };
+      await sleep(500 * attempt);
+    }
+  }
+
+  /** cliRetry that must exit 0; returns stdout. */
   async cliOk(args: readonly string[], opts: CliOptions = {}): Promise<string> {
-    const r = await this.cli(args, opts);
+    const r = await this.cliRetry(args, opts);
     if (r.code !== 0) {
-      throw new Error(`jobctl ${args.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}`);
+      throw new Error(
+        `jobctl ${args.join(' ')} exited ${r.code} (${r.attempts} attempts)\n${r.stderr}${r.stdout}`,
+      );
     }
     return r.stdout;
   }
@@ -449,17 +472,26 @@ export async function containersOfRun(runUid: string): Promise<{ id: string; sta
   return list.map((c) => ({ id: c.Id, state: c.State }));
 }
 
-/** How many `create` events Docker recorded for containers of this Run since `sinceS` (epoch s). */
-export async function containerCreations(runUid: string, sinceS: number): Promise<number> {
+/** How many `event` events (create, kill, die...) Docker recorded for this Run's containers since `sinceS` (epoch s). */
+export async function containerEvents(
+  runUid: string,
+  sinceS: number,
+  event: string,
+): Promise<number> {
   const { getDocker } = await import('./docker.js');
   const stream = (await getDocker().getEvents({
     since: sinceS,
     until: Math.ceil(Date.now() / 1000) + 1,
-    filters: { type: ['container'], event: ['create'], label: [`jobctl.run.uid=${runUid}`] },
+    filters: { type: ['container'], event: [event], label: [`jobctl.run.uid=${runUid}`] },
   })) as NodeJS.ReadableStream;
   let text = '';
   for await (const chunk of stream) text += String(chunk);
   return text.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+/** How many containers Docker created for this Run since `sinceS` (epoch s). */
+export function containerCreations(runUid: string, sinceS: number): Promise<number> {
+  return containerEvents(runUid, sinceS, 'create');
 }
 
 /** Writes a Job manifest (JSON, which is YAML) to DIR/NAME.yaml and returns its path. */
