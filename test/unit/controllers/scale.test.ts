@@ -21,7 +21,6 @@ function flush(): Promise<void> {
 
 describe('control plane at scale', () => {
   it('drives 1,000 Jobs to Succeeded with no duplicate attempts and parallelism respected', async () => {
-    const started = performance.now();
     const clock = new FakeClock(T0);
     const { client, store } = newTestClient({ clock });
     for (const n of NODES) await client.create(nodeInput(n, { cpu: '4', memory: '8Gi', runs: 8 }));
@@ -118,8 +117,6 @@ describe('control plane at scale', () => {
     // Spread over every node.
     assert.deepEqual([...perNode.keys()].sort(), NODES);
     assert.equal(stats?.terminalErrors, 0);
-    const elapsed = performance.now() - started;
-    assert.ok(elapsed < 30_000, `took ${Math.round(elapsed)} ms`);
     const noisy = logger.lines.filter((l) => l.level !== 'info');
     assert.deepEqual(noisy, [], 'no warnings or errors');
   });
