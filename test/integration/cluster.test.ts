@@ -22,6 +22,7 @@ import {
   type WatchEvent,
 } from '../../pkg/store/index.js';
 import type { ClusterStatusResponse } from '../../pkg/transport/api-types.js';
+import { eventually } from '../support/eventually.js';
 
 const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
 
@@ -43,26 +44,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
       },
     );
   });
-}
-
-async function eventually<T>(
-  fn: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const job = (name: string, spec: Record<string, unknown> = {}): ResourceInput => ({
@@ -121,6 +102,7 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
   it('elects a leader and shows all three nodes in cluster status', async () => {
     const leader = await cluster.waitForLeader({ timeoutMs: 30_000 });
     const res = await eventually(
+      'all nodes healthy',
       async () => {
         const r = await cli(['--server', cluster.servers(), 'cluster', 'status', '-o', 'json']);
         if (r.code !== 0) return undefined;
@@ -128,7 +110,6 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
         return st.nodes.every((n) => n.health === 'healthy') ? st : undefined;
       },
       30_000,
-      'all nodes healthy',
     );
     assert.equal(res.nodes.length, 3);
     assert.equal(res.leader, leader.id);
@@ -182,12 +163,12 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
   it('registers a Node object for every jobd, heartbeating its Raft role', async () => {
     const all = client(1, 2, 3);
     const nodes = await eventually(
+      'three Node objects',
       async () => {
         const list = await all.list('nodes');
         return list.items.length === 3 ? list.items : undefined;
       },
       30_000,
-      'three Node objects',
     );
     assert.deepEqual(
       nodes.map((n) => n.metadata.name),
@@ -209,6 +190,7 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
     // Heartbeats move heartbeatTime forward, and the leader reports itself as Leader.
     const first = new Map(nodes.map((n) => [n.metadata.name, nodeStatus(n).heartbeatTime]));
     await eventually(
+      'heartbeats from every node',
       async () => {
         const list = (await all.list('nodes')).items;
         const moved = list.every(
@@ -220,7 +202,6 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
           : undefined;
       },
       15_000,
-      'heartbeats from every node',
     );
   });
 
@@ -256,15 +237,15 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
       }
     };
     const writers = [0, 1, 2, 3].map((w) => writer(w));
-    await eventually(async () => (ackedInStream >= 40 ? true : undefined), 60_000, '40 applies');
+    await eventually('40 applies', async () => (ackedInStream >= 40 ? true : undefined), 60_000);
     await cluster.kill(old.id, 'SIGKILL');
     const next = await cluster.waitForLeader({ timeoutMs: 30_000, not: old.id, quorumOnly: true });
     assert.notEqual(next.id, old.id);
     const before = ackedInStream;
     await eventually(
+      '40 more applies after the failover',
       async () => (ackedInStream >= before + 40 ? true : undefined),
       60_000,
-      '40 more applies after the failover',
     );
     stop = true;
     await Promise.all(writers);
@@ -284,13 +265,13 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
 
     // The watch moved to another node and saw every change exactly once, in order.
     await eventually(
+      'the watch to catch up',
       async () =>
         events.length > 0 &&
         Number(events[events.length - 1]?.object.metadata.resourceVersion) >= Number(listRv)
           ? true
           : undefined,
       30_000,
-      'the watch to catch up',
     );
     ac.abort();
     await watching;
@@ -314,25 +295,25 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
     cluster.startNode(old.id);
     const restarted = client(old.id);
     await eventually(
+      `catch-up of node ${old.id}`,
       async () => {
         const list = await restarted.list('jobs', { consistency: 'stale' });
         const have = new Set(list.items.map((o) => o.metadata.name));
         return [...acked].every((n) => have.has(n)) ? true : undefined;
       },
       60_000,
-      `catch-up of node ${old.id}`,
     );
     // And heartbeats again.
     const hb = (await restarted.get('node', '', `node-${old.id}`)).status as unknown as {
       heartbeatTime: string;
     };
     await eventually(
+      'heartbeats of the restarted node',
       async () => {
         const now = await restarted.get('node', '', `node-${old.id}`);
         return nodeStatus(now).heartbeatTime > hb.heartbeatTime ? true : undefined;
       },
       30_000,
-      'heartbeats of the restarted node',
     );
   });
 

@@ -19,6 +19,7 @@ import type { LogsOptions } from '../../pkg/client/types.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import type { NodeId } from '../../pkg/raft/types.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../../pkg/store/index.js';
+import { eventually } from '../support/eventually.js';
 
 interface Cond {
   type: string;
@@ -38,26 +39,6 @@ interface RunView {
 
 const jobStatus = (o: Resource): JobView => (o.status ?? {}) as JobView;
 const runOf = (o: Resource): RunView => o as unknown as RunView;
-
-async function eventually<T>(
-  fn: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const job = (name: string, spec: Record<string, unknown> = {}): ResourceInput => ({
   apiVersion: API_VERSION,
@@ -86,13 +67,13 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
   /** Waits until the Job is finished (Succeeded or Failed) and returns it. */
   const finished = (c: GrpcClient, name: string, timeoutMs = 60_000): Promise<Resource> =>
     eventually(
+      `job ${name} to finish`,
       async () => {
         const j = await c.get('Job', 'default', name);
         const phase = jobStatus(j).phase;
         return phase === 'Succeeded' || phase === 'Failed' ? j : undefined;
       },
       timeoutMs,
-      `job ${name} to finish`,
     );
 
   const runsOf = async (c: GrpcClient, name: string): Promise<RunView[]> =>
@@ -130,6 +111,7 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
   it('registers every node Ready with RuntimeReady=True', async () => {
     const c = client();
     await eventually(
+      'three Ready nodes with RuntimeReady=True',
       async () => {
         const { items } = await c.list('Node');
         if (items.length !== 3) return undefined;
@@ -141,7 +123,6 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
         return ok ? items : undefined;
       },
       30_000,
-      'three Ready nodes with RuntimeReady=True',
     );
   });
 
@@ -151,6 +132,7 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
     await Promise.all(names.map((n, i) => (per[i % 3] as GrpcClient).apply(job(n))));
     const c = client();
     const jobs = await eventually(
+      '50 Jobs Succeeded',
       async () => {
         const { items } = await c.list('Job', { namespace: 'default', labelSelector: 'suite' });
         const mine = items.filter((j) => j.metadata.name.startsWith('many-'));
@@ -158,7 +140,6 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
         return done.length === 50 ? done : undefined;
       },
       120_000,
-      '50 Jobs Succeeded',
     );
     assert.equal(jobs.length, 50);
     const { items } = await c.list('Run', { namespace: 'default' });
@@ -192,6 +173,7 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
     assert.equal((await runsOf(client(1), 'fails')).length, 3);
     // Controllers and agents record Events (pkg/events): the leader's and the executing node's.
     await eventually(
+      'events BackoffLimitExceeded (Job) and Scheduled (Run)',
       async () => {
         const { items } = await c.list('Event', { namespace: 'default' });
         const about = (name: string) =>
@@ -204,7 +186,6 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
         return job.includes('BackoffLimitExceeded') && run.includes('Scheduled') ? true : undefined;
       },
       30_000,
-      'events BackoffLimitExceeded (Job) and Scheduled (Run)',
     );
   });
 
@@ -263,9 +244,9 @@ describe('jobd execution (fake runtime, 3 processes)', { timeout: 300_000 }, () 
     // Follow from the start: the stream waits for the binding, then for the end.
     const followed = (async () => {
       const run = await eventually(
+        'slow-0 to be bound',
         async () => (await runsOf(c, 'slow')).find((r) => r.spec.nodeName !== ''),
         30_000,
-        'slow-0 to be bound',
       );
       const executing = Number(run.spec.nodeName.replace('node-', '')) as NodeId;
       const other = executing === 1 ? 2 : 1;

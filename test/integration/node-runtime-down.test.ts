@@ -10,31 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import type { GrpcClient } from '../../pkg/client/grpc.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { API_VERSION, type Resource } from '../../pkg/store/index.js';
+import { eventually } from '../support/eventually.js';
 
 interface Cond {
   type: string;
   status: string;
   message?: string;
-}
-
-async function eventually<T>(
-  fn: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('jobd with an unreachable container runtime', { timeout: 120_000 }, () => {
@@ -63,6 +44,7 @@ describe('jobd with an unreachable container runtime', { timeout: 120_000 }, () 
 
   it('stays Ready with RuntimeReady=False and gets no Runs', async () => {
     const node = await eventually(
+      'RuntimeReady=False',
       async () => {
         const n = await client.get('Node', '', 'node-1');
         const conds = ((n.status ?? {}) as { conditions?: Cond[] }).conditions ?? [];
@@ -70,7 +52,6 @@ describe('jobd with an unreachable container runtime', { timeout: 120_000 }, () 
         return rt?.status === 'False' ? conds : undefined;
       },
       30_000,
-      'RuntimeReady=False',
     );
     assert.equal(node.find((c) => c.type === 'Ready')?.status, 'True');
     assert.ok(node.find((c) => c.type === 'RuntimeReady')?.message, 'carries the error');
@@ -82,6 +63,7 @@ describe('jobd with an unreachable container runtime', { timeout: 120_000 }, () 
       spec: { command: ['echo', 'never'] },
     });
     const run: Resource = await eventually(
+      'the Run to be refused by the scheduler',
       async () => {
         const { items } = await client.list('Run', { namespace: 'default' });
         const r = items.find((x) => (x.spec as { jobName: string }).jobName === 'stuck');
@@ -89,7 +71,6 @@ describe('jobd with an unreachable container runtime', { timeout: 120_000 }, () 
         return r && /ready runtime/.test(msg) ? r : undefined;
       },
       30_000,
-      'the Run to be refused by the scheduler',
     );
     assert.equal((run.spec as { nodeName: string }).nodeName, '');
     assert.equal((run.status as { phase: string }).phase, 'Pending');

@@ -81,34 +81,9 @@ process.once('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-/**
- * Polls `fn` until it returns something other than undefined (errors count as "not
- * yet"), every `intervalMs`; throws after `timeoutMs` naming `what` and the last error.
- */
-export async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 120_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const why = last instanceof Error ? last.message : last === undefined ? '' : String(last);
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${why ? `: ${why}` : ''}`,
-      );
-    }
-    await sleep(intervalMs);
-  }
-}
+import { eventually } from './eventually.js';
+
+export { eventually };
 
 export class E2ECluster {
   readonly members: E2EMember[] = [];
