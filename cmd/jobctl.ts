@@ -9,7 +9,7 @@ import { parseFastGet } from '../pkg/cli/fast-get.js';
 import { registerResourceVerbs, runFastGet, type RegisterDeps } from '../pkg/cli/register.js';
 import type { Connection } from '../pkg/cli/contexts.js';
 import type { ResourceClient } from '../pkg/client/types.js';
-import type { CliIo } from '../pkg/cli/verbs/cluster.js';
+import type { CliIo, ClusterTarget } from '../pkg/cli/verbs/cluster.js';
 import { realClock } from '../pkg/util/clock.js';
 
 const io: CliIo = { out: process.stdout, err: process.stderr };
@@ -38,6 +38,7 @@ async function connect(conn: Connection): Promise<ResourceClient> {
   ]);
   return new GrpcClient({
     servers: conn.servers,
+    security: conn,
     mapError: (err) =>
       err instanceof UnreachableError
         ? new cliErrors.UnreachableError(err.servers, err.detail)
@@ -52,9 +53,25 @@ process.once('SIGINT', () => {
   process.once('SIGINT', () => process.exit(130));
 });
 
-async function servers(flag: string | undefined): Promise<string[]> {
-  const { resolveServers } = await import('../pkg/cli/connect.js');
-  return resolveServers(flag);
+/** Servers and connection security of the cluster verbs (flags, env, context, like every verb). */
+async function target(a: Record<string, unknown>): Promise<ClusterTarget> {
+  const [{ resolveServers }, { resolveConnection }] = await Promise.all([
+    import('../pkg/cli/connect.js'),
+    import('../pkg/cli/contexts.js'),
+  ]);
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const conn = await resolveConnection(
+    {
+      server: str(a.server),
+      context: str(a.context),
+      ca: str(a.ca),
+      cert: str(a.cert),
+      key: str(a.key),
+      token: str(a.token),
+    },
+    process.env,
+  );
+  return { servers: resolveServers(conn.servers.join(',')), security: conn };
 }
 
 const deps: RegisterDeps = {
@@ -103,7 +120,7 @@ async function parseWithYargs(): Promise<void> {
           (a) =>
             run(async () => {
               const { runClusterStatus } = await import('../pkg/cli/verbs/cluster.js');
-              await runClusterStatus({ servers: await servers(a.server), output: a.output }, io);
+              await runClusterStatus({ ...(await target(a)), output: a.output }, io);
             }),
         )
         .command(
@@ -113,7 +130,7 @@ async function parseWithYargs(): Promise<void> {
           (a) =>
             run(async () => {
               const { runTransferLeader } = await import('../pkg/cli/verbs/cluster.js');
-              await runTransferLeader({ servers: await servers(a.server), to: a.to }, io);
+              await runTransferLeader({ ...(await target(a)), to: a.to }, io);
             }),
         )
         .demandCommand(1, 'specify a cluster subcommand: status | transfer-leader'),

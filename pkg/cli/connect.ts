@@ -2,6 +2,7 @@
 // $JOBCTL_SERVER, then 127.0.0.1:50051), tried in turn until one answers.
 import { ConnectionError } from '../transport/errors.js';
 import type { ApiClient } from '../transport/api-grpc.js';
+import type { ClientSecurity } from '../transport/security.js';
 import { UnreachableError, UsageError } from './errors.js';
 
 export const defaultServer = '127.0.0.1:50051';
@@ -33,11 +34,12 @@ function cleanDetail(detail: string): string {
 export async function withServer<T>(
   servers: readonly string[],
   fn: (client: ApiClient) => Promise<T>,
+  security?: ClientSecurity,
 ): Promise<T> {
   const { ApiClient } = await import('../transport/api-grpc.js');
   let last = '';
   for (const address of servers) {
-    const client = new ApiClient(address, { timeoutMs: 10_000 });
+    const client = new ApiClient(address, { timeoutMs: 10_000, security });
     try {
       return await fn(client);
     } catch (err) {

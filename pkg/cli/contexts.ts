@@ -118,7 +118,8 @@ const splitServers = (s: string): string[] =>
 /**
  * Where to connect and which namespace to use (DESIGN.md §4): --server, then
  * $JOBCTL_SERVER, then the current (or --context) context, then
- * 127.0.0.1:50051; -n, then the context's namespace, then "default".
+ * 127.0.0.1:50051; -n, then the context's namespace, then "default";
+ * --ca/--cert/--key, then the context's; --token, then $JOBCTL_TOKEN, then the context's.
  */
 export async function resolveConnection(flags: ConnectionFlags, env: Env): Promise<Connection> {
   // Read even when --server is given: the context may still supply TLS files or a token.
@@ -140,7 +141,7 @@ export async function resolveConnection(flags: ConnectionFlags, env: Env): Promi
     ca: flags.ca ?? ctx?.ca,
     cert: flags.cert ?? ctx?.cert,
     key: flags.key ?? ctx?.key,
-    token: flags.token ?? ctx?.token,
+    token: flags.token ?? env.JOBCTL_TOKEN ?? ctx?.token,
     context: ctx?.name,
   };
 }

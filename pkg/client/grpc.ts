@@ -28,6 +28,7 @@ import { apiServiceCtor, readLogsStream } from '../transport/api-grpc.js';
 import { decodeObject, encodeObject } from '../transport/api-wire.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from '../transport/errors.js';
 import { channelOptions } from '../transport/proto.js';
+import { clientChannel, type ClientSecurity } from '../transport/security.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import type {
   ApplyOptions,
@@ -51,6 +52,8 @@ export interface GrpcClientOptions {
   readonly watchReconnectMs?: number;
   /** Page size of the initial listing of a watch without resourceVersion. Default 500. */
   readonly watchListPageSize?: number;
+  /** TLS files and bearer token (none: plaintext, anonymous). */
+  readonly security?: ClientSecurity;
   /**
    * Applied to every error the client throws (e.g. the CLI turns
    * UnreachableError into its own class, which maps to exit code 3).
@@ -114,6 +117,7 @@ export class GrpcClient implements ResourceClient {
   private readonly watchReconnectMs: number;
   private readonly pageSize: number;
   private readonly mapError: (err: unknown) => unknown;
+  private readonly channel: ReturnType<typeof clientChannel>;
   private readonly clients = new Map<string, grpc.Client>();
   private readonly streams = new Set<grpc.ClientReadableStream<WatchEventMsg>>();
   /** Index of the server that answered last. */
@@ -133,6 +137,8 @@ export class GrpcClient implements ResourceClient {
     this.watchReconnectMs = opts.watchReconnectMs ?? 15_000;
     this.pageSize = opts.watchListPageSize ?? 500;
     this.mapError = opts.mapError ?? ((err) => err);
+    // TLS files are read once, here: a bad path fails the constructor with one line.
+    this.channel = clientChannel(opts.security, channelOptions);
   }
 
   // -------------------------------------------------------------------------
@@ -142,7 +148,7 @@ export class GrpcClient implements ResourceClient {
     let c = this.clients.get(address);
     if (!c) {
       const Ctor = apiServiceCtor();
-      c = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
+      c = new Ctor(address, this.channel.credentials, this.channel.options);
       this.clients.set(address, c);
     }
     return c;

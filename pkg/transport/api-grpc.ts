@@ -33,6 +33,7 @@ import type {
 import { decodeObject, encodeObject, consistencyOf, dryRunOf } from './api-wire.js';
 import { fromServiceError, toServiceError } from './errors.js';
 import { channelOptions, loadProto, lookupService } from './proto.js';
+import { clientChannel, type ClientSecurity } from './security.js';
 
 export function apiServiceCtor(): grpc.ServiceClientConstructor {
   return lookupService(loadProto('api.proto'), 'jobctl.api.v1.Jobctl');
@@ -295,6 +296,10 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
 export interface ApiClientOptions {
   /** Default per-call deadline in ms. Default 10000. */
   readonly timeoutMs?: number;
+  /** TLS files and bearer token (none: plaintext). */
+  readonly security?: ClientSecurity;
+  /** Ready-made channel credentials (a node's reloading peer credentials); wins over `security`'s files. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 type RawMethod = (
@@ -317,7 +322,10 @@ export class ApiClient {
     opts: ApiClientOptions = {},
   ) {
     const Ctor = apiServiceCtor();
-    this.client = new Ctor(address, grpc.credentials.createInsecure(), channelOptions);
+    const { credentials, options } = opts.credentials
+      ? clientChannel(opts.security, channelOptions, opts.credentials)
+      : clientChannel(opts.security, channelOptions);
+    this.client = new Ctor(address, credentials, options);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 

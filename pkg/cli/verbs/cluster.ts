@@ -1,5 +1,6 @@
 // `jobctl cluster status` and `jobctl cluster transfer-leader [--to ID]`.
 import type { ClusterStatusResponse } from '../../transport/api-types.js';
+import type { ClientSecurity } from '../../transport/security.js';
 import { withServer } from '../connect.js';
 import { parseOutput, printJson } from '../printers/output.js';
 import { formatTable } from '../printers/table.js';
@@ -7,6 +8,12 @@ import { formatTable } from '../printers/table.js';
 export interface CliIo {
   readonly out: NodeJS.WritableStream;
   readonly err: NodeJS.WritableStream;
+}
+
+/** Which nodes to ask, and how to connect to them. */
+export interface ClusterTarget {
+  readonly servers: string[];
+  readonly security?: ClientSecurity;
 }
 
 export function formatClusterStatus(st: ClusterStatusResponse): string {
@@ -28,19 +35,23 @@ export function formatClusterStatus(st: ClusterStatusResponse): string {
 }
 
 export async function runClusterStatus(
-  opts: { servers: string[]; output?: string },
+  opts: ClusterTarget & { output?: string },
   io: CliIo,
 ): Promise<void> {
   const format = parseOutput(opts.output, ['table', 'json']);
-  const st = await withServer(opts.servers, (c) => c.clusterStatus(5000));
+  const st = await withServer(opts.servers, (c) => c.clusterStatus(5000), opts.security);
   if (format === 'json') printJson(io.out, st);
   else io.out.write(formatClusterStatus(st));
 }
 
 export async function runTransferLeader(
-  opts: { servers: string[]; to?: number },
+  opts: ClusterTarget & { to?: number },
   io: CliIo,
 ): Promise<void> {
-  const res = await withServer(opts.servers, (c) => c.transferLeader({ to: opts.to ?? 0 }, 10_000));
+  const res = await withServer(
+    opts.servers,
+    (c) => c.transferLeader({ to: opts.to ?? 0 }, 10_000),
+    opts.security,
+  );
   io.out.write(`leadership transferred from ${res.from} to ${res.to} (term ${res.term})\n`);
 }

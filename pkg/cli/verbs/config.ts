@@ -1,6 +1,7 @@
 // `jobctl config set-context NAME [--server A,B] [--namespace NS] [--ca F
 // --cert F --key F --token T] | use-context NAME | get-contexts [NAME] |
 // current-context | delete-context NAME`, on the contexts file (contexts.ts).
+import { resolve } from 'node:path';
 import { ColumnTable } from '../printers/columns.js';
 import { ExitCode, UsageError } from '../errors.js';
 import {
@@ -26,6 +27,9 @@ export interface ConfigOptions {
 
 type ConfigDeps = Pick<VerbDeps, 'stdout' | 'stderr' | 'env'>;
 
+/** TLS file paths are stored absolute: the context is used from any directory. */
+const absolute = (path: string): string => (path === '' ? path : resolve(path));
+
 function fail(deps: ConfigDeps, message: string): number {
   deps.stderr.write(`error: ${message}\n`);
   return ExitCode.Failed;
@@ -50,9 +54,9 @@ export async function runConfig(opts: ConfigOptions, deps: ConfigDeps): Promise<
         name: opts.name,
         servers,
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
-        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-        ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
-        ...(opts.key !== undefined ? { key: opts.key } : {}),
+        ...(opts.ca !== undefined ? { ca: absolute(opts.ca) } : {}),
+        ...(opts.cert !== undefined ? { cert: absolute(opts.cert) } : {}),
+        ...(opts.key !== undefined ? { key: absolute(opts.key) } : {}),
         ...(opts.token !== undefined ? { token: opts.token } : {}),
       };
       const contexts = old

@@ -45,7 +45,13 @@ function bind(server: grpc.Server): Promise<number> {
 }
 
 export async function startApiCluster(
-  opts: { nodes?: number; storeOptions?: ResourceStoreOptions; defaultImage?: string } = {},
+  opts: {
+    nodes?: number;
+    storeOptions?: ResourceStoreOptions;
+    defaultImage?: string;
+    /** Options of every member's grpc.Server (e.g. interceptors that record metadata). */
+    serverOptions?: grpc.ServerOptions;
+  } = {},
 ): Promise<ApiTestCluster> {
   const ids = Array.from({ length: opts.nodes ?? 1 }, (_, i) => i + 1);
   const raft = new TestCluster(ids, {}, undefined, opts.storeOptions);
@@ -54,7 +60,7 @@ export async function startApiCluster(
   const addresses = new Map<NodeId, string>();
   for (const id of ids) {
     const m = raft.get(id);
-    const server = new grpc.Server();
+    const server = new grpc.Server(opts.serverOptions);
     const port = await bind(server);
     const address = `127.0.0.1:${port}`;
     addresses.set(id, address);

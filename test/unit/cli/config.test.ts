@@ -63,6 +63,34 @@ describe('config contexts', () => {
     assert.deepEqual(flag.servers, ['f:1']);
     const envServer = await resolveConnection({}, { ...t.env, JOBCTL_SERVER: 'e:1' });
     assert.deepEqual(envServer.servers, ['e:1']);
+    // Token: --token, then $JOBCTL_TOKEN, then the context's.
+    const envToken = await resolveConnection({ context: 'prod' }, { ...t.env, JOBCTL_TOKEN: 'e' });
+    assert.equal(envToken.token, 'e');
+    const flagToken = await resolveConnection(
+      { context: 'prod', token: 'f' },
+      { ...t.env, JOBCTL_TOKEN: 'e' },
+    );
+    assert.equal(flagToken.token, 'f');
+  });
+
+  it('stores TLS file paths of set-context as absolute paths', async () => {
+    const t = setup();
+    await t.config({
+      action: 'set-context',
+      name: 'tls',
+      ca: 'certs/ca.pem',
+      cert: 'u.pem',
+      key: 'u-key.pem',
+    });
+    const conn = await resolveConnection({ context: 'tls' }, t.env);
+    assert.deepEqual(
+      [conn.ca, conn.cert, conn.key],
+      [
+        join(process.cwd(), 'certs/ca.pem'),
+        join(process.cwd(), 'u.pem'),
+        join(process.cwd(), 'u-key.pem'),
+      ],
+    );
   });
 
   it('reads a hand-written YAML config and defaults without one', async () => {
