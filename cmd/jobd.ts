@@ -18,6 +18,7 @@ import {
   parsePeers,
   type NodeConfig,
 } from '../pkg/node/config.js';
+import { installClockSkewHook } from '../pkg/node/clock-skew.js';
 import { jsonLogger } from '../pkg/node/logger.js';
 import type { RuntimeKind } from '../pkg/runtime/index.js';
 import { isDns1123Label } from '../pkg/store/index.js';
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
   }
 
   const logger = jsonLogger({ node: config.id });
+  installClockSkewHook(logger);
   const { startNode } = await import('../pkg/node/node.js');
   let node;
   try {

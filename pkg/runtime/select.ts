@@ -1,4 +1,5 @@
 // Builds the runtime named by jobd's --runtime flag (DESIGN.md §5).
+import { join } from 'node:path';
 import type { Clock } from '../util/clock.js';
 import { DockerRuntime } from './docker/runtime.js';
 import { FakeRuntime } from './fake/runtime.js';
@@ -24,6 +25,8 @@ export function newRuntime(kind: RuntimeKind, opts: NewRuntimeOptions): Runtime 
     case 'process':
       return new ProcessRuntime(opts);
     case 'fake':
-      return new FakeRuntime(opts);
+      // Every start is also appended to the data dir, so a test outside the process
+      // (the chaos suite) can check that no Run was started twice, across restarts.
+      return new FakeRuntime({ ...opts, startsLogPath: join(opts.dataDir, 'fake-starts.log') });
   }
 }

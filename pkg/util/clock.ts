@@ -16,9 +16,22 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/**
+ * Test hook (chaos suite, docs/chaos.md): offsets added to what realClock reads, so a
+ * nemesis can make one jobd's wall clock jump (either way) and its monotonic clock jump
+ * forward, as NTP steps and VM pauses do. Timers are not affected. Zero in production.
+ */
+const skew = { wallMs: 0, monoMs: 0 };
+
+/** Sets the realClock offsets (the monotonic one never goes back: it only grows). */
+export function setRealClockSkew(wallMs: number, monoMs: number): void {
+  skew.wallMs = wallMs;
+  skew.monoMs = Math.max(skew.monoMs, monoMs);
+}
+
 export const realClock: Clock = {
-  now: () => Date.now(),
-  monotonic: () => performance.now(),
+  now: () => Date.now() + skew.wallMs,
+  monotonic: () => performance.now() + skew.monoMs,
   setTimer(ms, fn) {
     const handle = setTimeout(fn, ms);
     return { cancel: () => clearTimeout(handle) };

@@ -44,6 +44,15 @@ export interface E2EClusterOptions {
   readonly extraArgs?: readonly string[];
   /** Keep the temp dir after stop(). Default: JOBCTL_E2E_KEEP=1. */
   readonly keep?: boolean;
+  /**
+   * The --peers value of node `id` given every member's real address (default: those
+   * addresses). The chaos suite routes each directed pair through a fault proxy.
+   */
+  readonly peersFor?: (id: number, addresses: ReadonlyMap<number, string>) => string;
+  /** Extra environment of node `id` (merged over this process's). */
+  readonly envFor?: (id: number) => NodeJS.ProcessEnv;
+  /** Runs before the nodes start, once member addresses are known (e.g. start proxies). */
+  readonly beforeStart?: (members: readonly E2EMember[], dir: string) => Promise<void>;
 }
 
 export interface E2EMember {
@@ -117,8 +126,9 @@ export class E2ECluster {
         exited: Promise.resolve(),
       });
     }
-    for (const m of c.members) c.startNode(m.id);
     try {
+      await opts.beforeStart?.(c.members, dir);
+      for (const m of c.members) c.startNode(m.id);
       await c.waitForLeader();
       await c.waitNodesReady();
     } catch (err) {
@@ -145,7 +155,10 @@ export class E2ECluster {
     return ids.map((id) => this.member(id).address).join(',');
   }
 
-  private peersFlag(): string {
+  private peersFlag(id: number): string {
+    if (this.opts.peersFor) {
+      return this.opts.peersFor(id, new Map(this.members.map((m) => [m.id, m.address])));
+    }
     return this.members.map((m) => `${m.id}=${m.address}`).join(',');
   }
 
@@ -164,7 +177,7 @@ export class E2ECluster {
       '--listen',
       m.address,
       '--peers',
-      this.peersFlag(),
+      this.peersFlag(id),
       '--data-dir',
       m.dataDir,
       '--runtime',
@@ -174,6 +187,7 @@ export class E2ECluster {
     const proc = spawn(process.execPath, ['--enable-source-maps', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      ...(this.opts.envFor ? { env: { ...process.env, ...this.opts.envFor(id) } } : {}),
     });
     live.add(proc);
     proc.stdout?.pipe(log, { end: false });

@@ -12,6 +12,7 @@
 // One instance outlives an agent under test, like a Docker engine outliving jobd: create a
 // new agent over the same FakeRuntime to simulate an agent restart.
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { realClock, type Clock, type Timer } from '../../util/clock.js';
 import {
   ContainerNotFoundError,
@@ -41,6 +42,8 @@ export interface FakeRuntimeOptions {
   /** How long an unscripted container runs. 0 (the default) exits within start(). */
   readonly defaultDurationMs?: number;
   readonly maxLogBytes?: number;
+  /** When set, each real start appends `{"runUid":..,"containerId":..}` as a line to this file. */
+  readonly startsLogPath?: string;
 }
 
 interface FakeContainer {
@@ -65,6 +68,7 @@ export class FakeRuntime implements Runtime {
   private readonly clock: Clock;
   private readonly defaultDurationMs: number;
   private readonly maxLogBytes: number;
+  private readonly startsLogPath: string | undefined;
   private readonly containers = new Map<string, FakeContainer>();
   private readonly rules: { match: OutcomeMatcher; outcome: FakeOutcome }[] = [];
   private available = true;
@@ -73,6 +77,7 @@ export class FakeRuntime implements Runtime {
     this.clock = opts.clock ?? realClock;
     this.defaultDurationMs = opts.defaultDurationMs ?? 0;
     this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.startsLogPath = opts.startsLogPath;
   }
 
   // ---- test controls ------------------------------------------------------------------
@@ -140,6 +145,12 @@ export class FakeRuntime implements Runtime {
     };
     this.containers.set(containerId, c);
     this.starts.push(spec.runUid);
+    if (this.startsLogPath) {
+      appendFileSync(
+        this.startsLogPath,
+        JSON.stringify({ runUid: spec.runUid, containerId }) + '\n',
+      );
+    }
     this.emit(spec, 'Created', `Created container ${containerId}`);
     this.emit(spec, 'Started', `Started container ${containerId}`);
     this.output(c, outcome.output ?? `fake: ran ${spec.command.join(' ')}\n`);
