@@ -3,7 +3,8 @@
 //   jobd --id 1 --listen 127.0.0.1:50051 --http 127.0.0.1:8081 --peers 1=127.0.0.1:50051,2=...
 //        --data-dir DIR --runtime docker --default-image busybox:latest [--labels k=v,...]
 //        [--name NAME] [--max-runs 16] [--backoff-base-ms 10000] [--backoff-max-ms 360000]
-//        [--node-grace-ms 5000] [--max-log-bytes N] [--config FILE]
+//        [--node-grace-ms 5000] [--max-log-bytes N] [--log-level info] [--log-format auto]
+//        [--config FILE]
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
 // (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
 import { readFileSync } from 'node:fs';
@@ -19,7 +20,13 @@ import {
   type NodeConfig,
 } from '../pkg/node/config.js';
 import { installClockSkewHook } from '../pkg/node/clock-skew.js';
-import { jsonLogger } from '../pkg/node/logger.js';
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  createNodeLogger,
+  parseLogLevel,
+  type LogFormat,
+} from '../pkg/node/logger.js';
 import type { RuntimeKind } from '../pkg/runtime/index.js';
 import { isDns1123Label } from '../pkg/store/index.js';
 import { JobctlError, Reason, errorMessage } from '../pkg/util/errors.js';
@@ -114,6 +121,17 @@ async function main(): Promise<void> {
     .option('election-tick', { type: 'number', default: nodeDefaults.electionTick })
     .option('heartbeat-tick', { type: 'number', default: nodeDefaults.heartbeatTick })
     .option('snapshot-every', { type: 'number', default: nodeDefaults.snapshotEvery })
+    .option('log-level', {
+      type: 'string',
+      default: 'info',
+      describe: `lowest level logged: ${LOG_LEVELS.join('|')}`,
+    })
+    .option('log-format', {
+      type: 'string',
+      choices: LOG_FORMATS,
+      default: 'auto',
+      describe: 'json lines, or pretty (auto: pretty when stderr is a terminal)',
+    })
     .config('config', loadConfigFile)
     .strict()
     .help()
@@ -159,6 +177,7 @@ async function main(): Promise<void> {
       name: argv.name,
       maxRuns: nonNegative('max-runs', argv.maxRuns),
       nodeHeartbeatMs: positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
+      logLevel: parseLogLevel(argv.logLevel),
     };
     if (config.name !== undefined && !isDns1123Label(config.name)) {
       throw new JobctlError(
@@ -176,7 +195,11 @@ async function main(): Promise<void> {
     usageError(errorMessage(err));
   }
 
-  const logger = jsonLogger({ node: config.id });
+  const logger = createNodeLogger({
+    level: config.logLevel,
+    format: argv.logFormat as LogFormat,
+    base: { nodeId: config.id },
+  });
   installClockSkewHook(logger);
   const { startNode } = await import('../pkg/node/node.js');
   let node;

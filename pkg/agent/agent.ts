@@ -33,6 +33,7 @@ import { NODE_LABEL, RunReconciler } from './reconciler.js';
 import { StatusReporter, type Report, type ReportOutcome, type ReporterStats } from './reporter.js';
 import { RuntimeHealth, type RuntimeReadiness } from './runtime-health.js';
 import { NodeScopedClient } from './scoped-client.js';
+import { noopAgentMetrics, type AgentMetrics } from './metrics.js';
 
 /** Tuning; every field has a default. */
 export interface AgentTuning {
@@ -67,6 +68,8 @@ export interface AgentOptions {
   /** Events: Pulling, Pulled, Started, Completed, Failed, Killing. */
   readonly recorder?: EventRecorder;
   readonly options?: AgentTuning;
+  /** Container starts, finished Runs, image pulls, reconciles (monitoring); default none. */
+  readonly metrics?: AgentMetrics;
 }
 
 export interface AgentStats extends ReporterStats {
@@ -156,6 +159,7 @@ export class Agent {
       inventoryLoaded: () => this.inventoryLoaded,
       enqueue: (key) => this.controller.add(key),
       stopped: () => this.stopped,
+      metrics: opts.metrics ?? noopAgentMetrics,
     });
 
     this.controller = new Controller({
@@ -164,6 +168,7 @@ export class Agent {
       clock: this.clock,
       logger: this.logger,
       workers: t.workers ?? 16,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
     const enqueue = (run: Run): void => this.controller.add(keyOf(run));
     this.informer.addHandler({
@@ -227,6 +232,11 @@ export class Agent {
     if (!run) return true;
     const phase = run.status?.phase;
     return phase === 'Succeeded' || phase === 'Failed' || phase === 'Lost' || phase === 'Cancelled';
+  }
+
+  /** Keys waiting in the agent's work queue (metrics). */
+  get queueDepth(): number {
+    return this.controller.queue.length;
   }
 
   get stats(): AgentStats {

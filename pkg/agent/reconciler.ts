@@ -33,6 +33,7 @@ import {
   type Result,
 } from '../reconcile/index.js';
 import type { ContainerTable, Tracked } from './containers.js';
+import type { AgentMetrics } from './metrics.js';
 import { runLogPath } from './paths.js';
 import type { StatusReporter } from './reporter.js';
 import type { RuntimeHealth } from './runtime-health.js';
@@ -41,6 +42,7 @@ import {
   containerGoneStatus,
   deadlineLeft,
   exitedStatus,
+  FINAL_PHASES,
   isFinal,
   runningStatus,
   sameStatus,
@@ -73,6 +75,7 @@ export interface RunReconcilerDeps {
   readonly inventoryLoaded: () => boolean;
   readonly enqueue: (key: string) => void;
   readonly stopped: () => boolean;
+  readonly metrics: AgentMetrics;
 }
 
 export class RunReconciler implements Reconciler {
@@ -195,11 +198,13 @@ export class RunReconciler implements Reconciler {
       onEvent: (ev) => this.onRuntimeEvent(run, ev),
     };
     let containerId: string;
+    const started = this.d.clock.monotonic();
     try {
       ({ containerId } = await this.d.runtime.start(spec));
     } catch (err) {
       if (isRuntimeError(err, 'ImagePullFailed') || isRuntimeError(err, 'StartFailed')) {
         const reason = isRuntimeError(err, 'ImagePullFailed') ? 'ImagePullFailed' : 'Error';
+        this.d.metrics.containerStartFailed(reason);
         t.state = 'failed';
         t.startFailure = { reason, message: errorMessage(err) };
         this.d.table.touch(t);
@@ -215,6 +220,7 @@ export class RunReconciler implements Reconciler {
       throw err;
     }
     this.starts++;
+    this.d.metrics.containerStarted((this.d.clock.monotonic() - started) / 1000);
     t.containerId = containerId;
     t.state = 'running';
     t.startedAt = this.isoNow();
@@ -347,6 +353,9 @@ export class RunReconciler implements Reconciler {
   /** Submits `status` unless the Run already shows it or it is already on its way. */
   private report(run: Run, status: RunStatus): void {
     if (sameStatus(run.status, status) || this.d.reporter.isSent(run, status)) return;
+    if (status.phase && FINAL_PHASES.has(status.phase)) {
+      this.d.metrics.runFinished(status.phase, status.reason ?? '');
+    }
     if (status.phase === 'Succeeded') {
       this.d.recorder.record(run, 'Normal', 'Completed', 'Run completed (exit code 0)');
     } else if (status.phase === 'Failed') {
@@ -373,6 +382,7 @@ export class RunReconciler implements Reconciler {
 
   private onRuntimeEvent(run: Run, ev: RuntimeEvent): void {
     if (ev.type === 'Pulling' || ev.type === 'Pulled') {
+      this.d.metrics.imagePull(ev.type);
       this.d.recorder.record(run, 'Normal', ev.type, ev.message);
     }
   }

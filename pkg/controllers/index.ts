@@ -8,7 +8,11 @@ import {
   nodeLifecycleController,
   type NodeLifecycleOptions,
 } from './nodelifecycle/index.js';
-import { SCHEDULER_CONTROLLER, schedulerController } from './scheduler/index.js';
+import {
+  SCHEDULER_CONTROLLER,
+  schedulerController,
+  type SchedulerMetrics,
+} from './scheduler/index.js';
 
 export * from './job/index.js';
 export * from './nodelifecycle/index.js';
@@ -26,11 +30,12 @@ export {
 export interface ControllersOptions {
   readonly job?: JobControllerOptions;
   readonly nodeLifecycle?: NodeLifecycleOptions;
+  readonly scheduler?: { readonly metrics?: SchedulerMetrics };
 }
 
 /** Registers the job controller, the scheduler and node lifecycle with `manager`. */
 export function addControllers(manager: Manager, opts: ControllersOptions = {}): void {
   manager.add(JOB_CONTROLLER, jobController(opts.job));
-  manager.add(SCHEDULER_CONTROLLER, schedulerController());
+  manager.add(SCHEDULER_CONTROLLER, schedulerController(opts.scheduler));
   manager.add(NODE_LIFECYCLE_CONTROLLER, nodeLifecycleController(opts.nodeLifecycle));
 }

@@ -4,6 +4,7 @@
 import type { NodeId } from '../raft/types.js';
 import type { RuntimeKind } from '../runtime/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
+import type { LogLevel } from './logger.js';
 
 export interface NodeConfig {
   readonly id: NodeId;
@@ -41,6 +42,8 @@ export interface NodeConfig {
   readonly maxRuns?: number;
   /** Milliseconds between Node status heartbeats. Default 1000. */
   readonly nodeHeartbeatMs?: number;
+  /** Lowest level jobd logs (--log-level / logLevel). Default info. */
+  readonly logLevel?: LogLevel;
 }
 
 export const nodeDefaults = {

@@ -1,6 +1,7 @@
 // Constructors of the parts other slices own (RawNode, DiskStorage,
 // MemoryStorage), in one place so the composition root and tests share them.
 import type { Logger, RaftConfig, RaftCore } from '../raft/config.js';
+import type { WalMetricsSink } from '../raft/metrics.js';
 import { RawNode } from '../raft/rawnode.js';
 import { DiskStorage } from '../raft/storage/disk-storage.js';
 import { MemoryStorage } from '../raft/storage/memory.js';
@@ -15,6 +16,10 @@ export function createMemoryStorage(): LogStore {
 }
 
 /** The durable WAL-backed store (always fsyncs; group commit). */
-export function openDiskStorage(opts: { dir: string; logger: Logger }): Promise<LogStore> {
+export function openDiskStorage(opts: {
+  dir: string;
+  logger: Logger;
+  metrics?: WalMetricsSink;
+}): Promise<LogStore> {
   return DiskStorage.open(opts);
 }

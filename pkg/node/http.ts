@@ -10,7 +10,7 @@ export interface HttpServeOptions {
   readonly client: ResourceClient;
   /** /readyz: true once a leader is known. */
   readonly isReady: () => boolean;
-  readonly metrics: () => string;
+  readonly metrics: () => Promise<string> | string;
   readonly nodeInfo: () => unknown;
   readonly logger: NodeLogger;
 }

@@ -9,7 +9,7 @@ import type { ResourceClient } from '../client/types.js';
 import { addControllers, type ControllersOptions } from '../controllers/index.js';
 import type { RaftNode } from '../raft/node.js';
 import { addEventGc } from '../events/index.js';
-import { Manager, type EventRecorder } from '../reconcile/index.js';
+import { Manager, type EventRecorder, type ReconcileMetrics } from '../reconcile/index.js';
 import { realClock, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { NodeLogger } from './logger.js';
@@ -23,6 +23,8 @@ export interface LeaderControllersOptions {
   /** Events are deleted this long after their last occurrence. Default: pkg/events' (1 h). */
   readonly eventTtlMs?: number;
   readonly logger: NodeLogger;
+  /** Reconcile latency and outcomes of every controller (monitoring). */
+  readonly metrics?: ReconcileMetrics;
   readonly clock?: Clock;
   /** Informer resync period. Default 30 000. */
   readonly resyncMs?: number;
@@ -49,6 +51,7 @@ export class LeaderControllers {
       logger: o.logger,
       recorder: o.recorder,
       resyncMs: o.resyncMs ?? 30_000,
+      ...(o.metrics ? { metrics: o.metrics } : {}),
     });
     addControllers(this.manager, o.controllers);
     addEventGc(this.manager, o.eventTtlMs !== undefined ? { ttlMs: o.eventTtlMs } : {});
@@ -57,6 +60,11 @@ export class LeaderControllers {
   /** True while this node runs the controllers (it is or just was leader). */
   get isActive(): boolean {
     return this.manager.isRunning;
+  }
+
+  /** Work queue length of each running controller (empty when not leader). */
+  queueDepths(): [string, number][] {
+    return this.manager.controllers().map((c) => [c.name, c.queue.length]);
   }
 
   /** Follows leadership from now on. */

@@ -24,8 +24,9 @@ import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
 import { LeaderControllers } from './leader.js';
 import { RunLogs } from './logs.js';
-import type { NodeLogger } from './logger.js';
-import { metricsText } from './metrics.js';
+import { withTerm, type NodeLogger } from './logger.js';
+import { NodeMetrics } from './metrics.js';
+import { ObservedClient } from '../api/observed-client.js';
 import { nodeRecorder } from './recorder.js';
 import { NodeRegistration } from './registration.js';
 import { serveHttp, type HttpServer } from './http.js';
@@ -39,6 +40,8 @@ export interface JobdNode {
   /** Runs the Runs bound to this node. */
   readonly agent: Agent;
   readonly runtime: Runtime;
+  /** This node's Prometheus registry and sinks (GET /metrics). */
+  readonly metrics: NodeMetrics;
   /** The bound REST address, when --http was given. */
   readonly httpAddress: string | undefined;
   /** Resolves when the node stopped by itself because of a fatal error. */
@@ -92,11 +95,19 @@ function bind(server: grpc.Server, address: string): Promise<number> {
   });
 }
 
-export async function startNode(config: NodeConfig, logger: NodeLogger): Promise<JobdNode> {
+export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<JobdNode> {
   if (!config.peers.has(config.id)) {
     throw new JobctlError(Reason.Invalid, `--peers must include this node (id ${config.id})`);
   }
-  const storage: LogStore = await openDiskStorage({ dir: config.dataDir, logger });
+  // Every line from here on carries the Raft term (once Raft exists) and the part that wrote it.
+  let currentTerm = (): number | undefined => undefined;
+  const logger = withTerm(nodeLogger, () => currentTerm());
+  const metrics = new NodeMetrics();
+  const storage: LogStore = await openDiskStorage({
+    dir: config.dataDir,
+    logger: logger.child({ component: 'storage' }),
+    metrics: metrics.wal,
+  });
   const rng = randomRng();
   const voters = [...config.peers.keys()].sort((a, b) => a - b);
   const core = createCore({
@@ -108,9 +119,13 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     heartbeatTick: config.heartbeatTick,
     preVote: true,
     checkQuorum: true,
-    logger,
+    logger: logger.child({ component: 'raft' }),
   });
-  const transport = new GrpcTransport({ id: config.id, peers: config.peers, logger });
+  const transport = new GrpcTransport({
+    id: config.id,
+    peers: config.peers,
+    logger: logger.child({ component: 'transport' }),
+  });
   const store = new ResourceStore();
   let onFatal: (err: unknown) => void = () => {};
   let failed = false;
@@ -123,9 +138,10 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     network: transport,
     initialConfState: { voters, learners: [] },
     rng: rng.fork(),
-    logger,
+    logger: logger.child({ component: 'raft' }),
     tickMs: config.tickMs,
     snapshotEvery: config.snapshotEvery,
+    metrics: metrics.raft,
     onFatal: (err) => {
       failed = true;
       onFatal(err);
@@ -170,8 +186,9 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     runtime,
     dataDir: config.dataDir,
     clock: realClock,
-    logger,
+    logger: logger.child({ component: 'agent' }),
     recorder: recorder.agent,
+    metrics: metrics.agent,
     options: { statusFlushMs: 50, killGraceMs: 10_000 },
   });
   // Leader only: job controller, scheduler, node lifecycle, event TTL.
@@ -179,8 +196,10 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     raft,
     client: local,
     recorder: recorder.controllers,
-    logger,
+    logger: logger.child({ component: 'controllers' }),
+    metrics: metrics.reconcile,
     controllers: {
+      scheduler: { metrics: metrics.scheduler },
       job: {
         backoffBaseMs: config.backoffBaseMs ?? nodeDefaults.backoffBaseMs,
         backoffMaxMs: config.backoffMaxMs ?? nodeDefaults.backoffMaxMs,
@@ -206,7 +225,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     peerLogs: (address, req, signal) => peerApi.logs(address, req, signal),
   });
   const apiHandle = registerApi(server, {
-    client: api,
+    client: new ObservedClient(api, metrics.api, 'grpc'),
     nodeStatus: () => admin.nodeStatus(),
     logs: (req, signal) => runLogs.stream(req, signal),
   });
@@ -216,11 +235,11 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     if (config.http) {
       http = await serveHttp({
         address: config.http,
-        client: api,
+        client: new ObservedClient(api, metrics.api, 'rest'),
         isReady: () => raft.leader() !== 0 && !raft.isStopped(),
-        metrics: () => metricsText(store, raft),
+        metrics: () => metrics.text(),
         nodeInfo: () => ({ id: config.id, name: nodeName(config), address: config.listen }),
-        logger,
+        logger: logger.child({ component: 'rest' }),
       });
     }
   } catch (err) {
@@ -230,6 +249,16 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     await storage.close();
     throw err;
   }
+  metrics.bind({
+    store,
+    raftStatus: () => raft.status(),
+    queueDepths: () => [
+      ...controllers.queueDepths(),
+      [`agent/${name}`, agent.queueDepth] as [string, number],
+    ],
+  });
+  raft.onLeaderChange(() => metrics.leaderChanged());
+  currentTerm = () => raft.status().term;
   raft.start();
   // The agent's first list/watch needs a leader (ReadIndex): starting it once
   // one is known spares it a retry back-off that would delay the first Runs.
@@ -252,7 +281,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
       runs: config.maxRuns ?? nodeDefaults.maxRuns,
     },
     intervalMs: config.nodeHeartbeatMs ?? nodeDefaults.nodeHeartbeatMs,
-    logger,
+    logger: logger.child({ component: 'registration' }),
     runtimeReady: () => agent.runtimeReady(),
   });
   registration.start();
@@ -315,6 +344,7 @@ export async function startNode(config: NodeConfig, logger: NodeLogger): Promise
     api,
     agent,
     runtime,
+    metrics,
     httpAddress: http?.address,
     fatal,
     async handOff(timeoutMs = 2000) {

@@ -19,6 +19,7 @@ import type { Rng } from '../util/rng.js';
 import { randomRng } from '../util/rng.js';
 import type { Logger, RaftCore } from './config.js';
 import { TooManyRequestsError, silentLogger } from './config.js';
+import { noopRaftMetrics, type RaftMetricsSink } from './metrics.js';
 import type { SnapshotCapture, StateMachine } from './state-machine.js';
 import type { LogStore } from './storage/storage.js';
 import type {
@@ -65,6 +66,8 @@ export interface RaftNodeOptions {
   readonly onFatal?: (err: unknown) => void;
   /** Called after a committed ConfChange was applied (e.g. to update transport peers). */
   readonly onConfChange?: (change: ConfChange, state: ConfState) => void;
+  /** Monitoring: persist latency, proposal outcomes, snapshots. Default: none. */
+  readonly metrics?: RaftMetricsSink;
 }
 
 export interface RequestOptions {
@@ -138,6 +141,7 @@ export class RaftNode {
   private readonly snapshotEvery: number;
   private readonly incarnation: number;
   private readonly opts: RaftNodeOptions;
+  private readonly metrics: RaftMetricsSink;
 
   private applied = 0;
   private snapshotIndex = 0;
@@ -181,6 +185,7 @@ export class RaftNode {
     this.snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.incarnation = (opts.rng ?? randomRng()).int(1, 0x7fffffff);
     this.confState = opts.initialConfState;
+    this.metrics = opts.metrics ?? noopRaftMetrics;
   }
 
   /** Restores the state machine from the stored snapshot and starts ticking. */
@@ -232,6 +237,16 @@ export class RaftNode {
    * the deadline (the entry may still commit later).
    */
   propose(data: Uint8Array, opts: RequestOptions = {}): Promise<unknown> {
+    const result = this.proposeEnvelope(data, opts);
+    result.then(
+      () => this.metrics.proposalCommitted(),
+      (err: unknown) =>
+        this.metrics.proposalFailed(err instanceof JobctlError ? err.reason : 'Internal'),
+    );
+    return result;
+  }
+
+  private proposeEnvelope(data: Uint8Array, opts: RequestOptions): Promise<unknown> {
     if (this.stopped) return Promise.reject(this.stoppedError());
     if (this.proposals.size >= this.maxPending) return Promise.reject(new TooManyRequestsError());
     const seq = ++this.seq;
@@ -516,11 +531,17 @@ export class RaftNode {
     // write is issued but not awaited: the store applies saves in call order,
     // and the next awaited save (or close) makes it durable with one fsync.
     if (persisting) {
+      const started = this.clock.monotonic();
       const saved = this.storage.save({
         hardState: rd.hardState,
         entries: rd.entries,
         snapshot: rd.snapshot,
       });
+      const appended = rd.entries.length;
+      saved.then(
+        () => this.metrics.persisted((this.clock.monotonic() - started) / 1000, appended),
+        () => {},
+      );
       if (rd.mustSync || rd.snapshot) {
         await saved;
         if (this.stopped) return;
@@ -646,6 +667,7 @@ export class RaftNode {
       }
       await this.storage.createSnapshot(index, confState, data);
       this.snapshotIndex = Math.max(this.snapshotIndex, index);
+      this.metrics.snapshotTaken(bytes);
       this.logger.info('snapshot taken', {
         index,
         bytes,
@@ -663,6 +685,7 @@ export class RaftNode {
     const data = this.sm.snapshot();
     await this.storage.createSnapshot(index, this.confState, data);
     this.snapshotIndex = index;
+    this.metrics.snapshotTaken(data.length);
     this.logger.info('snapshot taken', { index, bytes: data.length });
   }
 }

@@ -11,6 +11,7 @@ import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import { isTerminal } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { noopReconcileMetrics, type ReconcileMetrics, type ReconcileOutcome } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { defaultRateLimiter, type RateLimiter } from './ratelimit.js';
 
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   readonly workers?: number;
   readonly logger?: Logger;
   readonly rateLimiter?: RateLimiter;
+  /** Reconcile latency and outcomes (monitoring); default none. See also observe(). */
+  readonly metrics?: ReconcileMetrics;
 }
 
 export interface ControllerStats {
@@ -48,6 +51,8 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private readonly workers: number;
   private readonly logger: Logger;
+  private readonly clock: Clock;
+  private metrics: ReconcileMetrics;
   private running: Promise<void>[] = [];
   private counts = { reconciles: 0, errors: 0, terminalErrors: 0 };
 
@@ -56,6 +61,8 @@ export class Controller {
     this.reconciler = opts.reconciler;
     this.workers = Math.max(1, opts.workers ?? 1);
     this.logger = opts.logger ?? silentLogger;
+    this.clock = opts.clock;
+    this.metrics = opts.metrics ?? noopReconcileMetrics;
     this.queue = new WorkQueue({
       clock: opts.clock,
       rateLimiter: opts.rateLimiter ?? defaultRateLimiter(opts.clock),
@@ -64,6 +71,11 @@ export class Controller {
 
   get stats(): ControllerStats {
     return { ...this.counts };
+  }
+
+  /** Reports reconciles to `metrics` from now on (the Manager sets it on the controllers it builds). */
+  observe(metrics: ReconcileMetrics): void {
+    this.metrics = metrics;
   }
 
   /** Enqueues a key (event handlers call this). */
@@ -101,6 +113,12 @@ export class Controller {
   }
 
   private async process(key: string): Promise<void> {
+    const started = this.clock.monotonic();
+    const outcome = await this.reconcileAndRequeue(key);
+    this.metrics.reconciled(this.name, (this.clock.monotonic() - started) / 1000, outcome);
+  }
+
+  private async reconcileAndRequeue(key: string): Promise<ReconcileOutcome> {
     this.counts.reconciles++;
     let result: Result;
     try {
@@ -114,7 +132,7 @@ export class Controller {
           err: errorMessage(err),
         });
         this.queue.forget(key);
-        return;
+        return 'terminal';
       }
       this.counts.errors++;
       const retries = this.queue.retries(key);
@@ -127,15 +145,17 @@ export class Controller {
         err: errorMessage(err),
       });
       this.queue.addRateLimited(key);
-      return;
+      return 'error';
     }
     if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
       this.queue.forget(key);
       this.queue.addAfter(key, result.requeueAfter);
+      return 'requeue';
     } else if (result.requeue) {
       this.queue.addRateLimited(key);
-    } else {
-      this.queue.forget(key);
+      return 'requeue';
     }
+    this.queue.forget(key);
+    return 'success';
   }
 }

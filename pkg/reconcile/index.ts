@@ -33,6 +33,7 @@ export {
   type ManagerContext,
   type ManagerOptions,
 } from './manager.js';
+export { noopReconcileMetrics, type ReconcileMetrics, type ReconcileOutcome } from './metrics.js';
 export { WorkQueue, type WorkQueueOptions } from './queue.js';
 export {
   BucketRateLimiter,

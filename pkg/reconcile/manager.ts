@@ -16,6 +16,7 @@ import { noopRecorder, type EventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import type { ObjectLike } from './keys.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { ReconcileMetrics } from './metrics.js';
 
 /** What a controller factory gets to build one controller for one session. */
 export interface ManagerContext {
@@ -37,6 +38,8 @@ export interface ManagerOptions {
   readonly recorder?: EventRecorder;
   /** Informer resync period (default 30 s; 0 disables). */
   readonly resyncMs?: number;
+  /** Given to every controller the factories build (monitoring). */
+  readonly metrics?: ReconcileMetrics;
 }
 
 class Session {
@@ -83,6 +86,11 @@ export class Manager {
   /** The current session's controller named `name` (tests, metrics). */
   controller(name: string): Controller | undefined {
     return this.session?.controllers.find((c) => c.name === name);
+  }
+
+  /** The current session's controllers (metrics: queue depths); empty when not running. */
+  controllers(): readonly Controller[] {
+    return this.session?.controllers ?? [];
   }
 
   /** The current session's informer for `kind`, if any controller uses it. */
@@ -155,6 +163,10 @@ export class Manager {
         return inf as unknown as Informer<T>;
       },
     };
-    for (const { factory } of this.factories) s.controllers.push(factory(ctx));
+    for (const { factory } of this.factories) {
+      const c = factory(ctx);
+      if (this.opts.metrics) c.observe(this.opts.metrics);
+      s.controllers.push(c);
+    }
   }
 }

@@ -2,11 +2,12 @@
 // enqueues the one scheduling key; one worker runs the passes.
 import type { Node, Run } from '../../store/index.js';
 import { Controller, type ControllerFactory } from '../../reconcile/index.js';
+import type { SchedulerMetrics } from './metrics.js';
 import { SCHEDULE_KEY, SchedulerReconciler } from './reconciler.js';
 
 export const SCHEDULER_CONTROLLER = 'scheduler';
 
-export function schedulerController(): ControllerFactory {
+export function schedulerController(opts: { metrics?: SchedulerMetrics } = {}): ControllerFactory {
   return (ctx) => {
     const runs = ctx.informer<Run>('Run');
     const nodes = ctx.informer<Node>('Node');
@@ -17,6 +18,7 @@ export function schedulerController(): ControllerFactory {
       clock: ctx.clock,
       recorder: ctx.recorder,
       logger: ctx.logger,
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
     const controller = new Controller({
       name: SCHEDULER_CONTROLLER,

@@ -10,4 +10,5 @@ export {
   unschedulableMessage,
   type NodeState,
 } from './fit.js';
+export { noopSchedulerMetrics, type SchedulerMetrics } from './metrics.js';
 export { SCHEDULE_KEY, SchedulerReconciler, type SchedulerDeps } from './reconciler.js';

@@ -33,6 +33,7 @@ import {
   type FitReason,
   type NodeState,
 } from './fit.js';
+import type { SchedulerMetrics } from './metrics.js';
 
 /** The single key every scheduler pass runs under. */
 export const SCHEDULE_KEY = 'schedule';
@@ -44,6 +45,7 @@ export interface SchedulerDeps {
   readonly clock: Clock;
   readonly recorder: EventRecorder;
   readonly logger: Logger;
+  readonly metrics?: SchedulerMetrics;
 }
 
 interface Assumed {
@@ -122,15 +124,22 @@ export class SchedulerReconciler implements Reconciler {
     const states = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     // Runs of the same shape that failed to fit fail the same way until a
     // bind changes some node's usage: remember the message, skip the work.
-    let unfit = new Map<string, string>();
+    let unfit = new Map<string, { message: string; reasons: readonly FitReason[] }>();
+    // For metrics: Runs left waiting, and the reasons they fit nowhere.
+    let waiting = pending.length;
+    const unschedulable = new Map<FitReason, number>();
+    const noteUnfit = (reasons: Iterable<FitReason>): void => {
+      for (const r of reasons) unschedulable.set(r, (unschedulable.get(r) ?? 0) + 1);
+    };
     for (const run of pending) {
       if (failure) break;
       const req = runRequests(run);
       const shape = shapeOf(run, req);
       const known = unfit.get(shape);
       if (known !== undefined) {
+        noteUnfit(known.reasons);
         try {
-          await this.reportUnschedulable(run, known);
+          await this.reportUnschedulable(run, known.message);
         } catch (err) {
           if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
           else failure = err;
@@ -155,13 +164,15 @@ export class SchedulerReconciler implements Reconciler {
       try {
         if (best) {
           await this.bind(run, best);
+          waiting--;
           best.used.cpu += req.cpu;
           best.used.memory += req.memory;
           best.used.runs += 1;
           unfit = new Map();
         } else {
           const message = unschedulableMessage(states.length, reasons);
-          unfit.set(shape, message);
+          unfit.set(shape, { message, reasons: [...reasons.keys()] });
+          noteUnfit(reasons.keys());
           await this.reportUnschedulable(run, message);
         }
       } catch (err) {
@@ -169,6 +180,7 @@ export class SchedulerReconciler implements Reconciler {
         else failure = err;
       }
     }
+    this.d.metrics?.passDone(waiting, unschedulable);
     if (failure) throw failure;
     // A Run that changed under us: its event requeues the pass anyway, but
     // a retry costs little and covers a lagging cache.
@@ -187,6 +199,10 @@ export class SchedulerReconciler implements Reconciler {
     const copy = cloneResource(run) as Run;
     copy.spec.nodeName = node.name;
     const bound = asKind<Run>(await this.d.client.update(asInput(copy)));
+    const created = Date.parse(run.metadata.creationTimestamp);
+    if (this.d.metrics && Number.isFinite(created)) {
+      this.d.metrics.placed(Math.max(0, this.d.clock.now() - created) / 1000);
+    }
     this.assumed.set(keyOf(run), {
       node: node.name,
       revision: Number(bound.metadata.resourceVersion),

@@ -14,6 +14,7 @@
 // caller when that state is durable.
 import { dirname, join } from 'node:path';
 import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
+import type { WalMetricsSink } from '../metrics.js';
 import { JobctlError, Reason } from '../../util/errors.js';
 import { CompactedError, UnavailableError } from './storage.js';
 import type { LogStore } from './storage.js';
@@ -41,6 +42,8 @@ export interface DiskStorageOptions {
   readonly segmentBytes?: number;
   /** File-system calls (default node:fs/promises); tests inject faults here. */
   readonly fs?: StorageFs;
+  /** Monitoring of WAL writes (fsync latency); default none. */
+  readonly metrics?: WalMetricsSink;
 }
 
 export interface DiskStorageStats {
@@ -132,6 +135,7 @@ export class DiskStorage implements LogStore {
         file: rec.file,
         size: rec.size,
         hardState: rec.hardState,
+        ...(opts.metrics ? { metrics: opts.metrics } : {}),
       });
       return new DiskStorage(opts, {
         fs,

@@ -5,6 +5,7 @@
 // fdatasync(); appends arriving meanwhile wait for the next flush. So N
 // concurrent appends cost about two fsyncs, not N, and each promise resolves
 // only once its bytes are on stable storage.
+import { noopWalMetrics, type WalMetricsSink } from '../metrics.js';
 import type { HardState } from '../types.js';
 import { StorageClosedError, StorageFailedError } from './errors.js';
 import { syncDir, writeAll } from './fs.js';
@@ -31,6 +32,8 @@ export interface WalOptions {
   readonly size: number;
   /** The durable hard state; written at the head of every new segment. */
   readonly hardState: HardState;
+  /** Write + fdatasync latency of each batch (monitoring). */
+  readonly metrics?: WalMetricsSink;
 }
 
 export interface WalStats {
@@ -67,6 +70,7 @@ export class Wal {
   private flushing: Promise<void> | undefined;
   private failure: StorageFailedError | undefined;
   private closed = false;
+  private readonly metrics: WalMetricsSink;
 
   constructor(opts: WalOptions) {
     this.fs = opts.fs;
@@ -76,6 +80,7 @@ export class Wal {
     this.file = opts.file;
     this.size = opts.size;
     this.writtenHardState = opts.hardState;
+    this.metrics = opts.metrics ?? noopWalMetrics;
   }
 
   /** The error that failed the WAL, if any: every later append rejects with it. */
@@ -195,10 +200,12 @@ export class Wal {
     }
     const buf = frames.length === 1 ? (frames[0] as Uint8Array) : Buffer.concat(frames, bytes);
     const file = this.file as StorageFile;
+    const started = performance.now();
     await writeAll(file, buf, this.size);
     this.size += buf.length;
     this.stats.bytesWritten += buf.length;
     await file.datasync();
+    this.metrics.fsynced((performance.now() - started) / 1000, buf.length);
     this.stats.fsyncs++;
     this.stats.batches++;
     const current = this.segments[this.segments.length - 1];
