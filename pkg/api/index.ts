@@ -10,3 +10,11 @@ export {
   type PeerApi,
   type TransferResult,
 } from './cluster-admin.js';
+export {
+  effectivePolicy,
+  sandboxViolations,
+  strictPolicy,
+  STRICT_USER,
+  type EffectivePolicy,
+} from './sandbox-policy.js';
+export { checkSandboxPolicy, namespacePolicies } from './policy-admission.js';

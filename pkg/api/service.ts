@@ -10,13 +10,17 @@
 //   and the call returns once the entry is applied on the node that was asked.
 // - Reads are linearizable by default (a ReadIndex round, raft.read(), before
 //   reading the local store); `consistency: 'stale'` reads the local copy.
+// - Jobs and CronJobs then pass policy admission (policy-admission.ts): the
+//   SandboxPolicies of their namespace must allow the sandbox they ask for
+//   (reason Forbidden otherwise). Status writes are not policed.
 // - Backpressure errors (TooManyRequests, Timeout, Unavailable) pass through
 //   with their reasons. Authorization is a later issue: any caller may write
 //   any kind (Runs and Nodes included).
 import { DelegatingClient } from '../client/delegating.js';
 import type { ApplyOptions, ApplyResult, ResourceClient } from '../client/types.js';
 import type { Resource, ResourceInput } from '../store/index.js';
-import { admit, type AdmissionOptions } from './admission.js';
+import { admit, type AdmissionOptions, type WriteKind } from './admission.js';
+import { checkSandboxPolicy } from './policy-admission.js';
 
 export interface ApiServiceOptions extends AdmissionOptions {
   /** The node's in-process client (LocalClient with a Raft proposer and read barrier). */
@@ -35,18 +39,25 @@ export class ApiService extends DelegatingClient {
     object: ResourceInput,
     opts?: ApplyOptions,
   ): Promise<ApplyResult<T>> {
-    return this.inner.apply<T>(admit(object, 'apply', this.admission), opts);
+    return this.inner.apply<T>(await this.admitWithPolicy(object, 'apply'), opts);
   }
 
   override async create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.create<T>(admit(object, 'create', this.admission));
+    return this.inner.create<T>(await this.admitWithPolicy(object, 'create'));
   }
 
   override async update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.update<T>(admit(object, 'update', this.admission));
+    return this.inner.update<T>(await this.admitWithPolicy(object, 'update'));
   }
 
   override async updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
     return this.inner.updateStatus<T>(admit(object, 'updateStatus', this.admission));
+  }
+
+  /** Pure admission (validation, defaults), then the namespace's sandbox policy. */
+  private async admitWithPolicy(object: ResourceInput, write: WriteKind): Promise<ResourceInput> {
+    const admitted = admit(object, write, this.admission);
+    await checkSandboxPolicy(admitted, this.inner);
+    return admitted;
   }
 }

@@ -83,6 +83,17 @@ export const BUILTIN_KINDS: readonly KindInfo[] = [
       'spec.source.node',
     ],
   },
+  {
+    // Which sandbox relaxations Jobs in the namespace may ask for (pkg/api/sandbox-policy.ts).
+    kind: 'SandboxPolicy',
+    apiVersion: API_VERSION,
+    plural: 'sandboxpolicies',
+    singular: 'sandboxpolicy',
+    shortNames: ['sbp'],
+    namespaced: true,
+    immutableSpecFields: [],
+    fieldSelectors: [],
+  },
 ];
 
 /** Field selector paths every kind supports. */

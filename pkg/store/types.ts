@@ -358,6 +358,27 @@ export interface Event extends Resource<EventSpec, Record<string, never>> {
   kind: 'Event';
 }
 
+// ---------------------------------------------------------------------------
+// SandboxPolicy (pkg/api/sandbox-policy.ts): relaxations Jobs in a namespace may ask for
+
+export interface SandboxPolicySpec {
+  /** Values of spec.sandbox.network allowed; default ['none']. */
+  allowNetwork: NetworkMode[];
+  allowWritableRootFilesystem: boolean;
+  /** UID 0 or GID 0. */
+  allowRootUser: boolean;
+  /** "UID", "UID:GID" or "*" (any non-root user), besides 65534:65534. */
+  allowUsers: string[];
+  /** Largest spec.resources; absent: no cap. */
+  maxResources?: { cpu?: Quantity | number; memory?: Quantity | number };
+  /** Image prefixes; absent: any image. */
+  allowImages?: string[];
+}
+
+export interface SandboxPolicy extends Resource<SandboxPolicySpec, Record<string, never>> {
+  kind: 'SandboxPolicy';
+}
+
 /** The resources this release knows, by kind. */
 export interface KindMap {
   Job: Job;
@@ -365,4 +386,5 @@ export interface KindMap {
   Node: Node;
   CronJob: CronJob;
   Event: Event;
+  SandboxPolicy: SandboxPolicy;
 }

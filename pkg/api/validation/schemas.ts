@@ -16,6 +16,11 @@ export const KINDS = {
   Node: { file: 'node.json', plural: 'nodes', short: ['no'] as readonly string[] },
   CronJob: { file: 'cronjob.json', plural: 'cronjobs', short: ['cj'] as readonly string[] },
   Event: { file: 'event.json', plural: 'events', short: ['ev'] as readonly string[] },
+  SandboxPolicy: {
+    file: 'sandboxpolicy.json',
+    plural: 'sandboxpolicies',
+    short: ['sbp'] as readonly string[],
+  },
 } as const;
 export type Kind = keyof typeof KINDS;
 
@@ -27,6 +32,7 @@ export const SCHEMA_FILES = [
   'node.json',
   'cronjob.json',
   'event.json',
+  'sandboxpolicy.json',
 ] as const;
 export const SCHEMA_BASE = 'https://jobctl.dev/schemas/';
 

@@ -49,6 +49,7 @@ const CONTAINER_PATHS: Readonly<Record<Kind, readonly (readonly string[])[]>> = 
   CronJob: [['spec', 'jobTemplate', 'spec']],
   Node: [],
   Event: [],
+  SandboxPolicy: [],
 };
 
 /**

@@ -6,6 +6,7 @@ import type { Palette } from './color.js';
 import { ColumnTable, type Row } from './columns.js';
 import { age } from './duration.js';
 import { commandText, jobPhase, labelsText, nodeStatus } from './resource-columns.js';
+import { sandboxLines, sandboxPolicyLines } from './sandbox.js';
 
 /** One recent event (an Event object, or several of them merged by count). */
 export interface EventLine {
@@ -152,6 +153,7 @@ export function describeJob(job: Job, ctx: DescribeContext): string {
       ['Priority', String(s.priority ?? 0)],
       ['Suspend', String(s.suspend ?? false)],
     ]),
+    ...sandboxLines(s),
     `${'Status:'.padEnd(KEY_WIDTH)}${ctx.palette.phase(phase)}`,
     ...fields([
       ['Start Time', timestamp(st.startTime, ctx.now)],
@@ -229,6 +231,10 @@ export function describeNode(node: Node, ctx: DescribeContext): string {
     ...events(ctx),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+export function describeSandboxPolicy(o: Resource, ctx: DescribeContext): string {
+  return `${[...metadata(o, ctx), ...sandboxPolicyLines(o), ...events(ctx)].join('\n')}\n`;
 }
 
 /** Kinds without a dedicated describer: metadata, then spec and status as JSON. */

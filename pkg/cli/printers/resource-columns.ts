@@ -1,7 +1,15 @@
 // What `get` shows for each kind: the columns of the default and wide tables
 // and how one object becomes one row. Pure functions of (object, context).
 import type { KindInfo } from '../../store/kinds.js';
-import type { Condition, CronJob, Job, Node, Resource, Run } from '../../store/types.js';
+import type {
+  Condition,
+  CronJob,
+  Job,
+  Node,
+  Resource,
+  Run,
+  SandboxPolicy,
+} from '../../store/types.js';
 import type { Palette } from './color.js';
 import type { Cell, Row } from './columns.js';
 import { age, humanDuration } from './duration.js';
@@ -233,6 +241,30 @@ const eventColumns: KindColumns = {
   },
 };
 
+const sandboxPolicyColumns: KindColumns = {
+  headers: ['NAME', 'NETWORK', 'WRITABLE-ROOT', 'ROOT-USER', 'MAX-CPU', 'MAX-MEMORY', 'AGE'],
+  wide: ['USERS', 'IMAGES'],
+  row(o, ctx) {
+    const s = (o as unknown as SandboxPolicy).spec ?? {};
+    return [
+      o.metadata.name,
+      (s.allowNetwork ?? ['none']).join(','),
+      String(s.allowWritableRootFilesystem ?? false),
+      String(s.allowRootUser ?? false),
+      s.maxResources?.cpu !== undefined ? String(s.maxResources.cpu) : NONE,
+      s.maxResources?.memory !== undefined ? String(s.maxResources.memory) : NONE,
+      age(o.metadata.creationTimestamp, ctx.now),
+    ];
+  },
+  wideRow(o) {
+    const s = (o as unknown as SandboxPolicy).spec ?? {};
+    return [
+      s.allowUsers?.length ? s.allowUsers.join(',') : NONE,
+      s.allowImages ? s.allowImages.join(',') || NONE : '*',
+    ];
+  },
+};
+
 /** Any other kind: name and age. */
 const genericColumns: KindColumns = {
   headers: ['NAME', 'AGE'],
@@ -247,6 +279,7 @@ const BY_KIND: Readonly<Record<string, KindColumns>> = {
   Node: nodeColumns,
   CronJob: cronJobColumns,
   Event: eventColumns,
+  SandboxPolicy: sandboxPolicyColumns,
 };
 
 export interface TableShape {

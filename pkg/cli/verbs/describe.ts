@@ -10,6 +10,7 @@ import {
   describeJob,
   describeNode,
   describeRun,
+  describeSandboxPolicy,
   type DescribeContext,
   type EventLine,
 } from '../printers/describe.js';
@@ -165,7 +166,9 @@ export async function runDescribe(opts: DescribeOptions, deps: VerbDeps): Promis
           ? describeRun(o as unknown as Run, ctx)
           : o.kind === 'Node'
             ? describeNode(o as unknown as Node, ctx)
-            : describeGeneric(o, ctx);
+            : o.kind === 'SandboxPolicy'
+              ? describeSandboxPolicy(o, ctx)
+              : describeGeneric(o, ctx);
     deps.stdout.write(first ? text : `\n\n${text}`);
     first = false;
   }

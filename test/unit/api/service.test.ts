@@ -98,7 +98,7 @@ describe('ApiService admission', () => {
     await rejectsWith(
       api.apply({ apiVersion: API_VERSION, kind: 'Widget', metadata: { name: 'w' } }),
       'Invalid',
-      /kind: unknown kind "Widget" \(known kinds: CronJob, Event, Job, Node, Run\)/,
+      /kind: unknown kind "Widget" \(known kinds: CronJob, Event, Job, Node, Run, SandboxPolicy\)/,
     );
     await rejectsWith(
       api.create({ ...job('a'), apiVersion: 'v1' }),

@@ -77,7 +77,14 @@ describe('delete', () => {
       h.store.list('Run').items.map((o) => o.metadata.name),
       ['k-0'],
     );
-    assert.deepEqual(h.store.counts(), { Job: 1, Run: 1, Node: 0, CronJob: 0, Event: 0 });
+    assert.deepEqual(h.store.counts(), {
+      Job: 1,
+      Run: 1,
+      Node: 0,
+      CronJob: 0,
+      Event: 0,
+      SandboxPolicy: 0,
+    });
   });
 
   it('keeps a dependent that still has another live owner, dropping the dead reference', () => {

@@ -213,7 +213,14 @@ describe('counters', () => {
   it('counts objects per kind, every kind present', () => {
     const h = seeded();
     ok(h.create(input('Node', 'n1')));
-    assert.deepEqual(h.store.counts(), { Job: 9, Run: 0, Node: 1, CronJob: 0, Event: 0 });
+    assert.deepEqual(h.store.counts(), {
+      Job: 9,
+      Run: 0,
+      Node: 1,
+      CronJob: 0,
+      Event: 0,
+      SandboxPolicy: 0,
+    });
     ok(h.delete('Job', 'team', 'a'));
     assert.equal(h.store.stats().objects.Job, 8);
     assert.equal(h.store.stats().revision, 11);

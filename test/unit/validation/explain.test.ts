@@ -71,7 +71,7 @@ describe('explain', () => {
     );
     assert.throws(
       () => explain('deployment'),
-      /unknown kind "deployment" \(known kinds: cronjob, event, job, node, run\)/,
+      /unknown kind "deployment" \(known kinds: cronjob, event, job, node, run, sandboxpolicy\)/,
     );
   });
 
