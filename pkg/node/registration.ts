@@ -46,6 +46,9 @@ export interface RegistrationOptions {
   readonly runtimeReady?: () => { readonly ready: boolean; readonly message: string };
 }
 
+/** Heartbeats outstanding at once (each is bounded by the proposal deadline). */
+const MAX_IN_FLIGHT = 8;
+
 const ROLE_NAMES: Readonly<Record<string, string>> = {
   leader: 'Leader',
   follower: 'Follower',
@@ -59,7 +62,13 @@ export class NodeRegistration {
   private readonly intervalMs: number;
   private timer: Timer | undefined;
   private running = false;
-  private inFlight: Promise<void> | undefined;
+  /**
+   * Heartbeats not yet answered. A write can hang until the proposal deadline (5 s)
+   * when it was forwarded to a leader that then died or lost its links; the next
+   * heartbeat must not wait for it, or a healthy node looks silent for longer than
+   * the grace period after a leader change and its Runs are declared Lost.
+   */
+  private readonly inFlight = new Set<Promise<void>>();
   private registered = false;
   /** When Ready last became True (kept across heartbeats). */
   private readySince: string | undefined;
@@ -91,7 +100,7 @@ export class NodeRegistration {
     this.timer?.cancel();
     this.timer = undefined;
     this.unsubscribe?.();
-    await this.inFlight;
+    await Promise.all([...this.inFlight]);
   }
 
   /** Best effort, bounded by the proposal deadline: report Ready=False (shutting down). */
@@ -104,15 +113,17 @@ export class NodeRegistration {
     }
   }
 
-  /** Runs one heartbeat now (if none is in flight) and schedules the next. */
+  /**
+   * Runs one heartbeat now and schedules the next one interval later, whether or
+   * not earlier ones were answered (at most MAX_IN_FLIGHT outstanding).
+   */
   private kick(): void {
-    if (!this.running || this.inFlight) return;
+    if (!this.running) return;
     this.timer?.cancel();
-    this.timer = undefined;
-    this.inFlight = this.beat().finally(() => {
-      this.inFlight = undefined;
-      if (this.running) this.timer = this.clock.setTimer(this.intervalMs, () => this.kick());
-    });
+    this.timer = this.clock.setTimer(this.intervalMs, () => this.kick());
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return;
+    const beat: Promise<void> = this.beat().finally(() => this.inFlight.delete(beat));
+    this.inFlight.add(beat);
   }
 
   private async beat(): Promise<void> {
