@@ -7,10 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResourceClient } from '../../../pkg/client/types.js';
-import { jsonLogger } from '../../../pkg/node/logger.js';
+import type { NodeLogger } from '../../../pkg/node/logger.js';
 import { NodeRegistration, type RegistrationOptions } from '../../../pkg/node/registration.js';
 import type { Resource } from '../../../pkg/store/index.js';
 import { FakeClock } from '../../../pkg/util/clock.js';
+
+const quiet: NodeLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => quiet,
+};
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -59,7 +67,7 @@ function setup(): {
     capacity: { cpu: '1', memory: '1Mi', runs: 1 },
     intervalMs: 500,
     clock,
-    logger: jsonLogger({}, () => {}),
+    logger: quiet,
   });
   return {
     reg,
