@@ -148,11 +148,17 @@ async function parseWithYargs(): Promise<void> {
                 default: 50051,
                 describe: 'node i listens on base-port + i - 1',
               })
-              .option('dir', { type: 'string', default: '.jobctl-dev' }),
+              .option('dir', { type: 'string', default: '.jobctl-dev' })
+              .option('tls', {
+                type: 'boolean',
+                default: false,
+                describe:
+                  'mutual TLS: certificates under DIR/certs, and a current context "jobctl-dev" using them',
+              }),
           (a) =>
             run(async () => {
               const { runDevUp } = await import('../pkg/cli/verbs/dev-up.js');
-              await runDevUp({ nodes: a.nodes, basePort: a.basePort, dir: a.dir }, io);
+              await runDevUp({ nodes: a.nodes, basePort: a.basePort, dir: a.dir, tls: a.tls }, io);
             }),
         )
         .demandCommand(1, 'specify a dev subcommand: up'),

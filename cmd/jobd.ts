@@ -4,7 +4,8 @@
 //        --data-dir DIR --runtime docker --default-image busybox:latest [--labels k=v,...]
 //        [--name NAME] [--max-runs 16] [--backoff-base-ms 10000] [--backoff-max-ms 360000]
 //        [--node-grace-ms 5000] [--max-log-bytes N] [--log-level info] [--log-format auto]
-//        [--config FILE]
+//        [--tls-ca F --tls-cert F --tls-key F] [--config FILE]
+//   jobd certs --out DIR --nodes 3 [--users admin:system:masters,...]   (pkg/tls/certs-command.ts)
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
 // (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import {
   parseHostPort,
   parseLabels,
   parsePeers,
+  parseTlsFlags,
   type NodeConfig,
 } from '../pkg/node/config.js';
 import { installClockSkewHook } from '../pkg/node/clock-skew.js';
@@ -27,6 +29,7 @@ import {
   parseLogLevel,
   type LogFormat,
 } from '../pkg/node/logger.js';
+import { loadTlsMaterial } from '../pkg/tls/files.js';
 import type { RuntimeKind } from '../pkg/runtime/index.js';
 import { isDns1123Label } from '../pkg/store/index.js';
 import { JobctlError, Reason, errorMessage } from '../pkg/util/errors.js';
@@ -55,7 +58,20 @@ function loadConfigFile(path: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
+/** The TLS flags, checked now (readable, PEM, consistent) so a bad file is one line at start-up. */
+function tlsPaths(ca: unknown, cert: unknown, key: unknown): NodeConfig['tls'] {
+  const paths = parseTlsFlags(ca, cert, key);
+  if (!paths) return undefined;
+  const abs = { ca: resolve(paths.ca), cert: resolve(paths.cert), key: resolve(paths.key) };
+  loadTlsMaterial(abs);
+  return abs;
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'certs') {
+    const { runCertsCommand } = await import('../pkg/tls/certs-command.js');
+    process.exit(await runCertsCommand(hideBin(process.argv).slice(1)));
+  }
   const argv = await yargs(hideBin(process.argv))
     .scriptName('jobd')
     .usage('$0 --id N --listen HOST:PORT --peers ID=HOST:PORT,... --data-dir DIR [--config FILE]')
@@ -118,6 +134,15 @@ async function main(): Promise<void> {
       default: nodeDefaults.tickMs,
       describe: 'ms per raft tick',
     })
+    .option('tls-ca', {
+      type: 'string',
+      describe: 'cluster CA certificate (PEM): TLS on; peers must present a certificate it signed',
+    })
+    .option('tls-cert', {
+      type: 'string',
+      describe: "this node's certificate (PEM), signed by --tls-ca",
+    })
+    .option('tls-key', { type: 'string', describe: "this node's private key (PEM)" })
     .option('election-tick', { type: 'number', default: nodeDefaults.electionTick })
     .option('heartbeat-tick', { type: 'number', default: nodeDefaults.heartbeatTick })
     .option('snapshot-every', { type: 'number', default: nodeDefaults.snapshotEvery })
@@ -178,6 +203,7 @@ async function main(): Promise<void> {
       maxRuns: nonNegative('max-runs', argv.maxRuns),
       nodeHeartbeatMs: positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
       logLevel: parseLogLevel(argv.logLevel),
+      tls: tlsPaths(argv.tlsCa, argv.tlsCert, argv.tlsKey),
     };
     if (config.name !== undefined && !isDns1123Label(config.name)) {
       throw new JobctlError(

@@ -3,6 +3,7 @@
 import { ConnectionError } from '../transport/errors.js';
 import type { ApiClient } from '../transport/api-grpc.js';
 import type { ClientSecurity } from '../transport/security.js';
+import { tlsFailureDetail } from '../tls/errors.js';
 import { UnreachableError, UsageError } from './errors.js';
 
 export const defaultServer = '127.0.0.1:50051';
@@ -23,6 +24,8 @@ export function resolveServers(flag: string | undefined, env = process.env): str
 
 /** "No connection established. Last error: Error: connect ECONNREFUSED ... (ts)" -> "connect ECONNREFUSED ...". */
 function cleanDetail(detail: string): string {
+  const tls = tlsFailureDetail(detail);
+  if (tls) return tls;
   const m = /(connect E[A-Z]+ [^\s)]+|getaddrinfo E[A-Z]+ [^\s)]+)/.exec(detail);
   return (m?.[1] ?? detail).replace(/[.,;]+$/, '');
 }

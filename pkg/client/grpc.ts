@@ -29,6 +29,7 @@ import { decodeObject, encodeObject } from '../transport/api-wire.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from '../transport/errors.js';
 import { channelOptions } from '../transport/proto.js';
 import { clientChannel, type ClientSecurity } from '../transport/security.js';
+import { tlsFailureDetail } from '../tls/errors.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import type {
   ApplyOptions,
@@ -75,6 +76,8 @@ export class UnreachableError extends ConnectionError {
 
 /** "No connection established. Last error: Error: connect ECONNREFUSED 1.2.3.4:5 (ts)" -> "connect ECONNREFUSED 1.2.3.4:5". */
 export function cleanConnectionDetail(detail: string): string {
+  const tls = tlsFailureDetail(detail);
+  if (tls) return tls;
   const m = /(connect E[A-Z]+ [^\s)]+|getaddrinfo E[A-Z]+ [^\s)]+)/.exec(detail);
   return (m?.[1] ?? detail).replace(/[.,;]+$/, '');
 }

@@ -3,6 +3,7 @@
 // message fit for one line on stderr.
 import type { NodeId } from '../raft/types.js';
 import type { RuntimeKind } from '../runtime/index.js';
+import type { TlsPaths } from '../tls/files.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import type { LogLevel } from './logger.js';
 
@@ -44,6 +45,8 @@ export interface NodeConfig {
   readonly nodeHeartbeatMs?: number;
   /** Lowest level jobd logs (--log-level / logLevel). Default info. */
   readonly logLevel?: LogLevel;
+  /** --tls-ca/--tls-cert/--tls-key: mutual TLS between nodes, TLS for clients and REST. Omitted: plaintext. */
+  readonly tls?: TlsPaths;
 }
 
 export const nodeDefaults = {
@@ -116,4 +119,21 @@ export function parseLabels(value: unknown): Record<string, string> {
     out[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return out;
+}
+
+/** --tls-ca, --tls-cert, --tls-key: all three (TLS on) or none (plaintext). */
+export function parseTlsFlags(ca: unknown, cert: unknown, key: unknown): TlsPaths | undefined {
+  const given = { '--tls-ca': ca, '--tls-cert': cert, '--tls-key': key };
+  const set = Object.entries(given).filter(([, v]) => v !== undefined && v !== '');
+  if (set.length === 0) return undefined;
+  if (set.length < 3) {
+    const missing = Object.keys(given).filter((k) => !set.some(([n]) => n === k));
+    throw invalid(
+      `--tls-ca, --tls-cert and --tls-key go together: ${set.map(([n]) => n).join(' and ')} given without ${missing.join(' and ')}`,
+    );
+  }
+  for (const [name, v] of set) {
+    if (typeof v !== 'string') throw invalid(`${name}: expected a file path`);
+  }
+  return { ca: String(ca), cert: String(cert), key: String(key) };
 }

@@ -2,6 +2,7 @@
 // express: /apis/..., /healthz, /readyz, /metrics, the dashboard). Loaded only
 // when --http is given, so a node without it never loads express.
 import type { ResourceClient } from '../client/types.js';
+import type { ReloadingTls } from '../tls/files.js';
 import type { NodeLogger } from './logger.js';
 
 export interface HttpServeOptions {
@@ -13,6 +14,8 @@ export interface HttpServeOptions {
   readonly metrics: () => Promise<string> | string;
   readonly nodeInfo: () => unknown;
   readonly logger: NodeLogger;
+  /** Serve HTTPS with these (reloading) files; omitted: plain HTTP. */
+  readonly tls?: ReloadingTls;
 }
 
 export interface HttpServer {
@@ -30,6 +33,9 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServer> {
     nodeInfo: opts.nodeInfo,
     logger: opts.logger,
   });
-  const server = await listenRest(app, opts.address);
+  const createServer = opts.tls
+    ? (await import('../tls/https.js')).httpsServerFactory(opts.tls)
+    : undefined;
+  const server = await listenRest(app, opts.address, { createServer });
   return { address: server.address, close: () => server.close() };
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { GrpcClient } from '../client/grpc.js';
 import type { NodeId } from '../raft/types.js';
 import { ApiClient } from '../transport/api-grpc.js';
+import type { ClientSecurity } from '../transport/security.js';
 import type { NodeStatusInfo } from '../transport/api-types.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
@@ -60,6 +61,33 @@ export interface LocalClusterOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Node.js flags for every node, e.g. ['--cpu-prof']. */
   readonly nodeArgs?: readonly string[];
+  /**
+   * TLS: a directory from `jobd certs` (ca.pem, node-N.pem, node-N-key.pem,
+   * USER.pem, USER-key.pem). Node N runs with --tls-ca/--tls-cert/--tls-key;
+   * this class's clients connect as `user` (default "admin").
+   */
+  readonly tls?: { readonly dir: string; readonly user?: string };
+}
+
+/** The jobd TLS flags of node `id` with certificates from `jobd certs` in `dir`. */
+export function nodeTlsArgs(dir: string, id: NodeId): string[] {
+  return [
+    '--tls-ca',
+    join(dir, 'ca.pem'),
+    '--tls-cert',
+    join(dir, `node-${id}.pem`),
+    '--tls-key',
+    join(dir, `node-${id}-key.pem`),
+  ];
+}
+
+/** Client security of `user` with certificates from `jobd certs` in `dir`. */
+export function userSecurity(dir: string, user: string): ClientSecurity {
+  return {
+    ca: join(dir, 'ca.pem'),
+    cert: join(dir, `${user}.pem`),
+    key: join(dir, `${user}-key.pem`),
+  };
 }
 
 export interface LocalMember {
@@ -133,6 +161,7 @@ export class LocalCluster {
       this.peersFlag(),
       '--data-dir',
       m.dataDir,
+      ...(this.opts.tls ? nodeTlsArgs(this.opts.tls.dir, id) : []),
       ...(this.opts.extraArgs ?? []),
       ...(this.opts.nodeExtraArgs?.(id) ?? []),
     ];
@@ -170,13 +199,27 @@ export class LocalCluster {
    */
   resourceClient(ids?: readonly NodeId[], opts: { timeoutMs?: number } = {}): GrpcClient {
     const servers = (ids ?? this.members.map((m) => m.id)).map((id) => this.member(id).address);
-    return new GrpcClient({ servers, timeoutMs: opts.timeoutMs ?? 10_000 });
+    return new GrpcClient({
+      servers,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      security: this.clientSecurity(),
+    });
+  }
+
+  /** How this class's clients connect (TLS as the configured user), undefined without TLS. */
+  clientSecurity(): ClientSecurity | undefined {
+    const tls = this.opts.tls;
+    return tls ? userSecurity(tls.dir, tls.user ?? 'admin') : undefined;
   }
 
   /** The administrative client (NodeStatus, ClusterStatus, TransferLeader) of one node. */
   client(id: NodeId): ApiClient {
     let c = this.clients.get(id);
-    if (!c) this.clients.set(id, (c = new ApiClient(this.member(id).address, { timeoutMs: 2000 })));
+    if (!c) {
+      const address = this.member(id).address;
+      c = new ApiClient(address, { timeoutMs: 2000, security: this.clientSecurity() });
+      this.clients.set(id, c);
+    }
     return c;
   }
 

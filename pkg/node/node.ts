@@ -17,6 +17,8 @@ import { ResourceStore } from '../store/index.js';
 import { ApiClient, registerApi } from '../transport/api-grpc.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
+import { ReloadingTls } from '../tls/files.js';
+import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../tls/grpc.js';
 import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
@@ -60,9 +62,13 @@ export interface JobdNode {
 class GrpcPeerApi implements PeerApi {
   private readonly clients = new Map<string, ApiClient>();
 
+  /** `credentials`: the node's mutual-TLS credentials towards its peers (plaintext without TLS). */
+  constructor(private readonly credentials: grpc.ChannelCredentials) {}
+
   private client(address: string): ApiClient {
     let c = this.clients.get(address);
-    if (!c) this.clients.set(address, (c = new ApiClient(address)));
+    if (!c)
+      this.clients.set(address, (c = new ApiClient(address, { credentials: this.credentials })));
     return c;
   }
 
@@ -85,9 +91,13 @@ class GrpcPeerApi implements PeerApi {
   }
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(
+  server: grpc.Server,
+  address: string,
+  credentials: grpc.ServerCredentials,
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(address, credentials, (err, port) => {
       if (err)
         reject(new JobctlError(Reason.Unavailable, `cannot listen on ${address}: ${err.message}`));
       else resolve(port);
@@ -103,6 +113,14 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   let currentTerm = (): number | undefined => undefined;
   const logger = withTerm(nodeLogger, () => currentTerm());
   const metrics = new NodeMetrics();
+  // TLS files, re-read every second: new connections use the newest consistent set.
+  const tlsLogger = logger.child({ component: 'tls' });
+  const tls = config.tls
+    ? new ReloadingTls(config.tls, {
+        onReload: (m) => tlsLogger.info('TLS files reloaded', { certificate: m.fingerprint }),
+        onError: (message) => tlsLogger.warn(message),
+      }).start()
+    : undefined;
   const storage: LogStore = await openDiskStorage({
     dir: config.dataDir,
     logger: logger.child({ component: 'storage' }),
@@ -121,10 +139,12 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     checkQuorum: true,
     logger: logger.child({ component: 'raft' }),
   });
+  const toPeers = peerCredentials(tls);
   const transport = new GrpcTransport({
     id: config.id,
     peers: config.peers,
     logger: logger.child({ component: 'transport' }),
+    credentials: toPeers,
   });
   const store = new ResourceStore();
   let onFatal: (err: unknown) => void = () => {};
@@ -154,7 +174,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
 
   // The service layer: LocalClient (store reads after a ReadIndex barrier,
   // writes through Raft) wrapped by ApiService (admission).
-  const peerApi = new GrpcPeerApi();
+  const peerApi = new GrpcPeerApi(toPeers);
   const admin = new ClusterAdmin({ raft, members: config.peers, peerApi });
   const local = new LocalClient({
     store,
@@ -213,6 +233,8 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     'grpc.max_send_message_length': 64 * 1024 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5000,
+    // With TLS: refuse certificates the CA did not sign, and Raft from non-nodes.
+    interceptors: [tlsServerInterceptor()],
   });
   transport.register(server);
   // Logs of any Run: from this node's files, or proxied from the executing node.
@@ -231,7 +253,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   });
   let http: HttpServer | undefined;
   try {
-    await bind(server, config.listen);
+    await bind(server, config.listen, serverCredentials(tls));
     if (config.http) {
       http = await serveHttp({
         address: config.http,
@@ -240,6 +262,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         metrics: () => metrics.text(),
         nodeInfo: () => ({ id: config.id, name: nodeName(config), address: config.listen }),
         logger: logger.child({ component: 'rest' }),
+        tls,
       });
     }
   } catch (err) {
@@ -247,6 +270,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     await transport.close();
     await runtime.close().catch(() => {});
     await storage.close();
+    tls?.close();
     throw err;
   }
   metrics.bind({
@@ -297,6 +321,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     runtime: runtime.name,
     defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
     labels: config.labels,
+    tls: tls !== undefined,
   });
 
   let stopping: Promise<void> | undefined;
@@ -319,6 +344,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       // Closing the transport ends the peers' streams, so the server drains at once.
       await transport.close();
       peerApi.close();
+      tls?.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();

@@ -21,6 +21,8 @@ export interface GrpcTransportOptions {
   readonly clock?: Clock;
   /** Reconnect back-off after a stream breaks. Default 50 ms doubling to 1 s. */
   readonly backoff?: BackoffOptions;
+  /** Credentials of the streams to peers (mutual TLS: pkg/tls peerCredentials). Default plaintext. */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 const defaultBackoff: BackoffOptions = { initialMs: 50, maxMs: 1000 };
@@ -108,7 +110,7 @@ class PeerStream {
   private open(): grpc.ClientWritableStream<readonly Message[]> {
     if (!this.client) {
       const Ctor = raftClientCtor();
-      this.client = new Ctor(this.address, grpc.credentials.createInsecure(), channelOptions);
+      this.client = new Ctor(this.address, this.owner.credentials, channelOptions);
     }
     const client = this.client as unknown as {
       send(
@@ -174,6 +176,7 @@ export class GrpcTransport implements Transport {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly backoff: BackoffOptions;
+  readonly credentials: grpc.ChannelCredentials;
   private readonly id: NodeId;
   private readonly peers = new Map<NodeId, PeerStream>();
   private messageHandler: MessageHandler = () => {};
@@ -187,6 +190,7 @@ export class GrpcTransport implements Transport {
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? realClock;
     this.backoff = opts.backoff ?? defaultBackoff;
+    this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
     for (const [id, address] of opts.peers) this.setPeer(id, address);
   }
 

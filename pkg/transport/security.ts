@@ -5,8 +5,11 @@
 // credentials plus a client interceptor that adds `authorization: Bearer
 // <token>` to every call, unary and streaming alike. A token works without
 // TLS too (plaintext dev clusters), though it then crosses the wire in clear.
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { readPem, SecurityConfigError } from '../tls/pem.js';
+import { silenceIpServerNameWarning } from '../tls/sni-warning.js';
+
+export { SecurityConfigError };
 
 /** How a client connects: PEM file paths and a token value (all optional). */
 export interface ClientSecurity {
@@ -29,34 +32,6 @@ export function usesTls(sec: ClientSecurity | undefined): boolean {
 }
 
 /**
- * A TLS file or flag combination that cannot be used: the user's setup, not
- * a server's answer (the CLI prints "error: <message>", exit 1).
- */
-export class SecurityConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SecurityConfigError';
-  }
-}
-
-/** Reads a PEM file; a missing or unreadable one is one line naming the flag and the file. */
-export function readPem(path: string, what: string): Buffer {
-  let data: Buffer;
-  try {
-    data = readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code);
-    throw new SecurityConfigError(`${what} ${path}: cannot read (${why})`);
-  }
-  if (!data.includes('-----BEGIN ')) {
-    throw new SecurityConfigError(`${what} ${path}: not a PEM file`);
-  }
-  return data;
-}
-
-/**
  * The channel credentials of `sec`: insecure without TLS files, else TLS
  * verifying the server against `ca` (the system roots when only a client
  * certificate is given), presenting cert/key when both are given.
@@ -71,6 +46,7 @@ export function channelCredentials(sec: ClientSecurity | undefined): grpc.Channe
         : '--key needs --cert (the client certificate file)',
     );
   }
+  silenceIpServerNameWarning();
   const ca = s.ca ? readPem(s.ca, '--ca') : null;
   const cert = s.cert ? readPem(s.cert, '--cert') : null;
   const key = s.key ? readPem(s.key, '--key') : null;

@@ -27,7 +27,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GrpcClient } from '../../pkg/client/grpc.js';
-import { freePorts, jobdPath } from '../../pkg/node/local-cluster.js';
+import { freePorts, jobdPath, nodeTlsArgs, userSecurity } from '../../pkg/node/local-cluster.js';
+import type { ClientSecurity } from '../../pkg/transport/security.js';
+import { generateCerts } from '../../pkg/tls/certs.js';
 import type { Node, Resource } from '../../pkg/store/index.js';
 import { ApiClient } from '../../pkg/transport/api-grpc.js';
 import type { NodeStatusInfo } from '../../pkg/transport/api-types.js';
@@ -53,6 +55,14 @@ export interface E2EClusterOptions {
   readonly envFor?: (id: number) => NodeJS.ProcessEnv;
   /** Runs before the nodes start, once member addresses are known (e.g. start proxies). */
   readonly beforeStart?: (members: readonly E2EMember[], dir: string) => Promise<void>;
+  /**
+   * TLS everywhere: `jobd certs` material in <dir>/certs (users admin in
+   * system:masters, and `users`); nodes run with --tls-*, and client(),
+   * cli() and the status calls connect as admin.
+   */
+  readonly tls?: boolean | { readonly users?: readonly { name: string; groups: string[] }[] };
+  /** Serve REST too: every node gets --http on a free port (E2EMember.http). */
+  readonly http?: boolean;
 }
 
 export interface E2EMember {
@@ -60,6 +70,8 @@ export interface E2EMember {
   /** The Node object's name (also the Docker runtime's scope). */
   readonly name: string;
   readonly address: string;
+  /** REST HOST:PORT, with the `http` option. */
+  readonly http?: string;
   readonly dataDir: string;
   readonly logFile: string;
   proc: ChildProcess | undefined;
@@ -80,6 +92,8 @@ export interface CliOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Written to the child's stdin (for `apply -f -`). */
   readonly input?: string;
+  /** On a TLS cluster, leave out the admin --ca/--cert/--key flags (the test passes its own). */
+  readonly noTlsFlags?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -113,13 +127,22 @@ export class E2ECluster {
     const n = opts.nodes ?? 3;
     const dir = mkdtempSync(join(tmpdir(), 'jobctl-e2e-'));
     const c = new E2ECluster(dir, opts);
-    const ports = await freePorts(n);
+    if (opts.tls) {
+      const users = typeof opts.tls === 'object' ? (opts.tls.users ?? []) : [];
+      await generateCerts({
+        out: join(dir, 'certs'),
+        nodes: n,
+        users: [{ name: 'admin', groups: ['system:masters'] }, ...users],
+      });
+    }
+    const ports = await freePorts(opts.http ? 2 * n : n);
     for (let i = 0; i < n; i++) {
       const id = i + 1;
       c.members.push({
         id,
         name: `${c.prefix}-${id}`,
         address: `127.0.0.1:${ports[i]}`,
+        ...(opts.http ? { http: `127.0.0.1:${ports[n + i]}` } : {}),
         dataDir: join(dir, `node-${id}`),
         logFile: join(dir, `node-${id}.log`),
         proc: undefined,
@@ -149,6 +172,16 @@ export class E2ECluster {
     const m = this.members.find((x) => x.name === name);
     if (!m) throw new Error(`no member named ${name} (cluster ${this.prefix})`);
     return m;
+  }
+
+  /** Where the TLS material is (ca.pem, node-N.pem, USER.pem, ... and ca-key.pem). */
+  get certsDir(): string {
+    return join(this.dir, 'certs');
+  }
+
+  /** Client security of `user` (default admin) on a TLS cluster; undefined without TLS. */
+  security(user = 'admin'): ClientSecurity | undefined {
+    return this.opts.tls ? userSecurity(this.certsDir, user) : undefined;
   }
 
   servers(ids: readonly number[] = this.members.map((m) => m.id)): string {
@@ -182,6 +215,8 @@ export class E2ECluster {
       m.dataDir,
       '--runtime',
       this.opts.runtime,
+      ...(this.opts.tls ? nodeTlsArgs(this.certsDir, id) : []),
+      ...(m.http ? ['--http', m.http] : []),
       ...(this.opts.extraArgs ?? []),
     ];
     const proc = spawn(process.execPath, ['--enable-source-maps', ...args], {
@@ -228,6 +263,7 @@ export class E2ECluster {
       servers: this.servers(ids),
       timeoutMs,
       watchReconnectMs: 60_000,
+      security: this.security(),
     });
     this.clients.push(c);
     return c;
@@ -235,7 +271,10 @@ export class E2ECluster {
 
   private api(id: number): ApiClient {
     let c = this.apiClients.get(id);
-    if (!c) this.apiClients.set(id, (c = new ApiClient(this.member(id).address)));
+    if (!c) {
+      c = new ApiClient(this.member(id).address, { security: this.security() });
+      this.apiClients.set(id, c);
+    }
     return c;
   }
 
@@ -307,10 +346,19 @@ export class E2ECluster {
   /** Runs `node dist/cmd/jobctl.js ARGS` (--server every node unless given). Never rejects. */
   cli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
     const t0 = Date.now();
+    const sec = opts.noTlsFlags ? undefined : this.security();
+    const tlsFlags = sec ? ['--ca', sec.ca, '--cert', sec.cert, '--key', sec.key] : [];
     return new Promise((resolve) => {
       const child = execFile(
         process.execPath,
-        [JOBCTL, '--server', opts.server ?? this.servers(), '--no-color', ...args],
+        [
+          JOBCTL,
+          '--server',
+          opts.server ?? this.servers(),
+          '--no-color',
+          ...(tlsFlags as string[]),
+          ...args,
+        ],
         {
           env: { ...process.env, JOBCTL_SERVER: '', NO_COLOR: '1', ...opts.env },
           timeout: opts.timeoutMs ?? 120_000,

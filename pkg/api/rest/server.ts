@@ -3,7 +3,7 @@
 // request and keep-alive timeouts, and a malformed request gets a 400 from
 // Node's parser without reaching express. Watches are long responses, not
 // long requests, so the request timeout does not end them.
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 
@@ -16,6 +16,8 @@ export interface RestServerOptions {
   readonly keepAliveTimeoutMs?: number;
   /** How often Node checks the header and request timeouts (default 1 s; Node's own is 30 s). */
   readonly timeoutCheckIntervalMs?: number;
+  /** Makes the server (default node:http's createServer); HTTPS passes pkg/tls/https.ts's factory. */
+  readonly createServer?: (options: ServerOptions, app: RequestListener) => Server;
 }
 
 export interface RestServer {
@@ -71,9 +73,9 @@ export async function listenRest(
   opts: RestServerOptions = {},
 ): Promise<RestServer> {
   const { host, port } = parseAddress(address);
-  const server = createServer(
+  const server = (opts.createServer ?? createServer)(
     { connectionsCheckingInterval: opts.timeoutCheckIntervalMs ?? 1_000 },
-    app,
+    app as RequestListener,
   );
   server.headersTimeout = opts.headersTimeoutMs ?? 10_000;
   server.requestTimeout = opts.requestTimeoutMs ?? 60_000;

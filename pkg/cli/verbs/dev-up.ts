@@ -1,25 +1,34 @@
-// `jobctl dev up --nodes N`: a local cluster in the foreground, as child jobd
+// `jobctl dev up --nodes N [--tls]`: a local cluster in the foreground, as child jobd
 // processes with data under ./.jobctl-dev/ (logs in .jobctl-dev/node-N.log).
-// Ctrl-C (or SIGTERM) stops them cleanly.
-import { resolve } from 'node:path';
+// Ctrl-C (or SIGTERM) stops them cleanly. With --tls: certificates under
+// .jobctl-dev/certs (made once, then reused), nodes with mutual TLS, and a
+// context "jobctl-dev" (servers, CA, admin certificate) made current, so a
+// plain `jobctl get jobs` connects over TLS.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './cluster.js';
 
 export async function runDevUp(
-  opts: { nodes: number; basePort: number; dir: string; extraArgs?: string[] },
+  opts: { nodes: number; basePort: number; dir: string; extraArgs?: string[]; tls?: boolean },
   io: CliIo,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<void> {
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 9) {
     throw new UsageError('--nodes must be between 1 and 9');
   }
   const { LocalCluster } = await import('../../node/local-cluster.js');
   const baseDir = resolve(opts.dir);
+  const certsDir = join(baseDir, 'certs');
+  if (opts.tls) await devCerts(certsDir, opts.nodes, io);
   const cluster = await LocalCluster.start({
     nodes: opts.nodes,
     baseDir,
     basePort: opts.basePort,
     extraArgs: opts.extraArgs,
+    ...(opts.tls ? { tls: { dir: certsDir } } : {}),
   });
+  if (opts.tls) await writeDevContext(cluster.servers().split(','), certsDir, io, env);
   for (const m of cluster.members) {
     io.out.write(`node ${m.id} listening on ${m.address} (data ${m.dataDir}, log ${m.logFile})\n`);
   }
@@ -51,4 +60,35 @@ export async function runDevUp(
   await new Promise<never>(() => {
     /* run until a signal stops us */
   });
+}
+
+/** Certificates for the dev cluster: reused when the directory has them for enough nodes. */
+async function devCerts(dir: string, nodes: number, io: CliIo): Promise<void> {
+  const have = existsSync(join(dir, 'admin.pem')) && existsSync(join(dir, `node-${nodes}.pem`));
+  if (have) return;
+  const { generateCerts } = await import('../../tls/certs.js');
+  await generateCerts({ out: dir, nodes, users: [{ name: 'admin', groups: ['system:masters'] }] });
+  io.out.write(`certificates written to ${dir} (CA, node-1..${nodes}, admin)\n`);
+}
+
+/** The context "jobctl-dev" (servers + admin TLS files), made current. */
+async function writeDevContext(
+  servers: string[],
+  certsDir: string,
+  io: CliIo,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
+  const { configPath, loadConfig, saveConfig } = await import('../contexts.js');
+  const path = configPath(env);
+  const config = await loadConfig(path);
+  const ctx = {
+    name: 'jobctl-dev',
+    servers,
+    ca: join(certsDir, 'ca.pem'),
+    cert: join(certsDir, 'admin.pem'),
+    key: join(certsDir, 'admin-key.pem'),
+  };
+  const contexts = [...config.contexts.filter((c) => c.name !== ctx.name), ctx];
+  await saveConfig(path, { ...config, contexts, 'current-context': ctx.name });
+  io.out.write(`context "jobctl-dev" written to ${path} and made current (TLS as admin)\n`);
 }
