@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# hack/ci-setup.sh — make this machine able to run jobctl's Docker tests (DESIGN.md §8, §9).
+# hack/ci-setup.sh — make this machine able to run jobctl's Docker and browser tests (DESIGN.md §8, §9).
 #
-#   1. installs Debian's docker.io and busybox-static if missing (apt-get update only when needed)
+#   1. installs Debian's docker.io, busybox-static and chromium (the dashboard tests drive it
+#      headless through playwright-core) if missing (apt-get update only when needed)
 #   2. starts dockerd in the background if the socket is not answering (log: $DOCKERD_LOG)
 #   3. waits for `docker info` (timeout: $DOCKER_WAIT_SECONDS, default 90)
 #   4. builds a busybox rootfs and imports it as jobctl/busybox:latest and busybox:latest
@@ -73,17 +74,22 @@ if ! command -v dockerd >/dev/null 2>&1 && ! docker_ok; then want+=(docker.io); 
 if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then
   want+=(busybox-static)
 fi
+# Headless Chromium for test/e2e/dashboard.test.ts (CHROMIUM_PATH overrides the path).
+if [[ ! -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]]; then want+=(chromium); fi
 if ((${#want[@]} > 0)); then
   [[ $(id -u) == 0 ]] || die "need root to install ${want[*]}"
   log "installing ${want[*]} (apt)"
   apt_install "${want[@]}"
   log "installed ${want[*]}"
 else
-  log "packages present (dockerd, busybox-static)"
+  log "packages present (dockerd, busybox-static, chromium)"
 fi
 command -v docker >/dev/null 2>&1 || die "no docker client on PATH after installing docker.io"
 BUSYBOX=/bin/busybox
 [[ -x $BUSYBOX ]] || die "$BUSYBOX missing although busybox-static is installed"
+chromium_version=$("${CHROMIUM_PATH:-/usr/bin/chromium}" --version 2>/dev/null) ||
+  die "${CHROMIUM_PATH:-/usr/bin/chromium} --version failed after installing chromium"
+log "browser: ${chromium_version}"
 
 # --- 2. dockerd ---------------------------------------------------------------------------
 if docker_ok; then

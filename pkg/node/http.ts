@@ -1,9 +1,15 @@
 // The node's HTTP side (--http): the REST API of DESIGN.md §6 (pkg/api/rest,
-// express: /apis/..., /healthz, /readyz, /metrics, the dashboard). Loaded only
-// when --http is given, so a node without it never loads express.
-import type { ResourceClient } from '../client/types.js';
+// express: /apis/..., /healthz, /readyz, /metrics, the dashboard at /, Run
+// logs). Loaded only when --http is given, so a node without it never loads
+// express.
+import { DelegatingClient } from '../client/delegating.js';
+import type { LogsOptions, ResourceClient } from '../client/types.js';
+import type { LogsRequestMsg } from '../transport/api-types.js';
 import type { ReloadingTls } from '../tls/files.js';
 import type { NodeLogger } from './logger.js';
+
+/** The node's Logs service (RunLogs.stream). */
+export type NodeLogs = (req: LogsRequestMsg, signal: AbortSignal) => AsyncIterable<Uint8Array>;
 
 export interface HttpServeOptions {
   /** HOST:PORT (port 0 picks one). */
@@ -13,6 +19,8 @@ export interface HttpServeOptions {
   readonly isReady: () => boolean;
   readonly metrics: () => Promise<string> | string;
   readonly nodeInfo: () => unknown;
+  /** Serves .../runs/{name}/log and .../jobs/{name}/log; absent: those answer 404. */
+  readonly logs?: NodeLogs;
   readonly logger: NodeLogger;
   /** Serve HTTPS with these (reloading) files; omitted: plain HTTP. */
   readonly tls?: ReloadingTls;
@@ -24,13 +32,39 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** The node's API client plus logs(), which the in-process client lacks. */
+class WithLogs extends DelegatingClient {
+  constructor(
+    inner: ResourceClient,
+    private readonly nodeLogs: NodeLogs,
+  ) {
+    super(inner);
+  }
+
+  logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
+    const req: LogsRequestMsg = {
+      namespace: opts.namespace ?? '',
+      runName: opts.run ?? '',
+      jobName: opts.job ?? '',
+      runUid: opts.runUid ?? '',
+      hasTail: opts.tail !== undefined,
+      tailLines: opts.tail ?? 0,
+      follow: opts.follow === true,
+      localOnly: false,
+    };
+    return this.nodeLogs(req, opts.signal ?? new AbortController().signal);
+  }
+}
+
 export async function serveHttp(opts: HttpServeOptions): Promise<HttpServer> {
-  const { createRestApp, listenRest } = await import('../api/rest/index.js');
+  const { builtDashboardDir, createRestApp, listenRest } = await import('../api/rest/index.js');
+  const dashboardDir = builtDashboardDir();
   const app = createRestApp({
-    client: opts.client,
+    client: opts.logs ? new WithLogs(opts.client, opts.logs) : opts.client,
     isReady: opts.isReady,
     metrics: opts.metrics,
     nodeInfo: opts.nodeInfo,
+    ...(dashboardDir ? { dashboardDir } : {}),
     logger: opts.logger,
   });
   const createServer = opts.tls

@@ -261,6 +261,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         isReady: () => raft.leader() !== 0 && !raft.isStopped(),
         metrics: () => metrics.text(),
         nodeInfo: () => ({ id: config.id, name: nodeName(config), address: config.listen }),
+        logs: (req, signal) => runLogs.stream(req, signal),
         logger: logger.child({ component: 'rest' }),
         tls,
       });

@@ -5,8 +5,10 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { defaultKinds } from '../../store/index.js';
 import { Reason } from '../../util/errors.js';
+import { applyManifestRoutes } from './apply-manifest.js';
 import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
+import { logRoutes } from './logs.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -44,6 +46,7 @@ export function createRestApp(opts: RestAppOptions): Express {
     }),
   );
   app.get(API_PREFIX, (_req, res) => sendJson(res, 200, discoveryBody(kinds)));
+  app.use(API_PREFIX, logRoutes({ client: opts.client, logger }));
   app.use(
     API_PREFIX,
     resourceRoutes({
@@ -52,6 +55,14 @@ export function createRestApp(opts: RestAppOptions): Express {
       logger,
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       watchHeartbeatMs: opts.watchHeartbeatMs ?? DEFAULT_WATCH_HEARTBEAT_MS,
+    }),
+  );
+  app.use(
+    applyManifestRoutes({
+      client: opts.client,
+      kinds,
+      logger,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     }),
   );
   app.use(dashboardRoutes(opts.dashboardDir));

@@ -1,5 +1,9 @@
 // `/`: the dashboard's static files when a directory is given, otherwise a
-// small placeholder page pointing at the API (the dashboard is a later issue).
+// small placeholder page pointing at the API. jobd passes builtDashboardDir():
+// the front end of pkg/dashboard as `npm run build` leaves it in dist/.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { API_PREFIX } from './resources-path.js';
 
@@ -30,4 +34,13 @@ export function dashboardRoutes(dashboardDir: string | undefined): Router {
     });
   }
   return router;
+}
+
+/**
+ * dist/pkg/dashboard (from dist/pkg/api/rest/dashboard.js), where the build
+ * puts the dashboard; undefined when it was not built (a placeholder is served).
+ */
+export function builtDashboardDir(): string | undefined {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dashboard');
+  return existsSync(join(dir, 'index.html')) ? dir : undefined;
 }

@@ -14,6 +14,8 @@ export {
 } from './options.js';
 export type { RestAppOptions, RestLogger } from './options.js';
 export { API_PREFIX } from './resources-path.js';
+export { builtDashboardDir } from './dashboard.js';
+export { APPLY_PATH } from './apply-manifest.js';
 export { OUTCOME_HEADER } from './resources.js';
 export { HttpReason, REASON_HTTP_CODES, errorFromStatus, isStatus, statusOf } from './status.js';
 export type { Status } from './status.js';

@@ -5,6 +5,7 @@
 // is the one place that maps reasons to HTTP codes (STYLE habit 5), and back
 // (errorFromStatus, for HTTP clients such as the dashboard or tests).
 import { JobctlError, Reason } from '../../util/errors.js';
+import { ManifestInvalidError } from '../validation/index.js';
 
 /** Reasons only the HTTP layer produces (the request itself is unusable). */
 export const HttpReason = {
@@ -23,7 +24,24 @@ export interface Status {
   readonly message: string;
   readonly reason: string;
   readonly code: number;
-  readonly details?: { readonly retryAfterSeconds?: number };
+  readonly details?: StatusDetails;
+}
+
+/** Kubernetes' StatusDetails, the parts we fill in. */
+export interface StatusDetails {
+  readonly retryAfterSeconds?: number;
+  /** The object an Invalid answer is about. */
+  readonly kind?: string;
+  readonly name?: string;
+  /** One per field problem of an Invalid answer (field: a path such as spec.completions). */
+  readonly causes?: readonly StatusCause[];
+}
+
+export interface StatusCause {
+  readonly reason: 'FieldValueInvalid';
+  readonly message: string;
+  /** '' when the problem is the whole object. */
+  readonly field: string;
 }
 
 /** HTTP status of each JobctlError reason. */
@@ -120,6 +138,19 @@ function reasonOfHttpCode(code: number): string {
  * should log it with its stack.
  */
 export function statusOf(err: unknown): { status: Status; internal: boolean } {
+  if (err instanceof ManifestInvalidError) {
+    // Field paths travel as causes, so a form can show each error at its field.
+    const status = newStatus(422, err.reason, err.message);
+    const causes = err.errors.map((e): StatusCause => ({
+      reason: 'FieldValueInvalid',
+      message: e.message,
+      field: e.path,
+    }));
+    return {
+      status: { ...status, details: { kind: err.kind, name: err.objectName, causes } },
+      internal: false,
+    };
+  }
   if (err instanceof JobctlError) {
     const code = REASON_HTTP_CODES[err.reason] ?? 500;
     return { status: newStatus(code, err.reason, err.message), internal: code === 500 };

@@ -1,4 +1,4 @@
-// Every non-watch request gets an answer within a bound: if the handler has
+// Every non-streaming request gets an answer within a bound: if the handler has
 // not responded by then (a ResourceClient call stuck on an unreachable
 // leader), the client gets 504 Timeout. A handler that finishes later finds
 // the response already sent and writes nothing (see respond.ts).
@@ -7,15 +7,18 @@ import { Reason } from '../../util/errors.js';
 import { sendStatus } from './respond.js';
 import { newStatus } from './status.js';
 
-/** True for a `?watch=true` (or 1) request, which streams for as long as the client wants. */
-function isWatch(query: unknown): boolean {
-  const w = (query as Record<string, unknown>).watch;
-  return w === 'true' || w === '1';
+/**
+ * True for a `?watch=true` request or a log `?follow=true` (or 1), which
+ * stream for as long as the client wants.
+ */
+function isStream(query: unknown): boolean {
+  const q = query as Record<string, unknown>;
+  return q.watch === 'true' || q.watch === '1' || q.follow === 'true' || q.follow === '1';
 }
 
 export function requestTimeout(ms: number): RequestHandler {
   return (req, res, next) => {
-    if (ms <= 0 || isWatch(req.query)) {
+    if (ms <= 0 || isStream(req.query)) {
       next();
       return;
     }
