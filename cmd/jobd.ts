@@ -3,7 +3,8 @@
 //   jobd --id 1 --listen 127.0.0.1:50051 --http 127.0.0.1:8081 --peers 1=127.0.0.1:50051,2=...
 //        --data-dir DIR --runtime docker --default-image busybox:latest [--labels k=v,...]
 //        [--name NAME] [--max-runs 16] [--backoff-base-ms 10000] [--backoff-max-ms 360000]
-//        [--node-grace-ms 5000] [--max-log-bytes N] [--log-level info] [--log-format auto]
+//        [--node-grace-ms 5000] [--max-log-bytes N] [--event-ttl-ms 3600000]
+//        [--log-level info] [--log-format auto]
 //        [--tls-ca F --tls-cert F --tls-key F] [--config FILE]
 //   jobd certs --out DIR --nodes 3 [--users admin:system:masters,...]   (pkg/tls/certs-command.ts)
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
@@ -112,6 +113,11 @@ async function main(): Promise<void> {
       default: nodeDefaults.nodeGraceMs,
       describe: 'node lifecycle: a node silent this long is NotReady and its Runs Lost, ms',
     })
+    .option('event-ttl-ms', {
+      type: 'number',
+      default: nodeDefaults.eventTtlMs,
+      describe: 'Events are deleted this long after their last occurrence, ms',
+    })
     .option('default-image', {
       type: 'string',
       default: nodeDefaults.defaultImage,
@@ -202,6 +208,7 @@ async function main(): Promise<void> {
       name: argv.name,
       maxRuns: nonNegative('max-runs', argv.maxRuns),
       nodeHeartbeatMs: positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
+      eventTtlMs: positive('event-ttl-ms', argv.eventTtlMs),
       logLevel: parseLogLevel(argv.logLevel),
       tls: tlsPaths(argv.tlsCa, argv.tlsCert, argv.tlsKey),
     };

@@ -141,8 +141,8 @@ export class StoreEventRecorder implements EventRecorder {
   }
 
   /** Fire and forget: aggregates in memory; written at the next flush. Never throws. */
-  record(object: ObjectLike, type: EventType, reason: string, message: string): void {
-    this.recordAs(this.source, object, type, reason, message);
+  record(object: ObjectLike, type: EventType, reason: string, message: string, at?: number): void {
+    this.recordAs(this.source, object, type, reason, message, at);
   }
 
   /**
@@ -152,7 +152,7 @@ export class StoreEventRecorder implements EventRecorder {
    */
   forComponent(component: string): EventRecorder {
     const source: EventSource = { ...this.source, component };
-    return { record: (o, t, r, m) => this.recordAs(source, o, t, r, m) };
+    return { record: (o, t, r, m, at) => this.recordAs(source, o, t, r, m, at) };
   }
 
   /** Writes everything pending now (tests; stop() calls it). Never rejects. */
@@ -194,6 +194,7 @@ export class StoreEventRecorder implements EventRecorder {
     type: EventType,
     reason: string,
     message: string,
+    at?: number,
   ): void {
     try {
       if (this.stopped) {
@@ -203,13 +204,14 @@ export class StoreEventRecorder implements EventRecorder {
       const involvedObject = involvedObjectOf(object);
       const namespace = eventNamespace(involvedObject);
       const name = eventName(involvedObject, type, reason, message);
-      const now = new Date(this.clock.now()).toISOString();
+      const now = new Date(at ?? this.clock.now()).toISOString();
       this.counts.recorded++;
       const key = pendingKey(namespace, name);
       const existing = this.pending.get(key);
       if (existing) {
         existing.count++;
-        existing.lastTimestamp = now;
+        if (now > existing.lastTimestamp) existing.lastTimestamp = now;
+        if (now < existing.firstTimestamp) existing.firstTimestamp = now;
       } else {
         this.makeRoom();
         this.pending.set(key, {

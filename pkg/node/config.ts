@@ -43,6 +43,8 @@ export interface NodeConfig {
   readonly maxRuns?: number;
   /** Milliseconds between Node status heartbeats. Default 1000. */
   readonly nodeHeartbeatMs?: number;
+  /** Events are deleted this long after their last occurrence, ms (--event-ttl-ms). Default 1 h. */
+  readonly eventTtlMs?: number;
   /** Lowest level jobd logs (--log-level / logLevel). Default info. */
   readonly logLevel?: LogLevel;
   /** --tls-ca/--tls-cert/--tls-key: mutual TLS between nodes, TLS for clients and REST. Omitted: plaintext. */
@@ -61,6 +63,7 @@ export const nodeDefaults = {
   backoffBaseMs: 10_000,
   backoffMaxMs: 360_000,
   nodeGraceMs: 5_000,
+  eventTtlMs: 3_600_000,
 } as const;
 
 function invalid(msg: string): JobctlError {

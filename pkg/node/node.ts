@@ -218,6 +218,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     recorder: recorder.controllers,
     logger: logger.child({ component: 'controllers' }),
     metrics: metrics.reconcile,
+    eventTtlMs: config.eventTtlMs ?? nodeDefaults.eventTtlMs,
     controllers: {
       scheduler: { metrics: metrics.scheduler },
       job: {

@@ -9,8 +9,13 @@ export const EventType = { Normal: 'Normal', Warning: 'Warning' } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
 export interface EventRecorder {
-  /** Fire and forget: implementations must not throw. */
-  record(object: ObjectLike, type: EventType, reason: string, message: string): void;
+  /**
+   * Fire and forget: implementations must not throw. `at` (ms since the
+   * epoch, default now) is when it happened, for a caller that records after
+   * a write which others may already have reacted to (so that, e.g., the
+   * scheduler's Scheduled never sorts after the agent's Started).
+   */
+  record(object: ObjectLike, type: EventType, reason: string, message: string, at?: number): void;
 }
 
 export const noopRecorder: EventRecorder = { record: () => {} };

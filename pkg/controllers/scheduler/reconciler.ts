@@ -198,6 +198,9 @@ export class SchedulerReconciler implements Reconciler {
   private async bind(run: Run, node: NodeState): Promise<void> {
     const copy = cloneResource(run) as Run;
     copy.spec.nodeName = node.name;
+    // The event's time is the decision's: the agent may react to the bind
+    // (and record Started) before this write's answer comes back.
+    const decidedAt = this.d.clock.now();
     const bound = asKind<Run>(await this.d.client.update(asInput(copy)));
     const created = Date.parse(run.metadata.creationTimestamp);
     if (this.d.metrics && Number.isFinite(created)) {
@@ -212,6 +215,7 @@ export class SchedulerReconciler implements Reconciler {
       'Normal',
       'Scheduled',
       `Successfully assigned ${run.metadata.namespace}/${run.metadata.name} to ${node.name}`,
+      decidedAt,
     );
     try {
       await this.markScheduled(bound);

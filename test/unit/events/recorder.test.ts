@@ -71,6 +71,22 @@ describe('StoreEventRecorder', () => {
     });
   });
 
+  it('stamps an event with the time it is given (a caller recording after its write)', async () => {
+    const { tc, clock, recorder } = recorderEnv();
+    clock.advance(1_000);
+    recorder.record(hello, 'Normal', 'Scheduled', 'Successfully assigned', clock.now() - 300);
+    recorder.forComponent('scheduler').record(hello, 'Normal', 'Scheduled', 'x', clock.now() - 5);
+    // A later occurrence stamped earlier never moves lastTimestamp back.
+    recorder.record(hello, 'Normal', 'Scheduled', 'Successfully assigned', clock.now() - 900);
+    clock.advance(200);
+    await recorder.flush();
+    const byMessage = new Map(storedEvents(tc).map((e) => [e.spec.message, e.spec]));
+    assert.equal(byMessage.get('Successfully assigned')?.firstTimestamp, T(100));
+    assert.equal(byMessage.get('Successfully assigned')?.lastTimestamp, T(700));
+    assert.equal(byMessage.get('Successfully assigned')?.count, 2);
+    assert.equal(byMessage.get('x')?.lastTimestamp, T(995));
+  });
+
   it('keeps distinct events apart: reason, message, type and object all count', async () => {
     const { tc, clock, recorder } = recorderEnv();
     recorder.record(hello, 'Normal', 'Scheduled', 'to node-1');
