@@ -16,7 +16,7 @@ import { StoreEventRecorder } from '../../pkg/events/index.js';
 import { freePorts } from '../../pkg/node/local-cluster.js';
 import { silentNodeLogger } from '../../pkg/node/logger.js';
 import { startNode, type JobdNode } from '../../pkg/node/node.js';
-import { API_VERSION, type Event, type Resource } from '../../pkg/store/index.js';
+import { type Event, type Resource } from '../../pkg/store/index.js';
 import { realClock } from '../../pkg/util/clock.js';
 import { CliRunner } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
