@@ -158,6 +158,12 @@ class Watcher implements WatchHandle {
     private readonly listener: WatchListener,
     private readonly onError: ((err: unknown) => void) | undefined,
     private readonly detach: (w: Watcher) => void,
+    /**
+     * A watch from revision V gets only changes after V. V can be ahead of this
+     * replica (a client resuming on a node that lags or has just restarted): the
+     * changes it then applies up to V were delivered already and must not repeat.
+     */
+    private readonly after: number,
   ) {}
 
   cancel(): void {
@@ -178,6 +184,7 @@ class Watcher implements WatchHandle {
   }
 
   deliverChange(change: Change): void {
+    if (change.revision <= this.after) return;
     const event = eventFor(this.filter, change);
     if (event) this.deliver(event);
   }
@@ -251,9 +258,16 @@ export class WatchHub {
   /** Replays (history or initial state) synchronously, then registers for live changes. */
   subscribe(kind: string, opts: SubscribeOptions): WatchHandle {
     if (opts.fromRevision !== undefined) this.checkRevision(opts.fromRevision);
-    const w = new Watcher(kind, opts.filter, opts.listener, opts.onError, (x) => {
-      this.watchers.get(x.kind)?.delete(x);
-    });
+    const w = new Watcher(
+      kind,
+      opts.filter,
+      opts.listener,
+      opts.onError,
+      (x) => {
+        this.watchers.get(x.kind)?.delete(x);
+      },
+      opts.fromRevision ?? 0,
+    );
     let set = this.watchers.get(kind);
     if (!set) {
       set = new Set();
