@@ -77,6 +77,10 @@ export interface RunInfo {
   readonly job: string;
   readonly phase: string;
   readonly reason?: string | undefined;
+  readonly node?: string | undefined;
+  readonly created?: string | undefined;
+  readonly finished?: string | undefined;
+  readonly message?: string | undefined;
 }
 
 export interface JobInfo {
@@ -103,6 +107,8 @@ export interface History {
   readonly nodes: number;
   readonly runtime: string;
   readonly seconds: number;
+  /** Wall-clock time of elapsed 0 (to line up object timestamps with ops and faults). */
+  startedAt?: string;
   readonly ops: Op[];
   readonly watches: WatchRecord[];
   readonly faults: FaultRecord[];

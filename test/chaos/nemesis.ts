@@ -102,10 +102,20 @@ export class Nemesis {
     const net = this.o.net;
     switch (kind) {
       case 'kill': {
-        const id = await this.target(rng, 0.5);
-        (f as { detail: string }).detail = `node ${id}`;
-        await c.kill(id);
-        return async () => c.restart(id);
+        // Now and then a majority at once (the cluster must wait, then recover).
+        const many = rng.chance(0.2);
+        const first = await this.target(rng, 0.5);
+        const ids = many
+          ? [first, ...this.ids.filter((i) => i !== first).sort(() => rng.next() - 0.5)].slice(
+              0,
+              Math.floor(this.ids.length / 2) + 1,
+            )
+          : [first];
+        (f as { detail: string }).detail = `node${ids.length > 1 ? 's' : ''} ${ids.join(',')}`;
+        for (const id of ids) await c.kill(id);
+        return async () => {
+          for (const id of ids) c.restart(id);
+        };
       }
       case 'pause': {
         const id = await this.target(rng, 0.6);

@@ -38,9 +38,13 @@ export interface ChaosResult {
   readonly historyFile?: string | undefined;
 }
 
-/** Fast elections and node leases, short retry back-off: more happens per minute. */
+/**
+ * Fast elections and node leases, short retry back-off, and frequent snapshots (so log
+ * compaction, snapshot install on a lagging or restarted node, and watches across a
+ * store restore are exercised): more happens per minute.
+ */
 const JOBD_ARGS = [
-  ...['--tick-ms', '25', '--election-tick', '10'],
+  ...['--tick-ms', '25', '--election-tick', '10', '--snapshot-every', '300'],
   ...['--node-heartbeat-ms', '500', '--node-grace-ms', '4000'],
   ...['--backoff-base-ms', '100', '--backoff-max-ms', '1000'],
 ];
@@ -72,9 +76,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     clients: o.clients ?? 4,
     watchers: 2,
     registerKeys: 6,
-    workJobsPerClient: Math.max(2, Math.round(o.seconds / 20)),
+    workJobsPerClient: Math.max(2, Math.round(o.seconds / 10)),
     image: o.runtime === 'docker' ? E2E_IMAGE : 'busybox:latest',
-    workCommand: ['sh', '-c', o.runtime === 'docker' ? 'sleep 1' : 'sleep 0.5'],
+    workCommand: ['sh', '-c', 'sleep 2'],
     elapsed,
   });
   const nemesis = new Nemesis({ rng: rng.fork(), cluster, net: fnet, skewFile, elapsed, log });
@@ -87,6 +91,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     watches: workload.watches,
     faults: nemesis.faults,
   };
+  history.startedAt = new Date(t0).toISOString();
   const dockerSince = Math.floor(Date.now() / 1000) - 1;
   let historyFile: string | undefined;
   try {
@@ -109,6 +114,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
   const report = checkHistory(history);
   const summary = summaryLine(history, report);
+  const faultMs = history.faults.reduce((t, f) => t + ((f.endMs ?? f.startMs) - f.startMs), 0);
+  const clocks = history.faults.filter((f) => f.kind === 'clock').length;
+  log(
+    `checked ${report.ops} ops on ${report.keys} keys; faults held ${(faultMs / 1000).toFixed(1)} s ` +
+      `(clock jumps ${clocks}); lost runs ${report.lostRuns}; anomalies ${report.anomalies.length}`,
+  );
   if (report.anomalies.length > 0 || o.keepHistory) {
     const outDir = o.outDir ?? 'chaos-histories';
     mkdirSync(outDir, { recursive: true });
@@ -204,6 +215,10 @@ async function gatherFinal(
         job: r.spec.jobName,
         phase: r.status.phase ?? '',
         reason: r.status.reason,
+        node: r.spec.nodeName,
+        created: r.metadata.creationTimestamp,
+        finished: r.status.finishedAt,
+        message: r.status.message,
       })),
       starts:
         o.runtime === 'docker'

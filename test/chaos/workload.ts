@@ -46,12 +46,22 @@ function jobManifest(name: string, value: string, spec: Record<string, unknown>)
 }
 
 /** How an error counts: a semantic answer or a never-sent call failed; anything else is in doubt. */
-function classify(kind: OpKind, err: unknown): { result: OpResult; error: string } {
+function classify(
+  kind: OpKind,
+  err: unknown,
+  pinned: boolean,
+): { result: OpResult; error: string } {
   const reason = err instanceof JobctlError ? err.reason : 'Error';
   if (reason === Reason.NotFound || reason === Reason.AlreadyExists || reason === Reason.Invalid)
     return { result: 'fail', error: reason };
   const reads = kind === 'get' || kind === 'list';
   if (reads) return { result: 'fail', error: `${reason}: ${errorMessage(err)}` };
+  // The node refused to propose (no leader known): the entry was never appended.
+  if (reason === Reason.Unavailable && /proposal dropped/.test(errorMessage(err)))
+    return { result: 'fail', error: `${reason}: ${errorMessage(err)}` };
+  // A client of one server whose connection was refused never sent the call.
+  if (pinned && err instanceof UnreachableError && /ECONNREFUSED/.test(errorMessage(err)))
+    return { result: 'fail', error: `${reason}: ${errorMessage(err)}` };
   // Non-idempotent calls are tried on another server only when never sent, so an
   // UnreachableError means no server got them. apply is retried after a drop: in doubt.
   if (err instanceof UnreachableError && kind !== 'apply')
@@ -81,7 +91,7 @@ export class Workload {
     this.workSpec = {
       image: o.image,
       command: [...o.workCommand],
-      completions: 2,
+      completions: 3,
       parallelism: 2,
       backoffLimit: 20,
     };
@@ -134,7 +144,7 @@ export class Workload {
       op.out = r.out;
       op.items = r.items;
     } catch (err) {
-      const c = classify(kind, err);
+      const c = classify(kind, err, node !== undefined);
       op.result = c.result;
       op.error = c.error;
       if (c.result !== 'unknown') op.completeMs = this.o.elapsed();
@@ -149,7 +159,7 @@ export class Workload {
     while (!this.stopped) {
       const value = `c${c}-${seq++}`;
       const p = rng.next();
-      if (p < 0.03 && work < this.o.workJobsPerClient) {
+      if (p < 0.05 && work < this.o.workJobsPerClient) {
         const key = `work-${c}-${work++}`;
         await this.record(c, node, 'create', key, value, async () => ({
           out: observed(await client.create(jobManifest(key, value, this.workSpec))),

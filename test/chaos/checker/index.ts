@@ -198,7 +198,8 @@ export function summaryLine(h: History, r: CheckReport): string {
     acked_lost: r.ackedLost.length,
     linearizable: r.linearizable,
     watch_gaps: r.watch.length,
-    duplicate_starts: r.duplicateStarts.filter((d) => !d.lost).length,
+    // Every uid started twice counts, Lost or not (a replacement Run has a new uid).
+    duplicate_starts: r.duplicateStarts.length,
     lost_runs: r.lostRuns,
   });
 }
