@@ -414,6 +414,22 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
   );
 
   y.command(
+    'top <kind> [names..]',
+    'Allocated vs capacity of nodes: CPU, memory and Runs booked on each',
+    (c) =>
+      outputOpt(c, 'json')
+        .positional('kind', { type: 'string', describe: 'nodes' })
+        .positional('names', { type: 'string', array: true }),
+    handle(async (a, vd, conn) => {
+      const { runTop } = await import('./verbs/top.js');
+      return runTop(
+        { ...common(a, conn), kind: String(a.kind), names: strs(a.names), output: str(a.output) },
+        vd,
+      );
+    }),
+  );
+
+  y.command(
     'explain <path>',
     'Documentation of a kind or field, e.g. job.spec.resources',
     (c) =>
