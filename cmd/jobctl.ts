@@ -149,6 +149,12 @@ async function parseWithYargs(): Promise<void> {
                 describe: 'node i listens on base-port + i - 1',
               })
               .option('dir', { type: 'string', default: '.jobctl-dev' })
+              .option('http-base-port', {
+                type: 'number',
+                default: 8081,
+                describe:
+                  'node i serves the REST API and the dashboard on http-base-port + i - 1 (0: free ports, -1: none)',
+              })
               .option('tls', {
                 type: 'boolean',
                 default: false,
@@ -158,7 +164,16 @@ async function parseWithYargs(): Promise<void> {
           (a) =>
             run(async () => {
               const { runDevUp } = await import('../pkg/cli/verbs/dev-up.js');
-              await runDevUp({ nodes: a.nodes, basePort: a.basePort, dir: a.dir, tls: a.tls }, io);
+              await runDevUp(
+                {
+                  nodes: a.nodes,
+                  basePort: a.basePort,
+                  dir: a.dir,
+                  tls: a.tls,
+                  httpBasePort: a.httpBasePort,
+                },
+                io,
+              );
             }),
         )
         .demandCommand(1, 'specify a dev subcommand: up'),

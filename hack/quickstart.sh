@@ -9,11 +9,14 @@
 #   3. shows the Raft view and the nodes, applies manifests/examples/hello.yaml with
 #      --wait (a real busybox container runs `echo hello` on one of the nodes), then
 #      shows the Job, its Run and its output (`jobctl logs job/hello` prints "hello")
-#   4. stops the cluster, unless --keep is given (then stop it with
+#   4. prints the dashboard URL of each node (http://127.0.0.1:8081/ ...: the same live
+#      view from any node)
+#   5. stops the cluster, unless --keep is given (then stop it with
 #      `kill $(cat .jobctl-dev/up.pid)`)
 #
-# QUICKSTART_BASE_PORT (default 50051) and QUICKSTART_DIR (default .jobctl-dev)
-# move the cluster, e.g. when another one already runs on the default ports.
+# QUICKSTART_BASE_PORT (default 50051), QUICKSTART_HTTP_PORT (default 8081, the first
+# node's dashboard) and QUICKSTART_DIR (default .jobctl-dev) move the cluster, e.g.
+# when another one already runs on the default ports.
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,12 +39,14 @@ npm run --silent build
 
 jobctl() { node "$ROOT/dist/cmd/jobctl.js" "$@"; }
 PORT=${QUICKSTART_BASE_PORT:-50051}
+HTTP_PORT=${QUICKSTART_HTTP_PORT:-8081}
 DIR=${QUICKSTART_DIR:-.jobctl-dev}
 export JOBCTL_SERVER=127.0.0.1:$PORT,127.0.0.1:$((PORT + 1)),127.0.0.1:$((PORT + 2))
 
 mkdir -p "$DIR"
 say "starting a local 3-node cluster (jobctl dev up --nodes 3)"
-node dist/cmd/jobctl.js dev up --nodes 3 --base-port "$PORT" --dir "$DIR" >"$DIR/up.log" 2>&1 &
+node dist/cmd/jobctl.js dev up --nodes 3 --base-port "$PORT" --http-base-port "$HTTP_PORT" \
+  --dir "$DIR" >"$DIR/up.log" 2>&1 &
 UP_PID=$!
 echo "$UP_PID" >"$DIR/up.pid"
 stop_cluster() {
@@ -82,6 +87,10 @@ if [[ $OUT != *hello* ]]; then
   exit 1
 fi
 
+say "the dashboard (any node shows the same live view)"
+grep 'dashboard:' "$DIR/up.log" || true
 if ((KEEP == 1)); then
-  say "cluster left running (--keep): export JOBCTL_SERVER=$JOBCTL_SERVER; stop it with: kill \$(cat $DIR/up.pid)"
+  say "cluster left running (--keep): open http://127.0.0.1:$HTTP_PORT/ ; export JOBCTL_SERVER=$JOBCTL_SERVER; stop it with: kill \$(cat $DIR/up.pid)"
+else
+  echo "(run hack/quickstart.sh --keep to keep the cluster, and its dashboard, running)"
 fi

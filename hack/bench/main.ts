@@ -5,6 +5,7 @@
 //   store  the replicated store's state machine (store.ts, store slice)
 //   runtime  container runtimes: bare dockerode vs DockerRuntime, process, fake (runtime.ts)
 //   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
+//   dashboard  3 real jobd processes + headless Chromium: apply -> jobs-page row update (dashboard.ts)
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   store: optional('store.js', 'benchStore'),
   runtime: optional('runtime.js', 'benchRuntime'),
   exec: optional('exec.js', 'benchExec'),
+  dashboard: optional('dashboard.js', 'benchDashboard'),
 };
 
 async function main(): Promise<void> {

@@ -67,6 +67,11 @@ export interface LocalClusterOptions {
    * this class's clients connect as `user` (default "admin").
    */
   readonly tls?: { readonly dir: string; readonly user?: string };
+  /**
+   * REST API and dashboard (--http): node i serves on httpBasePort + i - 1, or
+   * on random free ports when 0; omitted: no --http.
+   */
+  readonly httpBasePort?: number;
 }
 
 /** The jobd TLS flags of node `id` with certificates from `jobd certs` in `dir`. */
@@ -93,6 +98,8 @@ export function userSecurity(dir: string, user: string): ClientSecurity {
 export interface LocalMember {
   readonly id: NodeId;
   readonly address: string;
+  /** The --http HOST:PORT (REST API and dashboard), when httpBasePort was given. */
+  readonly http?: string;
   readonly dataDir: string;
   readonly logFile: string;
   proc: ChildProcess | undefined;
@@ -114,12 +121,19 @@ export class LocalCluster {
       opts.basePort !== undefined
         ? Array.from({ length: opts.nodes }, (_, i) => (opts.basePort as number) + i)
         : await freePorts(opts.nodes, host);
+    const httpPorts =
+      opts.httpBasePort === undefined
+        ? undefined
+        : opts.httpBasePort === 0
+          ? await freePorts(opts.nodes, host)
+          : Array.from({ length: opts.nodes }, (_, i) => (opts.httpBasePort as number) + i);
     mkdirSync(opts.baseDir, { recursive: true });
     for (let i = 0; i < opts.nodes; i++) {
       const id = i + 1;
       c.members.push({
         id,
         address: `${host}:${ports[i]}`,
+        ...(httpPorts ? { http: `${host}:${httpPorts[i]}` } : {}),
         dataDir: join(opts.baseDir, `node-${id}`),
         logFile: join(opts.baseDir, `node-${id}.log`),
         proc: undefined,
@@ -144,6 +158,12 @@ export class LocalCluster {
     return this.members.map((m) => m.address).join(',');
   }
 
+  /** The dashboard's URL on node `id` (https with TLS), or undefined without --http. */
+  dashboardUrl(id: NodeId): string | undefined {
+    const http = this.member(id).http;
+    return http ? `${this.opts.tls ? 'https' : 'http'}://${http}/` : undefined;
+  }
+
   /** (Re)starts node `id` as a child process. */
   startNode(id: NodeId): void {
     const m = this.member(id);
@@ -162,6 +182,7 @@ export class LocalCluster {
       '--data-dir',
       m.dataDir,
       ...(this.opts.tls ? nodeTlsArgs(this.opts.tls.dir, id) : []),
+      ...(m.http ? ['--http', m.http] : []),
       ...(this.opts.extraArgs ?? []),
       ...(this.opts.nodeExtraArgs?.(id) ?? []),
     ];

@@ -10,7 +10,15 @@ import { UsageError } from '../errors.js';
 import type { CliIo } from './cluster.js';
 
 export async function runDevUp(
-  opts: { nodes: number; basePort: number; dir: string; extraArgs?: string[]; tls?: boolean },
+  opts: {
+    nodes: number;
+    basePort: number;
+    dir: string;
+    extraArgs?: string[];
+    tls?: boolean;
+    /** Node i serves REST and the dashboard on httpBasePort + i - 1 (0: free ports; -1: none). */
+    httpBasePort?: number;
+  },
   io: CliIo,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<void> {
@@ -27,10 +35,17 @@ export async function runDevUp(
     basePort: opts.basePort,
     extraArgs: opts.extraArgs,
     ...(opts.tls ? { tls: { dir: certsDir } } : {}),
+    ...(opts.httpBasePort !== undefined && opts.httpBasePort >= 0
+      ? { httpBasePort: opts.httpBasePort }
+      : {}),
   });
   if (opts.tls) await writeDevContext(cluster.servers().split(','), certsDir, io, env);
   for (const m of cluster.members) {
     io.out.write(`node ${m.id} listening on ${m.address} (data ${m.dataDir}, log ${m.logFile})\n`);
+  }
+  for (const m of cluster.members) {
+    const url = cluster.dashboardUrl(m.id);
+    if (url) io.out.write(`node ${m.id} dashboard: ${url}\n`);
   }
   let stopping = false;
   const stop = async (): Promise<void> => {
