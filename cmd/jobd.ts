@@ -5,13 +5,14 @@
 //        [--name NAME] [--max-runs 16] [--backoff-base-ms 10000] [--backoff-max-ms 360000]
 //        [--node-grace-ms 5000] [--max-log-bytes N] [--event-ttl-ms 3600000]
 //        [--log-level info] [--log-format auto]
-//        [--tls-ca F --tls-cert F --tls-key F] [--config FILE]
+//        [--tls-ca F --tls-cert F --tls-key F] [--rate-limit 200:400] [--config FILE]
 //   jobd certs --out DIR --nodes 3 [--users admin:system:masters,...]   (pkg/tls/certs-command.ts)
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
 // (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
+import { DEFAULT_RATE_LIMIT, parseRateLimit } from '../pkg/util/rate-limit.js';
 import { hideBin } from 'yargs/helpers';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -152,6 +153,11 @@ async function main(): Promise<void> {
     .option('election-tick', { type: 'number', default: nodeDefaults.electionTick })
     .option('heartbeat-tick', { type: 'number', default: nodeDefaults.heartbeatTick })
     .option('snapshot-every', { type: 'number', default: nodeDefaults.snapshotEvery })
+    .option('rate-limit', {
+      type: 'string',
+      default: `${DEFAULT_RATE_LIMIT.qps}:${DEFAULT_RATE_LIMIT.burst}`,
+      describe: 'API requests per second per client, QPS[:BURST] (gRPC and REST; 0 disables)',
+    })
     .option('log-level', {
       type: 'string',
       default: 'info',
@@ -211,6 +217,7 @@ async function main(): Promise<void> {
       eventTtlMs: positive('event-ttl-ms', argv.eventTtlMs),
       logLevel: parseLogLevel(argv.logLevel),
       tls: tlsPaths(argv.tlsCa, argv.tlsCert, argv.tlsKey),
+      rateLimit: parseRateLimit(argv.rateLimit),
     };
     if (config.name !== undefined && !isDns1123Label(config.name)) {
       throw new JobctlError(

@@ -269,7 +269,8 @@ export async function benchApi(): Promise<object[]> {
     nodes: 3,
     baseDir: dir,
     // The control plane is measured: Jobs run instantly on the fake runtime.
-    extraArgs: ['--runtime', 'fake'],
+    // Capacity is measured, not the per-client limiter (--rate-limit 0).
+    extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
   });
   const out: object[] = [];
   const emit = (o: object): void => {

@@ -84,7 +84,7 @@ async function startCluster(runtime: 'fake' | 'docker', extra: string[] = []): P
   const cluster = await LocalCluster.start({
     nodes: 3,
     baseDir: dir,
-    extraArgs: ['--runtime', runtime, ...extra],
+    extraArgs: ['--runtime', runtime, '--rate-limit', '0', ...extra],
     nodeExtraArgs: (id) => ['--name', `${prefix}-${id}`],
   });
   const b = { cluster, prefix, dir, names: [1, 2, 3].map((id) => `${prefix}-${id}`) };

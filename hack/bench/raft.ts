@@ -193,7 +193,8 @@ export async function benchRaft(opts: RaftBenchOptions = {}): Promise<object[]> 
     baseDir: dir,
     nodeArgs: profile,
     // Raft is measured: no container runtime work (fake runtime).
-    extraArgs: ['--runtime', 'fake'],
+    // Capacity is measured, not the per-client limiter (--rate-limit 0).
+    extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
   });
   const out: object[] = [];
   try {

@@ -5,6 +5,7 @@ import type { NodeId } from '../raft/types.js';
 import type { RuntimeKind } from '../runtime/index.js';
 import type { TlsPaths } from '../tls/files.js';
 import { JobctlError, Reason } from '../util/errors.js';
+import type { RateLimitOptions } from '../util/rate-limit.js';
 import type { LogLevel } from './logger.js';
 
 export interface NodeConfig {
@@ -45,6 +46,8 @@ export interface NodeConfig {
   readonly nodeHeartbeatMs?: number;
   /** Events are deleted this long after their last occurrence, ms (--event-ttl-ms). Default 1 h. */
   readonly eventTtlMs?: number;
+  /** Per-client API rate limit, gRPC and REST (--rate-limit). Default DEFAULT_RATE_LIMIT. */
+  readonly rateLimit?: RateLimitOptions;
   /** Lowest level jobd logs (--log-level / logLevel). Default info. */
   readonly logLevel?: LogLevel;
   /** --tls-ca/--tls-cert/--tls-key: mutual TLS between nodes, TLS for clients and REST. Omitted: plaintext. */

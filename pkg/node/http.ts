@@ -6,6 +6,7 @@ import { DelegatingClient } from '../client/delegating.js';
 import type { LogsOptions, ResourceClient } from '../client/types.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import type { ReloadingTls } from '../tls/files.js';
+import type { RateLimiter } from '../util/rate-limit.js';
 import type { NodeLogger } from './logger.js';
 
 /** The node's Logs service (RunLogs.stream). */
@@ -24,6 +25,8 @@ export interface HttpServeOptions {
   readonly logger: NodeLogger;
   /** Serve HTTPS with these (reloading) files; omitted: plain HTTP. */
   readonly tls?: ReloadingTls;
+  /** Shared with the gRPC API: one budget per client across both. */
+  readonly rateLimiter?: RateLimiter;
 }
 
 export interface HttpServer {
@@ -66,6 +69,7 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServer> {
     nodeInfo: opts.nodeInfo,
     ...(dashboardDir ? { dashboardDir } : {}),
     logger: opts.logger,
+    rateLimiter: opts.rateLimiter,
   });
   const createServer = opts.tls
     ? (await import('../tls/https.js')).httpsServerFactory(opts.tls)

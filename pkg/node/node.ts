@@ -32,6 +32,8 @@ import { ObservedClient } from '../api/observed-client.js';
 import { nodeRecorder } from './recorder.js';
 import { NodeRegistration } from './registration.js';
 import { serveHttp, type HttpServer } from './http.js';
+import { nodeServerOptions } from '../transport/server-options.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter } from '../util/rate-limit.js';
 
 export interface JobdNode {
   readonly config: NodeConfig;
@@ -230,13 +232,12 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   });
 
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5000,
+    ...nodeServerOptions(),
     // With TLS: refuse certificates the CA did not sign, and Raft from non-nodes.
     interceptors: [tlsServerInterceptor()],
   });
+  // One budget per client across gRPC and REST (--rate-limit).
+  const rateLimiter = new RateLimiter(config.rateLimit ?? DEFAULT_RATE_LIMIT);
   transport.register(server);
   // Logs of any Run: from this node's files, or proxied from the executing node.
   const runLogs = new RunLogs({
@@ -251,6 +252,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     client: new ObservedClient(api, metrics.api, 'grpc'),
     nodeStatus: () => admin.nodeStatus(),
     logs: (req, signal) => runLogs.stream(req, signal),
+    limit: { limiter: rateLimiter },
   });
   let http: HttpServer | undefined;
   try {
@@ -265,6 +267,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         logs: (req, signal) => runLogs.stream(req, signal),
         logger: logger.child({ component: 'rest' }),
         tls,
+        rateLimiter,
       });
     }
   } catch (err) {

@@ -9,6 +9,7 @@
 // not a JSON object are Invalid; anything a handler throws (synchronously or
 // not) becomes a status, never an uncaught exception.
 import * as grpc from '@grpc/grpc-js';
+import { addLimitedService, type CallLimit } from './rate-limit-grpc.js';
 import type { ResourceClient } from '../client/types.js';
 import type { Resource, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
@@ -49,6 +50,8 @@ export interface ApiServerDeps {
    * answers Unavailable.
    */
   readonly logs?: (req: LogsRequestMsg, signal: AbortSignal) => AsyncIterable<Uint8Array>;
+  /** Per-client rate limit of every call, keyed by limit.key (./rate-limit-grpc.ts); absent: none. */
+  readonly limit?: CallLimit;
 }
 
 export interface ApiServerHandle {
@@ -221,7 +224,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     })();
   };
 
-  server.addService(apiServiceCtor().service, {
+  addLimitedService(server, apiServiceCtor().service, deps.limit, {
     apply: unary<ApplyRequestMsg, ApplyResponseMsg>(async (r) => {
       const res = await c.apply(decodeObject(r.object), {
         dryRun: dryRunOf(r.dryRun),

@@ -20,6 +20,7 @@ import { sendError, sendJson, sendStatus } from './respond.js';
 import { API_PREFIX } from './resources-path.js';
 import { discoveryBody, resourceRoutes } from './resources.js';
 import { newStatus } from './status.js';
+import { rateLimit } from './rate-limit.js';
 import { requestTimeout } from './timeout.js';
 
 export function createRestApp(opts: RestAppOptions): Express {
@@ -45,6 +46,7 @@ export function createRestApp(opts: RestAppOptions): Express {
       logger,
     }),
   );
+  app.use(rateLimit(opts.rateLimiter, opts.rateLimitKey));
   app.get(API_PREFIX, (_req, res) => sendJson(res, 200, discoveryBody(kinds)));
   app.use(API_PREFIX, logRoutes({ client: opts.client, logger }));
   app.use(

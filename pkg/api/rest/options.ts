@@ -2,6 +2,8 @@
 // open watches, and every resource route is one call on `client`.
 import type { ResourceClient } from '../../client/types.js';
 import type { KindRegistry } from '../../store/index.js';
+import type { RateLimiter } from '../../util/rate-limit.js';
+import type { RequestKey } from './rate-limit.js';
 
 /** Structured logging; compatible with pkg/raft's Logger (error is optional). */
 export interface RestLogger {
@@ -34,6 +36,10 @@ export interface RestAppOptions {
   readonly watchHeartbeatMs?: number;
   /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
   readonly maxBodyBytes?: number;
+  /** Per-client rate limit of everything but the health routes (./rate-limit.ts); absent: none. */
+  readonly rateLimiter?: RateLimiter;
+  /** Whom a request counts against; default the remote IP. */
+  readonly rateLimitKey?: RequestKey;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
