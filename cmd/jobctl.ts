@@ -79,6 +79,7 @@ const deps: RegisterDeps = {
   stdout: process.stdout,
   stderr: process.stderr,
   isTTY: Boolean(process.stdout.isTTY),
+  stderrIsTTY: Boolean(process.stderr.isTTY),
   clock: realClock,
   env: process.env,
   readStdin: async () => {

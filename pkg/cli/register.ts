@@ -15,6 +15,8 @@ export interface RegisterDeps {
   readonly stdout: Out;
   readonly stderr: Out;
   readonly isTTY: boolean;
+  /** Whether stderr is a terminal (progress spinners). */
+  readonly stderrIsTTY?: boolean;
   readonly clock: Clock;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly readStdin?: () => Promise<string>;
@@ -57,6 +59,7 @@ async function execute(deps: RegisterDeps, a: Args, fn: VerbFn): Promise<number>
     stdout: deps.stdout,
     stderr: deps.stderr,
     isTTY: deps.isTTY,
+    stderrIsTTY: deps.stderrIsTTY,
     clock: deps.clock,
     env: deps.env,
     readStdin: deps.readStdin,

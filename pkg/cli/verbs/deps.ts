@@ -19,6 +19,8 @@ export interface VerbDeps {
   readonly stderr: Out;
   /** Whether stdout is a terminal (colours). */
   readonly isTTY: boolean;
+  /** Whether stderr is a terminal (spinners; pkg/cli/progress.ts). Default false. */
+  readonly stderrIsTTY?: boolean;
   readonly clock: Clock;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Reads all of standard input (for -f -). */

@@ -165,6 +165,8 @@ export async function waitForJob(
   waitFor: WaitFor,
   signal: AbortSignal,
   timedOut: () => boolean,
+  /** Every state of the Job seen while waiting (the progress line). */
+  onUpdate?: (job: Job) => void,
 ): Promise<JobWaitResult> {
   const ns = namespaceFor(ref.info, namespace);
   const display = qualifiedName(ref.info, ref.name);
@@ -184,7 +186,10 @@ export async function waitForJob(
     'Job',
     ns,
     ref.name,
-    (j) => jobFinished(j as unknown as Job) !== undefined,
+    (j) => {
+      onUpdate?.(j as unknown as Job);
+      return jobFinished(j as unknown as Job) !== undefined;
+    },
     signal,
   );
   if (r.kind === 'aborted') {
@@ -234,14 +239,30 @@ export async function runWait(
   const client = await clientOf(deps);
   const dl = deadline(deps.clock, timeoutMs, deps.signal);
   const codes: number[] = [];
+  const { startJobsProgress } = await import('./wait-progress.js');
+  const waited = refs.map((r) => ({
+    namespace: namespaceFor(r.info, opts.namespace),
+    name: r.name,
+  }));
+  const progress = startJobsProgress(deps, client, waited, dl.signal);
   try {
     for (const ref of refs) {
-      const r = await waitForJob(client, ref, opts.namespace, waitFor, dl.signal, dl.timedOut);
+      const r = await waitForJob(
+        client,
+        ref,
+        opts.namespace,
+        waitFor,
+        dl.signal,
+        dl.timedOut,
+        (job) => progress.update(job),
+      );
+      progress.line.clear();
       (r.code === ExitCode.Ok ? deps.stdout : deps.stderr).write(`${r.line}\n`);
       codes.push(r.code);
       if (r.code === ExitCode.WaitTimeout) break;
     }
   } finally {
+    progress.stop();
     dl.cancel();
   }
   return worstCode(codes);
