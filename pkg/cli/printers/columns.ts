@@ -30,6 +30,19 @@ export class ColumnTable {
     return this;
   }
 
+  /** Widens columns to at least these widths, by header (e.g. {NAME: 24} for get -w). */
+  reserve(minWidths: Readonly<Record<string, number>>): this {
+    this.headers.forEach((h, i) => {
+      this.widths[i] = Math.max(this.widths[i] ?? 0, minWidths[h] ?? 0);
+    });
+    return this;
+  }
+
+  /** True when a cell (the last excepted: it is never padded) is wider than its column. */
+  overflows(row: Row): boolean {
+    return row.some((c, i) => i < row.length - 1 && cellText(c).length > (this.widths[i] ?? 0));
+  }
+
   header(): string {
     return this.line(this.headers);
   }

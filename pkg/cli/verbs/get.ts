@@ -249,6 +249,14 @@ async function print(
   deps.stdout.write(table.render(items.map((o) => tableRow(info, o, plan.shape, ctx))));
 }
 
+/** Column widths `get -w` starts with, whatever the first rows hold. */
+const WATCH_MIN_WIDTHS: Readonly<Record<string, number>> = {
+  NAME: 24,
+  JOB: 24,
+  NODE: 12,
+  STATUS: 'Succeeded'.length,
+};
+
 /** Prints the initial list (unless --watch-only), then one line per event until aborted. */
 async function watchAndPrint(
   plan: Plan,
@@ -259,8 +267,13 @@ async function watchAndPrint(
   deps: VerbDeps & { readonly signal?: AbortSignal },
 ): Promise<number> {
   const { info, format, shape } = plan;
-  // EVENT is as wide as its widest word; later rows may widen other columns.
-  const table = new ColumnTable(tableHeaders(info, shape)).fit([['MODIFIED']]);
+  // EVENT is as wide as its widest word. Names and phases get room to grow
+  // (WATCH_MIN_WIDTHS), so later rows rarely overflow; when one does, a
+  // terminal gets the header again at the new widths (pipes keep one header
+  // for scripts, and that row is simply wider, as kubectl's).
+  const table = new ColumnTable(tableHeaders(info, shape))
+    .fit([['MODIFIED']])
+    .reserve(WATCH_MIN_WIDTHS);
   let headerShown = false;
   const emit = async (type: string, o: Resource): Promise<void> => {
     if (format === 'json') {
@@ -273,7 +286,7 @@ async function watchAndPrint(
     } else {
       const ctx = await rowContext(plan, client, palette, deps);
       const row = tableRow(info, o, shape, ctx, type);
-      if (!headerShown) {
+      if (!headerShown || (deps.isTTY && table.overflows(row))) {
         table.fit([row]);
         deps.stdout.write(`${table.header()}\n`);
         headerShown = true;

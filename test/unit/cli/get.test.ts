@@ -249,15 +249,53 @@ describe('get', () => {
     assert.equal(
       e.out.text,
       [
-        // Widths come from the initial list; later rows may be wider (as kubectl's).
-        'EVENT      NAME    STATUS    COMPLETIONS   DURATION   AGE',
-        'ADDED      hello   Pending   0/1                      0s',
-        'ADDED      second   Pending   0/1                      0s',
-        'MODIFIED   hello   Running   0/1                      0s',
-        'DELETED    second   Pending   0/1                      0s',
+        // Names and phases get room to grow, so later rows stay aligned.
+        'EVENT      NAME                       STATUS      COMPLETIONS   DURATION   AGE',
+        'ADDED      hello                      Pending     0/1                      0s',
+        'ADDED      second                     Pending     0/1                      0s',
+        'MODIFIED   hello                      Running     0/1                      0s',
+        'DELETED    second                     Pending     0/1                      0s',
         '',
       ].join('\n'),
     );
+  });
+
+  it('-w on a terminal prints the header again when a row outgrows the columns', async () => {
+    const ac = new AbortController();
+    const tty = env({ signal: ac.signal, isTTY: true, vars: { NO_COLOR: '1' } });
+    await tty.client.create(jobInput('hello'));
+    const done = tty.run((d) => runGet(get({ watch: true }), d));
+    await tty.out.waitFor('ADDED');
+    const long = 'a-rather-long-job-name-that-overflows';
+    await tty.client.create(jobInput(long));
+    await setJobStatus(tty.client, 'hello', { phase: 'Running', active: 1 });
+    await tty.out.waitFor('MODIFIED');
+    ac.abort();
+    assert.equal(await done, 0);
+    const lines = tty.out.text.trimEnd().split('\n');
+    assert.equal(lines.length, 5);
+    assert.match(lines[0] ?? '', /^EVENT {6}NAME {23}STATUS/);
+    assert.match(lines[2] ?? '', /^EVENT {6}NAME {36}STATUS/, 'the header at the new widths');
+    // Every row after a header lines up with it.
+    const statusAt = (l: string | undefined): number => (l ?? '').indexOf('STATUS');
+    for (const [header, row] of [
+      [0, 1],
+      [2, 3],
+      [2, 4],
+    ] as const) {
+      assert.equal((lines[row] ?? '').search(/Pending|Running/), statusAt(lines[header]));
+    }
+    // In a pipe the same rows keep one header.
+    const ac2 = new AbortController();
+    const pipe = env({ signal: ac2.signal });
+    await pipe.client.create(jobInput('hello'));
+    const done2 = pipe.run((d) => runGet(get({ watch: true }), d));
+    await pipe.out.waitFor('ADDED');
+    await pipe.client.create(jobInput(long));
+    await pipe.out.waitFor(long);
+    ac2.abort();
+    assert.equal(await done2, 0);
+    assert.equal(pipe.out.text.split('\n').filter((l) => l.startsWith('EVENT')).length, 1);
   });
 
   it('--watch-only skips the initial list; -w NAME follows one object', async () => {
