@@ -13,7 +13,10 @@
 //                paging through everything.
 //  - store.memory RSS of every node with the 100,000 Jobs stored.
 // Knobs (env): BENCH_DURATION_MS (10000), BENCH_JOBS (100000),
-// BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir.
+// BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir,
+// BENCH_TLS=1 (or `npm run bench -- api --tls`) runs the cluster and every
+// client with mutual TLS (certificates from `jobd certs`), BENCH_ONLY=apply,get
+// runs only those phases (apply, get, watch, cli, list).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -21,6 +24,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GrpcClient } from '../../pkg/client/grpc.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
+import { generateCerts } from '../../pkg/tls/certs.js';
+import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
 import { percentile, round, rssMb } from './stats.js';
 
@@ -37,6 +42,17 @@ const job = (name: string, namespace = 'default'): ResourceInput => ({
 });
 
 const since = (t0: number): number => performance.now() - t0;
+
+/** Connection security of every client (set when the cluster runs with TLS). */
+let security: ClientSecurity | undefined;
+
+/** A GrpcClient with the run's connection security. */
+const grpcClient = (servers: string, timeoutMs?: number): GrpcClient =>
+  new GrpcClient({ servers, security, ...(timeoutMs ? { timeoutMs } : {}) });
+
+/** The CLI flags of the run's connection security. */
+const securityFlags = (): string[] =>
+  security ? ['--ca', security.ca, '--cert', security.cert, '--key', security.key].map(String) : [];
 
 /** Runs `worker` on `n` concurrent clients for `ms`; latencies of the successful calls. */
 async function closedLoop(
@@ -78,12 +94,25 @@ function figures(r: { latencies: number[]; errors: number; elapsedS: number }) {
   };
 }
 
+/** `fn`, repeated (up to 10 times, 500 ms apart) while it fails. */
+async function retry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Names of the Jobs api.apply created, for api.get to read. */
 const created: string[] = [];
 
 async function applyBench(leader: string, ms: number): Promise<object> {
-  const clients = Array.from({ length: 32 }, () => new GrpcClient({ servers: leader }));
-  await Promise.all(clients.map((c, i) => c.apply(job(`warm-${i}`))));
+  const clients = Array.from({ length: 32 }, () => grpcClient(leader));
+  // Warm-up (connections, first elections): retried, a loaded machine may time out once.
+  await Promise.all(clients.map((c, i) => retry(() => c.apply(job(`warm-${i}`)))));
   const r = await closedLoop(32, ms, async (c, i) => {
     await (clients[c] as GrpcClient).apply(job(`apply-${c}-${i}`));
     created.push(`apply-${c}-${i}`);
@@ -93,7 +122,7 @@ async function applyBench(leader: string, ms: number): Promise<object> {
 }
 
 async function getBench(leader: string, ms: number): Promise<object> {
-  const clients = Array.from({ length: 32 }, () => new GrpcClient({ servers: leader }));
+  const clients = Array.from({ length: 32 }, () => grpcClient(leader));
   const r = await closedLoop(32, ms, (c, i) =>
     (clients[c] as GrpcClient).get(
       'job',
@@ -106,10 +135,9 @@ async function getBench(leader: string, ms: number): Promise<object> {
 }
 
 async function watchBench(cluster: LocalCluster, leader: string, events: number): Promise<object> {
-  const start = await new GrpcClient({ servers: leader }).list('jobs', { limit: 1 });
-  const watchers = Array.from(
-    { length: 10 },
-    (_, i) => new GrpcClient({ servers: (cluster.members[i % 3] as { address: string }).address }),
+  const start = await grpcClient(leader).list('jobs', { limit: 1 });
+  const watchers = Array.from({ length: 10 }, (_, i) =>
+    grpcClient((cluster.members[i % 3] as { address: string }).address),
   );
   const ac = new AbortController();
   const counts = new Array<number>(10).fill(0);
@@ -128,7 +156,7 @@ async function watchBench(cluster: LocalCluster, leader: string, events: number)
       }
     }
   });
-  const writers = Array.from({ length: 32 }, () => new GrpcClient({ servers: leader }));
+  const writers = Array.from({ length: 32 }, () => grpcClient(leader));
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -164,7 +192,7 @@ function runCli(args: string[], server: string): Promise<number> {
   return new Promise((resolve, reject) =>
     execFile(
       process.execPath,
-      [jobctl, ...args],
+      [jobctl, ...securityFlags(), ...args],
       { env: { ...process.env, JOBCTL_SERVER: server, NO_COLOR: '1' } },
       (err) => (err ? reject(err) : resolve(since(t0))),
     ),
@@ -172,7 +200,7 @@ function runCli(args: string[], server: string): Promise<number> {
 }
 
 async function cliGetBench(servers: string): Promise<object> {
-  const c = new GrpcClient({ servers });
+  const c = grpcClient(servers);
   await Promise.all(Array.from({ length: 20 }, (_, i) => c.apply(job(`cli-${i}`, 'cli'))));
   c.close();
   await runCli(['get', 'jobs', '-n', 'cli'], servers);
@@ -196,7 +224,7 @@ async function cliGetBench(servers: string): Promise<object> {
 
 /** Seeds `total` Jobs (namespace "seed") with concurrent applies spread over the nodes. */
 async function seed(servers: string[], total: number, concurrency: number): Promise<object> {
-  const clients = servers.map((s) => new GrpcClient({ servers: s, timeoutMs: 30_000 }));
+  const clients = servers.map((s) => grpcClient(s, 30_000));
   let next = 0;
   let errors = 0;
   const t0 = performance.now();
@@ -230,7 +258,7 @@ async function seed(servers: string[], total: number, concurrency: number): Prom
 }
 
 async function listBench(leader: string, total: number): Promise<object> {
-  const c = new GrpcClient({ servers: leader, timeoutMs: 30_000 });
+  const c = grpcClient(leader, 30_000);
   const latencies: number[] = [];
   let items = 0;
   let pages = 0;
@@ -264,14 +292,26 @@ export async function benchApi(): Promise<object[]> {
   created.length = 0;
   const durationMs = env('BENCH_DURATION_MS', 10_000);
   const total = env('BENCH_JOBS', 100_000);
+  const tls = process.env.BENCH_TLS === '1' || process.argv.includes('--tls');
+  const only = new Set((process.env.BENCH_ONLY ?? 'apply,get,watch,cli,list').split(','));
   const dir = mkdtempSync(join(tmpdir(), 'jobctl-bench-api-'));
+  const certs = join(dir, 'certs');
+  if (tls) {
+    await generateCerts({
+      out: certs,
+      nodes: 3,
+      users: [{ name: 'admin', groups: ['system:masters'] }],
+    });
+  }
   const cluster = await LocalCluster.start({
     nodes: 3,
     baseDir: dir,
     // The control plane is measured: Jobs run instantly on the fake runtime.
     // Capacity is measured, not the per-client limiter (--rate-limit 0).
     extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
+    ...(tls ? { tls: { dir: certs } } : {}),
   });
+  security = cluster.clientSecurity();
   const out: object[] = [];
   const emit = (o: object): void => {
     out.push(o);
@@ -280,12 +320,18 @@ export async function benchApi(): Promise<object[]> {
   try {
     const lead = await cluster.waitForLeader({ timeoutMs: 30_000 });
     // The machine's state, for comparing runs: benchmarks on a busy machine mean little.
-    emit({ name: 'api.env', loadavg_1m: round(loadavg()[0] ?? NaN), cpus: availableParallelism() });
+    emit({
+      name: 'api.env',
+      loadavg_1m: round(loadavg()[0] ?? NaN),
+      cpus: availableParallelism(),
+      tls,
+    });
     const leader = cluster.member(lead.id).address;
-    emit(await applyBench(leader, durationMs));
-    emit(await getBench(leader, Math.min(durationMs, 5000)));
-    emit(await watchBench(cluster, leader, 2000));
-    emit(await cliGetBench(cluster.servers()));
+    if (only.has('apply')) emit({ ...(await applyBench(leader, durationMs)), tls });
+    if (only.has('get')) emit({ ...(await getBench(leader, Math.min(durationMs, 5000))), tls });
+    if (only.has('watch')) emit(await watchBench(cluster, leader, 2000));
+    if (only.has('cli')) emit(await cliGetBench(cluster.servers()));
+    if (!only.has('list')) return out;
     emit(
       await seed(
         cluster.members.map((m) => m.address),
