@@ -7,6 +7,7 @@
 //        [--log-level info] [--log-format auto]
 //        [--tls-ca F --tls-cert F --tls-key F] [--rate-limit 200:400] [--config FILE]
 //   jobd certs --out DIR --nodes 3 [--users admin:system:masters,...]   (pkg/tls/certs-command.ts)
+//        [--auth] [--bootstrap-token-file FILE] [--audit-log FILE] [--audit-max-bytes N] [--audit-max-files N]
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
 // (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
 import { readFileSync } from 'node:fs';
@@ -150,6 +151,27 @@ async function main(): Promise<void> {
       describe: "this node's certificate (PEM), signed by --tls-ca",
     })
     .option('tls-key', { type: 'string', describe: "this node's private key (PEM)" })
+    .option('auth', {
+      type: 'boolean',
+      default: false,
+      describe: 'require a token or client certificate and enforce RBAC on every API call',
+    })
+    .option('bootstrap-token-file', {
+      type: 'string',
+      describe: 'first admin token: read if FILE exists, else the first leader writes one (0600)',
+    })
+    .option('audit-log', {
+      type: 'string',
+      describe: 'audit log of mutating requests (default <data-dir>/audit.log with --auth)',
+    })
+    .option('audit-max-bytes', {
+      type: 'number',
+      describe: 'rotate the audit log before it exceeds this many bytes (default 10 MiB)',
+    })
+    .option('audit-max-files', {
+      type: 'number',
+      describe: 'rotated audit logs kept (default 5)',
+    })
     .option('election-tick', { type: 'number', default: nodeDefaults.electionTick })
     .option('heartbeat-tick', { type: 'number', default: nodeDefaults.heartbeatTick })
     .option('snapshot-every', { type: 'number', default: nodeDefaults.snapshotEvery })
@@ -218,6 +240,19 @@ async function main(): Promise<void> {
       logLevel: parseLogLevel(argv.logLevel),
       tls: tlsPaths(argv.tlsCa, argv.tlsCert, argv.tlsKey),
       rateLimit: parseRateLimit(argv.rateLimit),
+      auth: {
+        enabled: argv.auth,
+        ...(argv.bootstrapTokenFile
+          ? { bootstrapTokenFile: resolve(argv.bootstrapTokenFile) }
+          : {}),
+        ...(argv.auditLog ? { auditLog: resolve(argv.auditLog) } : {}),
+        ...(argv.auditMaxBytes !== undefined
+          ? { auditMaxBytes: positive('audit-max-bytes', argv.auditMaxBytes) }
+          : {}),
+        ...(argv.auditMaxFiles !== undefined
+          ? { auditMaxFiles: nonNegative('audit-max-files', argv.auditMaxFiles) }
+          : {}),
+      },
     };
     if (config.name !== undefined && !isDns1123Label(config.name)) {
       throw new JobctlError(

@@ -14,8 +14,9 @@
 //   SandboxPolicies of their namespace must allow the sandbox they ask for
 //   (reason Forbidden otherwise). Status writes are not policed.
 // - Backpressure errors (TooManyRequests, Timeout, Unavailable) pass through
-//   with their reasons. Authorization is a later issue: any caller may write
-//   any kind (Runs and Nodes included).
+//   with their reasons. Authentication and authorization (jobd --auth) wrap
+//   this service per request in the adapters (pkg/auth AuthorizingClient);
+//   in-process components call it directly.
 import { DelegatingClient } from '../client/delegating.js';
 import type { ApplyOptions, ApplyResult, ResourceClient } from '../client/types.js';
 import type { Resource, ResourceInput } from '../store/index.js';

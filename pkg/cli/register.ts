@@ -468,6 +468,8 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
     return c.demandCommand(1, 'specify a node subcommand: cordon | uncordon | drain');
   });
 
+  registerAuthVerbs(y, handle);
+
   y.command('config', 'Manage contexts in ~/.jobctl/config.yaml ($JOBCTL_CONFIG)', (c) => {
     const configHandler =
       (action: string) =>
@@ -532,4 +534,114 @@ export function registerResourceVerbs<T>(y: Argv<T>, deps: RegisterDeps): Argv<T
 
   // Eager (a few lines, no imports): yargs answers --get-yargs-completions before any handler runs.
   return registerCompletion(y);
+}
+
+type Handle = (
+  fn: (
+    a: Args,
+    vd: VerbDeps & { readonly signal?: AbortSignal },
+    conn: Connection,
+  ) => Promise<number>,
+) => (a: Args) => Promise<void>;
+
+/** `token create|list|revoke` and `auth can-i|whoami` (pkg/cli/verbs/token.ts, auth.ts). */
+function registerAuthVerbs<T>(y: Argv<T>, handle: Handle): void {
+  y.command('token', 'Create, list or revoke API bearer tokens (admins only)', (c) =>
+    c
+      .command(
+        'create',
+        'create a token; prints NAME.SECRET once (--role binds it in -n NS, or cluster-wide with -A)',
+        (cc) =>
+          cc
+            .option('name', { type: 'string', describe: 'token name (default tok-<random>)' })
+            .option('user', { type: 'string', describe: 'user the bearer is (default the name)' })
+            .option('group', { type: 'string', array: true, describe: 'a group (repeatable)' })
+            .option('role', { type: 'string', describe: 'view | edit | admin: bind it' })
+            .option('ttl', { type: 'string', describe: 'expires after, e.g. 24h (default never)' })
+            .option('description', { type: 'string', describe: 'what the token is for' }),
+        handle(async (a, vd, conn) => {
+          const { runTokenCreate } = await import('./verbs/token.js');
+          return runTokenCreate(
+            {
+              namespace: conn.namespace,
+              name: str(a.name),
+              user: str(a.user),
+              groups: strs(a.group),
+              role: str(a.role),
+              allNamespaces: a.allNamespaces === true,
+              ttl: str(a.ttl),
+              description: str(a.description),
+            },
+            vd,
+          );
+        }),
+      )
+      .command(
+        'list',
+        'list tokens: NAME USER GROUPS EXPIRES AGE',
+        (cc) => cc.option('output', { alias: 'o', type: 'string', describe: 'json|yaml' }),
+        handle(async (a, vd) => {
+          const { runTokenList } = await import('./verbs/token.js');
+          return runTokenList({ output: str(a.output) }, vd);
+        }),
+      )
+      .command(
+        'revoke <names..>',
+        'delete tokens (refused at once on every node) and their bindings',
+        (cc) => cc.positional('names', { type: 'string', array: true }),
+        handle(async (a, vd) => {
+          const { runTokenRevoke } = await import('./verbs/token.js');
+          return runTokenRevoke({ names: strs(a.names) }, vd);
+        }),
+      )
+      .demandCommand(1, 'specify a token subcommand: create | list | revoke'),
+  );
+
+  y.command('auth', 'Inspect authorization', (c) =>
+    c
+      .command(
+        'can-i <verb> <resource> [name]',
+        'may I? prints yes (exit 0) or no (exit 1): e.g. can-i delete jobs -n prod',
+        (cc) =>
+          cc
+            .positional('verb', {
+              type: 'string',
+              describe: 'get|list|watch|create|update|apply|delete|logs',
+            })
+            .positional('resource', {
+              type: 'string',
+              describe: 'jobs, runs, runs/status, nodes, tokens, cluster, ...',
+            })
+            .positional('name', { type: 'string' })
+            .option('quiet', {
+              alias: 'q',
+              type: 'boolean',
+              describe: 'print nothing; exit code only',
+            }),
+        handle(async (a, vd, conn) => {
+          const { runCanI } = await import('./verbs/auth.js');
+          return runCanI(
+            {
+              ...common(a, conn),
+              verb: String(a.verb),
+              resource: String(a.resource),
+              name: str(a.name),
+              allNamespaces: a.allNamespaces === true,
+              quiet: a.quiet === true,
+            },
+            vd,
+          );
+        }),
+      )
+      .command(
+        'whoami',
+        'who the server thinks I am: user, groups, how I authenticated',
+        (cc) => cc.option('output', { alias: 'o', type: 'string', describe: 'json' }),
+        handle(async (a, vd) => {
+          const { runWhoAmI } = await import('./verbs/auth.js');
+          return runWhoAmI({ output: str(a.output) }, vd);
+        }),
+      )
+      .demandCommand(1, 'specify an auth subcommand: can-i | whoami'),
+  );
 }

@@ -52,6 +52,20 @@ export interface NodeConfig {
   readonly logLevel?: LogLevel;
   /** --tls-ca/--tls-cert/--tls-key: mutual TLS between nodes, TLS for clients and REST. Omitted: plaintext. */
   readonly tls?: TlsPaths;
+  /** Authentication, authorization and audit (pkg/auth); omitted: auth off, no audit. */
+  readonly auth?: NodeAuthConfig;
+}
+
+/** jobd --auth, --bootstrap-token-file, --audit-log, --audit-max-bytes, --audit-max-files. */
+export interface NodeAuthConfig {
+  /** Require credentials and enforce RBAC on every API call. */
+  readonly enabled: boolean;
+  /** First admin token: read if it exists, else written by the first leader. */
+  readonly bootstrapTokenFile?: string;
+  /** Audit log file (default <data-dir>/audit.log when enabled). */
+  readonly auditLog?: string;
+  readonly auditMaxBytes?: number;
+  readonly auditMaxFiles?: number;
 }
 
 export const nodeDefaults = {

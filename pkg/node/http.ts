@@ -7,6 +7,7 @@ import type { LogsOptions, ResourceClient } from '../client/types.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import type { ReloadingTls } from '../tls/files.js';
 import type { RateLimiter } from '../util/rate-limit.js';
+import type { RequestAccess } from '../api/rest/access.js';
 import type { NodeLogger } from './logger.js';
 
 /** The node's Logs service (RunLogs.stream). */
@@ -27,6 +28,8 @@ export interface HttpServeOptions {
   readonly tls?: ReloadingTls;
   /** Shared with the gRPC API: one budget per client across both. */
   readonly rateLimiter?: RateLimiter;
+  /** Per-request authentication and authorization (pkg/auth); omitted: open. */
+  readonly access?: RequestAccess;
 }
 
 export interface HttpServer {
@@ -70,6 +73,7 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServer> {
     ...(dashboardDir ? { dashboardDir } : {}),
     logger: opts.logger,
     rateLimiter: opts.rateLimiter,
+    ...(opts.access ? { access: opts.access } : {}),
   });
   const createServer = opts.tls
     ? (await import('../tls/https.js')).httpsServerFactory(opts.tls)

@@ -22,6 +22,8 @@ import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../tls
 import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import { grpcAccess, httpAccess } from '../auth/index.js';
+import { nodeAuth } from './auth.js';
 import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
 import { LeaderControllers } from './leader.js';
@@ -64,13 +66,25 @@ export interface JobdNode {
 class GrpcPeerApi implements PeerApi {
   private readonly clients = new Map<string, ApiClient>();
 
-  /** `credentials`: the node's mutual-TLS credentials towards its peers (plaintext without TLS). */
-  constructor(private readonly credentials: grpc.ChannelCredentials) {}
+  /**
+   * `credentials`: the node's mutual-TLS credentials towards its peers (plaintext without TLS);
+   * `token`: the bearer token it presents with auth on and no node certificate (pkg/auth).
+   */
+  constructor(
+    private readonly credentials: grpc.ChannelCredentials,
+    private readonly token: () => string | undefined = () => undefined,
+  ) {}
 
   private client(address: string): ApiClient {
     let c = this.clients.get(address);
-    if (!c)
-      this.clients.set(address, (c = new ApiClient(address, { credentials: this.credentials })));
+    if (!c) {
+      const token = this.token();
+      c = new ApiClient(address, {
+        credentials: this.credentials,
+        ...(token ? { security: { token } } : {}),
+      });
+      this.clients.set(address, c);
+    }
     return c;
   }
 
@@ -175,8 +189,9 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   });
 
   // The service layer: LocalClient (store reads after a ReadIndex barrier,
-  // writes through Raft) wrapped by ApiService (admission).
-  const peerApi = new GrpcPeerApi(toPeers);
+  // writes through Raft) wrapped by ApiService (admission). With auth on and
+  // no TLS, node-to-node calls present the bootstrap token (pkg/auth/bootstrap.ts).
+  const peerApi = new GrpcPeerApi(toPeers, () => auth?.peerToken());
   const admin = new ClusterAdmin({ raft, members: config.peers, peerApi });
   const local = new LocalClient({
     store,
@@ -189,6 +204,9 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     inner: local,
     defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
   });
+  // Clients' calls pass through auth (when on) and the audit log; in-process
+  // components below use `local`/`api` directly.
+  const auth = nodeAuth(config, { api, store, nodeName: nodeName(config), logger });
 
   // Execution: the runtime (scoped by node name: dev nodes share one Docker
   // engine) and the agent that reconciles this node's Runs with it. Status
@@ -253,6 +271,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     nodeStatus: () => admin.nodeStatus(),
     logs: (req, signal) => runLogs.stream(req, signal),
     limit: { limiter: rateLimiter },
+    ...(auth ? { access: grpcAccess(auth) } : {}),
   });
   let http: HttpServer | undefined;
   try {
@@ -268,6 +287,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         logger: logger.child({ component: 'rest' }),
         tls,
         rateLimiter,
+        ...(auth ? { access: httpAccess(auth) } : {}),
       });
     }
   } catch (err) {
@@ -289,6 +309,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   raft.onLeaderChange(() => metrics.leaderChanged());
   currentTerm = () => raft.status().term;
   raft.start();
+  auth?.start(() => raft.isLeader());
   // The agent's first list/watch needs a leader (ReadIndex): starting it once
   // one is known spares it a retry back-off that would delay the first Runs.
   let stopRequested = false;
@@ -345,6 +366,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       apiHandle.closeWatches();
       local.close();
       await http?.close();
+      await auth?.close();
       await raft.stop();
       // Closing the transport ends the peers' streams, so the server drains at once.
       await transport.close();

@@ -20,6 +20,23 @@ export interface KindInfo {
   readonly fieldSelectors: readonly string[];
 }
 
+const authKind = (kind: string, plural: string, namespaced: boolean): KindInfo => ({
+  kind,
+  apiVersion: API_VERSION,
+  plural,
+  singular: kind.toLowerCase(),
+  shortNames: [],
+  namespaced,
+  immutableSpecFields: [],
+  fieldSelectors: [],
+});
+
+const AUTH_KINDS: readonly KindInfo[] = [
+  authKind('Token', 'tokens', false),
+  authKind('RoleBinding', 'rolebindings', true),
+  authKind('ClusterRoleBinding', 'clusterrolebindings', false),
+];
+
 export const BUILTIN_KINDS: readonly KindInfo[] = [
   {
     kind: 'Job',
@@ -94,6 +111,9 @@ export const BUILTIN_KINDS: readonly KindInfo[] = [
     immutableSpecFields: [],
     fieldSelectors: [],
   },
+  // Authentication and authorization (pkg/auth): bearer tokens (hashed) and
+  // role bindings, namespaced and cluster-wide.
+  ...AUTH_KINDS,
 ];
 
 /** Field selector paths every kind supports. */

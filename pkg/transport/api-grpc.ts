@@ -52,6 +52,28 @@ export interface ApiServerDeps {
   readonly logs?: (req: LogsRequestMsg, signal: AbortSignal) => AsyncIterable<Uint8Array>;
   /** Per-client rate limit of every call, keyed by limit.key (./rate-limit-grpc.ts); absent: none. */
   readonly limit?: CallLimit;
+  /**
+   * Per-call authentication and authorization (pkg/auth): the client that
+   * serves this caller (wrapping `client`), and the checks of the calls that
+   * bypass a client. Omitted: every call is served by `client` as it is.
+   */
+  readonly access?: (call: ApiCall, client: ResourceClient) => Promise<CallAccess>;
+}
+
+/** The parts of a server call access control reads (metadata, peer, TLS auth context). */
+export type ApiCall = Pick<
+  grpc.ServerUnaryCall<unknown, unknown>,
+  'metadata' | 'getPeer' | 'getAuthContext'
+>;
+
+/** What one caller may use (see ApiServerDeps.access). */
+export interface CallAccess {
+  /** Serves this call (refusing what the caller may not do). */
+  readonly client: ResourceClient;
+  /** Throws (Unauthorized, Forbidden) unless the caller may read this node's Raft view. */
+  nodeStatus(): void;
+  /** Throws unless the caller may read these logs (localOnly: a node's proxy hop). */
+  logs(req: LogsRequestMsg): void;
 }
 
 export interface ApiServerHandle {
@@ -59,11 +81,17 @@ export interface ApiServerHandle {
   closeWatches(): void;
 }
 
-function unary<Req, Res>(fn: (req: Req) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+type Access = (call: ApiCall) => Promise<CallAccess>;
+
+function unary<Req, Res>(
+  access: Access,
+  fn: (req: Req, a: CallAccess) => Promise<Res> | Res,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, cb) => {
     // Promise.resolve().then: a synchronous throw is a rejection like any other.
     Promise.resolve()
-      .then(() => fn(call.request))
+      .then(() => access(call))
+      .then((a) => fn(call.request, a))
       .then(
         (res) => cb(null, res),
         (err: unknown) => cb(toServiceError(err)),
@@ -124,7 +152,9 @@ export async function* readLogsStream(
 
 /** Registers the Jobctl API service on a server. */
 export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServerHandle {
-  const c = deps.client;
+  const open: CallAccess = { client: deps.client, nodeStatus: () => {}, logs: () => {} };
+  const custom = deps.access;
+  const access: Access = custom ? (call) => custom(call, deps.client) : () => Promise.resolve(open);
   const watches = new Set<{ abort(): void }>();
   let closing = false;
 
@@ -158,6 +188,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       });
     void (async () => {
       try {
+        const { client: c } = await access(call);
         const events: AsyncIterable<WatchEvent> = c.watch(req.kind, {
           namespace: req.namespace || undefined,
           labelSelector: req.labelSelector || undefined,
@@ -206,6 +237,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     call.on('close', () => ac.abort());
     void (async () => {
       try {
+        (await access(call)).logs(call.request);
         for await (const data of source(call.request, ac.signal)) {
           if (ac.signal.aborted) break;
           if (!call.write({ data })) await drainedOrAborted(call, ac.signal);
@@ -225,28 +257,28 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
   };
 
   addLimitedService(server, apiServiceCtor().service, deps.limit, {
-    apply: unary<ApplyRequestMsg, ApplyResponseMsg>(async (r) => {
+    apply: unary<ApplyRequestMsg, ApplyResponseMsg>(access, async (r, { client: c }) => {
       const res = await c.apply(decodeObject(r.object), {
         dryRun: dryRunOf(r.dryRun),
         force: r.force || undefined,
       });
       return { outcome: res.outcome, object: encodeObject(res.object) };
     }),
-    create: unary<ObjectRequestMsg, ObjectResponseMsg>(async (r) =>
+    create: unary<ObjectRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
       objectResponse(await c.create(decodeObject(r.object))),
     ),
-    update: unary<ObjectRequestMsg, ObjectResponseMsg>(async (r) =>
+    update: unary<ObjectRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
       objectResponse(await c.update(decodeObject(r.object))),
     ),
-    updateStatus: unary<ObjectRequestMsg, ObjectResponseMsg>(async (r) =>
+    updateStatus: unary<ObjectRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
       objectResponse(await c.updateStatus(decodeObject(r.object))),
     ),
-    get: unary<GetRequestMsg, ObjectResponseMsg>(async (r) =>
+    get: unary<GetRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
       objectResponse(
         await c.get(r.kind, r.namespace, r.name, { consistency: consistencyOf(r.consistency) }),
       ),
     ),
-    list: unary<ListRequestMsg, ListResponseMsg>(async (r) => {
+    list: unary<ListRequestMsg, ListResponseMsg>(access, async (r, { client: c }) => {
       const res = await c.list(r.kind, {
         namespace: r.namespace || undefined,
         labelSelector: r.labelSelector || undefined,
@@ -262,7 +294,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       };
     }),
     watch,
-    delete: unary<DeleteRequestMsg, ObjectResponseMsg>(async (r) => {
+    delete: unary<DeleteRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) => {
       const pre = r.preconditions;
       const preconditions =
         pre && (pre.uid || pre.resourceVersion)
@@ -279,11 +311,16 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       );
     }),
     clusterStatus: unary<object, ClusterStatusResponse>(
-      async () => (await c.clusterStatus()) as ClusterStatusResponse,
+      access,
+      async (_r, { client: c }) => (await c.clusterStatus()) as ClusterStatusResponse,
     ),
-    nodeStatus: unary<object, NodeStatusInfo>(() => deps.nodeStatus()),
-    transferLeader: unary<TransferLeaderRequest, TransferLeaderResponse>((r) =>
-      c.transferLeader(r.to),
+    nodeStatus: unary<object, NodeStatusInfo>(access, (_r, a) => {
+      a.nodeStatus();
+      return deps.nodeStatus();
+    }),
+    transferLeader: unary<TransferLeaderRequest, TransferLeaderResponse>(
+      access,
+      (r, { client: c }) => c.transferLeader(r.to),
     ),
     logs,
   });

@@ -12,6 +12,7 @@ const reasonToCode: Record<Reason, grpc.status> = {
   AlreadyExists: grpc.status.ALREADY_EXISTS,
   Conflict: grpc.status.ABORTED,
   Invalid: grpc.status.INVALID_ARGUMENT,
+  Unauthorized: grpc.status.UNAUTHENTICATED,
   Forbidden: grpc.status.PERMISSION_DENIED,
   Unavailable: grpc.status.UNAVAILABLE,
   TooManyRequests: grpc.status.RESOURCE_EXHAUSTED,

@@ -6,6 +6,8 @@ export const Reason = {
   AlreadyExists: 'AlreadyExists',
   Conflict: 'Conflict',
   Invalid: 'Invalid',
+  /** No valid credentials: missing, bad, expired or revoked token (HTTP 401, gRPC UNAUTHENTICATED). */
+  Unauthorized: 'Unauthorized',
   Forbidden: 'Forbidden',
   Unavailable: 'Unavailable',
   TooManyRequests: 'TooManyRequests',

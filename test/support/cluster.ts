@@ -63,6 +63,8 @@ export interface E2EClusterOptions {
   readonly tls?: boolean | { readonly users?: readonly { name: string; groups: string[] }[] };
   /** Serve REST too: every node gets --http on a free port (E2EMember.http). */
   readonly http?: boolean;
+  /** Bearer token of the harness's own clients (status polls, client()), for clusters with --auth. */
+  readonly token?: string;
 }
 
 export interface E2EMember {
@@ -184,6 +186,12 @@ export class E2ECluster {
     return this.opts.tls ? userSecurity(this.certsDir, user) : undefined;
   }
 
+  /** What the harness's own gRPC clients present: the admin certificate and/or the `token` option. */
+  private clientSecurity(): ClientSecurity | undefined {
+    const tls = this.security();
+    return this.opts.token ? { ...tls, token: this.opts.token } : tls;
+  }
+
   servers(ids: readonly number[] = this.members.map((m) => m.id)): string {
     return ids.map((id) => this.member(id).address).join(',');
   }
@@ -263,7 +271,7 @@ export class E2ECluster {
       servers: this.servers(ids),
       timeoutMs,
       watchReconnectMs: 60_000,
-      security: this.security(),
+      security: this.clientSecurity(),
     });
     this.clients.push(c);
     return c;
@@ -272,7 +280,7 @@ export class E2ECluster {
   private api(id: number): ApiClient {
     let c = this.apiClients.get(id);
     if (!c) {
-      c = new ApiClient(this.member(id).address, { security: this.security() });
+      c = new ApiClient(this.member(id).address, { security: this.clientSecurity() });
       this.apiClients.set(id, c);
     }
     return c;

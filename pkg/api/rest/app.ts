@@ -5,6 +5,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { defaultKinds } from '../../store/index.js';
 import { Reason } from '../../util/errors.js';
+import { setRequestAccess } from './access.js';
 import { applyManifestRoutes } from './apply-manifest.js';
 import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
@@ -29,6 +30,7 @@ export function createRestApp(opts: RestAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  setRequestAccess(app, opts.access);
 
   const commonHeaders: RequestHandler = (_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -20,6 +20,7 @@ import type { RestLogger } from './options.js';
 import { queryDryRun, queryString } from './query.js';
 import { sendError, sendJson } from './respond.js';
 import { badRequest } from './status.js';
+import { requestClient } from './access.js';
 
 export const APPLY_PATH = '/api/apply';
 
@@ -42,10 +43,11 @@ export function applyManifestRoutes(opts: ApplyManifestOptions): Router {
       const namespace = queryString(req, 'namespace') ?? 'default';
       const dryRun = queryDryRun(req);
       const items: ApplyResult[] = [];
+      const client = await requestClient(req, opts.client);
       for (const [i, m] of manifests.entries()) {
         const object = withNamespace(m.object, namespace, opts.kinds);
         try {
-          items.push(await opts.client.apply(object, dryRun ? { dryRun } : {}));
+          items.push(await client.apply(object, dryRun ? { dryRun } : {}));
         } catch (err) {
           throw manifests.length > 1 ? inDocument(err, i + 1) : err;
         }

@@ -9,6 +9,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { ResourceClient } from '../../client/types.js';
 import { JobctlError, Reason, errorMessage } from '../../util/errors.js';
+import { requestClient } from './access.js';
 import type { RestLogger } from './options.js';
 import { queryCount } from './query.js';
 import { sendError, sendJson, sendStatus } from './respond.js';
@@ -23,7 +24,7 @@ export interface HealthRoutesOptions {
 }
 
 export function healthRoutes(opts: HealthRoutesOptions): Router {
-  const { client, logger } = opts;
+  const { logger } = opts;
   const router = Router();
   const safe =
     (fn: RequestHandler): RequestHandler =>
@@ -64,13 +65,19 @@ export function healthRoutes(opts: HealthRoutesOptions): Router {
 
   router.get(
     '/api/cluster/status',
-    safe(async (_req, res) => sendJson(res, 200, await client.clusterStatus())),
+    safe(async (req, res) =>
+      sendJson(res, 200, await (await requestClient(req, opts.client)).clusterStatus()),
+    ),
   );
 
   router.post(
     '/api/cluster/transfer-leader',
     safe(async (req, res) =>
-      sendJson(res, 200, await client.transferLeader(queryCount(req, 'to'))),
+      sendJson(
+        res,
+        200,
+        await (await requestClient(req, opts.client)).transferLeader(queryCount(req, 'to')),
+      ),
     ),
   );
 

@@ -16,6 +16,7 @@ import type { LogsOptions, ResourceClient } from '../../client/types.js';
 import { JobctlError, Reason } from '../../util/errors.js';
 import type { RestLogger } from './options.js';
 import { queryBool, queryCount } from './query.js';
+import { requestClient } from './access.js';
 import { sendError } from './respond.js';
 
 export interface LogRoutesOptions {
@@ -31,7 +32,8 @@ export function logRoutes(opts: LogRoutesOptions): Router {
     async (req: Request, res: Response): Promise<void> => {
       const p = req.params as Record<string, string>;
       try {
-        const logs = opts.client.logs?.bind(opts.client);
+        const client = await requestClient(req, opts.client);
+        const logs = client.logs?.bind(client);
         if (!logs) throw new JobctlError(Reason.NotFound, 'logs are not served by this server');
         const tail = queryCount(req, 'tailLines');
         const abort = new AbortController();

@@ -4,6 +4,7 @@ import type { ResourceClient } from '../../client/types.js';
 import type { KindRegistry } from '../../store/index.js';
 import type { RateLimiter } from '../../util/rate-limit.js';
 import type { RequestKey } from './rate-limit.js';
+import type { RequestAccess } from './access.js';
 
 /** Structured logging; compatible with pkg/raft's Logger (error is optional). */
 export interface RestLogger {
@@ -40,6 +41,8 @@ export interface RestAppOptions {
   readonly rateLimiter?: RateLimiter;
   /** Whom a request counts against; default the remote IP. */
   readonly rateLimitKey?: RequestKey;
+  /** Per-request authentication and authorization (pkg/auth); omitted: `client` serves everyone. */
+  readonly access?: RequestAccess;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;

@@ -13,6 +13,7 @@ import { APPLY_PATCH_TYPES, decodeObject, hasBody, rawBody } from './body.js';
 import { deleteOptionsOf, listBody, objectForTarget } from './objects.js';
 import type { RestLogger } from './options.js';
 import { queryBool, queryConsistency, queryCount, queryDryRun, queryString } from './query.js';
+import { requestClient } from './access.js';
 import { sendError, sendJson } from './respond.js';
 import { API_PREFIX, clusterTarget, namespacedTarget, type Target } from './resources-path.js';
 import { HttpError, HttpReason } from './status.js';
@@ -29,11 +30,16 @@ export interface ResourceRoutesOptions {
   readonly watchHeartbeatMs: number;
 }
 
-type Handler = (req: Request, res: Response, target: Target) => Promise<void>;
+type Handler = (
+  req: Request,
+  res: Response,
+  target: Target,
+  client: ResourceClient,
+) => Promise<void>;
 
 /** A router to mount at API_PREFIX. */
 export function resourceRoutes(opts: ResourceRoutesOptions): Router {
-  const { client, kinds, logger } = opts;
+  const { kinds, logger } = opts;
   const router = Router();
   router.use(rawBody(opts.maxBodyBytes));
 
@@ -48,13 +54,13 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
           p.namespace !== undefined
             ? namespacedTarget(kinds, p.namespace, p.plural ?? '', name)
             : clusterTarget(kinds, p.plural ?? '', name);
-        await fn(req, res, target);
+        await fn(req, res, target, await requestClient(req, opts.client));
       } catch (err) {
         sendError(res, err, logger, { method: req.method, path: req.path });
       }
     };
 
-  const list: Handler = async (req, res, target) => {
+  const list: Handler = async (req, res, target, client) => {
     if (queryBool(req, 'watch')) {
       await serveWatch(
         req,
@@ -82,7 +88,7 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
     sendJson(res, 200, listBody(target, result));
   };
 
-  const create: Handler = async (req, res, target) => {
+  const create: Handler = async (req, res, target, client) => {
     if (target.namespace === undefined) {
       throw new HttpError(
         HttpReason.MethodNotAllowed,
@@ -93,7 +99,7 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
     sendJson(res, 201, await client.create(object));
   };
 
-  const get: Handler = async (req, res, target) => {
+  const get: Handler = async (req, res, target, client) => {
     const consistency = queryConsistency(req);
     const object = await client.get(
       target.info.kind,
@@ -104,17 +110,17 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
     sendJson(res, 200, object);
   };
 
-  const update: Handler = async (req, res, target) => {
+  const update: Handler = async (req, res, target, client) => {
     const object = objectForTarget(decodeObject(req), target);
     sendJson(res, 200, await client.update(object));
   };
 
-  const updateStatus: Handler = async (req, res, target) => {
+  const updateStatus: Handler = async (req, res, target, client) => {
     const object = objectForTarget(decodeObject(req), target);
     sendJson(res, 200, await client.updateStatus(object));
   };
 
-  const apply: Handler = async (req, res, target) => {
+  const apply: Handler = async (req, res, target, client) => {
     const object = objectForTarget(decodeObject(req, APPLY_PATCH_TYPES), target);
     const dryRun = queryDryRun(req);
     const result = await client.apply(object, {
@@ -126,7 +132,7 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
     sendJson(res, result.outcome === 'created' ? 201 : 200, result.object);
   };
 
-  const remove: Handler = async (req, res, target) => {
+  const remove: Handler = async (req, res, target, client) => {
     const fromBody = deleteOptionsOf(hasBody(req) ? decodeObject(req) : undefined);
     const dryRun = queryDryRun(req) ?? fromBody.dryRun;
     const object = await client.delete(

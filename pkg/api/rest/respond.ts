@@ -15,6 +15,7 @@ export function sendJson(res: Response, code: number, body: unknown): void {
 export function sendStatus(res: Response, status: Status): void {
   if (res.headersSent) return;
   if (status.code === 429) res.setHeader('Retry-After', String(DEFAULT_RETRY_AFTER_SECONDS));
+  if (status.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="jobctl"');
   sendJson(res, status.code, status);
 }
 

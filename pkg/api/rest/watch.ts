@@ -74,6 +74,15 @@ export async function serveWatch(
 ): Promise<void> {
   checkSelectors(w);
   const abort = new AbortController();
+  const opts: WatchOptions = {
+    ...(w.target.namespace !== undefined ? { namespace: w.target.namespace } : {}),
+    ...(w.labelSelector !== undefined ? { labelSelector: w.labelSelector } : {}),
+    ...(w.fieldSelector !== undefined ? { fieldSelector: w.fieldSelector } : {}),
+    ...(w.resourceVersion !== undefined ? { resourceVersion: w.resourceVersion } : {}),
+    signal: abort.signal,
+  };
+  // Before any byte: a refusal (Unauthorized, Forbidden) is a plain error status.
+  const events = client.watch(w.target.info.kind, opts);
   const onClose = (): void => abort.abort();
   res.on('close', onClose);
 
@@ -97,15 +106,8 @@ export async function serveWatch(
       ? setTimeout(() => abort.abort(), w.timeoutSeconds * 1000)
       : undefined;
 
-  const opts: WatchOptions = {
-    ...(w.target.namespace !== undefined ? { namespace: w.target.namespace } : {}),
-    ...(w.labelSelector !== undefined ? { labelSelector: w.labelSelector } : {}),
-    ...(w.fieldSelector !== undefined ? { fieldSelector: w.fieldSelector } : {}),
-    ...(w.resourceVersion !== undefined ? { resourceVersion: w.resourceVersion } : {}),
-    signal: abort.signal,
-  };
   try {
-    for await (const event of client.watch(w.target.info.kind, opts)) {
+    for await (const event of events) {
       if (!open()) break;
       const line = `${JSON.stringify({ type: event.type, object: event.object })}\n`;
       // Respect the socket's backpressure; a consumer that stays slow makes

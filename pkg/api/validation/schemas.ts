@@ -21,6 +21,14 @@ export const KINDS = {
     plural: 'sandboxpolicies',
     short: ['sbp'] as readonly string[],
   },
+  // Authentication and authorization (pkg/auth).
+  Token: { file: 'token.json', plural: 'tokens', short: [] as readonly string[] },
+  RoleBinding: { file: 'rolebinding.json', plural: 'rolebindings', short: [] as readonly string[] },
+  ClusterRoleBinding: {
+    file: 'clusterrolebinding.json',
+    plural: 'clusterrolebindings',
+    short: [] as readonly string[],
+  },
 } as const;
 export type Kind = keyof typeof KINDS;
 
@@ -33,6 +41,9 @@ export const SCHEMA_FILES = [
   'cronjob.json',
   'event.json',
   'sandboxpolicy.json',
+  'token.json',
+  'rolebinding.json',
+  'clusterrolebinding.json',
 ] as const;
 export const SCHEMA_BASE = 'https://jobctl.dev/schemas/';
 

@@ -50,13 +50,16 @@ const CONTAINER_PATHS: Readonly<Record<Kind, readonly (readonly string[])[]>> = 
   Node: [],
   Event: [],
   SandboxPolicy: [],
+  Token: [],
+  RoleBinding: [],
+  ClusterRoleBinding: [],
 };
 
 /**
  * Kinds that live outside namespaces (the store keeps them under namespace '').
  * Any namespace given for them is ignored, as the Kubernetes API server does.
  */
-const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Node']);
+const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Node', 'Token', 'ClusterRoleBinding']);
 
 function at(obj: unknown, path: readonly string[]): JsonObject | undefined {
   let node = obj;

@@ -98,7 +98,7 @@ describe('ApiService admission', () => {
     await rejectsWith(
       api.apply({ apiVersion: API_VERSION, kind: 'Widget', metadata: { name: 'w' } }),
       'Invalid',
-      /kind: unknown kind "Widget" \(known kinds: CronJob, Event, Job, Node, Run, SandboxPolicy\)/,
+      /kind: unknown kind "Widget" \(known kinds: ClusterRoleBinding, CronJob, Event, Job, Node, RoleBinding, Run, SandboxPolicy, Token\)/,
     );
     await rejectsWith(
       api.create({ ...job('a'), apiVersion: 'v1' }),

@@ -220,6 +220,9 @@ describe('counters', () => {
       CronJob: 0,
       Event: 0,
       SandboxPolicy: 0,
+      Token: 0,
+      RoleBinding: 0,
+      ClusterRoleBinding: 0,
     });
     ok(h.delete('Job', 'team', 'a'));
     assert.equal(h.store.stats().objects.Job, 8);

@@ -71,7 +71,7 @@ describe('explain', () => {
     );
     assert.throws(
       () => explain('deployment'),
-      /unknown kind "deployment" \(known kinds: cronjob, event, job, node, run, sandboxpolicy\)/,
+      /unknown kind "deployment" \(known kinds: clusterrolebinding, cronjob, event, job, node, rolebinding, run, sandboxpolicy, token\)/,
     );
   });
 

@@ -1,0 +1,60 @@
+// `jobctl auth can-i VERB RESOURCE [NAME] [-n NS | -A]` prints yes or no and
+// exits 0 or 1, like kubectl; `jobctl auth whoami` prints the caller's user,
+// groups and how it authenticated. Both ask the server (an AccessReview,
+// answered by its authorizer and never stored), so the answer is the one a
+// real request would get.
+import type { ResourceClient } from '../../client/types.js';
+import { formatTable } from '../printers/table.js';
+import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+
+interface Review {
+  status: { allowed: boolean; reason: string; user: string; groups: string[]; via: string };
+}
+
+function review(client: ResourceClient, spec: Record<string, unknown>): Promise<Review> {
+  return client.create({
+    apiVersion: 'jobctl.dev/v1',
+    kind: 'AccessReview',
+    metadata: { name: 'review' },
+    spec,
+  }) as unknown as Promise<Review>;
+}
+
+export interface CanIOptions extends CommonOptions {
+  readonly verb: string;
+  readonly resource: string;
+  readonly name?: string;
+  readonly allNamespaces: boolean;
+  /** Print why not, too. */
+  readonly quiet?: boolean;
+}
+
+export async function runCanI(o: CanIOptions, deps: VerbDeps): Promise<number> {
+  const client = await clientOf(deps);
+  const r = await review(client, {
+    verb: o.verb,
+    resource: o.resource,
+    namespace: o.namespace,
+    allNamespaces: o.allNamespaces,
+    ...(o.name ? { name: o.name } : {}),
+  });
+  if (!o.quiet) deps.stdout.write(r.status.allowed ? 'yes\n' : 'no\n');
+  if (!r.status.allowed && r.status.reason && !o.quiet) deps.stderr.write(`${r.status.reason}\n`);
+  return r.status.allowed ? 0 : 1;
+}
+
+export async function runWhoAmI(o: { readonly output?: string }, deps: VerbDeps): Promise<number> {
+  const client = await clientOf(deps);
+  const { status } = await review(client, { verb: 'get', resource: 'jobs' });
+  const who = { user: status.user, groups: status.groups, via: status.via };
+  if (o.output === 'json') deps.stdout.write(`${JSON.stringify(who, null, 2)}\n`);
+  else {
+    deps.stdout.write(
+      formatTable(
+        ['USER', 'GROUPS', 'VIA'],
+        [[who.user, who.groups.join(',') || '<none>', who.via]],
+      ),
+    );
+  }
+  return 0;
+}

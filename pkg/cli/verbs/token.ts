@@ -1,0 +1,145 @@
+// `jobctl token create|list|revoke` (admins only: the server refuses others).
+//
+// create: the secret is generated here and only its SHA-256 is sent, so the
+// server never sees it; the token (NAME.SECRET) is printed once on stdout
+// (TOKEN=$(jobctl token create ...) works) and a summary on stderr. --role
+// binds it: in the namespace (-n, RoleBinding) or everywhere (-A,
+// ClusterRoleBinding); the binding is owned by the Token, so revoking the
+// token deletes it too. list: NAME USER GROUPS EXPIRES AGE (-o json|yaml).
+// revoke: deletes the Token; every node refuses it from then on.
+import { randomBytes } from 'node:crypto';
+import { formatToken, hashSecret, newSecret } from '../../auth/tokens.js';
+import type { Resource } from '../../store/types.js';
+import { UsageError } from '../errors.js';
+import { age, parseDuration } from '../printers/duration.js';
+import { formatTable } from '../printers/table.js';
+import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+
+const API_VERSION = 'jobctl.dev/v1';
+const ROLES = ['view', 'edit', 'admin'];
+
+export interface TokenCreateOptions extends CommonOptions {
+  readonly name?: string;
+  readonly user?: string;
+  readonly groups: readonly string[];
+  readonly role?: string;
+  readonly allNamespaces: boolean;
+  readonly ttl?: string;
+  readonly description?: string;
+}
+
+interface TokenObject extends Resource {
+  spec: {
+    user: string;
+    groups?: string[];
+    expiresAt?: string;
+    secretHash: string;
+    description?: string;
+  };
+}
+
+/** tok-xxxxxxxx: 8 random [a-z0-9]. */
+function newTokenName(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `tok-${[...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}
+
+export async function runTokenCreate(o: TokenCreateOptions, deps: VerbDeps): Promise<number> {
+  if (o.role !== undefined && !ROLES.includes(o.role)) {
+    throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got "${o.role}"`);
+  }
+  if (o.allNamespaces && o.role === undefined) throw new UsageError('-A needs --role');
+  let expiresAt: string | undefined;
+  if (o.ttl !== undefined) {
+    const ms = parseDuration(o.ttl);
+    if (ms === undefined || ms <= 0) {
+      throw new UsageError(`--ttl: expected a duration such as 24h, 30m or 90s, got "${o.ttl}"`);
+    }
+    expiresAt = new Date(deps.clock.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  const name = o.name ?? newTokenName();
+  const user = o.user ?? name;
+  const secret = newSecret();
+  const client = await clientOf(deps);
+  const token = await client.create<TokenObject>({
+    apiVersion: API_VERSION,
+    kind: 'Token',
+    metadata: { name },
+    spec: {
+      user,
+      groups: [...o.groups],
+      secretHash: hashSecret(secret),
+      ...(expiresAt ? { expiresAt } : {}),
+      ...(o.description ? { description: o.description } : {}),
+    },
+  });
+  let bound = '';
+  if (o.role !== undefined) {
+    const kind = o.allNamespaces ? 'ClusterRoleBinding' : 'RoleBinding';
+    await client.create({
+      apiVersion: API_VERSION,
+      kind,
+      metadata: {
+        name: `token-${name}`,
+        ...(o.allNamespaces ? {} : { namespace: o.namespace }),
+        ownerReferences: [
+          { apiVersion: API_VERSION, kind: 'Token', name, uid: token.metadata.uid },
+        ],
+      },
+      spec: { role: o.role, subjects: [{ kind: 'Token', name }] },
+    });
+    bound = o.allNamespaces
+      ? `, role ${o.role} cluster-wide`
+      : `, role ${o.role} in namespace "${o.namespace}"`;
+  }
+  const expiry = expiresAt ? `, expires ${expiresAt}` : ', never expires';
+  deps.stderr.write(`token/${name} created (user "${user}"${bound}${expiry}); shown once:\n`);
+  deps.stdout.write(`${formatToken(name, secret)}\n`);
+  return 0;
+}
+
+export interface TokenListOptions {
+  readonly output?: string;
+}
+
+export async function runTokenList(o: TokenListOptions, deps: VerbDeps): Promise<number> {
+  const client = await clientOf(deps);
+  const items = (await client.list<TokenObject>('Token')).items;
+  if (o.output === 'json' || o.output === 'yaml') {
+    const body = { apiVersion: API_VERSION, kind: 'TokenList', items };
+    if (o.output === 'json') deps.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    else deps.stdout.write((await import('yaml')).stringify(body));
+    return 0;
+  }
+  if (o.output !== undefined && o.output !== '') {
+    throw new UsageError(`-o: token list prints a table, json or yaml, got "${o.output}"`);
+  }
+  if (items.length === 0) {
+    deps.stderr.write('No tokens found.\n');
+    return 0;
+  }
+  const now = deps.clock.now();
+  const rows = items.map((t) => {
+    const exp = t.spec.expiresAt;
+    const expires = !exp ? '<never>' : Date.parse(exp) <= now ? `${exp} (expired)` : exp;
+    const groups = (t.spec.groups ?? []).join(',') || '<none>';
+    return [t.metadata.name, t.spec.user, groups, expires, age(t.metadata.creationTimestamp, now)];
+  });
+  deps.stdout.write(formatTable(['NAME', 'USER', 'GROUPS', 'EXPIRES', 'AGE'], rows));
+  return 0;
+}
+
+export async function runTokenRevoke(
+  o: { readonly names: readonly string[] },
+  deps: VerbDeps,
+): Promise<number> {
+  if (o.names.length === 0) throw new UsageError('token revoke needs a token NAME');
+  const client = await clientOf(deps);
+  for (const name of o.names) {
+    // Also accepts the whole NAME.SECRET someone pasted.
+    const id = name.split('.')[0] ?? name;
+    await client.delete('Token', '', id);
+    deps.stdout.write(`token/${id} revoked\n`);
+  }
+  return 0;
+}
