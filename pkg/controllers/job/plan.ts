@@ -21,6 +21,13 @@ import { isoTime, parseTime } from '../common/time.js';
 export interface PlanOptions {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /**
+   * When this controller first saw a failed Run (its own clock). A Run's finishedAt
+   * is stamped by the clock of the node that ran it; one running ahead would push
+   * the back-off (counted from the failure) out by the skew. The earlier of the two
+   * is used.
+   */
+  readonly failureSeenAt?: (run: Run) => number | undefined;
 }
 
 export interface PlannedEvent {
@@ -64,7 +71,10 @@ export interface RunCounts {
   readonly nextAttempt: number;
 }
 
-export function countRuns(runs: readonly Run[]): RunCounts {
+export function countRuns(
+  runs: readonly Run[],
+  failureSeenAt?: PlanOptions['failureSeenAt'],
+): RunCounts {
   const active: Run[] = [];
   let succeeded = 0;
   let failed = 0;
@@ -80,7 +90,9 @@ export function countRuns(runs: readonly Run[]): RunCounts {
     // A Run we cancelled may die with a non-zero exit: that is not a failure.
     if (phase === 'Failed' && !run.spec.cancelled) {
       failed++;
-      const at = parseTime(run.status.finishedAt) ?? parseTime(run.metadata.creationTimestamp) ?? 0;
+      const stamped =
+        parseTime(run.status.finishedAt) ?? parseTime(run.metadata.creationTimestamp) ?? 0;
+      const at = Math.min(stamped, failureSeenAt?.(run) ?? Infinity);
       lastFailureMs = lastFailureMs === undefined ? at : Math.max(lastFailureMs, at);
     }
   }
@@ -132,7 +144,7 @@ function clean(status: JobStatus): JobStatus {
 
 export function planJob(job: Job, runs: readonly Run[], nowMs: number, opts: PlanOptions): JobPlan {
   const now = isoTime(nowMs);
-  const counts = countRuns(runs);
+  const counts = countRuns(runs, opts.failureSeenAt);
   const old = job.status ?? {};
   let conditions: Condition<JobConditionType>[] | undefined = old.conditions;
   const status: JobStatus = {

@@ -44,13 +44,33 @@ export class JobReconciler implements Reconciler {
   private readonly planOpts: PlanOptions;
   /** Job uid -> failed count a BackOff event was recorded for (avoids repeats). */
   private readonly backoffEvents = new Map<string, number>();
+  /**
+   * Run uid -> when this controller first saw it Failed (its clock), so that back-off
+   * never waits on another node's clock (PlanOptions.failureSeenAt). Lost with
+   * leadership: a new leader counts from when it first looks, one delay at most.
+   */
+  private readonly failureSeen = new Map<string, number>();
 
   constructor(deps: JobReconcilerDeps) {
     this.d = deps;
     this.planOpts = {
       backoffBaseMs: deps.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
       backoffMaxMs: deps.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+      failureSeenAt: (run) => this.failureSeen.get(run.metadata.uid),
     };
+  }
+
+  /** Notes the failed Runs not seen before; forgets them once the Job is finished. */
+  private observeFailures(job: Job, runs: readonly Run[], nowMs: number): void {
+    const finished = job.status.phase === 'Succeeded' || job.status.phase === 'Failed';
+    for (const run of runs) {
+      if (finished) this.failureSeen.delete(run.metadata.uid);
+      else if (run.status.phase === 'Failed' && !this.failureSeen.has(run.metadata.uid))
+        this.failureSeen.set(run.metadata.uid, nowMs);
+    }
+    // Bounded: Jobs deleted while failing leave entries behind; forgetting only
+    // lets a stamped finishedAt count again.
+    if (this.failureSeen.size > 100_000) this.failureSeen.clear();
   }
 
   /** The Job's Runs: controlled by its uid and labelled with its name. */
@@ -94,7 +114,9 @@ export class JobReconciler implements Reconciler {
     const job = this.d.jobs.get(namespace, name);
     if (!job) return {}; // deleted: the store removed its Runs with it
     const nowMs = this.d.clock.now();
-    const plan = planJob(job, await this.currentRuns(job), nowMs, this.planOpts);
+    const runs = await this.currentRuns(job);
+    this.observeFailures(job, runs, nowMs);
+    const plan = planJob(job, runs, nowMs, this.planOpts);
 
     if (plan.deleteJob) {
       await this.deleteJob(job);

@@ -152,6 +152,26 @@ describe('job controller', () => {
     assert.deepEqual(res, { requeueAfter: 20_000 });
   });
 
+  it('a failure stamped by a node whose clock runs ahead does not stretch the back-off', async () => {
+    // Regression (chaos suite, issue 5): a Run that failed on a node whose wall clock
+    // was 68 s ahead carried a finishedAt 68 s in the future, and the retry waited
+    // the back-off plus the skew.
+    const { fx, r } = await setup('hello', { backoffLimit: 5 });
+    await r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', {
+      phase: 'Failed',
+      reason: 'Error',
+      exitCode: 1,
+      finishedAt: iso(fx.clock.now() + 120_000),
+    });
+    let res = await sync(fx, r);
+    // Counted from when this controller saw the failure: 10 s, not 130 s.
+    assert.deepEqual(res, { requeueAfter: 10_000 });
+    fx.clock.advance(10_000);
+    res = await sync(fx, r);
+    assert.deepEqual(fx.writes, ['create Run default/hello-1', 'updateStatus Job default/hello']);
+  });
+
   it('fails with BackoffLimitExceeded after exactly backoffLimit+1 failed Runs', async () => {
     const { fx, r } = await setup('hello', { backoffLimit: 2 });
     for (let i = 0; ; i++) {
