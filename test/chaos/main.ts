@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run test:chaos -- [--seed S] [--duration 60s] [--nodes 3|5] [--runtime fake|docker]
-//                      [--seeds N] [--long] [--replay FILE] [--keep-history]`
+//                      [--seeds N] [--long] [--faults kill,clock] [--replay FILE] [--keep-history]`
 // Runs the chaos harness (./run.ts) for each seed and prints, per run, the
 // chaos.summary JSON line on stdout; on an anomaly the seed, the anomalies, the minimal
 // failing window and the history file on stderr, and exit 1. --replay re-checks a
@@ -11,6 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { checkHistory, summaryLine } from './checker/index.js';
 import type { History } from './history.js';
 import { formatFailure } from './report.js';
+import type { FaultKind } from './nemesis.js';
 import { runChaos } from './run.js';
 
 function parseDuration(v: string): number {
@@ -30,6 +31,10 @@ async function main(): Promise<number> {
     .option('runtime', { type: 'string', choices: ['fake', 'docker'], default: 'fake' })
     .option('long', { type: 'boolean', default: false, describe: '5 nodes, 180 s, 3 seeds' })
     .option('replay', { type: 'string', describe: 'check a saved history JSON instead of running' })
+    .option('faults', {
+      type: 'string',
+      describe: 'only these fault kinds, e.g. kill,clock (kill pause partition loss clock)',
+    })
     .option('keep-history', { type: 'boolean', default: false })
     .option('out-dir', { type: 'string', default: 'chaos-histories' })
     .strict()
@@ -51,6 +56,10 @@ async function main(): Promise<number> {
   const seeds = argv.seeds ?? (argv.long ? 3 : 1);
   const seconds = parseDuration(argv.duration ?? (argv.long ? '180s' : '60s'));
   const nodes = argv.nodes ?? (argv.long ? 5 : 3);
+  const kinds = ['kill', 'pause', 'partition', 'loss', 'clock'];
+  const faults = argv.faults?.split(',').map((k) => k.trim()) as FaultKind[] | undefined;
+  const bad = faults?.find((k) => !kinds.includes(k));
+  if (bad !== undefined) throw new Error(`--faults: unknown kind "${bad}" (${kinds.join(', ')})`);
   let failed = 0;
   for (let i = 0; i < seeds; i++) {
     const res = await runChaos({
@@ -60,6 +69,7 @@ async function main(): Promise<number> {
       runtime: argv.runtime as 'fake' | 'docker',
       outDir: argv.outDir,
       keepHistory: argv.keepHistory,
+      ...(faults ? { faults } : {}),
     });
     process.stdout.write(res.summary + '\n');
     if (res.report.anomalies.length > 0) {

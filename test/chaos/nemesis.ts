@@ -28,6 +28,8 @@ export interface NemesisOptions {
   readonly gapMs?: readonly [number, number];
   /** How long a fault is held, ms [min, max). */
   readonly holdMs?: readonly [number, number];
+  /** Only these kinds (default all; kill and partition weighted double). */
+  readonly kinds?: readonly FaultKind[];
 }
 
 export class Nemesis {
@@ -71,15 +73,9 @@ export class Nemesis {
     while (!this.stopped) {
       await sleepMs(rng.int(gapLo, gapHi));
       if (this.stopped) break;
-      const kind = rng.pick<FaultKind>([
-        'kill',
-        'kill',
-        'pause',
-        'partition',
-        'partition',
-        'loss',
-        'clock',
-      ]);
+      const kind = rng.pick<FaultKind>(
+        this.o.kinds ?? ['kill', 'kill', 'pause', 'partition', 'partition', 'loss', 'clock'],
+      );
       const hold = rng.int(holdLo, holdHi);
       const fault: FaultRecord = { kind, detail: '', startMs: this.o.elapsed() };
       try {

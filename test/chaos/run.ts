@@ -15,7 +15,7 @@ import { E2E_IMAGE, getDocker } from '../support/docker.js';
 import { eventually } from '../support/eventually.js';
 import { checkHistory, finalMismatches, summaryLine, type CheckReport } from './checker/index.js';
 import type { FinalState, History, Observed } from './history.js';
-import { Nemesis } from './nemesis.js';
+import { Nemesis, type FaultKind } from './nemesis.js';
 import { FaultNet } from './proxy.js';
 import { NAMESPACE, Workload, observed } from './workload.js';
 
@@ -29,6 +29,8 @@ export interface ChaosOptions {
   readonly keepHistory?: boolean;
   readonly log?: (line: string) => void;
   readonly clients?: number;
+  /** Only these fault kinds (default all). */
+  readonly faults?: readonly FaultKind[];
 }
 
 export interface ChaosResult {
@@ -81,7 +83,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     workCommand: ['sh', '-c', 'sleep 2'],
     elapsed,
   });
-  const nemesis = new Nemesis({ rng: rng.fork(), cluster, net: fnet, skewFile, elapsed, log });
+  const nemesis = new Nemesis({
+    rng: rng.fork(),
+    cluster,
+    net: fnet,
+    skewFile,
+    elapsed,
+    log,
+    ...(o.faults ? { kinds: o.faults } : {}),
+  });
   const history: History = {
     seed: o.seed,
     nodes: o.nodes,

@@ -85,6 +85,8 @@ export class Workload {
   private loops: Promise<void>[] = [];
   readonly registerSpec: Record<string, unknown>;
   readonly workSpec: Record<string, unknown>;
+  /** A work Job whose Runs all fail: retries with back-off until backoffLimit. */
+  readonly failingSpec: Record<string, unknown>;
 
   constructor(private readonly o: WorkloadOptions) {
     this.registerSpec = { image: o.image, command: ['sh', '-c', 'exit 0'], suspend: true };
@@ -94,6 +96,13 @@ export class Workload {
       completions: 3,
       parallelism: 2,
       backoffLimit: 20,
+    };
+    this.failingSpec = {
+      image: o.image,
+      command: ['sh', '-c', 'sleep 1; exit 3'],
+      completions: 1,
+      parallelism: 1,
+      backoffLimit: 2,
     };
   }
 
@@ -162,7 +171,11 @@ export class Workload {
       if (p < 0.05 && work < this.o.workJobsPerClient) {
         const key = `work-${c}-${work++}`;
         await this.record(c, node, 'create', key, value, async () => ({
-          out: observed(await client.create(jobManifest(key, value, this.workSpec))),
+          out: observed(
+            await client.create(
+              jobManifest(key, value, work % 3 === 0 ? this.failingSpec : this.workSpec),
+            ),
+          ),
         }));
       } else if (p < 0.3) {
         const key = regKey();
