@@ -161,6 +161,12 @@ async function parseWithYargs(): Promise<void> {
                 default: false,
                 describe:
                   'mutual TLS: certificates under DIR/certs, and a current context "jobctl-dev" using them',
+              })
+              .option('auth', {
+                type: 'boolean',
+                default: false,
+                describe:
+                  'nodes with --auth (RBAC): admin token in DIR/admin.token and in the current context "jobctl-dev"',
               }),
           (a) =>
             run(async () => {
@@ -171,6 +177,7 @@ async function parseWithYargs(): Promise<void> {
                   basePort: a.basePort,
                   dir: a.dir,
                   tls: a.tls,
+                  auth: a.auth,
                   httpBasePort: a.httpBasePort,
                 },
                 io,

@@ -67,6 +67,8 @@ export interface LocalClusterOptions {
    * this class's clients connect as `user` (default "admin").
    */
   readonly tls?: { readonly dir: string; readonly user?: string };
+  /** Bearer token this class's clients send (clusters with --auth). */
+  readonly token?: string;
   /**
    * REST API and dashboard (--http): node i serves on httpBasePort + i - 1, or
    * on random free ports when 0; omitted: no --http.
@@ -227,10 +229,11 @@ export class LocalCluster {
     });
   }
 
-  /** How this class's clients connect (TLS as the configured user), undefined without TLS. */
+  /** How this class's clients connect (TLS as the configured user, the token), undefined: plaintext, anonymous. */
   clientSecurity(): ClientSecurity | undefined {
     const tls = this.opts.tls;
-    return tls ? userSecurity(tls.dir, tls.user ?? 'admin') : undefined;
+    const sec = tls ? userSecurity(tls.dir, tls.user ?? 'admin') : undefined;
+    return this.opts.token ? { ...sec, token: this.opts.token } : sec;
   }
 
   /** The administrative client (NodeStatus, ClusterStatus, TransferLeader) of one node. */

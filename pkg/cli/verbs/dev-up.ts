@@ -3,7 +3,9 @@
 // Ctrl-C (or SIGTERM) stops them cleanly. With --tls: certificates under
 // .jobctl-dev/certs (made once, then reused), nodes with mutual TLS, and a
 // context "jobctl-dev" (servers, CA, admin certificate) made current, so a
-// plain `jobctl get jobs` connects over TLS.
+// plain `jobctl get jobs` connects over TLS. With --auth (combinable with
+// --tls): nodes require credentials and enforce RBAC; the admin token is kept
+// in .jobctl-dev/admin.token (0600, made once) and put into that context.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -16,6 +18,8 @@ export async function runDevUp(
     dir: string;
     extraArgs?: string[];
     tls?: boolean;
+    /** --auth: nodes with auth on, the admin token in the context. */
+    auth?: boolean;
     /** Node i serves REST and the dashboard on httpBasePort + i - 1 (0: free ports; -1: none). */
     httpBasePort?: number;
   },
@@ -29,17 +33,29 @@ export async function runDevUp(
   const baseDir = resolve(opts.dir);
   const certsDir = join(baseDir, 'certs');
   if (opts.tls) await devCerts(certsDir, opts.nodes, io);
+  const token = opts.auth ? await devToken(baseDir, io) : undefined;
   const cluster = await LocalCluster.start({
     nodes: opts.nodes,
     baseDir,
     basePort: opts.basePort,
-    extraArgs: opts.extraArgs,
+    extraArgs: [
+      ...(opts.extraArgs ?? []),
+      ...(token ? ['--auth', '--bootstrap-token-file', token.file] : []),
+    ],
     ...(opts.tls ? { tls: { dir: certsDir } } : {}),
+    ...(token ? { token: token.value } : {}),
     ...(opts.httpBasePort !== undefined && opts.httpBasePort >= 0
       ? { httpBasePort: opts.httpBasePort }
       : {}),
   });
-  if (opts.tls) await writeDevContext(cluster.servers().split(','), certsDir, io, env);
+  if (opts.tls || token) {
+    await writeDevContext(
+      cluster.servers().split(','),
+      { ...(opts.tls ? { certsDir } : {}), ...(token ? { token: token.value } : {}) },
+      io,
+      env,
+    );
+  }
   for (const m of cluster.members) {
     io.out.write(`node ${m.id} listening on ${m.address} (data ${m.dataDir}, log ${m.logFile})\n`);
   }
@@ -86,24 +102,40 @@ async function devCerts(dir: string, nodes: number, io: CliIo): Promise<void> {
   io.out.write(`certificates written to ${dir} (CA, node-1..${nodes}, admin)\n`);
 }
 
-/** The context "jobctl-dev" (servers + admin TLS files), made current. */
+/** The dev cluster's admin token (--bootstrap-token-file): made once, then reused. */
+async function devToken(baseDir: string, io: CliIo): Promise<{ file: string; value: string }> {
+  const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  const file = join(baseDir, 'admin.token');
+  if (existsSync(file)) return { file, value: readFileSync(file, 'utf8').trim() };
+  const { formatToken, newSecret } = await import('../../auth/tokens.js');
+  const value = formatToken('dev-admin', newSecret());
+  mkdirSync(baseDir, { recursive: true });
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  io.out.write(`admin token written to ${file} (auth on)\n`);
+  return { file, value };
+}
+
+/** The context "jobctl-dev" (servers + admin TLS files and/or the admin token), made current. */
 async function writeDevContext(
   servers: string[],
-  certsDir: string,
+  creds: { readonly certsDir?: string; readonly token?: string },
   io: CliIo,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
   const { configPath, loadConfig, saveConfig } = await import('../contexts.js');
   const path = configPath(env);
   const config = await loadConfig(path);
+  const dir = creds.certsDir;
   const ctx = {
     name: 'jobctl-dev',
     servers,
-    ca: join(certsDir, 'ca.pem'),
-    cert: join(certsDir, 'admin.pem'),
-    key: join(certsDir, 'admin-key.pem'),
+    ...(dir
+      ? { ca: join(dir, 'ca.pem'), cert: join(dir, 'admin.pem'), key: join(dir, 'admin-key.pem') }
+      : {}),
+    ...(creds.token ? { token: creds.token } : {}),
   };
   const contexts = [...config.contexts.filter((c) => c.name !== ctx.name), ctx];
   await saveConfig(path, { ...config, contexts, 'current-context': ctx.name });
-  io.out.write(`context "jobctl-dev" written to ${path} and made current (TLS as admin)\n`);
+  const how = [dir ? 'TLS' : '', creds.token ? 'token' : ''].filter(Boolean).join(' + ');
+  io.out.write(`context "jobctl-dev" written to ${path} and made current (${how}, as admin)\n`);
 }
