@@ -166,7 +166,8 @@ export class LocalClient implements ResourceClient {
     await this.barrier(opts.consistency);
     const info = this.store.kindInfo(kind);
     const object = this.store.get<T>(info.kind, namespace, name);
-    if (!object) throw new JobctlError(Reason.NotFound, `${info.plural} "${name}" not found`);
+    if (!object)
+      throw new JobctlError(Reason.NotFound, `${info.plural} ${JSON.stringify(name)} not found`);
     return object;
   }
 

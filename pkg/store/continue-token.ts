@@ -22,7 +22,10 @@ export function encodeContinue(token: ContinueToken): string {
 
 export function decodeContinue(s: string): ContinueToken {
   const bad = (): never => {
-    throw new JobctlError(Reason.Invalid, `invalid continue token "${s}": relist from the start`);
+    throw new JobctlError(
+      Reason.Invalid,
+      `invalid continue token ${JSON.stringify(s)}: relist from the start`,
+    );
   };
   if (!/^[A-Za-z0-9_-]+$/.test(s)) bad();
   let value: unknown;

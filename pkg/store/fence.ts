@@ -29,17 +29,18 @@ export function checkFence(info: KindInfo, old: Resource, fence: unknown): Error
   const name = old.metadata.name;
   const bound = (old.spec as { nodeName?: unknown }).nodeName;
   if (bound !== nodeName) {
-    const where = typeof bound === 'string' && bound !== '' ? `node "${bound}"` : 'no node';
+    const where =
+      typeof bound === 'string' && bound !== '' ? `node ${JSON.stringify(bound)}` : 'no node';
     return failure(
       Reason.Conflict,
-      `status report from node "${nodeName}" refused: ${info.plural} "${name}" is bound to ${where}`,
+      `status report from node ${JSON.stringify(nodeName)} refused: ${info.plural} ${JSON.stringify(name)} is bound to ${where}`,
     );
   }
   const phase = (old.status as { phase?: unknown }).phase;
   if (typeof phase === 'string' && FENCED_FINAL_PHASES.includes(phase)) {
     return failure(
       Reason.Conflict,
-      `status report from node "${nodeName}" refused: ${info.plural} "${name}" is already ${phase}`,
+      `status report from node ${JSON.stringify(nodeName)} refused: ${info.plural} ${JSON.stringify(name)} is already ${phase}`,
     );
   }
   return undefined;

@@ -42,7 +42,10 @@ export function resolveKind(kinds: KindRegistry, input: unknown): KindInfo | Err
   const apiVersion = typeof input.apiVersion === 'string' ? input.apiVersion : '';
   const info = kinds.get(kind);
   if (!info || info.apiVersion !== apiVersion) {
-    return failure(Reason.Invalid, `no matches for kind "${kind}" in version "${apiVersion}"`);
+    return failure(
+      Reason.Invalid,
+      `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)}`,
+    );
   }
   return info;
 }
@@ -85,7 +88,7 @@ export function checkInput(
         : 'metadata.name: Required value: name is required',
     );
   } else if (!isDns1123Label(name)) {
-    problems.push(`metadata.name: Invalid value: "${name}": ${RFC1123_MESSAGE}`);
+    problems.push(`metadata.name: Invalid value: ${JSON.stringify(name)}: ${RFC1123_MESSAGE}`);
   }
 
   if (meta.namespace !== undefined && typeof meta.namespace !== 'string') {
@@ -93,7 +96,9 @@ export function checkInput(
   }
   const namespace = effectiveNamespace(info, meta.namespace as string | undefined);
   if (info.namespaced && !isDns1123Label(namespace)) {
-    problems.push(`metadata.namespace: Invalid value: "${namespace}": ${RFC1123_MESSAGE}`);
+    problems.push(
+      `metadata.namespace: Invalid value: ${JSON.stringify(namespace)}: ${RFC1123_MESSAGE}`,
+    );
   }
 
   for (const field of ['labels', 'annotations'] as const) {

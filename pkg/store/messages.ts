@@ -9,17 +9,17 @@ export function failure(reason: Reason, message: string): ErrorResult {
 }
 
 export function notFound(info: KindInfo, name: string): ErrorResult {
-  return failure(Reason.NotFound, `${info.plural} "${name}" not found`);
+  return failure(Reason.NotFound, `${info.plural} ${JSON.stringify(name)} not found`);
 }
 
 export function alreadyExists(info: KindInfo, name: string): ErrorResult {
-  return failure(Reason.AlreadyExists, `${info.plural} "${name}" already exists`);
+  return failure(Reason.AlreadyExists, `${info.plural} ${JSON.stringify(name)} already exists`);
 }
 
 export function staleVersion(info: KindInfo, name: string): ErrorResult {
   return failure(
     Reason.Conflict,
-    `Operation cannot be fulfilled on ${info.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    `Operation cannot be fulfilled on ${info.plural} ${JSON.stringify(name)}: the object has been modified; please apply your changes to the latest version and try again`,
   );
 }
 
@@ -33,7 +33,7 @@ export function uidMismatch(expected: string, actual: string): ErrorResult {
 /** `Job "x" is invalid: a; b` — one line with every problem, like kubectl. */
 export function invalid(kind: string, name: string, problems: readonly string[]): ErrorResult {
   const detail = problems.length === 1 ? (problems[0] as string) : `[${problems.join(', ')}]`;
-  return failure(Reason.Invalid, `${kind} "${name}" is invalid: ${detail}`);
+  return failure(Reason.Invalid, `${kind} ${JSON.stringify(name)} is invalid: ${detail}`);
 }
 
 /** Immutable spec fields changed: refused, with the way out when there is one. */

@@ -65,10 +65,10 @@ export function labelKeyProblem(key: string): string | undefined {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return `prefix part of "${key}" must be a lowercase DNS subdomain`;
+    return `prefix part of ${JSON.stringify(key)} must be a lowercase DNS subdomain`;
   }
   if (name.length === 0 || name.length > 63 || !NAME_PART.test(name)) {
-    return `name part of "${key}" must be at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character`;
+    return `name part of ${JSON.stringify(key)} must be at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character`;
   }
   return undefined;
 }
@@ -77,7 +77,7 @@ export function labelKeyProblem(key: string): string | undefined {
 export function labelValueProblem(value: string): string | undefined {
   if (value === '') return undefined;
   if (value.length > 63 || !NAME_PART.test(value)) {
-    return `value "${value}" must be at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character`;
+    return `value ${JSON.stringify(value)} must be at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character`;
   }
   return undefined;
 }
@@ -87,7 +87,7 @@ export function labelValueProblem(value: string): string | undefined {
 
 function describe(tok: Token | undefined): string {
   if (!tok) return 'end of selector';
-  return tok.t === 'id' ? `"${tok.v}"` : `'${tok.t}'`;
+  return tok.t === 'id' ? `${JSON.stringify(tok.v)}` : `'${tok.t}'`;
 }
 
 /**
@@ -96,7 +96,10 @@ function describe(tok: Token | undefined): string {
  */
 export function parseLabelSelector(input: string): LabelSelector {
   const fail = (msg: string): never => {
-    throw new JobctlError(Reason.Invalid, `invalid label selector "${input}": ${msg}`);
+    throw new JobctlError(
+      Reason.Invalid,
+      `invalid label selector ${JSON.stringify(input)}: ${msg}`,
+    );
   };
   const tokens = lex(input, fail);
   let p = 0;
@@ -251,14 +254,20 @@ export function fieldValue(object: unknown, path: string): string {
  */
 export function parseFieldSelector(input: string, supported: readonly string[]): FieldSelector {
   const fail = (msg: string): never => {
-    throw new JobctlError(Reason.Invalid, `invalid field selector "${input}": ${msg}`);
+    throw new JobctlError(
+      Reason.Invalid,
+      `invalid field selector ${JSON.stringify(input)}: ${msg}`,
+    );
   };
   const requirements: FieldRequirement[] = [];
   if (input.trim() !== '') {
     for (const raw of input.split(',')) {
       const part = raw.trim();
       const m = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(part);
-      if (!m) fail(`"${part}" is not of the form field=value, field==value or field!=value`);
+      if (!m)
+        fail(
+          `${JSON.stringify(part)} is not of the form field=value, field==value or field!=value`,
+        );
       const [, path, op, value] = m as RegExpExecArray;
       if (!supported.includes(path as string)) {
         fail(`field label not supported: ${path} (supported: ${supported.join(', ')})`);

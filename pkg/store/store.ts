@@ -322,7 +322,7 @@ export class ResourceStore implements StateMachine {
       if (!/^\d+$/.test(rv) || !Number.isSafeInteger(Number(rv))) {
         throw new JobctlError(
           Reason.Invalid,
-          `invalid resourceVersion "${rv}": must be a revision number`,
+          `invalid resourceVersion ${JSON.stringify(rv)}: must be a revision number`,
         );
       }
       return this.hub.subscribe(info.kind, { ...base, fromRevision: Number(rv) });
@@ -356,7 +356,10 @@ export class ResourceStore implements StateMachine {
   kindInfo(kind: string): KindInfo {
     const info = this.kinds.get(kind) ?? this.kinds.resolve(kind);
     if (!info) {
-      throw new JobctlError(Reason.NotFound, `the server doesn't have a resource type "${kind}"`);
+      throw new JobctlError(
+        Reason.NotFound,
+        `the server doesn't have a resource type ${JSON.stringify(kind)}`,
+      );
     }
     return info;
   }
@@ -501,7 +504,10 @@ export class ResourceStore implements StateMachine {
     if (bad) return bad;
     const info = this.kinds.get(cmd.kind) ?? this.kinds.resolve(cmd.kind);
     if (!info)
-      return failure(Reason.NotFound, `the server doesn't have a resource type "${cmd.kind}"`);
+      return failure(
+        Reason.NotFound,
+        `the server doesn't have a resource type ${JSON.stringify(cmd.kind)}`,
+      );
     const target: Target = {
       info,
       namespace: effectiveNamespace(info, cmd.namespace),
