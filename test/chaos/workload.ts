@@ -80,6 +80,8 @@ export class Workload {
   readonly watches: WatchRecord[] = [];
   private nextId = 0;
   private stopped = false;
+  /** Watches outlive the clients: after healing they must still catch up (relisting on Gone). */
+  private watchesStopped = false;
   private readonly abort = new AbortController();
   private readonly clientsOpen: GrpcClient[] = [];
   private loops: Promise<void>[] = [];
@@ -218,7 +220,7 @@ export class Workload {
     const client = this.client(node);
     const rec: WatchRecord = { watcher: w, node, segments: [] };
     this.watches.push(rec);
-    while (!this.stopped) {
+    while (!this.watchesStopped) {
       let seg: WatchSegment | undefined;
       try {
         const l = await client.list('jobs', { namespace: NAMESPACE });
@@ -239,10 +241,10 @@ export class Workload {
             atMs: this.o.elapsed(),
           });
         }
-        if (!this.stopped) seg.endedBy = 'stream ended';
+        if (!this.watchesStopped) seg.endedBy = 'stream ended';
       } catch (err) {
         if (seg) seg.endedBy = errorMessage(err);
-        if (!this.stopped) await sleepMs(200);
+        if (!this.watchesStopped) await sleepMs(200);
       }
     }
   }
@@ -256,6 +258,7 @@ export class Workload {
   /** Ends the watches (after the final checks have compared them). */
   async stopWatches(): Promise<void> {
     this.stopped = true;
+    this.watchesStopped = true;
     this.abort.abort();
     await Promise.all(this.loops);
     for (const c of this.clientsOpen) c.close();
