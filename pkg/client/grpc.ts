@@ -25,7 +25,7 @@ import type {
   WatchEventMsg,
 } from '../transport/api-types.js';
 import { apiServiceCtor, readLogsStream } from '../transport/api-grpc.js';
-import { decodeObject, encodeObject } from '../transport/api-wire.js';
+import { decodeObject, encodeObject, logsRequestOf } from '../transport/api-wire.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from '../transport/errors.js';
 import { channelOptions } from '../transport/proto.js';
 import { clientChannel, type ClientSecurity } from '../transport/security.js';
@@ -458,16 +458,7 @@ export class GrpcClient implements ResourceClient {
    */
   private async *logChunks(opts: LogsOptions): AsyncGenerator<Uint8Array> {
     this.checkOpen();
-    const req = {
-      namespace: opts.namespace ?? '',
-      runName: opts.run ?? '',
-      jobName: opts.job ?? '',
-      runUid: opts.runUid ?? '',
-      hasTail: opts.tail !== undefined,
-      tailLines: opts.tail ?? 0,
-      follow: opts.follow === true,
-      localOnly: false,
-    };
+    const req = logsRequestOf(opts);
     const n = this.servers.length;
     let last = '';
     for (let i = 0; i < n; i++) {

@@ -4,6 +4,7 @@
 // express.
 import { DelegatingClient } from '../client/delegating.js';
 import type { LogsOptions, ResourceClient } from '../client/types.js';
+import { logsRequestOf } from '../transport/api-wire.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import type { ReloadingTls } from '../tls/files.js';
 import type { RateLimiter } from '../util/rate-limit.js';
@@ -48,16 +49,7 @@ class WithLogs extends DelegatingClient {
   }
 
   logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
-    const req: LogsRequestMsg = {
-      namespace: opts.namespace ?? '',
-      runName: opts.run ?? '',
-      jobName: opts.job ?? '',
-      runUid: opts.runUid ?? '',
-      hasTail: opts.tail !== undefined,
-      tailLines: opts.tail ?? 0,
-      follow: opts.follow === true,
-      localOnly: false,
-    };
+    const req = logsRequestOf(opts);
     return this.nodeLogs(req, opts.signal ?? new AbortController().signal);
   }
 }

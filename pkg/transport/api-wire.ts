@@ -1,7 +1,8 @@
 // Conversions shared by the gRPC server (api-grpc.ts) and client
 // (pkg/client/grpc.ts): objects as UTF-8 JSON bytes, and the string enums of
 // proto/api.proto (consistency, dry_run) checked on the way in.
-import type { Consistency } from '../client/types.js';
+import type { Consistency, LogsOptions } from '../client/types.js';
+import type { LogsRequestMsg } from './api-types.js';
 import type { ResourceInput } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
@@ -44,4 +45,18 @@ export function dryRunOf(value: string | undefined): 'server' | undefined {
   if (!value) return undefined;
   if (value === 'server' || value === 'All') return 'server';
   throw new JobctlError(Reason.Invalid, `invalid dry_run "${value}": must be server`);
+}
+
+/** A client's LogsOptions as the Logs RPC's request (the gRPC client and the REST side's node logs share it). */
+export function logsRequestOf(opts: LogsOptions): LogsRequestMsg {
+  return {
+    namespace: opts.namespace ?? '',
+    runName: opts.run ?? '',
+    jobName: opts.job ?? '',
+    runUid: opts.runUid ?? '',
+    hasTail: opts.tail !== undefined,
+    tailLines: opts.tail ?? 0,
+    follow: opts.follow === true,
+    localOnly: false,
+  };
 }

@@ -36,6 +36,22 @@ describe('auth with TLS: certificate identities', { timeout: 300_000 }, () => {
     return cl;
   };
 
+  /** `jobctl auth whoami -o json` presenting `user`'s certificate (no other credentials). */
+  const whoamiAs = (user: string) => {
+    const sec = c.security(user);
+    return c.cliRetry(
+      ['auth', 'whoami', '-o', 'json'].concat([
+        '--ca',
+        sec?.ca ?? '',
+        '--cert',
+        sec?.cert ?? '',
+        '--key',
+        sec?.key ?? '',
+      ]),
+      { noTlsFlags: true },
+    );
+  };
+
   /** An HTTPS request presenting `user`'s certificate. */
   const https = (
     user: string,
@@ -91,22 +107,7 @@ describe('auth with TLS: certificate identities', { timeout: 300_000 }, () => {
     });
     assert.equal(anon.code, 1);
     assert.match(anon.stderr, /^Error from server \(Unauthorized\)/);
-    const sec = c.security('alice');
-    const who = await c.cliRetry(
-      [
-        'auth',
-        'whoami',
-        '-o',
-        'json',
-        '--ca',
-        sec?.ca ?? '',
-        '--cert',
-        sec?.cert ?? '',
-        '--key',
-        sec?.key ?? '',
-      ],
-      { noTlsFlags: true },
-    );
+    const who = await whoamiAs('alice');
     assert.equal(who.code, 0, who.stderr);
     assert.deepEqual(JSON.parse(who.stdout), {
       user: 'alice',
@@ -162,22 +163,7 @@ describe('auth with TLS: certificate identities', { timeout: 300_000 }, () => {
       JSON.stringify(status.nodes),
     );
     // A node certificate (O=system:nodes) is a node identity.
-    const sec = c.security('node-2');
-    const who = await c.cliRetry(
-      [
-        'auth',
-        'whoami',
-        '-o',
-        'json',
-        '--ca',
-        sec?.ca ?? '',
-        '--cert',
-        sec?.cert ?? '',
-        '--key',
-        sec?.key ?? '',
-      ],
-      { noTlsFlags: true },
-    );
+    const who = await whoamiAs('node-2');
     assert.equal(who.code, 0, who.stderr);
     assert.deepEqual(JSON.parse(who.stdout), {
       user: 'node-2',
