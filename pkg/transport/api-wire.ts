@@ -37,14 +37,14 @@ export function consistencyOf(value: string | undefined): Consistency | undefine
   if (value === 'linearizable' || value === 'stale') return value;
   throw new JobctlError(
     Reason.Invalid,
-    `invalid consistency "${value}": must be linearizable or stale`,
+    `invalid consistency ${JSON.stringify(value)}: must be linearizable or stale`,
   );
 }
 
 export function dryRunOf(value: string | undefined): 'server' | undefined {
   if (!value) return undefined;
   if (value === 'server' || value === 'All') return 'server';
-  throw new JobctlError(Reason.Invalid, `invalid dry_run "${value}": must be server`);
+  throw new JobctlError(Reason.Invalid, `invalid dry_run ${JSON.stringify(value)}: must be server`);
 }
 
 /** A client's LogsOptions as the Logs RPC's request (the gRPC client and the REST side's node logs share it). */

@@ -9,7 +9,7 @@ export function queryString(req: Request, name: string): string | undefined {
   const value: unknown = (req.query as Record<string, unknown>)[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string')
-    throw badRequest(`query parameter "${name}" was given more than once`);
+    throw badRequest(`query parameter ${JSON.stringify(name)} was given more than once`);
   return value === '' ? undefined : value;
 }
 
@@ -19,7 +19,9 @@ export function queryBool(req: Request, name: string, fallback = false): boolean
   if (value === undefined) return fallback;
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
-  throw badRequest(`query parameter "${name}" must be true or false, not "${value}"`);
+  throw badRequest(
+    `query parameter ${JSON.stringify(name)} must be true or false, not ${JSON.stringify(value)}`,
+  );
 }
 
 /** A non-negative integer, or undefined. */
@@ -27,7 +29,9 @@ export function queryCount(req: Request, name: string): number | undefined {
   const value = queryString(req, name);
   if (value === undefined) return undefined;
   if (!/^\d{1,15}$/.test(value)) {
-    throw badRequest(`query parameter "${name}" must be a non-negative integer, not "${value}"`);
+    throw badRequest(
+      `query parameter ${JSON.stringify(name)} must be a non-negative integer, not ${JSON.stringify(value)}`,
+    );
   }
   return Number(value);
 }
@@ -37,7 +41,9 @@ export function queryConsistency(req: Request): Consistency | undefined {
   const value = queryString(req, 'consistency');
   if (value === undefined) return undefined;
   if (value === 'stale' || value === 'linearizable') return value;
-  throw badRequest(`query parameter "consistency" must be stale or linearizable, not "${value}"`);
+  throw badRequest(
+    `query parameter "consistency" must be stale or linearizable, not ${JSON.stringify(value)}`,
+  );
 }
 
 /** Kubernetes' `dryRun=All` becomes the client's dryRun: 'server'. */
@@ -45,5 +51,5 @@ export function queryDryRun(req: Request): 'server' | undefined {
   const value = queryString(req, 'dryRun');
   if (value === undefined) return undefined;
   if (value === 'All') return 'server';
-  throw badRequest(`query parameter "dryRun" must be All, not "${value}"`);
+  throw badRequest(`query parameter "dryRun" must be All, not ${JSON.stringify(value)}`);
 }

@@ -29,7 +29,7 @@ export function kindOfPlural(kinds: KindRegistry, plural: string): KindInfo {
     .join(', ');
   throw new JobctlError(
     Reason.NotFound,
-    `the server could not find the requested resource "${plural}" in ${API_VERSION} (known resources: ${known})`,
+    `the server could not find the requested resource ${JSON.stringify(plural)} in ${API_VERSION} (known resources: ${known})`,
   );
 }
 

@@ -46,7 +46,7 @@ function checkSelectors(w: WatchRequest): void {
   if (w.resourceVersion !== undefined && !/^\d{1,15}$/.test(w.resourceVersion)) {
     throw new JobctlError(
       Reason.Invalid,
-      `invalid resourceVersion "${w.resourceVersion}": must be a revision number`,
+      `invalid resourceVersion ${JSON.stringify(w.resourceVersion)}: must be a revision number`,
     );
   }
 }
