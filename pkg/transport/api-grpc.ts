@@ -114,6 +114,14 @@ function drainedOrAborted(call: grpc.ServerWritableStream<unknown, unknown>, sig
   });
 }
 
+async function* watchMessages(events: AsyncIterable<WatchEvent>): AsyncGenerator<WatchEventMsg> {
+  for await (const e of events) yield { type: e.type, object: encodeObject(e.object) };
+}
+
+async function* logChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LogChunkMsg> {
+  for await (const data of chunks) yield { data };
+}
+
 type RawServerStream<Res> = (
   req: unknown,
   md: grpc.Metadata,
@@ -158,9 +166,20 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
   const watches = new Set<{ abort(): void }>();
   let closing = false;
 
-  const watch = (call: grpc.ServerWritableStream<WatchRequestMsg, WatchEventMsg>): void => {
+  /**
+   * The life of a server stream (Watch, Logs): registered so closeWatches()
+   * ends it with Unavailable, aborted when the client goes, written with
+   * backpressure (the node-side sources are bounded), and any error a status.
+   */
+  const serveStream = <Req, Res>(
+    call: grpc.ServerWritableStream<Req, Res>,
+    open: (signal: AbortSignal) => Promise<AsyncIterable<Res>>,
+  ): void => {
     call.on('error', () => {});
-    const req = call.request;
+    if (closing) {
+      call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')));
+      return;
+    }
     const ac = new AbortController();
     let shutdown = false;
     const entry = {
@@ -169,37 +188,14 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
         ac.abort();
       },
     };
-    if (closing) {
-      call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')));
-      return;
-    }
     watches.add(entry);
     call.on('cancelled', () => ac.abort());
     call.on('close', () => ac.abort());
-    const drained = (): Promise<void> =>
-      new Promise((resolve) => {
-        const done = (): void => {
-          call.off('drain', done);
-          ac.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        call.on('drain', done);
-        ac.signal.addEventListener('abort', done, { once: true });
-      });
     void (async () => {
       try {
-        const { client: c } = await access(call);
-        const events: AsyncIterable<WatchEvent> = c.watch(req.kind, {
-          namespace: req.namespace || undefined,
-          labelSelector: req.labelSelector || undefined,
-          fieldSelector: req.fieldSelector || undefined,
-          resourceVersion: req.resourceVersion || undefined,
-          signal: ac.signal,
-        });
-        for await (const e of events) {
+        for await (const msg of await open(ac.signal)) {
           if (ac.signal.aborted) break;
-          // Backpressure: wait for the client to read (the node-side queue is bounded).
-          if (!call.write({ type: e.type, object: encodeObject(e.object) })) await drained();
+          if (!call.write(msg)) await drainedOrAborted(call, ac.signal);
         }
         if (shutdown) {
           call.emit(
@@ -215,45 +211,34 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     })();
   };
 
-  /** Logs: the node's log stream, written with backpressure; ends with the Run (or the node). */
+  const watch = (call: grpc.ServerWritableStream<WatchRequestMsg, WatchEventMsg>): void =>
+    serveStream(call, async (signal) => {
+      const req = call.request;
+      const { client: c } = await access(call);
+      return watchMessages(
+        c.watch(req.kind, {
+          namespace: req.namespace || undefined,
+          labelSelector: req.labelSelector || undefined,
+          fieldSelector: req.fieldSelector || undefined,
+          resourceVersion: req.resourceVersion || undefined,
+          signal,
+        }),
+      );
+    });
+
+  /** Logs: the node's log stream; ends with the Run (or the node). */
   const logs = (call: grpc.ServerWritableStream<LogsRequestMsg, LogChunkMsg>): void => {
-    call.on('error', () => {});
-    const ac = new AbortController();
-    let shutdown = false;
-    const entry = {
-      abort: () => {
-        shutdown = true;
-        ac.abort();
-      },
-    };
     const source = deps.logs;
-    if (closing || !source) {
-      const msg = closing ? 'node is stopping' : 'this node does not serve logs';
-      call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, msg)));
+    if (!source) {
+      call.on('error', () => {});
+      const err = new JobctlError(Reason.Unavailable, 'this node does not serve logs');
+      call.emit('error', toServiceError(err));
       return;
     }
-    watches.add(entry);
-    call.on('cancelled', () => ac.abort());
-    call.on('close', () => ac.abort());
-    void (async () => {
-      try {
-        (await access(call)).logs(call.request);
-        for await (const data of source(call.request, ac.signal)) {
-          if (ac.signal.aborted) break;
-          if (!call.write({ data })) await drainedOrAborted(call, ac.signal);
-        }
-        if (shutdown) {
-          call.emit(
-            'error',
-            toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')),
-          );
-        } else if (!call.cancelled) call.end();
-      } catch (err) {
-        if (!call.cancelled) call.emit('error', toServiceError(err));
-      } finally {
-        watches.delete(entry);
-      }
-    })();
+    serveStream(call, async (signal) => {
+      (await access(call)).logs(call.request);
+      return logChunks(source(call.request, signal));
+    });
   };
 
   addLimitedService(server, apiServiceCtor().service, deps.limit, {
