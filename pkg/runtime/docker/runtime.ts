@@ -21,6 +21,7 @@ import { errorMessage } from '../../util/errors.js';
 import { RuntimeUnavailableError, StartFailedError, isRuntimeError } from '../errors.js';
 import { exitReason } from '../exit.js';
 import { containerLabels } from '../labels.js';
+import { SingleFlight } from '../single-flight.js';
 import { DEFAULT_MAX_LOG_BYTES } from '../logfile.js';
 import {
   MANAGED_LABEL,
@@ -80,7 +81,7 @@ export class DockerRuntime implements Runtime {
   /** Log copies this instance runs, by container id. */
   private readonly followers = new Map<string, LogFollower>();
   /** start() calls in flight, by runUid: a concurrent call joins the first. */
-  private readonly starting = new Map<string, Promise<{ containerId: string }>>();
+  private readonly starting = new SingleFlight<string, { containerId: string }>();
   private closed = false;
 
   constructor(opts: DockerRuntimeOptions = {}) {
@@ -100,11 +101,7 @@ export class DockerRuntime implements Runtime {
   }
 
   start(spec: RunContainerSpec): Promise<{ containerId: string }> {
-    const inflight = this.starting.get(spec.runUid);
-    if (inflight) return inflight;
-    const p = this.startOnce(spec).finally(() => this.starting.delete(spec.runUid));
-    this.starting.set(spec.runUid, p);
-    return p;
+    return this.starting.run(spec.runUid, () => this.startOnce(spec));
   }
 
   private async startOnce(spec: RunContainerSpec): Promise<{ containerId: string }> {

@@ -29,6 +29,7 @@ import { realClock, type Clock } from '../../util/clock.js';
 import { ContainerNotFoundError, StartFailedError } from '../errors.js';
 import { exitReason, signalExitCode } from '../exit.js';
 import { containerLabels } from '../labels.js';
+import { SingleFlight } from '../single-flight.js';
 import { TIMED_OUT, withTimeout } from '../timeout.js';
 import { DEFAULT_MAX_LOG_BYTES, LogFileWriter } from '../logfile.js';
 import type {
@@ -79,7 +80,7 @@ export class ProcessRuntime implements Runtime {
   /** Everything known, by containerId: this instance's children and earlier records. */
   private readonly records = new Map<string, ProcessRecord>();
   private readonly children = new Map<string, Child>();
-  private readonly starting = new Map<string, Promise<{ containerId: string }>>();
+  private readonly starting = new SingleFlight<string, { containerId: string }>();
 
   constructor(opts: ProcessRuntimeOptions) {
     this.dataDir = opts.dataDir;
@@ -92,11 +93,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   start(spec: RunContainerSpec): Promise<{ containerId: string }> {
-    const inflight = this.starting.get(spec.runUid);
-    if (inflight) return inflight;
-    const p = this.startOnce(spec).finally(() => this.starting.delete(spec.runUid));
-    this.starting.set(spec.runUid, p);
-    return p;
+    return this.starting.run(spec.runUid, () => this.startOnce(spec));
   }
 
   private async startOnce(spec: RunContainerSpec): Promise<{ containerId: string }> {
