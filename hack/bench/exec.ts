@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GrpcClient } from '../../pkg/client/grpc.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
+import { eventually } from '../../test/support/eventually.js';
 import { createOptions, DEFAULT_SANDBOX } from '../../pkg/runtime/docker/create-options.js';
 import type { RunContainerSpec } from '../../pkg/runtime/index.js';
 import {
@@ -47,29 +48,6 @@ function env(name: string, dflt: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.now();
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `exec bench: timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`,
-      );
-    await sleep(intervalMs);
-  }
-}
 
 interface Bench {
   cluster: LocalCluster;
@@ -114,7 +92,7 @@ async function stopCluster(b: Bench, docker?: Docker): Promise<void> {
 async function nodesReady(b: Bench, names: string[]): Promise<void> {
   const client = b.cluster.resourceClient();
   try {
-    await until(
+    await eventually(
       `Nodes ${names.join(', ')} Ready`,
       async () => {
         const nodes = (await client.list('nodes')).items as unknown as Node[];
@@ -259,8 +237,8 @@ async function failover(b: Bench): Promise<object> {
     const name = `failover-${i}`;
     const t0 = now();
     await b.cluster.kill(leader, 'SIGKILL');
-    await until(`Job ${name} accepted`, () => client.apply(job(name, {}, true)), 60_000, 20);
-    const run = await until(
+    await eventually(`Job ${name} accepted`, () => client.apply(job(name, {}, true)), 60_000, 20);
+    const run = await eventually(
       `the Run of ${name} placed`,
       async () => {
         const runs = (await client.list('runs', { labelSelector: `jobctl.dev/job-name=${name}` }))

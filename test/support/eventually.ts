@@ -28,3 +28,12 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Polls a synchronous condition on (almost) every macrotask turn, up to timeoutMs. */
+export async function eventuallyTrue(
+  cond: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  await eventually(what, () => (cond() ? true : undefined), timeoutMs, 5);
+}

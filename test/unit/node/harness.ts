@@ -15,6 +15,10 @@ import {
 } from '../../../pkg/store/index.js';
 import { MemoryNetwork } from '../../../pkg/transport/memory.js';
 import { SeededRng } from '../../../pkg/util/rng.js';
+import { eventuallyTrue as eventually } from '../../support/eventually.js';
+
+/** Waits until `cond()` holds, polling on (almost) every macrotask turn. */
+export { eventually };
 
 export interface TestMember {
   readonly id: NodeId;
@@ -93,18 +97,6 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     for (const m of this.members.values()) await m.node.stop();
-  }
-}
-
-export async function eventually(
-  cond: () => boolean,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -4,6 +4,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Message, NodeId } from '../../../pkg/raft/types.js';
 import type { Transport } from '../../../pkg/transport/transport.js';
+import { eventuallyTrue as eventually } from '../../support/eventually.js';
+
+/** Waits until `cond()` holds, polling on (almost) every macrotask turn. */
+export { eventually };
 
 export interface TransportHarness {
   /** Transports for nodes 1..n, all able to reach each other. */
@@ -14,19 +18,6 @@ export interface TransportHarness {
 }
 
 export type HarnessFactory = (n: number) => Promise<TransportHarness>;
-
-/** Waits until `cond()` holds, polling on every macrotask turn, up to timeoutMs. */
-export async function eventually(
-  cond: () => boolean,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** One message of every type, with non-default values in every field. */
 export function sampleMessages(from: NodeId, to: NodeId): Message[] {
