@@ -230,36 +230,27 @@ export class SchedulerReconciler implements Reconciler {
     }
   }
 
-  /** status.phase Scheduled (message cleared), guarded by the Run's resourceVersion. */
-  private async markScheduled(run: Run): Promise<void> {
-    const { message: _message, ...rest } = run.status ?? {};
+  /** Replaces the Run's status, guarded by its resourceVersion (a stale cache gets Conflict). */
+  private async writeStatus(run: Run, status: Run['status']): Promise<void> {
+    const { name, namespace, uid, resourceVersion } = run.metadata;
     await this.d.client.updateStatus({
       apiVersion: run.apiVersion,
       kind: run.kind,
-      metadata: {
-        name: run.metadata.name,
-        namespace: run.metadata.namespace,
-        uid: run.metadata.uid,
-        resourceVersion: run.metadata.resourceVersion,
-      },
-      status: { ...rest, phase: 'Scheduled' },
+      metadata: { name, namespace, uid, resourceVersion },
+      status,
     });
+  }
+
+  /** status.phase Scheduled (message cleared), guarded by the Run's resourceVersion. */
+  private async markScheduled(run: Run): Promise<void> {
+    const { message: _message, ...rest } = run.status ?? {};
+    await this.writeStatus(run, { ...rest, phase: 'Scheduled' });
   }
 
   /** Keeps the Run Pending with why it fits nowhere; writes only when the message changes. */
   private async reportUnschedulable(run: Run, message: string): Promise<void> {
     if (run.status?.message === message && runPhase(run) === 'Pending') return;
-    await this.d.client.updateStatus({
-      apiVersion: run.apiVersion,
-      kind: run.kind,
-      metadata: {
-        name: run.metadata.name,
-        namespace: run.metadata.namespace,
-        uid: run.metadata.uid,
-        resourceVersion: run.metadata.resourceVersion,
-      },
-      status: { ...run.status, phase: 'Pending', message },
-    });
+    await this.writeStatus(run, { ...run.status, phase: 'Pending', message });
     this.d.recorder.record(run, 'Warning', 'FailedScheduling', message);
   }
 }
