@@ -111,6 +111,7 @@ else
     # shellcheck disable=SC2086 # DOCKERD_EXTRA_ARGS is a list of flags
     setsid nohup dockerd --host "unix://${DEFAULT_SOCK}" ${DOCKERD_EXTRA_ARGS:-} \
       >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+    started_pid=$!
   fi
   deadline=$(($(date +%s) + DOCKER_WAIT_SECONDS))
   until docker_ok; do
@@ -119,7 +120,9 @@ else
       tail -n 40 "$DOCKERD_LOG" >&2 || true
       die "docker engine did not answer within ${DOCKER_WAIT_SECONDS}s"
     fi
-    if ! dockerd_alive; then
+    # Until setsid/nohup have exec'd dockerd, pgrep cannot see it by name: the pid we
+    # started counts as alive too (checking only by name failed a start that went on fine).
+    if ! dockerd_alive && ! { [[ -n ${started_pid:-} ]] && kill -0 "$started_pid" 2>/dev/null; }; then
       echo "---- last lines of ${DOCKERD_LOG} ----" >&2
       tail -n 40 "$DOCKERD_LOG" >&2 || true
       die "dockerd exited during start-up"
