@@ -29,6 +29,7 @@ import {
   type Logger,
 } from '../reconcile/index.js';
 import { ContainerTable } from './containers.js';
+import { isFinal } from './status.js';
 import { NODE_LABEL, RunReconciler } from './reconciler.js';
 import { StatusReporter, type Report, type ReportOutcome, type ReporterStats } from './reporter.js';
 import { RuntimeHealth, type RuntimeReadiness } from './runtime-health.js';
@@ -230,8 +231,7 @@ export class Agent {
   isRunFinished(runUid: string): boolean {
     const run = this.informer.cache.byIndex(RUNS_BY_UID, runUid)[0];
     if (!run) return true;
-    const phase = run.status?.phase;
-    return phase === 'Succeeded' || phase === 'Failed' || phase === 'Lost' || phase === 'Cancelled';
+    return isFinal(run);
   }
 
   /** Keys waiting in the agent's work queue (metrics). */

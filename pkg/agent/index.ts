@@ -7,4 +7,4 @@ export { runLogDir, runLogPath } from './paths.js';
 export type { RuntimeReadiness } from './runtime-health.js';
 export { NodeScopedClient, nodeRunsSelector } from './scoped-client.js';
 export { JOB_NAME_LABEL, NODE_LABEL, RUN_NAME_LABEL, RUN_NAMESPACE_LABEL } from './reconciler.js';
-export { FINAL_PHASES, isFinal } from './status.js';
+export { isFinal } from './status.js';

@@ -21,7 +21,7 @@ import {
   type Runtime,
   type RuntimeEvent,
 } from '../runtime/index.js';
-import type { Run, RunStatus } from '../store/index.js';
+import { isFinalRunPhase, type Run, type RunStatus } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import {
@@ -42,7 +42,6 @@ import {
   containerGoneStatus,
   deadlineLeft,
   exitedStatus,
-  FINAL_PHASES,
   isFinal,
   runningStatus,
   sameStatus,
@@ -353,7 +352,7 @@ export class RunReconciler implements Reconciler {
   /** Submits `status` unless the Run already shows it or it is already on its way. */
   private report(run: Run, status: RunStatus): void {
     if (sameStatus(run.status, status) || this.d.reporter.isSent(run, status)) return;
-    if (status.phase && FINAL_PHASES.has(status.phase)) {
+    if (status.phase && isFinalRunPhase(status.phase)) {
       this.d.metrics.runFinished(status.phase, status.reason ?? '');
     }
     if (status.phase === 'Succeeded') {

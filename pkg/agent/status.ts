@@ -3,19 +3,11 @@
 // result with the Run's current status and writes only on a difference, so a
 // steady state makes no writes (STYLE habit 3).
 import type { ExitInfo } from '../runtime/index.js';
-import type { Run, RunCancelReason, RunPhase, RunStatus } from '../store/index.js';
+import { isFinalRunPhase, type Run, type RunCancelReason, type RunStatus } from '../store/index.js';
 
-/** Phases a Run never leaves; the agent never reports over them (the store fences them too). */
-export const FINAL_PHASES: ReadonlySet<RunPhase> = new Set<RunPhase>([
-  'Succeeded',
-  'Failed',
-  'Lost',
-  'Cancelled',
-]);
-
+/** The Run is in a final phase: the agent never reports over it (the store fences it too). */
 export function isFinal(run: Run): boolean {
-  const phase = run.status?.phase;
-  return phase !== undefined && FINAL_PHASES.has(phase);
+  return isFinalRunPhase(run.status?.phase);
 }
 
 /** Why the agent killed a container: decides the final report instead of the exit code. */

@@ -18,7 +18,6 @@ export * from './job/index.js';
 export * from './nodelifecycle/index.js';
 export * from './scheduler/index.js';
 export {
-  FINAL_RUN_PHASES,
   RUNS_BY_NODE,
   RUNS_BY_OWNER,
   isActiveRun,

@@ -12,13 +12,11 @@
 import { readRunLog } from '../agent/index.js';
 import type { ResourceClient } from '../client/types.js';
 import type { NodeId } from '../raft/types.js';
-import type { Node, Run } from '../store/index.js';
+import { isFinalRunPhase, type Node, type Run } from '../store/index.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import { abortableSleep } from '../reconcile/index.js';
 import { realClock } from '../util/clock.js';
 import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
-
-const FINAL = new Set(['Succeeded', 'Failed', 'Lost', 'Cancelled']);
 
 /** A peer's Logs stream (the gRPC ApiClient of that node). */
 export type PeerLogs = (
@@ -109,7 +107,7 @@ export class RunLogs {
     const isFinished = (): boolean => {
       const run = name ? this.getLocal<Run>('Run', namespace, name) : undefined;
       if (!run || run.metadata.uid !== uid) return true;
-      return FINAL.has(run.status?.phase ?? '');
+      return isFinalRunPhase(run.status?.phase);
     };
     return readRunLog(this.o.dataDir, uid, {
       ...(tail !== undefined ? { tail } : {}),
@@ -156,7 +154,7 @@ export class RunLogs {
       const cur = this.getLocal<Run>('Run', namespace, name);
       if (!cur || cur.metadata.uid !== uid) return undefined;
       if (cur.spec.nodeName) return cur;
-      if (FINAL.has(cur.status?.phase ?? '')) return undefined;
+      if (isFinalRunPhase(cur.status?.phase)) return undefined;
       await abortableSleep(realClock, this.pollMs, signal);
       if (signal.aborted) return undefined;
     }

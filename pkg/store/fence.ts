@@ -9,16 +9,13 @@ import { Reason } from '../util/errors.js';
 import type { ErrorResult } from './commands.js';
 import type { KindInfo } from './kinds.js';
 import { failure } from './messages.js';
-import type { Resource } from './types.js';
+import { isFinalRunPhase, type Resource } from './types.js';
 
 /** Precondition of a node agent's status report. */
 export interface StatusFence {
   /** The reporting node: must equal the object's spec.nodeName. */
   readonly nodeName: string;
 }
-
-/** Phases a Run never leaves: a fenced report on such an object is refused. */
-export const FENCED_FINAL_PHASES: readonly string[] = ['Succeeded', 'Failed', 'Lost', 'Cancelled'];
 
 /** Undefined if the fenced write may proceed; otherwise the refusal (Conflict or Invalid). */
 export function checkFence(info: KindInfo, old: Resource, fence: unknown): ErrorResult | undefined {
@@ -37,7 +34,7 @@ export function checkFence(info: KindInfo, old: Resource, fence: unknown): Error
     );
   }
   const phase = (old.status as { phase?: unknown }).phase;
-  if (typeof phase === 'string' && FENCED_FINAL_PHASES.includes(phase)) {
+  if (typeof phase === 'string' && isFinalRunPhase(phase)) {
     return failure(
       Reason.Conflict,
       `status report from node ${JSON.stringify(nodeName)} refused: ${info.plural} ${JSON.stringify(name)} is already ${phase}`,

@@ -52,7 +52,7 @@ export {
   type LabelSelector,
 } from './selector.js';
 export { canonicalize, cloneResource, jsonEqual } from './canonical.js';
-export { FENCED_FINAL_PHASES, checkFence, type StatusFence } from './fence.js';
+export { checkFence, type StatusFence } from './fence.js';
 export { isDns1123Label } from './input.js';
 export { WatchEventType, type WatchEvent, type WatchHandle, type WatchListener } from './watch.js';
 export {

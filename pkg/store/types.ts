@@ -218,6 +218,25 @@ export const RunPhase = {
 } as const;
 export type RunPhase = (typeof RunPhase)[keyof typeof RunPhase];
 
+/**
+ * Phases a Run never leaves: the agent does not report over them, the store
+ * refuses a fenced status report on them (fence.ts), controllers count the Run
+ * done and its node resources free. The one definition; everyone asks
+ * isFinalRunPhase. (The dashboard's browser modules, compiled on their own,
+ * keep a copy in pkg/dashboard/src/types.ts.)
+ */
+export const FINAL_RUN_PHASES: ReadonlySet<RunPhase> = new Set<RunPhase>([
+  RunPhase.Succeeded,
+  RunPhase.Failed,
+  RunPhase.Lost,
+  RunPhase.Cancelled,
+]);
+
+/** Whether a Run in `phase` is over (no phase yet: not over, it counts as Pending). */
+export function isFinalRunPhase(phase: string | undefined): boolean {
+  return phase !== undefined && (FINAL_RUN_PHASES as ReadonlySet<string>).has(phase);
+}
+
 export type RunReason =
   | 'Completed'
   | 'Error'

@@ -31,14 +31,6 @@ interface KindColumns {
 
 const NONE = '<none>';
 
-/** Run phases after which a Run holds no resources. */
-export const FINAL_RUN_PHASES: ReadonlySet<string> = new Set([
-  'Succeeded',
-  'Failed',
-  'Lost',
-  'Cancelled',
-]);
-
 const phaseCell = (phase: string, ctx: RowContext): Cell => ({
   text: phase,
   paint: (t) => ctx.palette.phase(phase, t),

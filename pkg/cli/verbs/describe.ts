@@ -2,7 +2,14 @@
 // related Runs and recent events (a Job's include its Runs'). Events come from
 // the Event kind (pkg/events); a server without it shows them as <none>.
 import type { ResourceClient } from '../../client/types.js';
-import { JOB_NAME_LABEL, type Job, type Node, type Resource, type Run } from '../../store/types.js';
+import {
+  JOB_NAME_LABEL,
+  isFinalRunPhase,
+  type Job,
+  type Node,
+  type Resource,
+  type Run,
+} from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError } from '../errors.js';
 import {
@@ -14,7 +21,6 @@ import {
   type DescribeContext,
   type EventLine,
 } from '../printers/describe.js';
-import { FINAL_RUN_PHASES } from '../printers/resource-columns.js';
 import { namespaceFor, resolveKind } from '../resource/refs.js';
 import {
   clientOf,
@@ -125,9 +131,7 @@ async function related(client: ResourceClient, o: Resource): Promise<Run[] | und
   }
   if (o.kind === 'Node') {
     const runs = await client.list('runs', { fieldSelector: `spec.nodeName=${o.metadata.name}` });
-    return (runs.items as unknown as Run[]).filter(
-      (r) => !FINAL_RUN_PHASES.has(r.status?.phase ?? 'Pending'),
-    );
+    return (runs.items as unknown as Run[]).filter((r) => !isFinalRunPhase(r.status?.phase));
   }
   return undefined;
 }

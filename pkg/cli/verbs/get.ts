@@ -7,7 +7,7 @@
 // spec.involvedObject).
 import type { ResourceClient } from '../../client/types.js';
 import type { KindInfo } from '../../store/kinds.js';
-import type { Resource, Run } from '../../store/types.js';
+import { isFinalRunPhase, type Resource, type Run } from '../../store/types.js';
 import type { WatchEvent } from '../../store/watch.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { UsageError } from '../errors.js';
@@ -20,7 +20,6 @@ import {
   type OutputFormat,
 } from '../printers/printer.js';
 import {
-  FINAL_RUN_PHASES,
   eventLastSeen,
   tableHeaders,
   tableRow,
@@ -211,7 +210,7 @@ async function rowContext(
     const counts = new Map<string, number>();
     for (const r of runs.items as unknown as Run[]) {
       const node = r.spec?.nodeName;
-      if (node && !FINAL_RUN_PHASES.has(r.status?.phase ?? 'Pending')) {
+      if (node && !isFinalRunPhase(r.status?.phase)) {
         counts.set(node, (counts.get(node) ?? 0) + 1);
       }
     }

@@ -4,10 +4,15 @@
 // no active Run is bound to the node, then hands leadership away if the node
 // leads, so it can be stopped without disturbing anything.
 import type { ResourceClient } from '../../client/types.js';
-import type { Node, Resource, ResourceInput, Run } from '../../store/types.js';
+import {
+  isFinalRunPhase,
+  type Node,
+  type Resource,
+  type ResourceInput,
+  type Run,
+} from '../../store/types.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { FINAL_RUN_PHASES } from '../printers/resource-columns.js';
 import { clientOf, type VerbDeps } from './deps.js';
 
 export type NodeAction = 'cordon' | 'uncordon' | 'drain';
@@ -52,7 +57,7 @@ async function setUnschedulable(
   }
 }
 
-const isActive = (r: Run): boolean => !FINAL_RUN_PHASES.has(r.status?.phase ?? 'Pending');
+const isActive = (r: Run): boolean => !isFinalRunPhase(r.status?.phase);
 
 /** Resolves when no active Run is bound to the node; false if `signal` aborted first. */
 async function waitForRunsToFinish(

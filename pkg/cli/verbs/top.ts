@@ -6,9 +6,9 @@
 //
 //   NAME     STATUS   CPU(alloc/cap)   CPU%   MEMORY(alloc/cap)   MEMORY%   RUNS(active/cap)   RUNS%
 //   node-1   Ready    1500m/4          37%    768Mi/15953Mi       4%        3/16               18%
-import { isFinalRun, runRequests } from '../../controllers/common/runs.js';
+import { runRequests } from '../../controllers/common/runs.js';
 import { nodeReadiness, nodeState } from '../../controllers/scheduler/fit.js';
-import type { Node, Resource, Run } from '../../store/index.js';
+import { isFinalRunPhase, type Node, type Resource, type Run } from '../../store/index.js';
 import { UsageError } from '../errors.js';
 import { ColumnTable } from '../printers/columns.js';
 import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
@@ -54,7 +54,7 @@ export function nodeTops(nodes: readonly Node[], runs: readonly Run[]): NodeTop[
   const byName = new Map<string, { cpu: number; memory: number; runs: number }>();
   for (const run of runs) {
     const node = run.spec.nodeName;
-    if (!node || isFinalRun(run)) continue;
+    if (!node || isFinalRunPhase(run.status?.phase)) continue;
     const req = runRequests(run);
     const u = byName.get(node) ?? { cpu: 0, memory: 0, runs: 0 };
     u.cpu += req.cpu;

@@ -1,16 +1,9 @@
-// Facts about Runs that every controller shares: which phases are final, what
-// a Run asks of a node, and the cache indexes over Runs.
-import type { Run, RunPhase } from '../../store/index.js';
+// Facts about Runs that every controller shares: whether a Run is over (the
+// phases themselves are the store's fact, isFinalRunPhase), what a Run asks of
+// a node, and the cache indexes over Runs.
+import { isFinalRunPhase, type Run, type RunPhase } from '../../store/index.js';
 import { parseCpu, parseMemory } from '../../util/quantity.js';
 import { controllerRef } from '../../reconcile/index.js';
-
-/** Phases a Run never leaves (the agent and controllers must not change them). */
-export const FINAL_RUN_PHASES: ReadonlySet<RunPhase> = new Set<RunPhase>([
-  'Succeeded',
-  'Failed',
-  'Lost',
-  'Cancelled',
-]);
 
 /** A Run without a phase yet counts as Pending. */
 export function runPhase(run: Run): RunPhase {
@@ -18,7 +11,7 @@ export function runPhase(run: Run): RunPhase {
 }
 
 export function isFinalRun(run: Run): boolean {
-  return FINAL_RUN_PHASES.has(runPhase(run));
+  return isFinalRunPhase(runPhase(run));
 }
 
 /** Pending, Scheduled or Running: holds a slot of the Job's parallelism (and node resources once bound). */

@@ -95,7 +95,11 @@ export interface ClusterStatus {
   readonly responder: number;
 }
 
-/** Run phases after which nothing changes. */
+/**
+ * Run phases after which nothing changes: a copy of pkg/store's FINAL_RUN_PHASES
+ * (these browser modules are compiled on their own and cannot import it);
+ * test/unit/dashboard/types.test.ts keeps the two equal.
+ */
 export const FINAL_RUN_PHASES: ReadonlySet<string> = new Set([
   'Succeeded',
   'Failed',

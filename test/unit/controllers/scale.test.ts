@@ -7,7 +7,12 @@ import { describe, it } from 'node:test';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import { addControllers } from '../../../pkg/controllers/index.js';
 import { Manager, MemoryLogger } from '../../../pkg/reconcile/index.js';
-import type { Job, ResourceInput, Run } from '../../../pkg/store/index.js';
+import {
+  isFinalRunPhase,
+  type Job,
+  type ResourceInput,
+  type Run,
+} from '../../../pkg/store/index.js';
 import { FakeClock } from '../../../pkg/util/clock.js';
 import { isReason, Reason } from '../../../pkg/util/errors.js';
 import { jobInput, nodeInput, T0 } from './fixtures.js';
@@ -51,7 +56,7 @@ describe('control plane at scale', () => {
       const perNode = new Map<string, number>();
       for (const run of runs) {
         const phase = run.status.phase ?? 'Pending';
-        if (['Succeeded', 'Failed', 'Lost', 'Cancelled'].includes(phase)) continue;
+        if (isFinalRunPhase(phase)) continue;
         active.set(run.spec.jobName, (active.get(run.spec.jobName) ?? 0) + 1);
         if (run.spec.nodeName)
           perNode.set(run.spec.nodeName, (perNode.get(run.spec.nodeName) ?? 0) + 1);
