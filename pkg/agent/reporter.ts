@@ -14,7 +14,13 @@
 //   is retried with back-off; the items go back unless a newer report replaced
 //   them. A retried final report whose first attempt did commit is refused as
 //   "already final", which is harmless: a result is recorded at most once.
-import type { Proposer, Run, RunStatus, UpdateStatusCommand } from '../store/index.js';
+import {
+  API_VERSION,
+  type Proposer,
+  type Run,
+  type RunStatus,
+  type UpdateStatusCommand,
+} from '../store/index.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { errorMessage, Reason } from '../util/errors.js';
 import type { Logger } from '../reconcile/index.js';
@@ -166,7 +172,7 @@ export class StatusReporter {
     const commands: UpdateStatusCommand[] = reports.map((r) => ({
       op: 'updateStatus',
       object: {
-        apiVersion: 'jobctl.dev/v1',
+        apiVersion: API_VERSION,
         kind: 'Run',
         metadata: { name: r.name, namespace: r.namespace, uid: r.uid },
         status: r.status,

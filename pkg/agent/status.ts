@@ -3,7 +3,13 @@
 // result with the Run's current status and writes only on a difference, so a
 // steady state makes no writes (STYLE habit 3).
 import type { ExitInfo } from '../runtime/index.js';
-import { isFinalRunPhase, type Run, type RunCancelReason, type RunStatus } from '../store/index.js';
+import {
+  isFinalRunPhase,
+  jsonEqual,
+  type Run,
+  type RunCancelReason,
+  type RunStatus,
+} from '../store/index.js';
 
 /** The Run is in a final phase: the agent never reports over it (the store fences it too). */
 export function isFinal(run: Run): boolean {
@@ -135,14 +141,7 @@ export function deadlineLeft(
 
 /** Same report? (Key order does not matter; undefined fields are absent.) */
 export function sameStatus(a: RunStatus | undefined, b: RunStatus | undefined): boolean {
-  return canonical(a ?? {}) === canonical(b ?? {});
-}
-
-function canonical(s: RunStatus): string {
-  const entries = Object.entries(s)
-    .filter(([, v]) => v !== undefined)
-    .sort(([x], [y]) => (x < y ? -1 : 1));
-  return JSON.stringify(entries);
+  return jsonEqual(a ?? {}, b ?? {});
 }
 
 function when<K extends string>(v: string | undefined, key: K): { [P in K]?: string } {

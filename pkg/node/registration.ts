@@ -11,7 +11,7 @@
 import type { ResourceClient } from '../client/types.js';
 import type { RaftNode } from '../raft/node.js';
 import type { Resource } from '../store/index.js';
-import { API_VERSION } from '../store/index.js';
+import { API_VERSION, jsonEqual } from '../store/index.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
@@ -163,7 +163,7 @@ export class NodeRegistration {
       }
     } else {
       const labels = { ...existing.metadata.labels, ...this.o.labels };
-      if (JSON.stringify(labels) !== JSON.stringify(existing.metadata.labels)) {
+      if (!jsonEqual(labels, existing.metadata.labels)) {
         await client.update({
           apiVersion: API_VERSION,
           kind: 'Node',

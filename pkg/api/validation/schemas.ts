@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobctlError, Reason } from '../../util/errors.js';
 
-export const API_VERSION = 'jobctl.dev/v1';
+export { API_VERSION } from '../../store/types.js';
 
 /** Every kind with its schema file, plural resource name and short names. */
 export const KINDS = {

@@ -5,6 +5,7 @@
 // --prune deletes Jobs and CronJobs matching -l that the files no longer name;
 // --wait follows the applied Jobs until they finish (0 ok, 4 failed, 5 timeout).
 import type { ApplyResult, ResourceClient } from '../../client/types.js';
+import { jsonEqual } from '../../store/canonical.js';
 import type { Outcome } from '../../store/commands.js';
 import { defaultKinds } from '../../store/kinds.js';
 import type { Resource, ResourceInput } from '../../store/types.js';
@@ -49,20 +50,6 @@ export function parseDryRun(value: string | boolean | undefined): DryRun {
 export const dryRunSuffix = (d: DryRun): string =>
   d === 'client' ? ' (dry run)' : d === 'server' ? ' (server dry run)' : '';
 
-/** Sorted-key JSON, so key order never counts as a difference. */
-function canon(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canon(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** Client dry run: the outcome predicted from the live object, nothing sent. */
 async function predict(client: ResourceClient, item: Info): Promise<ApplyResult> {
   const object = item.object as unknown as Resource;
@@ -75,9 +62,9 @@ async function predict(client: ResourceClient, item: Info): Promise<ApplyResult>
   }
   const meta = (object.metadata ?? {}) as Partial<Resource['metadata']>;
   const same =
-    canon(object.spec ?? {}) === canon(live.spec) &&
-    canon(meta.labels ?? {}) === canon(live.metadata.labels) &&
-    canon(meta.annotations ?? {}) === canon(live.metadata.annotations);
+    jsonEqual(object.spec ?? {}, live.spec) &&
+    jsonEqual(meta.labels ?? {}, live.metadata.labels) &&
+    jsonEqual(meta.annotations ?? {}, live.metadata.annotations);
   return { outcome: same ? 'unchanged' : 'configured', object };
 }
 

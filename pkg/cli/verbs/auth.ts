@@ -4,6 +4,7 @@
 // answered by its authorizer and never stored), so the answer is the one a
 // real request would get.
 import type { ResourceClient } from '../../client/types.js';
+import { API_VERSION } from '../../store/types.js';
 import { formatTable } from '../printers/table.js';
 import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
 
@@ -13,7 +14,7 @@ interface Review {
 
 function review(client: ResourceClient, spec: Record<string, unknown>): Promise<Review> {
   return client.create({
-    apiVersion: 'jobctl.dev/v1',
+    apiVersion: API_VERSION,
     kind: 'AccessReview',
     metadata: { name: 'review' },
     spec,

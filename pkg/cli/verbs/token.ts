@@ -9,13 +9,12 @@
 // revoke: deletes the Token; every node refuses it from then on.
 import { randomBytes } from 'node:crypto';
 import { formatToken, hashSecret, newSecret } from '../../auth/tokens.js';
-import type { Resource } from '../../store/types.js';
+import { API_VERSION, type Resource } from '../../store/types.js';
 import { UsageError } from '../errors.js';
 import { age, parseDuration } from '../printers/duration.js';
 import { formatTable } from '../printers/table.js';
 import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
 
-const API_VERSION = 'jobctl.dev/v1';
 const ROLES = ['view', 'edit', 'admin'];
 
 export interface TokenCreateOptions extends CommonOptions {
