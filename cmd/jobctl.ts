@@ -33,7 +33,7 @@ async function run(fn: () => Promise<void>): Promise<void> {
  */
 async function connect(conn: Connection): Promise<ResourceClient> {
   const [{ GrpcClient, UnreachableError }, cliErrors] = await Promise.all([
-    import('../pkg/client/grpc.js'),
+    import('../pkg/transport/grpc-client.js'),
     import('../pkg/cli/errors.js'),
   ]);
   return new GrpcClient({

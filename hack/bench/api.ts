@@ -22,7 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { generateCerts } from '../../pkg/tls/certs.js';
 import type { ClientSecurity } from '../../pkg/transport/security.js';

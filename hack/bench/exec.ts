@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GrpcClient } from '../../pkg/client/grpc.js';
+import type { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { eventually } from '../../test/support/eventually.js';
 import { createOptions, DEFAULT_SANDBOX } from '../../pkg/runtime/docker/create-options.js';

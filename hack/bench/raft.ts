@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { API_VERSION } from '../../pkg/store/index.js';
 import { cpuMs, percentile, round, rssMb } from './stats.js';
 

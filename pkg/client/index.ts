@@ -1,5 +1,6 @@
 // Public API of pkg/client: the ResourceClient contract and its in-process
-// implementation (the gRPC one lives beside it). Test helpers are in
+// implementation. The gRPC one is pkg/transport/grpc-client.ts (it needs the
+// gRPC plumbing, which itself serves this contract). Test helpers are in
 // ./testing.ts and are imported from there directly.
 export type * from './types.js';
 export { LocalClient, randomNameSuffix, type LocalClientOptions } from './local.js';

@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GrpcClient } from '../client/grpc.js';
+import { GrpcClient } from '../transport/grpc-client.js';
 import type { NodeId } from '../raft/types.js';
 import { ApiClient } from '../transport/api-grpc.js';
 import type { ClientSecurity } from '../transport/security.js';

@@ -18,7 +18,7 @@ import { ApiClient, registerApi } from '../transport/api-grpc.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
 import { ReloadingTls } from '../tls/files.js';
-import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../tls/grpc.js';
+import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../transport/grpc-tls.js';
 import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';

@@ -3,7 +3,6 @@
 // name suffixes) made once by the proposer, so that every replica applying the
 // same entry reaches the same state and the same result.
 import { JobctlError, Reason } from '../util/errors.js';
-import type { StatusFence } from './fence.js';
 import type { Resource, ResourceInput } from './types.js';
 
 /** Creates an object; AlreadyExists if the name is taken. */
@@ -27,6 +26,12 @@ export interface CreateCommand {
 export interface UpdateCommand {
   readonly op: 'update';
   readonly object: ResourceInput;
+}
+
+/** Precondition of a node agent's status report (checked by fence.ts). */
+export interface StatusFence {
+  /** The reporting node: must equal the object's spec.nodeName. */
+  readonly nodeName: string;
 }
 
 /**

@@ -11,12 +11,6 @@ import type { KindInfo } from './kinds.js';
 import { failure } from './messages.js';
 import { isFinalRunPhase, type Resource } from './types.js';
 
-/** Precondition of a node agent's status report. */
-export interface StatusFence {
-  /** The reporting node: must equal the object's spec.nodeName. */
-  readonly nodeName: string;
-}
-
 /** Undefined if the fenced write may proceed; otherwise the refusal (Conflict or Invalid). */
 export function checkFence(info: KindInfo, old: Resource, fence: unknown): ErrorResult | undefined {
   const nodeName = (fence as { nodeName?: unknown } | null)?.nodeName;

@@ -38,6 +38,7 @@ export {
   type ObjectResult,
   type Proposer,
   type SingleCommand,
+  type StatusFence,
   type UpdateCommand,
   type UpdateStatusCommand,
 } from './commands.js';
@@ -52,7 +53,7 @@ export {
   type LabelSelector,
 } from './selector.js';
 export { canonicalize, cloneResource, jsonEqual } from './canonical.js';
-export { checkFence, type StatusFence } from './fence.js';
+export { checkFence } from './fence.js';
 export { isDns1123Label } from './input.js';
 export { WatchEventType, type WatchEvent, type WatchHandle, type WatchListener } from './watch.js';
 export {

@@ -3,7 +3,7 @@
 // a user and groups). A certificate counts only when it chains to the
 // cluster CA (the TLS layer verified it: `authorized`); an unverified one
 // yields nothing here, and the node refuses such connections outright
-// (pkg/tls/grpc.ts, pkg/tls/https.ts).
+// (pkg/transport/grpc-tls.ts, pkg/tls/https.ts).
 //
 //   grpcPeerIdentity(call)  -> { user: 'admin', groups: ['system:masters'] } | undefined
 //   httpPeerIdentity(req)   -> the same for an express/http request over HTTPS

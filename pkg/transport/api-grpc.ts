@@ -2,7 +2,7 @@
 // node's ApiService) and this node's Raft view on a grpc.Server; ApiClient is
 // a small client of one node's administrative calls (NodeStatus,
 // ClusterStatus, TransferLeader) for peers and tools. The full ResourceClient
-// over gRPC is pkg/client/grpc.ts. Errors cross the wire through errors.ts only.
+// over gRPC is pkg/transport/grpc-client.ts. Errors cross the wire through errors.ts only.
 //
 // Robustness: a request that does not decode as protobuf is refused by
 // grpc-js itself (INTERNAL) before it reaches a handler; object bytes that are

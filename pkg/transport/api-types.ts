@@ -1,6 +1,6 @@
 // Plain shapes of proto/api.proto's messages as @grpc/proto-loader hands them
 // over (camelCase fields, bytes as Buffer, uint64 as number, defaults filled).
-// The gRPC adapter (api-grpc.ts) and the gRPC client (pkg/client/grpc.ts)
+// The gRPC adapter (api-grpc.ts) and the gRPC client (pkg/transport/grpc-client.ts)
 // translate between these and ResourceClient calls; no logic lives here.
 import type { NodeId } from '../raft/types.js';
 

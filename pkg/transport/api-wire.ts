@@ -1,5 +1,5 @@
 // Conversions shared by the gRPC server (api-grpc.ts) and client
-// (pkg/client/grpc.ts): objects as UTF-8 JSON bytes, and the string enums of
+// (pkg/transport/grpc-client.ts): objects as UTF-8 JSON bytes, and the string enums of
 // proto/api.proto (consistency, dry_run) checked on the way in.
 import type { Consistency, LogsOptions } from '../client/types.js';
 import type { LogsRequestMsg } from './api-types.js';

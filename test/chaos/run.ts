@@ -5,7 +5,7 @@
 //   const { summary, report } = await runChaos({ seed: 1, seconds: 60, nodes: 3, runtime: 'fake' });
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { CLOCK_SKEW_ENV } from '../../pkg/node/clock-skew.js';
 import type { Job, Resource, Run } from '../../pkg/store/index.js';
 import { errorMessage } from '../../pkg/util/errors.js';

@@ -3,7 +3,7 @@
 // with its invocation and completion time and result; and watchers following every
 // Job change. Register Jobs (`reg-*`) are suspended, so only the clients change them;
 // work Jobs (`work-*`) run Runs and are never deleted, so their ends can be checked.
-import { GrpcClient, UnreachableError } from '../../pkg/client/grpc.js';
+import { GrpcClient, UnreachableError } from '../../pkg/transport/grpc-client.js';
 import type { Resource, ResourceInput } from '../../pkg/store/index.js';
 import { ConnectionError } from '../../pkg/transport/errors.js';
 import { JobctlError, Reason, errorMessage } from '../../pkg/util/errors.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
 import type { JobctlError } from '../../pkg/util/errors.js';
 import { E2ECluster, eventually } from '../support/cluster.js';

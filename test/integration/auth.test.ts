@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import type { ResourceClient } from '../../pkg/client/types.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../../pkg/store/index.js';
 import { JobctlError } from '../../pkg/util/errors.js';

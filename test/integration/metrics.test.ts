@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { freePorts } from '../../pkg/node/local-cluster.js';
 import { silentNodeLogger } from '../../pkg/node/logger.js';
 import { startNode, type JobdNode } from '../../pkg/node/node.js';

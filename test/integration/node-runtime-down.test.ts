@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { GrpcClient } from '../../pkg/client/grpc.js';
+import type { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { API_VERSION, type Resource } from '../../pkg/store/index.js';
 import { eventually } from '../support/eventually.js';

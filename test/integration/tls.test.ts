@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { jobdPath, nodeTlsArgs, userSecurity } from '../../pkg/node/local-cluster.js';
 import { generateCerts } from '../../pkg/tls/certs.js';
 import { E2ECluster, eventually } from '../support/cluster.js';

@@ -26,7 +26,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GrpcClient } from '../../pkg/client/grpc.js';
+import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { freePorts, jobdPath, nodeTlsArgs, userSecurity } from '../../pkg/node/local-cluster.js';
 import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { generateCerts } from '../../pkg/tls/certs.js';

@@ -14,9 +14,9 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_WATCH_HEARTBEAT_MS,
-  stderrLogger,
   type RestAppOptions,
 } from './options.js';
+import { stderrLogger } from './logger.js';
 import { sendError, sendJson, sendStatus } from './respond.js';
 import { API_PREFIX } from './resources-path.js';
 import { discoveryBody, resourceRoutes } from './resources.js';

@@ -16,7 +16,7 @@ import type { KindRegistry, ResourceInput } from '../../store/index.js';
 import { JobctlError } from '../../util/errors.js';
 import { ManifestInvalidError, parseManifests } from '../validation/index.js';
 import { rawBody } from './body.js';
-import type { RestLogger } from './options.js';
+import type { RestLogger } from './logger.js';
 import { queryDryRun, queryString } from './query.js';
 import { sendError, sendJson } from './respond.js';
 import { badRequest } from './status.js';

@@ -10,7 +10,7 @@ import { Router, type RequestHandler } from 'express';
 import type { ResourceClient } from '../../client/types.js';
 import { JobctlError, Reason, errorMessage } from '../../util/errors.js';
 import { requestClient } from './access.js';
-import type { RestLogger } from './options.js';
+import type { RestLogger } from './logger.js';
 import { queryCount } from './query.js';
 import { sendError, sendJson, sendStatus } from './respond.js';
 import { newStatus } from './status.js';

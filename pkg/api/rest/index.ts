@@ -10,9 +10,9 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_WATCH_HEARTBEAT_MS,
-  silentRestLogger,
 } from './options.js';
-export type { RestAppOptions, RestLogger } from './options.js';
+export type { RestAppOptions } from './options.js';
+export { silentRestLogger, type RestLogger } from './logger.js';
 export { API_PREFIX } from './resources-path.js';
 export { builtDashboardDir } from './dashboard.js';
 export { APPLY_PATH } from './apply-manifest.js';

@@ -14,7 +14,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { LogsOptions, ResourceClient } from '../../client/types.js';
 import { JobctlError, Reason } from '../../util/errors.js';
-import type { RestLogger } from './options.js';
+import type { RestLogger } from './logger.js';
 import { queryBool, queryCount } from './query.js';
 import { requestClient } from './access.js';
 import { sendError } from './respond.js';

@@ -5,13 +5,7 @@ import type { KindRegistry } from '../../store/index.js';
 import type { RateLimiter } from '../../util/rate-limit.js';
 import type { RequestKey } from './rate-limit.js';
 import type { RequestAccess } from './access.js';
-
-/** Structured logging; compatible with pkg/raft's Logger (error is optional). */
-export interface RestLogger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error?(msg: string, fields?: Record<string, unknown>): void;
-}
+import type { RestLogger } from './logger.js';
 
 export interface RestAppOptions {
   /** Every resource route calls this (on a node: the ApiService). */
@@ -48,18 +42,3 @@ export interface RestAppOptions {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_WATCH_HEARTBEAT_MS = 30_000;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-
-/** Warnings and errors to stderr; info is dropped (the node logs requests elsewhere). */
-export const stderrLogger: RestLogger = {
-  info: () => {},
-  warn: (msg, fields) => console.warn(`rest: ${msg}`, fields ?? ''),
-  error: (msg, fields) => console.error(`rest: ${msg}`, fields ?? ''),
-};
-
-export const silentRestLogger: RestLogger = { info: () => {}, warn: () => {}, error: () => {} };
-
-/** Logs at error level when the logger has one, else at warn. */
-export function logError(logger: RestLogger, msg: string, fields?: Record<string, unknown>): void {
-  if (logger.error) logger.error(msg, fields);
-  else logger.warn(msg, fields);
-}

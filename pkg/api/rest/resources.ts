@@ -11,7 +11,7 @@ import type { ResourceClient } from '../../client/types.js';
 import { API_VERSION, type KindRegistry } from '../../store/index.js';
 import { APPLY_PATCH_TYPES, decodeObject, hasBody, rawBody } from './body.js';
 import { deleteOptionsOf, listBody, objectForTarget } from './objects.js';
-import type { RestLogger } from './options.js';
+import type { RestLogger } from './logger.js';
 import { queryBool, queryConsistency, queryCount, queryDryRun, queryString } from './query.js';
 import { requestClient } from './access.js';
 import { sendError, sendJson } from './respond.js';

@@ -2,7 +2,7 @@
 // that nothing was sent yet, because a request may already have been answered
 // by the request timeout when a slow client call finally returns.
 import type { Response } from 'express';
-import { logError, type RestLogger } from './options.js';
+import { logError, type RestLogger } from './logger.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, statusOf, type Status } from './status.js';
 
 /** Sends `body` as JSON with `code`, unless a response has already started. */

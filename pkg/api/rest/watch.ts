@@ -13,7 +13,7 @@ import {
   COMMON_FIELD_SELECTORS,
 } from '../../store/index.js';
 import { JobctlError, Reason } from '../../util/errors.js';
-import { logError, type RestLogger } from './options.js';
+import { logError, type RestLogger } from './logger.js';
 import type { Target } from './resources-path.js';
 import { statusOf } from './status.js';
 

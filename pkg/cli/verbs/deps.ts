@@ -55,7 +55,7 @@ export function paletteOf(deps: VerbDeps, noColor?: boolean): Promise<Palette> {
 
 /**
  * describeError (pkg/cli/errors.ts), plus: a client that reached no server
- * (pkg/client/grpc.ts's UnreachableError, a ConnectionError) is exit 3 with
+ * (pkg/transport/grpc-client.ts's UnreachableError, a ConnectionError) is exit 3 with
  * its own one-line message, not "Error from server". Matched by name so this
  * module never loads the gRPC code.
  */

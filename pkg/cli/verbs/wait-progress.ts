@@ -8,8 +8,8 @@
 import type { ResourceClient } from '../../client/types.js';
 import type { Event, Job } from '../../store/types.js';
 import { noProgress, startProgress, type Progress } from '../progress.js';
+import { jobFinished } from '../resource/job-outcome.js';
 import type { VerbDeps } from './deps.js';
-import { jobFinished } from './wait.js';
 
 export interface WaitedJob {
   readonly namespace: string;

@@ -4,12 +4,13 @@
 // (DESIGN.md §4): 0 met, 4 the waited-for Job failed, 5 timed out, 1 errors.
 // Also the engine behind `apply --wait` and `delete --wait`.
 import type { ResourceClient } from '../../client/types.js';
-import type { Condition, Job, Resource } from '../../store/types.js';
+import type { Job, Resource } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseDuration } from '../printers/duration.js';
 import { qualifiedName } from '../printers/printer.js';
+import { failureText, jobFinished } from '../resource/job-outcome.js';
 import { namespaceFor, parseRef, type Ref } from '../resource/refs.js';
 import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
 
@@ -23,21 +24,6 @@ export interface WaitOptions extends CommonOptions {
 }
 
 export type WaitFor = 'Complete' | 'Failed' | 'finished' | 'delete';
-
-/** How a Job ended, from its conditions (or its phase before conditions are set). */
-export function jobFinished(job: Job): 'Complete' | 'Failed' | undefined {
-  const conds = (job.status?.conditions ?? []) as Condition[];
-  const isTrue = (t: string): boolean => conds.some((c) => c.type === t && c.status === 'True');
-  if (isTrue('Complete') || job.status?.phase === 'Succeeded') return 'Complete';
-  if (isTrue('Failed') || job.status?.phase === 'Failed') return 'Failed';
-  return undefined;
-}
-
-/** "BackoffLimitExceeded: Job has reached the backoff limit" from the Failed condition. */
-export function failureText(job: Job): string {
-  const c = (job.status?.conditions ?? []).find((x) => x.type === 'Failed');
-  return [c?.reason, c?.message].filter(Boolean).join(': ') || 'Failed';
-}
 
 export function parseWaitFor(value: string): WaitFor {
   const v = value.trim();

@@ -1,6 +1,6 @@
 // GrpcClient against a real gRPC server (single-node Raft over MemoryStorage)
 // runs the same ResourceClient contract suite as the in-process client.
-import { GrpcClient } from '../../../pkg/client/grpc.js';
+import { GrpcClient } from '../../../pkg/transport/grpc-client.js';
 import type { ResourceClient } from '../../../pkg/client/types.js';
 import { runClientContract } from '../client/contract.js';
 import { startApiCluster } from './harness.js';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcClient, UnreachableError } from '../../../pkg/client/grpc.js';
+import { GrpcClient, UnreachableError } from '../../../pkg/transport/grpc-client.js';
 import {
   API_VERSION,
   encodeCommand,

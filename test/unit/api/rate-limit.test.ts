@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcClient } from '../../../pkg/client/grpc.js';
+import { GrpcClient } from '../../../pkg/transport/grpc-client.js';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import { registerApi } from '../../../pkg/transport/api-grpc.js';
 import { FakeClock } from '../../../pkg/util/clock.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcClient } from '../../../pkg/client/grpc.js';
+import { GrpcClient } from '../../../pkg/transport/grpc-client.js';
 import { API_VERSION } from '../../../pkg/store/index.js';
 import { ApiClient } from '../../../pkg/transport/api-grpc.js';
 import { channelCredentials } from '../../../pkg/transport/security.js';

@@ -15,11 +15,11 @@
 //   CA and presents the node's own certificate, both reloaded like the server's.
 import * as grpc from '@grpc/grpc-js';
 import type { TLSSocket } from 'node:tls';
-import { toServiceError } from '../transport/errors.js';
+import { toServiceError } from './errors.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import type { ReloadingTls } from './files.js';
-import { silenceIpServerNameWarning } from './sni-warning.js';
-import { grpcPeerIdentity, isNodeIdentity, NODE_GROUP } from './identity.js';
+import type { ReloadingTls } from '../tls/files.js';
+import { silenceIpServerNameWarning } from '../tls/sni-warning.js';
+import { grpcPeerIdentity, isNodeIdentity, NODE_GROUP } from '../tls/identity.js';
 
 /** Method paths that only cluster nodes may call (the Raft transport). */
 const NODE_ONLY_PREFIX = '/jobctl.raft.v1.Raft/';

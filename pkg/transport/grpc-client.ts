@@ -23,12 +23,12 @@ import type {
   ObjectResponseMsg,
   TransferLeaderResponse,
   WatchEventMsg,
-} from '../transport/api-types.js';
-import { apiServiceCtor, readLogsStream } from '../transport/api-grpc.js';
-import { decodeObject, encodeObject, logsRequestOf } from '../transport/api-wire.js';
-import { ConnectionError, fromServiceError, reasonMetadataKey } from '../transport/errors.js';
-import { channelOptions } from '../transport/proto.js';
-import { clientChannel, type ClientSecurity } from '../transport/security.js';
+} from './api-types.js';
+import { apiServiceCtor, readLogsStream } from './api-grpc.js';
+import { decodeObject, encodeObject, logsRequestOf } from './api-wire.js';
+import { ConnectionError, fromServiceError, reasonMetadataKey } from './errors.js';
+import { channelOptions } from './proto.js';
+import { clientChannel, type ClientSecurity } from './security.js';
 import { tlsFailureDetail } from '../tls/errors.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import type {
@@ -42,7 +42,7 @@ import type {
   LogsOptions,
   ResourceClient,
   WatchOptions,
-} from './types.js';
+} from '../client/index.js';
 
 export interface GrpcClientOptions {
   /** HOST:PORT of one or more nodes (array or comma-separated). */
