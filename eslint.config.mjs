@@ -2,6 +2,21 @@
 // TypeScript rules it enforces the architecture of DESIGN.md §1: the Raft core
 // and the store are deterministic, so time, randomness and I/O may only reach
 // them through injected interfaces (Clock, Rng, Storage, Transport).
+//
+// Who may import whom (DESIGN.md §1) is the other half of `npm run lint`:
+// dependency-cruiser with the rules in .dependency-cruiser.mjs (`npm run
+// lint:layers`), because it sees the whole import graph where an ESLint rule
+// sees one file. In short:
+// - no import cycles in pkg/ or cmd/, between files or between packages;
+// - raft imports only util; store only util and raft's types; runtime only
+//   util (never the store: it has its own ContainerSpec); controllers never
+//   runtime, agent or node; the agent never controllers or node; the CLI never
+//   the node's internals, except `dev up` starting pkg/node/local-cluster.ts;
+// - a package with an index.ts is imported through it, or through the few
+//   light entries listed there (the resource model the CLI loads at start);
+// - test/ and hack/ may import deep: a unit test imports the internal module
+//   it tests, and a benchmark drives internals on purpose.
+// test/unit/lint/layering.test.ts proves each of those rules fires.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
