@@ -39,8 +39,10 @@ export const facedPackages = [
  * package that callers must be able to load without loading the whole package.
  */
 export const lightEntries = [
-  // The resource model (kinds table, types, constants): the CLI loads it on
-  // every start, without the state machine that pkg/store/index.ts brings.
+  // The resource model (kinds table, types, constants, canonical JSON): the CLI
+  // loads it on every start, without the state machine that pkg/store/index.ts
+  // brings.
+  'pkg/store/canonical.ts',
   'pkg/store/kinds.ts',
   'pkg/store/types.ts',
 ];
