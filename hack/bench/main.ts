@@ -1,5 +1,6 @@
 // `npm run bench -- [NAME...]` (default: all). Prints one JSON object per line.
 //   raft   3 real jobd processes: commit throughput/latency and failover time (raft.ts)
+//   raft-wire  raft.proto's MessageBatch codec in process: encode/decode per second (raft-wire.ts)
 //   api    3 real jobd processes: apply/get/watch/list through GrpcClient, RSS, CLI (api.ts)
 //   wal    the write-ahead log alone (wal.ts, storage slice)
 //   store  the replicated store's state machine (store.ts, store slice)
@@ -25,6 +26,7 @@ function optional(file: string, exportName: string): () => Promise<Bench | undef
 
 const benches: Record<string, () => Promise<Bench | undefined>> = {
   raft: async () => (await import('./raft.js')).benchRaft,
+  'raft-wire': async () => (await import('./raft-wire.js')).benchRaftWire,
   api: async () => (await import('./api.js')).benchApi,
   wal: optional('wal.js', 'benchWal'),
   store: optional('store.js', 'benchStore'),
