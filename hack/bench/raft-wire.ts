@@ -1,29 +1,18 @@
-// `npm run bench -- raft-wire`: CPU cost of raft.proto's MessageBatch codec,
-// in process (no network): the hand-written codec (pkg/transport/raft-wire.ts)
-// against the generated one (gen/raft.ts through raft-message.ts), on the
-// batches a busy leader and its followers exchange. Each figure is the best
-// of BENCH_ROUNDS (5) rounds of ~BENCH_ROUND_MS (300) ms, the two codecs
-// interleaved, so a machine busy with other work slows both alike.
+// `npm run bench -- raft-wire`: CPU cost of raft.proto's MessageBatch codec
+// (the generated gen/raft.ts through raft-message.ts, as grpc-raft.ts calls
+// it), in process (no network), on the batches a busy leader and its
+// followers exchange. Each figure is the best of BENCH_ROUNDS (5) rounds of
+// ~BENCH_ROUND_MS (300) ms. Commit d75b05f has this bench with the
+// hand-written codec beside it (docs/benchmarks.md has both).
 import type { Message } from '../../pkg/raft/types.js';
 import { RaftService } from '../../pkg/transport/gen/raft.js';
 import { batchToWire, messagesFromBatch } from '../../pkg/transport/raft-message.js';
-import { decodeBatch, encodeBatch } from '../../pkg/transport/raft-wire.js';
 import { round } from './stats.js';
 
-interface Codec {
-  readonly name: string;
-  encode(msgs: readonly Message[]): Uint8Array;
-  decode(buf: Uint8Array): Message[];
-}
-
-const handWritten: Codec = { name: 'hand', encode: encodeBatch, decode: decodeBatch };
-
-const generated: Codec = {
-  name: 'generated',
-  // The service definition's serializers: what grpc-js calls (they include its Buffer copy).
-  encode: (msgs) => RaftService.send.requestSerialize(batchToWire(msgs)),
-  decode: (buf) => messagesFromBatch(RaftService.send.requestDeserialize(buf as Buffer)),
-};
+const encode = (msgs: readonly Message[]): Buffer =>
+  RaftService.send.requestSerialize(batchToWire(msgs));
+const decode = (buf: Buffer): Message[] =>
+  messagesFromBatch(RaftService.send.requestDeserialize(buf));
 
 function env(name: string, dflt: number): number {
   const v = process.env[name];
@@ -91,38 +80,27 @@ export async function benchRaftWire(): Promise<object[]> {
   const roundMs = env('BENCH_ROUND_MS', 300);
   const results: object[] = [];
   for (const [workload, msgs] of Object.entries(workloads())) {
-    const bytes = handWritten.encode(msgs);
-    const best = new Map<string, number>();
-    const keep = (key: string, v: number) => best.set(key, Math.max(best.get(key) ?? 0, v));
-    // Warm-up (JIT) before any round counts.
-    for (const c of [handWritten, generated]) {
-      rate(() => c.decode(c.encode(msgs)), roundMs);
-    }
+    const bytes = encode(msgs);
+    rate(() => decode(encode(msgs)), roundMs); // warm-up (JIT)
+    let enc = 0;
+    let dec = 0;
     for (let r = 0; r < rounds; r++) {
-      for (const c of [handWritten, generated]) {
-        keep(
-          `${c.name}.encode`,
-          rate(() => c.encode(msgs), roundMs),
-        );
-        keep(
-          `${c.name}.decode`,
-          rate(() => c.decode(bytes), roundMs),
-        );
-      }
+      enc = Math.max(
+        enc,
+        rate(() => encode(msgs), roundMs),
+      );
+      dec = Math.max(
+        dec,
+        rate(() => decode(bytes), roundMs),
+      );
     }
-    const get = (key: string): number => best.get(key) ?? NaN;
     // A batch is encoded once and decoded once: the round trip is the cost that counts.
-    const roundTrip = (c: string): number => 1e6 / get(`${c}.encode`) + 1e6 / get(`${c}.decode`);
     results.push({
       bench: `raft_wire.${workload}`,
       batch_bytes: bytes.length,
-      hand_encode_per_s: Math.round(get('hand.encode')),
-      generated_encode_per_s: Math.round(get('generated.encode')),
-      hand_decode_per_s: Math.round(get('hand.decode')),
-      generated_decode_per_s: Math.round(get('generated.decode')),
-      hand_round_trip_us: round(roundTrip('hand')),
-      generated_round_trip_us: round(roundTrip('generated')),
-      hand_speedup: round(roundTrip('generated') / roundTrip('hand')),
+      encode_per_s: Math.round(enc),
+      decode_per_s: Math.round(dec),
+      round_trip_us: round(1e6 / enc + 1e6 / dec),
     });
   }
   return results;

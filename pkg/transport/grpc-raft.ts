@@ -9,8 +9,15 @@ import { silentLogger } from '../raft/config.js';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 import { realClock, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
-import { channelOptions, loadProto, lookupService } from './proto.js';
-import { decodeBatch, encodeBatch } from './raft-wire.js';
+import {
+  RaftClient,
+  RaftService,
+  type MessageBatch,
+  type RaftServer,
+  type SendAck,
+} from './gen/raft.js';
+import { channelOptions } from './proto.js';
+import { batchToWire, messagesFromBatch } from './raft-message.js';
 import type { MessageHandler, Transport, UnreachableHandler } from './transport.js';
 
 export interface GrpcTransportOptions {
@@ -27,45 +34,10 @@ export interface GrpcTransportOptions {
 
 const defaultBackoff: BackoffOptions = { initialMs: 50, maxMs: 1000 };
 
-interface SendAck {
-  readonly ok?: true;
-}
-
-let serviceCache: grpc.ServiceDefinition | undefined;
-
-/**
- * The Raft service definition: method path and streaming shape from
- * proto/raft.proto (proto-loader), with the hand-written MessageBatch codec of
- * raft-wire.ts as its serializer (same bytes, much less work per message).
- */
-export function raftServiceDefinition(): grpc.ServiceDefinition {
-  if (serviceCache) return serviceCache;
-  const loaded = lookupService(loadProto('raft.proto'), 'jobctl.raft.v1.Raft').service;
-  const send = loaded.send ?? loaded.Send;
-  if (!send) throw new Error('raft.proto: Raft.Send not found');
-  serviceCache = {
-    send: {
-      ...send,
-      requestSerialize: (msgs: readonly Message[]) => encodeBatch(msgs),
-      requestDeserialize: (buf: Buffer) => decodeBatch(buf),
-      responseSerialize: () => Buffer.alloc(0),
-      responseDeserialize: (): SendAck => ({}),
-    } as grpc.MethodDefinition<readonly Message[], SendAck>,
-  };
-  return serviceCache;
-}
-
-let clientCtor: grpc.ServiceClientConstructor | undefined;
-
-function raftClientCtor(): grpc.ServiceClientConstructor {
-  clientCtor ??= grpc.makeGenericClientConstructor(raftServiceDefinition(), 'Raft');
-  return clientCtor;
-}
-
 /** The outgoing half for one peer: a stream, a queue and a reconnect schedule. */
 class PeerStream {
-  private client: grpc.Client | undefined;
-  private call: grpc.ClientWritableStream<readonly Message[]> | undefined;
+  private client: RaftClient | undefined;
+  private call: grpc.ClientWritableStream<MessageBatch> | undefined;
   private queue: Message[] = [];
   private flushScheduled = false;
   private failures = 0;
@@ -104,20 +76,12 @@ class PeerStream {
       return;
     }
     const call = this.call ?? this.open();
-    call.write(msgs);
+    call.write(batchToWire(msgs));
   }
 
-  private open(): grpc.ClientWritableStream<readonly Message[]> {
-    if (!this.client) {
-      const Ctor = raftClientCtor();
-      this.client = new Ctor(this.address, this.owner.credentials, channelOptions);
-    }
-    const client = this.client as unknown as {
-      send(
-        cb: (err: grpc.ServiceError | null) => void,
-      ): grpc.ClientWritableStream<readonly Message[]>;
-    };
-    const call = client.send((err) => {
+  private open(): grpc.ClientWritableStream<MessageBatch> {
+    this.client ??= new RaftClient(this.address, this.owner.credentials, channelOptions);
+    const call = this.client.send((err) => {
       if (this.call === call) this.call = undefined;
       if (this.closed) return;
       if (err) this.failed(err);
@@ -196,16 +160,12 @@ export class GrpcTransport implements Transport {
 
   /** Registers the Raft service on a server (the node shares one server for raft and api). */
   register(server: grpc.Server): void {
-    server.addService(raftServiceDefinition(), {
-      send: (
-        call: grpc.ServerReadableStream<Message[], SendAck>,
-        cb: grpc.sendUnaryData<SendAck>,
-      ) => this.serve(call, cb),
-    });
+    const handlers: RaftServer = { send: (call, cb) => this.serve(call, cb) };
+    server.addService(RaftService, handlers);
   }
 
   private serve(
-    call: grpc.ServerReadableStream<Message[], SendAck>,
+    call: grpc.ServerReadableStream<MessageBatch, SendAck>,
     cb: grpc.sendUnaryData<SendAck>,
   ): void {
     let done = false;
@@ -216,10 +176,10 @@ export class GrpcTransport implements Transport {
       cb(null, {});
     };
     this.incoming.add(finish);
-    call.on('data', (batch: Message[]) => {
+    call.on('data', (batch: MessageBatch) => {
       if (this.closed) return;
       let lastFrom = 0;
-      for (const msg of batch) {
+      for (const msg of messagesFromBatch(batch)) {
         if (msg.to !== this.id) continue;
         if (msg.from !== lastFrom) {
           lastFrom = msg.from;

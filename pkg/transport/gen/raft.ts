@@ -26,7 +26,7 @@ export const protobufFileName = "raft.proto";
 /**
  * Node <-> node Raft traffic. Carries pkg/raft/types.ts's Message union as one
  * flat message with a type field: each variant uses the subset of fields its
- * TypeScript interface declares (see pkg/transport/raft-codec.ts).
+ * TypeScript interface declares (see pkg/transport/raft-message.ts).
  *
  * Each node keeps one long-lived client stream per peer and writes a
  * MessageBatch per flush (every message produced in one event-loop turn), so
