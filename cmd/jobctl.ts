@@ -28,22 +28,12 @@ async function run(fn: () => Promise<void>): Promise<void> {
 
 /**
  * The resource verbs' client: gRPC to the connection's servers, tried in
- * turn. Loaded when a verb first needs it. "No server answers" becomes the
- * CLI's UnreachableError (one line, exit code 3).
+ * turn. Loaded when a verb first needs it. "No server answers" is an
+ * UnreachableError, which pkg/cli/errors.ts maps to one line and exit code 3.
  */
 async function connect(conn: Connection): Promise<ResourceClient> {
-  const [{ GrpcClient, UnreachableError }, cliErrors] = await Promise.all([
-    import('../pkg/transport/grpc-client.js'),
-    import('../pkg/cli/errors.js'),
-  ]);
-  return new GrpcClient({
-    servers: conn.servers,
-    security: conn,
-    mapError: (err) =>
-      err instanceof UnreachableError
-        ? new cliErrors.UnreachableError(err.servers, err.detail)
-        : err,
-  });
+  const { GrpcClient } = await import('../pkg/transport/grpc-client.js');
+  return new GrpcClient({ servers: conn.servers, security: conn });
 }
 
 /** Ctrl-C ends long-running verbs (get -w, wait) cleanly; a second one exits at once. */

@@ -1,6 +1,8 @@
 // The CLI's one place that turns errors into a line on stderr and an exit code
 // (DESIGN.md §4): 0 ok, 1 operation failed, 2 usage, 3 cluster unreachable.
-import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import { ConnectionError, JobctlError, Reason, errorMessage } from '../util/errors.js';
+
+export { UnreachableError } from '../util/errors.js';
 
 export const ExitCode = {
   Ok: 0,
@@ -12,17 +14,6 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** No server in --server could be reached. */
-export class UnreachableError extends JobctlError {
-  constructor(
-    readonly servers: string,
-    detail: string,
-  ) {
-    super(Reason.Unavailable, `Unable to connect to the server at ${servers}: ${detail}`);
-    this.name = 'UnreachableError';
-  }
-}
-
 /** Bad flags or arguments detected after parsing. */
 export class UsageError extends JobctlError {
   constructor(message: string) {
@@ -31,9 +22,13 @@ export class UsageError extends JobctlError {
   }
 }
 
-/** Formats an error as one line and picks the exit code. Never includes a stack. */
+/**
+ * Formats an error as one line and picks the exit code. Never includes a
+ * stack. A client that reached no server (UnreachableError, or a single
+ * server's ConnectionError) is exit 3 with its own line, not "Error from server".
+ */
 export function describeError(err: unknown): { line: string; code: ExitCode } {
-  if (err instanceof UnreachableError) return { line: err.message, code: ExitCode.Unreachable };
+  if (err instanceof ConnectionError) return { line: err.message, code: ExitCode.Unreachable };
   if (err instanceof UsageError) return { line: `error: ${err.message}`, code: ExitCode.Usage };
   if (err instanceof JobctlError) {
     return { line: `Error from server (${err.reason}): ${err.message}`, code: ExitCode.Failed };

@@ -3,7 +3,9 @@
 // The reason also travels verbatim in the trailing metadata key "jobctl-reason",
 // which tells a server-produced error apart from a connection failure.
 import * as grpc from '@grpc/grpc-js';
-import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import { ConnectionError, JobctlError, Reason, errorMessage } from '../util/errors.js';
+
+export { ConnectionError };
 
 export const reasonMetadataKey = 'jobctl-reason';
 
@@ -39,20 +41,6 @@ export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   const metadata = new grpc.Metadata();
   metadata.set(reasonMetadataKey, reason);
   return { code: reasonToCode[reason], details: errorMessage(err), metadata };
-}
-
-/**
- * A client could not reach a server at all (UNAVAILABLE without a reason from
- * the server: refused, reset). Distinct from a server's own Unavailable (no leader).
- */
-export class ConnectionError extends JobctlError {
-  constructor(
-    readonly address: string,
-    message: string,
-  ) {
-    super(Reason.Unavailable, message);
-    this.name = 'ConnectionError';
-  }
 }
 
 /** Client side: a gRPC error -> JobctlError with the server's reason, or ConnectionError. */

@@ -30,7 +30,7 @@ import { ConnectionError, fromServiceError, reasonMetadataKey } from './errors.j
 import { channelOptions } from './proto.js';
 import { clientChannel, type ClientSecurity } from './security.js';
 import { tlsFailureDetail } from '../tls/errors.js';
-import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import { JobctlError, Reason, UnreachableError, errorMessage } from '../util/errors.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -55,24 +55,11 @@ export interface GrpcClientOptions {
   readonly watchListPageSize?: number;
   /** TLS files and bearer token (none: plaintext, anonymous). */
   readonly security?: ClientSecurity;
-  /**
-   * Applied to every error the client throws (e.g. the CLI turns
-   * UnreachableError into its own class, which maps to exit code 3).
-   */
+  /** Applied to every error the client throws (default: none). */
   readonly mapError?: (err: unknown) => unknown;
 }
 
-/** No server of the list could be reached (the CLI exits 3 on it). */
-export class UnreachableError extends ConnectionError {
-  constructor(
-    readonly servers: string,
-    /** The last connection failure, e.g. "connect ECONNREFUSED 127.0.0.1:50051". */
-    readonly detail: string,
-  ) {
-    super(servers, `Unable to connect to the server at ${servers}: ${detail}`);
-    this.name = 'UnreachableError';
-  }
-}
+export { UnreachableError };
 
 /** "No connection established. Last error: Error: connect ECONNREFUSED 1.2.3.4:5 (ts)" -> "connect ECONNREFUSED 1.2.3.4:5". */
 export function cleanConnectionDetail(detail: string): string {

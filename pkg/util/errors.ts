@@ -27,6 +27,34 @@ export class JobctlError extends Error {
   }
 }
 
+/**
+ * A client could not reach a server at all (refused, reset, no connection;
+ * gRPC UNAVAILABLE without a reason from the server). Distinct from a
+ * server's own Unavailable (no leader). Defined here, not beside the gRPC
+ * code, so the CLI can recognise it without loading gRPC.
+ */
+export class ConnectionError extends JobctlError {
+  constructor(
+    readonly address: string,
+    message: string,
+  ) {
+    super(Reason.Unavailable, message);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** No server of a list could be reached (the CLI exits 3 on it). */
+export class UnreachableError extends ConnectionError {
+  constructor(
+    readonly servers: string,
+    /** The last connection failure, e.g. "connect ECONNREFUSED 127.0.0.1:50051". */
+    readonly detail: string,
+  ) {
+    super(servers, `Unable to connect to the server at ${servers}: ${detail}`);
+    this.name = 'UnreachableError';
+  }
+}
+
 export function isReason(err: unknown, reason: Reason): boolean {
   return err instanceof JobctlError && err.reason === reason;
 }

@@ -10,7 +10,7 @@ import type { Outcome } from '../../store/commands.js';
 import { defaultKinds } from '../../store/kinds.js';
 import type { Resource, ResourceInput } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, describeError } from '../errors.js';
 import {
   OBJECT_FORMATS,
   formatObjects,
@@ -18,7 +18,7 @@ import {
   qualifiedName,
 } from '../printers/printer.js';
 import { buildObjects, type Info } from '../resource/builder.js';
-import { clientOf, describeVerbError, type CommonOptions, type VerbDeps } from './deps.js';
+import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export type DryRun = 'none' | 'client' | 'server';
 
@@ -118,8 +118,8 @@ export async function runApply(
               ...(opts.force ? { force: true } : {}),
             });
     } catch (err) {
-      deps.stderr.write(`${describeVerbError(err).line}\n`);
-      if (describeVerbError(err).code === ExitCode.Unreachable) return ExitCode.Unreachable;
+      deps.stderr.write(`${describeError(err).line}\n`);
+      if (describeError(err).code === ExitCode.Unreachable) return ExitCode.Unreachable;
       failed = true;
       continue;
     }
@@ -183,7 +183,7 @@ async function prune(
           deps.stdout.write(`${qualifiedName(info, o.metadata.name)} pruned${suffix}\n`);
         } catch (err) {
           if (isReason(err, Reason.NotFound)) continue;
-          deps.stderr.write(`${describeVerbError(err).line}\n`);
+          deps.stderr.write(`${describeError(err).line}\n`);
           ok = false;
         }
       }

@@ -4,11 +4,11 @@
 // kubectl's words and the others are still deleted; the exit code is then 1.
 import type { ResourceClient } from '../../client/types.js';
 import type { Resource } from '../../store/types.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, describeError } from '../errors.js';
 import { qualifiedKind } from '../printers/printer.js';
 import { buildObjects } from '../resource/builder.js';
 import { namespaceFor, resolveKind, type Ref } from '../resource/refs.js';
-import { clientOf, describeVerbError, type CommonOptions, type VerbDeps } from './deps.js';
+import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface DeleteOptions extends CommonOptions {
   readonly kind?: string;
@@ -107,7 +107,7 @@ export async function runDelete(
       deps.stdout.write(`${qualifiedKind(t.info)} "${t.name}" deleted${dryRunSuffix(dryRun)}\n`);
       deleted.push({ target: t, object });
     } catch (err) {
-      const d = describeVerbError(err);
+      const d = describeError(err);
       deps.stderr.write(`${d.line}\n`);
       if (d.code !== ExitCode.Failed) return d.code;
       code = ExitCode.Failed;

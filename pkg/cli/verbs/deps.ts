@@ -4,7 +4,7 @@
 // throw are mapped to one line and a code by runVerb.
 import type { ResourceClient } from '../../client/types.js';
 import type { Clock } from '../../util/clock.js';
-import { ExitCode, describeError } from '../errors.js';
+import { describeError } from '../errors.js';
 import { colorWanted, loadPalette, type Palette } from '../printers/color.js';
 
 /** The part of a writable stream verbs use. */
@@ -54,20 +54,6 @@ export function paletteOf(deps: VerbDeps, noColor?: boolean): Promise<Palette> {
 }
 
 /**
- * describeError (pkg/cli/errors.ts), plus: a client that reached no server
- * (pkg/transport/grpc-client.ts's UnreachableError, a ConnectionError) is exit 3 with
- * its own one-line message, not "Error from server". Matched by name so this
- * module never loads the gRPC code.
- */
-export function describeVerbError(err: unknown): { line: string; code: number } {
-  const name = err instanceof Error ? err.name : '';
-  if (name === 'UnreachableError' || name === 'ConnectionError') {
-    return { line: (err as Error).message, code: ExitCode.Unreachable };
-  }
-  return describeError(err);
-}
-
-/**
  * Runs a verb: its exit code, or the code of what it threw, after writing
  * that error as one line on stderr (no stack traces for user errors).
  */
@@ -75,7 +61,7 @@ export async function runVerb(deps: VerbDeps, fn: () => Promise<number>): Promis
   try {
     return await fn();
   } catch (err) {
-    const { line, code } = describeVerbError(err);
+    const { line, code } = describeError(err);
     deps.stderr.write(`${line}\n`);
     return code;
   }

@@ -11,7 +11,7 @@ import {
   type Run,
 } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError, describeError } from '../errors.js';
 import {
   describeGeneric,
   describeJob,
@@ -22,13 +22,7 @@ import {
   type EventLine,
 } from '../printers/describe.js';
 import { namespaceFor, resolveKind } from '../resource/refs.js';
-import {
-  clientOf,
-  describeVerbError,
-  paletteOf,
-  type CommonOptions,
-  type VerbDeps,
-} from './deps.js';
+import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface DescribeOptions extends CommonOptions {
   readonly kind: string;
@@ -150,7 +144,7 @@ export async function runDescribe(opts: DescribeOptions, deps: VerbDeps): Promis
     try {
       o = await client.get(info.kind, namespaceFor(info, opts.namespace), name);
     } catch (err) {
-      const d = describeVerbError(err);
+      const d = describeError(err);
       if (d.code !== ExitCode.Failed) throw err;
       deps.stderr.write(`${d.line}\n`);
       code = ExitCode.Failed;

@@ -9,6 +9,7 @@ import { runExplain } from '../../../pkg/cli/verbs/explain.js';
 import { runNode } from '../../../pkg/cli/verbs/node.js';
 import { runRun } from '../../../pkg/cli/verbs/run.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../../../pkg/store/index.js';
+import { UnreachableError } from '../../../pkg/util/errors.js';
 import { env, jobInput, jobYaml, tempDir, untilWatching, type Env } from './helpers.js';
 
 const ns = { namespace: 'default' };
@@ -251,13 +252,7 @@ describe('node', () => {
 describe('unreachable cluster', () => {
   it('is one line and exit 3, whichever verb meets it', async () => {
     const e = env();
-    const down = Object.assign(
-      new Error('Unable to connect to the server at a:1,b:2: connect ECONNREFUSED a:1'),
-      {
-        name: 'UnreachableError',
-        reason: 'Unavailable',
-      },
-    );
+    const down = new UnreachableError('a:1,b:2', 'connect ECONNREFUSED a:1');
     const client = Object.assign(Object.create(e.client) as typeof e.client, {
       list: () => Promise.reject(down),
       get: () => Promise.reject(down),
