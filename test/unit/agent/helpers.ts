@@ -188,11 +188,14 @@ export class Bench {
   /**
    * Until cond() holds: settle, then advance the fake clock by stepMs. Fails
    * after `maxMs` of fake time (the default covers every timer the tests use).
+   * With `pauseMs`, each step also waits that long in real time, so fake time
+   * cannot race ahead of real I/O (file writes, a loaded machine): for waits
+   * whose fake-time budget is part of the claim.
    */
   async until(
     what: string,
     cond: () => boolean | Promise<boolean>,
-    opts: { stepMs?: number; maxMs?: number } = {},
+    opts: { stepMs?: number; maxMs?: number; pauseMs?: number } = {},
   ): Promise<void> {
     const step = opts.stepMs ?? 10;
     const max = opts.maxMs ?? 60_000;
@@ -200,6 +203,7 @@ export class Bench {
       await this.settle(3);
       if (await cond()) return;
       this.clock.advance(step);
+      if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
     }
     throw new Error(`timed out (fake ${max} ms) waiting for ${what}`);
   }

@@ -38,22 +38,47 @@ describe('REST hardening', () => {
     'survives random bytes and malformed requests on the raw port',
     withRest(async ({ base, rest }) => {
       const rng = new SeededRng(20240611);
-      const abuse: (Buffer | string)[] = [
-        ...Array.from({ length: 20 }, (_, i) => randomBytes(rng, 1 + i * 97)),
-        'GET / HTTP/1.1\r\n\r\n', // no Host header
-        'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n',
-        'POST /apis/jobctl.dev/v1/namespaces/default/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n',
-        'POST /apis/jobctl.dev/v1/namespaces/default/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nContent-Type: application/json\r\n\r\n{"trunc',
-        `GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n${'X-A: b\r\n'.repeat(2000)}\r\n`,
-        'GET /\x00\x01 HTTP/1.1\r\nHost: x\r\n\r\n',
-        'BREW /healthz HTCPCP/1.0\r\n\r\n',
+      // What was sent, and the status line that must come back: a plain 4xx
+      // response, never silence, a reset or a crash dump.
+      const abuse: [what: string, data: Buffer | string, status: number][] = [
+        ...Array.from({ length: 20 }, (_, i): [string, Buffer, number] => [
+          `${1 + i * 97} random bytes`,
+          randomBytes(rng, 1 + i * 97),
+          400,
+        ]),
+        ['no Host header', 'GET / HTTP/1.1\r\n\r\n', 400],
+        [
+          'negative Content-Length',
+          'GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n',
+          400,
+        ],
+        [
+          'bad chunk size',
+          'POST /apis/jobctl.dev/v1/namespaces/default/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n',
+          400,
+        ],
+        [
+          'body shorter than its Content-Length',
+          'POST /apis/jobctl.dev/v1/namespaces/default/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nContent-Type: application/json\r\n\r\n{"trunc',
+          400,
+        ],
+        [
+          '20,000-byte path and 2,000 headers',
+          `GET /${'a'.repeat(20000)} HTTP/1.1\r\nHost: x\r\n${'X-A: b\r\n'.repeat(2000)}\r\n`,
+          431,
+        ],
+        ['control bytes in the path', 'GET /\x00\x01 HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+        ['unknown protocol', 'BREW /healthz HTCPCP/1.0\r\n\r\n', 400],
       ];
-      for (const data of abuse) {
+      for (const [what, data, status] of abuse) {
         const answer = await exchange(rest.port, data);
-        // Whatever came back, if anything, is an HTTP response, not a crash dump.
-        if (answer) assert.match(answer, /^HTTP\/1\.1 \d{3} /);
+        assert.match(
+          answer,
+          new RegExp(`^HTTP/1\\.1 ${status} `),
+          `${what}: got ${JSON.stringify(answer.slice(0, 80))}`,
+        );
         const health = await call(`${base}/healthz`);
-        assert.equal(health.status, 200);
+        assert.equal(health.status, 200, `after ${what}`);
       }
     }),
   );
