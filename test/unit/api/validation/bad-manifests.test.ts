@@ -1,7 +1,7 @@
 // A table of bad manifests, each with the exact lines `jobctl apply` would print.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_COMMAND_BYTES, MAX_OBJECT_BYTES } from '../../../pkg/api/validation/index.js';
+import { MAX_COMMAND_BYTES, MAX_OBJECT_BYTES } from '../../../../pkg/api/validation/index.js';
 import { cronJob, errorLines, job, withFields, type Obj } from './helpers.js';
 
 const J = 'job.yaml: Job "hello": ';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type * as Ajv2020Module from 'ajv/dist/2020.js';
 import { describe, it } from 'node:test';
-import { loadSchemas } from '../../../pkg/api/validation/schemas.js';
+import { loadSchemas } from '../../../../pkg/api/validation/schemas.js';
 
 const require = createRequire(import.meta.url);
 

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatValidationErrors, validateManifest } from '../../../pkg/api/validation/index.js';
+import { formatValidationErrors, validateManifest } from '../../../../pkg/api/validation/index.js';
 
 export type Obj = Record<string, unknown>;
 

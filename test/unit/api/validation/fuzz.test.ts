@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseManifests, validateManifest } from '../../../pkg/api/validation/index.js';
-import { formatPath } from '../../../pkg/api/validation/paths.js';
+import { parseManifests, validateManifest } from '../../../../pkg/api/validation/index.js';
+import { formatPath } from '../../../../pkg/api/validation/paths.js';
 import { job, withFields } from './helpers.js';
 
 function checkResult(r: ReturnType<typeof validateManifest>): void {

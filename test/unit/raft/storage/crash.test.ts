@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, it } from 'node:test';
-import { DiskStorage } from '../../../pkg/raft/storage/disk-storage.js';
-import { SeededRng } from '../../../pkg/util/rng.js';
+import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
+import { SeededRng } from '../../../../pkg/util/rng.js';
 import { recordingLogger, tempDir, text } from './helpers.js';
 
 const appender = fileURLToPath(new URL('./fixtures/appender.js', import.meta.url));

@@ -1,5 +1,5 @@
 // The shared Storage contract, run against DiskStorage.
-import { DiskStorage } from '../../../pkg/raft/storage/disk-storage.js';
+import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
 import { runStorageContract } from './contract.js';
 import { recordingLogger, tempDir } from './helpers.js';
 

@@ -6,7 +6,7 @@ import {
   ManifestInvalidError,
   mustValidateManifest,
   validateManifest,
-} from '../../../pkg/api/validation/index.js';
+} from '../../../../pkg/api/validation/index.js';
 import { cronJob, job, withFields, type Obj } from './helpers.js';
 
 function valid(obj: unknown, namespace?: string): Obj {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JobctlError } from '../../../pkg/util/errors.js';
-import { explain, KINDS } from '../../../pkg/api/validation/index.js';
-import { loadSchemas, type SchemaNode } from '../../../pkg/api/validation/schemas.js';
+import { JobctlError } from '../../../../pkg/util/errors.js';
+import { explain, KINDS } from '../../../../pkg/api/validation/index.js';
+import { loadSchemas, type SchemaNode } from '../../../../pkg/api/validation/schemas.js';
 
 describe('explain', () => {
   it('documents a kind with its top-level fields', () => {

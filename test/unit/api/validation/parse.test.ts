@@ -5,7 +5,7 @@ import {
   MAX_MANIFEST_BYTES,
   parseManifests,
   validateManifest,
-} from '../../../pkg/api/validation/index.js';
+} from '../../../../pkg/api/validation/index.js';
 
 const NOT_OBJECT =
   'not an object (a manifest is a map with apiVersion, kind and metadata; separate several with ---)';

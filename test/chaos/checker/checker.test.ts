@@ -3,14 +3,8 @@
 // are flagged, and good ones (concurrent ops in any order, ops in doubt) accepted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  checkHistory,
-  checkKey,
-  minimalWindow,
-  opsForKey,
-  summaryLine,
-} from '../../chaos/checker/index.js';
-import type { FinalState, History, Op, WatchRecord } from '../../chaos/history.js';
+import { checkHistory, checkKey, minimalWindow, opsForKey, summaryLine } from './index.js';
+import type { FinalState, History, Op, WatchRecord } from '../history.js';
 
 let nextId = 0;
 function op(p: Partial<Op> & Pick<Op, 'kind' | 'invokeMs'>): Op {

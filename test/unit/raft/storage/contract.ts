@@ -4,9 +4,9 @@
 // recovery are implementation-specific and tested next to each implementation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompactedError, UnavailableError } from '../../../pkg/raft/storage/storage.js';
-import type { LogStore } from '../../../pkg/raft/storage/storage.js';
-import type { Snapshot } from '../../../pkg/raft/types.js';
+import { CompactedError, UnavailableError } from '../../../../pkg/raft/storage/storage.js';
+import type { LogStore } from '../../../../pkg/raft/storage/storage.js';
+import type { Snapshot } from '../../../../pkg/raft/types.js';
 import { ents, text } from './helpers.js';
 
 export interface ContractSubject {

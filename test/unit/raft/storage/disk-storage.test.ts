@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DiskStorage } from '../../../pkg/raft/storage/disk-storage.js';
-import type { DiskStorageOptions } from '../../../pkg/raft/storage/disk-storage.js';
-import { StorageFailedError, StorageLockedError } from '../../../pkg/raft/storage/errors.js';
-import { Reason } from '../../../pkg/util/errors.js';
+import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
+import type { DiskStorageOptions } from '../../../../pkg/raft/storage/disk-storage.js';
+import { StorageFailedError, StorageLockedError } from '../../../../pkg/raft/storage/errors.js';
+import { Reason } from '../../../../pkg/util/errors.js';
 import { FaultyFs, ent, ents, recordingLogger, tempDir, text } from './helpers.js';
 
 const confState = { voters: [1], learners: [] };

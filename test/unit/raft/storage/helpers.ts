@@ -3,10 +3,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EntryType } from '../../../pkg/raft/types.js';
-import type { Entry } from '../../../pkg/raft/types.js';
-import { nodeFs } from '../../../pkg/raft/storage/fs.js';
-import type { StorageFile, StorageFs } from '../../../pkg/raft/storage/fs.js';
+import { EntryType } from '../../../../pkg/raft/types.js';
+import type { Entry } from '../../../../pkg/raft/types.js';
+import { nodeFs } from '../../../../pkg/raft/storage/fs.js';
+import type { StorageFile, StorageFs } from '../../../../pkg/raft/storage/fs.js';
 
 export function tempDir(prefix = 'jobctl-storage-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -12,8 +12,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DiskStorage } from '../../../pkg/raft/storage/disk-storage.js';
-import { StorageCorruptError } from '../../../pkg/raft/storage/errors.js';
+import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
+import { StorageCorruptError } from '../../../../pkg/raft/storage/errors.js';
 import { ent, ents, recordingLogger, tempDir, text } from './helpers.js';
 
 const confState = { voters: [1], learners: [] };

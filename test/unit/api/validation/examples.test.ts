@@ -7,7 +7,7 @@ import {
   formatValidationErrors,
   parseManifests,
   validateManifest,
-} from '../../../pkg/api/validation/index.js';
+} from '../../../../pkg/api/validation/index.js';
 import { repoRoot } from './helpers.js';
 
 const dir = join(repoRoot(), 'manifests', 'examples');
