@@ -1,5 +1,5 @@
 // Agent: the per-node reconcile loop between the Runs bound to this node and
-// the container runtime (DESIGN.md §3 "Agent", issue 4 item 4).
+// the container runtime (DESIGN.md §3 "Agent").
 //
 // Moving parts, each in its own module:
 //   Informer (pkg/reconcile) over NodeScopedClient   this node's Runs, watch-fed cache

@@ -1,4 +1,4 @@
-// readRunLog: a Run's output from this node's log file (issue 4 item 6), for the
+// readRunLog: a Run's output from this node's log file, for the
 // Logs RPC behind `jobctl logs [-f] [--tail N]`.
 //
 // The file is <dataDir>/logs/<runUid>.log, written by the runtime and bounded

@@ -1,4 +1,4 @@
-// Per-Run log files (DESIGN.md §3 "Logs", issue 4 item 6): a container's stdout and
+// Per-Run log files (DESIGN.md §3 "Logs"): a container's stdout and
 // stderr, interleaved, appended to one file under the node's data dir, bounded in size
 // with the NEWEST bytes kept.
 //

@@ -1,4 +1,4 @@
-// Fencing of a node's status reports (issue 4 item 3): an agent's updateStatus
+// Fencing of a node's status reports: an agent's updateStatus
 // carries `fence: {nodeName}`, and the store accepts it only while the object
 // is still bound to that node (spec.nodeName) and not already in a final phase.
 // A node that comes back after its Runs were declared Lost (or whose Run was
