@@ -3,6 +3,7 @@
 //   - kill -9 of the node running a long Run: the Run becomes Lost (NodeLost) and a
 //     replacement succeeds on another node, without counting against backoffLimit 0;
 //     the restarted node kills the stale container and cannot report on the Lost Run
+//     (the Run sleeps until stopped, so the stale container is always there to kill)
 //   - kill -9 of the leader mid-way through 50 Jobs: all 50 finish Succeeded
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import {
   manifestDir,
   writeJob,
 } from '../support/cluster.js';
-import { E2E_IMAGE, dockerGate } from '../support/docker.js';
+import { E2E_IMAGE, dockerGate, getDocker } from '../support/docker.js';
 
 const skip = await dockerGate();
 const sel = (job: string): string => `jobctl.dev/job-name=${job}`;
@@ -58,9 +59,12 @@ describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 600_000 
     (await runsOf(job)).find((r) => r.metadata.name === name);
 
   it('kill -9 of the node running a long Run: Lost, replaced elsewhere, stale container killed', async (t) => {
+    // Sleeps until stopped, then exits 0: it cannot end by itself before the
+    // restarted node gets to the stale container, however slow the machine, and
+    // the test ends the replacement with a SIGTERM (docker stop) when it is done.
     const file = writeJob(m.dir, 'long', {
       image: E2E_IMAGE,
-      command: ['sleep', '20'],
+      command: ['sh', '-c', "trap 'exit 0' TERM; sleep 600 & wait"],
       backoffLimit: 0,
     });
     await c.cliOk(['apply', '-f', file]);
@@ -95,25 +99,39 @@ describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 600_000 
     );
     assert.notEqual(replacement.spec.nodeName, victim.name, 'replacement on the dead node');
 
-    // The old node comes back while its container may still sleep: its report on the
+    // The old node comes back while its container still sleeps: its report on the
     // Lost Run is refused, so it kills that container instead (Docker records a kill).
-    // On a slow machine `sleep 20` may end by itself first; then there is nothing to kill.
+    const stale = await containersOfRun(lost.metadata.uid);
+    assert.ok(
+      stale.some((x) => x.state === 'running'),
+      `the stale container is not running before the restart: ${JSON.stringify(stale)}`,
+    );
     c.restart(victim.id);
     await c.waitNodesReady([victim.id]);
-    const readyAfterStartMs = Date.now() - Date.parse(first.status?.startedAt ?? '');
     await eventually(
       'the stale container on the restarted node to stop',
       async () => {
         const cs = await containersOfRun(lost.metadata.uid);
         return cs.every((x) => x.state !== 'running') ? true : undefined;
       },
-      30_000,
+      120_000,
     );
     const kills = await containerEvents(lost.metadata.uid, sinceS, 'kill');
-    t.diagnostic(
-      `restarted node Ready ${readyAfterStartMs} ms after the stale container started; kills: ${kills}`,
+    t.diagnostic(`stale container stopped; Docker kill events: ${kills}`);
+    assert.ok(kills > 0, 'the stale container stopped without being killed');
+
+    // The replacement runs elsewhere until told to stop; stopped, it exits 0.
+    const running = await eventually(
+      'the replacement Run to be Running',
+      async () => {
+        const r = await runNamed('long', replacement.metadata.name);
+        return r?.status?.phase === 'Running' ? r : undefined;
+      },
+      120_000,
     );
-    if (readyAfterStartMs < 12_000) assert.ok(kills > 0, 'the stale container was not killed');
+    for (const x of await containersOfRun(running.metadata.uid)) {
+      if (x.state === 'running') await getDocker().getContainer(x.id).stop({ t: 30 });
+    }
 
     const w = await c.cliRetry(['wait', 'job/long', '--for=condition=finished', '--timeout=300s']);
     assert.equal(w.code, 0, `wait: ${w.code} ${w.stderr}\n${c.logTail()}`);
