@@ -7,7 +7,7 @@ import type { LogsOptions, ResourceClient } from '../client/types.js';
 import { logsRequestOf } from '../transport/api-wire.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import type { ReloadingTls } from '../tls/files.js';
-import type { RateLimiter } from '../util/rate-limit.js';
+import type { ClientRateLimiter } from '../util/rate-limit.js';
 import type { RequestAccess } from '../api/rest/access.js';
 import type { NodeLogger } from './logger.js';
 
@@ -28,7 +28,7 @@ export interface HttpServeOptions {
   /** Serve HTTPS with these (reloading) files; omitted: plain HTTP. */
   readonly tls?: ReloadingTls;
   /** Shared with the gRPC API: one budget per client across both. */
-  readonly rateLimiter?: RateLimiter;
+  readonly rateLimiter?: ClientRateLimiter;
   /** Per-request authentication and authorization (pkg/auth); omitted: open. */
   readonly access?: RequestAccess;
 }

@@ -35,7 +35,7 @@ import { nodeRecorder } from './recorder.js';
 import { NodeRegistration } from './registration.js';
 import { serveHttp, type HttpServer } from './http.js';
 import { nodeServerOptions } from '../transport/server-options.js';
-import { DEFAULT_RATE_LIMIT, RateLimiter } from '../util/rate-limit.js';
+import { DEFAULT_RATE_LIMIT, ClientRateLimiter } from '../util/rate-limit.js';
 
 export interface JobdNode {
   readonly config: NodeConfig;
@@ -255,7 +255,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     interceptors: [tlsServerInterceptor()],
   });
   // One budget per client across gRPC and REST (--rate-limit).
-  const rateLimiter = new RateLimiter(config.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const rateLimiter = new ClientRateLimiter(config.rateLimit ?? DEFAULT_RATE_LIMIT);
   transport.register(server);
   // Logs of any Run: from this node's files, or proxied from the executing node.
   const runLogs = new RunLogs({

@@ -5,7 +5,7 @@
 // and a message saying when to retry; the handler never runs.
 import type * as grpc from '@grpc/grpc-js';
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
-import { clientHost, type RateLimiter } from '../util/rate-limit.js';
+import { clientHost, type ClientRateLimiter } from '../util/rate-limit.js';
 import { toServiceError } from './errors.js';
 
 /** Who a call counts against: the authenticated user when known, else the peer's IP. */
@@ -14,7 +14,7 @@ export type CallKey = (call: ServerSurfaceCall) => string;
 export const peerKey: CallKey = (call) => clientHost(call.getPeer());
 
 export interface CallLimit {
-  readonly limiter: RateLimiter;
+  readonly limiter: ClientRateLimiter;
   /** Default peerKey. */
   readonly key?: CallKey;
 }
@@ -33,7 +33,7 @@ export function addLimitedService(
 export function limitCalls(
   definition: grpc.ServiceDefinition,
   handlers: grpc.UntypedServiceImplementation,
-  limiter: RateLimiter | undefined,
+  limiter: ClientRateLimiter | undefined,
   keyOf: CallKey = peerKey,
 ): grpc.UntypedServiceImplementation {
   if (!limiter?.enabled) return handlers;

@@ -32,7 +32,12 @@ interface Bucket {
 export type RateDecision =
   { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
 
-export class RateLimiter {
+/**
+ * Admits or refuses a client's request now (TooManyRequests). Not to be
+ * confused with pkg/reconcile's RateLimiter, which delays a work queue's
+ * retry of a failing key.
+ */
+export class ClientRateLimiter {
   private readonly qps: number;
   private readonly burst: number;
   private readonly clock: Pick<Clock, 'monotonic'>;

@@ -2,7 +2,7 @@
 // open watches, and every resource route is one call on `client`.
 import type { ResourceClient } from '../../client/types.js';
 import type { KindRegistry } from '../../store/index.js';
-import type { RateLimiter } from '../../util/rate-limit.js';
+import type { ClientRateLimiter } from '../../util/rate-limit.js';
 import type { RequestKey } from './rate-limit.js';
 import type { RequestAccess } from './access.js';
 import type { RestLogger } from './logger.js';
@@ -32,7 +32,7 @@ export interface RestAppOptions {
   /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
   readonly maxBodyBytes?: number;
   /** Per-client rate limit of everything but the health routes (./rate-limit.ts); absent: none. */
-  readonly rateLimiter?: RateLimiter;
+  readonly rateLimiter?: ClientRateLimiter;
   /** Whom a request counts against; default the remote IP. */
   readonly rateLimitKey?: RequestKey;
   /** Per-request authentication and authorization (pkg/auth); omitted: `client` serves everyone. */

@@ -3,7 +3,7 @@
 // Prometheus scrapes (/healthz, /readyz, /metrics) are never limited. Over the
 // rate: 429 TooManyRequests, a Status saying when to retry and a Retry-After header.
 import type { Request, RequestHandler } from 'express';
-import { clientHost, type RateLimiter } from '../../util/rate-limit.js';
+import { clientHost, type ClientRateLimiter } from '../../util/rate-limit.js';
 import { sendJson } from './respond.js';
 import { newStatus } from './status.js';
 
@@ -13,7 +13,7 @@ export type RequestKey = (req: Request) => string;
 export const remoteKey: RequestKey = (req) => clientHost(req.socket.remoteAddress);
 
 export function rateLimit(
-  limiter: RateLimiter | undefined,
+  limiter: ClientRateLimiter | undefined,
   keyOf: RequestKey = remoteKey,
 ): RequestHandler {
   return (req, res, next) => {

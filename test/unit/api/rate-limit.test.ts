@@ -13,15 +13,15 @@ import { JobctlError, Reason } from '../../../pkg/util/errors.js';
 import {
   clientHost,
   parseRateLimit,
-  RateLimiter,
+  ClientRateLimiter,
   DEFAULT_RATE_LIMIT,
 } from '../../../pkg/util/rate-limit.js';
 import { call, startRest, API } from './rest/helpers.js';
 
-describe('RateLimiter', () => {
+describe('ClientRateLimiter', () => {
   it('allows a burst, then refills at qps; clients are independent', async () => {
     const clock = new FakeClock();
-    const rl = new RateLimiter({ qps: 10, burst: 3, clock });
+    const rl = new ClientRateLimiter({ qps: 10, burst: 3, clock });
     assert.deepEqual(
       [rl.take('a'), rl.take('a'), rl.take('a')].map((d) => d.ok),
       [true, true, true],
@@ -39,7 +39,7 @@ describe('RateLimiter', () => {
   });
 
   it('check() throws TooManyRequests with the client, the limit and when to retry', () => {
-    const rl = new RateLimiter({ qps: 0.5, burst: 1, clock: new FakeClock() });
+    const rl = new ClientRateLimiter({ qps: 0.5, burst: 1, clock: new FakeClock() });
     rl.check('10.0.0.1');
     assert.throws(
       () => rl.check('10.0.0.1'),
@@ -52,14 +52,14 @@ describe('RateLimiter', () => {
   });
 
   it('qps 0 disables it', () => {
-    const rl = new RateLimiter({ qps: 0 });
+    const rl = new ClientRateLimiter({ qps: 0 });
     for (let i = 0; i < 10_000; i++) assert.equal(rl.take('x').ok, true);
     assert.equal(rl.size, 0);
   });
 
   it('keeps memory bounded under a flood of distinct clients', () => {
     const clock = new FakeClock();
-    const rl = new RateLimiter({ qps: 1, burst: 1, clock });
+    const rl = new ClientRateLimiter({ qps: 1, burst: 1, clock });
     for (let i = 0; i < 250_000; i++) rl.take(`c${i}`);
     assert.ok(rl.size <= 100_000, `buckets: ${rl.size}`);
   });
@@ -109,7 +109,7 @@ describe('rate limits on the API surfaces', () => {
       },
     });
     const server = new grpc.Server();
-    const limiter = new RateLimiter({ qps: 0.001, burst: 3 });
+    const limiter = new ClientRateLimiter({ qps: 0.001, burst: 3 });
     registerApi(server, {
       client: counting,
       nodeStatus: () => {
@@ -143,7 +143,7 @@ describe('rate limits on the API surfaces', () => {
   });
 
   it('REST: 429 with a Status and Retry-After; health routes are not limited', async () => {
-    const limiter = new RateLimiter({ qps: 0.001, burst: 2 });
+    const limiter = new ClientRateLimiter({ qps: 0.001, burst: 2 });
     const h = await startRest({ rateLimiter: limiter });
     try {
       for (let i = 0; i < 2; i++) {
