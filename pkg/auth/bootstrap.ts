@@ -13,16 +13,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { ResourceClient } from '../client/types.js';
 import { API_VERSION } from '../store/index.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { ADMINS_GROUP, BOOTSTRAP_USER } from './identity.js';
 import { formatToken, hashSecret, newSecret } from './tokens.js';
 
 /** Name of the stored Token a fresh cluster's first leader creates. */
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
 
-export interface BootstrapLogger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-}
+export type BootstrapLogger = Pick<Logger, 'info' | 'warn'>;
 
 /** The token in FILE, or undefined when FILE does not exist. Empty or unreadable files throw. */
 export function readTokenFile(path: string): string | undefined {

@@ -18,7 +18,6 @@ export {
   DEFAULT_FLUSH_MS,
   DEFAULT_MAX_PENDING,
   DEFAULT_WRITE_CONCURRENCY,
-  MAX_BATCH,
   StoreEventRecorder,
   type RecorderStats,
   type StoreEventRecorderOptions,

@@ -6,17 +6,11 @@
 // re-reads and retries once; a failed write is retried at the next flush a
 // couple of times, then dropped with a log line. At most `maxPending`
 // distinct events wait in memory; beyond that the oldest are dropped (logged).
-//
-// With a `proposer` (the node's Raft proposer) a flush is one store `batch`
-// command — one Raft entry for up to 256 events — instead of one write per
-// event; items that fail in the batch (a race with another writer) fall back
-// to the one-by-one path. Without one, writes go through the client, 16 at a
-// time.
-import { randomUUID } from 'node:crypto';
+// Writes go through the client, 16 at a time.
 import type { ResourceClient } from '../client/types.js';
 import type { EventRecorder, EventType } from '../reconcile/events.js';
 import type { ObjectLike } from '../reconcile/keys.js';
-import { silentLogger, type Logger } from '../reconcile/logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import {
   API_VERSION,
   type Event,
@@ -25,7 +19,6 @@ import {
   type Resource,
   type ResourceInput,
 } from '../store/types.js';
-import { resultError, type Proposer, type SingleCommand } from '../store/commands.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 import { eventName, eventNamespace, involvedObjectOf } from './names.js';
@@ -34,8 +27,6 @@ export const DEFAULT_FLUSH_MS = 200;
 export const DEFAULT_MAX_PENDING = 1000;
 /** Writes in flight at once during a flush. */
 export const DEFAULT_WRITE_CONCURRENCY = 16;
-/** Events per batch command (one Raft entry) in batch mode. */
-export const MAX_BATCH = 256;
 /** Flushes a failed event is tried in before it is dropped. */
 const MAX_ATTEMPTS = 3;
 
@@ -52,15 +43,8 @@ export interface StoreEventRecorderOptions {
   readonly flushMs?: number;
   /** Distinct events kept waiting at most (default 1000). */
   readonly maxPending?: number;
-  /** Concurrent writes per flush (default 16; one-by-one mode only). */
+  /** Concurrent writes per flush (default 16). */
   readonly concurrency?: number;
-  /**
-   * Batch mode: each flush is proposed as store `batch` commands (one Raft
-   * entry per MAX_BATCH events). Reads still go through `client`.
-   */
-  readonly proposer?: Proposer;
-  /** uids of created Events in batch mode (default crypto.randomUUID). */
-  readonly newUid?: () => string;
 }
 
 /** Counters for tests and metrics. */
@@ -110,8 +94,6 @@ export class StoreEventRecorder implements EventRecorder {
   private readonly flushMs: number;
   private readonly maxPending: number;
   private readonly concurrency: number;
-  private readonly proposer: Proposer | undefined;
-  private readonly newUid: () => string;
   /** In insertion order, so the first entry is the oldest. */
   private readonly pending = new Map<string, Pending>();
   /** Last written state of recent events (LRU), so a repeat needs no read. */
@@ -132,8 +114,6 @@ export class StoreEventRecorder implements EventRecorder {
     this.flushMs = Math.max(0, opts.flushMs ?? DEFAULT_FLUSH_MS);
     this.maxPending = Math.max(1, opts.maxPending ?? DEFAULT_MAX_PENDING);
     this.concurrency = Math.max(1, opts.concurrency ?? DEFAULT_WRITE_CONCURRENCY);
-    this.proposer = opts.proposer;
-    this.newUid = opts.newUid ?? randomUUID;
   }
 
   get stats(): RecorderStats {
@@ -273,84 +253,20 @@ export class StoreEventRecorder implements EventRecorder {
     const batch = [...this.pending.values()];
     this.pending.clear();
     const failures: Failure[] = [];
-    if (this.proposer) {
-      for (let i = 0; i < batch.length; i += MAX_BATCH) {
-        await this.writeBatch(this.proposer, batch.slice(i, i + MAX_BATCH), failures);
-      }
-    } else {
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < batch.length) {
-          const p = batch[next++] as Pending;
-          try {
-            await this.write(p);
-          } catch (err) {
-            failures.push({ p, err });
-          }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batch.length) {
+        const p = batch[next++] as Pending;
+        try {
+          await this.write(p);
+        } catch (err) {
+          failures.push({ p, err });
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, batch.length) }, worker));
-    }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batch.length) }, worker));
     if (failures.length > 0) this.retryLater(failures);
     if (this.pending.size > 0) this.arm();
-  }
-
-  /**
-   * Writes `batch` as one store batch command: an update (with the
-   * resourceVersion precondition) for events whose state is known, a create
-   * for the others. Items refused in the batch (Conflict, AlreadyExists,
-   * NotFound: someone else wrote meanwhile) go through write() one by one.
-   */
-  private async writeBatch(
-    proposer: Proposer,
-    batch: readonly Pending[],
-    failures: Failure[],
-  ): Promise<void> {
-    const planned: Pending[] = [];
-    const commands: SingleCommand[] = [];
-    const now = new Date(this.clock.now()).toISOString();
-    for (const p of batch) {
-      try {
-        const key = pendingKey(p.namespace, p.name);
-        const current = this.written.get(key) ?? (await this.read(p, 'stale'));
-        commands.push(
-          current
-            ? { op: 'update', object: this.bumped(current, p) }
-            : { op: 'create', now, uid: this.newUid(), object: this.fresh(p) },
-        );
-        planned.push(p);
-      } catch (err) {
-        failures.push({ p, err });
-      }
-    }
-    if (commands.length === 0) return;
-    let results;
-    try {
-      const result = await proposer.propose({ op: 'batch', commands });
-      if (!result.ok) throw resultError(result);
-      if (result.outcome !== 'batch') {
-        throw new JobctlError(Reason.Internal, 'expected a batch result');
-      }
-      results = result.results;
-    } catch (err) {
-      for (const p of planned) failures.push({ p, err });
-      return;
-    }
-    for (const [i, p] of planned.entries()) {
-      const r = results[i];
-      const key = pendingKey(p.namespace, p.name);
-      if (r?.ok) {
-        this.remember(key, asEvent(r.object), commands[i]?.op === 'create' ? 'created' : 'updated');
-        continue;
-      }
-      // Lost a race: forget what we knew and take the careful path.
-      this.written.delete(key);
-      try {
-        await this.write(p);
-      } catch (err) {
-        failures.push({ p, err });
-      }
-    }
   }
 
   /** Puts failed events back (merged with newer occurrences) unless they failed too often. */

@@ -4,14 +4,13 @@
 // carries the node id; startNode adds the current Raft term (withTerm) and
 // gives each part a child logger naming it (component), and the controllers
 // and the agent name the job/run they log about. The rest of the code only
-// knows the small NodeLogger interface (pkg/raft's Logger plus error/debug).
+// knows the small NodeLogger interface (pkg/util's Logger plus debug and child).
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import pretty from 'pino-pretty';
-import type { Logger } from '../raft/config.js';
+import type { Logger } from '../util/logger.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
 export interface NodeLogger extends Logger {
-  error(msg: string, fields?: Record<string, unknown>): void;
   debug(msg: string, fields?: Record<string, unknown>): void;
   /** A logger whose every line also carries `bindings` (e.g. {component: 'agent'}). */
   child(bindings: Record<string, unknown>): NodeLogger;

@@ -6,12 +6,10 @@ import type { Storage } from './storage/storage.js';
 import type { ConfChange, ConfState, Message, NodeId, Ready, Status } from './types.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
-export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger } from '../util/logger.js';
 
-export const silentLogger: Logger = { info: () => {}, warn: () => {} };
+export type { Logger };
+export { silentLogger } from '../util/logger.js';
 
 export interface RaftConfig {
   readonly id: NodeId;

@@ -10,7 +10,7 @@
 import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import { isTerminal } from './errors.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { noopReconcileMetrics, type ReconcileMetrics, type ReconcileOutcome } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { defaultRateLimiter, type RateLimiter } from './ratelimit.js';

@@ -26,7 +26,7 @@ export {
 } from './handlers.js';
 export { Informer, abortableSleep, type EventHandler, type InformerOptions } from './informer.js';
 export { keyOf, objectKey, splitKey, type ObjectLike } from './keys.js';
-export { MemoryLogger, silentLogger, type LogLine, type Logger } from './logger.js';
+export { MemoryLogger, silentLogger, type LogLine, type Logger } from '../util/logger.js';
 export {
   Manager,
   type ControllerFactory,

@@ -14,7 +14,7 @@ import type { Clock, Timer } from '../util/clock.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
 import { Cache } from './cache.js';
 import { keyOf } from './keys.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 
 export interface EventHandler<T extends ObjectLike> {
   onAdd?(object: T): void;

@@ -15,7 +15,7 @@ import type { Controller } from './controller.js';
 import { noopRecorder, type EventRecorder } from './events.js';
 import { Informer } from './informer.js';
 import type { ObjectLike } from './keys.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import type { ReconcileMetrics } from './metrics.js';
 
 /** What a controller factory gets to build one controller for one session. */

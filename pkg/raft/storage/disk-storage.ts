@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import type { ConfState, Entry, HardState, Snapshot } from '../types.js';
 import type { WalMetricsSink } from '../metrics.js';
 import { JobctlError, Reason } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
 import { CompactedError, UnavailableError } from './storage.js';
 import type { LogStore } from './storage.js';
 import { StorageClosedError, StorageFailedError } from './errors.js';
@@ -29,10 +30,8 @@ import { snapshotFileName, writeSnapshotFile } from './snapshot-file.js';
 import type { SnapshotFileName } from './snapshot-file.js';
 import { Wal } from './wal.js';
 
-export interface StorageLogger {
-  warn(message: string): void;
-  info?(message: string): void;
-}
+/** What the WAL logs: warnings (torn tails, truncations), and info when given. */
+export type StorageLogger = Pick<Logger, 'warn'> & Partial<Pick<Logger, 'info'>>;
 
 export interface DiskStorageOptions {
   /** The data directory; created if missing. */

@@ -144,7 +144,7 @@ describe('RaftNode shell', () => {
       [1, 2, 3],
       {
         onFatal: () => fatalCalls++,
-        logger: { info: () => {}, warn: (m: string) => warnings.push(m) },
+        logger: { info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} },
       },
       make,
     );

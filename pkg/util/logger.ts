@@ -1,6 +1,7 @@
-// The logging surface controllers and the reconcile machinery use. It matches
-// pkg/node's JSON logger (info/warn/error with structured fields), so a node
-// passes its logger straight in; tests pass `silentLogger` or a MemoryLogger.
+// The one logging interface of pkg/: info, warn and error, each a message and
+// structured fields. pkg/node's logger (pino) implements it, and every part
+// takes it, the Raft core and the WAL included; a part that needs less takes a
+// Pick of it. Tests pass `silentLogger` or a MemoryLogger.
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
