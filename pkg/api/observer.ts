@@ -15,8 +15,3 @@ export interface ApiObserver {
   /** A watch stream opened; the returned function is called once when it ends. */
   watchOpened(transport: ApiTransport, resource: string): () => void;
 }
-
-export const noopApiObserver: ApiObserver = {
-  begin: () => () => {},
-  watchOpened: () => () => {},
-};

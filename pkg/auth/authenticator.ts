@@ -9,13 +9,7 @@
 // each one first catches up with the leader's commit index. The bootstrap
 // token read from --bootstrap-token-file is compared with no lookup.
 import { JobctlError, Reason } from '../util/errors.js';
-import {
-  ADMINS_GROUP,
-  ANONYMOUS,
-  BOOTSTRAP_USER,
-  certificateIdentity,
-  type Identity,
-} from './identity.js';
+import { ADMINS_GROUP, BOOTSTRAP_USER, certificateIdentity, type Identity } from './identity.js';
 import { bearerOf, hashSecret, parseToken, sameHash } from './tokens.js';
 
 export interface CertificateSubject {
@@ -100,8 +94,3 @@ export class Authenticator {
     };
   }
 }
-
-/** Auth off: everyone is anonymous (and allowed everything). */
-export const anonymousAuthenticator = {
-  authenticate: (): Promise<Identity> => Promise.resolve(ANONYMOUS),
-};
