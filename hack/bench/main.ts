@@ -1,4 +1,5 @@
-// `npm run bench -- [NAME...]` (default: all). Prints one JSON object per line.
+// `npm run bench -- [NAME...]` (default: all but compare, which installs etcd).
+// Prints one JSON object per line.
 //   raft   3 real jobd processes: commit throughput/latency and failover time (raft.ts)
 //   raft-wire  raft.proto's MessageBatch codec in process: encode/decode per second (raft-wire.ts)
 //   api    3 real jobd processes: apply/get/watch/list through GrpcClient, RSS, CLI (api.ts)
@@ -7,9 +8,13 @@
 //   runtime  container runtimes: bare dockerode vs DockerRuntime, process, fake (runtime.ts)
 //   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
 //   dashboard  3 real jobd processes + headless Chromium: apply -> jobs-page row update (dashboard.ts)
+//   compare  3-member etcd beside 3 jobd processes, one load generator: writes/s, p50/p99 (compare.ts)
+// Flags after the names belong to the benchmarks (`-- compare --clients 8`); a
+// benchmark's error meant for the user (JobctlError) is printed as one line.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { JobctlError, Reason } from '../../pkg/util/errors.js';
 
 type Bench = () => Promise<object[]>;
 
@@ -33,25 +38,51 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   runtime: optional('runtime.js', 'benchRuntime'),
   exec: optional('exec.js', 'benchExec'),
   dashboard: optional('dashboard.js', 'benchDashboard'),
+  compare: async () => (await import('./compare.js')).benchCompare,
 };
 
+/** Run only when named: compare installs and starts etcd. */
+const OPT_IN = new Set(['compare']);
+
+/**
+ * The benchmark names among the arguments. A word after a `--flag` (without
+ * "=") that is no benchmark's name is that flag's value (`--clients 8`).
+ */
+function benchNames(args: readonly string[]): string[] {
+  return args.filter((a, i) => {
+    if (a.startsWith('-')) return false;
+    if (Object.hasOwn(benches, a)) return true;
+    const prev = args[i - 1];
+    return !(prev?.startsWith('--') && !prev.includes('='));
+  });
+}
+
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const selected = names.length > 0 ? names : Object.keys(benches);
+  const names = benchNames(process.argv.slice(2));
+  const selected = names.length > 0 ? names : Object.keys(benches).filter((n) => !OPT_IN.has(n));
+  const unknown = selected.find((name) => !Object.hasOwn(benches, name));
+  if (unknown !== undefined) {
+    process.stderr.write(
+      `unknown benchmark "${unknown}"; known: ${Object.keys(benches).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
   for (const name of selected) {
-    const load = benches[name];
-    if (!load) {
-      process.stderr.write(
-        `unknown benchmark "${name}"; known: ${Object.keys(benches).join(', ')}\n`,
-      );
-      process.exit(2);
-    }
+    const load = benches[name] as () => Promise<Bench | undefined>;
     const fn = await load();
     if (!fn) {
       if (names.length > 0) process.stderr.write(`benchmark "${name}" is not available yet\n`);
       continue;
     }
-    for (const result of await fn()) process.stdout.write(JSON.stringify(result) + '\n');
+    let results: object[];
+    try {
+      results = await fn();
+    } catch (err) {
+      if (!(err instanceof JobctlError)) throw err;
+      process.stderr.write(`bench ${name}: ${err.message}\n`);
+      process.exit(err.reason === Reason.Invalid ? 2 : 1);
+    }
+    for (const result of results) process.stdout.write(JSON.stringify(result) + '\n');
   }
 }
 
