@@ -7,6 +7,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { UsageError } from './errors.js';
 
 export interface Context {
   readonly name: string;
@@ -107,6 +108,18 @@ export interface Connection {
   readonly token?: string;
   /** The context used, if any. */
   readonly context?: string;
+}
+
+/**
+ * Checks that a server list names at least one server and only HOST:PORT
+ * forms (a UsageError otherwise: exit 2 before anything is dialled).
+ */
+export function checkServers(servers: readonly string[]): void {
+  if (servers.length === 0) throw new UsageError('--server must name at least one HOST:PORT');
+  for (const s of servers) {
+    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(s))
+      throw new UsageError(`--server: expected HOST:PORT, got "${s}"`);
+  }
 }
 
 const splitServers = (s: string): string[] =>

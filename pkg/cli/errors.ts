@@ -2,8 +2,6 @@
 // (DESIGN.md §4): 0 ok, 1 operation failed, 2 usage, 3 cluster unreachable.
 import { ConnectionError, JobctlError, Reason, errorMessage } from '../util/errors.js';
 
-export { UnreachableError } from '../util/errors.js';
-
 export const ExitCode = {
   Ok: 0,
   Failed: 1,

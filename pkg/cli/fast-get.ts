@@ -1,52 +1,76 @@
-// A yargs-free parse of the CLI's hottest command, `jobctl get KIND [NAMES...]
-// [flags]`, with node:util's parseArgs (built in: nothing to load). yargs and
-// its helpers (cliui, string-width, y18n, ...) cost more to load and run than
-// the whole rest of a `get`, so cmd/jobctl.ts tries this first and runs the
-// verb directly when it succeeds.
+// A yargs-free reading of the CLI's hottest command, `jobctl get KIND
+// [NAMES...] [flags]`, with node:util's parseArgs (built in: nothing to
+// load). yargs and its helpers (cliui, string-width, y18n, ...) cost more to
+// load and run than the whole rest of a `get`, so cmd/jobctl.ts tries this
+// first and runs the verb directly when it succeeds.
 //
-// It is deliberately conservative: anything it is not sure to read exactly as
-// yargs would (an unknown flag, --help, a repeated flag, short flags grouped
-// or with an attached value, `--`, a value that looks like a flag, a
-// non-integer --chunk-size, ...) returns undefined, and the caller falls back
-// to the full yargs parser, which gives the usual behaviour and messages.
+// It parses nothing of its own: the options table is made from the global
+// flags and `get`'s definition (pkg/cli/command.ts, verbs/get.ts), and the
+// result goes through the same execute() as a yargs-parsed command. It is
+// deliberately conservative: anything it is not sure to read exactly as
+// yargs would (an unknown flag, --help, a repeated flag, short flags with an
+// attached value, `--`, a value that looks like a flag, a non-integer
+// number, ...) returns undefined, and the caller falls back to the full
+// yargs parser, which gives the usual behaviour and messages.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  camelCase,
+  globalFlags,
+  type AnyVerb,
+  type FlagSpec,
+  type Flags,
+  type Positionals,
+} from './command.js';
+import { execute } from './execute.js';
+import type { CliDeps } from './verbs/deps.js';
+import { getVerb } from './verbs/get.js';
 
 /** Arguments as yargs hands them to a handler (camelCase keys). */
 export type FastArgs = Record<string, unknown>;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** `get`'s flags and the global ones (see pkg/cli/register.ts and cmd/jobctl.ts). */
-const stringFlags: Record<string, string | undefined> = {
-  server: undefined,
-  output: 'o',
-  namespace: 'n',
-  context: undefined,
-  ca: undefined,
-  cert: undefined,
-  key: undefined,
-  token: undefined,
-  selector: 'l',
-  'field-selector': undefined,
-  consistency: undefined,
-  'chunk-size': undefined,
-  for: undefined,
-};
-const booleanFlags: Record<string, string | undefined> = {
-  'all-namespaces': 'A',
-  watch: 'w',
-  'watch-only': undefined,
-  color: undefined,
-  'no-color': undefined,
-};
+/** What the fast path can read for one verb, made from its definition. */
+interface Table {
+  readonly verb: AnyVerb;
+  readonly options: Options;
+  /** parseArgs option name → the flag's name and spec. */
+  readonly flags: ReadonlyMap<string, { readonly name: string; readonly spec: FlagSpec }>;
+}
 
-const options: Options = {};
-for (const [name, short] of Object.entries(stringFlags))
-  options[name] = { type: 'string', multiple: true, ...(short ? { short } : {}) };
-for (const [name, short] of Object.entries(booleanFlags))
-  options[name] = { type: 'boolean', multiple: true, ...(short ? { short } : {}) };
+function tableOf(verb: AnyVerb): Table {
+  const options: Options = {};
+  const flags = new Map<string, { name: string; spec: FlagSpec }>();
+  const all: Flags = { ...globalFlags, ...(verb.flags as Flags | undefined) };
+  for (const [name, spec] of Object.entries(all)) {
+    const short = spec.alias?.length === 1 ? { short: spec.alias } : {};
+    const type = spec.type === 'boolean' ? 'boolean' : 'string';
+    // Every flag may repeat in parseArgs, so that a repeat is seen and left to yargs.
+    options[name] = { type, multiple: true, ...short };
+    flags.set(name, { name, spec });
+    if (spec.alias && spec.alias.length > 1) {
+      options[spec.alias] = { type, multiple: true };
+      flags.set(spec.alias, { name, spec });
+    }
+    if (spec.type === 'boolean') {
+      // yargs reads --no-X as X=false for every boolean.
+      options[`no-${name}`] = { type: 'boolean', multiple: true };
+    }
+  }
+  return { verb, options, flags };
+}
 
-const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const getTable = tableOf(getVerb);
+
+/** One flag's value as yargs would hand it over, or undefined when unsure. */
+function flagValue(spec: FlagSpec, values: readonly (string | boolean)[]): unknown {
+  if (spec.array) return undefined; // takes several words after it: yargs decides where it ends
+  if (spec.repeatable) return values.map(String);
+  if (values.length !== 1) return undefined; // repeated: yargs makes an array
+  const v = values[0];
+  if (spec.type !== 'number') return v;
+  return /^\d+$/.test(String(v)) ? Number(v) : undefined;
+}
 
 /**
  * The handler arguments of `get` for `argv` (process.argv without node and
@@ -54,12 +78,17 @@ const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.
  * read exactly like yargs.
  */
 export function parseFastGet(argv: readonly string[]): FastArgs | undefined {
-  if (!argv.includes('get')) return undefined;
+  return parseFast(argv, getTable);
+}
+
+function parseFast(argv: readonly string[], table: Table): FastArgs | undefined {
+  const { verb } = table;
+  if (!argv.includes(verb.name)) return undefined;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
       args: [...argv],
-      options,
+      options: table.options,
       strict: true,
       allowPositionals: true,
       tokens: true,
@@ -71,29 +100,57 @@ export function parseFastGet(argv: readonly string[]): FastArgs | undefined {
     if (t.kind === 'option-terminator') return undefined;
     if (t.kind === 'option') {
       const long = t.rawName.startsWith('--');
-      // "-ojson", "-Aw", "-n=x": yargs and parseArgs may disagree; leave them to yargs.
+      // "-ojson", "-n=x": yargs and parseArgs may disagree; leave them to yargs.
       if (!long && (t.rawName.length !== 2 || t.inlineValue)) return undefined;
     }
   }
-  const [verb, kind, ...names] = parsed.positionals;
-  if (verb !== 'get' || kind === undefined) return undefined;
-  // `-w false` means watch=false to yargs, a name "false" to parseArgs.
-  if ([kind, ...names].some((p) => p === 'true' || p === 'false')) return undefined;
+  const [word, ...words] = parsed.positionals;
+  if (word !== verb.name) return undefined;
+  // `-w false` means watch=false to yargs, a word "false" to parseArgs.
+  if (words.some((p) => p === 'true' || p === 'false')) return undefined;
 
-  const args: FastArgs = { kind, names };
-  for (const [name, value] of Object.entries(parsed.values)) {
-    const values = value as (string | boolean)[];
-    if (values.length !== 1) return undefined; // repeated: yargs makes an array
-    args[camel(name)] = values[0];
+  const args: FastArgs = {};
+  let rest = words;
+  for (const p of (verb.positionals ?? []) as Positionals) {
+    if (p.array) {
+      if (p.required && rest.length === 0) return undefined;
+      args[p.name] = rest;
+      rest = [];
+    } else if (rest.length > 0) {
+      args[p.name] = rest[0];
+      rest = rest.slice(1);
+    } else if (p.required) {
+      return undefined; // yargs: "Not enough non-option arguments"
+    }
   }
-  if ('color' in args || 'noColor' in args) {
-    if ('color' in args && 'noColor' in args) return undefined;
-    if ('noColor' in args) args.color = !args.noColor;
-    delete args.noColor;
+  if (rest.length > 0) return undefined; // yargs (strict): "Unknown argument"
+
+  const values = parsed.values as Record<string, (string | boolean)[] | undefined>;
+  for (const [option, { name, spec }] of table.flags) {
+    const given = values[option];
+    const negated = spec.type === 'boolean' ? values[`no-${option}`] : undefined;
+    if (given && negated) return undefined;
+    if (!given && !negated) continue;
+    const key = camelCase(name);
+    if (key in args) return undefined; // given under two names
+    const value = negated
+      ? negated.length === 1
+        ? !negated[0]
+        : undefined
+      : flagValue(spec, given ?? []);
+    if (value === undefined) return undefined;
+    args[key] = value;
   }
-  if (args.chunkSize !== undefined) {
-    if (!/^\d+$/.test(String(args.chunkSize))) return undefined;
-    args.chunkSize = Number(args.chunkSize);
+  for (const [name, spec] of Object.entries<FlagSpec>({ ...globalFlags, ...verb.flags })) {
+    const key = camelCase(name);
+    if (key in args) continue;
+    if (spec.demandOption) return undefined; // yargs: "Missing required argument"
+    if (spec.default !== undefined) args[key] = spec.default;
   }
   return args;
+}
+
+/** Runs `get` with arguments from parseFastGet, then calls deps.exit with its code. */
+export async function runFastGet(deps: CliDeps, args: FastArgs): Promise<void> {
+  deps.exit(await execute(deps, getVerb, args));
 }

@@ -8,6 +8,18 @@ import { join } from 'node:path';
 import type * as ValidationModule from '../../api/validation/index.js';
 import type { JsonObject } from '../../api/validation/index.js';
 import { defaultKinds, type KindInfo } from '../../store/kinds.js';
+import type { Flags } from '../command.js';
+
+/** The -f/-R flags of every verb that reads manifests (apply, delete, diff). */
+export const filenameFlags = {
+  filename: {
+    type: 'string',
+    alias: 'f',
+    repeatable: true,
+    describe: 'FILE, DIR or - (stdin); repeatable',
+  },
+  recursive: { type: 'boolean', alias: 'R', describe: 'descend into directories given with -f' },
+} as const satisfies Flags;
 
 export interface BuilderOptions {
   /** -f values: files, directories, or "-" for standard input. */

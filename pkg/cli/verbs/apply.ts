@@ -17,8 +17,9 @@ import {
   parseOutputFormat,
   qualifiedName,
 } from '../printers/printer.js';
-import { buildObjects, type Info } from '../resource/builder.js';
-import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { buildObjects, filenameFlags, type Info } from '../resource/builder.js';
+import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 export type DryRun = 'none' | 'client' | 'server';
 
@@ -36,6 +37,35 @@ export interface ApplyOptions extends CommonOptions {
   readonly waitTimeout?: string;
   readonly output?: string;
 }
+
+export const applyVerb = defineVerb({
+  name: 'apply',
+  describe: 'Create or update resources from files (-f FILE|DIR|-)',
+  flags: {
+    ...filenameFlags,
+    'dry-run': { type: 'string', describe: 'client|server: only show what would happen' },
+    force: {
+      type: 'boolean',
+      describe: 'delete and recreate objects whose immutable fields changed',
+    },
+    prune: { type: 'boolean', describe: 'delete Jobs matching -l that the files no longer name' },
+    selector: { type: 'string', alias: 'l', describe: 'label selector (for --prune)' },
+    wait: { type: 'string', describe: 'wait for the applied Jobs to finish (--wait[=TIMEOUT])' },
+  },
+  toOptions: (a, conn): ApplyOptions => ({
+    ...commonOptions(a, conn),
+    filenames: a.filename,
+    recursive: a.recursive === true,
+    dryRun: a.dryRun,
+    force: a.force === true,
+    prune: a.prune === true,
+    selector: a.selector,
+    wait: a.wait !== undefined,
+    waitTimeout: a.wait,
+    output: a.output,
+  }),
+  run: runApply,
+});
 
 export function parseDryRun(value: string | boolean | undefined): DryRun {
   if (value === undefined || value === false || value === 'none' || value === 'false')
@@ -68,13 +98,10 @@ async function predict(client: ResourceClient, item: Info): Promise<ApplyResult>
   return { outcome: same ? 'unchanged' : 'configured', object };
 }
 
-export async function runApply(
-  opts: ApplyOptions,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
-): Promise<number> {
+export async function runApply(opts: ApplyOptions, deps: VerbDeps): Promise<number> {
   // Complete + validate flags before touching files or the server.
   if (opts.filenames.length === 0) {
-    throw new UsageError('must specify one of -f and -k');
+    throw new UsageError('must specify -f FILE, DIR or - (stdin)');
   }
   const format = parseOutputFormat(opts.output, OBJECT_FORMATS);
   const dryRun = parseDryRun(opts.dryRun);
@@ -197,7 +224,7 @@ async function waitAll(
   client: ResourceClient,
   jobs: readonly Info[],
   timeoutMs: number,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
+  deps: VerbDeps,
 ): Promise<number> {
   const { deadline, waitForJob, worstCode } = await import('./wait.js');
   const dl = deadline(deps.clock, timeoutMs, deps.signal);

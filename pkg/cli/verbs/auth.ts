@@ -6,7 +6,8 @@
 import type { ResourceClient } from '../../client/types.js';
 import { API_VERSION } from '../../store/types.js';
 import { formatTable } from '../printers/table.js';
-import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb, type VerbGroup } from '../command.js';
+import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 interface Review {
   status: { allowed: boolean; reason: string; user: string; groups: string[]; via: string };
@@ -29,6 +30,48 @@ export interface CanIOptions extends CommonOptions {
   /** Print why not, too. */
   readonly quiet?: boolean;
 }
+
+export const authCommand: VerbGroup = {
+  name: 'auth',
+  describe: 'Inspect authorization',
+  subcommands: [
+    defineVerb({
+      name: 'can-i',
+      describe: 'may I? prints yes (exit 0) or no (exit 1): e.g. can-i delete jobs -n prod',
+      positionals: [
+        {
+          name: 'verb',
+          required: true,
+          describe: 'get|list|watch|create|update|apply|delete|logs',
+        },
+        {
+          name: 'resource',
+          required: true,
+          describe: 'jobs, runs, runs/status, nodes, tokens, cluster, ...',
+        },
+        { name: 'name' },
+      ],
+      flags: {
+        quiet: { type: 'boolean', alias: 'q', describe: 'print nothing; exit code only' },
+      },
+      toOptions: (a, conn): CanIOptions => ({
+        ...commonOptions(a, conn),
+        verb: a.verb,
+        resource: a.resource,
+        name: a.name,
+        allNamespaces: a.allNamespaces === true,
+        quiet: a.quiet === true,
+      }),
+      run: runCanI,
+    }),
+    defineVerb({
+      name: 'whoami',
+      describe: 'who the server thinks I am: user, groups, how I authenticated',
+      toOptions: (a) => ({ output: a.output }),
+      run: runWhoAmI,
+    }),
+  ],
+};
 
 export async function runCanI(o: CanIOptions, deps: VerbDeps): Promise<number> {
   const client = await clientOf(deps);

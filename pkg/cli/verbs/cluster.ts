@@ -1,22 +1,14 @@
-// `jobctl cluster status` and `jobctl cluster transfer-leader [--to ID]`.
-import type { ClusterStatusResponse } from '../../transport/api-types.js';
-import type { ClientSecurity } from '../../transport/security.js';
-import { withServer } from '../connect.js';
-import { parseOutput, printJson } from '../printers/output.js';
+// `jobctl cluster status` and `jobctl cluster transfer-leader [--to ID]`: the
+// Raft view of the cluster, through the same client, connection and error
+// mapping as every other verb.
+import type { ClusterStatus } from '../../client/index.js';
+import { defineVerb, type VerbGroup } from '../command.js';
+import { checkServers } from '../contexts.js';
+import { parseOutputFormat } from '../printers/printer.js';
 import { formatTable } from '../printers/table.js';
+import { clientOf, type VerbDeps } from './deps.js';
 
-export interface CliIo {
-  readonly out: NodeJS.WritableStream;
-  readonly err: NodeJS.WritableStream;
-}
-
-/** Which nodes to ask, and how to connect to them. */
-export interface ClusterTarget {
-  readonly servers: string[];
-  readonly security?: ClientSecurity;
-}
-
-export function formatClusterStatus(st: ClusterStatusResponse): string {
+export function formatClusterStatus(st: ClusterStatus): string {
   const rows = st.nodes.map((n) => {
     const unreachable = n.health !== 'healthy';
     return [
@@ -34,24 +26,50 @@ export function formatClusterStatus(st: ClusterStatusResponse): string {
   return table + footer;
 }
 
-export async function runClusterStatus(
-  opts: ClusterTarget & { output?: string },
-  io: CliIo,
-): Promise<void> {
-  const format = parseOutput(opts.output, ['table', 'json']);
-  const st = await withServer(opts.servers, (c) => c.clusterStatus(5000), opts.security);
-  if (format === 'json') printJson(io.out, st);
-  else io.out.write(formatClusterStatus(st));
+export interface ClusterStatusOptions {
+  /** The servers to ask (checked to be HOST:PORT before any is dialled). */
+  readonly servers: readonly string[];
+  readonly output?: string;
 }
 
-export async function runTransferLeader(
-  opts: ClusterTarget & { to?: number },
-  io: CliIo,
-): Promise<void> {
-  const res = await withServer(
-    opts.servers,
-    (c) => c.transferLeader({ to: opts.to ?? 0 }, 10_000),
-    opts.security,
-  );
-  io.out.write(`leadership transferred from ${res.from} to ${res.to} (term ${res.term})\n`);
+export async function runClusterStatus(o: ClusterStatusOptions, deps: VerbDeps): Promise<number> {
+  const format = parseOutputFormat(o.output, ['json', 'table']);
+  const st = await (await clientOf(deps)).clusterStatus();
+  if (format === 'json') deps.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
+  else deps.stdout.write(formatClusterStatus(st));
+  return 0;
 }
+
+export interface TransferLeaderOptions {
+  readonly servers: readonly string[];
+  /** The node to hand leadership to; 0 or absent: the most caught-up follower. */
+  readonly to?: number;
+}
+
+export async function runTransferLeader(o: TransferLeaderOptions, deps: VerbDeps): Promise<number> {
+  const res = await (await clientOf(deps)).transferLeader(o.to ?? 0);
+  deps.stdout.write(`leadership transferred from ${res.from} to ${res.to} (term ${res.term})\n`);
+  return 0;
+}
+
+export const clusterCommand: VerbGroup = {
+  name: 'cluster',
+  describe: 'Raft view of the cluster',
+  subcommands: [
+    defineVerb({
+      name: 'status',
+      describe: 'every node: id, address, role, term, commit, applied, health',
+      toOptions: (a, conn): ClusterStatusOptions => ({ servers: conn.servers, output: a.output }),
+      validate: (o) => checkServers(o.servers),
+      run: runClusterStatus,
+    }),
+    defineVerb({
+      name: 'transfer-leader',
+      describe: 'hand leadership to a node (default: the most caught-up follower)',
+      flags: { to: { type: 'number', describe: 'target node id' } },
+      toOptions: (a, conn): TransferLeaderOptions => ({ servers: conn.servers, to: a.to }),
+      validate: (o) => checkServers(o.servers),
+      run: runTransferLeader,
+    }),
+  ],
+};

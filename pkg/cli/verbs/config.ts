@@ -12,6 +12,7 @@ import {
   type ConfigFile,
   type Context,
 } from '../contexts.js';
+import { defineVerb, type Positionals, type VerbGroup } from '../command.js';
 import type { VerbDeps } from './deps.js';
 
 export interface ConfigOptions {
@@ -26,6 +27,48 @@ export interface ConfigOptions {
 }
 
 type ConfigDeps = Pick<VerbDeps, 'stdout' | 'stderr' | 'env'>;
+
+const contextName = { name: 'name', required: true } as const;
+
+/**
+ * One `config ACTION` subcommand. It works on the contexts file only, so it
+ * connects to nothing; --server, --namespace and the TLS flags are the
+ * global ones, here meaning what to store.
+ */
+const configAction = (action: string, describe: string, positionals: Positionals = []) =>
+  defineVerb({
+    name: action,
+    describe,
+    connection: 'none',
+    positionals,
+    toOptions: (a): ConfigOptions => ({
+      action,
+      name: a.name,
+      server: a.server,
+      namespace: a.namespace,
+      ca: a.ca,
+      cert: a.cert,
+      key: a.key,
+      token: a.token,
+    }),
+    run: runConfig,
+  });
+
+export const configCommand: VerbGroup = {
+  name: 'config',
+  describe: 'Manage contexts in ~/.jobctl/config.yaml ($JOBCTL_CONFIG)',
+  subcommands: [
+    configAction(
+      'set-context',
+      'create or modify a context (--server, --namespace, --ca, --cert, --key, --token)',
+      [contextName],
+    ),
+    configAction('use-context', 'make a context current', [contextName]),
+    configAction('get-contexts', 'list contexts', [{ name: 'name' }]),
+    configAction('current-context', 'print the current context'),
+    configAction('delete-context', 'remove a context', [contextName]),
+  ],
+};
 
 /** TLS file paths are stored absolute: the context is used from any directory. */
 const absolute = (path: string): string => (path === '' ? path : resolve(path));

@@ -6,9 +6,10 @@ import type { ResourceClient } from '../../client/types.js';
 import type { Resource } from '../../store/types.js';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import { qualifiedKind } from '../printers/printer.js';
-import { buildObjects } from '../resource/builder.js';
+import { defineVerb } from '../command.js';
+import { buildObjects, filenameFlags } from '../resource/builder.js';
 import { namespaceFor, resolveKind, type Ref } from '../resource/refs.js';
-import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface DeleteOptions extends CommonOptions {
   readonly kind?: string;
@@ -22,6 +23,31 @@ export interface DeleteOptions extends CommonOptions {
   readonly timeout?: string;
   readonly dryRun?: string;
 }
+
+export const deleteVerb = defineVerb({
+  name: 'delete',
+  describe: 'Delete resources by name, label selector or file (stops running containers)',
+  positionals: [{ name: 'kind' }, { name: 'names', array: true }],
+  flags: {
+    ...filenameFlags,
+    selector: { type: 'string', alias: 'l', describe: 'delete everything matching' },
+    wait: { type: 'boolean', describe: 'wait until the objects are gone' },
+    timeout: { type: 'string', describe: 'with --wait: how long (default 60s; 0 = no limit)' },
+    'dry-run': { type: 'string', describe: 'client|server' },
+  },
+  toOptions: (a, conn): DeleteOptions => ({
+    ...commonOptions(a, conn),
+    kind: a.kind,
+    names: a.names,
+    filenames: a.filename,
+    recursive: a.recursive === true,
+    selector: a.selector,
+    wait: a.wait === true,
+    timeout: a.timeout,
+    dryRun: a.dryRun,
+  }),
+  run: runDelete,
+});
 
 interface Target extends Ref {
   readonly namespace: string;
@@ -79,10 +105,7 @@ async function targets(
   return { targets: all.map((name) => ({ info, name, namespace: ns })), errors: [] };
 }
 
-export async function runDelete(
-  opts: DeleteOptions,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
-): Promise<number> {
+export async function runDelete(opts: DeleteOptions, deps: VerbDeps): Promise<number> {
   const { parseDryRun, dryRunSuffix } = await import('./apply.js');
   const dryRun = parseDryRun(opts.dryRun);
   const client = await clientOf(deps);

@@ -1,9 +1,10 @@
 // What every resource verb gets injected, so a test can run it with string
 // streams, a fake clock and an in-process client, without argv or a cluster
 // (kubectl's IOStreams + Factory). Verbs return their exit code; errors they
-// throw are mapped to one line and a code by runVerb.
+// throw are mapped to one line and a code by runVerb (pkg/cli/errors.ts).
 import type { ResourceClient } from '../../client/types.js';
 import type { Clock } from '../../util/clock.js';
+import type { Connection } from '../contexts.js';
 import { describeError } from '../errors.js';
 import { colorWanted, loadPalette, type Palette } from '../printers/color.js';
 
@@ -25,6 +26,20 @@ export interface VerbDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Reads all of standard input (for -f -). */
   readonly readStdin?: () => Promise<string>;
+  /** Ends long-running verbs (get -w, wait, logs -f) early; e.g. tied to SIGINT. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What the CLI's entry point gives every command: the verbs' streams and
+ * clock, how to reach a cluster, and where exit codes go (process.exit in
+ * cmd/jobctl.ts; a variable in tests).
+ */
+export interface CliDeps extends Omit<VerbDeps, 'client'> {
+  /** A client for a resolved connection (the gRPC ResourceClient in production). */
+  connect(conn: Connection): Promise<ResourceClient>;
+  /** Receives each command's exit code. */
+  exit(code: number): void;
 }
 
 /** Flags every resource verb shares (global in DESIGN.md §4). */
@@ -34,6 +49,18 @@ export interface CommonOptions {
   /** True when -n was given explicitly (then a manifest's own namespace must agree). */
   readonly namespaceExplicit?: boolean;
   readonly noColor?: boolean;
+}
+
+/** The shared options every cluster verb takes from the global flags and the connection. */
+export function commonOptions(
+  args: { readonly color?: boolean | undefined },
+  conn: Connection,
+): CommonOptions {
+  return {
+    namespace: conn.namespace,
+    namespaceExplicit: conn.namespaceExplicit,
+    noColor: args.color === false,
+  };
 }
 
 const clients = new WeakMap<VerbDeps, Promise<ResourceClient>>();

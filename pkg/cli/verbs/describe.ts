@@ -22,12 +22,28 @@ import {
   type EventLine,
 } from '../printers/describe.js';
 import { namespaceFor, resolveKind } from '../resource/refs.js';
-import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { clientOf, commonOptions, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface DescribeOptions extends CommonOptions {
   readonly kind: string;
   readonly names: readonly string[];
 }
+
+export const describeVerb = defineVerb({
+  name: 'describe',
+  describe: 'Show details of a job, run or node: fields, conditions, runs, events',
+  positionals: [
+    { name: 'kind', required: true },
+    { name: 'names', array: true },
+  ],
+  toOptions: (a, conn): DescribeOptions => ({
+    ...commonOptions(a, conn),
+    kind: a.kind,
+    names: a.names,
+  }),
+  run: runDescribe,
+});
 
 /** Events shown per object, the most recent ones (kubectl shows them all; we cap). */
 const MAX_EVENTS = 50;

@@ -7,13 +7,26 @@ import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode } from '../errors.js';
 import { unifiedDiff } from '../printers/diff.js';
 import { toYaml } from '../printers/printer.js';
-import { buildObjects, type Info } from '../resource/builder.js';
-import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { buildObjects, filenameFlags, type Info } from '../resource/builder.js';
+import { clientOf, commonOptions, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface DiffOptions extends CommonOptions {
   readonly filenames: readonly string[];
   readonly recursive?: boolean;
 }
+
+export const diffVerb = defineVerb({
+  name: 'diff',
+  describe: 'Show what apply would change (exit 0: none, 1: differences)',
+  flags: filenameFlags,
+  toOptions: (a, conn): DiffOptions => ({
+    ...commonOptions(a, conn),
+    filenames: a.filename,
+    recursive: a.recursive === true,
+  }),
+  run: runDiff,
+});
 
 /** Fields that change on every write or are placeholders in a dry run. */
 function comparable(o: Resource | undefined, created: boolean): unknown {

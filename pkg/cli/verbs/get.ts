@@ -27,7 +27,8 @@ import {
   type TableShape,
 } from '../printers/resource-columns.js';
 import { namespaceFor, parseRef, resolveKind } from '../resource/refs.js';
-import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { clientOf, commonOptions, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface GetOptions extends CommonOptions {
   readonly kind: string;
@@ -45,6 +46,54 @@ export interface GetOptions extends CommonOptions {
   /** Events only: those about this object, as KIND/NAME (job/hello, run/hello-0, node/n1). */
   readonly for?: string;
 }
+
+/** `get KIND [NAMES..]`: its flags, options and run (also read by the fast path, fast-get.ts). */
+export const getVerb = defineVerb({
+  name: 'get',
+  describe: 'Display resources: jobs, runs, nodes, cronjobs, events',
+  positionals: [
+    { name: 'kind', required: true, describe: 'jobs | runs | nodes | cronjobs | events' },
+    { name: 'names', array: true },
+  ],
+  flags: {
+    selector: {
+      type: 'string',
+      alias: 'l',
+      describe: 'label selector (a=b, a!=b, a in (x,y), !a)',
+    },
+    'field-selector': { type: 'string', describe: 'field selector (e.g. status.phase=Running)' },
+    watch: {
+      type: 'boolean',
+      alias: 'w',
+      describe: 'after listing, print changes as they happen',
+    },
+    'watch-only': { type: 'boolean', describe: 'print changes only, without the initial list' },
+    consistency: {
+      type: 'string',
+      describe: "linearizable (default) | stale: read the answering node's copy",
+    },
+    'chunk-size': { type: 'number', describe: 'list page size (default 500)' },
+    for: {
+      type: 'string',
+      describe: 'events only: those about KIND/NAME (job/hello, run/hello-0, node/node-1)',
+    },
+  },
+  toOptions: (a, conn): GetOptions => ({
+    ...commonOptions(a, conn),
+    kind: a.kind,
+    names: a.names,
+    selector: a.selector,
+    fieldSelector: a.fieldSelector,
+    allNamespaces: a.allNamespaces === true,
+    output: a.output,
+    watch: a.watch === true,
+    watchOnly: a.watchOnly === true,
+    chunkSize: a.chunkSize,
+    consistency: a.consistency,
+    for: a.for,
+  }),
+  run: runGet,
+});
 
 /** Validated options with defaults resolved (kubectl's Complete + Validate). */
 interface Plan {
@@ -116,10 +165,7 @@ function complete(opts: GetOptions): Plan {
 }
 
 /** Runs get; returns the exit code. With -w it returns when deps.signal aborts. */
-export async function runGet(
-  opts: GetOptions,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
-): Promise<number> {
+export async function runGet(opts: GetOptions, deps: VerbDeps): Promise<number> {
   const plan = complete(opts);
   const client = await clientOf(deps);
   const palette = await paletteOf(deps, opts.noColor);
@@ -263,7 +309,7 @@ async function watchAndPrint(
   listed: Fetched,
   client: ResourceClient,
   palette: Palette,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
+  deps: VerbDeps,
 ): Promise<number> {
   const { info, format, shape } = plan;
   // EVENT is as wide as its widest word. Names and phases get room to grow

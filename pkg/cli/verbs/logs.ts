@@ -6,7 +6,8 @@
 import type { Resource } from '../../store/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseRef } from '../resource/refs.js';
-import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface LogsOptions extends CommonOptions {
   /** job/NAME, run/NAME, or a bare NAME (a Job). */
@@ -16,14 +17,28 @@ export interface LogsOptions extends CommonOptions {
   readonly tail?: number;
 }
 
+export const logsVerb = defineVerb({
+  name: 'logs',
+  describe: "Print a Run's output: job/NAME (its latest Run) or run/NAME",
+  positionals: [{ name: 'ref', required: true, describe: 'job/NAME | run/NAME' }],
+  flags: {
+    follow: { type: 'boolean', alias: 'f', describe: 'stream the output until the Run ends' },
+    tail: { type: 'number', describe: 'only the last N lines (then, with -f, everything new)' },
+  },
+  toOptions: (a, conn): LogsOptions => ({
+    ...commonOptions(a, conn),
+    ref: a.ref,
+    follow: a.follow === true,
+    tail: a.tail,
+  }),
+  run: runLogs,
+});
+
 interface RunLike extends Resource {
   spec: { attempt?: number; jobName?: string };
 }
 
-export async function runLogs(
-  opts: LogsOptions,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
-): Promise<number> {
+export async function runLogs(opts: LogsOptions, deps: VerbDeps): Promise<number> {
   const ref = parseRef(opts.ref, 'job');
   const kind = ref.info.kind;
   if (kind !== 'Job' && kind !== 'Run') {

@@ -13,6 +13,7 @@ import {
 } from '../../store/types.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { defineVerb, type VerbGroup } from '../command.js';
 import { clientOf, type VerbDeps } from './deps.js';
 
 export type NodeAction = 'cordon' | 'uncordon' | 'drain';
@@ -23,6 +24,29 @@ export interface NodeOptions {
   /** drain: "5m", "0" (default) for no limit. */
   readonly timeout?: string;
 }
+
+/** One `node ACTION <name>` subcommand. */
+const nodeAction = (action: NodeAction, describe: string) =>
+  defineVerb({
+    name: action,
+    describe,
+    positionals: [{ name: 'name', required: true }],
+    flags: {
+      timeout: { type: 'string', describe: 'drain: give up after (default 0 = no limit)' },
+    },
+    toOptions: (a): NodeOptions => ({ action, name: a.name, timeout: a.timeout }),
+    run: runNode,
+  });
+
+export const nodeCommand: VerbGroup = {
+  name: 'node',
+  describe: 'Cordon, uncordon or drain a node',
+  subcommands: [
+    nodeAction('cordon', 'mark the node unschedulable'),
+    nodeAction('uncordon', 'mark the node schedulable'),
+    nodeAction('drain', 'cordon, wait for its Runs to finish, hand off leadership'),
+  ],
+};
 
 const CONFLICT_RETRIES = 5;
 
@@ -112,10 +136,7 @@ async function leaderId(client: ResourceClient, node: Node): Promise<number | un
   }
 }
 
-export async function runNode(
-  opts: NodeOptions,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
-): Promise<number> {
+export async function runNode(opts: NodeOptions, deps: VerbDeps): Promise<number> {
   const action = opts.action as NodeAction;
   if (!['cordon', 'uncordon', 'drain'].includes(action)) {
     throw new UsageError(

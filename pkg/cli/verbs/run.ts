@@ -13,7 +13,8 @@ import {
   parseOutputFormat,
   qualifiedName,
 } from '../printers/printer.js';
-import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface RunOptions extends CommonOptions {
   readonly name: string;
@@ -27,6 +28,39 @@ export interface RunOptions extends CommonOptions {
   readonly dryRun?: string;
   readonly output?: string;
 }
+
+export const runJobVerb = defineVerb({
+  name: 'run',
+  describe: 'Create a Job running IMAGE: jobctl run NAME --image IMG [--] CMD...',
+  positionals: [
+    { name: 'name', required: true },
+    { name: 'command', array: true },
+  ],
+  passThrough: true,
+  flags: {
+    image: { type: 'string', describe: 'container image' },
+    env: { type: 'string', array: true, describe: 'NAME=VALUE (repeatable)' },
+    completions: { type: 'number' },
+    parallelism: { type: 'number' },
+    'backoff-limit': { type: 'number' },
+    labels: { type: 'string', alias: 'l', describe: 'labels: a=b,c=d' },
+    'dry-run': { type: 'string', describe: 'client|server' },
+  },
+  toOptions: (a, conn): RunOptions => ({
+    ...commonOptions(a, conn),
+    name: a.name,
+    image: a.image,
+    command: [...a.command, ...a['--']],
+    env: a.env,
+    labels: a.labels,
+    completions: a.completions,
+    parallelism: a.parallelism,
+    backoffLimit: a.backoffLimit,
+    dryRun: a.dryRun,
+    output: a.output,
+  }),
+  run: runRun,
+});
 
 /** "a=b,c=d" → {a: b, c: d}. */
 export function parseLabels(text: string | undefined): Record<string, string> {

@@ -13,7 +13,8 @@ import { API_VERSION, type Resource } from '../../store/types.js';
 import { UsageError } from '../errors.js';
 import { age, parseDuration } from '../printers/duration.js';
 import { formatTable } from '../printers/table.js';
-import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb, type VerbGroup } from '../command.js';
+import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 const ROLES = ['view', 'edit', 'admin'];
 
@@ -26,6 +27,50 @@ export interface TokenCreateOptions extends CommonOptions {
   readonly ttl?: string;
   readonly description?: string;
 }
+
+export const tokenCommand: VerbGroup = {
+  name: 'token',
+  describe: 'Create, list or revoke API bearer tokens (admins only)',
+  subcommands: [
+    defineVerb({
+      name: 'create',
+      describe:
+        'create a token; prints NAME.SECRET once (--role binds it in -n NS, or cluster-wide with -A)',
+      flags: {
+        name: { type: 'string', describe: 'token name (default tok-<random>)' },
+        user: { type: 'string', describe: 'user the bearer is (default the name)' },
+        group: { type: 'string', array: true, describe: 'a group (repeatable)' },
+        role: { type: 'string', describe: 'view | edit | admin: bind it' },
+        ttl: { type: 'string', describe: 'expires after, e.g. 24h (default never)' },
+        description: { type: 'string', describe: 'what the token is for' },
+      },
+      toOptions: (a, conn): TokenCreateOptions => ({
+        ...commonOptions(a, conn),
+        name: a.name,
+        user: a.user,
+        groups: a.group,
+        role: a.role,
+        allNamespaces: a.allNamespaces === true,
+        ttl: a.ttl,
+        description: a.description,
+      }),
+      run: runTokenCreate,
+    }),
+    defineVerb({
+      name: 'list',
+      describe: 'list tokens: NAME USER GROUPS EXPIRES AGE',
+      toOptions: (a): TokenListOptions => ({ output: a.output }),
+      run: runTokenList,
+    }),
+    defineVerb({
+      name: 'revoke',
+      describe: 'delete tokens (refused at once on every node) and their bindings',
+      positionals: [{ name: 'names', required: true, array: true }],
+      toOptions: (a) => ({ names: a.names }),
+      run: runTokenRevoke,
+    }),
+  ],
+};
 
 interface TokenObject extends Resource {
   spec: {

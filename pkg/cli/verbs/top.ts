@@ -11,7 +11,8 @@ import { nodeReadiness, nodeState } from '../../controllers/scheduler/fit.js';
 import { isFinalRunPhase, type Node, type Resource, type Run } from '../../store/index.js';
 import { UsageError } from '../errors.js';
 import { ColumnTable } from '../printers/columns.js';
-import { clientOf, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { clientOf, commonOptions, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface TopOptions extends CommonOptions {
   /** Only "nodes" (and its aliases) for now. */
@@ -20,6 +21,22 @@ export interface TopOptions extends CommonOptions {
   /** json: one object per node with the raw numbers (millicores, bytes, runs). */
   readonly output?: string;
 }
+
+export const topVerb = defineVerb({
+  name: 'top',
+  describe: 'Allocated vs capacity of nodes: CPU, memory and Runs booked on each',
+  positionals: [
+    { name: 'kind', required: true, describe: 'nodes' },
+    { name: 'names', array: true },
+  ],
+  toOptions: (a, conn): TopOptions => ({
+    ...commonOptions(a, conn),
+    kind: a.kind,
+    names: a.names,
+    output: a.output,
+  }),
+  run: runTop,
+});
 
 export interface NodeTop {
   readonly name: string;

@@ -12,7 +12,8 @@ import { parseDuration } from '../printers/duration.js';
 import { qualifiedName } from '../printers/printer.js';
 import { failureText, jobFinished } from '../resource/job-outcome.js';
 import { namespaceFor, parseRef, type Ref } from '../resource/refs.js';
-import { clientOf, type CommonOptions, type VerbDeps } from './deps.js';
+import { defineVerb } from '../command.js';
+import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface WaitOptions extends CommonOptions {
   /** job/NAME (or NAME, meaning a Job). */
@@ -22,6 +23,27 @@ export interface WaitOptions extends CommonOptions {
   /** "60s", "2m", "0" (no limit); default 60s. */
   readonly timeout?: string;
 }
+
+export const waitVerb = defineVerb({
+  name: 'wait',
+  describe: 'Wait for job/NAME to meet a condition (exit 4 if it failed, 5 on timeout)',
+  positionals: [{ name: 'refs', required: true, array: true, describe: 'job/NAME ...' }],
+  flags: {
+    for: {
+      type: 'string',
+      demandOption: true,
+      describe: 'condition=Complete | condition=Failed | finished | delete',
+    },
+    timeout: { type: 'string', default: '60s', describe: 'give up after (0 = no limit)' },
+  },
+  toOptions: (a, conn): WaitOptions => ({
+    ...commonOptions(a, conn),
+    refs: a.refs,
+    for: String(a.for),
+    timeout: a.timeout,
+  }),
+  run: runWait,
+});
 
 export type WaitFor = 'Complete' | 'Failed' | 'finished' | 'delete';
 
@@ -212,10 +234,7 @@ export function worstCode(codes: readonly number[]): number {
   return codes.reduce((a, b) => (rank(b) > rank(a) ? b : a), 0);
 }
 
-export async function runWait(
-  opts: WaitOptions,
-  deps: VerbDeps & { readonly signal?: AbortSignal },
-): Promise<number> {
+export async function runWait(opts: WaitOptions, deps: VerbDeps): Promise<number> {
   if (opts.refs.length === 0) {
     throw new UsageError('resource(s) were provided, but no name was specified (e.g. job/hello)');
   }

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import yargs from 'yargs';
 import type { Connection } from '../../../pkg/cli/contexts.js';
-import { parseFastGet } from '../../../pkg/cli/fast-get.js';
-import { registerResourceVerbs, runFastGet, type RegisterDeps } from '../../../pkg/cli/register.js';
+import { parseFastGet, runFastGet } from '../../../pkg/cli/fast-get.js';
+import { runCli } from '../../../pkg/cli/register.js';
+import type { CliDeps } from '../../../pkg/cli/verbs/deps.js';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import { API_VERSION } from '../../../pkg/store/index.js';
 import { T0, TestClock, tempDir } from './helpers.js';
@@ -31,7 +31,7 @@ async function seeded() {
 
 type Outcome = { out: string; err: string; code: number | undefined; conns: Connection[] };
 
-function deps(tc: Awaited<ReturnType<typeof seeded>>, res: Outcome): RegisterDeps {
+function deps(tc: Awaited<ReturnType<typeof seeded>>, res: Outcome): CliDeps {
   const config = join(tempDir(), 'none.yaml');
   return {
     connect: async (conn) => {
@@ -64,18 +64,7 @@ const empty = (): Outcome => ({ out: '', err: '', code: undefined, conns: [] });
 async function viaYargs(argv: string[]): Promise<Outcome> {
   const tc = await seeded();
   const res = empty();
-  const y = yargs(argv)
-    .scriptName('jobctl')
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((msg, e) => {
-      res.err += `error: ${msg ?? e?.message}\n`;
-      res.code = 2;
-    });
-  registerResourceVerbs(y, deps(tc, res));
-  await y.parseAsync();
+  await runCli(argv, deps(tc, res));
   return res;
 }
 
@@ -113,6 +102,7 @@ describe('parseFastGet', () => {
     ['get', 'events', '--for', 'job/hello'],
     ['get', 'events', '-A', '--for', 'node/node-1', '-o', 'wide'],
     ['get', 'jobs', '--no-color'],
+    ['get', 'jobs', '--no-watch', '-o', 'name'],
     ['get', 'jobs', '--color'],
     ['--server', '10.0.0.1:7000,10.0.0.2:7000', 'get', 'jobs'],
     ['get', 'jobs', '--server=127.0.0.1:1', '--token', 't', '--context', 'nope'],
@@ -139,7 +129,6 @@ describe('parseFastGet', () => {
     ['get', 'jobs', '-o', 'json', '-o', 'yaml'],
     ['get', 'jobs', '-w', 'false'],
     ['get', 'jobs', '--watch=true'],
-    ['get', 'jobs', '--no-watch'],
     ['get', 'jobs', '--', 'x'],
     ['get', 'jobs', '-l', '-x'],
     ['get', 'jobs', '--chunk-size', '1e3'],

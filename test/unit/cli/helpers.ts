@@ -56,9 +56,9 @@ export interface Env {
   readonly out: StringOut;
   readonly err: StringOut;
   readonly clock: TestClock;
-  readonly deps: VerbDeps & { signal?: AbortSignal };
+  readonly deps: VerbDeps;
   /** Runs a verb through runVerb (errors → one stderr line + code), as register.ts does. */
-  run(fn: (deps: VerbDeps & { signal?: AbortSignal }) => Promise<number>): Promise<number>;
+  run(fn: (deps: VerbDeps) => Promise<number>): Promise<number>;
   /** Clears captured output. */
   reset(): void;
 }

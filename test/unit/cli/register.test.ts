@@ -1,11 +1,11 @@
-// register.ts: the verbs reached through real argv parsing (yargs), with the
-// connection resolved from flags/env/contexts and the client injected.
+// register.ts: the verbs reached through real argv parsing (yargs, the same
+// root the jobctl binary uses), with the connection resolved from
+// flags/env/contexts and the client injected.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import yargs from 'yargs';
 import type { Connection } from '../../../pkg/cli/contexts.js';
-import { registerResourceVerbs } from '../../../pkg/cli/register.js';
+import { runCli } from '../../../pkg/cli/register.js';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import { StringOut, T0, TestClock, jobYaml, tempDir } from './helpers.js';
 
@@ -24,17 +24,7 @@ async function cliWith(
   const err = new StringOut();
   const conns: Connection[] = [];
   let code: number | undefined;
-  const y = yargs(argv)
-    .scriptName('jobctl')
-    .strict()
-    .help()
-    .version(false)
-    .exitProcess(false)
-    .fail((msg, e) => {
-      err.write(`error: ${msg ?? e?.message}\n`);
-      code = 2;
-    });
-  registerResourceVerbs(y, {
+  await runCli(argv, {
     connect: async (conn) => {
       conns.push(conn);
       return tc.client;
@@ -49,7 +39,6 @@ async function cliWith(
       code = c;
     },
   });
-  await y.parseAsync();
   // The client outlives the verb in these tests (the real one is closed per command).
   return { out: out.text, err: err.text, code, conns, tc };
 }
