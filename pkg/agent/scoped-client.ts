@@ -4,7 +4,7 @@
 // this node's Runs only. Everything else passes through unchanged.
 import { DelegatingClient } from '../client/delegating.js';
 import type { ListOptions, ListResult, ResourceClient, WatchOptions } from '../client/types.js';
-import type { Resource, WatchEvent } from '../store/index.js';
+import type { ResourceOf, WatchEvent } from '../store/index.js';
 
 export function nodeRunsSelector(nodeName: string): string {
   return `spec.nodeName=${nodeName}`;
@@ -18,14 +18,17 @@ export class NodeScopedClient extends DelegatingClient {
     this.selector = nodeRunsSelector(nodeName);
   }
 
-  override list<T extends Resource = Resource>(
-    kind: string,
+  override list<K extends string>(
+    kind: K,
     opts: ListOptions = {},
-  ): Promise<ListResult<T>> {
-    return this.inner.list<T>(kind, this.scope(kind, opts));
+  ): Promise<ListResult<ResourceOf<K>>> {
+    return this.inner.list(kind, this.scope(kind, opts));
   }
 
-  override watch(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
+  override watch<K extends string>(
+    kind: K,
+    opts: WatchOptions = {},
+  ): AsyncIterable<WatchEvent<ResourceOf<K>>> {
     return this.inner.watch(kind, this.scope(kind, opts));
   }
 

@@ -16,7 +16,7 @@ import type {
   ResourceClient,
   WatchOptions,
 } from '../client/types.js';
-import type { Resource, ResourceInput, WatchEvent } from '../store/index.js';
+import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import type { ApiObserver, ApiTransport } from './observer.js';
 
@@ -49,48 +49,45 @@ export class ObservedClient extends DelegatingClient {
     }
   }
 
-  override apply<T extends Resource = Resource>(
-    object: ResourceInput,
+  override apply<O extends ResourceInput>(
+    object: O,
     opts?: ApplyOptions,
-  ): Promise<ApplyResult<T>> {
-    return this.observe('apply', object?.kind, () => this.inner.apply<T>(object, opts));
+  ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
+    return this.observe('apply', object?.kind, () => this.inner.apply(object, opts));
   }
 
-  override create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.observe('create', object?.kind, () => this.inner.create<T>(object));
+  override create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.observe('create', object?.kind, () => this.inner.create(object));
   }
 
-  override update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.observe('update', object?.kind, () => this.inner.update<T>(object));
+  override update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.observe('update', object?.kind, () => this.inner.update(object));
   }
 
-  override updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.observe('updateStatus', object?.kind, () => this.inner.updateStatus<T>(object));
+  override updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.observe('updateStatus', object?.kind, () => this.inner.updateStatus(object));
   }
 
-  override get<T extends Resource = Resource>(
-    kind: string,
+  override get<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: GetOptions,
-  ): Promise<T> {
-    return this.observe('get', kind, () => this.inner.get<T>(kind, namespace, name, opts));
+  ): Promise<ResourceOf<K>> {
+    return this.observe('get', kind, () => this.inner.get(kind, namespace, name, opts));
   }
 
-  override list<T extends Resource = Resource>(
-    kind: string,
-    opts?: ListOptions,
-  ): Promise<ListResult<T>> {
-    return this.observe('list', kind, () => this.inner.list<T>(kind, opts));
+  override list<K extends string>(kind: K, opts?: ListOptions): Promise<ListResult<ResourceOf<K>>> {
+    return this.observe('list', kind, () => this.inner.list(kind, opts));
   }
 
-  override delete<T extends Resource = Resource>(
-    kind: string,
+  override delete<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: DeleteOptions,
-  ): Promise<T> {
-    return this.observe('delete', kind, () => this.inner.delete<T>(kind, namespace, name, opts));
+  ): Promise<ResourceOf<K>> {
+    return this.observe('delete', kind, () => this.inner.delete(kind, namespace, name, opts));
   }
 
   override clusterStatus(): Promise<ClusterStatus> {
@@ -102,7 +99,10 @@ export class ObservedClient extends DelegatingClient {
   }
 
   /** Counts the watch as a request (its code is how it ended) and as open while it streams. */
-  override watch(kind: string, opts?: WatchOptions): AsyncIterable<WatchEvent> {
+  override watch<K extends string>(
+    kind: K,
+    opts?: WatchOptions,
+  ): AsyncIterable<WatchEvent<ResourceOf<K>>> {
     const inner = this.inner;
     const observer = this.observer;
     const transport = this.transport;

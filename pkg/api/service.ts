@@ -19,7 +19,7 @@
 //   in-process components call it directly.
 import { DelegatingClient } from '../client/delegating.js';
 import type { ApplyOptions, ApplyResult, ResourceClient } from '../client/types.js';
-import type { Resource, ResourceInput } from '../store/index.js';
+import { ofKind, type ResourceInput, type ResourceOf } from '../store/index.js';
 import { admit, type AdmissionOptions, type WriteKind } from './admission.js';
 import { checkSandboxPolicy } from './policy-admission.js';
 
@@ -36,23 +36,29 @@ export class ApiService extends DelegatingClient {
     this.admission = { defaultImage: opts.defaultImage };
   }
 
-  override async apply<T extends Resource = Resource>(
-    object: ResourceInput,
+  // Admission never changes an object's kind, so what the store answers is of
+  // the kind the caller wrote (ofKind says so to the compiler).
+  override async apply<O extends ResourceInput>(
+    object: O,
     opts?: ApplyOptions,
-  ): Promise<ApplyResult<T>> {
-    return this.inner.apply<T>(await this.admitWithPolicy(object, 'apply'), opts);
+  ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
+    const result = await this.inner.apply(await this.admitWithPolicy(object, 'apply'), opts);
+    return { ...result, object: ofKind<O['kind']>(object.kind, result.object) };
   }
 
-  override async create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.create<T>(await this.admitWithPolicy(object, 'create'));
+  override async create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    const created = await this.inner.create(await this.admitWithPolicy(object, 'create'));
+    return ofKind<O['kind']>(object.kind, created);
   }
 
-  override async update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.update<T>(await this.admitWithPolicy(object, 'update'));
+  override async update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    const updated = await this.inner.update(await this.admitWithPolicy(object, 'update'));
+    return ofKind<O['kind']>(object.kind, updated);
   }
 
-  override async updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.updateStatus<T>(admit(object, 'updateStatus', this.admission));
+  override async updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    const updated = await this.inner.updateStatus(admit(object, 'updateStatus', this.admission));
+    return ofKind<O['kind']>(object.kind, updated);
   }
 
   /** Pure admission (validation, defaults), then the namespace's sandbox policy. */

@@ -21,7 +21,14 @@ import type {
   ResourceClient,
   WatchOptions,
 } from '../client/types.js';
-import type { KindRegistry, Resource, ResourceInput, WatchEvent } from '../store/index.js';
+import {
+  ofKind,
+  type KindRegistry,
+  type Resource,
+  type ResourceInput,
+  type ResourceOf,
+  type WatchEvent,
+} from '../store/index.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import {
   ACCESS_REVIEW_KIND,
@@ -137,41 +144,43 @@ export class AuthorizingClient extends DelegatingClient {
     await sink.record(rec);
   }
 
-  override apply<T extends Resource = Resource>(
-    object: ResourceInput,
+  override apply<O extends ResourceInput>(
+    object: O,
     opts?: ApplyOptions,
-  ): Promise<ApplyResult<T>> {
-    return this.mutate(this.objectAttributes('apply', object), () => super.apply<T>(object, opts), {
+  ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
+    return this.mutate(this.objectAttributes('apply', object), () => super.apply(object, opts), {
       dryRun: opts?.dryRun === 'server',
     });
   }
 
-  override create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    if (object.kind === ACCESS_REVIEW_KIND) return Promise.resolve(this.review(object) as T);
-    return this.mutate(this.objectAttributes('create', object), () => super.create<T>(object), {
+  override create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    if (object.kind === ACCESS_REVIEW_KIND) {
+      return Promise.resolve(ofKind<O['kind']>(object.kind, this.review(object)));
+    }
+    return this.mutate(this.objectAttributes('create', object), () => super.create(object), {
       nameOf: (r) => r.metadata.name,
     });
   }
 
-  override update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.mutate(this.objectAttributes('update', object), () => super.update<T>(object));
+  override update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.mutate(this.objectAttributes('update', object), () => super.update(object));
   }
 
-  override updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+  override updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
     return this.mutate(this.objectAttributes('update', object, 'status'), () =>
-      super.updateStatus<T>(object),
+      super.updateStatus(object),
     );
   }
 
-  override delete<T extends Resource = Resource>(
-    kind: string,
+  override delete<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: DeleteOptions,
-  ): Promise<T> {
+  ): Promise<ResourceOf<K>> {
     return this.mutate(
       this.attributes('delete', kind, namespace || 'default', name),
-      () => super.delete<T>(kind, namespace, name, opts),
+      () => super.delete(kind, namespace, name, opts),
       { dryRun: opts?.dryRun === 'server' },
     );
   }
@@ -181,26 +190,29 @@ export class AuthorizingClient extends DelegatingClient {
     return this.mutate(a, () => super.transferLeader(to));
   }
 
-  override async get<T extends Resource = Resource>(
-    kind: string,
+  override async get<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: GetOptions,
-  ): Promise<T> {
+  ): Promise<ResourceOf<K>> {
     this.check(this.attributes('get', kind, namespace || 'default', name));
-    return super.get<T>(kind, namespace, name, opts);
+    return super.get(kind, namespace, name, opts);
   }
 
-  override async list<T extends Resource = Resource>(
-    kind: string,
+  override async list<K extends string>(
+    kind: K,
     opts?: ListOptions,
-  ): Promise<ListResult<T>> {
+  ): Promise<ListResult<ResourceOf<K>>> {
     this.check(this.attributes('list', kind, opts?.namespace || undefined));
-    return super.list<T>(kind, opts);
+    return super.list(kind, opts);
   }
 
   /** Checked when called (before the first event), so a refusal is a plain error. */
-  override watch(kind: string, opts?: WatchOptions): AsyncIterable<WatchEvent> {
+  override watch<K extends string>(
+    kind: K,
+    opts?: WatchOptions,
+  ): AsyncIterable<WatchEvent<ResourceOf<K>>> {
     this.check(this.attributes('watch', kind, opts?.namespace || undefined));
     return super.watch(kind, opts);
   }

@@ -5,13 +5,10 @@
 import type { ResourceStore } from '../store/index.js';
 import type { Binding, BindingSource } from './rbac.js';
 
-type BindingObject = { spec: Binding };
-
 export function storeBindings(store: ResourceStore): BindingSource {
   return {
     roleBindings: (namespace) =>
-      store.list<never>('RoleBinding', { namespace }).items.map((o) => (o as BindingObject).spec),
-    clusterRoleBindings: () =>
-      store.list<never>('ClusterRoleBinding').items.map((o) => (o as BindingObject).spec),
+      store.list('RoleBinding', { namespace }).items.map((o) => o.spec as Binding),
+    clusterRoleBindings: () => store.list('ClusterRoleBinding').items.map((o) => o.spec as Binding),
   };
 }

@@ -76,10 +76,11 @@ export interface Subject {
   readonly name: string;
 }
 
-export interface Binding {
+/** A RoleBinding's or ClusterRoleBinding's spec (a type alias, so that it is a Resource spec). */
+export type Binding = {
   readonly role: Role;
   readonly subjects: readonly Subject[];
-}
+};
 
 /** Where the bindings come from (the node's replicated store). */
 export interface BindingSource {

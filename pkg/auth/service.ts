@@ -7,7 +7,7 @@
 // With auth off (the default) every caller is anonymous and allowed, and the
 // adapters serve the ApiService directly unless an audit log is configured.
 import type { ResourceClient } from '../client/types.js';
-import type { KindRegistry, ResourceStore } from '../store/index.js';
+import type { KindRegistry, Resource, ResourceStore } from '../store/index.js';
 import { defaultKinds } from '../store/index.js';
 import { JobctlError, errorMessage } from '../util/errors.js';
 import { AuditLog, type AuditLogOptions } from './audit.js';
@@ -59,7 +59,7 @@ export class AuthService {
       // A linearizable get: after a ReadIndex barrier, so a revoked token is gone.
       lookup: async (name) => {
         try {
-          return await o.api.get<never>('Token', '', name).then((t) => t as StoredToken);
+          return await o.api.get('Token', '', name).then((t) => t as Resource<StoredToken['spec']>);
         } catch (err) {
           if (isReason(err, Reason.NotFound)) return undefined;
           throw err;

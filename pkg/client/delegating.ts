@@ -12,54 +12,54 @@ import type {
   ResourceClient,
   WatchOptions,
 } from './types.js';
-import type { Resource, ResourceInput, WatchEvent } from '../store/index.js';
+import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 
 export class DelegatingClient implements ResourceClient {
   constructor(protected readonly inner: ResourceClient) {}
 
-  apply<T extends Resource = Resource>(
-    object: ResourceInput,
+  apply<O extends ResourceInput>(
+    object: O,
     opts?: ApplyOptions,
-  ): Promise<ApplyResult<T>> {
-    return this.inner.apply<T>(object, opts);
+  ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
+    return this.inner.apply(object, opts);
   }
 
-  create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.create<T>(object);
+  create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.inner.create(object);
   }
 
-  update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.update<T>(object);
+  update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.inner.update(object);
   }
 
-  updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.inner.updateStatus<T>(object);
+  updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.inner.updateStatus(object);
   }
 
-  get<T extends Resource = Resource>(
-    kind: string,
+  get<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: GetOptions,
-  ): Promise<T> {
-    return this.inner.get<T>(kind, namespace, name, opts);
+  ): Promise<ResourceOf<K>> {
+    return this.inner.get(kind, namespace, name, opts);
   }
 
-  list<T extends Resource = Resource>(kind: string, opts?: ListOptions): Promise<ListResult<T>> {
-    return this.inner.list<T>(kind, opts);
+  list<K extends string>(kind: K, opts?: ListOptions): Promise<ListResult<ResourceOf<K>>> {
+    return this.inner.list(kind, opts);
   }
 
-  watch(kind: string, opts?: WatchOptions): AsyncIterable<WatchEvent> {
+  watch<K extends string>(kind: K, opts?: WatchOptions): AsyncIterable<WatchEvent<ResourceOf<K>>> {
     return this.inner.watch(kind, opts);
   }
 
-  delete<T extends Resource = Resource>(
-    kind: string,
+  delete<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: DeleteOptions,
-  ): Promise<T> {
-    return this.inner.delete<T>(kind, namespace, name, opts);
+  ): Promise<ResourceOf<K>> {
+    return this.inner.delete(kind, namespace, name, opts);
   }
 
   clusterStatus(): Promise<ClusterStatus> {

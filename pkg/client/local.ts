@@ -10,9 +10,10 @@ import {
   type Command,
   type CommandResult,
   type ObjectResult,
+  ofKind,
   type Proposer,
-  type Resource,
   type ResourceInput,
+  type ResourceOf,
   type ResourceStore,
   type SingleCommand,
   type WatchEvent,
@@ -89,10 +90,10 @@ export class LocalClient implements ResourceClient {
   // -------------------------------------------------------------------------
   // Writes
 
-  async apply<T extends Resource = Resource>(
-    object: ResourceInput,
+  async apply<O extends ResourceInput>(
+    object: O,
     opts: ApplyOptions = {},
-  ): Promise<ApplyResult<T>> {
+  ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
     const command: SingleCommand = {
       op: 'apply',
       now: this.now(),
@@ -102,10 +103,10 @@ export class LocalClient implements ResourceClient {
     };
     const result =
       opts.dryRun === 'server' ? await this.dryRun(command) : await this.propose(command);
-    return { outcome: result.outcome, object: result.object as T };
+    return { outcome: result.outcome, object: ofKind<O['kind']>(object.kind, result.object) };
   }
 
-  async create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+  async create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
     const needsSuffix = !object.metadata?.name && Boolean(object.metadata?.generateName);
     const result = await this.propose({
       op: 'create',
@@ -114,15 +115,15 @@ export class LocalClient implements ResourceClient {
       ...(needsSuffix ? { nameSuffix: this.nameSuffix() } : {}),
       object,
     });
-    return result.object as T;
+    return ofKind<O['kind']>(object.kind, result.object);
   }
 
-  async update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+  async update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
     const result = await this.propose({ op: 'update', object });
-    return result.object as T;
+    return ofKind<O['kind']>(object.kind, result.object);
   }
 
-  async updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
+  async updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
     if (object.status === undefined) {
       throw new JobctlError(Reason.Invalid, 'updateStatus needs an object with a status');
     }
@@ -130,15 +131,15 @@ export class LocalClient implements ResourceClient {
       op: 'updateStatus',
       object: object as ResourceInput & { status: unknown },
     });
-    return result.object as T;
+    return ofKind<O['kind']>(object.kind, result.object);
   }
 
-  async delete<T extends Resource = Resource>(
-    kind: string,
+  async delete<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts: DeleteOptions = {},
-  ): Promise<T> {
+  ): Promise<ResourceOf<K>> {
     this.checkOpen();
     const info = this.store.kindInfo(kind);
     const command: SingleCommand = {
@@ -151,32 +152,32 @@ export class LocalClient implements ResourceClient {
     };
     const result =
       opts.dryRun === 'server' ? await this.dryRun(command) : await this.propose(command);
-    return result.object as T;
+    return ofKind(kind, result.object);
   }
 
   // -------------------------------------------------------------------------
   // Reads
 
-  async get<T extends Resource = Resource>(
-    kind: string,
+  async get<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts: GetOptions = {},
-  ): Promise<T> {
+  ): Promise<ResourceOf<K>> {
     await this.barrier(opts.consistency);
     const info = this.store.kindInfo(kind);
-    const object = this.store.get<T>(info.kind, namespace, name);
+    const object = this.store.get(kind, namespace, name);
     if (!object)
       throw new JobctlError(Reason.NotFound, `${info.plural} ${JSON.stringify(name)} not found`);
     return object;
   }
 
-  async list<T extends Resource = Resource>(
-    kind: string,
+  async list<K extends string>(
+    kind: K,
     opts: ListOptions = {},
-  ): Promise<ListResult<T>> {
+  ): Promise<ListResult<ResourceOf<K>>> {
     await this.barrier(opts.consistency);
-    return this.store.list<T>(kind, {
+    return this.store.list(kind, {
       namespace: opts.namespace,
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,
@@ -192,11 +193,17 @@ export class LocalClient implements ResourceClient {
    * store restored from a snapshot) and Invalid arguments are thrown from the
    * iterator.
    */
-  watch(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
+  watch<K extends string>(
+    kind: K,
+    opts: WatchOptions = {},
+  ): AsyncIterable<WatchEvent<ResourceOf<K>>> {
     return { [Symbol.asyncIterator]: () => this.watchEvents(kind, opts) };
   }
 
-  private async *watchEvents(kind: string, opts: WatchOptions): AsyncGenerator<WatchEvent> {
+  private async *watchEvents<K extends string>(
+    kind: K,
+    opts: WatchOptions,
+  ): AsyncGenerator<WatchEvent<ResourceOf<K>>> {
     this.checkOpen();
     const signal = opts.signal;
     if (signal?.aborted) return;
@@ -227,7 +234,8 @@ export class LocalClient implements ResourceClient {
       for (;;) {
         const event = await queue.next();
         if (event === undefined) return;
-        yield event;
+        // The store's watch of kind K delivers objects of kind K (see ofKind).
+        yield event as WatchEvent<ResourceOf<K>>;
       }
     } finally {
       handle?.cancel();

@@ -2,7 +2,7 @@
 // talk to it over gRPC; controllers and the agent use the in-process
 // implementation on the node. Errors are JobctlError with a reason (NotFound,
 // Conflict, Invalid, Unavailable, Gone, ...), whichever implementation throws them.
-import type { Outcome, Resource, ResourceInput, WatchEvent } from '../store/index.js';
+import type { Outcome, Resource, ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 
 export type Consistency = 'linearizable' | 'stale';
 
@@ -94,33 +94,39 @@ export interface LogsOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Methods are keyed by kind: `get('Job', ...)` resolves to a Job, `create(job)`
+ * to a Job (the kind of the object given). A kind string outside KindMap, such
+ * as the kubectl spellings 'job' and 'jobs' or a `string` a user typed, gives a
+ * plain Resource (see ResourceOf in pkg/store/types.ts).
+ */
 export interface ResourceClient {
   /** Server-side create-or-update with validation and defaults; says created/configured/unchanged. */
-  apply<T extends Resource = Resource>(
-    object: ResourceInput,
+  apply<O extends ResourceInput>(
+    object: O,
     opts?: ApplyOptions,
-  ): Promise<ApplyResult<T>>;
-  create<T extends Resource = Resource>(object: ResourceInput): Promise<T>;
+  ): Promise<ApplyResult<ResourceOf<O['kind']>>>;
+  create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>>;
   /** Replaces spec/labels/annotations; metadata.resourceVersion, when set, must be current. */
-  update<T extends Resource = Resource>(object: ResourceInput): Promise<T>;
+  update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>>;
   /** Replaces status only. */
-  updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T>;
+  updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>>;
   /** Throws reason NotFound when absent. `kind` accepts kubectl spellings (job, jobs, Job). */
-  get<T extends Resource = Resource>(
-    kind: string,
+  get<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: GetOptions,
-  ): Promise<T>;
-  list<T extends Resource = Resource>(kind: string, opts?: ListOptions): Promise<ListResult<T>>;
-  watch(kind: string, opts?: WatchOptions): AsyncIterable<WatchEvent>;
+  ): Promise<ResourceOf<K>>;
+  list<K extends string>(kind: K, opts?: ListOptions): Promise<ListResult<ResourceOf<K>>>;
+  watch<K extends string>(kind: K, opts?: WatchOptions): AsyncIterable<WatchEvent<ResourceOf<K>>>;
   /** Deletes (cascading to owned objects) and returns the object's final state. */
-  delete<T extends Resource = Resource>(
-    kind: string,
+  delete<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts?: DeleteOptions,
-  ): Promise<T>;
+  ): Promise<ResourceOf<K>>;
   clusterStatus(): Promise<ClusterStatus>;
   /** Hands leadership to `to` (0 or omitted: the most caught-up follower). */
   transferLeader(to?: number): Promise<{ from: number; to: number; term: number }>;

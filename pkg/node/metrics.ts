@@ -14,7 +14,7 @@ import { FitReason, type SchedulerMetrics } from '../controllers/scheduler/index
 import type { RaftMetricsSink, WalMetricsSink } from '../raft/metrics.js';
 import { Role, type Status } from '../raft/types.js';
 import type { ReconcileMetrics, ReconcileOutcome } from '../reconcile/metrics.js';
-import type { ResourceStore, Run } from '../store/index.js';
+import type { ResourceStore } from '../store/index.js';
 
 /** What the scrape-time collectors read; set once the node's parts exist (bind()). */
 export interface MetricsSources {
@@ -90,7 +90,7 @@ export class NodeMetrics {
         if (!s) return;
         this.reset();
         const counts = new Map<string, number>();
-        for (const run of s.store.list<Run>('Run').items) {
+        for (const run of s.store.list('Run').items) {
           const phase = run.status?.phase ?? 'Pending';
           counts.set(phase, (counts.get(phase) ?? 0) + 1);
         }

@@ -18,6 +18,7 @@ export {
   COMMON_FIELD_SELECTORS,
   KindRegistry,
   defaultKinds,
+  ofKind,
   type KindInfo,
 } from './kinds.js';
 export {

@@ -1,7 +1,7 @@
 // The kind registry: everything the store (and the CLI's name resolution) needs
 // to know about a kind lives in one record here, so adding a kind (e.g. Event)
 // is one more entry in BUILTIN_KINDS and no code change elsewhere in the store.
-import { API_VERSION } from './types.js';
+import { API_VERSION, type Resource, type ResourceOf } from './types.js';
 
 export interface KindInfo {
   /** CamelCase kind as in manifests: 'Job'. */
@@ -159,3 +159,15 @@ export class KindRegistry {
 }
 
 export const defaultKinds = new KindRegistry(BUILTIN_KINDS);
+
+/**
+ * `object` typed as the kind it was asked for or written as: where the typed
+ * API (`get('Job', ...)` resolves to a Job) meets what the store holds. Sound
+ * because the store admits an object only after validating it against its
+ * kind's schema, and every answer about kind K (a read of K, a write of an
+ * object of kind K) is an object of kind K. Kinds outside KindMap, and the
+ * kubectl spellings, stay plain Resources (see ResourceOf).
+ */
+export function ofKind<K extends string>(_kind: K, object: Resource): ResourceOf<K> {
+  return object as ResourceOf<K>;
+}

@@ -26,7 +26,13 @@ import {
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { checkFence } from './fence.js';
 import { checkInput, checkProposerFields, effectiveNamespace, type Target } from './input.js';
-import { COMMON_FIELD_SELECTORS, defaultKinds, type KindInfo, type KindRegistry } from './kinds.js';
+import {
+  COMMON_FIELD_SELECTORS,
+  defaultKinds,
+  ofKind,
+  type KindInfo,
+  type KindRegistry,
+} from './kinds.js';
 import {
   alreadyExists,
   failure,
@@ -45,7 +51,7 @@ import { decodeSnapshot, encodeSnapshot, snapshotPieces } from './snapshot.js';
 import { fullKey, ObjectIndex, splitFullKey, type FullKey } from './object-index.js';
 import { buildObject, canonList, canonMap, rebuild } from './objects.js';
 import { objectKey, type KindTable } from './table.js';
-import type { Resource, ResourceInput } from './types.js';
+import type { Resource, ResourceInput, ResourceOf } from './types.js';
 import {
   WatchEventType,
   WatchHub,
@@ -76,7 +82,7 @@ export interface ListOptions {
   readonly continue?: string;
 }
 
-export interface ListResult<T extends Resource<object, object> = Resource> {
+export interface ListResult<T extends Resource = Resource> {
   /** Frozen objects in namespace/name order. */
   readonly items: readonly T[];
   /** The revision of the listing's first page: watch from it to stay current. */
@@ -242,21 +248,15 @@ export class ResourceStore implements StateMachine {
   // Reads (throw JobctlError for bad arguments: Invalid, NotFound for a kind)
 
   /** The frozen object, or undefined. `kind` may be any alias ('jobs', 'job', 'Job'). */
-  get<T extends Resource<object, object> = Resource>(
-    kind: string,
-    namespace: string,
-    name: string,
-  ): T | undefined {
+  get<K extends string>(kind: K, namespace: string, name: string): ResourceOf<K> | undefined {
     const info = this.kindInfo(kind);
     const ns = effectiveNamespace(info, namespace);
-    return this.table(info).get(objectKey(ns, name)) as unknown as T | undefined;
+    const object = this.table(info).get(objectKey(ns, name));
+    return object && ofKind(kind, object);
   }
 
   /** A page of objects in namespace/name order. See ListOptions, continue-token.ts. */
-  list<T extends Resource<object, object> = Resource>(
-    kind: string,
-    opts: ListOptions = {},
-  ): ListResult<T> {
+  list<K extends string>(kind: K, opts: ListOptions = {}): ListResult<ResourceOf<K>> {
     const info = this.kindInfo(kind);
     const filter = this.filterOf(info, opts);
     const limit = opts.limit ?? 0;
@@ -278,7 +278,7 @@ export class ResourceStore implements StateMachine {
       const after = `${token.key}\u0000`;
       if (after > from) from = after;
     }
-    const items: Resource[] = [];
+    const items: ResourceOf<K>[] = [];
     const wanted = (o: Resource): boolean =>
       (!filter.labels || filter.labels.matches(o.metadata.labels)) &&
       (!filter.fields || filter.fields.matches(o));
@@ -291,11 +291,11 @@ export class ResourceStore implements StateMachine {
         more = true;
         return false;
       }
-      items.push(o);
+      items.push(ofKind(kind, o));
       return true;
     });
     const last = items[items.length - 1];
-    const result: ListResult = { items, resourceVersion: String(rv) };
+    const result: ListResult<ResourceOf<K>> = { items, resourceVersion: String(rv) };
     if (more && last) {
       return {
         ...result,
@@ -303,9 +303,9 @@ export class ResourceStore implements StateMachine {
           rv,
           key: objectKey(last.metadata.namespace, last.metadata.name),
         }),
-      } as unknown as ListResult<T>;
+      };
     }
-    return result as unknown as ListResult<T>;
+    return result;
   }
 
   /**

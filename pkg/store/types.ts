@@ -5,6 +5,11 @@
 // Objects returned by the store are deep-frozen at runtime (STYLE habit 4): to
 // change one, copy it first (see `cloneResource` in ./canonical.ts). The types
 // are deliberately not `readonly` so that a copy can be edited without casts.
+//
+// Spec and status shapes are type aliases, not interfaces, on purpose: only a
+// type alias gets the implicit index signature that makes it assignable to
+// `Record<string, unknown>` (Resource's default spec and status), so a Job is
+// a Resource and `KindMap[K]` can be handed to anything that takes one.
 
 export const API_VERSION = 'jobctl.dev/v1';
 
@@ -104,7 +109,7 @@ export const ImagePullPolicy = {
 export type ImagePullPolicy = (typeof ImagePullPolicy)[keyof typeof ImagePullPolicy];
 
 /** What a container runs: the immutable part of a Job spec, copied into each Run. */
-export interface ContainerSpec {
+export type ContainerSpec = {
   image: string;
   imagePullPolicy: ImagePullPolicy;
   /** Normalised by the API server: a manifest string s becomes ["sh", "-c", s]. */
@@ -114,7 +119,7 @@ export interface ContainerSpec {
   workingDir?: string;
   resources: ResourceRequirements;
   sandbox: SandboxSpec;
-}
+};
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -129,7 +134,7 @@ export interface Condition<T extends string = string> {
 // ---------------------------------------------------------------------------
 // Job
 
-export interface JobSpec extends ContainerSpec {
+export type JobSpec = ContainerSpec & {
   completions: number;
   parallelism: number;
   backoffLimit: number;
@@ -138,7 +143,7 @@ export interface JobSpec extends ContainerSpec {
   nodeSelector?: Record<string, string>;
   priority: number;
   suspend: boolean;
-}
+};
 
 export const JobPhase = {
   Pending: 'Pending',
@@ -152,7 +157,7 @@ export type JobPhase = (typeof JobPhase)[keyof typeof JobPhase];
 export type JobConditionType = 'Complete' | 'Failed' | 'Suspended';
 
 /** Empty ({}) until the job controller first writes it. */
-export interface JobStatus {
+export type JobStatus = {
   phase?: JobPhase;
   active?: number;
   succeeded?: number;
@@ -166,7 +171,7 @@ export interface JobStatus {
    * (and so Run names) from ever being reused, across leader changes.
    */
   attempts?: number;
-}
+};
 
 export interface Job extends Resource<JobSpec, JobStatus> {
   kind: 'Job';
@@ -175,7 +180,7 @@ export interface Job extends Resource<JobSpec, JobStatus> {
 // ---------------------------------------------------------------------------
 // Run
 
-export interface RunSpec {
+export type RunSpec = {
   jobName: string;
   jobUid: string;
   /** 0-based attempt number within the Job. */
@@ -201,7 +206,7 @@ export interface RunSpec {
    */
   cancelled?: boolean;
   cancelReason?: RunCancelReason;
-}
+};
 
 /** Why the job controller cancelled a Run (copied into status.reason by the agent). */
 export type RunCancelReason =
@@ -249,7 +254,7 @@ export type RunReason =
   | 'Suspended'
   | 'JobFinished';
 
-export interface RunStatus {
+export type RunStatus = {
   phase?: RunPhase;
   reason?: RunReason;
   exitCode?: number;
@@ -257,7 +262,7 @@ export interface RunStatus {
   startedAt?: string;
   finishedAt?: string;
   message?: string;
-}
+};
 
 export interface Run extends Resource<RunSpec, RunStatus> {
   kind: 'Run';
@@ -269,10 +274,10 @@ export const JOB_NAME_LABEL = 'jobctl.dev/job-name';
 // ---------------------------------------------------------------------------
 // Node (cluster-scoped)
 
-export interface NodeSpec {
+export type NodeSpec = {
   /** Cordoned: no new Runs are placed here. */
   unschedulable?: boolean;
-}
+};
 
 export interface NodeResources {
   cpu: Quantity;
@@ -290,14 +295,14 @@ export interface NodeRaftInfo {
 
 export type NodeConditionType = 'Ready' | 'RuntimeReady';
 
-export interface NodeStatus {
+export type NodeStatus = {
   conditions?: Condition<NodeConditionType>[];
   capacity?: NodeResources;
   allocatable?: NodeResources;
   raft?: NodeRaftInfo;
   heartbeatTime?: string;
   versions?: Record<string, string>;
-}
+};
 
 export interface Node extends Resource<NodeSpec, NodeStatus> {
   kind: 'Node';
@@ -314,7 +319,7 @@ export interface JobTemplate {
   spec: JobSpec;
 }
 
-export interface CronJobSpec {
+export type CronJobSpec = {
   schedule: string;
   timeZone?: string;
   concurrencyPolicy: ConcurrencyPolicy;
@@ -323,7 +328,7 @@ export interface CronJobSpec {
   successfulJobsHistoryLimit: number;
   failedJobsHistoryLimit: number;
   jobTemplate: JobTemplate;
-}
+};
 
 export interface ObjectReference {
   kind: string;
@@ -332,11 +337,11 @@ export interface ObjectReference {
   uid: string;
 }
 
-export interface CronJobStatus {
+export type CronJobStatus = {
   active?: ObjectReference[];
   lastScheduleTime?: string;
   lastSuccessfulTime?: string;
-}
+};
 
 export interface CronJob extends Resource<CronJobSpec, CronJobStatus> {
   kind: 'CronJob';
@@ -359,7 +364,7 @@ export interface EventSource {
  * The event's fields. They live under spec (the store keeps only spec and
  * status); `count`, `lastTimestamp` change each time the same event repeats.
  */
-export interface EventSpec {
+export type EventSpec = {
   /** The object the event is about (namespace '' for cluster-scoped kinds). */
   involvedObject: ObjectReference;
   type: EventSeverity;
@@ -371,7 +376,7 @@ export interface EventSpec {
   firstTimestamp: string;
   lastTimestamp: string;
   source: EventSource;
-}
+};
 
 export interface Event extends Resource<EventSpec, Record<string, never>> {
   kind: 'Event';
@@ -380,7 +385,7 @@ export interface Event extends Resource<EventSpec, Record<string, never>> {
 // ---------------------------------------------------------------------------
 // SandboxPolicy (pkg/api/sandbox-policy.ts): relaxations Jobs in a namespace may ask for
 
-export interface SandboxPolicySpec {
+export type SandboxPolicySpec = {
   /** Values of spec.sandbox.network allowed; default ['none']. */
   allowNetwork: NetworkMode[];
   allowWritableRootFilesystem: boolean;
@@ -392,7 +397,7 @@ export interface SandboxPolicySpec {
   maxResources?: { cpu?: Quantity | number; memory?: Quantity | number };
   /** Image prefixes; absent: any image. */
   allowImages?: string[];
-}
+};
 
 export interface SandboxPolicy extends Resource<SandboxPolicySpec, Record<string, never>> {
   kind: 'SandboxPolicy';
@@ -407,3 +412,13 @@ export interface KindMap {
   Event: Event;
   SandboxPolicy: SandboxPolicy;
 }
+
+/** A kind by its canonical (manifest) name. */
+export type Kind = keyof KindMap;
+
+/**
+ * The object type a kind string names: the KindMap entry for a canonical kind
+ * name ('Job'), any Resource otherwise (the kubectl spellings 'job' and 'jobs',
+ * a `string` typed by a user, kinds outside KindMap such as the auth kinds).
+ */
+export type ResourceOf<K extends string> = K extends Kind ? KindMap[K] : Resource;

@@ -16,9 +16,9 @@ export const WatchEventType = {
 export type WatchEventType = (typeof WatchEventType)[keyof typeof WatchEventType];
 
 /** What a listener receives. object.metadata.resourceVersion is the event's revision. */
-export interface WatchEvent {
+export interface WatchEvent<T extends Resource = Resource> {
   readonly type: WatchEventType;
-  readonly object: Resource;
+  readonly object: T;
 }
 
 export type WatchListener = (event: WatchEvent) => void;

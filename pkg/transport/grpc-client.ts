@@ -15,7 +15,7 @@
 // node proxies from the executing one); it moves to another server only
 // before the first chunk. The proto is loaded on first use.
 import * as grpc from '@grpc/grpc-js';
-import type { Resource, ResourceInput, WatchEvent } from '../store/index.js';
+import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 import type {
   ApplyResponseMsg,
   ClusterStatusResponse,
@@ -197,37 +197,40 @@ export class GrpcClient implements ResourceClient {
   // -------------------------------------------------------------------------
   // Writes
 
-  async apply<T extends Resource = Resource>(
-    object: ResourceInput,
+  async apply<O extends ResourceInput>(
+    object: O,
     opts: ApplyOptions = {},
-  ): Promise<ApplyResult<T>> {
+  ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
     const res = await this.call<ApplyResponseMsg>('apply', {
       object: encodeObject(object),
       dryRun: opts.dryRun ?? '',
       force: opts.force ?? false,
     });
-    return { outcome: res.outcome as ApplyResult['outcome'], object: decodeObject<T>(res.object) };
+    return {
+      outcome: res.outcome as ApplyResult['outcome'],
+      object: decodeObject<ResourceOf<O['kind']>>(res.object),
+    };
   }
 
-  async create<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.objectCall<T>('create', { object: encodeObject(object) });
+  async create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.objectCall<ResourceOf<O['kind']>>('create', { object: encodeObject(object) });
   }
 
-  async update<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.objectCall<T>('update', { object: encodeObject(object) });
+  async update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.objectCall<ResourceOf<O['kind']>>('update', { object: encodeObject(object) });
   }
 
-  async updateStatus<T extends Resource = Resource>(object: ResourceInput): Promise<T> {
-    return this.objectCall<T>('updateStatus', { object: encodeObject(object) });
+  async updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
+    return this.objectCall<ResourceOf<O['kind']>>('updateStatus', { object: encodeObject(object) });
   }
 
-  async delete<T extends Resource = Resource>(
-    kind: string,
+  async delete<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts: DeleteOptions = {},
-  ): Promise<T> {
-    return this.objectCall<T>('delete', {
+  ): Promise<ResourceOf<K>> {
+    return this.objectCall<ResourceOf<K>>('delete', {
       kind,
       namespace,
       name,
@@ -249,13 +252,13 @@ export class GrpcClient implements ResourceClient {
   // -------------------------------------------------------------------------
   // Reads
 
-  async get<T extends Resource = Resource>(
-    kind: string,
+  async get<K extends string>(
+    kind: K,
     namespace: string,
     name: string,
     opts: GetOptions = {},
-  ): Promise<T> {
-    return this.objectCall<T>('get', {
+  ): Promise<ResourceOf<K>> {
+    return this.objectCall<ResourceOf<K>>('get', {
       kind,
       namespace,
       name,
@@ -263,10 +266,10 @@ export class GrpcClient implements ResourceClient {
     });
   }
 
-  async list<T extends Resource = Resource>(
-    kind: string,
+  async list<K extends string>(
+    kind: K,
     opts: ListOptions = {},
-  ): Promise<ListResult<T>> {
+  ): Promise<ListResult<ResourceOf<K>>> {
     const res = await this.call<ListResponseMsg>('list', {
       kind,
       namespace: opts.namespace ?? '',
@@ -277,17 +280,23 @@ export class GrpcClient implements ResourceClient {
       consistency: opts.consistency ?? '',
     });
     return {
-      items: res.items.map((b) => decodeObject<T>(b)),
+      items: res.items.map((b) => decodeObject<ResourceOf<K>>(b)),
       resourceVersion: res.resourceVersion,
       ...(res.continue ? { continue: res.continue } : {}),
     };
   }
 
-  watch(kind: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
+  watch<K extends string>(
+    kind: K,
+    opts: WatchOptions = {},
+  ): AsyncIterable<WatchEvent<ResourceOf<K>>> {
     return { [Symbol.asyncIterator]: () => this.mappedWatch(kind, opts) };
   }
 
-  private async *mappedWatch(kind: string, opts: WatchOptions): AsyncGenerator<WatchEvent> {
+  private async *mappedWatch<K extends string>(
+    kind: K,
+    opts: WatchOptions,
+  ): AsyncGenerator<WatchEvent<ResourceOf<K>>> {
     try {
       yield* this.watchEvents(kind, opts);
     } catch (err) {
@@ -310,7 +319,10 @@ export class GrpcClient implements ResourceClient {
    * produce the same events in the same order, so none is missed or repeated.
    * Errors a server gives (Gone: too old, Invalid) end the watch.
    */
-  private async *watchEvents(kind: string, opts: WatchOptions): AsyncGenerator<WatchEvent> {
+  private async *watchEvents<K extends string>(
+    kind: K,
+    opts: WatchOptions,
+  ): AsyncGenerator<WatchEvent<ResourceOf<K>>> {
     this.checkOpen();
     const signal = opts.signal;
     if (signal?.aborted) return;
@@ -322,7 +334,7 @@ export class GrpcClient implements ResourceClient {
     };
     let from = opts.resourceVersion ?? '';
     if (from === '') {
-      const initial: Resource[] = [];
+      const initial: ResourceOf<K>[] = [];
       let cont: string | undefined;
       do {
         const page = await this.list(kind, {
@@ -368,7 +380,7 @@ export class GrpcClient implements ResourceClient {
       let delivered = false;
       try {
         for await (const msg of call as AsyncIterable<WatchEventMsg>) {
-          const object = decodeObject<Resource>(msg.object);
+          const object = decodeObject<ResourceOf<K>>(msg.object);
           const rv = object.metadata.resourceVersion;
           if (skip > 0 && rv === lastRv) {
             skip--;

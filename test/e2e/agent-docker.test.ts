@@ -88,8 +88,7 @@ describe('agent with DockerRuntime', { skip, timeout: TIMEOUT }, () => {
     return run as unknown as Run;
   }
 
-  const status = (name: string): Run['status'] =>
-    t.store.get<Run>('Run', 'default', name)?.status ?? {};
+  const status = (name: string): Run['status'] => t.store.get('Run', 'default', name)?.status ?? {};
 
   /** Containers Docker created for a Run uid since this file started. */
   async function creations(runUid: string): Promise<number> {

@@ -16,7 +16,7 @@ import { StoreEventRecorder } from '../../pkg/events/index.js';
 import { freePorts } from '../../pkg/node/local-cluster.js';
 import { silentNodeLogger } from '../../pkg/node/logger.js';
 import { startNode, type JobdNode } from '../../pkg/node/node.js';
-import { type Event, type Resource } from '../../pkg/store/index.js';
+import { type Event } from '../../pkg/store/index.js';
 import { realClock } from '../../pkg/util/clock.js';
 import { CliRunner } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
@@ -118,7 +118,7 @@ describe('events on a real node', { timeout: 180_000 }, () => {
       component: 'obs-test',
       flushMs: 10_000, // flushed by hand below
     });
-    const job = await node.api.get<Resource>('Job', 'default', 'ev-hello');
+    const job = await node.api.get('Job', 'default', 'ev-hello');
     try {
       for (let i = 0; i < 3; i++) {
         recorder.record(job, 'Warning', 'Probe', 'the same thing happened again');

@@ -7,7 +7,7 @@
 // spec.involvedObject).
 import type { ResourceClient } from '../../client/types.js';
 import type { KindInfo } from '../../store/kinds.js';
-import { isFinalRunPhase, type Resource, type Run } from '../../store/types.js';
+import { isFinalRunPhase, type Resource } from '../../store/types.js';
 import type { WatchEvent } from '../../store/watch.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { UsageError } from '../errors.js';
@@ -252,9 +252,9 @@ async function rowContext(
   if (plan.info.kind !== 'Node') return ctx;
   // RUNS column: active Runs bound to each node (best effort).
   try {
-    const runs = await client.list<Run & Resource>('runs', { consistency: 'stale' });
+    const runs = await client.list('Run', { consistency: 'stale' });
     const counts = new Map<string, number>();
-    for (const r of runs.items as unknown as Run[]) {
+    for (const r of runs.items) {
       const node = r.spec?.nodeName;
       if (node && !isFinalRunPhase(r.status?.phase)) {
         counts.set(node, (counts.get(node) ?? 0) + 1);

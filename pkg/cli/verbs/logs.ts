@@ -59,7 +59,7 @@ export async function runLogs(opts: LogsOptions, deps: VerbDeps): Promise<number
       namespace: opts.namespace,
       fieldSelector: `spec.jobName=${ref.name}`,
     });
-    const latest = latestOf(items as RunLike[]);
+    const latest = latestOf(items);
     if (!latest) throw new Error(`job "${ref.name}" has no runs yet`);
     run = latest.metadata.name;
     runUid = latest.metadata.uid;

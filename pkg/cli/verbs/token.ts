@@ -105,7 +105,7 @@ export async function runTokenCreate(o: TokenCreateOptions, deps: VerbDeps): Pro
   const user = o.user ?? name;
   const secret = newSecret();
   const client = await clientOf(deps);
-  const token = await client.create<TokenObject>({
+  const token = (await client.create({
     apiVersion: API_VERSION,
     kind: 'Token',
     metadata: { name },
@@ -116,7 +116,7 @@ export async function runTokenCreate(o: TokenCreateOptions, deps: VerbDeps): Pro
       ...(expiresAt ? { expiresAt } : {}),
       ...(o.description ? { description: o.description } : {}),
     },
-  });
+  })) as TokenObject;
   let bound = '';
   if (o.role !== undefined) {
     const kind = o.allNamespaces ? 'ClusterRoleBinding' : 'RoleBinding';
@@ -148,7 +148,7 @@ export interface TokenListOptions {
 
 export async function runTokenList(o: TokenListOptions, deps: VerbDeps): Promise<number> {
   const client = await clientOf(deps);
-  const items = (await client.list<TokenObject>('Token')).items;
+  const items = (await client.list('Token')).items as readonly TokenObject[];
   if (o.output === 'json' || o.output === 'yaml') {
     const body = { apiVersion: API_VERSION, kind: 'TokenList', items };
     if (o.output === 'json') deps.stdout.write(`${JSON.stringify(body, null, 2)}\n`);

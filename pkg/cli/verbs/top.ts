@@ -8,7 +8,7 @@
 //   node-1   Ready    1500m/4          37%    768Mi/15953Mi       4%        3/16               18%
 import { runRequests } from '../../controllers/common/runs.js';
 import { nodeReadiness, nodeState } from '../../controllers/scheduler/fit.js';
-import { isFinalRunPhase, type Node, type Resource, type Run } from '../../store/index.js';
+import { isFinalRunPhase, type Node, type Run } from '../../store/index.js';
 import { UsageError } from '../errors.js';
 import { ColumnTable } from '../printers/columns.js';
 import { defineVerb } from '../command.js';
@@ -104,8 +104,8 @@ export async function runTop(opts: TopOptions, deps: VerbDeps): Promise<number> 
   }
   const client = await clientOf(deps);
   const [nodes, runs] = await Promise.all([
-    client.list<Node & Resource>('Node'),
-    client.list<Run & Resource>('Run'), // every namespace
+    client.list('Node'),
+    client.list('Run'), // every namespace
   ]);
   let items = nodes.items as unknown as Node[];
   if (opts.names.length > 0) {

@@ -171,13 +171,13 @@ export class Bench {
   }
 
   run(name: string): Run {
-    const r = this.store.get<Run>('Run', 'default', name);
+    const r = this.store.get('Run', 'default', name);
     if (!r) throw new Error(`run ${name} not found`);
     return r;
   }
 
   phase(name: string): string | undefined {
-    return this.store.get<Run>('Run', 'default', name)?.status.phase;
+    return this.store.get('Run', 'default', name)?.status.phase;
   }
 
   /** Lets promises and I/O settle without moving the clock. */

@@ -7,12 +7,7 @@ import { describe, it } from 'node:test';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import { addControllers } from '../../../pkg/controllers/index.js';
 import { Manager, MemoryLogger } from '../../../pkg/reconcile/index.js';
-import {
-  isFinalRunPhase,
-  type Job,
-  type ResourceInput,
-  type Run,
-} from '../../../pkg/store/index.js';
+import { isFinalRunPhase, type ResourceInput } from '../../../pkg/store/index.js';
 import { FakeClock } from '../../../pkg/util/clock.js';
 import { isReason, Reason } from '../../../pkg/util/errors.js';
 import { jobInput, nodeInput, T0 } from './fixtures.js';
@@ -51,7 +46,7 @@ describe('control plane at scale', () => {
       for (let i = 0; i < 20; i++) await flush();
 
       // The agents: one step per round for every Run bound to their node.
-      const runs = store.list<Run>('Run').items;
+      const runs = store.list('Run').items;
       const active = new Map<string, number>();
       const perNode = new Map<string, number>();
       for (const run of runs) {
@@ -88,14 +83,14 @@ describe('control plane at scale', () => {
       }
       for (const [node, n] of perNode) assert.ok(n <= 8, `${node} has ${n} Runs bound (max 8)`);
 
-      const jobs = store.list<Job>('Job').items;
+      const jobs = store.list('Job').items;
       if (jobs.every((j) => j.status.phase === 'Succeeded')) break;
       clock.advance(10);
     }
     const stats = manager.controller('job')?.stats;
     await manager.stop();
 
-    const runs = store.list<Run>('Run').items;
+    const runs = store.list('Run').items;
     const byJob = new Map<string, number[]>();
     const perNode = new Map<string, number>();
     for (const r of runs) {
@@ -111,7 +106,7 @@ describe('control plane at scale', () => {
       // Exactly `completions` Runs, attempts 0..n-1: none created twice, none extra.
       assert.deepEqual(attempts, [...Array(want).keys()], `job-${i}`);
     }
-    const jobs = store.list<Job>('Job').items;
+    const jobs = store.list('Job').items;
     assert.equal(jobs.length, JOBS);
     for (const j of jobs) {
       assert.equal(j.status.succeeded, j.spec.completions);

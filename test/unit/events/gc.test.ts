@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EVENT_GC_CONTROLLER, EventGcReconciler, addEventGc } from '../../../pkg/events/index.js';
 import { Manager } from '../../../pkg/reconcile/index.js';
-import type { Event, Resource } from '../../../pkg/store/index.js';
+import type { Event } from '../../../pkg/store/index.js';
 import { involved, recorderEnv, storedEvents, type RecorderEnv } from './helpers.js';
 
 const TTL = 60_000;
@@ -25,7 +25,7 @@ function reconcilerOf(env: RecorderEnv): EventGcReconciler {
     clock: env.clock,
     ttlMs: TTL,
     events: {
-      get: (ns, name) => env.tc.store.get<Resource>('Event', ns, name) as unknown as Event,
+      get: (ns, name) => env.tc.store.get('Event', ns, name) as unknown as Event,
     },
   });
 }

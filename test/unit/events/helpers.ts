@@ -4,7 +4,7 @@ import { newTestClient, type TestClient } from '../../../pkg/client/testing.js';
 import { StoreEventRecorder, type StoreEventRecorderOptions } from '../../../pkg/events/index.js';
 import { MemoryLogger } from '../../../pkg/reconcile/index.js';
 import type { ObjectLike } from '../../../pkg/reconcile/keys.js';
-import { API_VERSION, type Event, type Resource } from '../../../pkg/store/index.js';
+import { API_VERSION, type Event } from '../../../pkg/store/index.js';
 import { FakeClock } from '../../../pkg/util/clock.js';
 
 /** An object to record events about (it need not exist in the store). */
@@ -55,5 +55,5 @@ export function recorderEnv(opts: Partial<StoreEventRecorderOptions> = {}): Reco
 
 /** Every Event in the store, as typed objects. */
 export function storedEvents(tc: TestClient): Event[] {
-  return tc.store.list<Resource>('Event').items.map((o) => o as unknown as Event);
+  return tc.store.list('Event').items.map((o) => o as unknown as Event);
 }

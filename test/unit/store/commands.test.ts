@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  encodeCommand,
-  ResourceStore,
-  type BatchResult,
-  type Job,
-} from '../../../pkg/store/index.js';
+import { encodeCommand, ResourceStore, type BatchResult } from '../../../pkg/store/index.js';
 import { err, Harness, input, jobInput, jobSpec, ok } from './fixtures.js';
 
 describe('revisions', () => {
@@ -125,7 +120,7 @@ describe('create', () => {
   it('returns deep-frozen objects that callers cannot mutate', () => {
     const h = new Harness();
     const { object } = ok(h.create(jobInput('a', { labels: { x: 'y' } })));
-    const got = h.store.get<Job>('Job', 'default', 'a');
+    const got = h.store.get('Job', 'default', 'a');
     assert.ok(got);
     assert.throws(() => {
       (got.metadata.labels as Record<string, string>).x = 'z';

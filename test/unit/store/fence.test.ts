@@ -44,7 +44,7 @@ describe('fenced status reports', () => {
     const e = err(report(h, run, 'n2', { phase: 'Running' }));
     assert.equal(e.reason, 'Conflict');
     assert.equal(e.message, 'status report from node "n2" refused: runs "r" is bound to node "n1"');
-    assert.equal(h.store.get<Run>('Run', 'default', 'r')?.status.phase, 'Scheduled');
+    assert.equal(h.store.get('Run', 'default', 'r')?.status.phase, 'Scheduled');
   });
 
   it('refuses a report on an unbound Run', () => {
@@ -62,7 +62,7 @@ describe('fenced status reports', () => {
       const e = err(report(h, run, 'n1', { phase: 'Succeeded', exitCode: 0 }));
       assert.equal(e.reason, 'Conflict');
       assert.equal(e.message, `status report from node "n1" refused: runs "r" is already ${phase}`);
-      assert.equal(h.store.get<Run>('Run', 'default', 'r')?.status.phase, phase);
+      assert.equal(h.store.get('Run', 'default', 'r')?.status.phase, phase);
     });
   }
 
@@ -114,7 +114,7 @@ describe('fenced status reports', () => {
     assert.equal(res.ok, true);
     assert.equal(res.results[0]?.ok, true);
     assert.equal(res.results[1]?.ok, false);
-    assert.equal(h.store.get<Run>('Run', 'default', 'a')?.status.phase, 'Succeeded');
-    assert.equal(h.store.get<Run>('Run', 'default', 'b')?.status.phase, 'Lost');
+    assert.equal(h.store.get('Run', 'default', 'a')?.status.phase, 'Succeeded');
+    assert.equal(h.store.get('Run', 'default', 'b')?.status.phase, 'Lost');
   });
 });

@@ -2,7 +2,7 @@
 // Gone as an ERROR event, and a disconnect that cancels the server-side watch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { WatchEvent } from '../../../../pkg/store/index.js';
+import type { ResourceOf, WatchEvent } from '../../../../pkg/store/index.js';
 import { JobctlError, Reason } from '../../../../pkg/util/errors.js';
 import {
   API,
@@ -114,7 +114,7 @@ describe('REST watch', () => {
       // A watch that yields nothing and ends only when its signal is aborted.
       watch: (_kind, opts) => ({
         [Symbol.asyncIterator]: () => ({
-          next: async (): Promise<IteratorResult<WatchEvent>> => {
+          next: async (): Promise<IteratorResult<never>> => {
             started = true;
             await new Promise<void>((resolve) =>
               opts?.signal?.addEventListener('abort', () => resolve(), { once: true }),
@@ -183,12 +183,12 @@ describe('REST watch', () => {
 
   it('reports a failure after streaming began as an ERROR event with its code', async () => {
     const client = stubClient({
-      watch: () => ({
-        async *[Symbol.asyncIterator](): AsyncGenerator<WatchEvent> {
+      watch: <K extends string>() => ({
+        async *[Symbol.asyncIterator](): AsyncGenerator<WatchEvent<ResourceOf<K>>> {
           yield {
             type: 'ADDED',
             object: { ...(job('a') as Json), metadata: { name: 'a' } },
-          } as WatchEvent;
+          } as WatchEvent<ResourceOf<K>>;
           throw new JobctlError(Reason.Unavailable, 'leader lost');
         },
       }),
