@@ -109,7 +109,9 @@ describe('status batching', () => {
         for (let i = 0; i < n; i++) if (b.phase(`r${i}`) !== 'Running') return false;
         return true;
       },
-      { stepMs: 1, maxMs: 999 },
+      // Real pauses keep fake time from outrunning 100 starts on a loaded
+      // machine: all must run before they exit (1 s) and report in one window.
+      { stepMs: 1, maxMs: 999, pauseMs: 2 },
     );
     const runningProposals = b.proposer.proposals;
     assert.equal(runningProposals, 1, '100 Running reports in one proposal');
