@@ -2,20 +2,20 @@
 // reconcile Manager started while this node is the Raft leader and stopped as
 // soon as it is not. The Manager builds fresh informers and controllers per
 // start, so a new leader works from replicated state only (pkg/controllers
-// README). Leadership is followed through RaftNode.onLeaderChange plus a slow
-// poll of isLeader(), so a role change that does not change the leader id
-// (e.g. step-down and re-election of the same node) is not missed.
+// README). Leadership is followed through RaftNode.onRoleChange, which reports
+// every change of role (a step-down and re-election of the same node included)
+// as the Raft loop learns it; nothing polls.
 import type { ResourceClient } from '../client/types.js';
 import { addControllers, type ControllersOptions } from '../controllers/index.js';
 import type { RaftNode } from '../raft/node.js';
 import { addEventGc } from '../events/index.js';
 import { Manager, type EventRecorder, type ReconcileMetrics } from '../reconcile/index.js';
-import { realClock, type Clock, type Timer } from '../util/clock.js';
+import { realClock, type Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { NodeLogger } from './logger.js';
 
 export interface LeaderControllersOptions {
-  readonly raft: Pick<RaftNode, 'isLeader' | 'onLeaderChange'>;
+  readonly raft: Pick<RaftNode, 'isLeader' | 'onRoleChange'>;
   /** The node's in-process client (LocalClient). */
   readonly client: ResourceClient;
   readonly recorder: EventRecorder;
@@ -28,26 +28,19 @@ export interface LeaderControllersOptions {
   readonly clock?: Clock;
   /** Informer resync period. Default 30 000. */
   readonly resyncMs?: number;
-  /** How often isLeader() is polled besides the leader-change callback. Default 500. */
-  readonly pollMs?: number;
 }
 
 export class LeaderControllers {
   private readonly manager: Manager;
-  private readonly clock: Clock;
-  private readonly pollMs: number;
   private unsubscribe: (() => void) | undefined;
-  private timer: Timer | undefined;
   private running = false;
   /** Serializes start/stop transitions of the manager. */
   private transition: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: LeaderControllersOptions) {
-    this.clock = o.clock ?? realClock;
-    this.pollMs = o.pollMs ?? 500;
     this.manager = new Manager({
       client: o.client,
-      clock: this.clock,
+      clock: o.clock ?? realClock,
       logger: o.logger,
       recorder: o.recorder,
       resyncMs: o.resyncMs ?? 30_000,
@@ -71,29 +64,22 @@ export class LeaderControllers {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.o.raft.onLeaderChange(() => this.sync());
-    const poll = (): void => {
-      if (!this.running) return;
-      this.sync();
-      this.timer = this.clock.setTimer(this.pollMs, poll);
-    };
-    poll();
+    this.unsubscribe = this.o.raft.onRoleChange((change) => this.sync(change.role === 'leader'));
+    this.sync(this.o.raft.isLeader());
   }
 
   /** Stops following leadership and stops the controllers (waits for reconciles in flight). */
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.unsubscribe = undefined;
     await this.transition;
     await this.manager.stop();
   }
 
-  /** Starts or stops the manager to match isLeader(). */
-  private sync(): void {
+  /** Starts or stops the manager to match the role. */
+  private sync(leader: boolean): void {
     if (!this.running) return;
-    const leader = this.o.raft.isLeader();
     if (leader === this.manager.isRunning) return;
     if (leader) {
       this.o.logger.info('became leader: starting controllers');

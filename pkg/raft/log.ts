@@ -115,6 +115,15 @@ export class RaftLog {
     return this.unstable.maybeLastIndex() ?? this.storage.lastIndex();
   }
 
+  /**
+   * The last index known durable: the log before the unstable tail (0 while a
+   * received snapshot is still unstable, since storage then holds an older log).
+   */
+  lastPersistedIndex(): number {
+    if (this.unstable.snapshot) return 0;
+    return Math.min(this.lastIndex(), this.unstable.offset - 1);
+  }
+
   /** Term of entry i. Throws CompactedError / UnavailableError outside the log. */
   term(i: number): number {
     const dummy = this.firstIndex() - 1;

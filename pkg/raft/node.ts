@@ -75,6 +75,14 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/** This node's place in the cluster, as reported by onRoleChange. */
+export interface RoleChange {
+  readonly role: Role;
+  readonly term: number;
+  /** The known leader (0: none known). */
+  readonly leader: NodeId;
+}
+
 interface Pending<T> {
   readonly resolve: (v: T) => void;
   readonly reject: (err: unknown) => void;
@@ -160,6 +168,7 @@ export class RaftNode {
   private readonly readWaiters: PendingRead[] = [];
   private readonly transfers = new Set<PendingTransfer>();
   private readonly leaderListeners = new Set<(lead: NodeId, term: number) => void>();
+  private readonly roleListeners = new Set<(change: RoleChange) => void>();
 
   private tickTimer: Timer | undefined;
   private loopScheduled = false;
@@ -201,6 +210,8 @@ export class RaftNode {
     }
     const stored = this.storage.initialState().confState;
     if (stored.voters.length > 0) this.confState = stored;
+    // A restarted node resumes at its stored term; role changes are reported from there.
+    this.term = this.core.status().term;
     this.network.onMessage((msg) => this.step(msg));
     this.network.onUnreachable((peer) => {
       if (this.stopped) return;
@@ -357,6 +368,21 @@ export class RaftNode {
     return () => this.leaderListeners.delete(fn);
   }
 
+  /**
+   * Subscribes to changes of this node's role, term or known leader, reported
+   * as the Ready loop learns them (a step-down and re-election of the same
+   * node is two changes, each with its term). Returns an unsubscribe function.
+   */
+  onRoleChange(fn: (change: RoleChange) => void): () => void {
+    this.roleListeners.add(fn);
+    return () => this.roleListeners.delete(fn);
+  }
+
+  /** The role, term and leader as of the last Ready. */
+  roleState(): RoleChange {
+    return { role: this.role, term: this.term, leader: this.lead };
+  }
+
   /** Resolves when a leader is known (rejects with Timeout after timeoutMs). */
   waitForLeader(timeoutMs = 10_000): Promise<NodeId> {
     if (this.lead !== 0) return Promise.resolve(this.lead);
@@ -490,33 +516,25 @@ export class RaftNode {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    if (rd.softState) this.noteSoftState(rd.softState.lead, rd.softState.role);
-    if (rd.hardState) this.term = rd.hardState.term;
+    if (rd.softState || (rd.hardState && rd.hardState.term !== this.term)) {
+      this.noteRole(
+        rd.softState?.lead ?? this.lead,
+        rd.softState?.role ?? this.role,
+        rd.hardState?.term ?? this.term,
+      );
+    }
 
-    // Two safe overlaps with the fsync, which otherwise sits on every commit's
+    // Two overlaps with the fsync, which otherwise sits on every commit's
     // critical path (Raft thesis §10.2.1):
-    //  - a leader sends MsgApp/heartbeats before its own log write completes.
-    //    Nothing it sends can make a follower apply an entry the leader has not
-    //    persisted: commit indexes leave only in a later Ready, and the next
-    //    Ready is not produced before this one's fsync is done;
+    //  - the messages the core says may leave now (rd.messages) go before the
+    //    write; the ones that vouch for it (rd.messagesAfterPersist) go after;
     //  - entries committed in earlier Readies (already durable on a quorum and
     //    locally) are applied, and their callers answered, during the fsync.
-    // Every other message (votes, append responses) waits for the fsync.
     const persisting =
       rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
-    let late: readonly Message[] = rd.messages;
+    if (rd.messages.length > 0) this.network.send(rd.messages);
     let committed: readonly Entry[] = rd.committedEntries;
     if (persisting && !rd.snapshot) {
-      if (this.role === 'leader' && rd.messages.length > 0) {
-        const early = rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
-        if (early.length > 0) {
-          this.network.send(early);
-          late =
-            early.length === rd.messages.length
-              ? []
-              : rd.messages.filter((m) => m.type !== 'app' && m.type !== 'heartbeat');
-        }
-      }
       const firstNew = rd.entries[0]?.index ?? Infinity;
       let n = 0;
       while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
@@ -550,8 +568,8 @@ export class RaftNode {
       }
     }
 
-    // 2. Send.
-    if (late.length > 0) this.network.send(late);
+    // 2. Send what had to wait for the write.
+    if (rd.messagesAfterPersist.length > 0) this.network.send(rd.messagesAfterPersist);
 
     // 3. Apply.
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
@@ -621,12 +639,13 @@ export class RaftNode {
     this.readWaiters.length = kept;
   }
 
-  private noteSoftState(lead: NodeId, role: Role): void {
+  private noteRole(lead: NodeId, role: Role, term: number): void {
     const leaderChanged = lead !== this.lead;
+    const changed = leaderChanged || role !== this.role || term !== this.term;
     this.lead = lead;
     this.role = role;
-    const term = this.core.status().term;
     this.term = term;
+    if (changed) for (const fn of this.roleListeners) fn({ role, term, leader: lead });
     if (!leaderChanged) return;
     if (lead !== 0) this.logger.info('leader elected', { leader: lead, term });
     else this.logger.info('leader lost', { term });

@@ -1,8 +1,21 @@
 // The Raft protocol itself (etcd's raft.go): a synchronous state machine that
 // takes ticks, messages and local requests, and collects its output (messages,
 // read states, log changes) for RawNode to hand out in a Ready. It never
-// performs I/O: outgoing messages may leave only after the Ready that carries
-// them has been persisted, which is what makes voting and acking safe.
+// performs I/O.
+//
+// Which messages may leave before the Ready that carries them is persisted is
+// decided here, once, in send() (etcd's msgsAfterAppend): a message that
+// vouches for state this node has not yet made durable waits. That is an
+// append acknowledgement (it says "I hold these entries"), a vote grant (it
+// says "I voted for you in this term"), and a vote request (the candidate
+// counted its own vote at once). Pre-vote answers wait too, as in etcd: they
+// are judged against a log that may not be durable yet, and are rare. Every
+// other message (MsgApp and heartbeats from a leader, pre-vote requests,
+// forwarded proposals and reads, snapshot chunk acks) claims nothing durable
+// and may leave at once, overlapping the fsync (Raft thesis §10.2.1). The
+// leader's own append counts toward commitment only once it is persisted
+// (persistedTo, called from RawNode.advance), so a commit index it sends
+// early never rests on its own undurable copy.
 //
 // Roles are swapped step functions, as in etcd: step() runs the term checks
 // every role shares, then hands the message to the current role's handler.
@@ -89,6 +102,22 @@ export function decodeConfChange(data: Uint8Array): ConfChange {
   return JSON.parse(new TextDecoder().decode(data)) as ConfChange;
 }
 
+/**
+ * The rule of the header, stated once: whether `m` vouches for state of its
+ * sender that must be durable before anyone may rely on it.
+ */
+function waitsForPersistence(m: Message): boolean {
+  switch (m.type) {
+    case 'appResp': // "I hold the log up to index" (or the term it carries)
+    case 'voteResp': // "I voted for you in this term"
+    case 'vote': // the candidate already counted its own vote
+    case 'preVoteResp': // judged against a possibly undurable log; rare (etcd waits too)
+      return true;
+    default:
+      return false;
+  }
+}
+
 export class Raft {
   readonly id: NodeId;
   term = 0;
@@ -100,8 +129,10 @@ export class Raft {
   prs = new Map<NodeId, Progress>();
   votes = new Map<NodeId, boolean>();
 
-  /** Output collected for the next Ready. */
+  /** Output collected for the next Ready: messages that may leave at once... */
   msgs: Message[] = [];
+  /** ...and messages that must wait until the Ready's state is durable (see send()). */
+  msgsAfterPersist: Message[] = [];
   readStates: ReadState[] = [];
 
   private electionElapsed = 0;
@@ -234,7 +265,8 @@ export class Raft {
     const last = this.log.lastIndex();
     for (const [id, old] of this.prs) {
       const pr = new Progress(id, last + 1, this.opts.maxInflightMsgs, old.isLearner);
-      if (id === this.id) pr.match = last;
+      // Our own match counts only what is durable; persistedTo() moves it on.
+      if (id === this.id) pr.match = this.log.lastPersistedIndex();
       // A new term's leader must hear from a quorum within its first election
       // timeout (CheckQuorum), and ships snapshots only to peers it has heard from.
       pr.recentActive = id === this.id;
@@ -426,7 +458,7 @@ export class Raft {
     const lastLogTerm = this.log.lastTerm();
     for (const id of this.voters()) {
       if (id === this.id) continue;
-      this.msgs.push({
+      this.send({
         type,
         from: this.id,
         to: id,
@@ -490,10 +522,10 @@ export class Raft {
       ) {
         // A stale leader (e.g. cut off and since replaced) would otherwise never
         // learn the new term if we just ignored it: tell it.
-        this.msgs.push(this.appResp(m.from, 0, false));
+        this.send(this.appResp(m.from, 0, false));
       } else if (m.type === 'preVote') {
         // Answer so the pre-candidate learns our (higher) term.
-        this.msgs.push({
+        this.send({
           type: 'preVoteResp',
           from: this.id,
           to: m.from,
@@ -530,14 +562,14 @@ export class Raft {
       (m.type === 'preVote' && m.term > this.term);
     if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
       // The grant carries the candidate's term so it counts at its (future) term.
-      this.msgs.push({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
+      this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
       if (m.type === 'vote') {
         this.electionElapsed = 0;
         this.vote = m.from;
         this.logger.info('raft: voted', { id: this.id, term: this.term, for: m.from });
       }
     } else {
-      this.msgs.push({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+      this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
     }
   }
 
@@ -587,7 +619,7 @@ export class Raft {
       return;
     }
     if (this.lead === None) throw new ProposalDroppedError();
-    this.msgs.push({
+    this.send({
       type: 'prop',
       from: this.id,
       to: this.lead,
@@ -632,10 +664,21 @@ export class Raft {
       if (e.type === EntryType.ConfChange) this.pendingConfIndex = e.index;
     }
     this.log.append(ents);
-    // Our own append counts toward the quorum: it is persisted before any
-    // message carrying it leaves (Ready order), so before any follower can ack.
-    this.prs.get(this.id)?.maybeUpdate(this.log.lastIndex());
-    this.maybeCommit();
+    // Our own copy counts toward the quorum only once it is durable
+    // (persistedTo): the MsgApps carrying these entries leave before our fsync.
+  }
+
+  /**
+   * The shell made the log durable through (index, term) (RawNode.advance).
+   * This is the leader's own append acknowledgement; it may complete a quorum.
+   */
+  persistedTo(index: number, term: number): void {
+    if (this.role !== Role.Leader) return;
+    // Replaced while it was being written: what is durable is not our entry.
+    if (this.log.termOrZero(index) !== term) return;
+    const pr = this.prs.get(this.id);
+    if (pr === undefined || !pr.maybeUpdate(index)) return;
+    if (this.maybeCommit()) this.bcastAppend();
   }
 
   /** Advances the commit index to what a quorum holds, if it is of our term (§5.4.2). */
@@ -684,7 +727,7 @@ export class Raft {
       entries: ents,
       commit: this.log.committed,
     };
-    this.msgs.push(msg);
+    this.send(msg);
     const last = ents[ents.length - 1];
     pr.sentEntries(ents.length, last ? last.index : prevIndex);
     return true;
@@ -733,7 +776,7 @@ export class Raft {
       data: data.slice(from, end),
       done: end >= data.byteLength,
     };
-    this.msgs.push(msg);
+    this.send(msg);
     t.sentTo = end;
   }
 
@@ -832,7 +875,7 @@ export class Raft {
         commit: Math.min(pr.match, this.log.committed),
         context,
       };
-      this.msgs.push(msg);
+      this.send(msg);
     }
   }
 
@@ -852,7 +895,7 @@ export class Raft {
       term: this.term,
       context,
     };
-    this.msgs.push(msg);
+    this.send(msg);
   }
 
   private leaderReadIndex(context: string, from: NodeId): void {
@@ -883,7 +926,7 @@ export class Raft {
       this.readStates.push({ index, context });
       return;
     }
-    this.msgs.push({
+    this.send({
       type: 'readIndexResp',
       from: this.id,
       to: from,
@@ -907,7 +950,7 @@ export class Raft {
       });
       return;
     }
-    this.msgs.push({
+    this.send({
       type: 'transferLeader',
       from: this.id,
       to: this.lead,
@@ -943,7 +986,7 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
-    this.msgs.push({ type: 'timeoutNow', from: this.id, to, term: this.term });
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
   }
 
   private abortLeaderTransfer(): void {
@@ -1048,23 +1091,23 @@ export class Raft {
   private handleAppend(m: MsgApp): void {
     if (m.index < this.log.committed) {
       // Everything up to our commit already matches; tell the leader where we are.
-      this.msgs.push(this.appResp(m.from, this.log.committed, false));
+      this.send(this.appResp(m.from, this.log.committed, false));
       return;
     }
     const last = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (last !== undefined) {
-      this.msgs.push(this.appResp(m.from, last, false));
+      this.send(this.appResp(m.from, last, false));
       return;
     }
     // Reject with a hint: our last index at or below m.index whose term is <=
     // the leader's term there. The leader skips everything after it at once.
     const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    this.msgs.push(this.appResp(m.from, m.index, true, hint.index, hint.term));
+    this.send(this.appResp(m.from, m.index, true, hint.index, hint.term));
   }
 
   private handleHeartbeat(m: MsgHeartbeat): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.msgs.push({
+    this.send({
       type: 'heartbeatResp',
       from: this.id,
       to: m.from,
@@ -1074,7 +1117,7 @@ export class Raft {
   }
 
   private snapResp(m: MsgSnap, offset: number, reject: boolean): void {
-    this.msgs.push({
+    this.send({
       type: 'snapResp',
       from: this.id,
       to: m.from,
@@ -1090,7 +1133,7 @@ export class Raft {
     if (md.index <= this.log.committed) {
       // Stale: we already have all of it. Acknowledge so the leader moves on.
       this.snapRecv = undefined;
-      this.msgs.push(this.appResp(m.from, this.log.committed, false));
+      this.send(this.appResp(m.from, this.log.committed, false));
       this.snapResp(m, m.offset + m.data.byteLength, false);
       return;
     }
@@ -1147,9 +1190,9 @@ export class Raft {
         snapTerm: md.term,
         bytes: data.byteLength,
       });
-      this.msgs.push(this.appResp(m.from, this.log.lastIndex(), false));
+      this.send(this.appResp(m.from, this.log.lastIndex(), false));
     } else {
-      this.msgs.push(this.appResp(m.from, this.log.committed, false));
+      this.send(this.appResp(m.from, this.log.committed, false));
     }
   }
 
@@ -1241,6 +1284,15 @@ export class Raft {
       }
     }
     return this.confState();
+  }
+
+  // -------------------------------------------------------------------------
+  // Output
+
+  /** Queues `m` for the next Ready, apart if it must wait for persistence (header). */
+  private send(m: Message): void {
+    if (waitsForPersistence(m)) this.msgsAfterPersist.push(m);
+    else this.msgs.push(m);
   }
 
   // -------------------------------------------------------------------------

@@ -129,7 +129,7 @@ export class RawNode implements RaftCore {
     if (!sameHardState(r.hardState(), this.prevHardState)) return true;
     const u = r.log.unstable;
     if (u.entries.length > 0 || u.snapshot) return true;
-    if (r.msgs.length > 0 || r.readStates.length > 0) return true;
+    if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.readStates.length > 0) return true;
     return r.log.hasNextCommittedEntries();
   }
 
@@ -159,10 +159,12 @@ export class RawNode implements RaftCore {
       // applied over several Readies instead of one huge one.
       committedEntries: r.log.nextCommittedEntries(this.maxCommittedBytes),
       messages: r.msgs,
+      messagesAfterPersist: r.msgsAfterPersist,
       readStates: r.readStates,
       mustSync,
     };
     r.msgs = [];
+    r.msgsAfterPersist = [];
     r.readStates = [];
     if (softChanged) this.prevSoftState = soft;
     if (hardChanged) this.prevHardState = hard;
@@ -178,7 +180,10 @@ export class RawNode implements RaftCore {
     this.outstanding = undefined;
     const log = this.raft.log;
     const last = rd.entries[rd.entries.length - 1];
-    if (last) log.unstable.stableTo(last.index, last.term);
+    if (last) {
+      log.unstable.stableTo(last.index, last.term);
+      this.raft.persistedTo(last.index, last.term);
+    }
     let applied = log.applied;
     if (rd.snapshot) {
       log.unstable.stableSnapTo(rd.snapshot.metadata.index);

@@ -205,12 +205,17 @@ export interface ReadState {
 }
 
 /**
- * Everything the shell must do, in this order:
- *  1. persist `hardState`, `entries` (and `snapshot`), fsynced when `mustSync`;
- *  2. send `messages`;
- *  3. apply `snapshot` then `committedEntries` to the state machine;
- *  4. call `advance()`.
- * The core never hands out a new Ready before advance().
+ * Everything the shell must do:
+ *  1. send `messages`: they may leave at once, before or during step 2;
+ *  2. persist `hardState`, `entries` (and `snapshot`), fsynced when `mustSync`;
+ *  3. send `messagesAfterPersist`, only once step 2 is durable;
+ *  4. apply `snapshot` then `committedEntries` to the state machine (without
+ *     a snapshot, committed entries below the first of `entries` are durable
+ *     already and may be applied during step 2; the rest only after it);
+ *  5. call `advance()`.
+ * The core never hands out a new Ready before advance(). Which messages wait
+ * is decided by the core alone (pkg/raft/raft.ts, send()); a shell follows the
+ * two lists and never looks at message types.
  */
 export interface Ready {
   readonly softState?: SoftState;
@@ -218,7 +223,10 @@ export interface Ready {
   readonly entries: readonly Entry[];
   readonly snapshot?: Snapshot;
   readonly committedEntries: readonly Entry[];
+  /** May be sent before this Ready is persisted (a leader's appends, heartbeats, requests). */
   readonly messages: readonly Message[];
+  /** Vouch for this Ready's state (append and vote acknowledgements): sent only once it is durable. */
+  readonly messagesAfterPersist: readonly Message[];
   readonly readStates: readonly ReadState[];
   readonly mustSync: boolean;
 }

@@ -4,7 +4,7 @@
 // so a violation is caught at the first step where it becomes observable, not
 // when the run ends. It knows nothing of the simulator: a test can feed it a
 // deliberately bad history and watch it throw.
-import type { Entry, NodeId, ReadState, Snapshot } from '../types.js';
+import type { Entry, HardState, Message, NodeId, ReadState, Snapshot } from '../types.js';
 import type { AppliedEntry, SnapshotImage } from './recorder.js';
 import { chainHash, dataString, emptyChainHash } from './recorder.js';
 
@@ -15,6 +15,13 @@ export interface LogView {
   term(index: number): number;
   entryAt(index: number): Entry | undefined;
   snapshot(): Snapshot;
+}
+
+/** What a node has made durable (SimStorage implements it). */
+export interface DurableView {
+  durableHardState(): HardState;
+  durableLastIndex(): number;
+  durablyHolds(index: number, term: number): boolean;
 }
 
 /** Where the checker is in a run, for error messages. */
@@ -56,6 +63,8 @@ interface CommittedEntry {
 interface NodeState {
   /** Highest commit index whose log prefix was checked against the committed history. */
   checkedCommit: number;
+  /** Highest commit index of this node as leader already checked against its voters' disks. */
+  quorumCheckedCommit: number;
   /** Last commit index reported (monotonic between restarts). */
   lastCommit: number;
   /** Last index applied to the state machine. */
@@ -111,7 +120,7 @@ export class InvariantChecker {
   private node(id: NodeId): NodeState {
     let st = this.nodes.get(id);
     if (st === undefined) {
-      st = { checkedCommit: 0, lastCommit: 0, applied: 0 };
+      st = { checkedCommit: 0, quorumCheckedCommit: 0, lastCommit: 0, applied: 0 };
       this.nodes.set(id, st);
     }
     return st;
@@ -230,6 +239,73 @@ export class InvariantChecker {
       this.registerCommitted(i, e.term, dataString(e.data), nodeTerm, `node ${id} log`);
     }
     st.checkedCommit = commit;
+  }
+
+  /**
+   * A message may vouch only for what its sender has made durable: an append
+   * acknowledgement for entries on its disk and the term it carries, a vote
+   * grant for the vote on its disk, a vote request for the candidate's own
+   * vote on its disk (it counted that vote at once). A node that loses what
+   * it vouched for in a crash could ack an entry twice or vote twice.
+   */
+  onSend(id: NodeId, m: Message, disk: DurableView): void {
+    const hs = disk.durableHardState();
+    const vouches = (what: string): never =>
+      this.fail(
+        'persisted before sent',
+        `node ${id} sent ${m.type} to ${m.to} in term ${m.term} vouching for ${what}, ` +
+          `but its disk has term ${hs.term} vote ${hs.vote} last index ${disk.durableLastIndex()}`,
+      );
+    switch (m.type) {
+      case 'appResp':
+        if (hs.term < m.term) vouches(`term ${m.term}`);
+        if (!m.reject && m.index > disk.durableLastIndex()) vouches(`entries up to ${m.index}`);
+        return;
+      case 'voteResp':
+        if (m.reject) return;
+        if (hs.term < m.term || (hs.term === m.term && hs.vote !== m.to))
+          vouches(`a vote for ${m.to}`);
+        return;
+      case 'vote':
+        if (hs.term < m.term || (hs.term === m.term && hs.vote !== m.from)) vouches('its own vote');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * A leader's commit index counts only durable copies: when it moves to
+   * `commit` (an entry of term `term`), a quorum of `voters` holds that entry
+   * on disk. A leader that counted its own undurable append could lose a
+   * committed entry in a crash.
+   */
+  onLeaderCommit(
+    id: NodeId,
+    commit: number,
+    term: number,
+    voters: readonly NodeId[],
+    disk: (voter: NodeId) => DurableView,
+  ): void {
+    const st = this.node(id);
+    if (commit <= st.quorumCheckedCommit) return;
+    st.quorumCheckedCommit = commit;
+    const holders = voters.filter((v) => disk(v).durablyHolds(commit, term));
+    if (holders.length * 2 <= voters.length) {
+      this.fail(
+        'commit is durable on a quorum',
+        `leader ${id} committed ${commit} (term ${term}) but only ${holders.length ? holders.join(',') : 'none'} ` +
+          `of voters ${voters.join(',')} hold it on disk`,
+      );
+    }
+  }
+
+  /**
+   * A node's commit index while it is not leader: learned from a leader, not
+   * counted by this node, so its advances as leader are checked from here.
+   */
+  onFollowerCommit(id: NodeId, commit: number): void {
+    this.node(id).quorumCheckedCommit = commit;
   }
 
   /** Commit indexes never go backwards on a running node. */

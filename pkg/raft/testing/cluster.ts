@@ -543,7 +543,31 @@ export class Cluster {
     this.afterInput(node);
   }
 
+  /**
+   * Checks a leader's commit index against its voters' disks. Called right
+   * after anything that can move it (a message, a Ready), so the membership
+   * it counted with is still the one as of its last applied entry.
+   */
+  private checkLeaderCommit(node: SimNode): void {
+    const core = node.core;
+    if (core === undefined) return;
+    const st = this.guard(node.id, 'status', () => core.status());
+    if (st.role !== Role.Leader) return this.checker.onFollowerCommit(node.id, st.commit);
+    if (st.commit <= node.storage.snapshot().metadata.index) return; // compacted: durable
+    const term = node.storage.entryAt(st.commit)?.term;
+    if (term === undefined) {
+      this.checker.fail(
+        'commit is durable on a quorum',
+        `leader ${node.id} committed ${st.commit} before even writing it`,
+      );
+    }
+    this.checker.onLeaderCommit(node.id, st.commit, term, node.confState.voters, (v) =>
+      this.storage(v),
+    );
+  }
+
   private afterInput(node: SimNode): void {
+    this.checkLeaderCommit(node);
     const defer = this.opts.readyDeferRate ?? 0;
     if (defer > 0 && this.shellRng.chance(defer)) return;
     this.drainReady(node);
@@ -558,6 +582,7 @@ export class Cluster {
       if (guard > 1000)
         this.checker.fail('ready terminates', `node ${node.id} keeps producing Readies`);
       this.shell.handleReady(node, node.core);
+      this.checkLeaderCommit(node);
     }
   }
 

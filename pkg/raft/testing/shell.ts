@@ -1,7 +1,10 @@
-// The shell each simulated node runs around its core: take a Ready, persist
-// it to the simulated disk, fsync, send, apply, advance — in that order, with
+// The shell each simulated node runs around its core: take a Ready, send the
+// messages that may leave at once, persist it to the simulated disk, fsync,
+// send the messages that waited for it, apply, advance — in that order, with
 // crashes injectable between any two of those steps, and (in pipelined mode)
-// with the fsync overlapping further input as pkg/raft/node.ts does. Every
+// with the fsync overlapping further input as pkg/raft/node.ts does. The shell
+// follows the Ready's two message lists and never judges a message itself;
+// the checker does (onSend: a message may vouch only for durable state). Every
 // Ready is checked on the way: what the core asks to persist, commit and apply.
 import type { RaftCore } from '../config.js';
 import type { ConfChange, ConfState, Entry, Message, NodeId, Ready } from '../types.js';
@@ -20,11 +23,13 @@ import { StorageMisuseError } from './sim-storage.js';
  */
 export const CrashPoint = {
   Idle: 'idle',
+  /** Some of the messages that may leave before the write were sent; nothing written. */
+  MidEarlySend: 'midEarlySend',
   /** Written to the page cache, not fsynced: the write is lost (or torn). */
   BeforeSync: 'beforeSync',
-  /** Durable, but no message has left. */
+  /** Durable, but none of the messages that waited for it has left. */
   BeforeSend: 'beforeSend',
-  /** Some of the Ready's messages were sent. */
+  /** Some of the messages that waited for the fsync were sent. */
   MidSend: 'midSend',
   /** Sent, not applied. */
   BeforeApply: 'beforeApply',
@@ -52,7 +57,6 @@ export interface SimNode {
 /** The rest of a Ready to carry out once its fsync completes. */
 export interface Inflight {
   readonly rd: Ready;
-  readonly late: readonly Message[];
   readonly committed: readonly Entry[];
   readonly commit: number;
   readonly syncAt: number;
@@ -141,16 +145,18 @@ export class Shell {
     const persisting = hs !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
     const sync = rd.mustSync || rd.snapshot !== undefined;
     const commit = hs?.commit ?? prev.commit;
-    let late: readonly Message[] = rd.messages;
     let committed: readonly Entry[] = rd.committedEntries;
-    if (this.env.opts.pipelined && persisting && rd.snapshot === undefined) {
-      // node.ts overlaps the fsync with a leader's appends and heartbeats...
-      if (node.role === Role.Leader) {
-        const early = rd.messages.filter((m) => m.type === 'app' || m.type === 'heartbeat');
-        late = rd.messages.filter((m) => m.type !== 'app' && m.type !== 'heartbeat');
-        for (const msg of early) this.send(msg);
+    // The messages the core lets leave before the write go first, in both
+    // modes, so a crash before the fsync finds them already sent.
+    for (const msg of rd.messages) {
+      if (crashAt === CrashPoint.MidEarlySend && this.env.rng.chance(0.5)) {
+        return this.env.crash(node, crashAt);
       }
-      // ...and with applying entries that earlier Readies made durable.
+      this.send(node, msg);
+    }
+    if (this.env.opts.pipelined && persisting && rd.snapshot === undefined) {
+      // node.ts also overlaps the fsync with applying entries that earlier
+      // Readies made durable.
       const firstNew = rd.entries[0]?.index ?? Infinity;
       let n = 0;
       while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
@@ -177,7 +183,7 @@ export class Shell {
     if (cur.term > this.env.stats.maxTerm) this.env.stats.maxTerm = cur.term;
     if (crashAt === CrashPoint.BeforeSync) return this.env.crash(node, crashAt);
 
-    const inflight: Inflight = { rd, late, committed, commit, syncAt: this.env.now() };
+    const inflight: Inflight = { rd, committed, commit, syncAt: this.env.now() };
     if (this.env.opts.pipelined && sync) {
       const delay = this.env.rng.int(0, (this.env.opts.syncDelay ?? 2) + 1);
       if (delay > 0) {
@@ -189,14 +195,16 @@ export class Shell {
     this.completeReady(node, core, inflight);
   }
 
-  private send(msg: Message): void {
+  /** Sends one message, first checking it vouches only for durable state. */
+  private send(node: SimNode, msg: Message): void {
+    this.env.checker.onSend(node.id, msg, node.storage);
     this.env.stats.sent++;
     this.env.send(msg);
   }
 
   /** fsync -> send -> apply -> advance: the part of a Ready after its write. */
   completeReady(node: SimNode, core: RaftCore, f: Inflight): void {
-    const { rd, late, committed, commit } = f;
+    const { rd, committed, commit } = f;
     const id = node.id;
     const storage = node.storage;
     const crashAt = node.armedCrash;
@@ -206,12 +214,12 @@ export class Shell {
     if (rd.mustSync || rd.snapshot !== undefined) storage.sync();
     if (crashAt === CrashPoint.BeforeSend) return this.env.crash(node, crashAt);
 
-    // 3. Send.
-    for (const msg of late) {
+    // 3. Send what had to wait for the fsync.
+    for (const msg of rd.messagesAfterPersist) {
       if (crashAt === CrashPoint.MidSend && this.env.rng.chance(0.5)) {
         return this.env.crash(node, crashAt);
       }
-      this.send(msg);
+      this.send(node, msg);
     }
     if (crashAt === CrashPoint.BeforeApply || crashAt === CrashPoint.MidSend) {
       return this.env.crash(node, crashAt);

@@ -145,6 +145,22 @@ export class SimStorage implements Storage {
     return this.durable.hardState;
   }
 
+  /**
+   * Whether the durable view holds the entry (index, term): on the platter, or
+   * compacted into a durable snapshot (which holds only committed entries).
+   */
+  durablyHolds(index: number, term: number): boolean {
+    const snap = this.durable.snapshot.metadata;
+    if (index < snap.index) return true;
+    if (index === snap.index) return snap.term === term;
+    return this.durable.entries[index - snap.index - 1]?.term === term;
+  }
+
+  /** The durable log's last index (its snapshot's if it has no entries after it). */
+  durableLastIndex(): number {
+    return this.durable.snapshot.metadata.index + this.durable.entries.length;
+  }
+
   /** The entry at `index` in the cached view, or undefined if compacted or absent. */
   entryAt(index: number): Entry | undefined {
     return this.cache.entries[index - this.cache.snapshot.metadata.index - 1];

@@ -3,6 +3,7 @@
 // storage failure.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import type { RoleChange } from '../../../pkg/raft/node.js';
 import { MemoryStorage } from '../../../pkg/raft/storage/memory.js';
 import { JobctlError, Reason, isReason } from '../../../pkg/util/errors.js';
 import { TestCluster, eventually, put, putResult, valueOf } from './harness.js';
@@ -114,6 +115,37 @@ describe('RaftNode shell', () => {
     await eventually(() => cluster!.get(2).node.isLeader());
     const res = putResult(await cluster.get(3).node.propose(put('t', '1')));
     assert.equal(res.outcome, 'created');
+  });
+
+  it('reports every change of role, term and leader as it happens', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const seen = new Map<number, RoleChange[]>();
+    for (const id of [1, 2]) {
+      const changes: RoleChange[] = [];
+      seen.set(id, changes);
+      cluster.get(id).node.onRoleChange((c) => changes.push(c));
+    }
+    const one = cluster.get(1).node;
+    await cluster.elect(1);
+    const t1 = one.roleState().term;
+    assert.deepEqual(seen.get(1)?.at(-1), { role: 'leader', term: t1, leader: 1 });
+    assert.deepEqual(seen.get(2)?.at(-1), { role: 'follower', term: t1, leader: 1 });
+    // Away and back: node 1 leads again, in a later term, and says so each time.
+    await one.transferLeader(2);
+    await eventually(() => seen.get(1)?.at(-1)?.role === 'follower');
+    await cluster.get(2).node.transferLeader(1);
+    await eventually(() => seen.get(1)?.at(-1)?.role === 'leader');
+    const roles = (seen.get(1) ?? []).map((c) => `${c.role}@${c.term}/${c.leader}`);
+    const last = seen.get(1)?.at(-1) as RoleChange;
+    assert.ok(last.term > t1, roles.join(' '));
+    assert.deepEqual(last, one.roleState());
+    assert.ok(
+      roles.some((r) => r.startsWith('follower@') && r.endsWith('/2')),
+      `node 1 saw node 2 lead: ${roles.join(' ')}`,
+    );
+    // Consecutive reports always differ.
+    const all = seen.get(1) ?? [];
+    for (let i = 1; i < all.length; i++) assert.notDeepEqual(all[i], all[i - 1]);
   });
 
   it('snapshots every N entries and restores the state machine on restart', async () => {

@@ -151,7 +151,7 @@ export class Network {
     for (const e of rd.committedEntries) this.apply(n, e);
     n.readStates.push(...rd.readStates);
     n.raft.advance(rd);
-    return [...rd.messages];
+    return [...rd.messages, ...rd.messagesAfterPersist];
   }
 
   private apply(n: TestNode, e: Entry): void {

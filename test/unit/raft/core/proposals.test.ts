@@ -216,6 +216,19 @@ describe('Ready contract', () => {
       ...(rd2.hardState ? { hardState: rd2.hardState } : {}),
     });
     rn.advance(rd2);
+    // The leader's own append counts toward commitment only once persisted
+    // (advance), so even a single voter commits entry 2 in the next Ready,
+    // which has nothing to sync.
+    assert.equal(rn.status().applied, 1);
+    assert.equal(rn.status().commit, 2);
+    const rd3 = rn.ready();
+    assert.deepEqual(
+      rd3.committedEntries.map((e) => e.index),
+      [2],
+    );
+    assert.equal(rd3.entries.length, 0);
+    assert.equal(rd3.mustSync, false);
+    rn.advance(rd3);
     assert.equal(rn.status().applied, 2);
     assert.equal(rn.hasReady(), false);
   });

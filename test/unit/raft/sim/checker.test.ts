@@ -178,6 +178,7 @@ test('broken core: a candidate that counts rejected votes elects two leaders per
   });
   const { seed, err } = firstViolation(core, [
     'election safety',
+    'commit is durable on a quorum',
     'log matching',
     'committed entry changed',
     'leader completeness',
@@ -221,6 +222,7 @@ test('broken core: a leader that takes a rejected append for a success', () => {
     'committed entry overwritten',
     'apply what was persisted',
     'commit within log',
+    'commit is durable on a quorum',
     'liveness',
   ]);
 });
@@ -257,12 +259,108 @@ test('broken core: a node that forgets its vote votes twice after a crash', () =
   const forgetful = broken({
     ready: (rd) => (rd.hardState ? { ...rd, hardState: { ...rd.hardState, vote: 0 } } : rd),
   });
-  throwsViolationAnySeed(() => doubleVote(forgetful), 'election safety');
+  // Its grant vouches for a vote its disk does not hold; without that check
+  // the second grant would elect a second leader in term 1.
+  throwsViolationAnySeed(() => doubleVote(forgetful), ['persisted before sent', 'election safety']);
 });
 
-function throwsViolationAnySeed(fn: () => void, invariant: string): void {
+function throwsViolationAnySeed(fn: () => void, invariants: readonly string[]): void {
   assert.throws(
     fn,
-    (err: unknown) => err instanceof InvariantViolation && err.invariant === invariant,
+    (err: unknown) => err instanceof InvariantViolation && invariants.includes(err.invariant),
   );
 }
+
+// ---- persistence before sending ------------------------------------------------
+
+test('checker: a message vouching for what its sender has not made durable', () => {
+  const c = checker();
+  const s = disk([ent(1, 1, 'x')]);
+  s.write({ entries: [ent(2, 1, 'y')], hardState: { term: 2, vote: 3, commit: 0 } });
+  const base = { from: 1, to: 3, rejectHint: 0, logTermHint: 0 };
+  // What is on the platter may be vouched for...
+  c.onSend(1, { ...base, type: 'appResp', term: 1, index: 1, reject: false }, s);
+  // ...what is only in the page cache may not.
+  throwsViolation(
+    () => c.onSend(1, { ...base, type: 'appResp', term: 1, index: 2, reject: false }, s),
+    'persisted before sent',
+  );
+  throwsViolation(
+    () => c.onSend(1, { from: 1, to: 3, type: 'voteResp', term: 2, reject: false }, s),
+    'persisted before sent',
+  );
+  throwsViolation(
+    () =>
+      c.onSend(
+        1,
+        { from: 1, to: 2, type: 'vote', term: 2, lastLogIndex: 2, lastLogTerm: 1, transfer: false },
+        s,
+      ),
+    'persisted before sent',
+  );
+  s.sync();
+  c.onSend(1, { ...base, type: 'appResp', term: 2, index: 2, reject: false }, s);
+  c.onSend(1, { from: 1, to: 3, type: 'voteResp', term: 2, reject: false }, s);
+});
+
+test('checker: a leader commits an entry a quorum does not hold on disk', () => {
+  const c = checker();
+  const leader = disk([ent(1, 1, 'x')]);
+  leader.write({ entries: [ent(2, 1, 'y')] });
+  const f2 = disk([ent(1, 1, 'x'), ent(2, 1, 'y')]);
+  const f3 = disk([ent(1, 1, 'x')]);
+  const disks = new Map([
+    [1, leader],
+    [2, f2],
+    [3, f3],
+  ]);
+  const of = (id: number): SimStorage => disks.get(id) as SimStorage;
+  c.onLeaderCommit(1, 1, 1, [1, 2, 3], of);
+  throwsViolation(() => c.onLeaderCommit(1, 2, 1, [1, 2, 3], of), 'commit is durable on a quorum');
+  leader.sync();
+  checker().onLeaderCommit(1, 2, 1, [1, 2, 3], of); // now on two disks of three
+});
+
+test('broken core: acknowledgements sent before the write is durable', () => {
+  // A core that lets every message leave at once: a crash before the fsync
+  // loses a vote or an entry some peer already relied on.
+  const core = broken({
+    ready: (rd) => ({
+      ...rd,
+      messages: [...rd.messages, ...rd.messagesAfterPersist],
+      messagesAfterPersist: [],
+    }),
+  });
+  firstViolation(core, ['persisted before sent']);
+});
+
+test('broken core: a leader that counts its own append before it is persisted', () => {
+  // The leader acknowledges its entries to itself as soon as it hands them
+  // out, while its MsgApps leave before its own fsync: one follower's ack
+  // then commits an entry that is durable on that follower alone.
+  const core: CoreFactory = (config) => {
+    const inner = broken({})(config);
+    return {
+      ...inner,
+      ready: () => {
+        const rd = inner.ready();
+        const st = inner.status();
+        const last = rd.entries[rd.entries.length - 1];
+        if (st.role === 'leader' && last !== undefined) {
+          inner.step({
+            type: 'appResp',
+            from: st.id,
+            to: st.id,
+            term: st.term,
+            index: last.index,
+            reject: false,
+            rejectHint: 0,
+            logTermHint: 0,
+          });
+        }
+        return rd;
+      },
+    };
+  };
+  firstViolation(core, ['commit is durable on a quorum'], { pipelined: true });
+});
