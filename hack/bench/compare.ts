@@ -6,8 +6,9 @@
 //    fsync on (both systems' default);
 //  - one closed-loop load generator: N clients (default 64) over 4 gRPC
 //    channels to the leader, each with one write outstanding. A jobctl write
-//    is an Apply of a Job whose manifest is exactly --value-bytes of JSON; an
-//    etcd write is a Put of those same bytes. Each client cycles over 1000
+//    is an Apply of a Job whose manifest is exactly --value-bytes of JSON
+//    (suspended, so no Runs follow, unless --run-jobs); an etcd write is a
+//    Put of those same bytes. Each client cycles over 1000
 //    keys of its own, so a run creates first and updates once the cycle wraps;
 //  - runs interleaved, etcd then jobctl, --rounds times (default 2), at N
 //    clients and then at 1 client; the figures of a system are over all of its
@@ -38,6 +39,12 @@ export interface CompareOptions {
   readonly rounds: number;
   /** gRPC channels the clients share. */
   readonly channels: number;
+  /**
+   * Let the written Jobs run (on the fake runtime). Off by default: a
+   * suspended Job is stored and reconciled but starts no Runs, so a write is a
+   * write, as an etcd put is, not a write plus a Run's whole life cycle.
+   */
+  readonly runJobs: boolean;
 }
 
 /** Keys each client cycles over. */
@@ -55,8 +62,8 @@ const FLAGS = {
 
 /**
  * Options from `--clients N --duration-ms MS --value-bytes B --rounds R
- * --channels C` (also `--flag=value`), else the BENCH_* variables, else the
- * defaults. Bad values fail with one line (JobctlError Invalid).
+ * --channels C --run-jobs` (also `--flag=value`), else the BENCH_* variables,
+ * else the defaults. Bad values fail with one line (JobctlError Invalid).
  */
 export function compareOptions(
   argv: readonly string[] = process.argv.slice(2),
@@ -64,7 +71,10 @@ export function compareOptions(
 ): CompareOptions {
   const { values } = parseArgs({
     args: [...argv],
-    options: Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }])),
+    options: {
+      ...Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }])),
+      'run-jobs': { type: 'boolean' },
+    },
     strict: false,
     allowPositionals: true,
   });
@@ -87,8 +97,9 @@ export function compareOptions(
     valueBytes: get('value-bytes'),
     rounds: get('rounds'),
     channels: get('channels'),
+    runJobs: values['run-jobs'] === true || env.BENCH_RUN_JOBS === '1',
   };
-  const smallest = manifestSize(o.clients, 0);
+  const smallest = manifestSize(o, 0);
   if (o.valueBytes < smallest) {
     throw new JobctlError(
       Reason.Invalid,
@@ -113,7 +124,7 @@ function keyName(clients: number, c: number, k: number): string {
  * Apply of an unchanged manifest would not be one); the pad annotation brings
  * the JSON to the run's value size.
  */
-function manifest(name: string, seq: number, pad: number): ResourceInput {
+function manifest(name: string, seq: number, pad: number, suspend: boolean): ResourceInput {
   return {
     apiVersion: API_VERSION,
     kind: 'Job',
@@ -121,13 +132,14 @@ function manifest(name: string, seq: number, pad: number): ResourceInput {
       name,
       annotations: { seq: String(seq).padStart(SEQ_DIGITS, '0'), pad: 'x'.repeat(pad) },
     },
-    spec: { image: 'busybox:latest', command: ['true'] },
+    spec: { image: 'busybox:latest', command: ['true'], suspend },
   };
 }
 
 /** JSON bytes of a manifest with `pad` pad characters (names and numbers are fixed-width). */
-function manifestSize(clients: number, pad: number): number {
-  return Buffer.byteLength(JSON.stringify(manifest(keyName(clients, 0, 0), 0, pad)));
+function manifestSize(o: CompareOptions, pad: number): number {
+  const job = manifest(keyName(o.clients, 0, 0), 0, pad, !o.runJobs);
+  return Buffer.byteLength(JSON.stringify(job));
 }
 
 const pads = new WeakMap<CompareOptions, number>();
@@ -143,11 +155,11 @@ export function writeFor(
 ): { key: string; job: ResourceInput } {
   let pad = pads.get(o);
   if (pad === undefined) {
-    pad = o.valueBytes - manifestSize(o.clients, 0);
+    pad = o.valueBytes - manifestSize(o, 0);
     pads.set(o, pad);
   }
   const key = keyName(o.clients, c, seq % KEYS_PER_CLIENT);
-  return { key, job: manifest(key, seq, pad) };
+  return { key, job: manifest(key, seq, pad, !o.runJobs) };
 }
 
 /** One system under test, as the load generator sees it. */
@@ -246,6 +258,7 @@ function line(name: string, o: CompareOptions, clients: number, jobctl: Run[], e
     channels: Math.min(o.channels, clients),
     value_bytes: o.valueBytes,
     rounds: o.rounds,
+    run_jobs: o.runJobs,
     run_s: round(o.durationMs / 1000),
     jobctl_runs_ops_per_s: j.runs_ops_per_s,
     etcd_runs_ops_per_s: e.runs_ops_per_s,

@@ -12,6 +12,7 @@ describe('compare bench options', () => {
       valueBytes: 256,
       rounds: 2,
       channels: 4,
+      runJobs: false,
     });
   });
 
@@ -50,20 +51,28 @@ describe('compare bench options', () => {
 
 describe('compare bench writes', () => {
   it('are exactly --value-bytes of JSON for every client, key and sequence number', () => {
-    for (const [clients, valueBytes] of [
-      [64, 256],
-      [1, 200],
-      [1000, 4096],
+    for (const [clients, valueBytes, runJobs] of [
+      [64, 256, false],
+      [1, 200, true],
+      [1000, 4096, false],
     ] as const) {
       const o = compareOptions(
-        ['--clients', String(clients), '--value-bytes', String(valueBytes)],
+        [
+          '--clients',
+          String(clients),
+          '--value-bytes',
+          String(valueBytes),
+          ...(runJobs ? ['--run-jobs'] : []),
+        ],
         {},
       );
+      assert.equal(o.runJobs, runJobs);
       for (const c of [0, clients - 1]) {
         for (const seq of [0, 7, 999, 1000, 123_456_789]) {
           const { key, job } = writeFor(o, c, seq);
           assert.equal(Buffer.byteLength(JSON.stringify(job)), valueBytes);
           assert.equal(job.metadata.name, key);
+          assert.equal((job as { spec: { suspend: boolean } }).spec.suspend, !runJobs);
         }
       }
     }
