@@ -75,6 +75,11 @@ export interface RaftCore {
    * transfer is in progress, TooManyRequestsError if the queue is full.
    */
   propose(data: Uint8Array): void;
+  /**
+   * Proposes several entries at once, in order: one append and one round of
+   * MsgApp for all of them. Accepted or refused as a whole (same errors as propose).
+   */
+  proposeBatch(data: readonly Uint8Array[]): void;
   /** Proposes a membership change (one server at a time). */
   proposeConfChange(change: ConfChange): void;
   /**

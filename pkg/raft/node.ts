@@ -4,9 +4,11 @@
 //
 //   persist (LogStore.save, fsync)  ->  send  ->  apply  ->  advance
 //
-// One Ready is in flight at a time. Proposals and messages that arrive while a
-// Ready is being persisted accumulate in the core and leave together in the
-// next Ready, which gives group commit without any extra machinery.
+// One Ready is in flight at a time. Messages that arrive while a Ready is being
+// persisted accumulate in the core, and local proposals in a queue here that
+// enters the core as one batch (one append, one MsgApp per follower) just
+// before the next Ready is taken; both leave together in that Ready, which
+// gives group commit without any extra machinery.
 //
 // Proposals are wrapped in an envelope (proposer node id, incarnation,
 // sequence number) so that the proposing node can hand the StateMachine's
@@ -160,6 +162,9 @@ export class RaftNode {
 
   private seq = 0;
   private readonly proposals = new Map<number, Pending<unknown>>();
+  /** Envelopes proposed since the last flush into the core, and their sequence numbers. */
+  private queued: Uint8Array[] = [];
+  private queuedSeqs: number[] = [];
   /** Read index requests in flight, by context; each serves every read batched into it. */
   private readonly reads = new Map<string, PendingRead[]>();
   /** Reads issued since the last read index request left (flushed on the next turn). */
@@ -261,21 +266,42 @@ export class RaftNode {
     if (this.stopped) return Promise.reject(this.stoppedError());
     if (this.proposals.size >= this.maxPending) return Promise.reject(new TooManyRequestsError());
     const seq = ++this.seq;
-    try {
-      this.core.propose(encodeEnvelope(this.id, this.incarnation, seq, data));
-    } catch (err) {
-      return Promise.reject(err);
-    }
     const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
     return new Promise((resolve, reject) => {
       this.proposals.set(seq, { resolve, reject, deadline: this.clock.monotonic() + timeout });
+      this.queued.push(encodeEnvelope(this.id, this.incarnation, seq, data));
+      this.queuedSeqs.push(seq);
       this.schedule();
     });
+  }
+
+  /**
+   * Hands the queued proposals to the core as one batch. If the core refuses
+   * it (no leader, too many uncommitted entries, a transfer in progress), each
+   * of them fails with that error.
+   */
+  private flushProposals(): void {
+    if (this.queued.length === 0) return;
+    const batch = this.queued;
+    const seqs = this.queuedSeqs;
+    this.queued = [];
+    this.queuedSeqs = [];
+    try {
+      this.core.proposeBatch(batch);
+    } catch (err) {
+      for (const seq of seqs) {
+        const p = this.proposals.get(seq);
+        if (!p) continue;
+        this.proposals.delete(seq);
+        p.reject(err);
+      }
+    }
   }
 
   /** Proposes a membership change; resolves when it has been appended (not applied). */
   proposeConfChange(change: ConfChange): void {
     if (this.stopped) throw this.stoppedError();
+    this.flushProposals(); // keeps proposal order
     this.core.proposeConfChange(change);
     this.schedule();
   }
@@ -320,6 +346,7 @@ export class RaftNode {
     if (this.stopped) return Promise.reject(this.stoppedError());
     if (this.lead === to) return Promise.resolve();
     try {
+      this.flushProposals(); // proposed before the transfer: appended before it
       this.core.transferLeader(to);
     } catch (err) {
       return Promise.reject(err);
@@ -435,6 +462,8 @@ export class RaftNode {
   private failAll(err: JobctlError): void {
     for (const p of this.proposals.values()) p.reject(err);
     this.proposals.clear();
+    this.queued = [];
+    this.queuedSeqs = [];
     for (const batch of this.reads.values()) for (const p of batch) p.reject(err);
     this.reads.clear();
     for (const p of this.readBatch) p.reject(err);
@@ -500,14 +529,16 @@ export class RaftNode {
       this.loopRunning = this.runLoop().finally(() => {
         this.loopRunning = undefined;
         // Inputs that arrived during the last await may have produced a new Ready.
-        if (!this.stopped && this.core.hasReady()) this.schedule();
+        if (!this.stopped && (this.queued.length > 0 || this.core.hasReady())) this.schedule();
       });
     });
   }
 
   private async runLoop(): Promise<void> {
     try {
-      while (!this.stopped && this.core.hasReady()) {
+      while (!this.stopped) {
+        this.flushProposals();
+        if (!this.core.hasReady()) break;
         await this.handleReady(this.core.ready());
       }
     } catch (err) {

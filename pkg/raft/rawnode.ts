@@ -89,6 +89,11 @@ export class RawNode implements RaftCore {
     this.raft.propose([{ type: EntryType.Normal, data }]);
   }
 
+  proposeBatch(data: readonly Uint8Array[]): void {
+    if (data.length === 0) return;
+    this.raft.propose(data.map((d) => ({ type: EntryType.Normal, data: d })));
+  }
+
   proposeConfChange(change: ConfChange): void {
     this.raft.proposeConfChange(change);
   }

@@ -68,6 +68,30 @@ describe('RaftNode shell', () => {
     await Promise.allSettled([p1, p2]);
   });
 
+  it('proposals made in one turn commit as one batch, in call order', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const leader = await cluster.elect(1);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => leader.node.propose(put(`b${i}`, String(i)))),
+    );
+    const revisions = results.map((r) => putResult(r).revision);
+    for (let i = 1; i < revisions.length; i++) {
+      assert.ok(
+        (revisions[i] as number) > (revisions[i - 1] as number),
+        `revision ${i} follows ${i - 1}`,
+      );
+    }
+  });
+
+  it('fails each proposal of a batch the core refuses', async () => {
+    cluster = new TestCluster([1, 2, 3]);
+    const node = cluster.get(1).node;
+    const all = ['u1', 'u2', 'u3'].map((k) => node.propose(put(k, '1')));
+    for (const p of all) {
+      await assert.rejects(p, (err: unknown) => isReason(err, Reason.Unavailable));
+    }
+  });
+
   it('rejects with Unavailable when no leader is known', async () => {
     cluster = new TestCluster([1, 2, 3]);
     // Nobody campaigns within the first tick; node 1 knows no leader yet.

@@ -13,6 +13,34 @@ import { ConfChangeType, Role } from '../../../../pkg/raft/types.js';
 import { SeededRng } from '../../../../pkg/util/rng.js';
 
 describe('proposal queue', () => {
+  it('proposeBatch appends every entry at once, in order, in one MsgApp per follower', () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    net.raft(1).proposeBatch(['a', 'b', 'c'].map(bytes));
+    const rd = net.raft(1).ready();
+    const text = new TextDecoder();
+    assert.deepEqual(
+      rd.entries.map((e) => text.decode(e.data)),
+      ['a', 'b', 'c'],
+    );
+    const apps = rd.messages.filter((m) => m.type === 'app');
+    assert.deepEqual(apps.map((m) => m.to).sort(), [2, 3]);
+    for (const m of apps) assert.equal(m.type === 'app' && m.entries.length, 3);
+  });
+
+  it('refuses a batch that would pass the uncommitted bound as a whole', () => {
+    const net = new Network([1, 2, 3], { maxUncommittedEntries: 5 });
+    net.elect(1);
+    net.isolate(2);
+    net.isolate(3);
+    const last = net.raft(1).status().lastIndex;
+    assert.throws(
+      () => net.raft(1).proposeBatch(['a', 'b', 'c', 'd', 'e', 'f'].map(bytes)),
+      (err: unknown) => err instanceof TooManyRequestsError,
+    );
+    assert.equal(net.raft(1).status().lastIndex, last, 'nothing of it was appended');
+  });
+
   it('throws TooManyRequests at once when the uncommitted bound is reached', () => {
     const net = new Network([1, 2, 3], { maxUncommittedEntries: 5 });
     net.elect(1);

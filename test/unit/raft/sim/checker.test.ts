@@ -128,6 +128,7 @@ function broken(hooks: {
           [
             'tick',
             'propose',
+            'proposeBatch',
             'proposeConfChange',
             'applyConfChange',
             'readIndex',
