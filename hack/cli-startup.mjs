@@ -4,7 +4,9 @@
 // `get jobs`), interleaved so that every script sees the same machine load,
 // after 2 warm-up runs each, and prints per script the median and minimum
 // wall time and the median CPU time (user + system, from /usr/bin/time when
-// present) of the child. Needs a running cluster at $JOBCTL_SERVER.
+// present) of the child. Needs a running cluster at $JOBCTL_SERVER. For an
+// A/B comparison of builds; the benchmark figure is `npm run bench -- cli`
+// (hack/bench/cli.ts), which starts its own cluster and times bare node beside.
 //
 //   JOBCTL_SERVER=127.0.0.1:50051 node hack/cli-startup.mjs
 //   node hack/cli-startup.mjs 20 /old/dist/cmd/jobctl.js dist/cmd/jobctl.js -- get jobs -o name

@@ -9,6 +9,7 @@
 //   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
 //   dashboard  3 real jobd processes + headless Chromium: apply -> jobs-page row update (dashboard.ts)
 //   compare  3-member etcd beside 3 jobd processes, one load generator: writes/s, p50/p99 (compare.ts)
+//   cli    3 real jobd processes: a whole `jobctl get jobs` process beside bare `node -e 0` (cli.ts)
 // Flags after the names belong to the benchmarks (`-- compare --clients 8`); a
 // benchmark's error meant for the user (JobctlError) is printed as one line.
 import { existsSync } from 'node:fs';
@@ -39,6 +40,7 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   exec: optional('exec.js', 'benchExec'),
   dashboard: optional('dashboard.js', 'benchDashboard'),
   compare: async () => (await import('./compare.js')).benchCompare,
+  cli: async () => (await import('./cli.js')).benchCli,
 };
 
 /** Run only when named: compare installs and starts etcd. */
