@@ -134,7 +134,7 @@ export function describeJob(job: Job, ctx: DescribeContext): string {
   const phase = jobPhase(job);
   const env = (s.env ?? []).map((e) => `${e.name}=${e.value}`);
   const lines = [
-    ...metadata(job as unknown as Resource, ctx),
+    ...metadata(job as Resource, ctx),
     ...fields([
       ['Image', s.image],
       ['Command', commandText(s.command)],
@@ -175,7 +175,7 @@ export function describeRun(run: Run, ctx: DescribeContext): string {
   const st = run.status ?? {};
   const phase = st.phase ?? 'Pending';
   const lines = [
-    ...metadata(run as unknown as Resource, ctx),
+    ...metadata(run as Resource, ctx),
     ...fields([
       ['Job', s.jobName],
       ['Attempt', String(s.attempt ?? 0)],
@@ -215,7 +215,7 @@ export function describeNode(node: Node, ctx: DescribeContext): string {
       : fields([[title, NONE]]);
   const status = nodeStatus(node);
   const lines = [
-    ...metadata(node as unknown as Resource, ctx, false),
+    ...metadata(node as Resource, ctx, false),
     ...fields([['Unschedulable', String(node.spec?.unschedulable ?? false)]]),
     `${'Status:'.padEnd(KEY_WIDTH)}${ctx.palette.phase(status)}`,
     ...fields([

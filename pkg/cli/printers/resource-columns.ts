@@ -64,7 +64,7 @@ const jobColumns: KindColumns = {
   headers: ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE'],
   wide: ['IMAGE', 'COMMAND', 'SELECTOR'],
   row(o, ctx) {
-    const job = o as unknown as Job;
+    const job = o as Job;
     return [
       job.metadata.name,
       phaseCell(jobPhase(job), ctx),
@@ -74,7 +74,7 @@ const jobColumns: KindColumns = {
     ];
   },
   wideRow(o) {
-    const job = o as unknown as Job;
+    const job = o as Job;
     return [
       job.spec.image ?? NONE,
       commandText(job.spec.command),
@@ -87,7 +87,7 @@ const runColumns: KindColumns = {
   headers: ['NAME', 'JOB', 'NODE', 'STATUS', 'EXIT', 'REASON', 'AGE'],
   wide: ['ATTEMPT', 'IMAGE', 'CONTAINER'],
   row(o, ctx) {
-    const run = o as unknown as Run;
+    const run = o as Run;
     const phase = run.status?.phase ?? 'Pending';
     return [
       run.metadata.name,
@@ -100,7 +100,7 @@ const runColumns: KindColumns = {
     ];
   },
   wideRow(o) {
-    const run = o as unknown as Run;
+    const run = o as Run;
     return [
       String(run.spec.attempt ?? 0),
       run.spec.container?.image ?? NONE,
@@ -125,7 +125,7 @@ const nodeColumns: KindColumns = {
   headers: ['NAME', 'STATUS', 'ROLE(S)', 'CPU', 'MEMORY', 'RUNS', 'AGE'],
   wide: ['ADDRESS', 'RAFT-ID', 'TERM', 'LABELS'],
   row(o, ctx) {
-    const node = o as unknown as Node;
+    const node = o as Node;
     const status = nodeStatus(node);
     const alloc = node.status?.allocatable ?? node.status?.capacity;
     const active = ctx.activeRunsByNode
@@ -143,7 +143,7 @@ const nodeColumns: KindColumns = {
     ];
   },
   wideRow(o) {
-    const node = o as unknown as Node;
+    const node = o as Node;
     return [
       node.status?.raft?.address ?? NONE,
       node.status?.raft?.id !== undefined ? String(node.status.raft.id) : NONE,
@@ -157,7 +157,7 @@ const cronJobColumns: KindColumns = {
   headers: ['NAME', 'SCHEDULE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE'],
   wide: ['TIMEZONE', 'IMAGE', 'COMMAND'],
   row(o, ctx) {
-    const cj = o as unknown as CronJob;
+    const cj = o as CronJob;
     const last = cj.status?.lastScheduleTime;
     return [
       cj.metadata.name,
@@ -169,7 +169,7 @@ const cronJobColumns: KindColumns = {
     ];
   },
   wideRow(o) {
-    const cj = o as unknown as CronJob;
+    const cj = o as CronJob;
     const spec = cj.spec.jobTemplate?.spec;
     return [cj.spec.timeZone ?? NONE, spec?.image ?? NONE, commandText(spec?.command)];
   },
@@ -237,7 +237,7 @@ const sandboxPolicyColumns: KindColumns = {
   headers: ['NAME', 'NETWORK', 'WRITABLE-ROOT', 'ROOT-USER', 'MAX-CPU', 'MAX-MEMORY', 'AGE'],
   wide: ['USERS', 'IMAGES'],
   row(o, ctx) {
-    const s = (o as unknown as SandboxPolicy).spec ?? {};
+    const s = (o as SandboxPolicy).spec ?? {};
     return [
       o.metadata.name,
       (s.allowNetwork ?? ['none']).join(','),
@@ -249,7 +249,7 @@ const sandboxPolicyColumns: KindColumns = {
     ];
   },
   wideRow(o) {
-    const s = (o as unknown as SandboxPolicy).spec ?? {};
+    const s = (o as SandboxPolicy).spec ?? {};
     return [
       s.allowUsers?.length ? s.allowUsers.join(',') : NONE,
       s.allowImages ? s.allowImages.join(',') || NONE : '*',

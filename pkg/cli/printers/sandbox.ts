@@ -36,7 +36,7 @@ export function sandboxLines(spec: Partial<ContainerSpec>): string[] {
 
 /** `describe sandboxpolicy`: metadata lines come from the caller. */
 export function sandboxPolicyLines(o: Resource): string[] {
-  const s = (o as unknown as SandboxPolicy).spec ?? {};
+  const s = (o as SandboxPolicy).spec ?? {};
   const max = s.maxResources;
   const caps = [
     max?.cpu !== undefined ? `cpu=${max.cpu}` : '',

@@ -8,7 +8,18 @@ import { join } from 'node:path';
 import type * as ValidationModule from '../../api/validation/index.js';
 import type { JsonObject } from '../../api/validation/index.js';
 import { defaultKinds, type KindInfo } from '../../store/kinds.js';
+import type { Resource } from '../../store/types.js';
 import type { Flags } from '../command.js';
+
+/**
+ * A manifest that passed client-side validation (pkg/api/validation: the
+ * kind's schema, then its defaults) as the resource it describes. The schemas
+ * are what guarantees the shape at run time, which the compiler cannot follow
+ * from a JsonObject: hence this one cast, instead of one at every use.
+ */
+export function validatedResource(object: JsonObject): Resource {
+  return object as unknown as Resource;
+}
 
 /** The -f/-R flags of every verb that reads manifests (apply, delete, diff). */
 export const filenameFlags = {

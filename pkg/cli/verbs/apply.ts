@@ -8,7 +8,7 @@ import type { ApplyResult, ResourceClient } from '../../client/types.js';
 import { jsonEqual } from '../../store/canonical.js';
 import type { Outcome } from '../../store/commands.js';
 import { defaultKinds } from '../../store/kinds.js';
-import type { Resource, ResourceInput } from '../../store/types.js';
+import type { Resource } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import {
@@ -18,7 +18,7 @@ import {
   qualifiedName,
 } from '../printers/printer.js';
 import { defineVerb } from '../command.js';
-import { buildObjects, filenameFlags, type Info } from '../resource/builder.js';
+import { buildObjects, filenameFlags, validatedResource, type Info } from '../resource/builder.js';
 import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 export type DryRun = 'none' | 'client' | 'server';
@@ -82,7 +82,7 @@ export const dryRunSuffix = (d: DryRun): string =>
 
 /** Client dry run: the outcome predicted from the live object, nothing sent. */
 async function predict(client: ResourceClient, item: Info): Promise<ApplyResult> {
-  const object = item.object as unknown as Resource;
+  const object = validatedResource(item.object);
   let live: Resource;
   try {
     live = await client.get(item.info.kind, item.namespace, item.name);
@@ -134,7 +134,7 @@ export async function runApply(opts: ApplyOptions, deps: VerbDeps): Promise<numb
   const appliedJobs: Info[] = [];
   let failed = false;
   for (const item of built.infos) {
-    const input = item.object as unknown as ResourceInput;
+    const input = validatedResource(item.object);
     let result: ApplyResult;
     try {
       result =

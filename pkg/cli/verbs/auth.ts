@@ -4,13 +4,17 @@
 // answered by its authorizer and never stored), so the answer is the one a
 // real request would get.
 import type { ResourceClient } from '../../client/types.js';
-import { API_VERSION } from '../../store/types.js';
+import { API_VERSION, type Resource } from '../../store/types.js';
 import { formatTable } from '../printers/table.js';
 import { defineVerb, type VerbGroup } from '../command.js';
 import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
-interface Review {
-  status: { allowed: boolean; reason: string; user: string; groups: string[]; via: string };
+/** An AccessReview as the server answers it (never stored, so not in KindMap). */
+interface Review extends Resource<
+  Record<string, unknown>,
+  { allowed: boolean; reason: string; user: string; groups: string[]; via: string }
+> {
+  kind: 'AccessReview';
 }
 
 function review(client: ResourceClient, spec: Record<string, unknown>): Promise<Review> {
@@ -19,7 +23,7 @@ function review(client: ResourceClient, spec: Record<string, unknown>): Promise<
     kind: 'AccessReview',
     metadata: { name: 'review' },
     spec,
-  }) as unknown as Promise<Review>;
+  }) as Promise<Review>;
 }
 
 export interface CanIOptions extends CommonOptions {

@@ -10,7 +10,8 @@ import { colorWanted, loadPalette, type Palette } from '../printers/color.js';
 
 /** The part of a writable stream verbs use. */
 export interface Out {
-  write(chunk: string): unknown;
+  /** Text, or raw bytes (a Run's output, passed through as it was written). */
+  write(chunk: string | Uint8Array): unknown;
 }
 
 export interface VerbDeps {

@@ -63,7 +63,7 @@ interface EventFields {
 }
 
 function eventFields(e: Resource): EventFields {
-  const top = e as unknown as EventFields;
+  const top = e as EventFields;
   return { ...top, ...(e.spec as EventFields | undefined) };
 }
 
@@ -135,13 +135,11 @@ async function related(client: ResourceClient, o: Resource): Promise<Run[] | und
       namespace: o.metadata.namespace,
       labelSelector: `${JOB_NAME_LABEL}=${o.metadata.name}`,
     });
-    return (runs.items as unknown as Run[]).filter(
-      (r) => !r.spec.jobUid || r.spec.jobUid === o.metadata.uid,
-    );
+    return (runs.items as Run[]).filter((r) => !r.spec.jobUid || r.spec.jobUid === o.metadata.uid);
   }
   if (o.kind === 'Node') {
     const runs = await client.list('runs', { fieldSelector: `spec.nodeName=${o.metadata.name}` });
-    return (runs.items as unknown as Run[]).filter((r) => !isFinalRunPhase(r.status?.phase));
+    return (runs.items as Run[]).filter((r) => !isFinalRunPhase(r.status?.phase));
   }
   return undefined;
 }
@@ -175,11 +173,11 @@ export async function runDescribe(opts: DescribeOptions, deps: VerbDeps): Promis
     };
     const text =
       o.kind === 'Job'
-        ? describeJob(o as unknown as Job, ctx)
+        ? describeJob(o as Job, ctx)
         : o.kind === 'Run'
-          ? describeRun(o as unknown as Run, ctx)
+          ? describeRun(o as Run, ctx)
           : o.kind === 'Node'
-            ? describeNode(o as unknown as Node, ctx)
+            ? describeNode(o as Node, ctx)
             : o.kind === 'SandboxPolicy'
               ? describeSandboxPolicy(o, ctx)
               : describeGeneric(o, ctx);

@@ -2,13 +2,13 @@
 // diff of the live object against the server's dry-run result, both as YAML.
 // Exit 0: no differences; 1: differences (kubectl's convention); errors as usual.
 import type { ApplyResult, ResourceClient } from '../../client/types.js';
-import type { Resource, ResourceInput } from '../../store/types.js';
+import type { Resource } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode } from '../errors.js';
 import { unifiedDiff } from '../printers/diff.js';
 import { toYaml } from '../printers/printer.js';
 import { defineVerb } from '../command.js';
-import { buildObjects, filenameFlags, type Info } from '../resource/builder.js';
+import { buildObjects, filenameFlags, validatedResource, type Info } from '../resource/builder.js';
 import { clientOf, commonOptions, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface DiffOptions extends CommonOptions {
@@ -50,7 +50,7 @@ async function live(client: ResourceClient, item: Info): Promise<Resource | unde
 
 /** The server's dry run; a change needing --force is shown as what --force would do. */
 async function merged(client: ResourceClient, item: Info, deps: VerbDeps): Promise<ApplyResult> {
-  const input = item.object as unknown as ResourceInput;
+  const input = validatedResource(item.object);
   try {
     return await client.apply(input, { dryRun: 'server' });
   } catch (err) {

@@ -77,7 +77,7 @@ export async function runLogs(opts: LogsOptions, deps: VerbDeps): Promise<number
     ...(deps.signal ? { signal: deps.signal } : {}),
   })) {
     // Raw bytes: process.stdout takes Buffers; string sinks (tests) get text.
-    deps.stdout.write(chunk as unknown as string);
+    deps.stdout.write(chunk);
   }
   return ExitCode.Ok;
 }

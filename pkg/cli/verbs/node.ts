@@ -57,7 +57,7 @@ async function setUnschedulable(
   value: boolean,
 ): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
-    const node = (await client.get('node', '', name)) as unknown as Node;
+    const node = (await client.get('node', '', name)) as Node;
     if ((node.spec?.unschedulable ?? false) === value) return false;
     const spec: Record<string, unknown> = { ...node.spec, unschedulable: value };
     if (!value) delete spec.unschedulable;
@@ -96,8 +96,7 @@ async function waitForRunsToFinish(
     const list = await client.list('runs', { fieldSelector });
     const active = new Map<string, Run>();
     const key = (o: Resource): string => `${o.metadata.namespace}/${o.metadata.name}`;
-    for (const o of list.items)
-      if (isActive(o as unknown as Run)) active.set(key(o), o as unknown as Run);
+    for (const o of list.items) if (isActive(o as Run)) active.set(key(o), o as Run);
     if (active.size === 0) return true;
     if (!reported) {
       deps.stdout.write(
@@ -111,7 +110,7 @@ async function waitForRunsToFinish(
         resourceVersion: list.resourceVersion,
         signal,
       })) {
-        const run = ev.object as unknown as Run;
+        const run = ev.object as Run;
         if (ev.type === 'DELETED' || !isActive(run)) active.delete(key(ev.object));
         else active.set(key(ev.object), run);
         if (active.size === 0) return true;
@@ -165,7 +164,7 @@ export async function runNode(opts: NodeOptions, deps: VerbDeps): Promise<number
   } finally {
     dl.cancel();
   }
-  const node = (await client.get('node', '', name)) as unknown as Node;
+  const node = (await client.get('node', '', name)) as Node;
   if ((await leaderId(client, node)) !== undefined) {
     const t = await client.transferLeader();
     deps.stdout.write(

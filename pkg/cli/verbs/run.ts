@@ -2,7 +2,7 @@
 // [--parallelism N] [--backoff-limit N] [-l k=v,...] [--dry-run] [-o FORMAT]
 // [--] [CMD ARGS...]`: the imperative shortcut that creates one Job. The
 // manifest it builds is validated exactly as apply's would be.
-import type { Resource, ResourceInput } from '../../store/types.js';
+import type { Resource } from '../../store/types.js';
 import { API_VERSION } from '../../store/types.js';
 import { defaultKinds } from '../../store/kinds.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
@@ -14,6 +14,7 @@ import {
   qualifiedName,
 } from '../printers/printer.js';
 import { defineVerb } from '../command.js';
+import { validatedResource } from '../resource/builder.js';
 import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
 
 export interface RunOptions extends CommonOptions {
@@ -125,9 +126,9 @@ export async function runRun(opts: RunOptions, deps: VerbDeps): Promise<number> 
     }
     return ExitCode.Failed;
   }
-  const input = result.object as unknown as ResourceInput;
+  const input = validatedResource(result.object);
   const info = defaultKinds.get('Job')!;
-  let object = result.object as unknown as Resource;
+  let object: Resource = input;
   if (dryRun !== 'client') {
     const client = await clientOf(deps);
     if (dryRun === 'server') {

@@ -107,7 +107,7 @@ export async function runTop(opts: TopOptions, deps: VerbDeps): Promise<number> 
     client.list('Node'),
     client.list('Run'), // every namespace
   ]);
-  let items = nodes.items as unknown as Node[];
+  let items = nodes.items as Node[];
   if (opts.names.length > 0) {
     const missing = opts.names.filter((n) => !items.some((x) => x.metadata.name === n));
     if (missing.length > 0) {
@@ -116,7 +116,7 @@ export async function runTop(opts: TopOptions, deps: VerbDeps): Promise<number> 
     }
     items = items.filter((x) => opts.names.includes(x.metadata.name));
   }
-  const tops = nodeTops(items, runs.items as unknown as Run[]);
+  const tops = nodeTops(items, runs.items as Run[]);
   if (opts.output === 'json') {
     deps.stdout.write(`${JSON.stringify({ items: tops }, null, 2)}\n`);
     return 0;

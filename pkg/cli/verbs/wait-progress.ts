@@ -73,7 +73,7 @@ export function startJobsProgress(
             fieldSelector: 'spec.involvedObject.kind=Run',
             signal: ac.signal,
           })) {
-            const e = ev.object as unknown as Event;
+            const e = ev.object as Event;
             const reason = e.spec?.reason;
             if (reason !== 'Pulling' && reason !== 'Pulled') continue;
             // Runs are named <job>-<attempt>.

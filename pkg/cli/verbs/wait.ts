@@ -195,8 +195,8 @@ export async function waitForJob(
     ns,
     ref.name,
     (j) => {
-      onUpdate?.(j as unknown as Job);
-      return jobFinished(j as unknown as Job) !== undefined;
+      onUpdate?.(j as Job);
+      return jobFinished(j as Job) !== undefined;
     },
     signal,
   );
@@ -209,7 +209,7 @@ export async function waitForJob(
       line: `error: ${ref.info.plural} "${ref.name}" was deleted while waiting for the condition`,
     };
   }
-  const job = r.object as unknown as Job;
+  const job = r.object as Job;
   const ended = jobFinished(job);
   if (waitFor === 'Failed') {
     if (ended === 'Failed') return { code: ExitCode.Ok, line: `${display} condition met` };
