@@ -89,7 +89,7 @@ export class Agent {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly resyncMs: number;
-  private readonly informer: Informer<Run>;
+  private readonly informer: Informer<'Run'>;
   private readonly controller: Controller;
   private readonly reconciler: RunReconciler;
   private readonly reporter: StatusReporter;
@@ -112,7 +112,7 @@ export class Agent {
     this.resyncMs = t.resyncMs ?? 30_000;
     const retryMs = t.retryMs ?? 1_000;
 
-    this.informer = new Informer<Run>({
+    this.informer = new Informer({
       client: new NodeScopedClient(opts.client, opts.nodeName),
       kind: 'Run',
       clock: this.clock,

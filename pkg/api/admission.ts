@@ -66,5 +66,6 @@ export function admit(
   }
   const result = validateManifest(obj);
   if (!result.ok) throw new ManifestInvalidError(result);
+  // Validated against its kind's schema just above, so it has a ResourceInput's shape.
   return result.object as unknown as ResourceInput;
 }

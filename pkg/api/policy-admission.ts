@@ -33,9 +33,9 @@ function policedSpec(obj: ResourceInput): { spec: PolicyInput; at: string } | un
 export async function namespacePolicies(
   client: ResourceClient,
   namespace: string,
-): Promise<SandboxPolicy[]> {
+): Promise<readonly SandboxPolicy[]> {
   const res = await client.list('SandboxPolicy', { namespace, consistency: 'stale' });
-  return res.items as unknown as SandboxPolicy[];
+  return res.items;
 }
 
 /**

@@ -247,7 +247,8 @@ export class AuthorizingClient extends DelegatingClient {
 
   private review(object: ResourceInput): Resource {
     const id = this.identity();
-    const spec = (object.spec ?? {}) as unknown as AccessReviewSpec;
+    // Unchecked: reviewAttributes reads each field defensively (a string or not).
+    const spec = (object.spec ?? {}) as AccessReviewSpec;
     const a = reviewAttributes(spec, this.ctx.kinds);
     const d = this.ctx.enforce
       ? authorize(id, a, this.ctx.bindings)
@@ -258,6 +259,6 @@ export class AuthorizingClient extends DelegatingClient {
       user: id.user,
       groups: id.groups,
       via: id.via,
-    }) as unknown as Resource;
+    }) as unknown as Resource; // never stored, so no uid or resourceVersion: sent back as it is
   }
 }

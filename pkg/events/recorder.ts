@@ -15,9 +15,8 @@ import {
   API_VERSION,
   type Event,
   type EventSource,
+  type InputOf,
   type ObjectReference,
-  type Resource,
-  type ResourceInput,
 } from '../store/types.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
@@ -74,9 +73,6 @@ interface Pending {
   /** Flushes that already failed to write it. */
   attempts: number;
 }
-
-/** Typed view of a stored Event (interfaces lack the index signature Resource wants). */
-const asEvent = (o: Resource): Event => o as unknown as Event;
 
 /** An event whose write failed, and why. */
 interface Failure {
@@ -306,7 +302,7 @@ export class StoreEventRecorder implements EventRecorder {
     let current = this.written.get(key) ?? (await this.read(p, 'stale'));
     if (current === undefined) {
       try {
-        return this.remember(key, asEvent(await this.client.create(this.fresh(p))), 'created');
+        return this.remember(key, await this.client.create(this.fresh(p)), 'created');
       } catch (err) {
         if (!isReason(err, Reason.AlreadyExists)) throw err;
         current = await this.read(p, 'linearizable');
@@ -314,28 +310,20 @@ export class StoreEventRecorder implements EventRecorder {
       }
     }
     try {
-      return this.remember(
-        key,
-        asEvent(await this.client.update(this.bumped(current, p))),
-        'updated',
-      );
+      return this.remember(key, await this.client.update(this.bumped(current, p)), 'updated');
     } catch (err) {
       if (isReason(err, Reason.NotFound)) {
         // Deleted meanwhile (TTL): start over with this batch's occurrences.
         this.written.delete(key);
-        return this.remember(key, asEvent(await this.client.create(this.fresh(p))), 'created');
+        return this.remember(key, await this.client.create(this.fresh(p)), 'created');
       }
       if (!isReason(err, Reason.Conflict)) throw err;
       // Someone else bumped it (another node, a stale cache): re-read, retry once.
       const latest = await this.read(p, 'linearizable');
       if (latest === undefined) {
-        return this.remember(key, asEvent(await this.client.create(this.fresh(p))), 'created');
+        return this.remember(key, await this.client.create(this.fresh(p)), 'created');
       }
-      return this.remember(
-        key,
-        asEvent(await this.client.update(this.bumped(latest, p))),
-        'updated',
-      );
+      return this.remember(key, await this.client.update(this.bumped(latest, p)), 'updated');
     }
   }
 
@@ -344,7 +332,7 @@ export class StoreEventRecorder implements EventRecorder {
     consistency: 'stale' | 'linearizable',
   ): Promise<Event | undefined> {
     try {
-      return asEvent(await this.client.get('Event', p.namespace, p.name, { consistency }));
+      return await this.client.get('Event', p.namespace, p.name, { consistency });
     } catch (err) {
       if (isReason(err, Reason.NotFound)) return undefined;
       throw err;
@@ -363,7 +351,7 @@ export class StoreEventRecorder implements EventRecorder {
     }
   }
 
-  private fresh(p: Pending): ResourceInput {
+  private fresh(p: Pending): InputOf<'Event'> {
     return {
       apiVersion: API_VERSION,
       kind: 'Event',
@@ -381,7 +369,7 @@ export class StoreEventRecorder implements EventRecorder {
     };
   }
 
-  private bumped(current: Event, p: Pending): ResourceInput {
+  private bumped(current: Event, p: Pending): InputOf<'Event'> {
     const spec = current.spec;
     if (!spec || typeof spec.count !== 'number') {
       throw new JobctlError(Reason.Internal, `event ${p.name} has no count`);

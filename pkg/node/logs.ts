@@ -121,14 +121,14 @@ export class RunLogs {
   private async resolve(namespace: string, req: LogsRequestMsg): Promise<Run> {
     const c = this.o.client;
     if (req.runName) {
-      const run = (await c.get('Run', namespace, req.runName)) as unknown as Run;
+      const run = await c.get('Run', namespace, req.runName);
       if (req.runUid && run.metadata.uid !== req.runUid) {
         throw new JobctlError(Reason.NotFound, `runs "${req.runName}" not found (uid changed)`);
       }
       return run;
     }
     if (req.runUid) {
-      const items = (await c.list('Run', { namespace })).items as unknown as Run[];
+      const { items } = await c.list('Run', { namespace });
       const run = items.find((r) => r.metadata.uid === req.runUid);
       if (!run) throw new JobctlError(Reason.NotFound, `no run with uid ${req.runUid}`);
       return run;
@@ -138,8 +138,7 @@ export class RunLogs {
         namespace,
         fieldSelector: `spec.jobName=${req.jobName}`,
       });
-      const items = listed.items as unknown as Run[];
-      const latest = latestRun(items);
+      const latest = latestRun(listed.items);
       if (latest) return latest;
       await c.get('Job', namespace, req.jobName); // NotFound: jobs "x" not found
       throw new JobctlError(Reason.NotFound, `job "${req.jobName}" has no runs yet`);

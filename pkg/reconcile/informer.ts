@@ -8,7 +8,7 @@
 // net). hasSynced() is true once the first list is in the cache; workers wait
 // for it. All waiting goes through the injected Clock.
 import type { ResourceClient } from '../client/types.js';
-import type { Resource, WatchEvent } from '../store/index.js';
+import type { ResourceOf, WatchEvent } from '../store/index.js';
 import type { ObjectLike } from './keys.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
@@ -24,9 +24,9 @@ export interface EventHandler<T extends ObjectLike> {
   onDelete?(object: T): void;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<K extends string = string> {
   readonly client: ResourceClient;
-  readonly kind: string;
+  readonly kind: K;
   readonly clock: Clock;
   readonly logger?: Logger;
   /** Replay the cache to handlers this often (0 or absent: never). */
@@ -36,23 +36,24 @@ export interface InformerOptions {
   readonly retryMaxMs?: number;
 }
 
-export class Informer<T extends ObjectLike = Resource> {
-  readonly kind: string;
-  readonly cache = new Cache<T>();
+/** Keeps the objects of kind K (ResourceOf<K>: a Job for 'Job') cached and current. */
+export class Informer<K extends string = string> {
+  readonly kind: K;
+  readonly cache = new Cache<ResourceOf<K>>();
   private readonly client: ResourceClient;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly resyncMs: number;
   private readonly retryMs: number;
   private readonly retryMaxMs: number;
-  private readonly handlers: EventHandler<T>[] = [];
+  private readonly handlers: EventHandler<ResourceOf<K>>[] = [];
   private synced = false;
   private syncWaiters: (() => void)[] = [];
   private started = false;
   /** Lists done so far (1 after the initial list; more after Gone). */
   private listCount = 0;
 
-  constructor(opts: InformerOptions) {
+  constructor(opts: InformerOptions<K>) {
     this.kind = opts.kind;
     this.client = opts.client;
     this.clock = opts.clock;
@@ -63,7 +64,7 @@ export class Informer<T extends ObjectLike = Resource> {
   }
 
   /** Handlers added after start still see later events (and resyncs), not the past. */
-  addHandler(handler: EventHandler<T>): void {
+  addHandler(handler: EventHandler<ResourceOf<K>>): void {
     this.handlers.push(handler);
   }
 
@@ -141,11 +142,11 @@ export class Informer<T extends ObjectLike = Resource> {
     const result = await this.client.list(this.kind);
     this.listCount++;
     const seen = new Set<string>();
-    for (const obj of result.items as unknown as T[]) {
+    for (const obj of result.items) {
       const key = keyOf(obj);
       seen.add(key);
       const old = this.cache.upsert(obj);
-      const now = this.cache.getByKey(key) as T;
+      const now = this.cache.getByKey(key) as ResourceOf<K>;
       if (!old) this.emitAdd(now);
       else if (old.metadata.resourceVersion !== now.metadata.resourceVersion) {
         this.emitUpdate(old, now);
@@ -174,15 +175,15 @@ export class Informer<T extends ObjectLike = Resource> {
     return last;
   }
 
-  private apply(event: WatchEvent): void {
-    const obj = event.object as unknown as T;
+  private apply(event: WatchEvent<ResourceOf<K>>): void {
+    const obj = event.object;
     if (event.type === 'DELETED') {
       const old = this.cache.remove(keyOf(obj));
       this.emitDelete(old && obj.metadata.uid !== old.metadata.uid ? old : obj);
       return;
     }
     const old = this.cache.upsert(obj);
-    const now = this.cache.getByKey(keyOf(obj)) as T;
+    const now = this.cache.getByKey(keyOf(obj)) as ResourceOf<K>;
     if (old) this.emitUpdate(old, now);
     else this.emitAdd(now);
   }
@@ -198,15 +199,15 @@ export class Informer<T extends ObjectLike = Resource> {
     return { cancel: () => timer?.cancel() };
   }
 
-  private emitAdd(obj: T): void {
+  private emitAdd(obj: ResourceOf<K>): void {
     for (const h of this.handlers) this.safely(() => h.onAdd?.(obj));
   }
 
-  private emitUpdate(old: T, obj: T): void {
+  private emitUpdate(old: ResourceOf<K>, obj: ResourceOf<K>): void {
     for (const h of this.handlers) this.safely(() => h.onUpdate?.(old, obj));
   }
 
-  private emitDelete(obj: T): void {
+  private emitDelete(obj: ResourceOf<K>): void {
     for (const h of this.handlers) this.safely(() => h.onDelete?.(obj));
   }
 

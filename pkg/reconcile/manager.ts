@@ -8,13 +8,11 @@
 // once every informer has listed (hasSynced); stop() cancels the watches,
 // stops handing out keys and waits for in-flight reconciles to finish.
 import type { ResourceClient } from '../client/types.js';
-import type { Resource } from '../store/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Controller } from './controller.js';
 import { noopRecorder, type EventRecorder } from './events.js';
 import { Informer } from './informer.js';
-import type { ObjectLike } from './keys.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { ReconcileMetrics } from './metrics.js';
 
@@ -25,7 +23,7 @@ export interface ManagerContext {
   readonly logger: Logger;
   readonly recorder: EventRecorder;
   /** The session's informer for `kind` (created on first use, shared). */
-  informer<T extends ObjectLike = Resource>(kind: string): Informer<T>;
+  informer<K extends string>(kind: K): Informer<K>;
 }
 
 /** Builds a controller and wires its informer handlers. Called once per session. */
@@ -42,9 +40,13 @@ export interface ManagerOptions {
   readonly metrics?: ReconcileMetrics;
 }
 
+/** What the session does with every informer, whatever its kind. */
+type SessionInformer = Pick<Informer, 'run' | 'waitForSync'>;
+
 class Session {
   readonly abort = new AbortController();
-  readonly informers = new Map<string, Informer>();
+  /** One informer per kind: the one under kind K is an Informer<K> (see informerOf). */
+  readonly informers = new Map<string, SessionInformer>();
   readonly controllers: Controller[] = [];
   readonly informerRuns: Promise<void>[] = [];
   ready: Promise<void> = Promise.resolve();
@@ -94,8 +96,8 @@ export class Manager {
   }
 
   /** The current session's informer for `kind`, if any controller uses it. */
-  informer<T extends ObjectLike = Resource>(kind: string): Informer<T> | undefined {
-    return this.session?.informers.get(kind) as Informer<T> | undefined;
+  informer<K extends string>(kind: K): Informer<K> | undefined {
+    return this.session && informerOf(this.session, kind);
   }
 
   /**
@@ -148,8 +150,8 @@ export class Manager {
       clock: this.clock,
       logger: this.logger,
       recorder: this.opts.recorder ?? noopRecorder,
-      informer: <T extends ObjectLike>(kind: string): Informer<T> => {
-        let inf = s.informers.get(kind);
+      informer: <K extends string>(kind: K): Informer<K> => {
+        let inf = informerOf(s, kind);
         if (!inf) {
           inf = new Informer({
             client: this.opts.client,
@@ -160,7 +162,7 @@ export class Manager {
           });
           s.informers.set(kind, inf);
         }
-        return inf as unknown as Informer<T>;
+        return inf;
       },
     };
     for (const { factory } of this.factories) {
@@ -169,4 +171,13 @@ export class Manager {
       s.controllers.push(c);
     }
   }
+}
+
+/**
+ * The session's informer for `kind`. A Map cannot tie each entry's type to its
+ * key; the cast is sound because the only writer (ManagerContext.informer)
+ * files the Informer<K> it built for kind K under K.
+ */
+function informerOf<K extends string>(s: Session, kind: K): Informer<K> | undefined {
+  return s.informers.get(kind) as Informer<K> | undefined;
 }

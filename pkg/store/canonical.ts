@@ -7,7 +7,9 @@
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const EMPTY_OBJECT: Readonly<Record<string, never>> = Object.freeze({});
-const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
+// Typed as mutable like every Json this module returns, and frozen like all of them.
+const EMPTY_ARRAY: Json[] = [];
+Object.freeze(EMPTY_ARRAY);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -25,7 +27,7 @@ export function canonicalize(value: unknown): Json {
     return value;
   }
   if (Array.isArray(value)) {
-    if (value.length === 0) return EMPTY_ARRAY as unknown as Json[];
+    if (value.length === 0) return EMPTY_ARRAY;
     return Object.freeze(value.map((v) => canonicalize(v === undefined ? null : v))) as Json[];
   }
   if (isPlainObject(value)) {
@@ -50,7 +52,7 @@ export function canonicalize(value: unknown): Json {
 export function freezeCanonical(value: unknown): Json {
   if (typeof value !== 'object' || value === null) return value as Json;
   if (Array.isArray(value)) {
-    if (value.length === 0) return EMPTY_ARRAY as unknown as Json[];
+    if (value.length === 0) return EMPTY_ARRAY;
     for (let i = 0; i < value.length; i++) value[i] = freezeCanonical(value[i]);
     return Object.freeze(value) as Json[];
   }

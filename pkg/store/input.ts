@@ -67,7 +67,7 @@ export function checkInput(
   const info = resolveKind(kinds, raw);
   if ('ok' in info) return info;
   const input = raw as ResourceInput;
-  const meta = input.metadata as unknown as Record<string, unknown>;
+  const meta: Record<string, unknown> = input.metadata;
   const problems: string[] = [];
 
   let name = typeof meta.name === 'string' ? meta.name : '';

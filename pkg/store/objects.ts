@@ -37,6 +37,7 @@ export function buildObject(
   return Object.freeze({
     apiVersion: info.apiVersion,
     kind: info.kind,
+    // Built above from ObjectMeta's fields in sorted key order (a Record to keep that order).
     metadata: metadata as unknown as ObjectMeta,
     spec: spec as Record<string, unknown>,
     status: status as Record<string, unknown>,
@@ -63,9 +64,9 @@ export function rebuild(
     info,
     {
       ...m,
-      labels: changes.labels ?? (m.labels as unknown as Json),
-      annotations: changes.annotations ?? (m.annotations as unknown as Json),
-      ownerReferences: changes.ownerReferences ?? (m.ownerReferences as unknown as Json),
+      labels: changes.labels ?? m.labels,
+      annotations: changes.annotations ?? m.annotations,
+      ownerReferences: changes.ownerReferences ?? m.ownerReferences,
       generation: changes.generation ?? m.generation,
       resourceVersion: String(changes.revision),
       deletionTimestamp: changes.deletionTimestamp ?? m.deletionTimestamp,

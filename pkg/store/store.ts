@@ -230,7 +230,8 @@ export class ResourceStore implements StateMachine {
     for (const [kind, objects] of Object.entries(snap.kinds)) {
       const info = this.kinds.get(kind);
       if (!info) throw new Error(`snapshot holds unknown kind ${kind}`);
-      // Written by snapshot() with sorted keys already: freeze in place.
+      // Written by snapshot() with sorted keys already: freeze in place. The
+      // objects are this store's own, so they are Resources (the cast says so).
       for (const raw of objects)
         this.index.insert(info.kind, freezeCanonical(raw) as unknown as Resource);
     }

@@ -14,14 +14,14 @@
 export const API_VERSION = 'jobctl.dev/v1';
 
 /** A reference from a dependent to its owner; the store cascades deletes along it. */
-export interface OwnerReference {
+export type OwnerReference = {
   apiVersion: string;
   kind: string;
   name: string;
   uid: string;
   /** At most one owner is the managing controller (STYLE habit 4). */
   controller?: boolean;
-}
+};
 
 export interface ObjectMeta {
   name: string;
@@ -53,7 +53,7 @@ export interface Resource<Spec = Record<string, unknown>, Status = Record<string
 }
 
 /** The metadata a writer may supply; the store fills in the rest. */
-export interface ObjectMetaInput {
+export type ObjectMetaInput = {
   name?: string;
   generateName?: string;
   namespace?: string;
@@ -64,7 +64,7 @@ export interface ObjectMetaInput {
   /** Precondition on update/updateStatus/apply: stale ⇒ Conflict. */
   resourceVersion?: string;
   ownerReferences?: OwnerReference[];
-}
+};
 
 /** An object as a writer proposes it (a manifest after server-side defaulting). */
 export interface ResourceInput {
@@ -422,3 +422,10 @@ export type Kind = keyof KindMap;
  * a `string` typed by a user, kinds outside KindMap such as the auth kinds).
  */
 export type ResourceOf<K extends string> = K extends Kind ? KindMap[K] : Resource;
+
+/** A write input of a known kind, so that `create(input)` resolves to KindMap[K]. */
+export interface InputOf<K extends Kind> extends ResourceInput {
+  kind: K;
+  spec?: KindMap[K]['spec'];
+  status?: KindMap[K]['status'];
+}

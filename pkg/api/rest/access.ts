@@ -11,7 +11,8 @@ import type { ResourceClient } from '../../client/types.js';
 export type RequestAccess = (req: Request, client: ResourceClient) => Promise<ResourceClient>;
 
 const ACCESS_KEY = 'jobctlAccess';
-const CLIENT_KEY = Symbol('jobctl.client');
+/** Each request's client, kept as long as the request object lives. */
+const requestClients = new WeakMap<Request, Promise<ResourceClient>>();
 
 /** Installs per-request access on an app (createRestApp does it). */
 export function setRequestAccess(app: Express, access: RequestAccess | undefined): void {
@@ -22,6 +23,10 @@ export function setRequestAccess(app: Express, access: RequestAccess | undefined
 export function requestClient(req: Request, fallback: ResourceClient): Promise<ResourceClient> {
   const access = req.app.locals[ACCESS_KEY] as RequestAccess | undefined;
   if (!access) return Promise.resolve(fallback);
-  const holder = req as unknown as Record<symbol, Promise<ResourceClient> | undefined>;
-  return (holder[CLIENT_KEY] ??= access(req, fallback));
+  let client = requestClients.get(req);
+  if (!client) {
+    client = access(req, fallback);
+    requestClients.set(req, client);
+  }
+  return client;
 }

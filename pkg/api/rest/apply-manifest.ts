@@ -67,14 +67,24 @@ function withNamespace(
   namespace: string,
   kinds: KindRegistry,
 ): ResourceInput {
+  // Unchecked: a document as the client sent it; the service's admission
+  // validates it against its kind's schema before anything is written.
+  return withNamespaceDefault(object, namespace, kinds) as unknown as ResourceInput;
+}
+
+function withNamespaceDefault(
+  object: Record<string, unknown>,
+  namespace: string,
+  kinds: KindRegistry,
+): Record<string, unknown> {
   const info = typeof object.kind === 'string' ? kinds.get(object.kind) : undefined;
   const meta = object.metadata;
   if (!info?.namespaced || typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-    return object as unknown as ResourceInput;
+    return object;
   }
   const m = meta as Record<string, unknown>;
-  if (m.namespace !== undefined && m.namespace !== '') return object as unknown as ResourceInput;
-  return { ...object, metadata: { ...m, namespace } } as unknown as ResourceInput;
+  if (m.namespace !== undefined && m.namespace !== '') return object;
+  return { ...object, metadata: { ...m, namespace } };
 }
 
 /** The same error, its message saying which document of several it was about. */

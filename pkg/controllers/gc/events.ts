@@ -82,7 +82,7 @@ export class EventGcReconciler implements Reconciler {
 /** A ControllerFactory for the event TTL controller. */
 export function eventGcController(opts: EventGcOptions = {}): ControllerFactory {
   return (ctx) => {
-    const events = ctx.informer<Event>('Event');
+    const events = ctx.informer('Event');
     const controller = new Controller({
       name: EVENT_GC_CONTROLLER,
       reconciler: new EventGcReconciler({

@@ -1,6 +1,5 @@
 // Wires the job controller into a Manager session: Job events enqueue the
 // Job, Run events enqueue their controlling Job.
-import type { Job, Run } from '../../store/index.js';
 import {
   Controller,
   enqueueObject,
@@ -15,8 +14,8 @@ export const JOB_CONTROLLER = 'job';
 
 export function jobController(opts: JobControllerOptions = {}): ControllerFactory {
   return (ctx) => {
-    const jobs = ctx.informer<Job>('Job');
-    const runs = ctx.informer<Run>('Run');
+    const jobs = ctx.informer('Job');
+    const runs = ctx.informer('Run');
     runs.cache.addIndex(RUNS_BY_OWNER, runOwnerIndex);
     const reconciler = new JobReconciler({
       client: ctx.client,

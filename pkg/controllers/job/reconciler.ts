@@ -19,7 +19,6 @@ import {
 } from '../../reconcile/index.js';
 import { RUNS_BY_OWNER, isActiveRun } from '../common/runs.js';
 import { isoTime } from '../common/time.js';
-import { asInput, asKind } from '../common/typed.js';
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from './options.js';
 import { countRuns, planJob, type PlanOptions } from './plan.js';
 import { isControlledBy, newRun, runName } from './runs.js';
@@ -98,9 +97,7 @@ export class JobReconciler implements Reconciler {
     const fetched: Run[] = [];
     for (let attempt = known; attempt < created; attempt++) {
       try {
-        const run = asKind<Run>(
-          await this.d.client.get('Run', job.metadata.namespace, runName(job, attempt)),
-        );
+        const run = await this.d.client.get('Run', job.metadata.namespace, runName(job, attempt));
         if (isControlledBy(run, job)) fetched.push(run);
       } catch (err) {
         if (!isReason(err, Reason.NotFound)) throw err;
@@ -168,7 +165,6 @@ export class JobReconciler implements Reconciler {
         if (!isReason(err, Reason.AlreadyExists)) throw err;
         const existing = await this.d.client
           .get('Run', job.metadata.namespace, runName(job, attempt), { consistency: 'stale' })
-          .then((r) => asKind<Run>(r))
           .catch(() => undefined);
         if (existing && !isControlledBy(existing, job) && skips < MAX_NAME_SKIPS) {
           this.d.logger.warn('run name taken by an object this job does not control; skipping', {
@@ -211,7 +207,7 @@ export class JobReconciler implements Reconciler {
       const copy = cloneResource(run) as Run;
       copy.spec.cancelled = true;
       copy.spec.cancelReason = reason;
-      current = asKind<Run>(await this.d.client.update(asInput(copy)));
+      current = await this.d.client.update(copy);
       this.d.recorder.record(
         job,
         'Normal',

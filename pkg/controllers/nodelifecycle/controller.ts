@@ -1,7 +1,6 @@
 // Wires node lifecycle into a Manager session: Node events enqueue the node;
 // a Run event enqueues the node it is bound to (so a Run that lands on a dead
 // node is marked Lost too).
-import type { Node, Run } from '../../store/index.js';
 import {
   Controller,
   enqueueMapped,
@@ -20,8 +19,8 @@ export interface NodeLifecycleOptions {
 
 export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): ControllerFactory {
   return (ctx) => {
-    const nodes = ctx.informer<Node>('Node');
-    const runs = ctx.informer<Run>('Run');
+    const nodes = ctx.informer('Node');
+    const runs = ctx.informer('Run');
     runs.cache.addIndex(RUNS_BY_NODE, runNodeIndex);
     const reconciler = new NodeLifecycleReconciler({
       client: ctx.client,

@@ -1,6 +1,5 @@
 // Wires the scheduler into a Manager session: every Run or Node event
 // enqueues the one scheduling key; one worker runs the passes.
-import type { Node, Run } from '../../store/index.js';
 import { Controller, type ControllerFactory } from '../../reconcile/index.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { SCHEDULE_KEY, SchedulerReconciler } from './reconciler.js';
@@ -9,8 +8,8 @@ export const SCHEDULER_CONTROLLER = 'scheduler';
 
 export function schedulerController(opts: { metrics?: SchedulerMetrics } = {}): ControllerFactory {
   return (ctx) => {
-    const runs = ctx.informer<Run>('Run');
-    const nodes = ctx.informer<Node>('Node');
+    const runs = ctx.informer('Run');
+    const nodes = ctx.informer('Node');
     const reconciler = new SchedulerReconciler({
       client: ctx.client,
       runs: runs.cache,

@@ -24,7 +24,6 @@ import {
   type Result,
 } from '../../reconcile/index.js';
 import { isFinalRun, runPhase, runRequests } from '../common/runs.js';
-import { asInput, asKind } from '../common/typed.js';
 import {
   allocationAfter,
   nodeState,
@@ -201,7 +200,7 @@ export class SchedulerReconciler implements Reconciler {
     // The event's time is the decision's: the agent may react to the bind
     // (and record Started) before this write's answer comes back.
     const decidedAt = this.d.clock.now();
-    const bound = asKind<Run>(await this.d.client.update(asInput(copy)));
+    const bound = await this.d.client.update(copy);
     const created = Date.parse(run.metadata.creationTimestamp);
     if (this.d.metrics && Number.isFinite(created)) {
       this.d.metrics.placed(Math.max(0, this.d.clock.now() - created) / 1000);

@@ -109,6 +109,9 @@ export class LogFollower {
       stdout: true,
       stderr: true,
       timestamps: true,
+      // @types/dockerode types `since` as a number, but the API takes the
+      // "seconds.nanoseconds" string sinceParam gives; and a follow request
+      // resolves to a Node Readable, which the typings call a ReadableStream.
       ...(since ? { since: since as unknown as number } : {}),
     })) as unknown as Readable;
     if (this.stopped) {

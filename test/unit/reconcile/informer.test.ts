@@ -127,7 +127,7 @@ describe('Manager', () => {
     const m = new Manager({ client, clock });
     m.add('nodes', (ctx) => {
       built++;
-      const inf = ctx.informer<Resource>('Node');
+      const inf = ctx.informer('Node');
       const c = new Controller({
         name: 'nodes',
         clock: ctx.clock,
