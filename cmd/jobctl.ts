@@ -8,7 +8,7 @@
 import type { Connection } from '../pkg/cli/contexts.js';
 import { parseFastGet, runFastGet } from '../pkg/cli/fast-get.js';
 import type { CliDeps } from '../pkg/cli/verbs/deps.js';
-import type { ResourceClient } from '../pkg/client/types.js';
+import type { ResourceClient } from '../pkg/client/index.js';
 import { realClock } from '../pkg/util/clock.js';
 
 /**

@@ -14,7 +14,7 @@
 // whose uid has no Run bound here are orphans and are killed and removed.
 // Until the first sweep has succeeded the agent starts nothing: it cannot yet
 // know which Runs already have a container (restart adoption).
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Proposer, Run } from '../store/index.js';
 import { realClock, type Clock, type Timer } from '../util/clock.js';

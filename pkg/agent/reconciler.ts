@@ -22,6 +22,7 @@ import {
   type RuntimeEvent,
 } from '../runtime/index.js';
 import { isFinalRunPhase, type Run, type RunStatus } from '../store/index.js';
+import { runtimeContainerSpec } from './container-spec.js';
 import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import {
@@ -185,7 +186,7 @@ export class RunReconciler implements Reconciler {
     const t = this.d.table.ensure(uid, key);
     t.state = 'starting';
     const spec: RunContainerSpec = {
-      ...run.spec.container,
+      ...runtimeContainerSpec(run.spec.container),
       runUid: uid,
       labels: {
         [RUN_NAME_LABEL]: run.metadata.name,

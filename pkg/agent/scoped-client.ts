@@ -2,8 +2,8 @@
 // node (field selector spec.nodeName=<node>), so the agent's informer — the
 // shared pkg/reconcile Informer, which lists and watches a whole kind — caches
 // this node's Runs only. Everything else passes through unchanged.
-import { DelegatingClient } from '../client/delegating.js';
-import type { ListOptions, ListResult, ResourceClient, WatchOptions } from '../client/types.js';
+import { DelegatingClient } from '../client/index.js';
+import type { ListOptions, ListResult, ResourceClient, WatchOptions } from '../client/index.js';
 import type { ResourceOf, WatchEvent } from '../store/index.js';
 
 export function nodeRunsSelector(nodeName: string): string {

@@ -2,9 +2,8 @@
 // this node's Raft view, every member's view gathered from the peers, and
 // leadership hand-off (forwarded to the leader, which alone knows its
 // followers' progress).
-import type { RaftNode } from '../raft/node.js';
-import type { NodeId } from '../raft/types.js';
-import type { ClusterStatus, NodeRaftStatus } from '../client/types.js';
+import type { RaftNode, NodeId } from '../raft/index.js';
+import type { ClusterStatus, NodeRaftStatus } from '../client/index.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 
 export interface TransferResult {

@@ -18,3 +18,5 @@ export {
   type EffectivePolicy,
 } from './sandbox-policy.js';
 export { checkSandboxPolicy, namespacePolicies } from './policy-admission.js';
+export { ObservedClient } from './observed-client.js';
+export type { ApiObserver, ApiTransport } from './observer.js';

@@ -4,7 +4,7 @@
 // adapter, so gRPC and REST requests are counted the same way. What an
 // adapter refuses before calling the client (undecodable bodies, unknown
 // paths) is not counted here.
-import { DelegatingClient } from '../client/delegating.js';
+import { DelegatingClient } from '../client/index.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -15,7 +15,7 @@ import type {
   ListResult,
   ResourceClient,
   WatchOptions,
-} from '../client/types.js';
+} from '../client/index.js';
 import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import type { ApiObserver, ApiTransport } from './observer.js';

@@ -8,7 +8,7 @@
 // a write returns once applied on the node that served it, so a policy applied
 // through a node governs the next request to that node; other nodes follow
 // within a replication round. Kubernetes admission reads from caches the same way.
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import type { ResourceInput, SandboxPolicy } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import { effectivePolicy, sandboxViolations, type PolicyInput } from './sandbox-policy.js';

@@ -5,7 +5,7 @@
 // computed for it. Backpressure surfaces as RaftNode's errors with their
 // reasons: TooManyRequests (queue full), Timeout (not committed within the
 // deadline; the write may still commit), Unavailable (no leader, stopping).
-import type { RaftNode } from '../raft/node.js';
+import type { RaftNode } from '../raft/index.js';
 import { encodeCommand, type Command, type CommandResult, type Proposer } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 

@@ -17,8 +17,8 @@
 //   with their reasons. Authentication and authorization (jobd --auth) wrap
 //   this service per request in the adapters (pkg/auth AuthorizingClient);
 //   in-process components call it directly.
-import { DelegatingClient } from '../client/delegating.js';
-import type { ApplyOptions, ApplyResult, ResourceClient } from '../client/types.js';
+import { DelegatingClient } from '../client/index.js';
+import type { ApplyOptions, ApplyResult, ResourceClient } from '../client/index.js';
 import { ofKind, type ResourceInput, type ResourceOf } from '../store/index.js';
 import { admit, type AdmissionOptions, type WriteKind } from './admission.js';
 import { checkSandboxPolicy } from './policy-admission.js';

@@ -4,7 +4,7 @@
 // The certificate subject is what pkg/tls verified (CN, O): none on
 // plaintext connections or for certificates the cluster CA did not sign.
 import type { Request } from 'express';
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import { grpcPeerIdentity, httpPeerIdentity, type CertIdentity } from '../tls/identity.js';
 import type { ApiCall, CallAccess } from '../transport/api-grpc.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';

@@ -8,7 +8,7 @@
 //
 // In-process components (controllers, agent, registration) use the
 // ApiService or LocalClient directly and never pass through here.
-import { DelegatingClient } from '../client/delegating.js';
+import { DelegatingClient } from '../client/index.js';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -20,7 +20,7 @@ import type {
   LogsOptions,
   ResourceClient,
   WatchOptions,
-} from '../client/types.js';
+} from '../client/index.js';
 import {
   ofKind,
   type KindRegistry,

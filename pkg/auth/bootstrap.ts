@@ -10,7 +10,7 @@
 // Without TLS, nodes also use this token for their node-to-node API calls
 // (NodeStatus, TransferLeader, the Logs proxy): give every node the same FILE.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import { API_VERSION } from '../store/index.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';

@@ -6,7 +6,7 @@
 //
 // With auth off (the default) every caller is anonymous and allowed, and the
 // adapters serve the ApiService directly unless an audit log is configured.
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import type { KindRegistry, Resource, ResourceStore } from '../store/index.js';
 import { defaultKinds } from '../store/index.js';
 import { JobctlError, errorMessage } from '../util/errors.js';

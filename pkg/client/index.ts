@@ -3,5 +3,6 @@
 // gRPC plumbing, which itself serves this contract). Test helpers are in
 // ./testing.ts and are imported from there directly.
 export type * from './types.js';
+export { DelegatingClient } from './delegating.js';
 export { LocalClient, randomNameSuffix, type LocalClientOptions } from './local.js';
 export { DEFAULT_WATCH_BUFFER } from './watch-queue.js';

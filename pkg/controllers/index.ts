@@ -17,14 +17,7 @@ import {
 export * from './job/index.js';
 export * from './nodelifecycle/index.js';
 export * from './scheduler/index.js';
-export {
-  RUNS_BY_NODE,
-  RUNS_BY_OWNER,
-  isActiveRun,
-  isFinalRun,
-  runPhase,
-  runRequests,
-} from './common/runs.js';
+export { RUNS_BY_NODE, RUNS_BY_OWNER, isActiveRun, isFinalRun, runPhase } from './common/runs.js';
 
 export interface ControllersOptions {
   readonly job?: JobControllerOptions;

@@ -2,7 +2,7 @@
 // what it says, so recording the same thing twice (on any node, after any
 // restart) lands on the same object and bumps its count instead of adding one.
 import { createHash } from 'node:crypto';
-import type { ObjectLike } from '../reconcile/keys.js';
+import type { ObjectLike } from '../reconcile/index.js';
 import type { EventSeverity, ObjectReference } from '../store/types.js';
 
 /** Namespace for events about cluster-scoped objects (Nodes). */

@@ -7,9 +7,8 @@
 // couple of times, then dropped with a log line. At most `maxPending`
 // distinct events wait in memory; beyond that the oldest are dropped (logged).
 // Writes go through the client, 16 at a time.
-import type { ResourceClient } from '../client/types.js';
-import type { EventRecorder, EventType } from '../reconcile/events.js';
-import type { ObjectLike } from '../reconcile/keys.js';
+import type { ResourceClient } from '../client/index.js';
+import type { EventRecorder, EventType, ObjectLike } from '../reconcile/index.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import {
   API_VERSION,

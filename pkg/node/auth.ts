@@ -3,7 +3,7 @@
 // for (then the API adapters serve the ApiService directly, as before).
 import { join } from 'node:path';
 import { AuthService } from '../auth/index.js';
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import type { ResourceStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
 import type { NodeLogger } from './logger.js';

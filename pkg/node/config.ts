@@ -1,7 +1,7 @@
 // NodeConfig: everything one jobd needs, resolved from flags and/or a YAML
 // config file (cmd/jobd.ts). Parsing helpers throw JobctlError(Invalid) with a
 // message fit for one line on stderr.
-import type { NodeId } from '../raft/types.js';
+import type { NodeId } from '../raft/index.js';
 import type { RuntimeKind } from '../runtime/index.js';
 import type { TlsPaths } from '../tls/files.js';
 import { JobctlError, Reason } from '../util/errors.js';

@@ -1,10 +1,7 @@
 // Constructors of the parts other slices own (RawNode, DiskStorage), in one
 // place so the composition root and tests share them.
-import type { Logger, RaftConfig, RaftCore } from '../raft/config.js';
-import type { WalMetricsSink } from '../raft/metrics.js';
-import { RawNode } from '../raft/rawnode.js';
-import { DiskStorage } from '../raft/storage/disk-storage.js';
-import type { LogStore } from '../raft/storage/storage.js';
+import type { Logger, RaftConfig, RaftCore, WalMetricsSink, LogStore } from '../raft/index.js';
+import { RawNode, DiskStorage } from '../raft/index.js';
 
 export function createCore(config: RaftConfig): RaftCore {
   return new RawNode(config);

@@ -2,13 +2,13 @@
 // express: /apis/..., /healthz, /readyz, /metrics, the dashboard at /, Run
 // logs). Loaded only when --http is given, so a node without it never loads
 // express.
-import { DelegatingClient } from '../client/delegating.js';
-import type { LogsOptions, ResourceClient } from '../client/types.js';
+import { DelegatingClient } from '../client/index.js';
+import type { LogsOptions, ResourceClient } from '../client/index.js';
 import { logsRequestOf } from '../transport/api-wire.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import type { ReloadingTls } from '../tls/files.js';
 import type { ClientRateLimiter } from '../util/rate-limit.js';
-import type { RequestAccess } from '../api/rest/access.js';
+import type { RequestAccess } from '../api/rest/index.js';
 import type { NodeLogger } from './logger.js';
 
 /** The node's Logs service (RunLogs.stream). */

@@ -5,9 +5,9 @@
 // README). Leadership is followed through RaftNode.onRoleChange, which reports
 // every change of role (a step-down and re-election of the same node included)
 // as the Raft loop learns it; nothing polls.
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import { addControllers, type ControllersOptions } from '../controllers/index.js';
-import type { RaftNode } from '../raft/node.js';
+import type { RaftNode } from '../raft/index.js';
 import { addEventGc } from '../events/index.js';
 import { Manager, type EventRecorder, type ReconcileMetrics } from '../reconcile/index.js';
 import { realClock, type Clock } from '../util/clock.js';

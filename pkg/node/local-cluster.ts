@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GrpcClient } from '../transport/grpc-client.js';
-import type { NodeId } from '../raft/types.js';
+import type { NodeId } from '../raft/index.js';
 import { ApiClient } from '../transport/api-grpc.js';
 import type { ClientSecurity } from '../transport/security.js';
 import type { NodeStatusInfo } from '../transport/api-types.js';

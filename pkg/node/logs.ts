@@ -10,8 +10,8 @@
 //      Node object's status.raft.address, else the --peers map), asking it
 //      for the Run's uid with localOnly so it never proxies again.
 import { readRunLog } from '../agent/index.js';
-import type { ResourceClient } from '../client/types.js';
-import type { NodeId } from '../raft/types.js';
+import type { ResourceClient } from '../client/index.js';
+import type { NodeId } from '../raft/index.js';
 import { isFinalRunPhase, type Node, type Run } from '../store/index.js';
 import type { LogsRequestMsg } from '../transport/api-types.js';
 import { abortableSleep } from '../reconcile/index.js';

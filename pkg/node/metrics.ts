@@ -8,12 +8,12 @@
 // Names: jobctl_ prefix, base units (_seconds, _bytes), counters end in _total
 // (docs/observability.md lists them).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AgentMetrics } from '../agent/metrics.js';
-import type { ApiObserver, ApiTransport } from '../api/observer.js';
+import type { AgentMetrics } from '../agent/index.js';
+import type { ApiObserver, ApiTransport } from '../api/index.js';
 import { FitReason, type SchedulerMetrics } from '../controllers/scheduler/index.js';
-import type { RaftMetricsSink, WalMetricsSink } from '../raft/metrics.js';
-import { Role, type Status } from '../raft/types.js';
-import type { ReconcileMetrics, ReconcileOutcome } from '../reconcile/metrics.js';
+import type { RaftMetricsSink, WalMetricsSink } from '../raft/index.js';
+import { Role, type Status } from '../raft/index.js';
+import type { ReconcileMetrics, ReconcileOutcome } from '../reconcile/index.js';
 import type { ResourceStore } from '../store/index.js';
 
 /** What the scrape-time collectors read; set once the node's parts exist (bind()). */

@@ -5,13 +5,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { availableParallelism, totalmem } from 'node:os';
 import { Agent } from '../agent/index.js';
-import { ApiService } from '../api/service.js';
-import { ClusterAdmin, type PeerApi, type TransferResult } from '../api/cluster-admin.js';
-import { RaftProposer } from '../api/raft-proposer.js';
-import { LocalClient } from '../client/local.js';
-import type { NodeRaftStatus } from '../client/types.js';
-import { RaftNode } from '../raft/node.js';
-import type { LogStore } from '../raft/storage/storage.js';
+import {
+  ApiService,
+  ClusterAdmin,
+  type PeerApi,
+  type TransferResult,
+  RaftProposer,
+  ObservedClient,
+} from '../api/index.js';
+import { LocalClient } from '../client/index.js';
+import type { NodeRaftStatus } from '../client/index.js';
+import { RaftNode } from '../raft/index.js';
+import type { LogStore } from '../raft/index.js';
 import { newRuntime, type Runtime } from '../runtime/index.js';
 import { ResourceStore } from '../store/index.js';
 import { ApiClient, registerApi } from '../transport/api-grpc.js';
@@ -30,7 +35,6 @@ import { LeaderControllers } from './leader.js';
 import { RunLogs } from './logs.js';
 import { withTerm, type NodeLogger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
-import { ObservedClient } from '../api/observed-client.js';
 import { nodeRecorder } from './recorder.js';
 import { NodeRegistration } from './registration.js';
 import { serveHttp, type HttpServer } from './http.js';

@@ -4,7 +4,7 @@
 // per-component views of it (source.component controller-manager / agent,
 // source.node this node). Stopped after the controllers and the agent, so
 // their last events are flushed.
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import { StoreEventRecorder } from '../events/index.js';
 import type { EventRecorder } from '../reconcile/index.js';
 import { realClock, type Clock } from '../util/clock.js';

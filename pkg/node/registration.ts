@@ -8,8 +8,8 @@
 //
 // Writes go through the node's own ApiService, so they are validated like
 // any client's and any node (leader or follower) can register itself.
-import type { ResourceClient } from '../client/types.js';
-import type { RaftNode } from '../raft/node.js';
+import type { ResourceClient } from '../client/index.js';
+import type { RaftNode } from '../raft/index.js';
 import type { Resource } from '../store/index.js';
 import { API_VERSION, jsonEqual } from '../store/index.js';
 import type { Clock, Timer } from '../util/clock.js';

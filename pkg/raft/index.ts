@@ -8,3 +8,6 @@ export { MemoryStorage } from './storage/memory.js';
 export type { MemoryStorageOptions } from './storage/memory.js';
 export { RawNode, RaftDefaults } from './rawnode.js';
 export { encodeConfChange, decodeConfChange } from './raft.js';
+export { RaftNode } from './node.js';
+export { DiskStorage } from './storage/disk-storage.js';
+export type { RaftMetricsSink, WalMetricsSink } from './metrics.js';

@@ -7,7 +7,7 @@
 // reconciler deferred or missed is looked at again (level-triggered safety
 // net). hasSynced() is true once the first list is in the cache; workers wait
 // for it. All waiting goes through the injected Clock.
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import type { ResourceOf, WatchEvent } from '../store/index.js';
 import type { ObjectLike } from './keys.js';
 import type { Clock, Timer } from '../util/clock.js';

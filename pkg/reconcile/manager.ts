@@ -7,7 +7,7 @@
 // term and a new leader works from replicated state alone. Workers start only
 // once every informer has listed (hasSynced); stop() cancels the watches,
 // stops handing out keys and waits for in-flight reconciles to finish.
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Controller } from './controller.js';

@@ -9,8 +9,7 @@
 //   process/  ProcessRuntime  plain child processes, NO isolation (machines without Docker)
 //   fake/     FakeRuntime     instant scripted outcomes for control-plane tests and benches
 //
-// Only types are imported from pkg/store; nothing here touches the store at run time.
-import type { ContainerSpec } from '../store/types.js';
+// The runtime has its own ContainerSpec below; the agent converts a Run's spec into it.
 
 /** Labels every container carries, so a restarted agent can find its containers. */
 export const RUN_UID_LABEL = 'jobctl.run.uid';
@@ -35,7 +34,31 @@ export interface RuntimeEvent {
   readonly time: number;
 }
 
-/** What start() runs: a Run's container spec plus what the runtime needs to track it. */
+/** How a container's image is fetched before it starts. */
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/**
+ * What a container runs. The same fields as a Run's spec.container (DESIGN.md §2), owned
+ * here so that the runtime does not depend on the store; pkg/agent converts.
+ */
+export interface ContainerSpec {
+  readonly image: string;
+  readonly imagePullPolicy: PullPolicy;
+  /** The command and its arguments; empty means the image's own CMD. */
+  readonly command: readonly string[];
+  readonly env: readonly { readonly name: string; readonly value: string }[];
+  readonly workingDir?: string;
+  /** Kubernetes quantities: cpu "500m", memory "256Mi". */
+  readonly resources: { readonly cpu: string; readonly memory: string };
+  readonly sandbox: {
+    readonly network: 'none' | 'bridge';
+    readonly readOnlyRootFilesystem: boolean;
+    /** "uid:gid". */
+    readonly user: string;
+  };
+}
+
+/** What start() runs: a container spec plus what the runtime needs to track it. */
 export interface RunContainerSpec extends ContainerSpec {
   /** The Run's uid. At most one container per runUid ever exists per runtime (see start()). */
   readonly runUid: string;

@@ -66,3 +66,14 @@ export {
   type StoreStats,
   type WatchOptions,
 } from './store.js';
+export {
+  DEFAULT_CPU_MILLI,
+  DEFAULT_MEMORY_BYTES,
+  nodeAllocatable,
+  nodeNotReady,
+  parseCpuOr,
+  parseMemoryOr,
+  runRequests,
+  type Allocatable,
+  type Requests,
+} from './requests.js';

@@ -4,7 +4,7 @@
 // deterministic: everything time- or randomness-dependent arrives inside the
 // commands, and the only output besides results is watch events, delivered
 // synchronously at the end of each entry.
-import type { StateMachine } from '../raft/state-machine.js';
+import type { StateMachine } from '../raft/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import { freezeCanonical, jsonEqual, type Json } from './canonical.js';
 import {

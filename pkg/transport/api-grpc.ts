@@ -10,7 +10,7 @@
 // not) becomes a status, never an uncaught exception.
 import * as grpc from '@grpc/grpc-js';
 import { addLimitedService, type CallLimit } from './rate-limit-grpc.js';
-import type { ResourceClient } from '../client/types.js';
+import type { ResourceClient } from '../client/index.js';
 import type { Resource, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import type {

@@ -2,7 +2,7 @@
 // over (camelCase fields, bytes as Buffer, uint64 as number, defaults filled).
 // The gRPC adapter (api-grpc.ts) and the gRPC client (pkg/transport/grpc-client.ts)
 // translate between these and ResourceClient calls; no logic lives here.
-import type { NodeId } from '../raft/types.js';
+import type { NodeId } from '../raft/index.js';
 
 export type Health = 'healthy' | 'unreachable';
 

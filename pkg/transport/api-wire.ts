@@ -1,7 +1,7 @@
 // Conversions shared by the gRPC server (api-grpc.ts) and client
 // (pkg/transport/grpc-client.ts): objects as UTF-8 JSON bytes, and the string enums of
 // proto/api.proto (consistency, dry_run) checked on the way in.
-import type { Consistency, LogsOptions } from '../client/types.js';
+import type { Consistency, LogsOptions } from '../client/index.js';
 import type { LogsRequestMsg } from './api-types.js';
 import type { ResourceInput } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';

@@ -3,9 +3,8 @@
 // MessageBatch. A broken stream drops its messages (Raft retransmits), reports
 // the peer unreachable and reconnects after an exponential back-off.
 import * as grpc from '@grpc/grpc-js';
-import type { Message, NodeId } from '../raft/types.js';
-import type { Logger } from '../raft/config.js';
-import { silentLogger } from '../raft/config.js';
+import type { Message, NodeId, Logger } from '../raft/index.js';
+import { silentLogger } from '../raft/index.js';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 import { realClock, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';

@@ -2,7 +2,7 @@
 // MemoryNetwork can reach the others. Delivery is asynchronous (a macrotask
 // per batch, like a socket) and per-peer ordered; a node can be taken down or
 // a link cut, in which case messages are dropped and reported unreachable.
-import type { Message, NodeId } from '../raft/types.js';
+import type { Message, NodeId } from '../raft/index.js';
 import type { MessageHandler, Transport, UnreachableHandler } from './transport.js';
 
 export class MemoryNetwork {

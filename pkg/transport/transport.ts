@@ -2,7 +2,7 @@
 // to peers and receives theirs. Two implementations share one contract suite
 // (test/unit/transport): gRPC streams (grpc-raft.ts) and an in-memory network
 // for tests (memory.ts).
-import type { Message, NodeId } from '../raft/types.js';
+import type { Message, NodeId } from '../raft/index.js';
 
 export type MessageHandler = (msg: Message) => void;
 export type UnreachableHandler = (peer: NodeId) => void;

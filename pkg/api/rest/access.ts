@@ -5,7 +5,7 @@
 // (resources, logs, apply of manifests, cluster status) call requestClient; health,
 // readiness, metrics and static files need no client and stay open.
 import type { Express, Request } from 'express';
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 
 /** Builds the client of one request around the app's (authentication happens here; it never rejects). */
 export type RequestAccess = (req: Request, client: ResourceClient) => Promise<ResourceClient>;

@@ -11,7 +11,7 @@
 // field; the message says which document it was. Text that is not YAML is a
 // 400 with the parser's line:column messages.
 import { Router, type RequestHandler } from 'express';
-import type { ApplyResult, ResourceClient } from '../../client/types.js';
+import type { ApplyResult, ResourceClient } from '../../client/index.js';
 import type { KindRegistry, ResourceInput } from '../../store/index.js';
 import { JobctlError } from '../../util/errors.js';
 import { ManifestInvalidError, parseManifests } from '../validation/index.js';

@@ -7,7 +7,7 @@
 //   POST /api/cluster/transfer-leader  client.transferLeader(?to=ID)
 //   GET  /api/node                     opts.nodeInfo() as JSON, or 404
 import { Router, type RequestHandler } from 'express';
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import { JobctlError, Reason, errorMessage } from '../../util/errors.js';
 import { requestClient } from './access.js';
 import type { RestLogger } from './logger.js';

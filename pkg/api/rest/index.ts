@@ -4,6 +4,7 @@
 //   const app = createRestApp({ client, isReady: () => leaderKnown() });
 //   const rest = await listenRest(app, '127.0.0.1:8081');  // ... await rest.close();
 export { createRestApp } from './app.js';
+export type { RequestAccess } from './access.js';
 export { listenRest, parseAddress } from './server.js';
 export type { RestServer, RestServerOptions } from './server.js';
 export {

@@ -12,7 +12,7 @@
 // answers 404. A failure before the first byte is a Status; after it, the
 // connection is cut so the reader sees an incomplete response.
 import { Router, type Request, type Response } from 'express';
-import type { LogsOptions, ResourceClient } from '../../client/types.js';
+import type { LogsOptions, ResourceClient } from '../../client/index.js';
 import { JobctlError, Reason } from '../../util/errors.js';
 import type { RestLogger } from './logger.js';
 import { queryBool, queryCount } from './query.js';

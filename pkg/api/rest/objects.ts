@@ -1,7 +1,7 @@
 // Bodies in and out of the resource routes. A body's kind, namespace and name
 // must agree with the URL (or are filled in from it), as Kubernetes demands;
 // lists go out as {kind: JobList, metadata: {resourceVersion, continue}, items}.
-import type { ListResult } from '../../client/types.js';
+import type { ListResult } from '../../client/index.js';
 import type { ResourceInput } from '../../store/index.js';
 import type { Target } from './resources-path.js';
 import { badRequest } from './status.js';

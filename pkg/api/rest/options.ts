@@ -1,6 +1,6 @@
 // What createRestApp takes. The app is an adapter: it owns no state beyond
 // open watches, and every resource route is one call on `client`.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { KindRegistry } from '../../store/index.js';
 import type { ClientRateLimiter } from '../../util/rate-limit.js';
 import type { RequestKey } from './rate-limit.js';

@@ -1,7 +1,7 @@
 // Query parameters, parsed strictly: a malformed value is a 400 that names the
 // parameter, never silently ignored.
 import type { Request } from 'express';
-import type { Consistency } from '../../client/types.js';
+import type { Consistency } from '../../client/index.js';
 import { badRequest } from './status.js';
 
 /** A single-valued parameter ('' counts as absent). */

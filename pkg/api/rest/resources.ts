@@ -7,7 +7,7 @@
 //   /{plural}[/{name}[/status]]            the same for cluster-scoped kinds (nodes);
 //                                          GET /{plural} of a namespaced kind lists all namespaces
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import { API_VERSION, type KindRegistry } from '../../store/index.js';
 import { APPLY_PATCH_TYPES, decodeObject, hasBody, rawBody } from './body.js';
 import { deleteOptionsOf, listBody, objectForTarget } from './objects.js';

@@ -6,7 +6,7 @@
 // resourceVersion or a consumer too slow) is sent Kubernetes style, as an
 // {"type":"ERROR","object":{Status}} event, and the stream ends.
 import type { Request, Response } from 'express';
-import type { ResourceClient, WatchOptions } from '../../client/types.js';
+import type { ResourceClient, WatchOptions } from '../../client/index.js';
 import {
   parseFieldSelector,
   parseLabelSelector,

@@ -2,8 +2,14 @@
 // runtime will enforce, DESIGN.md §8: its spec.sandbox plus the fixed parts,
 // pids limit, dropped capabilities, no-new-privileges) and a SandboxPolicy's
 // allowances. Pure: the verb fetches, this formats.
-import { DEFAULT_SANDBOX, DEFAULT_USER } from '../../runtime/docker/create-options.js';
 import type { ContainerSpec, Resource, SandboxPolicy } from '../../store/types.js';
+import {
+  DEFAULT_CPU,
+  DEFAULT_MEMORY,
+  DEFAULT_PIDS_LIMIT,
+  DEFAULT_SANDBOX_USER,
+  DEFAULT_TMPFS_SIZE,
+} from '../../util/sandbox-defaults.js';
 
 const NONE = '<none>';
 /** Same value column as describe.ts. */
@@ -21,14 +27,11 @@ export function sandboxLines(spec: Partial<ContainerSpec>): string[] {
   return [
     'Sandbox:',
     line('Network', sb?.network ?? 'none'),
-    line(
-      'Root FS',
-      `${readOnly ? 'read-only' : 'writable'}, /tmp tmpfs ${DEFAULT_SANDBOX.tmpfsSize}`,
-    ),
-    line('User', sb?.user || DEFAULT_USER),
+    line('Root FS', `${readOnly ? 'read-only' : 'writable'}, /tmp tmpfs ${DEFAULT_TMPFS_SIZE}`),
+    line('User', sb?.user || DEFAULT_SANDBOX_USER),
     line(
       'Limits',
-      `cpu=${spec.resources?.cpu ?? '500m'}, memory=${spec.resources?.memory ?? '256Mi'} (no swap), pids=${DEFAULT_SANDBOX.pidsLimit}`,
+      `cpu=${spec.resources?.cpu ?? DEFAULT_CPU}, memory=${spec.resources?.memory ?? DEFAULT_MEMORY} (no swap), pids=${DEFAULT_PIDS_LIMIT}`,
     ),
     line('Capabilities', 'all dropped, no-new-privileges'),
   ];
@@ -47,7 +50,7 @@ export function sandboxPolicyLines(o: Resource): string[] {
     line('Network', (s.allowNetwork ?? ['none']).join(', ')),
     line('Writable Root', String(s.allowWritableRootFilesystem ?? false)),
     line('Root User', String(s.allowRootUser ?? false)),
-    line('Users', ['65534:65534', ...(s.allowUsers ?? [])].join(', ')),
+    line('Users', [DEFAULT_SANDBOX_USER, ...(s.allowUsers ?? [])].join(', ')),
     line('Max Resources', caps.length > 0 ? caps.join(', ') : 'no cap'),
     line('Images', s.allowImages ? s.allowImages.join(', ') || NONE : 'any'),
   ];

@@ -4,9 +4,9 @@
 // object is applied server-side and reported as created/configured/unchanged.
 // --prune deletes Jobs and CronJobs matching -l that the files no longer name;
 // --wait follows the applied Jobs until they finish (0 ok, 4 failed, 5 timeout).
-import type { ApplyResult, ResourceClient } from '../../client/types.js';
+import type { ApplyResult, ResourceClient } from '../../client/index.js';
 import { jsonEqual } from '../../store/canonical.js';
-import type { Outcome } from '../../store/commands.js';
+import type { Outcome } from '../../store/index.js';
 import { defaultKinds } from '../../store/kinds.js';
 import type { Resource } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';

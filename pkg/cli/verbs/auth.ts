@@ -3,7 +3,7 @@
 // groups and how it authenticated. Both ask the server (an AccessReview,
 // answered by its authorizer and never stored), so the answer is the one a
 // real request would get.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import { API_VERSION, type Resource } from '../../store/types.js';
 import { formatTable } from '../printers/table.js';
 import { defineVerb, type VerbGroup } from '../command.js';

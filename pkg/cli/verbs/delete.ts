@@ -2,7 +2,7 @@
 // deletes (cascading to the Job's Runs, whose containers the agents stop) and
 // prints `job.jobctl.dev "x" deleted`. A missing object is reported in
 // kubectl's words and the others are still deleted; the exit code is then 1.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Resource } from '../../store/types.js';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import { qualifiedKind } from '../printers/printer.js';

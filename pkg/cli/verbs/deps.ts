@@ -2,7 +2,7 @@
 // streams, a fake clock and an in-process client, without argv or a cluster
 // (kubectl's IOStreams + Factory). Verbs return their exit code; errors they
 // throw are mapped to one line and a code by runVerb (pkg/cli/errors.ts).
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Clock } from '../../util/clock.js';
 import type { Connection } from '../contexts.js';
 import { describeError } from '../errors.js';

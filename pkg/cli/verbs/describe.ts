@@ -1,7 +1,7 @@
 // `jobctl describe job|run|node|cronjob NAME...`: the object, its conditions,
 // related Runs and recent events (a Job's include its Runs'). Events come from
 // the Event kind (pkg/events); a server without it shows them as <none>.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import {
   JOB_NAME_LABEL,
   isFinalRunPhase,

@@ -1,7 +1,7 @@
 // `jobctl diff -f FILE|DIR|- [-R]`: what apply would change, as a unified
 // diff of the live object against the server's dry-run result, both as YAML.
 // Exit 0: no differences; 1: differences (kubectl's convention); errors as usual.
-import type { ApplyResult, ResourceClient } from '../../client/types.js';
+import type { ApplyResult, ResourceClient } from '../../client/index.js';
 import type { Resource } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode } from '../errors.js';

@@ -5,10 +5,10 @@
 // `get events [--for KIND/NAME]` lists Events sorted by when they last
 // happened, optionally only those about one object (a field selector on
 // spec.involvedObject).
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { KindInfo } from '../../store/kinds.js';
 import { isFinalRunPhase, type Resource } from '../../store/types.js';
-import type { WatchEvent } from '../../store/watch.js';
+import type { WatchEvent } from '../../store/index.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { UsageError } from '../errors.js';
 import type { Palette } from '../printers/color.js';

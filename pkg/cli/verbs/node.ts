@@ -3,7 +3,7 @@
 // precondition, retried on Conflict). drain cordons, waits (by watch) until
 // no active Run is bound to the node, then hands leadership away if the node
 // leads, so it can be stopped without disturbing anything.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import {
   isFinalRunPhase,
   type Node,

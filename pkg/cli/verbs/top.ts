@@ -6,9 +6,14 @@
 //
 //   NAME     STATUS   CPU(alloc/cap)   CPU%   MEMORY(alloc/cap)   MEMORY%   RUNS(active/cap)   RUNS%
 //   node-1   Ready    1500m/4          37%    768Mi/15953Mi       4%        3/16               18%
-import { runRequests } from '../../controllers/common/runs.js';
-import { nodeReadiness, nodeState } from '../../controllers/scheduler/fit.js';
-import { isFinalRunPhase, type Node, type Run } from '../../store/index.js';
+import {
+  isFinalRunPhase,
+  nodeAllocatable,
+  nodeNotReady,
+  runRequests,
+  type Node,
+  type Run,
+} from '../../store/index.js';
 import { UsageError } from '../errors.js';
 import { ColumnTable } from '../printers/columns.js';
 import { defineVerb } from '../command.js';
@@ -82,15 +87,15 @@ export function nodeTops(nodes: readonly Node[], runs: readonly Run[]): NodeTop[
   return [...nodes]
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
     .map((n) => {
-      const st = nodeState(n);
+      const allocatable = nodeAllocatable(n);
       const used = byName.get(n.metadata.name) ?? { cpu: 0, memory: 0, runs: 0 };
-      const ready = nodeReadiness(n) === undefined ? 'Ready' : 'NotReady';
+      const ready = nodeNotReady(n) === undefined ? 'Ready' : 'NotReady';
       return {
         name: n.metadata.name,
         status: n.spec?.unschedulable ? `${ready},SchedulingDisabled` : ready,
-        cpu: { allocated: used.cpu, capacity: st.allocatable.cpu },
-        memory: { allocated: used.memory, capacity: st.allocatable.memory },
-        runs: { active: used.runs, capacity: st.allocatable.runs },
+        cpu: { allocated: used.cpu, capacity: allocatable.cpu },
+        memory: { allocated: used.memory, capacity: allocatable.memory },
+        runs: { active: used.runs, capacity: allocatable.runs },
       };
     });
 }

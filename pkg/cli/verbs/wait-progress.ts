@@ -5,7 +5,7 @@
 //   ⠹ waiting for job/train: Pending 0/1 · Pulling image "python:3.12" (14s)
 // The Events watch runs only while a spinner is drawn; it is best effort (a
 // failure just leaves the pull out).
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Event, Job } from '../../store/types.js';
 import { noProgress, startProgress, type Progress } from '../progress.js';
 import { jobFinished } from '../resource/job-outcome.js';

@@ -3,7 +3,7 @@
 // that revision (no polling) until the condition holds. Exit codes
 // (DESIGN.md §4): 0 met, 4 the waited-for Job failed, 5 timed out, 1 errors.
 // Also the engine behind `apply --wait` and `delete --wait`.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Job, Resource } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';

@@ -14,11 +14,11 @@ import {
   type Manager,
   type Reconciler,
   type Result,
+  splitKey,
 } from '../../reconcile/index.js';
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Clock } from '../../util/clock.js';
 import { Reason, isReason } from '../../util/errors.js';
-import { splitKey } from '../../reconcile/keys.js';
 import { parseTime } from '../common/time.js';
 
 export const EVENT_GC_CONTROLLER = 'event-gc';

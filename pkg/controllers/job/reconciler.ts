@@ -4,7 +4,7 @@
 // and idempotent: a repeated or concurrent-leader reconcile converges on the
 // same state, and Run names are deterministic per attempt, so AlreadyExists
 // (not in-memory bookkeeping) keeps an attempt from being created twice.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Job, JobStatus, Run, RunCancelReason } from '../../store/index.js';
 import { JOB_NAME_LABEL, cloneResource, jsonEqual } from '../../store/index.js';
 import type { Clock } from '../../util/clock.js';

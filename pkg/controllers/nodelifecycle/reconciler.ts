@@ -10,7 +10,7 @@
 // before we got to it gives Conflict, and the retry sees it final and leaves
 // it. (Refusing a late report from a node whose Runs were already declared Lost
 // is the agent/API side of fencing.)
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Node, NodeStatus, Run } from '../../store/index.js';
 import type { Clock } from '../../util/clock.js';
 import {

@@ -2,9 +2,13 @@
 // why), how allocated a node would be, and the kubectl-style message for a
 // Run that fits nowhere ("0/3 nodes available: 2 insufficient memory, 1
 // node(s) didn't match nodeSelector").
-import type { Node, Run } from '../../store/index.js';
-import { findCondition } from '../common/conditions.js';
-import { parseCpuOr, parseMemoryOr, type Requests } from '../common/runs.js';
+import {
+  nodeAllocatable,
+  nodeNotReady,
+  type Node,
+  type Requests,
+  type Run,
+} from '../../store/index.js';
 
 /** Why a node was not chosen. Each node contributes one or more of these. */
 export const FitReason = {
@@ -30,29 +34,21 @@ export interface NodeState {
 
 /** Allocatable (or, without it, capacity) in millicores/bytes; a node reporting neither offers nothing. */
 export function nodeState(node: Node): NodeState {
-  const a = node.status?.allocatable ?? node.status?.capacity;
-  const runs = a?.runs;
   const blocked =
     nodeReadiness(node) ?? (node.spec?.unschedulable ? FitReason.Unschedulable : undefined);
   return {
     node,
     name: node.metadata.name,
     ...(blocked ? { blocked } : {}),
-    allocatable: {
-      cpu: parseCpuOr(a?.cpu, 0),
-      memory: parseMemoryOr(a?.memory, 0),
-      ...(typeof runs === 'number' && runs > 0 ? { runs } : {}),
-    },
+    allocatable: { ...nodeAllocatable(node) },
     used: { cpu: 0, memory: 0, runs: 0 },
   };
 }
 
-/** Ready=True, and RuntimeReady not False. */
+/** Ready=True, and RuntimeReady not False (the store's nodeNotReady, as a FitReason). */
 export function nodeReadiness(node: Node): FitReason | undefined {
-  const conds = node.status?.conditions;
-  if (findCondition(conds, 'Ready')?.status !== 'True') return FitReason.NotReady;
-  if (findCondition(conds, 'RuntimeReady')?.status === 'False') return FitReason.RuntimeNotReady;
-  return undefined;
+  const why = nodeNotReady(node);
+  return why === undefined ? undefined : FitReason[why];
 }
 
 export function matchesSelector(node: Node, selector: Record<string, string> | undefined): boolean {

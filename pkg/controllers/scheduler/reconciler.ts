@@ -10,9 +10,9 @@
 // remembers it ("assumed", as kube-scheduler's assume cache) so a pass that
 // starts before the watch caught up neither double-books the node nor binds
 // the Run again.
-import type { ResourceClient } from '../../client/types.js';
+import type { ResourceClient } from '../../client/index.js';
 import type { Node, Run } from '../../store/index.js';
-import { cloneResource } from '../../store/index.js';
+import { cloneResource, runRequests } from '../../store/index.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage, isReason, Reason } from '../../util/errors.js';
 import {
@@ -23,7 +23,7 @@ import {
   type Reconciler,
   type Result,
 } from '../../reconcile/index.js';
-import { isFinalRun, runPhase, runRequests } from '../common/runs.js';
+import { isFinalRun, runPhase } from '../common/runs.js';
 import {
   allocationAfter,
   nodeState,

@@ -7,11 +7,14 @@
 // before the runtime is called.
 import type Docker from 'dockerode';
 import { parseCpu, parseMemory } from '../../util/quantity.js';
+import {
+  DEFAULT_CPU,
+  DEFAULT_MEMORY,
+  DEFAULT_PIDS_LIMIT,
+  DEFAULT_SANDBOX_USER,
+  DEFAULT_TMPFS_SIZE,
+} from '../../util/sandbox-defaults.js';
 import type { RunContainerSpec } from '../types.js';
-
-export const DEFAULT_USER = '65534:65534';
-export const DEFAULT_CPU = '500m';
-export const DEFAULT_MEMORY = '256Mi';
 
 export interface SandboxOptions {
   /** Size of the /tmp tmpfs (counts against the memory limit). Default "64m". */
@@ -24,8 +27,8 @@ export interface SandboxOptions {
 }
 
 export const DEFAULT_SANDBOX: SandboxOptions = {
-  tmpfsSize: '64m',
-  pidsLimit: 256,
+  tmpfsSize: DEFAULT_TMPFS_SIZE,
+  pidsLimit: DEFAULT_PIDS_LIMIT,
   init: true,
   daemonLogMaxSize: '20m',
 };
@@ -45,7 +48,7 @@ export function createOptions(
     ...(spec.command.length > 0 ? { Cmd: [...spec.command] } : {}),
     Env: (spec.env ?? []).map((e) => `${e.name}=${e.value}`),
     ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
-    User: spec.sandbox?.user || DEFAULT_USER,
+    User: spec.sandbox?.user || DEFAULT_SANDBOX_USER,
     Labels: labels,
     Tty: false,
     OpenStdin: false,

@@ -8,7 +8,7 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../util/clock.js';
-import type { ImagePullPolicy } from '../../store/types.js';
+import type { PullPolicy } from '../types.js';
 import { ImagePullFailedError } from '../errors.js';
 import { daemonMessage, isUnreachable, mapDockerError, statusCodeOf } from './errors.js';
 
@@ -34,7 +34,7 @@ export interface EnsureImageOptions {
   readonly docker: Docker;
   readonly clock: Clock;
   readonly image: string;
-  readonly policy: ImagePullPolicy;
+  readonly policy: PullPolicy;
   /** Progress lines: "Pulling image ..." (throttled, with layer counts), then "Pulled ...". */
   readonly progress: (type: 'Pulling' | 'Pulled', message: string) => void;
   readonly pullTimeoutMs: number;
