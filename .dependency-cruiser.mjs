@@ -9,7 +9,8 @@
 //    <- cmd), as the few edges that must never exist.
 // 3. A package with an index.ts is imported through it (or through a
 //    sub-package's index.ts, e.g. pkg/api/validation), never past it. The
-//    only other doors are the entry modules in `lightEntries`, each with why.
+//    only other doors are the entry modules in `lightEntries`, each with why,
+//    and only for the code the CLI loads.
 //    Packages without an index.ts (util, transport, tls, node, cli) are
 //    folders of independent modules and are imported file by file.
 //    test/ and hack/ may import deep: a unit test of an internal module
@@ -35,8 +36,9 @@ export const facedPackages = [
 ];
 
 /**
- * Modules other packages may import besides an index.ts. Each is a part of its
- * package that callers must be able to load without loading the whole package.
+ * Modules the CLI (pkg/cli, the validation it runs, cmd/) may import besides an
+ * index.ts: parts of a package it must load without loading the whole package,
+ * because every CLI start pays for what it loads. Node-side code uses the index.
  */
 export const lightEntries = [
   // The resource model (kinds table, types, constants, canonical JSON): the CLI
@@ -57,6 +59,9 @@ const faced = `^pkg/(${facedPackages.join('|')})/`;
 /** The `jobctl dev up` verb, the one CLI module that may start nodes. */
 const devUp = '^pkg/cli/verbs/dev(-up)?\\.ts$';
 const escape = (path) => path.replace(/[.]/g, '\\.');
+const light = lightEntries.map((e) => `^${escape(e)}$`);
+/** The code the CLI loads: its own modules and manifest validation. */
+const cliSide = '^pkg/(cli|api/validation)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -150,24 +155,27 @@ export default {
     {
       name: 'import-a-package-through-its-index',
       comment:
-        'Other packages import a package through its index.ts (or a sub-package’s), or a ' +
-        'light entry listed in .dependency-cruiser.mjs; never a module behind it.',
+        'Other packages import a package through its index.ts (or a sub-package’s); never ' +
+        'a module behind it.',
       severity: 'error',
-      from: { path: '^pkg/([^/]+)/' },
-      to: {
-        path: faced,
-        pathNot: ['^pkg/$1/', '/index\\.ts$', ...lightEntries.map((e) => `^${escape(e)}$`)],
-      },
+      from: { path: '^pkg/([^/]+)/', pathNot: cliSide },
+      to: { path: faced, pathNot: ['^pkg/$1/', '/index\\.ts$'] },
+    },
+    {
+      name: 'cli-imports-a-package-through-its-index-or-a-light-entry',
+      comment:
+        'The code the CLI loads imports a package through its index.ts or one of the light ' +
+        'entries listed in .dependency-cruiser.mjs; never another module behind it.',
+      severity: 'error',
+      from: { path: '^pkg/(cli|api)/', pathNot: '^pkg/api/(?!validation/)' },
+      to: { path: faced, pathNot: ['^pkg/$1/', '/index\\.ts$', ...light] },
     },
     {
       name: 'cmd-imports-a-package-through-its-index',
-      comment: 'cmd/ is another package: the same rule as import-a-package-through-its-index.',
+      comment: 'cmd/ is another package: the same rule as for the CLI (light entries allowed).',
       severity: 'error',
       from: { path: '^cmd/' },
-      to: {
-        path: faced,
-        pathNot: ['/index\\.ts$', ...lightEntries.map((e) => `^${escape(e)}$`)],
-      },
+      to: { path: faced, pathNot: ['/index\\.ts$', ...light] },
     },
   ],
   options: {

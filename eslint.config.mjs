@@ -12,8 +12,9 @@
 //   util (never the store: it has its own ContainerSpec); controllers never
 //   runtime, agent or node; the agent never controllers or node; the CLI never
 //   the node's internals, except `dev up` starting pkg/node/local-cluster.ts;
-// - a package with an index.ts is imported through it, or through the few
-//   light entries listed there (the resource model the CLI loads at start);
+// - a package with an index.ts is imported through it; only the code the CLI
+//   loads may also use the few light entries listed there (the resource model,
+//   the token format, explain), so that a CLI start stays cheap;
 // - test/ and hack/ may import deep: a unit test imports the internal module
 //   it tests, and a benchmark drives internals on purpose.
 // test/unit/lint/layering.test.ts proves each of those rules fires.

@@ -8,7 +8,7 @@
 //   root, user 65534:65534), any image, no cap on cpu or memory.
 // - Several policies: a request is allowed if any policy allows it (union of
 //   the allow lists, the largest cap, no image restriction if any policy has none).
-import type { ContainerSpec, SandboxPolicy } from '../store/types.js';
+import type { ContainerSpec, SandboxPolicy } from '../store/index.js';
 import { parseCpu, parseMemory } from '../util/quantity.js';
 import type { FieldError } from './validation/messages.js';
 

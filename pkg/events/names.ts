@@ -3,7 +3,7 @@
 // restart) lands on the same object and bumps its count instead of adding one.
 import { createHash } from 'node:crypto';
 import type { ObjectLike } from '../reconcile/index.js';
-import type { EventSeverity, ObjectReference } from '../store/types.js';
+import type { EventSeverity, ObjectReference } from '../store/index.js';
 
 /** Namespace for events about cluster-scoped objects (Nodes). */
 export const CLUSTER_EVENT_NAMESPACE = 'default';

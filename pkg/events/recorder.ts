@@ -16,7 +16,7 @@ import {
   type EventSource,
   type InputOf,
   type ObjectReference,
-} from '../store/types.js';
+} from '../store/index.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 import { eventName, eventNamespace, involvedObjectOf } from './names.js';

@@ -22,6 +22,8 @@ interface Case {
   readonly name: string;
   readonly files: Record<string, string>;
   readonly fires: readonly string[];
+  /** How many violations, when it matters that each forbidden edge is caught. */
+  readonly count?: number;
 }
 
 const cases: readonly Case[] = [
@@ -117,13 +119,27 @@ const cases: readonly Case[] = [
     name: 'a deep import past an index.ts',
     files: {
       'pkg/agent/agent.ts':
-        "import { Store } from '../store/store.js';\nimport { API_VERSION } from '../store/types.js';\nimport { validate } from '../api/validation/index.js';\nimport { local } from './local.js';\nexport const x = [Store, API_VERSION, validate, local];\n",
+        "import { Store } from '../store/store.js';\nimport { API_VERSION } from '../store/types.js';\nimport { validate } from '../api/validation/index.js';\nimport { kinds } from '../store/index.js';\nimport { local } from './local.js';\nexport const x = [Store, API_VERSION, validate, kinds, local];\n",
       'pkg/agent/local.ts': 'export const local = 1;\n',
       'pkg/store/store.ts': 'export const Store = 1;\n',
       'pkg/store/types.ts': "export const API_VERSION = 'v1';\n",
+      'pkg/store/index.ts': 'export const kinds = 1;\n',
       'pkg/api/validation/index.ts': 'export const validate = 1;\n',
     },
+    // store.ts, and types.ts: a light entry is for the code the CLI loads only.
     fires: ['import-a-package-through-its-index'],
+    count: 2,
+  },
+  {
+    name: 'a deep import from the CLI past its light entries',
+    files: {
+      'pkg/cli/verbs/get.ts':
+        "import { Store } from '../../store/store.js';\nimport { API_VERSION } from '../../store/types.js';\nexport const x = [Store, API_VERSION];\n",
+      'pkg/api/validation/schemas.ts': "export { API_VERSION } from '../../store/types.js';\n",
+      'pkg/store/store.ts': 'export const Store = 1;\n',
+      'pkg/store/types.ts': "export const API_VERSION = 'v1';\n",
+    },
+    fires: ['cli-imports-a-package-through-its-index-or-a-light-entry'],
   },
   {
     name: 'a deep import from cmd/',
@@ -141,7 +157,7 @@ let config: LayeringConfig;
 let scratch: string;
 
 /** Writes one case's files under a fresh directory and cruises it with the real rules. */
-async function violationsOf(c: Case): Promise<string[]> {
+async function violationsOf(c: Case): Promise<{ names: string[]; count: number }> {
   const dir = join(scratch, c.name.replace(/\W+/g, '-'));
   for (const [path, source] of Object.entries(c.files)) {
     await mkdir(dirname(join(dir, path)), { recursive: true });
@@ -159,7 +175,11 @@ async function violationsOf(c: Case): Promise<string[]> {
     m.dependencies.filter((d) => d.couldNotResolve).map((d) => `${m.source} -> ${d.module}`),
   );
   assert.deepEqual(unresolved, [], 'every fixture import resolves');
-  return [...new Set(result.summary.violations.map((v) => v.rule.name))].sort();
+  const violations = result.summary.violations;
+  return {
+    names: [...new Set(violations.map((v) => v.rule.name))].sort(),
+    count: violations.length,
+  };
 }
 
 describe('layering rules (.dependency-cruiser.mjs)', () => {
@@ -175,8 +195,9 @@ describe('layering rules (.dependency-cruiser.mjs)', () => {
   const fired = new Set<string>();
   for (const c of cases) {
     it(`refuses ${c.name}`, async () => {
-      const names = await violationsOf(c);
+      const { names, count } = await violationsOf(c);
       assert.deepEqual(names, [...c.fires].sort());
+      if (c.count !== undefined) assert.equal(count, c.count);
       for (const n of names) fired.add(n);
     });
   }
