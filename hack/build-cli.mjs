@@ -11,12 +11,12 @@
 // outside, loaded from node_modules as before: they are off the hot path, and
 // some read files next to their own modules.
 //
-// Some of our modules find files relative to themselves (dist/proto/*.json in
-// pkg/transport/proto.ts, dist/cmd/jobd.js in pkg/node/local-cluster.ts, the
-// CRD schemas of pkg/api/validation): they are reached only through lazy
-// imports, so they land in chunks, and the chunks sit two levels below dist/
-// as dist/pkg/<package>/ does, so "../../proto" still means dist/proto. The
-// build checks that none of them ends up in the entry file.
+// Some of our modules find files relative to themselves (dist/cmd/jobd.js in
+// pkg/node/local-cluster.ts, the CRD schemas of pkg/api/validation): they are
+// reached only through lazy imports, so they land in chunks, and the chunks
+// sit two levels below dist/ as dist/pkg/<package>/ does, so relative paths
+// such as "../../cmd" still resolve. The build checks that none of them ends
+// up in the entry file.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,11 +38,7 @@ const isBundled = (name) =>
   bundled.some((p) => name === p || name.startsWith(p.endsWith('/') ? p : `${p}/`));
 
 /** Modules that locate files relative to their own path: never in the entry (dist/cmd/). */
-const chunkOnly = [
-  'pkg/transport/proto.ts',
-  'pkg/node/local-cluster.ts',
-  'pkg/api/validation/schemas.ts',
-];
+const chunkOnly = ['pkg/node/local-cluster.ts', 'pkg/api/validation/schemas.ts'];
 
 const placement = {
   name: 'jobctl-external-packages',

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { freePorts } from '../../pkg/node/local-cluster.js';
-import { channelOptions, protoLoaderOptions } from '../../pkg/transport/proto.js';
+import { channelOptions } from '../../pkg/transport/channel-options.js';
 import { JobctlError, Reason } from '../../pkg/util/errors.js';
 
 /** Members still running when this process exits are killed with it. */
@@ -88,7 +88,13 @@ let services: { KV: grpc.ServiceClientConstructor; Maintenance: grpc.ServiceClie
 function etcdServices(): typeof services {
   // Member ids are 64-bit: read them as strings (longs: String), not as lossy numbers.
   services ??= (() => {
-    const def = loadSync(protoPath(), { ...protoLoaderOptions, longs: String });
+    const def = loadSync(protoPath(), {
+      keepCase: false,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
     const pkg = grpc.loadPackageDefinition(def).etcdserverpb as grpc.GrpcObject;
     return {
       KV: pkg.KV as grpc.ServiceClientConstructor,

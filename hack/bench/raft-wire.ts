@@ -2,7 +2,7 @@
 // (the generated gen/raft.ts through raft-message.ts, as grpc-raft.ts calls
 // it), in process (no network), on the batches a busy leader and its
 // followers exchange. Each figure is the best of BENCH_ROUNDS (5) rounds of
-// ~BENCH_ROUND_MS (300) ms. Commit d75b05f has this bench with the
+// ~BENCH_ROUND_MS (300) ms. Commit 91d03f4 has this bench with the
 // hand-written codec beside it (docs/benchmarks.md has both).
 import type { Message } from '../../pkg/raft/types.js';
 import { RaftService } from '../../pkg/transport/gen/raft.js';

@@ -7,7 +7,7 @@ import type { Request } from 'express';
 import type { ResourceClient } from '../client/index.js';
 import { grpcPeerIdentity, httpPeerIdentity, type CertIdentity } from '../tls/identity.js';
 import type { ApiCall, CallAccess } from '../transport/api-grpc.js';
-import type { LogsRequestMsg } from '../transport/api-types.js';
+import type { LogsRequest } from '../transport/gen/api.js';
 import type { CertificateSubject, Credentials } from './authenticator.js';
 import type { AuthService } from './service.js';
 
@@ -48,7 +48,7 @@ export function grpcAccess(
     return {
       client,
       nodeStatus: () => client.checkNodeStatus(),
-      logs: (req: LogsRequestMsg) => {
+      logs: (req: LogsRequest) => {
         // A localOnly request is one node proxying for another: nodes and admins only.
         if (req.localOnly) client.checkPeer();
         else client.checkLogs(req.namespace);

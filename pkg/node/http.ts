@@ -5,14 +5,14 @@
 import { DelegatingClient } from '../client/index.js';
 import type { LogsOptions, ResourceClient } from '../client/index.js';
 import { logsRequestOf } from '../transport/api-wire.js';
-import type { LogsRequestMsg } from '../transport/api-types.js';
+import type { LogsRequest } from '../transport/gen/api.js';
 import type { ReloadingTls } from '../tls/files.js';
 import type { ClientRateLimiter } from '../util/rate-limit.js';
 import type { RequestAccess } from '../api/rest/index.js';
 import type { NodeLogger } from './logger.js';
 
 /** The node's Logs service (RunLogs.stream). */
-export type NodeLogs = (req: LogsRequestMsg, signal: AbortSignal) => AsyncIterable<Uint8Array>;
+export type NodeLogs = (req: LogsRequest, signal: AbortSignal) => AsyncIterable<Uint8Array>;
 
 export interface HttpServeOptions {
   /** HOST:PORT (port 0 picks one). */

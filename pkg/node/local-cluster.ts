@@ -10,7 +10,7 @@ import { GrpcClient } from '../transport/grpc-client.js';
 import type { NodeId } from '../raft/index.js';
 import { ApiClient } from '../transport/api-grpc.js';
 import type { ClientSecurity } from '../transport/security.js';
-import type { NodeStatusInfo } from '../transport/api-types.js';
+import type { NodeStatus } from '../transport/gen/api.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
 /** Children still running when this process exits are killed with it. */
@@ -248,7 +248,7 @@ export class LocalCluster {
   }
 
   /** Each running node's own status (unreachable nodes omitted). */
-  async statuses(timeoutMs = 1000): Promise<NodeStatusInfo[]> {
+  async statuses(timeoutMs = 1000): Promise<NodeStatus[]> {
     const all = await Promise.all(
       this.members.map((m) =>
         this.isRunning(m.id)
@@ -258,7 +258,7 @@ export class LocalCluster {
           : undefined,
       ),
     );
-    return all.filter((s): s is NodeStatusInfo => s !== undefined);
+    return all.filter((s): s is NodeStatus => s !== undefined);
   }
 
   /**

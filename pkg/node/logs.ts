@@ -13,7 +13,7 @@ import { readRunLog } from '../agent/index.js';
 import type { ResourceClient } from '../client/index.js';
 import type { NodeId } from '../raft/index.js';
 import { isFinalRunPhase, type Node, type Run } from '../store/index.js';
-import type { LogsRequestMsg } from '../transport/api-types.js';
+import type { LogsRequest } from '../transport/gen/api.js';
 import { abortableSleep } from '../reconcile/index.js';
 import { realClock } from '../util/clock.js';
 import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
@@ -21,7 +21,7 @@ import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 /** A peer's Logs stream (the gRPC ApiClient of that node). */
 export type PeerLogs = (
   address: string,
-  req: LogsRequestMsg,
+  req: LogsRequest,
   signal: AbortSignal,
 ) => AsyncIterable<Uint8Array>;
 
@@ -49,7 +49,7 @@ export class RunLogs {
   }
 
   /** The chunks of the Run's output the request names. */
-  async *stream(req: LogsRequestMsg, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  async *stream(req: LogsRequest, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const namespace = req.namespace || 'default';
     const tail = req.hasTail ? req.tailLines : undefined;
     if (req.localOnly) {
@@ -118,7 +118,7 @@ export class RunLogs {
   }
 
   /** The Run the request names (NotFound with a clear message otherwise). */
-  private async resolve(namespace: string, req: LogsRequestMsg): Promise<Run> {
+  private async resolve(namespace: string, req: LogsRequest): Promise<Run> {
     const c = this.o.client;
     if (req.runName) {
       const run = await c.get('Run', namespace, req.runName);

@@ -20,7 +20,7 @@ import type { LogStore } from '../raft/index.js';
 import { newRuntime, type Runtime } from '../runtime/index.js';
 import { ResourceStore } from '../store/index.js';
 import { ApiClient, registerApi } from '../transport/api-grpc.js';
-import type { LogsRequestMsg } from '../transport/api-types.js';
+import type { LogsRequest } from '../transport/gen/api.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
 import { ReloadingTls } from '../tls/files.js';
 import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../transport/grpc-tls.js';
@@ -101,7 +101,7 @@ class GrpcPeerApi implements PeerApi {
   }
 
   /** A Run's output from the node that executed it (Logs proxying). */
-  logs(address: string, req: LogsRequestMsg, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  logs(address: string, req: LogsRequest, signal: AbortSignal): AsyncIterable<Uint8Array> {
     return this.client(address).logs(req, signal);
   }
 

@@ -3,6 +3,8 @@
 // a small client of one node's administrative calls (NodeStatus,
 // ClusterStatus, TransferLeader) for peers and tools. The full ResourceClient
 // over gRPC is pkg/transport/grpc-client.ts. Errors cross the wire through errors.ts only.
+// Messages, the service definition and the client are generated (gen/api.ts):
+// the compiler checks every handler and call against proto/api.proto.
 //
 // Robustness: a request that does not decode as protobuf is refused by
 // grpc-js itself (INTERNAL) before it reaches a handler; object bytes that are
@@ -10,46 +12,37 @@
 // not) becomes a status, never an uncaught exception.
 import * as grpc from '@grpc/grpc-js';
 import { addLimitedService, type CallLimit } from './rate-limit-grpc.js';
-import type { ResourceClient } from '../client/index.js';
+import type { ClusterStatus, NodeRaftStatus, ResourceClient } from '../client/index.js';
 import type { Resource, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import type {
-  ApplyRequestMsg,
-  ApplyResponseMsg,
-  ClusterStatusResponse,
-  DeleteRequestMsg,
-  GetRequestMsg,
-  ListRequestMsg,
-  ListResponseMsg,
-  LogChunkMsg,
-  LogsRequestMsg,
-  NodeStatusInfo,
-  ObjectRequestMsg,
-  ObjectResponseMsg,
-  TransferLeaderRequest,
-  TransferLeaderResponse,
-  WatchEventMsg,
-  WatchRequestMsg,
-} from './api-types.js';
 import { decodeObject, encodeObject, consistencyOf, dryRunOf } from './api-wire.js';
+import { channelOptions } from './channel-options.js';
 import { fromServiceError, toServiceError } from './errors.js';
-import { channelOptions, loadProto, lookupService } from './proto.js';
+import {
+  JobctlClient,
+  JobctlService,
+  type ClusterStatusResponse,
+  type JobctlServer,
+  type LogChunk,
+  type LogsRequest,
+  type NodeStatus,
+  type ObjectResponse,
+  type TransferLeaderRequest,
+  type TransferLeaderResponse,
+  type WatchEvent as WatchEventMessage,
+} from './gen/api.js';
 import { clientChannel, type ClientSecurity } from './security.js';
-
-export function apiServiceCtor(): grpc.ServiceClientConstructor {
-  return lookupService(loadProto('api.proto'), 'jobctl.api.v1.Jobctl');
-}
 
 export interface ApiServerDeps {
   /** The service layer (ApiService on a node). */
   readonly client: ResourceClient;
   /** This node's own Raft view. */
-  readonly nodeStatus: () => NodeStatusInfo;
+  readonly nodeStatus: () => NodeRaftStatus;
   /**
    * A Run's output (the Logs RPC); ends when `signal` aborts. Omitted: Logs
    * answers Unavailable.
    */
-  readonly logs?: (req: LogsRequestMsg, signal: AbortSignal) => AsyncIterable<Uint8Array>;
+  readonly logs?: (req: LogsRequest, signal: AbortSignal) => AsyncIterable<Uint8Array>;
   /** Per-client rate limit of every call, keyed by limit.key (./rate-limit-grpc.ts); absent: none. */
   readonly limit?: CallLimit;
   /**
@@ -73,7 +66,7 @@ export interface CallAccess {
   /** Throws (Unauthorized, Forbidden) unless the caller may read this node's Raft view. */
   nodeStatus(): void;
   /** Throws unless the caller may read these logs (localOnly: a node's proxy hop). */
-  logs(req: LogsRequestMsg): void;
+  logs(req: LogsRequest): void;
 }
 
 export interface ApiServerHandle {
@@ -99,7 +92,16 @@ function unary<Req, Res>(
   };
 }
 
-const objectResponse = (o: Resource): ObjectResponseMsg => ({ object: encodeObject(o) });
+const objectResponse = (o: Resource): ObjectResponse => ({ object: encodeObject(o) });
+
+/** A node's Raft view as the NodeStatus message (every field set, as the encoder needs). */
+export function nodeStatusMessage(s: NodeRaftStatus): NodeStatus {
+  return { ...s, error: s.error ?? '' };
+}
+
+function clusterStatusMessage(st: ClusterStatus): ClusterStatusResponse {
+  return { nodes: st.nodes.map(nodeStatusMessage), leader: st.leader, responder: st.responder };
+}
 
 /** Resolves when the stream can take more writes, or when `signal` aborts. */
 function drainedOrAborted(call: grpc.ServerWritableStream<unknown, unknown>, signal: AbortSignal) {
@@ -114,19 +116,49 @@ function drainedOrAborted(call: grpc.ServerWritableStream<unknown, unknown>, sig
   });
 }
 
-async function* watchMessages(events: AsyncIterable<WatchEvent>): AsyncGenerator<WatchEventMsg> {
+async function* watchMessages(
+  events: AsyncIterable<WatchEvent>,
+): AsyncGenerator<WatchEventMessage> {
   for await (const e of events) yield { type: e.type, object: encodeObject(e.object) };
 }
 
-async function* logChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LogChunkMsg> {
+async function* logChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LogChunk> {
   for await (const data of chunks) yield { data };
 }
 
-type RawServerStream<Res> = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-) => grpc.ClientReadableStream<Res>;
+/** A unary method of a generated service definition (JobctlService.get, ...). */
+export type UnaryMethod<Req, Res> = grpc.MethodDefinition<Req, Res> & {
+  readonly requestStream: false;
+  readonly responseStream: false;
+};
+
+/**
+ * One unary call of `method` on `client`, by the generated definition (its
+ * path and codecs), until `deadline`. Rejects with a JobctlError
+ * (ConnectionError when `address` cannot be reached).
+ */
+export function callUnary<Req, Res>(
+  client: grpc.Client,
+  address: string,
+  method: UnaryMethod<Req, Res>,
+  req: Req,
+  deadline: number,
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      req,
+      new grpc.Metadata(),
+      { deadline },
+      (err, res) => {
+        if (err) reject(fromServiceError(err, address));
+        else resolve(res as Res);
+      },
+    );
+  });
+}
 
 /**
  * The Logs RPC from the client side: the chunks of one node's stream. Errors
@@ -134,19 +166,17 @@ type RawServerStream<Res> = (
  * aborted `signal` cancels the call and ends the iterator quietly.
  */
 export async function* readLogsStream(
-  client: grpc.Client,
+  client: JobctlClient,
   address: string,
-  req: LogsRequestMsg,
+  req: LogsRequest,
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
   if (signal?.aborted) return;
-  const fn = (client as unknown as Record<string, RawServerStream<LogChunkMsg>>)['logs'];
-  if (!fn) throw new Error('api client: no method logs');
-  const call = fn.call(client, req, new grpc.Metadata(), {});
+  const call = client.logs(req);
   const onAbort = (): void => call.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const msg of call as AsyncIterable<LogChunkMsg>) {
+    for await (const msg of call as AsyncIterable<LogChunk>) {
       yield Buffer.from(msg.data);
     }
   } catch (err) {
@@ -211,7 +241,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     })();
   };
 
-  const watch = (call: grpc.ServerWritableStream<WatchRequestMsg, WatchEventMsg>): void =>
+  const watch: JobctlServer['watch'] = (call) =>
     serveStream(call, async (signal) => {
       const req = call.request;
       const { client: c } = await access(call);
@@ -227,7 +257,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     });
 
   /** Logs: the node's log stream; ends with the Run (or the node). */
-  const logs = (call: grpc.ServerWritableStream<LogsRequestMsg, LogChunkMsg>): void => {
+  const logs: JobctlServer['logs'] = (call) => {
     const source = deps.logs;
     if (!source) {
       call.on('error', () => {});
@@ -241,29 +271,29 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     });
   };
 
-  addLimitedService(server, apiServiceCtor().service, deps.limit, {
-    apply: unary<ApplyRequestMsg, ApplyResponseMsg>(access, async (r, { client: c }) => {
+  const handlers: JobctlServer = {
+    apply: unary(access, async (r, { client: c }) => {
       const res = await c.apply(decodeObject(r.object), {
         dryRun: dryRunOf(r.dryRun),
         force: r.force || undefined,
       });
       return { outcome: res.outcome, object: encodeObject(res.object) };
     }),
-    create: unary<ObjectRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
+    create: unary(access, async (r, { client: c }) =>
       objectResponse(await c.create(decodeObject(r.object))),
     ),
-    update: unary<ObjectRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
+    update: unary(access, async (r, { client: c }) =>
       objectResponse(await c.update(decodeObject(r.object))),
     ),
-    updateStatus: unary<ObjectRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
+    updateStatus: unary(access, async (r, { client: c }) =>
       objectResponse(await c.updateStatus(decodeObject(r.object))),
     ),
-    get: unary<GetRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) =>
+    get: unary(access, async (r, { client: c }) =>
       objectResponse(
         await c.get(r.kind, r.namespace, r.name, { consistency: consistencyOf(r.consistency) }),
       ),
     ),
-    list: unary<ListRequestMsg, ListResponseMsg>(access, async (r, { client: c }) => {
+    list: unary(access, async (r, { client: c }) => {
       const res = await c.list(r.kind, {
         namespace: r.namespace || undefined,
         labelSelector: r.labelSelector || undefined,
@@ -279,7 +309,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       };
     }),
     watch,
-    delete: unary<DeleteRequestMsg, ObjectResponseMsg>(access, async (r, { client: c }) => {
+    delete: unary(access, async (r, { client: c }) => {
       const pre = r.preconditions;
       const preconditions =
         pre && (pre.uid || pre.resourceVersion)
@@ -295,20 +325,17 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
         }),
       );
     }),
-    clusterStatus: unary<object, ClusterStatusResponse>(
-      access,
-      async (_r, { client: c }) => (await c.clusterStatus()) as ClusterStatusResponse,
+    clusterStatus: unary(access, async (_r, { client: c }) =>
+      clusterStatusMessage(await c.clusterStatus()),
     ),
-    nodeStatus: unary<object, NodeStatusInfo>(access, (_r, a) => {
+    nodeStatus: unary(access, (_r, a) => {
       a.nodeStatus();
-      return deps.nodeStatus();
+      return nodeStatusMessage(deps.nodeStatus());
     }),
-    transferLeader: unary<TransferLeaderRequest, TransferLeaderResponse>(
-      access,
-      (r, { client: c }) => c.transferLeader(r.to),
-    ),
+    transferLeader: unary(access, (r, { client: c }) => c.transferLeader(r.to)),
     logs,
-  });
+  };
+  addLimitedService(server, JobctlService, deps.limit, handlers);
 
   return {
     closeWatches() {
@@ -327,56 +354,45 @@ export interface ApiClientOptions {
   readonly credentials?: grpc.ChannelCredentials;
 }
 
-type RawMethod = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res: unknown) => void,
-) => grpc.ClientUnaryCall;
-
 /**
  * A client of one node's administrative calls. Every call rejects with a
  * JobctlError (ConnectionError when the node is unreachable).
  */
 export class ApiClient {
-  private readonly client: grpc.Client;
+  private readonly client: JobctlClient;
   private readonly timeoutMs: number;
 
   constructor(
     readonly address: string,
     opts: ApiClientOptions = {},
   ) {
-    const Ctor = apiServiceCtor();
     const { credentials, options } = opts.credentials
       ? clientChannel(opts.security, channelOptions, opts.credentials)
       : clientChannel(opts.security, channelOptions);
-    this.client = new Ctor(address, credentials, options);
+    this.client = new JobctlClient(address, credentials, options);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  private call<Res>(method: string, req: unknown, timeoutMs?: number): Promise<Res> {
-    const fn = (this.client as unknown as Record<string, RawMethod>)[method];
-    if (!fn) throw new Error(`api client: no method ${method}`);
+  private call<Req, Res>(
+    method: UnaryMethod<Req, Res>,
+    req: Req,
+    timeoutMs?: number,
+  ): Promise<Res> {
     const deadline = Date.now() + (timeoutMs ?? this.timeoutMs);
-    return new Promise((resolve, reject) => {
-      fn.call(this.client, req, new grpc.Metadata(), { deadline }, (err, res) => {
-        if (err) reject(fromServiceError(err, this.address));
-        else resolve(res as Res);
-      });
-    });
+    return callUnary(this.client, this.address, method, req, deadline);
   }
 
   clusterStatus(timeoutMs?: number): Promise<ClusterStatusResponse> {
-    return this.call('clusterStatus', {}, timeoutMs);
+    return this.call(JobctlService.clusterStatus, {}, timeoutMs);
   }
-  nodeStatus(timeoutMs?: number): Promise<NodeStatusInfo> {
-    return this.call('nodeStatus', {}, timeoutMs);
+  nodeStatus(timeoutMs?: number): Promise<NodeStatus> {
+    return this.call(JobctlService.nodeStatus, {}, timeoutMs);
   }
   transferLeader(req: TransferLeaderRequest, timeoutMs?: number): Promise<TransferLeaderResponse> {
-    return this.call('transferLeader', req, timeoutMs);
+    return this.call(JobctlService.transferLeader, req, timeoutMs);
   }
   /** A Run's output from this node (a node proxying Logs uses it with localOnly). */
-  logs(req: LogsRequestMsg, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  logs(req: LogsRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {
     return readLogsStream(this.client, this.address, req, signal);
   }
 

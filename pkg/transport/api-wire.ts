@@ -2,7 +2,7 @@
 // (pkg/transport/grpc-client.ts): objects as UTF-8 JSON bytes, and the string enums of
 // proto/api.proto (consistency, dry_run) checked on the way in.
 import type { Consistency, LogsOptions } from '../client/index.js';
-import type { LogsRequestMsg } from './api-types.js';
+import type { LogsRequest } from './gen/api.js';
 import type { ResourceInput } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
@@ -48,7 +48,7 @@ export function dryRunOf(value: string | undefined): 'server' | undefined {
 }
 
 /** A client's LogsOptions as the Logs RPC's request (the gRPC client and the REST side's node logs share it). */
-export function logsRequestOf(opts: LogsOptions): LogsRequestMsg {
+export function logsRequestOf(opts: LogsOptions): LogsRequest {
   return {
     namespace: opts.namespace ?? '',
     runName: opts.run ?? '',

@@ -13,21 +13,21 @@
 // and resumes from the last delivered revision, so no event is missed or
 // repeated (see watchEvents). Logs streams a Run's output from any node (the
 // node proxies from the executing one); it moves to another server only
-// before the first chunk. The proto is loaded on first use.
-import * as grpc from '@grpc/grpc-js';
+// before the first chunk. Requests and responses are the generated messages of
+// proto/api.proto (pkg/transport/gen/api.ts), each call made by its generated
+// method definition.
+import type * as grpc from '@grpc/grpc-js';
 import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
-import type {
-  ApplyResponseMsg,
-  ClusterStatusResponse,
-  ListResponseMsg,
-  ObjectResponseMsg,
-  TransferLeaderResponse,
-  WatchEventMsg,
-} from './api-types.js';
-import { apiServiceCtor, readLogsStream } from './api-grpc.js';
+import { callUnary, readLogsStream, type UnaryMethod } from './api-grpc.js';
 import { decodeObject, encodeObject, logsRequestOf } from './api-wire.js';
+import { channelOptions } from './channel-options.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from './errors.js';
-import { channelOptions } from './proto.js';
+import {
+  JobctlClient,
+  JobctlService,
+  type ObjectResponse,
+  type WatchEvent as WatchEventMessage,
+} from './gen/api.js';
 import { clientChannel, type ClientSecurity } from './security.js';
 import { tlsFailureDetail } from '../tls/errors.js';
 import { JobctlError, Reason, UnreachableError, errorMessage } from '../util/errors.js';
@@ -76,19 +76,6 @@ function neverSent(err: ConnectionError): boolean {
   );
 }
 
-type RawUnary = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res: unknown) => void,
-) => grpc.ClientUnaryCall;
-
-type RawStream = (
-  req: unknown,
-  md: grpc.Metadata,
-  opts: grpc.CallOptions,
-) => grpc.ClientReadableStream<WatchEventMsg>;
-
 /** The reason a server put in the status metadata (undefined: not the server's answer). */
 function serverReason(err: unknown): string | undefined {
   const md = (err as Partial<grpc.ServiceError> | undefined)?.metadata;
@@ -96,8 +83,14 @@ function serverReason(err: unknown): string | undefined {
   return typeof sent === 'string' ? sent : undefined;
 }
 
-/** Whether a method may be repeated on another server after a dropped connection. */
-const IDEMPOTENT = new Set(['get', 'list', 'apply', 'clusterStatus', 'nodeStatus']);
+/** The methods that may be repeated on another server after a dropped connection. */
+const IDEMPOTENT: ReadonlySet<object> = new Set([
+  JobctlService.get,
+  JobctlService.list,
+  JobctlService.apply,
+  JobctlService.clusterStatus,
+  JobctlService.nodeStatus,
+]);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -108,8 +101,8 @@ export class GrpcClient implements ResourceClient {
   private readonly pageSize: number;
   private readonly mapError: (err: unknown) => unknown;
   private readonly channel: ReturnType<typeof clientChannel>;
-  private readonly clients = new Map<string, grpc.Client>();
-  private readonly streams = new Set<grpc.ClientReadableStream<WatchEventMsg>>();
+  private readonly clients = new Map<string, JobctlClient>();
+  private readonly streams = new Set<grpc.ClientReadableStream<WatchEventMessage>>();
   /** Index of the server that answered last. */
   private current = 0;
   private closed = false;
@@ -134,11 +127,10 @@ export class GrpcClient implements ResourceClient {
   // -------------------------------------------------------------------------
   // Connections
 
-  private client(address: string): grpc.Client {
+  private client(address: string): JobctlClient {
     let c = this.clients.get(address);
     if (!c) {
-      const Ctor = apiServiceCtor();
-      c = new Ctor(address, this.channel.credentials, this.channel.options);
+      c = new JobctlClient(address, this.channel.credentials, this.channel.options);
       this.clients.set(address, c);
     }
     return c;
@@ -152,29 +144,16 @@ export class GrpcClient implements ResourceClient {
     return new UnreachableError(this.servers.join(','), cleanConnectionDetail(detail));
   }
 
-  private callOnce<Res>(address: string, method: string, req: unknown): Promise<Res> {
-    const client = this.client(address);
-    const fn = (client as unknown as Record<string, RawUnary>)[method];
-    if (!fn) return Promise.reject(new Error(`grpc client: no method ${method}`));
-    const deadline = Date.now() + this.timeoutMs;
-    return new Promise((resolve, reject) => {
-      fn.call(client, req, new grpc.Metadata(), { deadline }, (err, res) => {
-        if (err) reject(fromServiceError(err, address));
-        else resolve(res as Res);
-      });
-    });
-  }
-
   /** One unary call, tried on each server in turn (starting with the last good one). */
-  private async call<Res>(method: string, req: unknown): Promise<Res> {
+  private async call<Req, Res>(method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     try {
-      return await this.callAny<Res>(method, req);
+      return await this.callAny(method, req);
     } catch (err) {
       throw this.mapError(err);
     }
   }
 
-  private async callAny<Res>(method: string, req: unknown): Promise<Res> {
+  private async callAny<Req, Res>(method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     this.checkOpen();
     let last = '';
     const n = this.servers.length;
@@ -182,7 +161,8 @@ export class GrpcClient implements ResourceClient {
       const idx = (this.current + i) % n;
       const address = this.servers[idx] as string;
       try {
-        const res = await this.callOnce<Res>(address, method, req);
+        const deadline = Date.now() + this.timeoutMs;
+        const res = await callUnary(this.client(address), address, method, req, deadline);
         this.current = idx;
         return res;
       } catch (err) {
@@ -201,7 +181,7 @@ export class GrpcClient implements ResourceClient {
     object: O,
     opts: ApplyOptions = {},
   ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
-    const res = await this.call<ApplyResponseMsg>('apply', {
+    const res = await this.call(JobctlService.apply, {
       object: encodeObject(object),
       dryRun: opts.dryRun ?? '',
       force: opts.force ?? false,
@@ -213,15 +193,21 @@ export class GrpcClient implements ResourceClient {
   }
 
   async create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
-    return this.objectCall<ResourceOf<O['kind']>>('create', { object: encodeObject(object) });
+    return this.objectOf<ResourceOf<O['kind']>>(
+      this.call(JobctlService.create, { object: encodeObject(object) }),
+    );
   }
 
   async update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
-    return this.objectCall<ResourceOf<O['kind']>>('update', { object: encodeObject(object) });
+    return this.objectOf<ResourceOf<O['kind']>>(
+      this.call(JobctlService.update, { object: encodeObject(object) }),
+    );
   }
 
   async updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
-    return this.objectCall<ResourceOf<O['kind']>>('updateStatus', { object: encodeObject(object) });
+    return this.objectOf<ResourceOf<O['kind']>>(
+      this.call(JobctlService.updateStatus, { object: encodeObject(object) }),
+    );
   }
 
   async delete<K extends string>(
@@ -230,23 +216,25 @@ export class GrpcClient implements ResourceClient {
     name: string,
     opts: DeleteOptions = {},
   ): Promise<ResourceOf<K>> {
-    return this.objectCall<ResourceOf<K>>('delete', {
-      kind,
-      namespace,
-      name,
-      preconditions: opts.preconditions
-        ? {
-            uid: opts.preconditions.uid ?? '',
-            resourceVersion: opts.preconditions.resourceVersion ?? '',
-          }
-        : null,
-      dryRun: opts.dryRun ?? '',
-    });
+    return this.objectOf<ResourceOf<K>>(
+      this.call(JobctlService.delete, {
+        kind,
+        namespace,
+        name,
+        preconditions: opts.preconditions
+          ? {
+              uid: opts.preconditions.uid ?? '',
+              resourceVersion: opts.preconditions.resourceVersion ?? '',
+            }
+          : undefined,
+        dryRun: opts.dryRun ?? '',
+      }),
+    );
   }
 
-  private async objectCall<T>(method: string, req: unknown): Promise<T> {
-    const res = await this.call<ObjectResponseMsg>(method, req);
-    return decodeObject<T>(res.object);
+  /** The object an answer carries (Create, Update, UpdateStatus, Get, Delete). */
+  private async objectOf<T>(answer: Promise<ObjectResponse>): Promise<T> {
+    return decodeObject<T>((await answer).object);
   }
 
   // -------------------------------------------------------------------------
@@ -258,19 +246,21 @@ export class GrpcClient implements ResourceClient {
     name: string,
     opts: GetOptions = {},
   ): Promise<ResourceOf<K>> {
-    return this.objectCall<ResourceOf<K>>('get', {
-      kind,
-      namespace,
-      name,
-      consistency: opts.consistency ?? '',
-    });
+    return this.objectOf<ResourceOf<K>>(
+      this.call(JobctlService.get, {
+        kind,
+        namespace,
+        name,
+        consistency: opts.consistency ?? '',
+      }),
+    );
   }
 
   async list<K extends string>(
     kind: K,
     opts: ListOptions = {},
   ): Promise<ListResult<ResourceOf<K>>> {
-    const res = await this.call<ListResponseMsg>('list', {
+    const res = await this.call(JobctlService.list, {
       kind,
       namespace: opts.namespace ?? '',
       labelSelector: opts.labelSelector ?? '',
@@ -368,18 +358,13 @@ export class GrpcClient implements ResourceClient {
       const resumeFrom = lastRv !== '' ? String(Number(lastRv) - 1) : from;
       let skip = lastRv !== '' ? atLast : 0;
       const client = this.client(address);
-      const call = (client as unknown as Record<string, RawStream>)['watch']?.call(
-        client,
-        { ...filter, resourceVersion: resumeFrom },
-        new grpc.Metadata(),
-        {},
-      ) as grpc.ClientReadableStream<WatchEventMsg>;
+      const call = client.watch({ ...filter, resourceVersion: resumeFrom });
       this.streams.add(call);
       const onAbort = (): void => call.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       let delivered = false;
       try {
-        for await (const msg of call as AsyncIterable<WatchEventMsg>) {
+        for await (const msg of call as AsyncIterable<WatchEventMessage>) {
           const object = decodeObject<ResourceOf<K>>(msg.object);
           const rv = object.metadata.resourceVersion;
           if (skip > 0 && rv === lastRv) {
@@ -435,11 +420,11 @@ export class GrpcClient implements ResourceClient {
   // Cluster
 
   clusterStatus(): Promise<ClusterStatus> {
-    return this.call<ClusterStatusResponse>('clusterStatus', {});
+    return this.call(JobctlService.clusterStatus, {});
   }
 
   async transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
-    const res = await this.call<TransferLeaderResponse>('transferLeader', { to: to ?? 0 });
+    const res = await this.call(JobctlService.transferLeader, { to: to ?? 0 });
     return { from: res.from, to: res.to, term: res.term };
   }
 

@@ -15,7 +15,7 @@ import {
   type RaftServer,
   type SendAck,
 } from './gen/raft.js';
-import { channelOptions } from './proto.js';
+import { channelOptions } from './channel-options.js';
 import { batchToWire, messagesFromBatch } from './raft-message.js';
 import type { MessageHandler, Transport, UnreachableHandler } from './transport.js';
 

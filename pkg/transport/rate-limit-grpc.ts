@@ -39,10 +39,8 @@ export function limitCalls(
   if (!limiter?.enabled) return handlers;
   const out: grpc.UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(handlers)) {
-    // Definitions from proto-loader are keyed by the proto name (List) and carry
-    // the handler name (list) as originalName.
-    const method =
-      definition[name] ?? Object.values(definition).find((d) => d.originalName === name);
+    // Generated definitions (gen/api.ts) are keyed by the handler name (list).
+    const method = definition[name];
     const refusal = (call: ServerSurfaceCall): Partial<grpc.ServiceError> | undefined => {
       try {
         limiter.check(keyOf(call));

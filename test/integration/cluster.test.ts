@@ -21,7 +21,7 @@ import {
   type ResourceInput,
   type WatchEvent,
 } from '../../pkg/store/index.js';
-import type { ClusterStatusResponse } from '../../pkg/transport/api-types.js';
+import type { ClusterStatus } from '../../pkg/client/index.js';
 import { eventually } from '../support/eventually.js';
 
 const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
@@ -106,7 +106,7 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
       async () => {
         const r = await cli(['--server', cluster.servers(), 'cluster', 'status', '-o', 'json']);
         if (r.code !== 0) return undefined;
-        const st = JSON.parse(r.stdout) as ClusterStatusResponse;
+        const st = JSON.parse(r.stdout) as ClusterStatus;
         return st.nodes.every((n) => n.health === 'healthy') ? st : undefined;
       },
       30_000,
@@ -288,7 +288,7 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
     // cluster status marks the dead node unreachable.
     const st = await cli(['--server', addr(next.id), 'cluster', 'status', '-o', 'json']);
     assert.equal(st.code, 0, st.stderr);
-    const view = JSON.parse(st.stdout) as ClusterStatusResponse;
+    const view = JSON.parse(st.stdout) as ClusterStatus;
     assert.equal(view.nodes.find((n) => n.id === old.id)?.health, 'unreachable');
 
     // The killed node comes back and catches up (reads its own copy).

@@ -32,7 +32,7 @@ import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { generateCerts } from '../../pkg/tls/certs.js';
 import type { Node, Resource } from '../../pkg/store/index.js';
 import { ApiClient } from '../../pkg/transport/api-grpc.js';
-import type { NodeStatusInfo } from '../../pkg/transport/api-types.js';
+import type { NodeStatus } from '../../pkg/transport/gen/api.js';
 
 /** dist/test/support/cluster.js -> dist/cmd/jobctl.js */
 export const JOBCTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
@@ -287,7 +287,7 @@ export class E2ECluster {
   }
 
   /** Raft status of each running node that answers. */
-  async statuses(): Promise<NodeStatusInfo[]> {
+  async statuses(): Promise<NodeStatus[]> {
     const all = await Promise.all(
       this.members.map((m) =>
         this.isRunning(m.id)
@@ -297,7 +297,7 @@ export class E2ECluster {
           : undefined,
       ),
     );
-    return all.filter((s): s is NodeStatusInfo => s !== undefined);
+    return all.filter((s): s is NodeStatus => s !== undefined);
   }
 
   /** The leader every running node agrees on (optionally other than `not`). */

@@ -18,8 +18,8 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { parseManifests, validateManifest } from '../../../pkg/api/validation/index.js';
-import { apiServiceCtor } from '../../../pkg/transport/api-grpc.js';
 import { reasonMetadataKey } from '../../../pkg/transport/errors.js';
+import { JobctlClient, JobctlService } from '../../../pkg/transport/gen/api.js';
 import { Reason } from '../../../pkg/util/errors.js';
 import { startApiCluster, type ApiTestCluster } from './harness.js';
 import { startRest, type Harness } from './rest/helpers.js';
@@ -408,17 +408,7 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
   });
 
   it(`gRPC: ${RUNS.grpcRequests} well-formed requests with junk objects, kinds, names, selectors`, async () => {
-    const Ctor = apiServiceCtor();
-    const client = new Ctor(address(), grpc.credentials.createInsecure()) as unknown as Record<
-      string,
-      (
-        req: unknown,
-        md: grpc.Metadata,
-        opts: grpc.CallOptions,
-        cb?: (err: grpc.ServiceError | null) => void,
-      ) => grpc.ClientReadableStream<unknown>
-    > &
-      grpc.Client;
+    const client = new JobctlClient(address(), grpc.credentials.createInsecure());
     const text = fc.oneof(
       fc.constantFrom(
         '',
@@ -472,7 +462,7 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
           namespace: text,
           labelSelector: text,
           fieldSelector: text,
-          limit: fc.nat(),
+          limit: fc.nat({ max: 2 ** 32 - 1 }),
           continue: text,
           consistency: text,
         }),
@@ -483,6 +473,7 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
           kind: text,
           namespace: text,
           name: text,
+          preconditions: fc.constant(undefined),
           dryRun: fc.constantFrom('', 'server', 'junk'),
         }),
       }),
@@ -500,11 +491,13 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
         method: fc.constantFrom('logs'),
         req: fc.record({
           namespace: text,
-          run: text,
-          job: text,
+          runName: text,
+          jobName: text,
           runUid: text,
-          tail: fc.integer(),
+          hasTail: fc.boolean(),
+          tailLines: fc.nat({ max: 2 ** 32 - 1 }),
           follow: fc.boolean(),
+          localOnly: fc.constant(false),
         }),
       }),
     );
@@ -521,8 +514,12 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
               });
             };
             const opts = { deadline: Date.now() + 10_000 };
-            if (method === 'watch' || method === 'logs') {
-              const call = client[method]!.call(client, req, new grpc.Metadata(), opts);
+            // The generated definition of the method: its path and codecs.
+            const def = JobctlService[method] as grpc.MethodDefinition<unknown, unknown>;
+            const [ser, de] = [def.requestSerialize, def.responseDeserialize];
+            if (def.responseStream) {
+              const md = new grpc.Metadata();
+              const call = client.makeServerStreamRequest(def.path, ser, de, req, md, opts);
               let done = false;
               const finish = (err: grpc.ServiceError | null): void => {
                 if (done) return;
@@ -536,7 +533,7 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
               call.on('error', (err: grpc.ServiceError) => finish(err));
               call.on('end', () => finish(null));
             } else {
-              client[method]!.call(client, req, new grpc.Metadata(), opts, fin);
+              client.makeUnaryRequest(def.path, ser, de, req, new grpc.Metadata(), opts, fin);
             }
           });
           check(
