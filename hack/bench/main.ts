@@ -1,6 +1,6 @@
 // `npm run bench -- [NAME...]` (default: all but compare, which installs etcd).
 // Prints one JSON object per line.
-//   raft   3 real jobd processes: commit throughput/latency and failover time (raft.ts)
+//   raft   3 real jobd processes: commit throughput/latency, raw proposals (raft.propose) and failover split into detection/election/client (raft.ts)
 //   raft-wire  raft.proto's MessageBatch codec in process: encode/decode per second (raft-wire.ts)
 //   api    3 real jobd processes: apply/get/watch/list through GrpcClient, RSS, CLI (api.ts)
 //   wal    the write-ahead log alone (wal.ts, storage slice)
