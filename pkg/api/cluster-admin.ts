@@ -1,16 +1,18 @@
-// Cluster administration behind ClusterStatus, NodeStatus and TransferLeader:
-// this node's Raft view, every member's view gathered from the peers, and
-// leadership hand-off (forwarded to the leader, which alone knows its
-// followers' progress).
-import type { RaftNode, NodeId } from '../raft/index.js';
-import type { ClusterStatus, NodeRaftStatus } from '../client/index.js';
+// ClusterAdmin: the in-process ClusterAdminClient of one node, behind the
+// ClusterStatus, NodeStatus and TransferLeader RPCs: this node's Raft view,
+// every member's view gathered from the peers, and leadership hand-off
+// (forwarded to the leader, which alone knows its followers' progress).
+// Membership changes and snapshots join it here.
+import type { NodeId, RaftNode } from '../raft/index.js';
+import type {
+  ClusterAdminClient,
+  ClusterStatus,
+  NodeRaftStatus,
+  TransferResult,
+} from '../client/index.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 
-export interface TransferResult {
-  readonly from: number;
-  readonly to: number;
-  readonly term: number;
-}
+export type { TransferResult } from '../client/index.js';
 
 /** How this node reaches its peers' APIs (gRPC in production, stubs in tests). */
 export interface PeerApi {
@@ -27,11 +29,16 @@ export interface ClusterAdminOptions {
   readonly peerStatusTimeoutMs?: number;
 }
 
-export class ClusterAdmin {
+export class ClusterAdmin implements ClusterAdminClient {
   constructor(private readonly o: ClusterAdminOptions) {}
 
   /** This node's own Raft view. */
-  nodeStatus(): NodeRaftStatus {
+  nodeStatus(): Promise<NodeRaftStatus> {
+    return Promise.resolve(this.ownStatus());
+  }
+
+  /** This node's own Raft view, read synchronously. */
+  ownStatus(): NodeRaftStatus {
     const raft = this.o.raft;
     const s = raft.status();
     return {
@@ -50,7 +57,7 @@ export class ClusterAdmin {
 
   /** Every member's view (unreachable ones marked), within about peerStatusTimeoutMs. */
   async clusterStatus(): Promise<ClusterStatus> {
-    const self = this.nodeStatus();
+    const self = this.ownStatus();
     const timeout = this.o.peerStatusTimeoutMs ?? 1000;
     const nodes = await Promise.all(
       [...this.o.members].map(async ([id, address]): Promise<NodeRaftStatus> => {

@@ -1,9 +1,18 @@
-// Public API of pkg/api: the service layer shared by the gRPC and REST
-// adapters (ApiService, admission), Raft-backed proposing and cluster
-// administration. Validation lives in ./validation, REST in ./rest.
+// Public API of pkg/api: the service stack shared by the gRPC and REST
+// adapters (buildServiceStack; its layers: observation, admission), Raft-backed
+// proposing and cluster administration. Validation lives in ./validation, REST
+// in ./rest.
 export { admit, type AdmissionOptions, type WriteKind } from './admission.js';
 export { ApiService, type ApiServiceOptions } from './service.js';
 export { RaftProposer } from './raft-proposer.js';
+export {
+  buildServiceStack,
+  type RequestAuth,
+  type ServiceStack,
+  type ServiceStackOptions,
+} from './stack.js';
+export { ObservedClient, ObservedClusterAdmin } from './observed-client.js';
+export type { ApiObserver, ApiTransport } from './observer.js';
 export {
   ClusterAdmin,
   type ClusterAdminOptions,
@@ -18,5 +27,3 @@ export {
   type EffectivePolicy,
 } from './sandbox-policy.js';
 export { checkSandboxPolicy, namespacePolicies } from './policy-admission.js';
-export { ObservedClient } from './observed-client.js';
-export type { ApiObserver, ApiTransport } from './observer.js';

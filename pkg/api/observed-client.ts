@@ -1,19 +1,24 @@
-// A ResourceClient that reports every call to an ApiObserver: verb, resource
-// (the kind, lower-cased), outcome ("OK" or the error's Reason) and latency,
-// and open watches. The node puts one in front of the ApiService for each
-// adapter, so gRPC and REST requests are counted the same way. What an
-// adapter refuses before calling the client (undecodable bodies, unknown
-// paths) is not counted here.
+// The observe layer of the service stack (./stack.ts): a ResourceClient and a
+// ClusterAdminClient that report every call to an ApiObserver: verb, resource
+// (the kind, lower-cased; "cluster" for administration), outcome ("OK" or the
+// error's Reason) and latency, and open watches. The stack puts them above
+// authorization, so refusals (Unauthorized, Forbidden) are counted like any
+// other answer, the same way for gRPC and REST. What an adapter refuses before
+// calling a service (undecodable bodies, unknown paths) is not counted here;
+// neither are NodeStatus (a peer's probe) and log streams, as before.
 import { DelegatingClient } from '../client/index.js';
 import type {
   ApplyOptions,
   ApplyResult,
+  ClusterAdminClient,
   ClusterStatus,
   DeleteOptions,
   GetOptions,
   ListOptions,
   ListResult,
+  NodeRaftStatus,
   ResourceClient,
+  TransferResult,
   WatchOptions,
 } from '../client/index.js';
 import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
@@ -28,6 +33,25 @@ function codeOf(err: unknown): string {
   return err instanceof JobctlError ? err.reason : Reason.Internal;
 }
 
+/** One call, reported as it ends. */
+async function observeCall<T>(
+  observer: ApiObserver,
+  transport: ApiTransport,
+  verb: string,
+  kind: unknown,
+  call: () => Promise<T>,
+): Promise<T> {
+  const end = observer.begin(transport, verb, resourceOf(kind));
+  try {
+    const out = await call();
+    end('OK');
+    return out;
+  } catch (err) {
+    end(codeOf(err));
+    throw err;
+  }
+}
+
 export class ObservedClient extends DelegatingClient {
   constructor(
     inner: ResourceClient,
@@ -37,16 +61,8 @@ export class ObservedClient extends DelegatingClient {
     super(inner);
   }
 
-  private async observe<T>(verb: string, kind: unknown, call: () => Promise<T>): Promise<T> {
-    const end = this.observer.begin(this.transport, verb, resourceOf(kind));
-    try {
-      const out = await call();
-      end('OK');
-      return out;
-    } catch (err) {
-      end(codeOf(err));
-      throw err;
-    }
+  private observe<T>(verb: string, kind: unknown, call: () => Promise<T>): Promise<T> {
+    return observeCall(this.observer, this.transport, verb, kind, call);
   }
 
   override apply<O extends ResourceInput>(
@@ -90,30 +106,33 @@ export class ObservedClient extends DelegatingClient {
     return this.observe('delete', kind, () => this.inner.delete(kind, namespace, name, opts));
   }
 
-  override clusterStatus(): Promise<ClusterStatus> {
-    return this.observe('clusterStatus', 'cluster', () => this.inner.clusterStatus());
-  }
-
-  override transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
-    return this.observe('transferLeader', 'cluster', () => this.inner.transferLeader(to));
-  }
-
-  /** Counts the watch as a request (its code is how it ended) and as open while it streams. */
+  /**
+   * Counts the watch as a request (its code is how it ended) and as open while
+   * it streams. The inner watch is asked for at once, so a refusal the layers
+   * below make when called (authorization) still throws here, before any
+   * event, and is counted as a request of its own.
+   */
   override watch<K extends string>(
     kind: K,
     opts?: WatchOptions,
   ): AsyncIterable<WatchEvent<ResourceOf<K>>> {
-    const inner = this.inner;
     const observer = this.observer;
     const transport = this.transport;
     const resource = resourceOf(kind);
+    let events: AsyncIterable<WatchEvent<ResourceOf<K>>>;
+    try {
+      events = this.inner.watch(kind, opts);
+    } catch (err) {
+      observer.begin(transport, 'watch', resource)(codeOf(err));
+      throw err;
+    }
     return {
       async *[Symbol.asyncIterator]() {
         const end = observer.begin(transport, 'watch', resource);
         const closed = observer.watchOpened(transport, resource);
         let code = 'OK';
         try {
-          yield* inner.watch(kind, opts);
+          yield* events;
         } catch (err) {
           code = codeOf(err);
           throw err;
@@ -123,5 +142,30 @@ export class ObservedClient extends DelegatingClient {
         }
       },
     };
+  }
+}
+
+/** Cluster administration, counted as verbs on the resource "cluster" (NodeStatus is not counted). */
+export class ObservedClusterAdmin implements ClusterAdminClient {
+  constructor(
+    private readonly inner: ClusterAdminClient,
+    private readonly observer: ApiObserver,
+    private readonly transport: ApiTransport,
+  ) {}
+
+  nodeStatus(): Promise<NodeRaftStatus> {
+    return this.inner.nodeStatus();
+  }
+
+  clusterStatus(): Promise<ClusterStatus> {
+    return observeCall(this.observer, this.transport, 'clusterStatus', 'cluster', () =>
+      this.inner.clusterStatus(),
+    );
+  }
+
+  transferLeader(to?: number): Promise<TransferResult> {
+    return observeCall(this.observer, this.transport, 'transferLeader', 'cluster', () =>
+      this.inner.transferLeader(to),
+    );
   }
 }

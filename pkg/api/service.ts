@@ -1,6 +1,6 @@
-// ApiService: the API server's one service layer, shared by the gRPC and REST
-// adapters. It is a ResourceClient wrapped around the node's in-process client
-// (LocalClient over the ResourceStore and a RaftProposer):
+// ApiService: the admit layer of the service stack (./stack.ts), shared by the
+// gRPC and REST adapters. It is a ResourceClient wrapped around the node's
+// in-process client (LocalClient over the ResourceStore and a RaftProposer):
 //
 // - Every write (apply, create, update, updateStatus) passes admission first
 //   (admission.ts): server defaults, schema validation with every error at
@@ -14,9 +14,9 @@
 //   SandboxPolicies of their namespace must allow the sandbox they ask for
 //   (reason Forbidden otherwise). Status writes are not policed.
 // - Backpressure errors (TooManyRequests, Timeout, Unavailable) pass through
-//   with their reasons. Authentication and authorization (jobd --auth) wrap
-//   this service per request in the adapters (pkg/auth AuthorizingClient);
-//   in-process components call it directly.
+//   with their reasons. Authentication, authorization and metrics wrap this
+//   layer per request (./stack.ts); in-process components that want
+//   admission (registration, the bootstrap Token) call it directly.
 import { DelegatingClient } from '../client/index.js';
 import type { ApplyOptions, ApplyResult, ResourceClient } from '../client/index.js';
 import { ofKind, type ResourceInput, type ResourceOf } from '../store/index.js';

@@ -1,35 +1,38 @@
-// AuthorizingClient: the node's ApiService as one authenticated caller sees
-// it. Both API adapters (gRPC and REST) build one per request and serve the
-// request with it, so one authorizer decides for both. Every call maps to RBAC
-// attributes (verb, resource, namespace, name) and is refused with Forbidden
-// (or Unauthorized, when authentication failed) before it reaches the
-// service; every mutating call, allowed or not, becomes one audit line.
-// AccessReview creates are answered here and never stored.
+// The authorize layer of the service stack (pkg/api/stack.ts): the node's
+// services as one authenticated caller sees them. Both API adapters (gRPC and
+// REST) get them per request from the stack, so one authorizer decides for
+// both. Every call maps to RBAC attributes (verb, resource, namespace, name)
+// and is refused with Forbidden (or Unauthorized, when authentication failed)
+// before it reaches the service; every mutating call, allowed or not, becomes
+// one audit line (./request-guard.ts). AccessReview creates are answered here
+// and never stored.
 //
-// In-process components (controllers, agent, registration) use the
-// ApiService or LocalClient directly and never pass through here.
+// In-process components (controllers, agent, registration) enter the stack
+// below this layer (docs/architecture.md, "who enters where").
 import { DelegatingClient } from '../client/index.js';
 import type {
   ApplyOptions,
   ApplyResult,
+  ClusterAdminClient,
   ClusterStatus,
   DeleteOptions,
   GetOptions,
   ListOptions,
   ListResult,
+  LogsClient,
   LogsOptions,
+  NodeRaftStatus,
   ResourceClient,
+  TransferResult,
   WatchOptions,
 } from '../client/index.js';
 import {
   ofKind,
-  type KindRegistry,
   type Resource,
   type ResourceInput,
   type ResourceOf,
   type WatchEvent,
 } from '../store/index.js';
-import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import {
   ACCESS_REVIEW_KIND,
   CLUSTER_RESOURCE,
@@ -37,137 +40,54 @@ import {
   reviewAttributes,
   type AccessReviewSpec,
 } from './access-review.js';
-import type { AuditRecord, AuditSink } from './audit.js';
-import type { Identity } from './identity.js';
-import { authorize, type Attributes, type BindingSource, type Verb } from './rbac.js';
+import { authorize, type Attributes } from './rbac.js';
+import type { RequestGuard } from './request-guard.js';
 
-export interface RequestContext {
-  /** The caller, or why authentication failed (Unauthorized). */
-  readonly identity: Identity | JobctlError;
-  /** false: auth is off (everything allowed; still audited when a sink is given). */
-  readonly enforce: boolean;
-  readonly bindings: BindingSource;
-  readonly kinds: KindRegistry;
-  readonly audit?: AuditSink;
-  readonly protocol: 'grpc' | 'rest';
-  /** The serving node's name (audit lines). */
-  readonly node: string;
-  readonly now: () => number;
-}
-
-type Meta = { name?: string; namespace?: string };
+/** Reading the cluster's (or one node's) Raft view. */
+const CLUSTER_READ: Attributes = { verb: 'get', resource: CLUSTER_RESOURCE, namespace: '' };
 
 export class AuthorizingClient extends DelegatingClient {
   constructor(
     inner: ResourceClient,
-    private readonly ctx: RequestContext,
+    private readonly guard: RequestGuard,
   ) {
     super(inner);
-  }
-
-  /** The caller (throws Unauthorized when authentication failed). */
-  identity(): Identity {
-    if (this.ctx.identity instanceof JobctlError) throw this.ctx.identity;
-    return this.ctx.identity;
-  }
-
-  /** Throws Unauthorized or Forbidden unless the caller may do `a`. */
-  check(a: Attributes): void {
-    const id = this.identity();
-    if (!this.ctx.enforce) return;
-    const d = authorize(id, a, this.ctx.bindings);
-    if (!d.allowed) throw new JobctlError(Reason.Forbidden, d.reason);
-  }
-
-  /** The attributes of a call on `kind` (any alias) in `namespace`. */
-  attributes(verb: Verb, kind: string, namespace: string | undefined, name?: string): Attributes {
-    const info = this.ctx.kinds.resolve(kind);
-    // An unknown kind gets a resource only admins hold; the service then
-    // answers with its own error (Invalid or NotFound), and nothing is written.
-    const resource = info?.plural ?? `${kind.toLowerCase()}`;
-    const ns = info && !info.namespaced ? '' : namespace;
-    return { verb, resource, namespace: ns, ...(name ? { name } : {}) };
-  }
-
-  private objectAttributes(verb: Verb, object: ResourceInput, sub?: string): Attributes {
-    const meta = (object.metadata ?? {}) as Meta;
-    const a = this.attributes(
-      verb,
-      String(object.kind ?? ''),
-      meta.namespace || 'default',
-      meta.name,
-    );
-    return sub ? { ...a, resource: `${a.resource}/${sub}` } : a;
-  }
-
-  /** check + the call + one audit line, whatever happens. */
-  private async mutate<T>(
-    a: Attributes,
-    fn: () => Promise<T>,
-    opts: { dryRun?: boolean; nameOf?: (r: T) => string | undefined } = {},
-  ): Promise<T> {
-    try {
-      this.check(a);
-      const result = await fn();
-      await this.audit(a, undefined, opts.dryRun, opts.nameOf?.(result));
-      return result;
-    } catch (err) {
-      await this.audit(a, err, opts.dryRun);
-      throw err;
-    }
-  }
-
-  private async audit(a: Attributes, err: unknown, dryRun?: boolean, name?: string): Promise<void> {
-    const sink = this.ctx.audit;
-    if (!sink) return;
-    const id = this.ctx.identity instanceof JobctlError ? undefined : this.ctx.identity;
-    const rec: AuditRecord = {
-      time: new Date(this.ctx.now()).toISOString(),
-      node: this.ctx.node,
-      protocol: this.ctx.protocol,
-      user: id?.user ?? '',
-      groups: id?.groups ?? [],
-      via: id?.via ?? '',
-      verb: a.verb,
-      resource: a.resource,
-      namespace: a.namespace ?? '',
-      name: name ?? a.name ?? '',
-      ...(dryRun ? { dryRun: true } : {}),
-      ...(err === undefined
-        ? { result: 'success' as const }
-        : {
-            result: 'failure' as const,
-            reason: err instanceof JobctlError ? err.reason : Reason.Internal,
-            message: errorMessage(err),
-          }),
-    };
-    await sink.record(rec);
   }
 
   override apply<O extends ResourceInput>(
     object: O,
     opts?: ApplyOptions,
   ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
-    return this.mutate(this.objectAttributes('apply', object), () => super.apply(object, opts), {
-      dryRun: opts?.dryRun === 'server',
-    });
+    return this.guard.mutate(
+      this.guard.objectAttributes('apply', object),
+      () => super.apply(object, opts),
+      {
+        dryRun: opts?.dryRun === 'server',
+      },
+    );
   }
 
   override create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
     if (object.kind === ACCESS_REVIEW_KIND) {
       return Promise.resolve(ofKind<O['kind']>(object.kind, this.review(object)));
     }
-    return this.mutate(this.objectAttributes('create', object), () => super.create(object), {
-      nameOf: (r) => r.metadata.name,
-    });
+    return this.guard.mutate(
+      this.guard.objectAttributes('create', object),
+      () => super.create(object),
+      {
+        nameOf: (r) => r.metadata.name,
+      },
+    );
   }
 
   override update<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
-    return this.mutate(this.objectAttributes('update', object), () => super.update(object));
+    return this.guard.mutate(this.guard.objectAttributes('update', object), () =>
+      super.update(object),
+    );
   }
 
   override updateStatus<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {
-    return this.mutate(this.objectAttributes('update', object, 'status'), () =>
+    return this.guard.mutate(this.guard.objectAttributes('update', object, 'status'), () =>
       super.updateStatus(object),
     );
   }
@@ -178,16 +98,11 @@ export class AuthorizingClient extends DelegatingClient {
     name: string,
     opts?: DeleteOptions,
   ): Promise<ResourceOf<K>> {
-    return this.mutate(
-      this.attributes('delete', kind, namespace || 'default', name),
+    return this.guard.mutate(
+      this.guard.attributes('delete', kind, namespace || 'default', name),
       () => super.delete(kind, namespace, name, opts),
       { dryRun: opts?.dryRun === 'server' },
     );
-  }
-
-  override transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
-    const a: Attributes = { verb: 'update', resource: CLUSTER_RESOURCE, namespace: '' };
-    return this.mutate(a, () => super.transferLeader(to));
   }
 
   override async get<K extends string>(
@@ -196,7 +111,7 @@ export class AuthorizingClient extends DelegatingClient {
     name: string,
     opts?: GetOptions,
   ): Promise<ResourceOf<K>> {
-    this.check(this.attributes('get', kind, namespace || 'default', name));
+    this.guard.check(this.guard.attributes('get', kind, namespace || 'default', name));
     return super.get(kind, namespace, name, opts);
   }
 
@@ -204,7 +119,7 @@ export class AuthorizingClient extends DelegatingClient {
     kind: K,
     opts?: ListOptions,
   ): Promise<ListResult<ResourceOf<K>>> {
-    this.check(this.attributes('list', kind, opts?.namespace || undefined));
+    this.guard.check(this.guard.attributes('list', kind, opts?.namespace || undefined));
     return super.list(kind, opts);
   }
 
@@ -213,46 +128,17 @@ export class AuthorizingClient extends DelegatingClient {
     kind: K,
     opts?: WatchOptions,
   ): AsyncIterable<WatchEvent<ResourceOf<K>>> {
-    this.check(this.attributes('watch', kind, opts?.namespace || undefined));
+    this.guard.check(this.guard.attributes('watch', kind, opts?.namespace || undefined));
     return super.watch(kind, opts);
   }
 
-  override async clusterStatus(): Promise<ClusterStatus> {
-    this.check({ verb: 'get', resource: CLUSTER_RESOURCE, namespace: '' });
-    return super.clusterStatus();
-  }
-
-  /** A Run's output (REST; gRPC's Logs RPC checks with checkLogs), when the inner client serves logs. */
-  logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
-    this.checkLogs(opts.namespace ?? '');
-    const inner = this.inner.logs?.bind(this.inner);
-    if (!inner) throw new JobctlError(Reason.NotFound, 'logs are not served by this server');
-    return inner(opts);
-  }
-
-  /** Logs of a Run (or a Job's latest Run) in `namespace`. */
-  checkLogs(namespace: string): void {
-    this.check({ verb: 'logs', resource: 'runs', namespace: namespace || 'default' });
-  }
-
-  /** This node's Raft view (NodeStatus): what cluster status needs. */
-  checkNodeStatus(): void {
-    this.check({ verb: 'get', resource: CLUSTER_RESOURCE, namespace: '' });
-  }
-
-  /** Node-to-node calls (a Logs proxy hop): cluster admins and nodes only. */
-  checkPeer(): void {
-    this.check({ verb: 'get', resource: CLUSTER_RESOURCE, namespace: '' });
-  }
-
   private review(object: ResourceInput): Resource {
-    const id = this.identity();
+    const id = this.guard.identity();
+    const ctx = this.guard.ctx;
     // Unchecked: reviewAttributes reads each field defensively (a string or not).
     const spec = (object.spec ?? {}) as AccessReviewSpec;
-    const a = reviewAttributes(spec, this.ctx.kinds);
-    const d = this.ctx.enforce
-      ? authorize(id, a, this.ctx.bindings)
-      : { allowed: true, reason: '' };
+    const a = reviewAttributes(spec, ctx.kinds);
+    const d = ctx.enforce ? authorize(id, a, ctx.bindings) : { allowed: true, reason: '' };
     return answeredReview(spec, {
       allowed: d.allowed,
       reason: d.reason,
@@ -260,5 +146,47 @@ export class AuthorizingClient extends DelegatingClient {
       groups: id.groups,
       via: id.via,
     }) as unknown as Resource; // never stored, so no uid or resourceVersion: sent back as it is
+  }
+}
+
+/** Cluster administration: reading the Raft view needs get on "cluster", a leadership transfer update (audited). */
+export class AuthorizingClusterAdmin implements ClusterAdminClient {
+  constructor(
+    private readonly inner: ClusterAdminClient,
+    private readonly guard: RequestGuard,
+  ) {}
+
+  async nodeStatus(): Promise<NodeRaftStatus> {
+    this.guard.check(CLUSTER_READ);
+    return this.inner.nodeStatus();
+  }
+
+  async clusterStatus(): Promise<ClusterStatus> {
+    this.guard.check(CLUSTER_READ);
+    return this.inner.clusterStatus();
+  }
+
+  transferLeader(to?: number): Promise<TransferResult> {
+    const a: Attributes = { verb: 'update', resource: CLUSTER_RESOURCE, namespace: '' };
+    return this.guard.mutate(a, () => this.inner.transferLeader(to));
+  }
+}
+
+/**
+ * A Run's output: "logs" on runs in its namespace. A localOnly request is one
+ * node proxying for another: nodes and cluster admins only. Checked when
+ * called (before the first chunk), so a refusal is a plain error.
+ */
+export class AuthorizingLogs implements LogsClient {
+  constructor(
+    private readonly inner: LogsClient,
+    private readonly guard: RequestGuard,
+  ) {}
+
+  logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
+    if (opts.localOnly) this.guard.check(CLUSTER_READ);
+    else
+      this.guard.check({ verb: 'logs', resource: 'runs', namespace: opts.namespace || 'default' });
+    return this.inner.logs(opts);
   }
 }

@@ -39,6 +39,23 @@ export function readTokenFile(path: string): string | undefined {
 }
 
 /**
+ * The bearer token a node presents on node-to-node calls (auth on, no node
+ * certificate): FILE's token as read at start; without one yet, FILE is read
+ * again on each call, since the first leader writes it.
+ */
+export function peerTokenOf(file: string): () => string | undefined {
+  const atStart = readTokenFile(file);
+  if (atStart !== undefined) return () => atStart;
+  return () => {
+    try {
+      return readTokenFile(file);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/**
  * On the leader of a cluster whose file did not exist: creates the bootstrap
  * Token (through `api`, so it is validated) unless it exists, then writes FILE.
  * Returns true when the cluster has its bootstrap Token (created now or before).

@@ -1,7 +1,7 @@
 // pkg/auth: who may do what. Identity from a client certificate or a bearer
 // token (Token objects, hashed), RBAC-lite roles bound per namespace or
-// cluster-wide, one authorizer both API adapters call through a per-request
-// AuthorizingClient, the bootstrap admin token and the audit log. See
+// cluster-wide, one authorizer both API adapters reach through the service
+// stack's per-request authorizing layer, the bootstrap admin token and the audit log. See
 // docs/security.md "Authentication and authorization".
 export {
   ACCESS_REVIEW_KIND,
@@ -13,9 +13,7 @@ export {
 } from './access-review.js';
 export {
   AUTHORIZATION_KEY,
-  grpcAccess,
   grpcCredentials,
-  httpAccess,
   httpCredentials,
   type GrpcSubjectOf,
   type HttpSubjectOf,
@@ -33,9 +31,14 @@ export {
   type Credentials,
   type StoredToken,
 } from './authenticator.js';
-export { AuthorizingClient, type RequestContext } from './authorizing-client.js';
+export {
+  AuthorizingClient,
+  AuthorizingClusterAdmin,
+  AuthorizingLogs,
+} from './authorizing-client.js';
+export { RequestGuard, type RequestContext } from './request-guard.js';
 export { storeBindings } from './bindings.js';
-export { BOOTSTRAP_TOKEN_NAME, readTokenFile } from './bootstrap.js';
+export { BOOTSTRAP_TOKEN_NAME, peerTokenOf, readTokenFile } from './bootstrap.js';
 export {
   ADMINS_GROUP,
   ANONYMOUS,
@@ -58,5 +61,5 @@ export {
   type Subject,
   type Verb,
 } from './rbac.js';
-export { AuthService, type AuthServiceOptions } from './service.js';
+export { AuthService, type AuthServiceOptions, type Leadership } from './service.js';
 export { bearerOf, formatToken, hashSecret, newSecret, parseToken } from './tokens.js';

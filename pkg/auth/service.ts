@@ -1,18 +1,24 @@
 // AuthService: authentication, authorization and audit for one node, built
-// once by pkg/node and used by both API adapters:
+// once by pkg/node; the service stack (pkg/api/stack.ts) calls it for every
+// request of both API adapters:
 //
-//   const client = await auth.forRequest(credentials, 'grpc');  // never throws
-//   await client.apply(obj);   // Unauthorized / Forbidden / the service's answer
+//   const s = await auth.forRequest(credentials, 'grpc', inner);  // never throws
+//   await s.resources.apply(obj);   // Unauthorized / Forbidden / the service's answer
 //
 // With auth off (the default) every caller is anonymous and allowed, and the
-// adapters serve the ApiService directly unless an audit log is configured.
-import type { ResourceClient } from '../client/index.js';
+// stack leaves this layer out unless an audit log is configured.
+import type { ApiServices, ResourceClient } from '../client/index.js';
 import type { KindRegistry, Resource, ResourceStore } from '../store/index.js';
 import { defaultKinds } from '../store/index.js';
 import { JobctlError, errorMessage } from '../util/errors.js';
 import { AuditLog, type AuditLogOptions } from './audit.js';
 import { Authenticator, type Credentials, type StoredToken } from './authenticator.js';
-import { AuthorizingClient } from './authorizing-client.js';
+import {
+  AuthorizingClient,
+  AuthorizingClusterAdmin,
+  AuthorizingLogs,
+} from './authorizing-client.js';
+import { RequestGuard } from './request-guard.js';
 import { storeBindings } from './bindings.js';
 import { ensureBootstrapToken, readTokenFile, type BootstrapLogger } from './bootstrap.js';
 import { ANONYMOUS } from './identity.js';
@@ -22,7 +28,10 @@ import { isReason, Reason } from '../util/errors.js';
 export interface AuthServiceOptions {
   /** Enforce authentication and authorization (jobd --auth). */
   readonly enabled: boolean;
-  /** The node's service layer (admission, Raft writes, linearizable reads). */
+  /**
+   * The node's admitted resources (admission, Raft writes, linearizable
+   * reads): token lookups and the bootstrap Token.
+   */
   readonly api: ResourceClient;
   readonly store: ResourceStore;
   readonly nodeName: string;
@@ -36,6 +45,13 @@ export interface AuthServiceOptions {
 }
 
 export type Protocol = 'grpc' | 'rest';
+
+/** This node's Raft leadership, as RaftNode reports it (no polling). */
+export interface Leadership {
+  isLeader(): boolean;
+  /** Calls `fn` on every change of role; returns an unsubscribe function. */
+  onRoleChange(fn: (change: { readonly role: string }) => void): () => void;
+}
 
 export class AuthService {
   private readonly authenticator: Authenticator;
@@ -90,15 +106,15 @@ export class AuthService {
   }
 
   /**
-   * The client that serves one request, around the adapter's own `inner`
-   * client (the ApiService, maybe instrumented); authentication failures
-   * surface on its calls.
+   * Authenticates the caller and returns the services that serve this one
+   * request around `inner` (the stack's next layer down); authentication
+   * failures surface on their calls (Unauthorized), never here.
    */
   async forRequest(
     creds: Credentials,
     protocol: Protocol,
-    inner: ResourceClient = this.o.api,
-  ): Promise<AuthorizingClient> {
+    inner: ApiServices,
+  ): Promise<ApiServices> {
     let identity;
     if (!this.o.enabled) identity = ANONYMOUS;
     else {
@@ -109,7 +125,7 @@ export class AuthService {
         identity = err;
       }
     }
-    return new AuthorizingClient(inner, {
+    const guard = new RequestGuard({
       identity,
       enforce: this.o.enabled,
       bindings: storeBindings(this.o.store),
@@ -119,61 +135,68 @@ export class AuthService {
       node: this.o.nodeName,
       now: this.now,
     });
+    return {
+      resources: new AuthorizingClient(inner.resources, guard),
+      cluster: new AuthorizingClusterAdmin(inner.cluster, guard),
+      logs: new AuthorizingLogs(inner.logs, guard),
+    };
   }
 
-  /**
-   * The bearer token this node presents on node-to-node calls (no TLS node
-   * certificate): the bootstrap token from FILE, read again if it appeared
-   * since start (the first leader writes it).
-   */
-  peerToken(): string | undefined {
-    if (!this.o.enabled || !this.o.bootstrapTokenFile) return undefined;
-    if (this.fileToken !== undefined) return this.fileToken;
-    try {
-      return readTokenFile(this.o.bootstrapTokenFile);
-    } catch {
-      return undefined;
-    }
-  }
-
-  private bootTimer: NodeJS.Timeout | undefined;
+  private leadership: Leadership | undefined;
+  private unfollow: (() => void) | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = 500;
+  private closed = false;
 
   /**
-   * Watches leadership (a cheap poll) until the cluster has its bootstrap
-   * token: the leader of a cluster without a token file creates it.
+   * Follows leadership until the cluster has its bootstrap token: when this
+   * node leads a cluster without a token file, it creates it (retried every
+   * retryMs while it leads, if the write fails).
    */
-  start(isLeader: () => boolean, pollMs = 500): void {
+  start(leadership: Leadership, retryMs = 500): void {
     if (!this.o.enabled || !this.o.bootstrapTokenFile || this.bootstrapped) return;
-    this.bootTimer = setInterval(() => {
-      if (this.bootstrapped) {
-        clearInterval(this.bootTimer);
-        this.bootTimer = undefined;
-      } else this.onLeader(isLeader());
-    }, pollMs);
-    this.bootTimer.unref();
+    if (this.leadership) return;
+    this.leadership = leadership;
+    this.retryMs = retryMs;
+    this.unfollow = leadership.onRoleChange((change) => this.onLeader(change.role === 'leader'));
+    this.onLeader(leadership.isLeader());
   }
 
   /** The leader of a cluster without a bootstrap token file creates the bootstrap Token (once). */
   onLeader(isLeader: boolean): void {
     const file = this.o.bootstrapTokenFile;
     if (!this.o.enabled || !file || this.bootstrapped || this.bootstrapping || !isLeader) return;
+    if (this.closed) return;
     this.bootstrapping = ensureBootstrapToken(this.o.api, file, this.o.logger)
       .then((done) => {
         this.bootstrapped = done;
+        if (done) this.unfollow?.();
       })
-      .catch((err: unknown) =>
+      .catch((err: unknown) => {
         this.o.logger.warn('bootstrap token not created yet; retrying', {
           error: errorMessage(err),
-        }),
-      )
+        });
+        this.retryLater();
+      })
       .finally(() => {
         this.bootstrapping = undefined;
       });
   }
 
+  /** Tries again after retryMs if this node still leads then. */
+  private retryLater(): void {
+    const leadership = this.leadership;
+    if (!leadership || this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.onLeader(leadership.isLeader()), this.retryMs);
+    this.retryTimer.unref();
+  }
+
   /** Writes pending audit lines and closes the file. */
   async close(): Promise<void> {
-    if (this.bootTimer) clearInterval(this.bootTimer);
+    this.closed = true;
+    this.unfollow?.();
+    clearTimeout(this.retryTimer);
     await this.bootstrapping;
     await this.audit?.close();
   }

@@ -4,7 +4,6 @@
 import type {
   ApplyOptions,
   ApplyResult,
-  ClusterStatus,
   DeleteOptions,
   GetOptions,
   ListOptions,
@@ -60,14 +59,6 @@ export class DelegatingClient implements ResourceClient {
     opts?: DeleteOptions,
   ): Promise<ResourceOf<K>> {
     return this.inner.delete(kind, namespace, name, opts);
-  }
-
-  clusterStatus(): Promise<ClusterStatus> {
-    return this.inner.clusterStatus();
-  }
-
-  transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
-    return this.inner.transferLeader(to);
   }
 
   close(): void {

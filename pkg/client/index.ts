@@ -1,6 +1,7 @@
-// Public API of pkg/client: the ResourceClient contract and its in-process
-// implementation. The gRPC one is pkg/transport/grpc-client.ts (it needs the
-// gRPC plumbing, which itself serves this contract). Test helpers are in
+// Public API of pkg/client: the service contracts (ResourceClient,
+// ClusterAdminClient, LogsClient) and the in-process ResourceClient. The gRPC
+// client of all three is pkg/transport/grpc-client.ts (it needs the gRPC
+// plumbing, which itself serves these contracts). Test helpers are in
 // ./testing.ts and are imported from there directly.
 export type * from './types.js';
 export { DelegatingClient } from './delegating.js';

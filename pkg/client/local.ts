@@ -24,7 +24,6 @@ import { JobctlError, Reason } from '../util/errors.js';
 import type {
   ApplyOptions,
   ApplyResult,
-  ClusterStatus,
   DeleteOptions,
   GetOptions,
   ListOptions,
@@ -48,8 +47,6 @@ export interface LocalClientOptions {
    * resourceVersion starts (Raft ReadIndex on a node). Absent: reads are local.
    */
   readonly readBarrier?: () => Promise<void>;
-  readonly clusterStatus?: () => Promise<ClusterStatus>;
-  readonly transferLeader?: (to?: number) => Promise<{ from: number; to: number; term: number }>;
   /** Live events buffered per watch before a slow consumer gets Gone (default 10,000). */
   readonly watchBuffer?: number;
 }
@@ -242,28 +239,6 @@ export class LocalClient implements ResourceClient {
       signal?.removeEventListener('abort', onAbort);
       this.watches.delete(queue);
     }
-  }
-
-  // -------------------------------------------------------------------------
-  // Cluster
-
-  async clusterStatus(): Promise<ClusterStatus> {
-    this.checkOpen();
-    if (!this.opts.clusterStatus) {
-      throw new JobctlError(Reason.Unavailable, 'cluster status is not available on this client');
-    }
-    return this.opts.clusterStatus();
-  }
-
-  async transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
-    this.checkOpen();
-    if (!this.opts.transferLeader) {
-      throw new JobctlError(
-        Reason.Unavailable,
-        'leadership transfer is not available on this client',
-      );
-    }
-    return this.opts.transferLeader(to);
   }
 
   /** Ends every open watch; later calls fail with Unavailable. */

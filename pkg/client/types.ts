@@ -1,7 +1,11 @@
-// One client interface for every consumer of the API: the CLI and the dashboard
-// talk to it over gRPC; controllers and the agent use the in-process
-// implementation on the node. Errors are JobctlError with a reason (NotFound,
-// Conflict, Invalid, Unavailable, Gone, ...), whichever implementation throws them.
+// The API's client interfaces, one per service: ResourceClient (objects),
+// ClusterAdminClient (the nodes: Raft view, leadership) and LogsClient (a
+// Run's output). The CLI and the dashboard reach all three over gRPC
+// (GrpcClient implements them together, JobctlClient); on a node each has an
+// in-process implementation, and the API server serves every one of them
+// through the same stack of layers (pkg/api/stack.ts). Errors are JobctlError
+// with a reason (NotFound, Conflict, Invalid, Unavailable, Gone, ...),
+// whichever implementation throws them.
 import type { Outcome, Resource, ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 
 export type Consistency = 'linearizable' | 'stale';
@@ -71,6 +75,13 @@ export interface NodeRaftStatus {
   readonly error?: string;
 }
 
+/** What a leadership transfer did. */
+export interface TransferResult {
+  readonly from: number;
+  readonly to: number;
+  readonly term: number;
+}
+
 export interface ClusterStatus {
   readonly nodes: readonly NodeRaftStatus[];
   readonly leader: number;
@@ -92,6 +103,11 @@ export interface LogsOptions {
   readonly follow?: boolean;
   /** Ends the stream (the iterator returns). */
   readonly signal?: AbortSignal;
+  /**
+   * Node to node only: serve the Run (named with runUid) from the answering
+   * node's own files and never proxy again. Nodes and cluster admins only.
+   */
+  readonly localOnly?: boolean;
 }
 
 /**
@@ -127,14 +143,38 @@ export interface ResourceClient {
     name: string,
     opts?: DeleteOptions,
   ): Promise<ResourceOf<K>>;
-  clusterStatus(): Promise<ClusterStatus>;
-  /** Hands leadership to `to` (0 or omitted: the most caught-up follower). */
-  transferLeader(to?: number): Promise<{ from: number; to: number; term: number }>;
-  /**
-   * A Run's output as raw chunks, from whichever node executed it (optional:
-   * the gRPC client has it; in-process clients on a node do not). NotFound
-   * when the Run (or any Run of the Job) does not exist.
-   */
-  logs?(opts: LogsOptions): AsyncIterable<Uint8Array>;
   close(): void;
 }
+
+/**
+ * Cluster administration: the members' Raft view and leadership (membership
+ * and snapshots belong here too). A service of its own, not part of
+ * ResourceClient: it is about the nodes, not the objects they store.
+ */
+export interface ClusterAdminClient {
+  /** The answering node's own Raft view. */
+  nodeStatus(): Promise<NodeRaftStatus>;
+  /** Every member's view (unreachable ones marked) and the leader. */
+  clusterStatus(): Promise<ClusterStatus>;
+  /** Hands leadership to `to` (0 or omitted: the most caught-up follower). */
+  transferLeader(to?: number): Promise<TransferResult>;
+}
+
+/** A Run's output: a service of its own (raw bytes, streamed from the executing node). */
+export interface LogsClient {
+  /**
+   * The Run's output as raw chunks, from whichever node executed it. NotFound
+   * when the Run (or any Run of the Job) does not exist.
+   */
+  logs(opts: LogsOptions): AsyncIterable<Uint8Array>;
+}
+
+/** Every service of the API, as one caller reaches them. */
+export interface ApiServices {
+  readonly resources: ResourceClient;
+  readonly cluster: ClusterAdminClient;
+  readonly logs: LogsClient;
+}
+
+/** The whole API from outside a node (GrpcClient): what the CLI and tools hold. */
+export interface JobctlClient extends ResourceClient, ClusterAdminClient, LogsClient {}

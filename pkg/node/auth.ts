@@ -1,8 +1,9 @@
 // The node's auth wiring (jobd --auth, --bootstrap-token-file, --audit-log):
-// one AuthService per node, or none when auth is off and no audit log is asked
-// for (then the API adapters serve the ApiService directly, as before).
+// one AuthService per node (the service stack's authenticate and authorize
+// layers), or none when auth is off and no audit log is asked for (then the
+// stack has no such layers); and the token the node presents to its peers.
 import { join } from 'node:path';
-import { AuthService } from '../auth/index.js';
+import { AuthService, peerTokenOf } from '../auth/index.js';
 import type { ResourceClient } from '../client/index.js';
 import type { ResourceStore } from '../store/index.js';
 import type { NodeConfig } from './config.js';
@@ -34,4 +35,10 @@ export function nodeAuth(
     },
     logger: deps.logger,
   });
+}
+
+/** The bearer token for node-to-node calls: the bootstrap token with auth on (no TLS node certificate). */
+export function nodePeerToken(config: NodeConfig): () => string | undefined {
+  const a = config.auth;
+  return a?.enabled && a.bootstrapTokenFile ? peerTokenOf(a.bootstrapTokenFile) : () => undefined;
 }

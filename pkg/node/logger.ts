@@ -100,6 +100,24 @@ export function withTerm(logger: NodeLogger, term: () => number | undefined): No
   };
 }
 
+/**
+ * Where withTerm reads the term from: nowhere until the node's Raft exists
+ * (lines written while storage opens carry no term), then that node, once.
+ */
+export class TermSource {
+  private source: (() => number) | undefined;
+
+  /** The term of the node's Raft from now on (may be called once). */
+  follow(source: () => number): void {
+    if (this.source) throw new Error('the term source is already set');
+    this.source = source;
+  }
+
+  current(): number | undefined {
+    return this.source?.();
+  }
+}
+
 /** Discards everything (tests, tools). */
 export const silentNodeLogger: NodeLogger = {
   debug: () => {},

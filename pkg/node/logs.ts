@@ -1,5 +1,6 @@
-// RunLogs: the node side of the Logs RPC (DESIGN.md §3 "Logs"). Any node
-// serves the output of any Run:
+// RunLogs: the node's LogsClient, the store/Raft end of the logs service
+// (DESIGN.md §3 "Logs"; pkg/api/stack.ts). Any node serves the output of any
+// Run:
 //
 //   1. resolve the Run: by uid, by name, or the Job's latest Run (highest
 //      attempt) — linearizable reads through the node's client;
@@ -10,20 +11,15 @@
 //      Node object's status.raft.address, else the --peers map), asking it
 //      for the Run's uid with localOnly so it never proxies again.
 import { readRunLog } from '../agent/index.js';
-import type { ResourceClient } from '../client/index.js';
+import type { LogsClient, LogsOptions, ResourceClient } from '../client/index.js';
 import type { NodeId } from '../raft/index.js';
 import { isFinalRunPhase, type Node, type Run } from '../store/index.js';
-import type { LogsRequest } from '../transport/gen/api.js';
 import { abortableSleep } from '../reconcile/index.js';
 import { realClock } from '../util/clock.js';
 import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 
 /** A peer's Logs stream (the gRPC ApiClient of that node). */
-export type PeerLogs = (
-  address: string,
-  req: LogsRequest,
-  signal: AbortSignal,
-) => AsyncIterable<Uint8Array>;
+export type PeerLogs = (address: string, opts: LogsOptions) => AsyncIterable<Uint8Array>;
 
 export interface RunLogsOptions {
   /** This node's Node name (node-<id>). */
@@ -41,25 +37,30 @@ export interface RunLogsOptions {
   readonly pollMs?: number;
 }
 
-export class RunLogs {
+export class RunLogs implements LogsClient {
   private readonly pollMs: number;
 
   constructor(private readonly o: RunLogsOptions) {
     this.pollMs = o.pollMs ?? 200;
   }
 
+  logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
+    return this.stream(opts, opts.signal ?? new AbortController().signal);
+  }
+
   /** The chunks of the Run's output the request names. */
-  async *stream(req: LogsRequest, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  private async *stream(req: LogsOptions, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     const namespace = req.namespace || 'default';
-    const tail = req.hasTail ? req.tailLines : undefined;
+    const tail = req.tail;
+    const follow = req.follow === true;
     if (req.localOnly) {
       if (!req.runUid) throw new JobctlError(Reason.Invalid, 'a local logs request needs run_uid');
-      yield* this.local(namespace, req.runName, req.runUid, tail, req.follow, signal);
+      yield* this.local(namespace, req.run ?? '', req.runUid, tail, follow, signal);
       return;
     }
     let run = await this.resolve(namespace, req);
     if (!run.spec.nodeName) {
-      if (!req.follow) return; // not scheduled yet: no output so far
+      if (!follow) return; // not scheduled yet: no output so far
       const bound = await this.waitForBinding(run, signal);
       if (!bound) return;
       run = bound;
@@ -67,7 +68,7 @@ export class RunLogs {
     const nodeName = run.spec.nodeName;
     const { name, uid } = run.metadata;
     if (nodeName === this.o.nodeName) {
-      yield* this.local(namespace, name, uid, tail, req.follow, signal);
+      yield* this.local(namespace, name, uid, tail, follow, signal);
       return;
     }
     const address = this.addressOf(nodeName);
@@ -78,11 +79,15 @@ export class RunLogs {
       );
     }
     try {
-      yield* this.o.peerLogs(
-        address,
-        { ...req, namespace, runName: name, runUid: uid, jobName: '', localOnly: true },
+      yield* this.o.peerLogs(address, {
+        ...req,
+        job: undefined,
+        namespace,
+        run: name,
+        runUid: uid,
+        localOnly: true,
         signal,
-      );
+      });
     } catch (err) {
       if (signal.aborted) return;
       if (isReason(err, Reason.Unavailable) || !(err instanceof JobctlError)) {
@@ -118,12 +123,12 @@ export class RunLogs {
   }
 
   /** The Run the request names (NotFound with a clear message otherwise). */
-  private async resolve(namespace: string, req: LogsRequest): Promise<Run> {
+  private async resolve(namespace: string, req: LogsOptions): Promise<Run> {
     const c = this.o.client;
-    if (req.runName) {
-      const run = await c.get('Run', namespace, req.runName);
+    if (req.run) {
+      const run = await c.get('Run', namespace, req.run);
       if (req.runUid && run.metadata.uid !== req.runUid) {
-        throw new JobctlError(Reason.NotFound, `runs "${req.runName}" not found (uid changed)`);
+        throw new JobctlError(Reason.NotFound, `runs "${req.run}" not found (uid changed)`);
       }
       return run;
     }
@@ -133,15 +138,15 @@ export class RunLogs {
       if (!run) throw new JobctlError(Reason.NotFound, `no run with uid ${req.runUid}`);
       return run;
     }
-    if (req.jobName) {
+    if (req.job) {
       const listed = await c.list('Run', {
         namespace,
-        fieldSelector: `spec.jobName=${req.jobName}`,
+        fieldSelector: `spec.jobName=${req.job}`,
       });
       const latest = latestRun(listed.items);
       if (latest) return latest;
-      await c.get('Job', namespace, req.jobName); // NotFound: jobs "x" not found
-      throw new JobctlError(Reason.NotFound, `job "${req.jobName}" has no runs yet`);
+      await c.get('Job', namespace, req.job); // NotFound: jobs "x" not found
+      throw new JobctlError(Reason.NotFound, `job "${req.job}" has no runs yet`);
     }
     throw new JobctlError(Reason.Invalid, 'logs: name a run or a job');
   }

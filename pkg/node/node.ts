@@ -1,43 +1,42 @@
 // The composition root of one jobd: storage + Raft core + shell + transport +
-// the ResourceStore state machine + the API (gRPC on --listen, REST on --http)
-// + Node registration and heartbeats + the container runtime and the agent
-// (every node) + the leader-only controllers (job, scheduler, node lifecycle).
+// the ResourceStore state machine + the API's service stack (served by gRPC on
+// --listen and REST on --http) + Node registration and heartbeats + the
+// container runtime and the agent (every node) + the leader-only controllers
+// (job, scheduler, node lifecycle).
+//
+// buildNode() builds every part and lists them in start order; startNode()
+// starts that list (./lifecycle.ts), and stop() stops it in reverse, so each
+// part stops before what it depends on.
 import * as grpc from '@grpc/grpc-js';
 import { availableParallelism, totalmem } from 'node:os';
 import { Agent } from '../agent/index.js';
-import {
-  ApiService,
-  ClusterAdmin,
-  type PeerApi,
-  type TransferResult,
-  RaftProposer,
-  ObservedClient,
-} from '../api/index.js';
+import { ClusterAdmin, RaftProposer, buildServiceStack } from '../api/index.js';
+import { grpcCredentials } from '../auth/index.js';
 import { LocalClient } from '../client/index.js';
-import type { NodeRaftStatus } from '../client/index.js';
+import type { ResourceClient } from '../client/index.js';
 import { RaftNode } from '../raft/index.js';
 import type { LogStore } from '../raft/index.js';
 import { newRuntime, type Runtime } from '../runtime/index.js';
 import { ResourceStore } from '../store/index.js';
-import { ApiClient, registerApi } from '../transport/api-grpc.js';
-import type { LogsRequest } from '../transport/gen/api.js';
+import { registerApi } from '../transport/api-grpc.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
 import { ReloadingTls } from '../tls/files.js';
 import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../transport/grpc-tls.js';
 import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
-import { grpcAccess, httpAccess } from '../auth/index.js';
-import { nodeAuth } from './auth.js';
+import { nodeAuth, nodePeerToken } from './auth.js';
 import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
+import { httpComponent } from './http.js';
 import { LeaderControllers } from './leader.js';
+import { Lifecycle, type Component } from './lifecycle.js';
 import { RunLogs } from './logs.js';
-import { withTerm, type NodeLogger } from './logger.js';
+import { TermSource, withTerm, type NodeLogger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
+import { GrpcPeerApi } from './peer-api.js';
 import { nodeRecorder } from './recorder.js';
 import { NodeRegistration } from './registration.js';
-import { serveHttp, type HttpServer } from './http.js';
 import { nodeServerOptions } from '../transport/server-options.js';
 import { DEFAULT_RATE_LIMIT, ClientRateLimiter } from '../util/rate-limit.js';
 
@@ -45,8 +44,8 @@ export interface JobdNode {
   readonly config: NodeConfig;
   readonly raft: RaftNode;
   readonly store: ResourceStore;
-  /** The service layer every API adapter serves (validation, Raft writes, reads). */
-  readonly api: ApiService;
+  /** The service stack's admitted resources (admission, Raft writes, reads), without a caller. */
+  readonly api: ResourceClient;
   /** Runs the Runs bound to this node. */
   readonly agent: Agent;
   readonly runtime: Runtime;
@@ -66,51 +65,6 @@ export interface JobdNode {
   stop(): Promise<void>;
 }
 
-/** API clients to peers, one per address, created lazily. */
-class GrpcPeerApi implements PeerApi {
-  private readonly clients = new Map<string, ApiClient>();
-
-  /**
-   * `credentials`: the node's mutual-TLS credentials towards its peers (plaintext without TLS);
-   * `token`: the bearer token it presents with auth on and no node certificate (pkg/auth).
-   */
-  constructor(
-    private readonly credentials: grpc.ChannelCredentials,
-    private readonly token: () => string | undefined = () => undefined,
-  ) {}
-
-  private client(address: string): ApiClient {
-    let c = this.clients.get(address);
-    if (!c) {
-      const token = this.token();
-      c = new ApiClient(address, {
-        credentials: this.credentials,
-        ...(token ? { security: { token } } : {}),
-      });
-      this.clients.set(address, c);
-    }
-    return c;
-  }
-
-  nodeStatus(address: string, timeoutMs: number): Promise<NodeRaftStatus> {
-    return this.client(address).nodeStatus(timeoutMs);
-  }
-
-  transferLeader(address: string, to: number, timeoutMs: number): Promise<TransferResult> {
-    return this.client(address).transferLeader({ to }, timeoutMs);
-  }
-
-  /** A Run's output from the node that executed it (Logs proxying). */
-  logs(address: string, req: LogsRequest, signal: AbortSignal): AsyncIterable<Uint8Array> {
-    return this.client(address).logs(req, signal);
-  }
-
-  close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
-  }
-}
-
 function bind(
   server: grpc.Server,
   address: string,
@@ -125,21 +79,49 @@ function bind(
   });
 }
 
-export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<JobdNode> {
+/** Stops a gRPC server: gracefully, forced after a second. */
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 1000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+/** A built node: its parts in start order and what JobdNode exposes. */
+interface BuiltNode {
+  readonly components: readonly Component[];
+  readonly logger: NodeLogger;
+  readonly node: Omit<JobdNode, 'httpAddress' | 'stop'>;
+  readonly httpAddress: () => string | undefined;
+  /** What the "listening" line reports. */
+  readonly summary: Record<string, unknown>;
+}
+
+async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<BuiltNode> {
   if (!config.peers.has(config.id)) {
     throw new JobctlError(Reason.Invalid, `--peers must include this node (id ${config.id})`);
   }
-  // Every line from here on carries the Raft term (once Raft exists) and the part that wrote it.
-  let currentTerm = (): number | undefined => undefined;
-  const logger = withTerm(nodeLogger, () => currentTerm());
+  // Every line carries the Raft term (once Raft exists) and the part that wrote it.
+  const term = new TermSource();
+  const logger = withTerm(nodeLogger, () => term.current());
   const metrics = new NodeMetrics();
-  // TLS files, re-read every second: new connections use the newest consistent set.
+  const name = nodeName(config);
+  const defaultImage = config.defaultImage ?? nodeDefaults.defaultImage;
+
+  // --- Raft: storage, core, transport, the store as state machine.
+  // TLS files, re-read every second once started: new connections use the newest consistent set.
   const tlsLogger = logger.child({ component: 'tls' });
   const tls = config.tls
     ? new ReloadingTls(config.tls, {
         onReload: (m) => tlsLogger.info('TLS files reloaded', { certificate: m.fingerprint }),
         onError: (message) => tlsLogger.warn(message),
-      }).start()
+      })
     : undefined;
   const storage: LogStore = await openDiskStorage({
     dir: config.dataDir,
@@ -191,32 +173,40 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       else if (change.context) transport.setPeer(change.nodeId, change.context);
     },
   });
+  term.follow(() => raft.status().term);
+  // One proposer for every writer that proposes store commands.
+  const proposer = new RaftProposer(raft);
 
-  // The service layer: LocalClient (store reads after a ReadIndex barrier,
-  // writes through Raft) wrapped by ApiService (admission). With auth on and
-  // no TLS, node-to-node calls present the bootstrap token (pkg/auth/bootstrap.ts).
-  const peerApi = new GrpcPeerApi(toPeers, () => auth?.peerToken());
+  // --- The service stack (pkg/api/stack.ts), bottom up: store/Raft (reads
+  // after a ReadIndex barrier, writes through Raft; the cluster's Raft view;
+  // Run logs, proxied from the executing node), admission, then per request
+  // authentication, metrics and authorization. With auth on and no TLS,
+  // node-to-node calls present the bootstrap token (pkg/auth/bootstrap.ts).
+  const peerApi = new GrpcPeerApi(toPeers, nodePeerToken(config));
+  const local = new LocalClient({ store, proposer, readBarrier: () => raft.read() });
   const admin = new ClusterAdmin({ raft, members: config.peers, peerApi });
-  const local = new LocalClient({
+  const runLogs = new RunLogs({
+    nodeName: name,
+    dataDir: config.dataDir,
+    client: local,
     store,
-    proposer: new RaftProposer(raft),
-    readBarrier: () => raft.read(),
-    clusterStatus: () => admin.clusterStatus(),
-    transferLeader: (to) => admin.transferLeader(to),
+    peers: config.peers,
+    peerLogs: (address, opts) => peerApi.logs(address, opts),
   });
-  const api = new ApiService({
-    inner: local,
-    defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
+  const stack = buildServiceStack({
+    store: { resources: local, cluster: admin, logs: runLogs },
+    admission: { defaultImage },
+    observer: metrics.api,
+    auth: (admitted) =>
+      nodeAuth(config, { api: admitted.resources, store, nodeName: name, logger }),
   });
-  // Clients' calls pass through auth (when on) and the audit log; in-process
-  // components below use `local`/`api` directly.
-  const auth = nodeAuth(config, { api, store, nodeName: nodeName(config), logger });
+  const auth = stack.auth;
 
-  // Execution: the runtime (scoped by node name: dev nodes share one Docker
-  // engine) and the agent that reconciles this node's Runs with it. Status
-  // batches go straight to Raft (fenced by node name in the store).
-  const name = nodeName(config);
-  const recorder = nodeRecorder({ client: local, nodeName: name, logger });
+  // --- Execution: the runtime (scoped by node name: dev nodes share one
+  // Docker engine) and the agent that reconciles this node's Runs with it.
+  // In-process writers enter the stack at the layer docs/architecture.md
+  // ("who enters where") gives them.
+  const recorder = nodeRecorder({ client: stack.store.resources, nodeName: name, logger });
   const runtime = newRuntime(config.runtime ?? nodeDefaults.runtime, {
     dataDir: config.dataDir,
     scope: name,
@@ -225,8 +215,9 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   });
   const agent = new Agent({
     nodeName: name,
-    client: local,
-    proposer: new RaftProposer(raft),
+    client: stack.store.resources,
+    // Status batches go straight to Raft (fenced by node name in the store).
+    proposer,
     runtime,
     dataDir: config.dataDir,
     clock: realClock,
@@ -238,7 +229,7 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   // Leader only: job controller, scheduler, node lifecycle, event TTL.
   const controllers = new LeaderControllers({
     raft,
-    client: local,
+    client: stack.store.resources,
     recorder: recorder.controllers,
     logger: logger.child({ component: 'controllers' }),
     metrics: metrics.reconcile,
@@ -252,79 +243,8 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       nodeLifecycle: { gracePeriodMs: config.nodeGraceMs ?? nodeDefaults.nodeGraceMs },
     },
   });
-
-  const server = new grpc.Server({
-    ...nodeServerOptions(),
-    // With TLS: refuse certificates the CA did not sign, and Raft from non-nodes.
-    interceptors: [tlsServerInterceptor()],
-  });
-  // One budget per client across gRPC and REST (--rate-limit).
-  const rateLimiter = new ClientRateLimiter(config.rateLimit ?? DEFAULT_RATE_LIMIT);
-  transport.register(server);
-  // Logs of any Run: from this node's files, or proxied from the executing node.
-  const runLogs = new RunLogs({
-    nodeName: name,
-    dataDir: config.dataDir,
-    client: local,
-    store,
-    peers: config.peers,
-    peerLogs: (address, req, signal) => peerApi.logs(address, req, signal),
-  });
-  const apiHandle = registerApi(server, {
-    client: new ObservedClient(api, metrics.api, 'grpc'),
-    nodeStatus: () => admin.nodeStatus(),
-    logs: (req, signal) => runLogs.stream(req, signal),
-    limit: { limiter: rateLimiter },
-    ...(auth ? { access: grpcAccess(auth) } : {}),
-  });
-  let http: HttpServer | undefined;
-  try {
-    await bind(server, config.listen, serverCredentials(tls));
-    if (config.http) {
-      http = await serveHttp({
-        address: config.http,
-        client: new ObservedClient(api, metrics.api, 'rest'),
-        isReady: () => raft.leader() !== 0 && !raft.isStopped(),
-        metrics: () => metrics.text(),
-        nodeInfo: () => ({ id: config.id, name: nodeName(config), address: config.listen }),
-        logs: (req, signal) => runLogs.stream(req, signal),
-        logger: logger.child({ component: 'rest' }),
-        tls,
-        rateLimiter,
-        ...(auth ? { access: httpAccess(auth) } : {}),
-      });
-    }
-  } catch (err) {
-    server.forceShutdown();
-    await transport.close();
-    await runtime.close().catch(() => {});
-    await storage.close();
-    tls?.close();
-    throw err;
-  }
-  metrics.bind({
-    store,
-    raftStatus: () => raft.status(),
-    queueDepths: () => [
-      ...controllers.queueDepths(),
-      [`agent/${name}`, agent.queueDepth] as [string, number],
-    ],
-  });
-  raft.onLeaderChange(() => metrics.leaderChanged());
-  currentTerm = () => raft.status().term;
-  raft.start();
-  auth?.start(() => raft.isLeader());
-  // The agent's first list/watch needs a leader (ReadIndex): starting it once
-  // one is known spares it a retry back-off that would delay the first Runs.
-  let stopRequested = false;
-  const startAgent = (): void => {
-    if (!stopRequested) agent.start();
-  };
-  raft.waitForLeader(30_000).then(startAgent, startAgent);
-  controllers.start();
-
   const registration = new NodeRegistration({
-    client: api,
+    client: stack.admitted.resources,
     raft,
     name,
     labels: config.labels,
@@ -338,86 +258,163 @@ export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     logger: logger.child({ component: 'registration' }),
     runtimeReady: () => agent.runtimeReady(),
   });
-  registration.start();
 
-  logger.info('listening', {
-    address: config.listen,
-    http: http?.address,
-    peers: Object.fromEntries(config.peers),
-    dataDir: config.dataDir,
-    tickMs: config.tickMs,
-    electionTick: config.electionTick,
-    node: name,
-    runtime: runtime.name,
-    defaultImage: config.defaultImage ?? nodeDefaults.defaultImage,
-    labels: config.labels,
-    tls: tls !== undefined,
+  // --- Serving: Raft and the API on one gRPC server, REST on --http.
+  const server = new grpc.Server({
+    ...nodeServerOptions(),
+    // With TLS: refuse certificates the CA did not sign, and Raft from non-nodes.
+    interceptors: [tlsServerInterceptor()],
+  });
+  // One budget per client across gRPC and REST (--rate-limit).
+  const rateLimiter = new ClientRateLimiter(config.rateLimit ?? DEFAULT_RATE_LIMIT);
+  transport.register(server);
+  const apiHandle = registerApi(server, {
+    services: (call) => stack.forRequest('grpc', grpcCredentials(call)),
+    limit: { limiter: rateLimiter },
+  });
+  const http = config.http
+    ? httpComponent({
+        address: config.http,
+        stack,
+        isReady: () => raft.leader() !== 0 && !raft.isStopped(),
+        metrics: () => metrics.text(),
+        nodeInfo: () => ({ id: config.id, name, address: config.listen }),
+        logger: logger.child({ component: 'rest' }),
+        tls,
+        rateLimiter,
+      })
+    : undefined;
+  metrics.bind({
+    store,
+    raftStatus: () => raft.status(),
+    queueDepths: () => [
+      ...controllers.queueDepths(),
+      [`agent/${name}`, agent.queueDepth] as [string, number],
+    ],
   });
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      stopRequested = true;
-      await registration.stop();
-      await controllers.stop();
-      await agent.stop();
-      await runtime
-        .close()
-        .catch((err: unknown) =>
-          logger.warn('closing the runtime failed', { error: errorMessage(err) }),
-        );
+  // The agent's first list/watch needs a leader (ReadIndex): starting it once
+  // one is known spares it a retry back-off that would delay the first Runs.
+  let agentStopped = false;
+  const startAgent = (): void => {
+    if (!agentStopped) agent.start();
+  };
+
+  // Start order; stop is the reverse.
+  const components: Component[] = [
+    {
+      name: 'storage',
+      async stop() {
+        try {
+          await storage.close();
+        } catch (err) {
+          // After a storage failure the cause was already logged once.
+          if (!failed) logger.warn('closing storage failed', { error: errorMessage(err) });
+        }
+      },
+    },
+    { name: 'tls', start: () => void tls?.start(), stop: () => tls?.close() },
+    {
+      name: 'grpc server',
+      start: () => bind(server, config.listen, serverCredentials(tls)).then(() => {}),
+      stop: () => shutdown(server),
+    },
+    { name: 'peer api clients', stop: () => peerApi.close() },
+    // Closing the transport ends the peers' streams, so the server drains at once.
+    { name: 'raft transport', stop: () => transport.close() },
+    {
+      name: 'raft',
+      start: () => {
+        raft.onLeaderChange(() => metrics.leaderChanged());
+        raft.start();
+      },
+      stop: () => raft.stop(),
+    },
+    {
+      name: 'auth',
+      // Leader only: a cluster without a bootstrap token file gets its Token.
+      start: () => auth?.start(raft),
+      stop: () => auth?.close(),
+    },
+    ...(http ? [http] : []),
+    {
+      name: 'api',
       // Open watches end with Unavailable: their clients resume on another node.
-      apiHandle.closeWatches();
-      local.close();
-      await http?.close();
-      await auth?.close();
-      await raft.stop();
-      // Closing the transport ends the peers' streams, so the server drains at once.
-      await transport.close();
-      peerApi.close();
-      tls?.close();
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
-      try {
-        await storage.close();
-      } catch (err) {
-        // After a storage failure the cause was already logged once.
-        if (!failed) logger.warn('closing storage failed', { error: errorMessage(err) });
-      }
-    })());
+      stop: () => {
+        apiHandle.closeWatches();
+        local.close();
+      },
+    },
+    {
+      name: 'runtime',
+      stop: () =>
+        runtime
+          .close()
+          .catch((err: unknown) =>
+            logger.warn('closing the runtime failed', { error: errorMessage(err) }),
+          ),
+    },
+    {
+      name: 'agent',
+      start: () => void raft.waitForLeader(30_000).then(startAgent, startAgent),
+      // Containers keep running: a restart adopts them.
+      stop: () => {
+        agentStopped = true;
+        return agent.stop();
+      },
+    },
+    { name: 'controllers', start: () => controllers.start(), stop: () => controllers.stop() },
+    { name: 'registration', start: () => registration.start(), stop: () => registration.stop() },
+  ];
 
   return {
-    config,
-    raft,
-    store,
-    api,
-    agent,
-    runtime,
-    metrics,
-    httpAddress: http?.address,
-    fatal,
-    async handOff(timeoutMs = 2000) {
-      // Stop taking part first: no more heartbeats, and the Node says NotReady.
-      await registration.stop();
-      await registration.markNotReady('jobd is stopping');
-      if (!raft.isLeader() || config.peers.size < 2) return;
-      try {
-        const res = await admin.transferLeader(0, timeoutMs);
-        logger.info('handed off leadership', { to: res.to, term: res.term });
-      } catch (err) {
-        logger.warn('leadership hand-off failed', { error: errorMessage(err) });
-      }
+    components,
+    logger,
+    httpAddress: () => http?.address(),
+    summary: {
+      address: config.listen,
+      peers: Object.fromEntries(config.peers),
+      dataDir: config.dataDir,
+      tickMs: config.tickMs,
+      electionTick: config.electionTick,
+      node: name,
+      runtime: runtime.name,
+      defaultImage,
+      labels: config.labels,
+      tls: tls !== undefined,
     },
-    stop,
+    node: {
+      config,
+      raft,
+      store,
+      api: stack.admitted.resources,
+      agent,
+      runtime,
+      metrics,
+      fatal,
+      async handOff(timeoutMs = 2000) {
+        // Stop taking part first: no more heartbeats, and the Node says NotReady.
+        await registration.stop();
+        await registration.markNotReady('jobd is stopping');
+        if (!raft.isLeader() || config.peers.size < 2) return;
+        try {
+          const res = await admin.transferLeader(0, timeoutMs);
+          logger.info('handed off leadership', { to: res.to, term: res.term });
+        } catch (err) {
+          logger.warn('leadership hand-off failed', { error: errorMessage(err) });
+        }
+      },
+    },
   };
+}
+
+export async function startNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<JobdNode> {
+  const built = await buildNode(config, nodeLogger);
+  const lifecycle = new Lifecycle(built.components);
+  await lifecycle.start();
+  const httpAddress = built.httpAddress();
+  built.logger.info('listening', { ...built.summary, http: httpAddress });
+  return { ...built.node, httpAddress, stop: () => lifecycle.stop() };
 }
 
 /** The Node object's name: --name, else node-<id>. */

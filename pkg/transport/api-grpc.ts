@@ -1,5 +1,6 @@
-// gRPC adapter for proto/api.proto. registerApi() serves a ResourceClient (the
-// node's ApiService) and this node's Raft view on a grpc.Server; ApiClient is
+// gRPC adapter for proto/api.proto. registerApi() serves the API services
+// (resources, cluster administration, logs; on a node, the service stack of
+// pkg/api/stack.ts for each call) on a grpc.Server; ApiClient is
 // a small client of one node's administrative calls (NodeStatus,
 // ClusterStatus, TransferLeader) for peers and tools. The full ResourceClient
 // over gRPC is pkg/transport/grpc-client.ts. Errors cross the wire through errors.ts only.
@@ -12,10 +13,10 @@
 // not) becomes a status, never an uncaught exception.
 import * as grpc from '@grpc/grpc-js';
 import { addLimitedService, type CallLimit } from './rate-limit-grpc.js';
-import type { ClusterStatus, NodeRaftStatus, ResourceClient } from '../client/index.js';
+import type { ApiServices, ClusterStatus, NodeRaftStatus } from '../client/index.js';
 import type { Resource, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import { decodeObject, encodeObject, consistencyOf, dryRunOf } from './api-wire.js';
+import { decodeObject, encodeObject, consistencyOf, dryRunOf, logsOptionsOf } from './api-wire.js';
 import { channelOptions } from './channel-options.js';
 import { fromServiceError, toServiceError } from './errors.js';
 import {
@@ -34,23 +35,14 @@ import {
 import { clientChannel, type ClientSecurity } from './security.js';
 
 export interface ApiServerDeps {
-  /** The service layer (ApiService on a node). */
-  readonly client: ResourceClient;
-  /** This node's own Raft view. */
-  readonly nodeStatus: () => NodeRaftStatus;
   /**
-   * A Run's output (the Logs RPC); ends when `signal` aborts. Omitted: Logs
-   * answers Unavailable.
+   * The services that serve one call, asked once per call with what it
+   * carries (credentials); on a node, the service stack: authenticate →
+   * observe → authorize → admit → store/Raft. Refusals surface on their calls.
    */
-  readonly logs?: (req: LogsRequest, signal: AbortSignal) => AsyncIterable<Uint8Array>;
+  readonly services: (call: ApiCall) => Promise<ApiServices>;
   /** Per-client rate limit of every call, keyed by limit.key (./rate-limit-grpc.ts); absent: none. */
   readonly limit?: CallLimit;
-  /**
-   * Per-call authentication and authorization (pkg/auth): the client that
-   * serves this caller (wrapping `client`), and the checks of the calls that
-   * bypass a client. Omitted: every call is served by `client` as it is.
-   */
-  readonly access?: (call: ApiCall, client: ResourceClient) => Promise<CallAccess>;
 }
 
 /** The parts of a server call access control reads (metadata, peer, TLS auth context). */
@@ -59,31 +51,21 @@ export type ApiCall = Pick<
   'metadata' | 'getPeer' | 'getAuthContext'
 >;
 
-/** What one caller may use (see ApiServerDeps.access). */
-export interface CallAccess {
-  /** Serves this call (refusing what the caller may not do). */
-  readonly client: ResourceClient;
-  /** Throws (Unauthorized, Forbidden) unless the caller may read this node's Raft view. */
-  nodeStatus(): void;
-  /** Throws unless the caller may read these logs (localOnly: a node's proxy hop). */
-  logs(req: LogsRequest): void;
-}
-
 export interface ApiServerHandle {
   /** Ends every open Watch and Logs stream with Unavailable (the node is stopping), so clients move on. */
   closeWatches(): void;
 }
 
-type Access = (call: ApiCall) => Promise<CallAccess>;
+type Services = (call: ApiCall) => Promise<ApiServices>;
 
 function unary<Req, Res>(
-  access: Access,
-  fn: (req: Req, a: CallAccess) => Promise<Res> | Res,
+  services: Services,
+  fn: (req: Req, s: ApiServices) => Promise<Res> | Res,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, cb) => {
     // Promise.resolve().then: a synchronous throw is a rejection like any other.
     Promise.resolve()
-      .then(() => access(call))
+      .then(() => services(call))
       .then((a) => fn(call.request, a))
       .then(
         (res) => cb(null, res),
@@ -190,9 +172,7 @@ export async function* readLogsStream(
 
 /** Registers the Jobctl API service on a server. */
 export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServerHandle {
-  const open: CallAccess = { client: deps.client, nodeStatus: () => {}, logs: () => {} };
-  const custom = deps.access;
-  const access: Access = custom ? (call) => custom(call, deps.client) : () => Promise.resolve(open);
+  const access: Services = deps.services;
   const watches = new Set<{ abort(): void }>();
   let closing = false;
 
@@ -244,7 +224,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
   const watch: JobctlServer['watch'] = (call) =>
     serveStream(call, async (signal) => {
       const req = call.request;
-      const { client: c } = await access(call);
+      const { resources: c } = await access(call);
       return watchMessages(
         c.watch(req.kind, {
           namespace: req.namespace || undefined,
@@ -257,43 +237,34 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     });
 
   /** Logs: the node's log stream; ends with the Run (or the node). */
-  const logs: JobctlServer['logs'] = (call) => {
-    const source = deps.logs;
-    if (!source) {
-      call.on('error', () => {});
-      const err = new JobctlError(Reason.Unavailable, 'this node does not serve logs');
-      call.emit('error', toServiceError(err));
-      return;
-    }
-    serveStream(call, async (signal) => {
-      (await access(call)).logs(call.request);
-      return logChunks(source(call.request, signal));
-    });
-  };
+  const logs: JobctlServer['logs'] = (call) =>
+    serveStream(call, async (signal) =>
+      logChunks((await access(call)).logs.logs(logsOptionsOf(call.request, signal))),
+    );
 
   const handlers: JobctlServer = {
-    apply: unary(access, async (r, { client: c }) => {
+    apply: unary(access, async (r, { resources: c }) => {
       const res = await c.apply(decodeObject(r.object), {
         dryRun: dryRunOf(r.dryRun),
         force: r.force || undefined,
       });
       return { outcome: res.outcome, object: encodeObject(res.object) };
     }),
-    create: unary(access, async (r, { client: c }) =>
+    create: unary(access, async (r, { resources: c }) =>
       objectResponse(await c.create(decodeObject(r.object))),
     ),
-    update: unary(access, async (r, { client: c }) =>
+    update: unary(access, async (r, { resources: c }) =>
       objectResponse(await c.update(decodeObject(r.object))),
     ),
-    updateStatus: unary(access, async (r, { client: c }) =>
+    updateStatus: unary(access, async (r, { resources: c }) =>
       objectResponse(await c.updateStatus(decodeObject(r.object))),
     ),
-    get: unary(access, async (r, { client: c }) =>
+    get: unary(access, async (r, { resources: c }) =>
       objectResponse(
         await c.get(r.kind, r.namespace, r.name, { consistency: consistencyOf(r.consistency) }),
       ),
     ),
-    list: unary(access, async (r, { client: c }) => {
+    list: unary(access, async (r, { resources: c }) => {
       const res = await c.list(r.kind, {
         namespace: r.namespace || undefined,
         labelSelector: r.labelSelector || undefined,
@@ -309,7 +280,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       };
     }),
     watch,
-    delete: unary(access, async (r, { client: c }) => {
+    delete: unary(access, async (r, { resources: c }) => {
       const pre = r.preconditions;
       const preconditions =
         pre && (pre.uid || pre.resourceVersion)
@@ -325,14 +296,13 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
         }),
       );
     }),
-    clusterStatus: unary(access, async (_r, { client: c }) =>
-      clusterStatusMessage(await c.clusterStatus()),
+    clusterStatus: unary(access, async (_r, { cluster }) =>
+      clusterStatusMessage(await cluster.clusterStatus()),
     ),
-    nodeStatus: unary(access, (_r, a) => {
-      a.nodeStatus();
-      return nodeStatusMessage(deps.nodeStatus());
-    }),
-    transferLeader: unary(access, (r, { client: c }) => c.transferLeader(r.to)),
+    nodeStatus: unary(access, async (_r, { cluster }) =>
+      nodeStatusMessage(await cluster.nodeStatus()),
+    ),
+    transferLeader: unary(access, (r, { cluster }) => cluster.transferLeader(r.to)),
     logs,
   };
   addLimitedService(server, JobctlService, deps.limit, handlers);

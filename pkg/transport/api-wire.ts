@@ -47,7 +47,7 @@ export function dryRunOf(value: string | undefined): 'server' | undefined {
   throw new JobctlError(Reason.Invalid, `invalid dry_run ${JSON.stringify(value)}: must be server`);
 }
 
-/** A client's LogsOptions as the Logs RPC's request (the gRPC client and the REST side's node logs share it). */
+/** A client's LogsOptions as the Logs RPC's request (the gRPC client and a node's proxy hop). */
 export function logsRequestOf(opts: LogsOptions): LogsRequest {
   return {
     namespace: opts.namespace ?? '',
@@ -57,6 +57,20 @@ export function logsRequestOf(opts: LogsOptions): LogsRequest {
     hasTail: opts.tail !== undefined,
     tailLines: opts.tail ?? 0,
     follow: opts.follow === true,
-    localOnly: false,
+    localOnly: opts.localOnly === true,
+  };
+}
+
+/** The Logs RPC's request as the LogsClient call it asks for (the server side). */
+export function logsOptionsOf(req: LogsRequest, signal: AbortSignal): LogsOptions {
+  return {
+    namespace: req.namespace,
+    ...(req.runName ? { run: req.runName } : {}),
+    ...(req.jobName ? { job: req.jobName } : {}),
+    ...(req.runUid ? { runUid: req.runUid } : {}),
+    ...(req.hasTail ? { tail: req.tailLines } : {}),
+    follow: req.follow,
+    ...(req.localOnly ? { localOnly: true } : {}),
+    signal,
   };
 }

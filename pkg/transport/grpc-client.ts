@@ -1,5 +1,6 @@
-// GrpcClient: the ResourceClient over proto/api.proto, for the CLI, the
-// dashboard and tools outside a node.
+// GrpcClient: every API service over proto/api.proto (ResourceClient,
+// ClusterAdminClient, LogsClient: JobctlClient), for the CLI, the dashboard
+// and tools outside a node.
 //
 // Servers: any nodes of one cluster (`--server a,b,c`). A call goes to the
 // server that answered last; when a server cannot be reached (refused, reset,
@@ -23,7 +24,7 @@ import { decodeObject, encodeObject, logsRequestOf } from './api-wire.js';
 import { channelOptions } from './channel-options.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from './errors.js';
 import {
-  JobctlClient,
+  JobctlClient as JobctlStub,
   JobctlService,
   type ObjectResponse,
   type WatchEvent as WatchEventMessage,
@@ -39,8 +40,10 @@ import type {
   GetOptions,
   ListOptions,
   ListResult,
+  JobctlClient,
   LogsOptions,
-  ResourceClient,
+  NodeRaftStatus,
+  TransferResult,
   WatchOptions,
 } from '../client/index.js';
 
@@ -94,14 +97,14 @@ const IDEMPOTENT: ReadonlySet<object> = new Set([
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export class GrpcClient implements ResourceClient {
+export class GrpcClient implements JobctlClient {
   readonly servers: readonly string[];
   private readonly timeoutMs: number;
   private readonly watchReconnectMs: number;
   private readonly pageSize: number;
   private readonly mapError: (err: unknown) => unknown;
   private readonly channel: ReturnType<typeof clientChannel>;
-  private readonly clients = new Map<string, JobctlClient>();
+  private readonly clients = new Map<string, JobctlStub>();
   private readonly streams = new Set<grpc.ClientReadableStream<WatchEventMessage>>();
   /** Index of the server that answered last. */
   private current = 0;
@@ -127,10 +130,10 @@ export class GrpcClient implements ResourceClient {
   // -------------------------------------------------------------------------
   // Connections
 
-  private client(address: string): JobctlClient {
+  private client(address: string): JobctlStub {
     let c = this.clients.get(address);
     if (!c) {
-      c = new JobctlClient(address, this.channel.credentials, this.channel.options);
+      c = new JobctlStub(address, this.channel.credentials, this.channel.options);
       this.clients.set(address, c);
     }
     return c;
@@ -419,11 +422,15 @@ export class GrpcClient implements ResourceClient {
   // -------------------------------------------------------------------------
   // Cluster
 
+  nodeStatus(): Promise<NodeRaftStatus> {
+    return this.call(JobctlService.nodeStatus, {});
+  }
+
   clusterStatus(): Promise<ClusterStatus> {
     return this.call(JobctlService.clusterStatus, {});
   }
 
-  async transferLeader(to?: number): Promise<{ from: number; to: number; term: number }> {
+  async transferLeader(to?: number): Promise<TransferResult> {
     const res = await this.call(JobctlService.transferLeader, { to: to ?? 0 });
     return { from: res.from, to: res.to, term: res.term };
   }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GrpcClient } from '../../pkg/transport/grpc-client.js';
-import type { ResourceClient } from '../../pkg/client/types.js';
+import type { JobctlClient, ResourceClient } from '../../pkg/client/types.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../../pkg/store/index.js';
 import { JobctlError } from '../../pkg/util/errors.js';
 import { E2ECluster, eventually } from '../support/cluster.js';
@@ -37,7 +37,7 @@ interface Cell {
   readonly edit: Outcome;
   readonly admin: Outcome;
   /** gRPC attempt; returns when allowed (any non-auth answer), throws the server's error. */
-  readonly grpc?: (c: ResourceClient, ctx: Ctx) => Promise<unknown>;
+  readonly grpc?: (c: JobctlClient, ctx: Ctx) => Promise<unknown>;
   /** REST attempt: method, path (under the node's HTTP address), body. */
   readonly rest?: (ctx: Ctx) => { method: string; path: string; body?: unknown; type?: string };
 }
@@ -152,7 +152,7 @@ const MATRIX: readonly Cell[] = [
     verb: 'logs runs',
     ...{ view: A, edit: A, admin: A },
     grpc: async (c) => {
-      for await (const _ of c.logs!({ namespace: NS, job: 'seed' })) break;
+      for await (const _ of c.logs({ namespace: NS, job: 'seed' })) break;
     },
     rest: () => ({ method: 'GET', path: `${P}/namespaces/${NS}/jobs/seed/log` }),
   },

@@ -41,7 +41,7 @@ export function createRestApp(opts: RestAppOptions): Express {
 
   app.use(
     healthRoutes({
-      client: opts.client,
+      cluster: opts.cluster,
       isReady: opts.isReady,
       metrics: opts.metrics,
       nodeInfo: opts.nodeInfo,
@@ -50,7 +50,7 @@ export function createRestApp(opts: RestAppOptions): Express {
   );
   app.use(rateLimit(opts.rateLimiter, opts.rateLimitKey));
   app.get(API_PREFIX, (_req, res) => sendJson(res, 200, discoveryBody(kinds)));
-  app.use(API_PREFIX, logRoutes({ client: opts.client, logger }));
+  app.use(API_PREFIX, logRoutes({ logs: opts.logs, logger }));
   app.use(
     API_PREFIX,
     resourceRoutes({

@@ -3,20 +3,20 @@
 //   GET  /healthz                      200 "ok" while the process serves HTTP
 //   GET  /readyz                       200 "ok" when isReady(), else 503 Status (Unavailable)
 //   GET  /metrics                      Prometheus text from opts.metrics, or 404
-//   GET  /api/cluster/status           client.clusterStatus() as JSON
-//   POST /api/cluster/transfer-leader  client.transferLeader(?to=ID)
+//   GET  /api/cluster/status           cluster.clusterStatus() as JSON
+//   POST /api/cluster/transfer-leader  cluster.transferLeader(?to=ID)
 //   GET  /api/node                     opts.nodeInfo() as JSON, or 404
 import { Router, type RequestHandler } from 'express';
-import type { ResourceClient } from '../../client/index.js';
+import type { ClusterAdminClient } from '../../client/index.js';
 import { JobctlError, Reason, errorMessage } from '../../util/errors.js';
-import { requestClient } from './access.js';
+import { requestCluster } from './access.js';
 import type { RestLogger } from './logger.js';
 import { queryCount } from './query.js';
 import { sendError, sendJson, sendStatus } from './respond.js';
 import { newStatus } from './status.js';
 
 export interface HealthRoutesOptions {
-  readonly client: ResourceClient;
+  readonly cluster: ClusterAdminClient | undefined;
   readonly isReady: () => boolean | Promise<boolean>;
   readonly metrics?: () => Promise<string> | string;
   readonly nodeInfo?: () => unknown;
@@ -66,7 +66,7 @@ export function healthRoutes(opts: HealthRoutesOptions): Router {
   router.get(
     '/api/cluster/status',
     safe(async (req, res) =>
-      sendJson(res, 200, await (await requestClient(req, opts.client)).clusterStatus()),
+      sendJson(res, 200, await (await requestCluster(req, opts.cluster)).clusterStatus()),
     ),
   );
 
@@ -76,7 +76,7 @@ export function healthRoutes(opts: HealthRoutesOptions): Router {
       sendJson(
         res,
         200,
-        await (await requestClient(req, opts.client)).transferLeader(queryCount(req, 'to')),
+        await (await requestCluster(req, opts.cluster)).transferLeader(queryCount(req, 'to')),
       ),
     ),
   );

@@ -7,20 +7,19 @@
 //       ?tailLines=N    only the last N lines kept so far
 //
 // The body is the raw output as text/plain, each chunk written (and so
-// flushed) as it arrives. It is one call on client.logs (on a node: RunLogs,
-// which proxies from whichever node executed the Run); a client without logs
-// answers 404. A failure before the first byte is a Status; after it, the
+// flushed) as it arrives. It is one call on the logs service (on a node:
+// RunLogs, which proxies from whichever node executed the Run); an app
+// without one answers 404. A failure before the first byte is a Status; after it, the
 // connection is cut so the reader sees an incomplete response.
 import { Router, type Request, type Response } from 'express';
-import type { LogsOptions, ResourceClient } from '../../client/index.js';
-import { JobctlError, Reason } from '../../util/errors.js';
+import type { LogsClient, LogsOptions } from '../../client/index.js';
 import type { RestLogger } from './logger.js';
 import { queryBool, queryCount } from './query.js';
-import { requestClient } from './access.js';
+import { requestLogs } from './access.js';
 import { sendError } from './respond.js';
 
 export interface LogRoutesOptions {
-  readonly client: ResourceClient;
+  readonly logs: LogsClient | undefined;
   readonly logger: RestLogger;
 }
 
@@ -32,9 +31,7 @@ export function logRoutes(opts: LogRoutesOptions): Router {
     async (req: Request, res: Response): Promise<void> => {
       const p = req.params as Record<string, string>;
       try {
-        const client = await requestClient(req, opts.client);
-        const logs = client.logs?.bind(client);
-        if (!logs) throw new JobctlError(Reason.NotFound, 'logs are not served by this server');
+        const logs = await requestLogs(req, opts.logs);
         const tail = queryCount(req, 'tailLines');
         const abort = new AbortController();
         res.on('close', () => abort.abort());
@@ -45,7 +42,7 @@ export function logRoutes(opts: LogRoutesOptions): Router {
           follow: queryBool(req, 'follow'),
           signal: abort.signal,
         };
-        await streamText(req, res, logs(request), abort.signal);
+        await streamText(req, res, logs.logs(request), abort.signal);
       } catch (err) {
         if (res.headersSent) res.destroy();
         else sendError(res, err, opts.logger, { method: req.method, path: req.path });

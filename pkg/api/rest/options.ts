@@ -1,6 +1,6 @@
 // What createRestApp takes. The app is an adapter: it owns no state beyond
 // open watches, and every resource route is one call on `client`.
-import type { ResourceClient } from '../../client/index.js';
+import type { ClusterAdminClient, LogsClient, ResourceClient } from '../../client/index.js';
 import type { KindRegistry } from '../../store/index.js';
 import type { ClientRateLimiter } from '../../util/rate-limit.js';
 import type { RequestKey } from './rate-limit.js';
@@ -8,8 +8,12 @@ import type { RequestAccess } from './access.js';
 import type { RestLogger } from './logger.js';
 
 export interface RestAppOptions {
-  /** Every resource route calls this (on a node: the ApiService). */
+  /** Every resource route calls this, unless `access` gives each request its own. */
   readonly client: ResourceClient;
+  /** Serves /api/cluster/* (unless `access`); absent: those answer 404. */
+  readonly cluster?: ClusterAdminClient;
+  /** Serves .../runs/{name}/log and .../jobs/{name}/log (unless `access`); absent: 404. */
+  readonly logs?: LogsClient;
   /** /readyz answers 200 when true, 503 otherwise (a thrown error's message is the reason). */
   readonly isReady: () => boolean | Promise<boolean>;
   /** Prometheus text exposition for /metrics; absent: /metrics is 404. */
@@ -35,7 +39,11 @@ export interface RestAppOptions {
   readonly rateLimiter?: ClientRateLimiter;
   /** Whom a request counts against; default the remote IP. */
   readonly rateLimitKey?: RequestKey;
-  /** Per-request authentication and authorization (pkg/auth); omitted: `client` serves everyone. */
+  /**
+   * The services of each request (on a node: the service stack, with
+   * authentication, authorization and metrics); omitted: `client`, `cluster`
+   * and `logs` serve everyone.
+   */
   readonly access?: RequestAccess;
 }
 

@@ -7,6 +7,7 @@ import { checkServers } from '../contexts.js';
 import { parseOutputFormat } from '../printers/printer.js';
 import { formatTable } from '../printers/table.js';
 import { clientOf, type VerbDeps } from './deps.js';
+import { needClusterAdmin } from './services.js';
 
 export function formatClusterStatus(st: ClusterStatus): string {
   const rows = st.nodes.map((n) => {
@@ -34,7 +35,7 @@ export interface ClusterStatusOptions {
 
 export async function runClusterStatus(o: ClusterStatusOptions, deps: VerbDeps): Promise<number> {
   const format = parseOutputFormat(o.output, ['json', 'table']);
-  const st = await (await clientOf(deps)).clusterStatus();
+  const st = await needClusterAdmin(await clientOf(deps), 'cluster status').clusterStatus();
   if (format === 'json') deps.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
   else deps.stdout.write(formatClusterStatus(st));
   return 0;
@@ -47,7 +48,8 @@ export interface TransferLeaderOptions {
 }
 
 export async function runTransferLeader(o: TransferLeaderOptions, deps: VerbDeps): Promise<number> {
-  const res = await (await clientOf(deps)).transferLeader(o.to ?? 0);
+  const admin = needClusterAdmin(await clientOf(deps), 'leadership transfer');
+  const res = await admin.transferLeader(o.to ?? 0);
   deps.stdout.write(`leadership transferred from ${res.from} to ${res.to} (term ${res.term})\n`);
   return 0;
 }

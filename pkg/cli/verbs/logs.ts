@@ -3,6 +3,7 @@
 // serves it (fetched from the node that executed the Run); -f streams until
 // the Run has ended. Errors are one line: `error: job "x" has no runs yet`,
 // `Error from server (NotFound): jobs "x" not found`.
+import { logsClientOf } from './services.js';
 import type { Resource } from '../../store/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseRef } from '../resource/refs.js';
@@ -48,7 +49,8 @@ export async function runLogs(opts: LogsOptions, deps: VerbDeps): Promise<number
     throw new UsageError('--tail must be an integer');
   }
   const client = await clientOf(deps);
-  if (!client.logs) throw new Error('this client cannot fetch logs');
+  const logs = logsClientOf(client);
+  if (!logs) throw new Error('this client cannot fetch logs');
 
   // Resolve job/NAME here, so the errors say what is missing in the user's terms.
   let run: string;
@@ -68,7 +70,7 @@ export async function runLogs(opts: LogsOptions, deps: VerbDeps): Promise<number
   }
 
   const tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : undefined;
-  for await (const chunk of client.logs({
+  for await (const chunk of logs.logs({
     namespace: opts.namespace,
     run,
     ...(runUid ? { runUid } : {}),

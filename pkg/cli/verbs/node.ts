@@ -3,6 +3,7 @@
 // precondition, retried on Conflict). drain cordons, waits (by watch) until
 // no active Run is bound to the node, then hands leadership away if the node
 // leads, so it can be stopped without disturbing anything.
+import { needClusterAdmin } from './services.js';
 import type { ResourceClient } from '../../client/index.js';
 import {
   isFinalRunPhase,
@@ -126,7 +127,7 @@ async function waitForRunsToFinish(
 async function leaderId(client: ResourceClient, node: Node): Promise<number | undefined> {
   const id = node.status?.raft?.id;
   try {
-    const st = await client.clusterStatus();
+    const st = await needClusterAdmin(client, 'cluster status').clusterStatus();
     return id !== undefined && st.leader === id ? id : undefined;
   } catch (err) {
     if (!isReason(err, Reason.Unavailable)) throw err;
@@ -166,7 +167,7 @@ export async function runNode(opts: NodeOptions, deps: VerbDeps): Promise<number
   }
   const node = (await client.get('node', '', name)) as Node;
   if ((await leaderId(client, node)) !== undefined) {
-    const t = await client.transferLeader();
+    const t = await needClusterAdmin(client, 'leadership transfer').transferLeader();
     deps.stdout.write(
       `node/${name}: leadership transferred from ${t.from} to ${t.to} (term ${t.term})\n`,
     );

@@ -180,7 +180,7 @@ export function checkHistory(h: History, opts: { maxSteps?: number } = {}): Chec
   };
 }
 
-/** The one-line summary of a run (exact keys; docs/chaos.md). */
+/** The summary line of issue 5 (exact keys). */
 export function summaryLine(h: History, r: CheckReport): string {
   const count = (k: string): number => h.faults.filter((f) => f.kind === k).length;
   return JSON.stringify({

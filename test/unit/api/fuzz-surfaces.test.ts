@@ -1,4 +1,4 @@
-// Fuzzing the surfaces a hostile client reaches: 10,000 generated cases
+// Fuzzing the surfaces a hostile client reaches (issue 7): 10,000 generated cases
 // in total, counted and printed per surface.
 //   - REST: random methods, paths (real routes with junk segments, traversal,
 //     encodings; and random strings), query parameters, content types and bodies

@@ -6,6 +6,12 @@ import { ApiService } from '../../../pkg/api/service.js';
 import { ClusterAdmin, type PeerApi } from '../../../pkg/api/cluster-admin.js';
 import { RaftProposer } from '../../../pkg/api/raft-proposer.js';
 import { LocalClient } from '../../../pkg/client/local.js';
+import type {
+  ApiServices,
+  ClusterAdminClient,
+  LogsClient,
+  ResourceClient,
+} from '../../../pkg/client/types.js';
 import type { NodeId } from '../../../pkg/raft/types.js';
 import type { ResourceStoreOptions } from '../../../pkg/store/index.js';
 import { registerApi, type ApiServerHandle } from '../../../pkg/transport/api-grpc.js';
@@ -35,6 +41,26 @@ const noPeers: PeerApi = {
   nodeStatus: () => Promise.reject(new JobctlError(Reason.Unavailable, 'no peers in tests')),
   transferLeader: () => Promise.reject(new JobctlError(Reason.Unavailable, 'no peers in tests')),
 };
+
+const unavailable = (what: string) => (): never => {
+  throw new JobctlError(Reason.Unavailable, `${what} is not served in this test`);
+};
+
+/** The services of a test server: `resources`, and cluster/logs that answer Unavailable unless given. */
+export function servicesOf(
+  resources: ResourceClient,
+  more: { cluster?: ClusterAdminClient; logs?: LogsClient } = {},
+): ApiServices {
+  return {
+    resources,
+    cluster: more.cluster ?? {
+      nodeStatus: unavailable('node status'),
+      clusterStatus: unavailable('cluster status'),
+      transferLeader: unavailable('leader transfer'),
+    },
+    logs: more.logs ?? { logs: unavailable('logs') },
+  };
+}
 
 function bind(server: grpc.Server): Promise<number> {
   return new Promise((resolve, reject) =>
@@ -69,14 +95,13 @@ export async function startApiCluster(
       store: m.store,
       proposer: new RaftProposer(m.node),
       readBarrier: () => m.node.read(),
-      clusterStatus: () => admin.clusterStatus(),
-      transferLeader: (to) => admin.transferLeader(to),
     });
     const service = new ApiService({
       inner: local,
       defaultImage: opts.defaultImage ?? 'busybox:latest',
     });
-    const handle = registerApi(server, { client: service, nodeStatus: () => admin.nodeStatus() });
+    const services = servicesOf(service, { cluster: admin });
+    const handle = registerApi(server, { services: async () => services });
     members.push({ id, address, service, server, handle });
   }
   const member = (id: NodeId): ApiMember => {

@@ -1,4 +1,4 @@
-// Hostile input, checked where it enters:
+// Hostile input, checked where it enters (issue 7, item 5):
 //   - a YAML billion-laughs document and a huge document are refused, by the
 //     parser and through REST (POST /api/apply), with one clear line;
 //   - names and namespaces with path syntax (../, /) are refused by admission,

@@ -16,6 +16,7 @@ import {
   ClientRateLimiter,
   DEFAULT_RATE_LIMIT,
 } from '../../../pkg/util/rate-limit.js';
+import { servicesOf } from './harness.js';
 import { call, startRest, API } from './rest/helpers.js';
 
 describe('ClientRateLimiter', () => {
@@ -111,10 +112,7 @@ describe('rate limits on the API surfaces', () => {
     const server = new grpc.Server();
     const limiter = new ClientRateLimiter({ qps: 0.001, burst: 3 });
     registerApi(server, {
-      client: counting,
-      nodeStatus: () => {
-        throw new Error('unused');
-      },
+      services: async () => servicesOf(counting),
       limit: { limiter },
     });
     const port = await bind(server);

@@ -118,18 +118,6 @@ describe('LocalClient', () => {
     await rejectsWith(client.get('job', 'default', 'a'), 'Unavailable', /closed/);
   });
 
-  it('reports Unavailable for cluster calls it was not given, and delegates the others', async () => {
-    const { client } = newTestClient();
-    await rejectsWith(client.clusterStatus(), 'Unavailable');
-    await rejectsWith(client.transferLeader(), 'Unavailable');
-    const { client: c2 } = newTestClient({
-      clusterStatus: async () => ({ nodes: [], leader: 1, responder: 1 }),
-      transferLeader: async (to) => ({ from: 1, to: to ?? 2, term: 3 }),
-    });
-    assert.equal((await c2.clusterStatus()).leader, 1);
-    assert.deepEqual(await c2.transferLeader(), { from: 1, to: 2, term: 3 });
-  });
-
   it('stops the store watch when the consumer leaves the loop', async () => {
     const { client, store } = newTestClient();
     await client.create(job('a'));

@@ -153,7 +153,7 @@ describe('job controller', () => {
   });
 
   it('a failure stamped by a node whose clock runs ahead does not stretch the back-off', async () => {
-    // Regression (chaos suite): a Run that failed on a node whose wall clock
+    // Regression (chaos suite, issue 5): a Run that failed on a node whose wall clock
     // was 68 s ahead carried a finishedAt 68 s in the future, and the retry waited
     // the back-off plus the skew.
     const { fx, r } = await setup('hello', { backoffLimit: 5 });

@@ -1,5 +1,5 @@
-// Node heartbeats (pkg/node/registration.ts). Regression (found by the chaos suite):
-// a heartbeat write forwarded to a leader that then died hangs until the
+// Node heartbeats (pkg/node/registration.ts). Regression (found by the chaos suite,
+// issue 5): a heartbeat write forwarded to a leader that then died hangs until the
 // proposal deadline (5 s); the next heartbeats waited for it, so after a plain leader
 // failover a healthy node went silent for longer than the grace period, was marked
 // NotReady and its Runs Lost (and run again). Heartbeats must keep coming while an

@@ -58,7 +58,7 @@ describe('watch', () => {
   });
 
   it('from a revision this replica has not reached yet, repeats nothing while catching up', () => {
-    // Regression (chaos suite): a client resumed its watch from revision V on
+    // Regression (chaos suite, issue 5): a client resumed its watch from revision V on
     // a node that had just restarted (or lagged); as that node re-applied its log up
     // to V, every change up to V was delivered again, out of order.
     const leader = new Harness();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiService } from '../../../../pkg/api/index.js';
-import type { LogsOptions } from '../../../../pkg/client/types.js';
+import type { LogsClient, LogsOptions } from '../../../../pkg/client/types.js';
 import { newTestClient } from '../../../../pkg/client/testing.js';
 import { JobctlError, Reason } from '../../../../pkg/util/errors.js';
 import { API, assertStatus, call, stubClient, withRest } from './helpers.js';
@@ -94,7 +94,7 @@ describe('POST /api/apply', () => {
 
 describe('GET .../log', () => {
   const seen: LogsOptions[] = [];
-  const logsClient = stubClient({
+  const logsClient: LogsClient = {
     async *logs(opts: LogsOptions) {
       seen.push(opts);
       if (opts.run === 'missing')
@@ -102,7 +102,7 @@ describe('GET .../log', () => {
       yield new TextEncoder().encode('first\n');
       yield new TextEncoder().encode('second\n');
     },
-  });
+  };
 
   it(
     "streams a Run's output as text with follow and tailLines passed on",
@@ -120,7 +120,7 @@ describe('GET .../log', () => {
         assert.equal(seen[0]?.follow, true);
         assert.equal(seen[0]?.tail, 5);
       },
-      { client: logsClient },
+      { logs: logsClient },
     ),
   );
 
@@ -134,7 +134,7 @@ describe('GET .../log', () => {
         assert.equal(seen[0]?.job, 'hello');
         assert.equal(seen[0]?.follow, false);
       },
-      { client: logsClient },
+      { logs: logsClient },
     ),
   );
 
@@ -155,12 +155,12 @@ describe('GET .../log', () => {
           /tailLines/,
         );
       },
-      { client: logsClient },
+      { logs: logsClient },
     ),
   );
 
   it(
-    'answers 404 when the client cannot serve logs',
+    'answers 404 when the app has no logs service',
     withRest(
       async ({ base }) => {
         assertStatus(

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { API, assertStatus, call, stubClient, withRest } from './helpers.js';
+import { API, assertStatus, call, withRest } from './helpers.js';
 
 describe('REST health and extras', () => {
   it(
@@ -65,7 +65,7 @@ describe('REST health and extras', () => {
   );
 
   it(
-    'serves cluster status, leader transfer and node info from the client',
+    'serves cluster status, leader transfer and node info from the cluster service',
     withRest(
       async ({ base }) => {
         const s = await call(`${base}/api/cluster/status`);
@@ -76,17 +76,20 @@ describe('REST health and extras', () => {
         assert.deepEqual((await call(`${base}/api/node`)).body, { id: 1 });
       },
       {
-        client: stubClient({
+        cluster: {
+          nodeStatus: async () => {
+            throw new Error('unused');
+          },
           clusterStatus: async () => ({ nodes: [], leader: 2, responder: 1 }),
           transferLeader: async (to) => ({ from: 2, to: to ?? 0, term: 7 }),
-        }),
+        },
         nodeInfo: () => ({ id: 1 }),
       },
     ),
   );
 
   it(
-    'answers cluster status Unavailable when the client cannot give it',
+    'answers cluster status Unavailable without a cluster service',
     withRest(async ({ base }) => {
       assertStatus(await call(`${base}/api/cluster/status`), 503, 'Unavailable');
       assertStatus(await call(`${base}/api/node`), 404, 'NotFound');

@@ -97,8 +97,6 @@ export function stubClient(overrides: Partial<ResourceClient> = {}): ResourceCli
     list: async () => fail(),
     watch: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => fail() }) }),
     delete: async () => fail(),
-    clusterStatus: async () => fail(),
-    transferLeader: async () => fail(),
     close: () => {},
     ...overrides,
   };

@@ -1,0 +1,52 @@
+// How a node reaches its peers' APIs over gRPC: their Raft view and
+// leadership transfer (ClusterAdmin) and the Logs proxy hop (RunLogs). One
+// client per address, created on first use.
+import type * as grpc from '@grpc/grpc-js';
+import type { PeerApi } from '../api/index.js';
+import type { LogsOptions, NodeRaftStatus, TransferResult } from '../client/index.js';
+import { ApiClient } from '../transport/api-grpc.js';
+import { logsRequestOf } from '../transport/api-wire.js';
+
+export class GrpcPeerApi implements PeerApi {
+  private readonly clients = new Map<string, ApiClient>();
+
+  /**
+   * `credentials`: the node's mutual-TLS credentials towards its peers (plaintext without TLS);
+   * `token`: the bearer token it presents with auth on and no node certificate (pkg/auth).
+   */
+  constructor(
+    private readonly credentials: grpc.ChannelCredentials,
+    private readonly token: () => string | undefined = () => undefined,
+  ) {}
+
+  private client(address: string): ApiClient {
+    let c = this.clients.get(address);
+    if (!c) {
+      const token = this.token();
+      c = new ApiClient(address, {
+        credentials: this.credentials,
+        ...(token ? { security: { token } } : {}),
+      });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  nodeStatus(address: string, timeoutMs: number): Promise<NodeRaftStatus> {
+    return this.client(address).nodeStatus(timeoutMs);
+  }
+
+  transferLeader(address: string, to: number, timeoutMs: number): Promise<TransferResult> {
+    return this.client(address).transferLeader({ to }, timeoutMs);
+  }
+
+  /** A Run's output from the node that executed it (the Logs proxy hop). */
+  logs(address: string, opts: LogsOptions): AsyncIterable<Uint8Array> {
+    return this.client(address).logs(logsRequestOf(opts), opts.signal);
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
