@@ -15,7 +15,8 @@ type Waiter = {
 };
 
 export class WatchQueue {
-  private readonly events: WatchEvent[] = [];
+  /** Slots before `head` are cleared to undefined, so consumed events can be collected. */
+  private readonly events: (WatchEvent | undefined)[] = [];
   private head = 0;
   private waiter: Waiter | undefined;
   private ended = false;
@@ -78,7 +79,7 @@ export class WatchQueue {
   next(): Promise<WatchEvent | undefined> {
     if (this.length > 0) {
       const event = this.events[this.head] as WatchEvent;
-      this.events[this.head++] = undefined as unknown as WatchEvent;
+      this.events[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.events.length) {
         this.events.splice(0, this.head);
         this.head = 0;

@@ -9,6 +9,7 @@
 // part stops before what it depends on.
 import * as grpc from '@grpc/grpc-js';
 import { availableParallelism, totalmem } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Agent } from '../agent/index.js';
 import { ClusterAdmin, RaftProposer, buildServiceStack } from '../api/index.js';
 import { grpcCredentials } from '../auth/index.js';
@@ -39,6 +40,9 @@ import { nodeRecorder } from './recorder.js';
 import { NodeRegistration } from './registration.js';
 import { nodeServerOptions } from '../transport/server-options.js';
 import { DEFAULT_RATE_LIMIT, ClientRateLimiter } from '../util/rate-limit.js';
+
+/** How long a stopping node waits to write its last Events. */
+const EVENT_FLUSH_ON_STOP_MS = 2000;
 
 export interface JobdNode {
   readonly config: NodeConfig;
@@ -103,7 +107,7 @@ interface BuiltNode {
   readonly summary: Record<string, unknown>;
 }
 
-async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<BuiltNode> {
+export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<BuiltNode> {
   if (!config.peers.has(config.id)) {
     throw new JobctlError(Reason.Invalid, `--peers must include this node (id ${config.id})`);
   }
@@ -344,6 +348,14 @@ async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<Bu
         apiHandle.closeWatches();
         local.close();
       },
+    },
+    {
+      // Stopped after the agent and controllers (so their last Events are
+      // written) and before the API closes the in-process client it writes
+      // through. Bounded: with no leader the writes cannot commit.
+      name: 'events',
+      stop: () =>
+        Promise.race([recorder.stop(), delay(EVENT_FLUSH_ON_STOP_MS, undefined, { ref: false })]),
     },
     {
       name: 'runtime',
