@@ -42,6 +42,43 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
   return ports;
 }
 
+/**
+ * The first of `ports` something already listens on at `host`, or undefined.
+ * A port in use gives EADDRINUSE here exactly as it would for jobd, so a
+ * caller can refuse before starting any node (`jobctl dev up`).
+ */
+export async function firstPortInUse(
+  ports: readonly number[],
+  host = '127.0.0.1',
+): Promise<number | undefined> {
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, host, () => s.close(() => resolve(true)));
+    });
+    if (!free) return port;
+  }
+  return undefined;
+}
+
+/**
+ * Why a node stopped during start-up, from its log: the message of jobd's
+ * "cannot start node" line (JSON lines), or undefined when there is none.
+ */
+export function startFailure(logText: string): string | undefined {
+  for (const line of logText.split('\n').reverse()) {
+    if (!line.includes('cannot start node')) continue;
+    try {
+      const rec = JSON.parse(line) as { error?: unknown };
+      if (typeof rec.error === 'string') return rec.error;
+    } catch {
+      // not a JSON line (pretty format): fall through to the next
+    }
+  }
+  return undefined;
+}
+
 export interface LocalClusterOptions {
   readonly nodes: number;
   /** Data and logs go under this directory. */

@@ -1,6 +1,8 @@
 // `jobctl dev up --nodes N [--tls]`: a local cluster in the foreground, as child jobd
 // processes with data under ./.jobctl-dev/ (logs in .jobctl-dev/node-N.log).
-// Ctrl-C (or SIGTERM) stops them cleanly. With --tls: certificates under
+// Ctrl-C (or SIGTERM) stops them cleanly. A port it needs already taken, or a
+// node dying before a leader is elected, is one line on stderr and exit 1, with
+// every node it started stopped again. With --tls: certificates under
 // .jobctl-dev/certs (made once, then reused), nodes with mutual TLS, and a
 // context "jobctl-dev" (servers, CA, admin certificate) made current, so a
 // plain `jobctl get jobs` connects over TLS. With --auth (combinable with
@@ -73,17 +75,53 @@ export const devCommand: VerbGroup = {
   ],
 };
 
-/** Runs until a signal stops the cluster (then the process exits 0). */
+/**
+ * Runs until a signal stops the cluster (then the process exits 0). Fails
+ * fast, with every node it started stopped again and exit code 1, when a port
+ * it needs is taken or a node dies before a leader is elected.
+ */
 export async function runDevUp(opts: DevUpOptions, deps: VerbDeps): Promise<number> {
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 9) {
     throw new UsageError('--nodes must be between 1 and 9');
   }
-  const { LocalCluster } = await import('../../node/local-cluster.js');
+  for (const [flag, base] of [
+    ['--base-port', opts.basePort],
+    ['--http-base-port', opts.httpBasePort ?? -1],
+  ] as const) {
+    const lowest = flag === '--base-port' ? 1 : -1;
+    if (!Number.isInteger(base) || base < lowest || base + opts.nodes - 1 > 65535) {
+      throw new UsageError(
+        `${flag} must be a port number that leaves room for ${opts.nodes} nodes`,
+      );
+    }
+  }
+  const { LocalCluster, firstPortInUse, startFailure } =
+    await import('../../node/local-cluster.js');
+  const taken = await firstPortInUse(devPorts(opts));
+  if (taken !== undefined) {
+    deps.stderr.write(`error: ${portTakenLine(taken, opts)}\n`);
+    return 1;
+  }
   const baseDir = resolve(opts.dir);
   const certsDir = join(baseDir, 'certs');
   if (opts.tls) await devCerts(certsDir, opts.nodes, deps.stdout);
   const token = opts.auth ? await devToken(baseDir, deps.stdout) : undefined;
-  const cluster = await LocalCluster.start({
+  // Set once the nodes are spawned; a signal before that finds none to stop
+  // (children still starting are SIGKILLed as this process exits).
+  const running: { cluster?: Awaited<ReturnType<typeof LocalCluster.start>> } = {};
+  let stopping = false;
+  // Ctrl-C or SIGTERM at any time, start-up included, stops every node started.
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    deps.stdout.write('stopping cluster...\n');
+    await running.cluster?.stop();
+    deps.stdout.write('stopped\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  const started = await LocalCluster.start({
     nodes: opts.nodes,
     baseDir,
     basePort: opts.basePort,
@@ -97,51 +135,87 @@ export async function runDevUp(opts: DevUpOptions, deps: VerbDeps): Promise<numb
       ? { httpBasePort: opts.httpBasePort }
       : {}),
   });
+  running.cluster = started;
   if (opts.tls || token) {
     await writeDevContext(
-      cluster.servers().split(','),
+      started.servers().split(','),
       { ...(opts.tls ? { certsDir } : {}), ...(token ? { token: token.value } : {}) },
       deps.stdout,
       deps.env,
     );
   }
-  for (const m of cluster.members) {
+  for (const m of started.members) {
     deps.stdout.write(
       `node ${m.id} listening on ${m.address} (data ${m.dataDir}, log ${m.logFile})\n`,
     );
   }
-  for (const m of cluster.members) {
-    const url = cluster.dashboardUrl(m.id);
+  for (const m of started.members) {
+    const url = started.dashboardUrl(m.id);
     if (url) deps.stdout.write(`node ${m.id} dashboard: ${url}\n`);
   }
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    deps.stdout.write('stopping cluster...\n');
-    await cluster.stop();
-    deps.stdout.write('stopped\n');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
 
-  // A node that dies on its own (e.g. port in use) is reported; the rest keep running.
-  for (const m of cluster.members) {
+  // Start-up: a leader, or the first node to exit (e.g. a port taken since the check).
+  const firstExit = Promise.race(
+    started.members.map((m) => m.exited.then((code) => ({ member: m, code }))),
+  );
+  const leader = started
+    .waitForLeader({ timeoutMs: 30_000, quorumOnly: true })
+    .then((l) => ({ leader: l }))
+    .catch(() => ({ leader: undefined }));
+  const outcome = await Promise.race([leader, firstExit]);
+  if (stopping) return new Promise<never>(() => {});
+  if ('member' in outcome) {
+    const { member, code } = outcome;
+    stopping = true;
+    await started.stop();
+    const { readFileSync } = await import('node:fs');
+    const reason = startFailure(readFileSync(member.logFile, 'utf8'));
+    const port = /EADDRINUSE[^\d]*(?:[\d.]+|\[[^\]]*\]):(\d+)/.exec(reason ?? '')?.[1];
+    const line =
+      port !== undefined
+        ? portTakenLine(Number(port), opts)
+        : `node ${member.id} exited with code ${code} during start-up${reason ? `: ${reason}` : ''}; see ${member.logFile}`;
+    deps.stderr.write(`error: ${line}; every node started was stopped\n`);
+    return 1;
+  }
+  if (outcome.leader) {
+    deps.stdout.write(`leader elected: node ${outcome.leader.id} (term ${outcome.leader.term})\n`);
+    deps.stdout.write(`try: jobctl --server ${started.servers()} cluster status\n`);
+  } else {
+    deps.stderr.write('no leader elected within 30s; check the node logs\n');
+  }
+  // Later, a node that dies on its own is reported; the rest keep running.
+  for (const m of started.members) {
     void m.exited.then((code) => {
       if (!stopping) deps.stderr.write(`node ${m.id} exited with code ${code}; see ${m.logFile}\n`);
     });
   }
-  try {
-    const leader = await cluster.waitForLeader({ timeoutMs: 30_000, quorumOnly: true });
-    deps.stdout.write(`leader elected: node ${leader.id} (term ${leader.term})\n`);
-    deps.stdout.write(`try: jobctl --server ${cluster.servers()} cluster status\n`);
-  } catch {
-    deps.stderr.write('no leader elected within 30s; check the node logs\n');
-  }
   return new Promise<never>(() => {
     /* run until a signal stops us */
   });
+}
+
+/** Every port the dev cluster listens on: gRPC, then REST when on fixed ports. */
+function devPorts(opts: DevUpOptions): number[] {
+  const range = (base: number): number[] => Array.from({ length: opts.nodes }, (_, i) => base + i);
+  const http = opts.httpBasePort;
+  return [...range(opts.basePort), ...(http !== undefined && http > 0 ? range(http) : [])];
+}
+
+/** One line: which port is taken, whose it is, and the flags that move the cluster. */
+function portTakenLine(port: number, opts: DevUpOptions): string {
+  const grpc = port - opts.basePort;
+  const http = opts.httpBasePort !== undefined ? port - opts.httpBasePort : -1;
+  const what =
+    grpc >= 0 && grpc < opts.nodes
+      ? `node ${grpc + 1}'s gRPC port, --base-port ${opts.basePort}`
+      : http >= 0 && http < opts.nodes
+        ? `node ${http + 1}'s REST port, --http-base-port ${opts.httpBasePort}`
+        : 'a port of the cluster';
+  return (
+    `port ${port} on 127.0.0.1 (${what}) is already in use; ` +
+    `move the cluster with --base-port N (gRPC, node i on N+i-1) and --http-base-port N (REST; 0: free ports, -1: none)`
+  );
 }
 
 /** Certificates for the dev cluster: reused when the directory has them for enough nodes. */
