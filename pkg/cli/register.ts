@@ -11,6 +11,7 @@ import { authCommand } from './verbs/auth.js';
 import { clusterCommand } from './verbs/cluster.js';
 import { registerCompletion } from './verbs/completion.js';
 import { configCommand } from './verbs/config.js';
+import { createCommand } from './verbs/create.js';
 import { deleteVerb } from './verbs/delete.js';
 import type { CliDeps } from './verbs/deps.js';
 import { describeVerb } from './verbs/describe.js';
@@ -36,6 +37,7 @@ export const commands: readonly Command[] = [
   waitVerb,
   logsVerb,
   runJobVerb,
+  createCommand,
   diffVerb,
   topVerb,
   explainVerb,

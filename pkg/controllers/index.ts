@@ -2,6 +2,7 @@
 // registers them all with a reconcile Manager (see README.md for the contract
 // with the agent).
 import type { Manager } from '../reconcile/index.js';
+import { CRON_CONTROLLER, cronController, type CronControllerOptions } from './cron/index.js';
 import { JOB_CONTROLLER, jobController, type JobControllerOptions } from './job/index.js';
 import {
   NODE_LIFECYCLE_CONTROLLER,
@@ -14,6 +15,7 @@ import {
   type SchedulerMetrics,
 } from './scheduler/index.js';
 
+export * from './cron/index.js';
 export * from './job/index.js';
 export * from './nodelifecycle/index.js';
 export * from './scheduler/index.js';
@@ -23,11 +25,14 @@ export interface ControllersOptions {
   readonly job?: JobControllerOptions;
   readonly nodeLifecycle?: NodeLifecycleOptions;
   readonly scheduler?: { readonly metrics?: SchedulerMetrics };
+  /** The cron controller runs only when given (it needs the node's Raft proposer). */
+  readonly cron?: CronControllerOptions;
 }
 
-/** Registers the job controller, the scheduler and node lifecycle with `manager`. */
+/** Registers the job controller, the scheduler, node lifecycle and (with `cron`) cron with `manager`. */
 export function addControllers(manager: Manager, opts: ControllersOptions = {}): void {
   manager.add(JOB_CONTROLLER, jobController(opts.job));
   manager.add(SCHEDULER_CONTROLLER, schedulerController(opts.scheduler));
   manager.add(NODE_LIFECYCLE_CONTROLLER, nodeLifecycleController(opts.nodeLifecycle));
+  if (opts.cron) manager.add(CRON_CONTROLLER, cronController(opts.cron));
 }

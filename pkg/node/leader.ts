@@ -1,4 +1,4 @@
-// Leader-only controllers (job, scheduler, node lifecycle, event TTL) of one jobd: a
+// Leader-only controllers (job, scheduler, node lifecycle, cron, event TTL) of one jobd: a
 // reconcile Manager started while this node is the Raft leader and stopped as
 // soon as it is not. The Manager builds fresh informers and controllers per
 // start, so a new leader works from replicated state only (pkg/controllers

@@ -230,7 +230,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     metrics: metrics.agent,
     options: { statusFlushMs: 50, killGraceMs: 10_000 },
   });
-  // Leader only: job controller, scheduler, node lifecycle, event TTL.
+  // Leader only: job controller, scheduler, node lifecycle, cron, event TTL.
   const controllers = new LeaderControllers({
     raft,
     client: stack.store.resources,
@@ -245,6 +245,8 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         backoffMaxMs: config.backoffMaxMs ?? nodeDefaults.backoffMaxMs,
       },
       nodeLifecycle: { gracePeriodMs: config.nodeGraceMs ?? nodeDefaults.nodeGraceMs },
+      // Fires each slot as one atomic Raft entry (pkg/controllers/cron).
+      cron: { proposer },
     },
   });
   const registration = new NodeRegistration({

@@ -177,6 +177,15 @@ export interface Job extends Resource<JobSpec, JobStatus> {
   kind: 'Job';
 }
 
+/** How a Job ended, from its conditions (or its phase before conditions are set). */
+export function jobFinished(job: Pick<Job, 'status'>): 'Complete' | 'Failed' | undefined {
+  const conds = job.status?.conditions ?? [];
+  const isTrue = (t: string): boolean => conds.some((c) => c.type === t && c.status === 'True');
+  if (isTrue('Complete') || job.status?.phase === 'Succeeded') return 'Complete';
+  if (isTrue('Failed') || job.status?.phase === 'Failed') return 'Failed';
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------
 // Run
 
@@ -338,13 +347,62 @@ export interface ObjectReference {
 }
 
 export type CronJobStatus = {
+  /** Jobs of this CronJob that have not finished, oldest slot first. */
   active?: ObjectReference[];
+  /** The scheduled time of the last Job the controller created. */
   lastScheduleTime?: string;
+  /** When the last of its Jobs that succeeded completed. */
   lastSuccessfulTime?: string;
+  /**
+   * The latest scheduled time the cron controller has dealt with: fired, or
+   * skipped (Forbid, suspended) or missed (past startingDeadlineSeconds) with
+   * an Event. Slots up to it are never considered again, whoever leads.
+   */
+  lastSlotTime?: string;
 };
 
 export interface CronJob extends Resource<CronJobSpec, CronJobStatus> {
   kind: 'CronJob';
+}
+
+/** Annotation on a Job made from a CronJob: the slot it was made for (ISO), or `manual`. */
+export const CRONJOB_SCHEDULED_AT_ANNOTATION = 'jobctl.dev/cronjob-scheduled-at';
+
+/**
+ * A Job made from a CronJob's jobTemplate, controlled by the CronJob (deleting
+ * the CronJob deletes it, and the cron controller counts it as one of its
+ * Jobs). `scheduledAt` is the slot (ISO) or `manual` (`create job --from`).
+ */
+export function jobFromCronJob(
+  cronJob: Pick<CronJob, 'apiVersion' | 'metadata' | 'spec'>,
+  name: string,
+  scheduledAt: string,
+): ResourceInput & { kind: 'Job'; spec: JobSpec } {
+  const tmpl = cronJob.spec.jobTemplate;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: cronJob.metadata.namespace,
+      labels: { ...tmpl.metadata?.labels },
+      annotations: {
+        ...tmpl.metadata?.annotations,
+        [CRONJOB_SCHEDULED_AT_ANNOTATION]: scheduledAt,
+      },
+      ownerReferences: [
+        {
+          apiVersion: cronJob.apiVersion,
+          kind: 'CronJob',
+          name: cronJob.metadata.name,
+          uid: cronJob.metadata.uid,
+          controller: true,
+        },
+      ],
+    },
+    spec: structuredClone(tmpl.spec),
+    status: { phase: 'Pending' },
+  };
 }
 
 // ---------------------------------------------------------------------------

@@ -351,3 +351,32 @@ export function cronError(expression: string): string | undefined {
     throw err;
   }
 }
+
+/** The next `count` firings strictly after `after`, in `timeZone` (default UTC). */
+export function nextFirings(
+  schedule: CronSchedule,
+  after: Date,
+  count: number,
+  timeZone = 'UTC',
+): Date[] {
+  const out: Date[] = [];
+  let t = after;
+  for (let i = 0; i < count; i++) {
+    t = schedule.next(t, timeZone);
+    out.push(t);
+  }
+  return out;
+}
+
+/** An instant as wall-clock time in a zone, with its UTC offset: "2024-03-31 03:00 +02:00". */
+export function formatInZone(at: Date, timeZone = 'UTC'): string {
+  const zone = zoneFor(timeZone);
+  const ms = at.getTime();
+  const wall = new Date(zone.wallMs(ms)).toISOString();
+  const offsetMin = Math.round(zone.offset(ms) / MINUTE_MS);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  return `${wall.slice(0, 10)} ${wall.slice(11, 16)} ${sign}${hh}:${mm}`;
+}

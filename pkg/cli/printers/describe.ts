@@ -1,11 +1,19 @@
 // `describe` output: an object's fields as aligned "Key:  value" lines, its
 // conditions, related objects (a Job's Runs, a Node's active Runs) and recent
 // events, in kubectl's layout. Pure: the verb fetches, this formats.
-import type { Condition, Job, Node, Resource, Run } from '../../store/types.js';
+import type { Condition, CronJob, Job, Node, Resource, Run } from '../../store/types.js';
+import { formatInZone } from '../../util/cron.js';
 import type { Palette } from './color.js';
 import { ColumnTable, type Row } from './columns.js';
-import { age } from './duration.js';
-import { commandText, jobPhase, labelsText, nodeStatus } from './resource-columns.js';
+import { age, humanDuration } from './duration.js';
+import {
+  commandText,
+  cronJobNextTimes,
+  cronJobZone,
+  jobPhase,
+  labelsText,
+  nodeStatus,
+} from './resource-columns.js';
 import { sandboxLines, sandboxPolicyLines } from './sandbox.js';
 
 /** One recent event (an Event object, or several of them merged by count). */
@@ -165,6 +173,47 @@ export function describeJob(job: Job, ctx: DescribeContext): string {
     ]),
     ...conditions(st.conditions, ctx),
     ...runsTable(ctx.runs, ctx),
+    ...events(ctx),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A CronJob: its schedule in its zone (with the next three times), template and Jobs. */
+export function describeCronJob(cj: CronJob, ctx: DescribeContext): string {
+  const s = cj.spec;
+  const st = cj.status ?? {};
+  const t = s.jobTemplate?.spec;
+  const zone = cronJobZone(cj);
+  const next = cronJobNextTimes(cj, ctx.now, 3).map(
+    (d) => `${formatInZone(d, zone)} (in ${humanDuration(d.getTime() - ctx.now)})`,
+  );
+  const nextLines =
+    next.length === 0
+      ? fields([['Next Schedules', s.suspend ? 'none (suspended)' : undefined]])
+      : [
+          ...fields([['Next Schedules', next[0]]]),
+          ...next.slice(1).map((n) => `${' '.repeat(KEY_WIDTH)}${n}`),
+        ];
+  const lines = [
+    ...metadata(cj as Resource, ctx),
+    ...fields([
+      ['Schedule', s.schedule],
+      ['Time Zone', zone],
+      ['Concurrency Policy', s.concurrencyPolicy ?? 'Allow'],
+      ['Suspend', String(s.suspend ?? false)],
+      [
+        'Starting Deadline',
+        s.startingDeadlineSeconds != null ? `${s.startingDeadlineSeconds}s` : undefined,
+      ],
+      ['Successful Job History Limit', String(s.successfulJobsHistoryLimit ?? 3)],
+      ['Failed Job History Limit', String(s.failedJobsHistoryLimit ?? 1)],
+      ['Image', t?.image],
+      ['Command', commandText(t?.command)],
+      ['Last Schedule Time', timestamp(st.lastScheduleTime, ctx.now)],
+      ['Last Successful Time', timestamp(st.lastSuccessfulTime, ctx.now)],
+      ['Active Jobs', st.active?.length ? st.active.map((r) => r.name).join(', ') : undefined],
+    ]),
+    ...nextLines,
     ...events(ctx),
   ];
   return `${lines.join('\n')}\n`;

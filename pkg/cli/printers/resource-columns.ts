@@ -12,6 +12,7 @@ import type {
 } from '../../store/types.js';
 import type { Palette } from './color.js';
 import type { Cell, Row } from './columns.js';
+import { CronError, nextFirings, parseCron } from '../../util/cron.js';
 import { age, humanDuration } from './duration.js';
 
 export interface RowContext {
@@ -153,25 +154,46 @@ const nodeColumns: KindColumns = {
   },
 };
 
+/**
+ * The CronJob's next `count` scheduled times after `nowMs` (none while
+ * suspended, or for a schedule or zone this CLI cannot read).
+ */
+export function cronJobNextTimes(cj: CronJob, nowMs: number, count: number): Date[] {
+  if (cj.spec.suspend) return [];
+  try {
+    return nextFirings(parseCron(cj.spec.schedule), new Date(nowMs), count, cronJobZone(cj));
+  } catch (err) {
+    if (err instanceof CronError) return [];
+    throw err;
+  }
+}
+
+export function cronJobZone(cj: CronJob): string {
+  return cj.spec.timeZone || 'UTC';
+}
+
 const cronJobColumns: KindColumns = {
-  headers: ['NAME', 'SCHEDULE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE'],
-  wide: ['TIMEZONE', 'IMAGE', 'COMMAND'],
+  headers: ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'NEXT', 'AGE'],
+  wide: ['IMAGE', 'COMMAND'],
   row(o, ctx) {
     const cj = o as CronJob;
     const last = cj.status?.lastScheduleTime;
+    const [next] = cronJobNextTimes(cj, ctx.now, 1);
     return [
       cj.metadata.name,
       cj.spec.schedule,
+      cronJobZone(cj),
       cj.spec.suspend ? 'True' : 'False',
       String(cj.status?.active?.length ?? 0),
       last ? age(last, ctx.now) : NONE,
+      next ? `in ${humanDuration(next.getTime() - ctx.now)}` : NONE,
       age(cj.metadata.creationTimestamp, ctx.now),
     ];
   },
   wideRow(o) {
     const cj = o as CronJob;
     const spec = cj.spec.jobTemplate?.spec;
-    return [cj.spec.timeZone ?? NONE, spec?.image ?? NONE, commandText(spec?.command)];
+    return [spec?.image ?? NONE, commandText(spec?.command)];
   },
 };
 

@@ -2,8 +2,10 @@
 // [--prune -l SEL] [--wait[=TIMEOUT]]`. Everything is validated client-side
 // first (every error of every object, exit 1, nothing written); then each
 // object is applied server-side and reported as created/configured/unchanged.
-// --prune deletes Jobs and CronJobs matching -l that the files no longer name;
-// --wait follows the applied Jobs until they finish (0 ok, 4 failed, 5 timeout).
+// --prune deletes Jobs and CronJobs matching -l that the files no longer name
+// (never the Jobs a CronJob made: the cron controller keeps those within the
+// CronJob's history limits); --wait follows the applied Jobs until they finish
+// (0 ok, 4 failed, 5 timeout), not the Jobs an applied CronJob will make.
 import type { ApplyResult, ResourceClient } from '../../client/index.js';
 import { jsonEqual } from '../../store/canonical.js';
 import type { Outcome } from '../../store/index.js';

@@ -5,6 +5,7 @@ import type { ResourceClient } from '../../client/index.js';
 import {
   JOB_NAME_LABEL,
   isFinalRunPhase,
+  type CronJob,
   type Job,
   type Node,
   type Resource,
@@ -13,6 +14,7 @@ import {
 import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import {
+  describeCronJob,
   describeGeneric,
   describeJob,
   describeNode,
@@ -178,9 +180,11 @@ export async function runDescribe(opts: DescribeOptions, deps: VerbDeps): Promis
           ? describeRun(o as Run, ctx)
           : o.kind === 'Node'
             ? describeNode(o as Node, ctx)
-            : o.kind === 'SandboxPolicy'
-              ? describeSandboxPolicy(o, ctx)
-              : describeGeneric(o, ctx);
+            : o.kind === 'CronJob'
+              ? describeCronJob(o as CronJob, ctx)
+              : o.kind === 'SandboxPolicy'
+                ? describeSandboxPolicy(o, ctx)
+                : describeGeneric(o, ctx);
     deps.stdout.write(first ? text : `\n\n${text}`);
     first = false;
   }

@@ -11,31 +11,15 @@ import {
   type Run,
   type RunSpec,
 } from '../../store/index.js';
+import { childName } from '../common/names.js';
 import { parseTime } from '../common/time.js';
-
-const MAX_NAME = 63;
-
-/** 32-bit FNV-1a, base 36: a short stable tag for a long name. */
-function shortHash(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(36).padStart(7, '0').slice(0, 7);
-}
 
 /**
  * `<job>-<attempt>`. A Job name too long for that (names are at most 63
  * characters) is cut and tagged with a hash of its uid, still deterministic.
  */
 export function runName(job: Pick<Job, 'metadata'>, attempt: number): string {
-  const suffix = `-${attempt}`;
-  const plain = `${job.metadata.name}${suffix}`;
-  if (plain.length <= MAX_NAME) return plain;
-  const tag = `-${shortHash(job.metadata.uid)}`;
-  const head = job.metadata.name.slice(0, MAX_NAME - suffix.length - tag.length).replace(/-+$/, '');
-  return `${head}${tag}${suffix}`;
+  return childName(job.metadata, String(attempt));
 }
 
 /** The container part of a Job spec, copied into each Run. */

@@ -211,8 +211,8 @@ describe('get', () => {
         'hello-0   hello   n1     Running   <none>   <none>   2d',
         'NAME   STATUS                     ROLE(S)   CPU   MEMORY   RUNS   AGE',
         'n1     Ready,SchedulingDisabled   leader    2     4Gi      1/8    2d',
-        'NAME     SCHEDULE      SUSPEND   ACTIVE   LAST SCHEDULE   AGE',
-        'report   */5 * * * *   False     0        <none>          2d',
+        'NAME     SCHEDULE      TIMEZONE   SUSPEND   ACTIVE   LAST SCHEDULE   NEXT    AGE',
+        'report   */5 * * * *   UTC        False     0        <none>          in 5m   2d',
         '',
       ].join('\n'),
     );

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CronError, cronError, isValidTimeZone, parseCron } from '../../../pkg/util/cron.js';
+import {
+  CronError,
+  cronError,
+  formatInZone,
+  isValidTimeZone,
+  nextFirings,
+  parseCron,
+} from '../../../pkg/util/cron.js';
 
 describe('cron parsing', () => {
   const valid = [
@@ -157,5 +164,21 @@ describe('cron next() in time zones', () => {
     assert.ok(!isValidTimeZone('Mars/Olympus'));
     assert.ok(!isValidTimeZone(''));
     assert.throws(() => parseCron('@daily').next(new Date(0), 'Nowhere/Land'), CronError);
+  });
+});
+
+describe('cron nextFirings and formatInZone', () => {
+  it('lists the next times and prints them as wall-clock time with the offset of that moment', () => {
+    const s = parseCron('30 2 * * *');
+    const times = nextFirings(s, new Date('2024-03-29T12:00:00Z'), 3, 'Europe/Berlin');
+    assert.deepEqual(
+      times.map((t) => formatInZone(t, 'Europe/Berlin')),
+      ['2024-03-30 02:30 +01:00', '2024-03-31 03:00 +02:00', '2024-04-01 02:30 +02:00'],
+    );
+    assert.equal(formatInZone(new Date('2024-01-01T00:00:00Z')), '2024-01-01 00:00 +00:00');
+    assert.equal(
+      formatInZone(new Date('2024-01-01T00:00:00Z'), 'America/St_Johns'),
+      '2023-12-31 20:30 -03:30',
+    );
   });
 });
