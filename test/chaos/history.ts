@@ -90,6 +90,17 @@ export interface JobInfo {
   readonly suspended: boolean;
 }
 
+/** The chaos CronJob after healing (./cron.ts). */
+export interface CronFinal {
+  readonly name: string;
+  readonly createdAt: string;
+  /** The latest slot at or before healing: lastSlotTime must have reached it. */
+  readonly dueSlot: string;
+  readonly lastSlotTime?: string | undefined;
+  /** Its Jobs: name, the slot it was made for (ISO), phase. */
+  readonly jobs: { readonly name: string; readonly slot: string; readonly phase: string }[];
+}
+
 /** Gathered after healing. */
 export interface FinalState {
   /** A linearizable list of every Job after healing: key -> state. */
@@ -100,6 +111,8 @@ export interface FinalState {
   readonly runs: RunInfo[];
   /** Every container start, per run uid (from the runtime's records). */
   readonly starts: Record<string, number>;
+  /** Absent in histories recorded before the CronJob was added. */
+  readonly cron?: CronFinal;
 }
 
 export interface History {

@@ -18,6 +18,7 @@ import type { FinalState, History, Observed } from './history.js';
 import { Nemesis, type FaultKind } from './nemesis.js';
 import { FaultNet } from './proxy.js';
 import { NAMESPACE, Workload, observed } from './workload.js';
+import { createChaosCronJob, gatherCron } from './cron.js';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -72,6 +73,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   });
   const fnet = net as unknown as FaultNet;
   const addresses = new Map(cluster.members.map((m) => [m.id, m.address]));
+  const image = o.runtime === 'docker' ? E2E_IMAGE : 'busybox:latest';
+  const setupClient = new GrpcClient({ servers: cluster.servers(), timeoutMs: 10_000 });
   const workload = new Workload({
     rng: rng.fork(),
     addresses,
@@ -79,7 +82,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     watchers: 2,
     registerKeys: 6,
     workJobsPerClient: Math.max(2, Math.round(o.seconds / 10)),
-    image: o.runtime === 'docker' ? E2E_IMAGE : 'busybox:latest',
+    image,
     workCommand: ['sh', '-c', 'sleep 2'],
     elapsed,
   });
@@ -106,6 +109,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   let historyFile: string | undefined;
   try {
     log(`cluster of ${o.nodes} up in ${cluster.dir}; running ${o.seconds} s`);
+    await createChaosCronJob(setupClient, image);
     workload.start();
     nemesis.start();
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
@@ -118,6 +122,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     log(`run failed: ${errorMessage(err)}\n${cluster.logTail(20)}`);
     throw err;
   } finally {
+    setupClient.close();
     await workload.stopWatches().catch(() => undefined);
     await cluster.stop({ keep: process.env.JOBCTL_E2E_KEEP === '1' });
     await fnet.close();
@@ -230,6 +235,7 @@ async function gatherFinal(
         finished: r.status.finishedAt,
         message: r.status.message,
       })),
+      cron: await gatherCron(client, log),
       starts:
         o.runtime === 'docker'
           ? await dockerStarts(cluster, dockerSince)

@@ -3,7 +3,14 @@
 // are flagged, and good ones (concurrent ops in any order, ops in doubt) accepted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkHistory, checkKey, minimalWindow, opsForKey, summaryLine } from './index.js';
+import {
+  checkCron,
+  checkHistory,
+  checkKey,
+  minimalWindow,
+  opsForKey,
+  summaryLine,
+} from './index.js';
 import type { FinalState, History, Op, WatchRecord } from '../history.js';
 
 let nextId = 0;
@@ -242,6 +249,42 @@ test('diverging stores, unfinished Jobs, wrong completions and double starts are
   assert.deepEqual(r.duplicateStarts, [{ runUid: 'u0', starts: 2, lost: false }]);
   assert.equal(r.lostRuns, 1);
   assert.match(summaryLine(h, r), /"duplicate_starts":1,"lost_runs":1\}$/);
+});
+
+test('the CronJob: a slot fired twice, a misnamed or unfinished Job, a lost slot are flagged', () => {
+  const M = Date.UTC(2026, 0, 1, 12, 0);
+  const at = (m: number): string => new Date(M + m * 60_000).toISOString();
+  const job = (m: number, phase = 'Succeeded', name = `tick-${M / 60_000 + m}`) => ({
+    name,
+    slot: at(m),
+    phase,
+  });
+  const good = {
+    name: 'tick',
+    createdAt: at(-0.5),
+    dueSlot: at(2),
+    lastSlotTime: at(2),
+    // Slot 1 was missed during a fault: allowed, the latest ran.
+    jobs: [job(0), job(2)],
+  };
+  assert.deepEqual(checkCron(good), []);
+  assert.deepEqual(checkCron({ ...good, jobs: [...good.jobs, job(2, 'Succeeded', 'tick-x')] }), [
+    `job tick-x made for slot ${at(2)}, expected name tick-${M / 60_000 + 2}`,
+    `slot ${at(2)} fired 2 times: tick-${M / 60_000 + 2}, tick-x`,
+  ]);
+  assert.deepEqual(checkCron({ ...good, jobs: [job(0), job(2, 'Running')] }), [
+    `job tick-${M / 60_000 + 2} never finished (Running)`,
+  ]);
+  assert.deepEqual(checkCron({ ...good, lastSlotTime: at(1) }), [
+    `lastSlotTime ${at(1)} behind the slot due at healing ${at(2)}`,
+  ]);
+  assert.deepEqual(checkCron({ ...good, jobs: [job(0)] }), [
+    `the slot at lastSlotTime (${at(2)}) has no Job`,
+  ]);
+  const h = history([], { final: final({}, { cron: { ...good, lastSlotTime: at(1) } }) });
+  assert.deepEqual(checkHistory(h).anomalies, [
+    `cronjob: lastSlotTime ${at(1)} behind the slot due at healing ${at(2)}`,
+  ]);
 });
 
 test('minimalWindow of a long history ends at the first op that breaks it', () => {

@@ -7,7 +7,9 @@
 //   stores            every node's local copy of Jobs and Runs identical after healing
 //   runs              every remaining Job in a final phase; Succeeded Runs == completions
 //                     for a succeeded Job; no run uid started twice; Lost Runs counted
-import type { History, Op } from '../history.js';
+//   cron              the CronJob's Jobs: one per slot, named for it, all finished; the
+//                     CronJob caught up with the clock and ran the latest slot
+import type { CronFinal, History, Op } from '../history.js';
 import { checkKey, minimalWindow, opsForKey, type KeyOp } from './linearizability.js';
 import { checkWatches, finalMismatches, type WatchAnomaly } from './watch.js';
 
@@ -33,6 +35,7 @@ export interface CheckReport {
   readonly wrongCompletions: string[];
   readonly duplicateStarts: { runUid: string; starts: number; lost: boolean }[];
   readonly lostRuns: number;
+  readonly cron: string[];
   /** One line per anomaly, for the log. */
   readonly anomalies: string[];
 }
@@ -72,6 +75,38 @@ export function ackedLost(h: History): CheckReport['ackedLost'] {
       const left = w.kind === 'delete' ? undefined : w.value;
       if (final?.value !== left) out.push({ key, op: w, final: final ? final.value : '(absent)' });
     }
+  }
+  return out;
+}
+
+/**
+ * The chaos CronJob (every minute, Allow, no starting deadline): each Job is named
+ * for the slot it was made for, no slot has two Jobs, every Job finished, and the
+ * CronJob dealt with every slot up to healing. With Allow and no deadline the
+ * controller only ever moves lastSlotTime by firing the latest due slot, so the
+ * slot at lastSlotTime has a Job. (A leader whose clock ran ahead may have fired a
+ * slot early and counted those between as missed: that is allowed.)
+ */
+export function checkCron(cron: CronFinal | undefined): string[] {
+  if (!cron) return [];
+  const out: string[] = [];
+  const bySlot = new Map<string, string[]>();
+  for (const j of cron.jobs) {
+    const slotMs = Date.parse(j.slot);
+    const want = `${cron.name}-${Math.floor(slotMs / 60_000)}`;
+    if (Number.isNaN(slotMs) || j.name !== want)
+      out.push(`job ${j.name} made for slot ${j.slot || '(none)'}, expected name ${want}`);
+    bySlot.set(j.slot, [...(bySlot.get(j.slot) ?? []), j.name]);
+    if (j.phase !== 'Succeeded' && j.phase !== 'Failed')
+      out.push(`job ${j.name} never finished (${j.phase || 'no phase'})`);
+  }
+  for (const [slot, names] of bySlot)
+    if (names.length > 1) out.push(`slot ${slot} fired ${names.length} times: ${names.join(', ')}`);
+  if (Date.parse(cron.dueSlot) > Date.parse(cron.createdAt)) {
+    const last = cron.lastSlotTime;
+    if (!(Date.parse(last ?? '') >= Date.parse(cron.dueSlot)))
+      out.push(`lastSlotTime ${last ?? '(none)'} behind the slot due at healing ${cron.dueSlot}`);
+    else if (!bySlot.has(last ?? '')) out.push(`the slot at lastSlotTime (${last}) has no Job`);
   }
   return out;
 }
@@ -163,6 +198,8 @@ export function checkHistory(h: History, opts: { maxSteps?: number } = {}): Chec
   for (const w of wrong) anomalies.push(`wrong completions: ${w}`);
   for (const d of dups)
     anomalies.push(`run ${d.runUid} started ${d.starts} times${d.lost ? ' (Run Lost)' : ''}`);
+  const cron = checkCron(h.final?.cron);
+  for (const c of cron) anomalies.push(`cronjob: ${c}`);
 
   return {
     ops: h.ops.length,
@@ -176,6 +213,7 @@ export function checkHistory(h: History, opts: { maxSteps?: number } = {}): Chec
     wrongCompletions: wrong,
     duplicateStarts: dups,
     lostRuns,
+    cron,
     anomalies,
   };
 }
