@@ -360,6 +360,8 @@ export class RunReconciler implements Reconciler {
       this.d.recorder.record(run, 'Normal', 'Completed', 'Run completed (exit code 0)');
     } else if (status.phase === 'Failed') {
       this.d.recorder.record(run, 'Warning', 'Failed', `${status.reason}: ${status.message ?? ''}`);
+    } else if (status.phase === 'Lost') {
+      this.d.recorder.record(run, 'Warning', status.reason ?? 'Lost', status.message ?? '');
     }
     this.d.reporter.submit({
       uid: run.metadata.uid,

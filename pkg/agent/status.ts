@@ -35,7 +35,8 @@ export function runningStatus(c: ContainerFacts): RunStatus {
  * The outcome of a container that exited. If the agent killed it (`cause`), the
  * cause decides: Cancelled with the cancel reason, or Failed/DeadlineExceeded.
  * Otherwise the exit does: 0 → Succeeded/Completed; OOM → Failed/OOMKilled;
- * anything else → Failed/Error.
+ * no exit status (the runtime lost track of it) → Lost/ContainerLost; anything
+ * else → Failed/Error.
  */
 export function exitedStatus(c: ContainerFacts, exit: ExitInfo, cause?: KillCause): RunStatus {
   const base = {
@@ -71,10 +72,13 @@ export function exitedStatus(c: ContainerFacts, exit: ExitInfo, cause?: KillCaus
         message: exit.message ?? `container was killed for running out of memory`,
       };
     case 'Unknown':
+      // A process runtime restarted under it: the work may or may not have been
+      // done, and nothing of it can be known. Like a Run on a lost node it is
+      // Lost (replaced, not counted against backoffLimit), not Failed.
       return {
         ...base,
-        phase: 'Failed',
-        reason: 'Error',
+        phase: 'Lost',
+        reason: 'ContainerLost',
         message: exit.message ?? 'the runtime lost track of the container; exit status unknown',
       };
     default:

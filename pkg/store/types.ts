@@ -258,6 +258,8 @@ export type RunReason =
   | 'DeadlineExceeded'
   | 'ImagePullFailed'
   | 'NodeLost'
+  /** The node's runtime could not follow the container after a restart (process runtime). */
+  | 'ContainerLost'
   | 'Deleted'
   | 'BackoffLimitExceeded'
   | 'Suspended'
