@@ -2,14 +2,18 @@
 // jobd: flags / YAML config -> NodeConfig -> startNode(); signal handling only.
 //   jobd --id 1 --listen 127.0.0.1:50051 --http 127.0.0.1:8081 --peers 1=127.0.0.1:50051,2=...
 //        --data-dir DIR --runtime docker --default-image busybox:latest [--labels k=v,...]
-//        [--name NAME] [--max-runs 16] [--backoff-base-ms 10000] [--backoff-max-ms 360000]
+//        [--name NAME] [--max-runs 16] [--capacity cpu=2,memory=4Gi,runs=16]
+//        [--shutdown-grace 30s] [--backoff-base-ms 10000] [--backoff-max-ms 360000]
 //        [--node-grace-ms 5000] [--max-log-bytes N] [--event-ttl-ms 3600000]
 //        [--log-level info] [--log-format auto]
 //        [--tls-ca F --tls-cert F --tls-key F] [--rate-limit 200:400] [--config FILE]
 //   jobd certs --out DIR --nodes 3 [--users admin:system:masters,...]   (pkg/tls/certs-command.ts)
 //        [--auth] [--bootstrap-token-file FILE] [--audit-log FILE] [--audit-max-bytes N] [--audit-max-files N]
-// Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: hand off leadership
-// (bounded), stop, flush, exit 0. A fatal node error: one log line, exit 1.
+// Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: graceful shutdown
+// (DESIGN.md §5): cordon this node, start no new Runs, let running ones finish
+// for up to --shutdown-grace (a second signal cuts that short, a third exits at
+// once), stop the rest as Lost/NodeShutdown, hand off leadership, stop, exit 0.
+// A fatal node error: one log line, exit 1.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
@@ -19,6 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   nodeDefaults,
   parseHostPort,
+  parseCapacity,
   parseLabels,
   parsePeers,
   parseTlsFlags,
@@ -35,7 +40,20 @@ import {
 import { loadTlsMaterial } from '../pkg/tls/files.js';
 import type { RuntimeKind } from '../pkg/runtime/index.js';
 import { isDns1123Label } from '../pkg/store/index.js';
+import { parseDuration } from '../pkg/util/duration.js';
 import { JobctlError, Reason, errorMessage } from '../pkg/util/errors.js';
+
+/** --shutdown-grace: a duration (30s, 2m, 0). */
+function shutdownGrace(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 0) {
+    throw new JobctlError(
+      Reason.Invalid,
+      `--shutdown-grace: "${value}" is not a duration (e.g. 30s, 2m, 0)`,
+    );
+  }
+  return ms;
+}
 
 function usageError(msg: string): never {
   process.stderr.write(`jobd: ${msg}\n`);
@@ -131,6 +149,17 @@ async function main(): Promise<void> {
       type: 'number',
       default: nodeDefaults.maxRuns,
       describe: 'Runs this node takes at once (status.capacity.runs)',
+    })
+    .option('capacity', {
+      type: 'string',
+      describe:
+        'what this node offers the scheduler: cpu=2,memory=4Gi,runs=16 (each optional; default the host, runs --max-runs)',
+    })
+    .option('shutdown-grace', {
+      type: 'string',
+      default: '30s',
+      describe:
+        'on SIGTERM, how long running Runs may finish before they are stopped (0: stop at once)',
     })
     .option('node-heartbeat-ms', {
       type: 'number',
@@ -235,6 +264,8 @@ async function main(): Promise<void> {
       labels: parseLabels((argv as Record<string, unknown>).labels),
       name: argv.name,
       maxRuns: nonNegative('max-runs', argv.maxRuns),
+      capacity: parseCapacity((argv as Record<string, unknown>).capacity),
+      shutdownGraceMs: shutdownGrace(argv.shutdownGrace),
       nodeHeartbeatMs: positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
       eventTtlMs: positive('event-ttl-ms', argv.eventTtlMs),
       logLevel: parseLogLevel(argv.logLevel),
@@ -285,15 +316,22 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  let shuttingDown = false;
+  let signals = 0;
+  const cutShort = new AbortController();
   const shutdown = async (signal: string): Promise<void> => {
-    if (shuttingDown) {
-      logger.warn('second signal; exiting now', { signal });
+    signals++;
+    if (signals === 2) {
+      logger.warn('second signal; stopping the Runs still running now', { signal });
+      cutShort.abort();
+      return;
+    }
+    if (signals > 2) {
+      logger.warn('third signal; exiting now', { signal });
       process.exit(1);
     }
-    shuttingDown = true;
-    logger.info('shutting down', { signal });
-    await node.handOff(2000);
+    const graceMs = config.shutdownGraceMs ?? nodeDefaults.shutdownGraceMs;
+    logger.info('shutting down', { signal, graceMs });
+    await node.drain({ graceMs, cutShort: cutShort.signal });
     await node.stop();
     logger.info('stopped');
     process.exit(0);

@@ -30,7 +30,7 @@ import {
 } from '../reconcile/index.js';
 import { ContainerTable } from './containers.js';
 import { isFinal } from './status.js';
-import { NODE_LABEL, RunReconciler } from './reconciler.js';
+import { NODE_LABEL, RunReconciler, type ShutdownStage } from './reconciler.js';
 import { StatusReporter, type Report, type ReportOutcome, type ReporterStats } from './reporter.js';
 import { RuntimeHealth, type RuntimeReadiness } from './runtime-health.js';
 import { NodeScopedClient } from './scoped-client.js';
@@ -73,6 +73,17 @@ export interface AgentOptions {
   readonly metrics?: AgentMetrics;
 }
 
+/** How a graceful shutdown (Agent.drain) went. */
+export interface DrainResult {
+  /** Runs that were still running when the grace period ended (stopped, reported Lost/NodeShutdown). */
+  readonly stopped: number;
+  /** Runs not final in this node's cache when drain() returned (reports that did not commit). */
+  readonly left: number;
+}
+
+/** How often drain() looks whether this node's Runs are all final. */
+const DRAIN_POLL_MS = 100;
+
 export interface AgentStats extends ReporterStats {
   readonly reconciles: number;
   /** runtime.start() calls that returned a container (an idempotent one included). */
@@ -101,6 +112,8 @@ export class Agent {
   private sweeping: Promise<void> | undefined;
   private inventoryLoaded = false;
   private stopped = false;
+  private stage: ShutdownStage = 'running';
+  private readonly killGraceMs: number;
   private orphans = 0;
 
   constructor(opts: AgentOptions) {
@@ -110,6 +123,7 @@ export class Agent {
     this.clock = opts.clock ?? realClock;
     this.logger = opts.logger ?? silentLogger;
     this.resyncMs = t.resyncMs ?? 30_000;
+    this.killGraceMs = t.killGraceMs ?? 10_000;
     const retryMs = t.retryMs ?? 1_000;
 
     this.informer = new Informer({
@@ -155,11 +169,12 @@ export class Agent {
       logger: this.logger,
       recorder: opts.recorder ?? noopRecorder,
       dataDir: opts.dataDir,
-      killGraceMs: t.killGraceMs ?? 10_000,
+      killGraceMs: this.killGraceMs,
       retryMs,
       inventoryLoaded: () => this.inventoryLoaded,
       enqueue: (key) => this.controller.add(key),
       stopped: () => this.stopped,
+      shutdown: () => this.stage,
       metrics: opts.metrics ?? noopAgentMetrics,
     });
 
@@ -215,6 +230,60 @@ export class Agent {
     await this.sweeping;
     await this.reporter.stop();
     this.logger.info('agent stopped', { node: this.nodeName });
+  }
+
+  /**
+   * The agent's part of a graceful node shutdown (jobd SIGTERM, DESIGN.md §5):
+   * start nothing new (a Run bound here that has no container yet is reported
+   * Lost/NodeShutdown, so the job controller replaces it at once), let running
+   * containers finish for up to `graceMs` or until `cutShort` aborts, then
+   * kill what still runs and report it Lost/NodeShutdown. Returns once every
+   * Run bound here is final in the cache (or the kills' grace is over too).
+   * The node must be cordoned first, or replacements may land here again.
+   */
+  async drain(opts: { graceMs: number; cutShort?: AbortSignal }): Promise<DrainResult> {
+    if (!this.abort || this.stopped) return { stopped: 0, left: 0 };
+    this.stage = 'draining';
+    this.requeueAll();
+    const finished = await this.waitForNoActiveRuns(opts.graceMs, opts.cutShort);
+    let stopped = 0;
+    if (!finished) {
+      stopped = this.activeRuns();
+      this.logger.info('grace period over; stopping the Runs still running', {
+        node: this.nodeName,
+        runs: stopped,
+      });
+      this.stage = 'stopping';
+      this.requeueAll();
+      // Kills take up to killGraceMs; their reports need a commit after that.
+      await this.waitForNoActiveRuns(this.killGraceMs + 5_000);
+    }
+    await this.reporter.flush();
+    return { stopped, left: this.activeRuns() };
+  }
+
+  /** Runs bound to this node that are not final yet (as the cache sees them). */
+  private activeRuns(): number {
+    return this.informer.cache.list().filter((r) => !isFinal(r)).length;
+  }
+
+  private requeueAll(): void {
+    for (const run of this.informer.cache.list()) this.controller.add(keyOf(run));
+  }
+
+  /** Polls activeRuns() until 0 (true), `ms` pass or `cut` aborts (false). */
+  private waitForNoActiveRuns(ms: number, cut?: AbortSignal): Promise<boolean> {
+    const deadline = this.clock.monotonic() + ms;
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.activeRuns() === 0) return resolve(true);
+        if (cut?.aborted || this.stopped || this.clock.monotonic() >= deadline) {
+          return resolve(false);
+        }
+        this.clock.setTimer(DRAIN_POLL_MS, check);
+      };
+      check();
+    });
   }
 
   /** For the node's heartbeat: condition RuntimeReady (False while the runtime is unreachable). */

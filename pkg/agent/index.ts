@@ -1,6 +1,12 @@
 // Public API of pkg/agent: the per-node loop that runs the Runs bound to this
 // node (Agent) and the log reader the Logs RPC serves (readRunLog).
-export { Agent, type AgentOptions, type AgentStats, type AgentTuning } from './agent.js';
+export {
+  Agent,
+  type AgentOptions,
+  type AgentStats,
+  type AgentTuning,
+  type DrainResult,
+} from './agent.js';
 export { noopAgentMetrics, type AgentMetrics } from './metrics.js';
 export { readRunLog, type ReadRunLogOptions } from './logs.js';
 export { runLogDir, runLogPath } from './paths.js';

@@ -8,7 +8,9 @@
 //   container exited                           → report the outcome (or the kill's cause)
 //   container running                          → cancelled: kill; past deadline: kill;
 //                                                 else report Running, requeue at the deadline
+//   container running, node stopping (SIGTERM) → kill; report Lost/NodeShutdown
 //   no container, cancelled                    → report Cancelled, never start
+//   no container, node shutting down           → report Lost/NodeShutdown, never start
 //   no container, status names one             → report Failed (never start twice)
 //   no container                               → start it (runtime idempotent per uid), report Running
 //
@@ -44,6 +46,7 @@ import {
   deadlineLeft,
   exitedStatus,
   isFinal,
+  nodeShutdownStatus,
   runningStatus,
   sameStatus,
   startFailedStatus,
@@ -75,8 +78,16 @@ export interface RunReconcilerDeps {
   readonly inventoryLoaded: () => boolean;
   readonly enqueue: (key: string) => void;
   readonly stopped: () => boolean;
+  /** Where a graceful node shutdown is (Agent.drain): no new starts, then stop the rest. */
+  readonly shutdown: () => ShutdownStage;
   readonly metrics: AgentMetrics;
 }
+
+/**
+ * running: normal; draining: start nothing new, let running containers
+ * finish; stopping: kill what still runs and report it Lost/NodeShutdown.
+ */
+export type ShutdownStage = 'running' | 'draining' | 'stopping';
 
 export class RunReconciler implements Reconciler {
   /** runtime.start() calls that returned a container (idempotent ones included). */
@@ -159,6 +170,10 @@ export class RunReconciler implements Reconciler {
       await this.kill(t, { kind: 'deadline', seconds }, run);
       return {};
     }
+    if (this.d.shutdown() === 'stopping') {
+      await this.kill(t, { kind: 'shutdown', node: this.d.nodeName }, run);
+      return {};
+    }
     this.report(run, runningStatus(facts));
     return left !== undefined ? { requeueAfter: left } : {};
   }
@@ -175,6 +190,10 @@ export class RunReconciler implements Reconciler {
       // It was started before and its container is gone: never start it twice.
       const { containerID, startedAt } = run.status;
       this.report(run, containerGoneStatus({ containerID, startedAt }, now));
+      return {};
+    }
+    if (this.d.shutdown() !== 'running') {
+      this.report(run, nodeShutdownStatus(this.d.nodeName, now));
       return {};
     }
     if (!this.d.health.ready) return { requeueAfter: this.d.retryMs };
@@ -248,7 +267,9 @@ export class RunReconciler implements Reconciler {
       const why =
         cause.kind === 'cancelled'
           ? `Run cancelled (${cause.reason})`
-          : `Run exceeded its active deadline of ${cause.seconds}s`;
+          : cause.kind === 'shutdown'
+            ? `node ${cause.node} is shutting down`
+            : `Run exceeded its active deadline of ${cause.seconds}s`;
       this.d.recorder.record(
         run,
         'Normal',

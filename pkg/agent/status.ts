@@ -19,7 +19,8 @@ export function isFinal(run: Run): boolean {
 /** Why the agent killed a container: decides the final report instead of the exit code. */
 export type KillCause =
   | { readonly kind: 'cancelled'; readonly reason: RunCancelReason }
-  | { readonly kind: 'deadline'; readonly seconds: number };
+  | { readonly kind: 'deadline'; readonly seconds: number }
+  | { readonly kind: 'shutdown'; readonly node: string };
 
 /** The container facts a report is built from. */
 export interface ContainerFacts {
@@ -51,6 +52,15 @@ export function exitedStatus(c: ContainerFacts, exit: ExitInfo, cause?: KillCaus
       phase: 'Cancelled',
       reason: cause.reason,
       message: `Run cancelled (${cause.reason}); container killed`,
+    };
+  }
+  if (cause?.kind === 'shutdown') {
+    // Lost, not Failed: the job controller replaces it at once and it does not
+    // count against backoffLimit (the Run did nothing wrong).
+    return {
+      ...base,
+      ...nodeShutdownStatus(cause.node, exit.finishedAt),
+      message: `node ${cause.node} shut down before the Run finished; container stopped`,
     };
   }
   if (cause?.kind === 'deadline') {
@@ -106,6 +116,16 @@ export function cancelledBeforeStartStatus(reason: RunCancelReason, now: string)
     phase: 'Cancelled',
     reason,
     message: `Run cancelled (${reason}) before it started`,
+    finishedAt: now,
+  };
+}
+
+/** A Run its node gave up on while shutting down (jobd SIGTERM): replaced at once. */
+export function nodeShutdownStatus(node: string, now: string): RunStatus {
+  return {
+    phase: 'Lost',
+    reason: 'NodeShutdown',
+    message: `node ${node} shut down before the Run started`,
     finishedAt: now,
   };
 }

@@ -4,7 +4,8 @@
 import type { NodeId } from '../raft/index.js';
 import type { RuntimeKind } from '../runtime/index.js';
 import type { TlsPaths } from '../tls/files.js';
-import { JobctlError, Reason } from '../util/errors.js';
+import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import { parseCpu, parseMemory } from '../util/quantity.js';
 import type { RateLimitOptions } from '../util/rate-limit.js';
 import type { LogLevel } from './logger.js';
 
@@ -40,8 +41,12 @@ export interface NodeConfig {
   readonly labels: Readonly<Record<string, string>>;
   /** Name of this node's Node object. Default node-<id>. */
   readonly name?: string;
-  /** status.capacity.runs of the Node. Default 16. */
+  /** status.capacity.runs of the Node (--max-runs). Default 16; --capacity runs= wins. */
   readonly maxRuns?: number;
+  /** --capacity: what this node offers the scheduler. Omitted parts: the host's (runs: maxRuns). */
+  readonly capacity?: CapacityConfig;
+  /** SIGTERM: how long running Runs may finish before they are stopped (--shutdown-grace). Default 30 s. */
+  readonly shutdownGraceMs?: number;
   /** Milliseconds between Node status heartbeats. Default 1000. */
   readonly nodeHeartbeatMs?: number;
   /** Events are deleted this long after their last occurrence, ms (--event-ttl-ms). Default 1 h. */
@@ -68,6 +73,15 @@ export interface NodeAuthConfig {
   readonly auditMaxFiles?: number;
 }
 
+/** jobd --capacity cpu=2,memory=4Gi,runs=16 (each part optional). */
+export interface CapacityConfig {
+  /** CPU quantity as given ("2", "1500m"). */
+  readonly cpu?: string;
+  /** Memory quantity as given ("4Gi"). */
+  readonly memory?: string;
+  readonly runs?: number;
+}
+
 export const nodeDefaults = {
   tickMs: 50,
   electionTick: 6,
@@ -81,6 +95,7 @@ export const nodeDefaults = {
   backoffMaxMs: 360_000,
   nodeGraceMs: 5_000,
   eventTtlMs: 3_600_000,
+  shutdownGraceMs: 30_000,
 } as const;
 
 function invalid(msg: string): JobctlError {
@@ -126,7 +141,12 @@ export function parsePeers(value: unknown): Map<NodeId, string> {
 /** "k=v,k2=v2" or {k: v} -> record. */
 export function parseLabels(value: unknown): Record<string, string> {
   if (value === undefined || value === null || value === '') return {};
-  if (typeof value === 'object' && !Array.isArray(value)) {
+  return parseKeyValues(value, '--labels');
+}
+
+/** "k=v,k2=v2" or a mapping {k: v} -> record; `flag` names the flag in errors. */
+function parseKeyValues(value: unknown, flag: string): Record<string, string> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
   }
   const out: Record<string, string> = {};
@@ -135,8 +155,38 @@ export function parseLabels(value: unknown): Record<string, string> {
     .map((s) => s.trim())
     .filter(Boolean)) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw invalid(`--labels: expected KEY=VALUE, got "${part}"`);
+    if (eq <= 0) throw invalid(`${flag}: expected KEY=VALUE, got "${part}"`);
     out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * --capacity "cpu=2,memory=4Gi,runs=16" (or the same as a mapping in
+ * --config): every part is checked now, so a typo is one line at start-up.
+ */
+export function parseCapacity(value: unknown): CapacityConfig | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const parts = parseKeyValues(value, '--capacity');
+  const out: { cpu?: string; memory?: string; runs?: number } = {};
+  for (const [key, v] of Object.entries(parts)) {
+    if (key !== 'cpu' && key !== 'memory' && key !== 'runs') {
+      throw invalid(`--capacity: unknown resource "${key}" (cpu, memory, runs)`);
+    }
+    try {
+      if (key === 'cpu') {
+        parseCpu(v);
+        out.cpu = v;
+      } else if (key === 'memory') {
+        parseMemory(v);
+        out.memory = v;
+      } else {
+        if (!/^\d+$/.test(v)) throw new Error(`"${v}" is not a whole number`);
+        out.runs = Number(v);
+      }
+    } catch (err) {
+      throw invalid(`--capacity ${key}: ${errorMessage(err)}`);
+    }
   }
   return out;
 }

@@ -10,7 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { availableParallelism, totalmem } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent } from '../agent/index.js';
+import { Agent, type DrainResult } from '../agent/index.js';
 import { ClusterAdmin, RaftProposer, buildServiceStack } from '../api/index.js';
 import { grpcCredentials } from '../auth/index.js';
 import { LocalClient } from '../client/index.js';
@@ -61,6 +61,13 @@ export interface JobdNode {
   readonly fatal: Promise<unknown>;
   /** Best effort: if leader, hand leadership to the most caught-up follower (bounded). */
   handOff(timeoutMs?: number): Promise<void>;
+  /**
+   * A graceful shutdown's work before stop() (jobd SIGTERM, DESIGN.md §5):
+   * cordon this Node, start no new Runs, let running ones finish for up to
+   * `graceMs` (less if `cutShort` aborts), stop and report the rest
+   * Lost/NodeShutdown, then hand off leadership.
+   */
+  drain(opts: { graceMs: number; cutShort?: AbortSignal }): Promise<DrainResult>;
   /**
    * Stops heartbeats, the controllers, the agent (containers keep running: a
    * restart adopts them), the runtime, serving, Raft (waits for the Ready in
@@ -256,9 +263,9 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     labels: config.labels,
     address: config.listen,
     capacity: {
-      cpu: String(availableParallelism()),
-      memory: `${Math.floor(totalmem() / (1024 * 1024))}Mi`,
-      runs: config.maxRuns ?? nodeDefaults.maxRuns,
+      cpu: config.capacity?.cpu ?? String(availableParallelism()),
+      memory: config.capacity?.memory ?? `${Math.floor(totalmem() / (1024 * 1024))}Mi`,
+      runs: config.capacity?.runs ?? config.maxRuns ?? nodeDefaults.maxRuns,
     },
     intervalMs: config.nodeHeartbeatMs ?? nodeDefaults.nodeHeartbeatMs,
     logger: logger.child({ component: 'registration' }),
@@ -381,6 +388,19 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     { name: 'registration', start: () => registration.start(), stop: () => registration.stop() },
   ];
 
+  const handOff = async (timeoutMs = 2000): Promise<void> => {
+    // Stop taking part first: no more heartbeats, and the Node says NotReady.
+    await registration.stop();
+    await registration.markNotReady('jobd is stopping');
+    if (!raft.isLeader() || config.peers.size < 2) return;
+    try {
+      const res = await admin.transferLeader(0, timeoutMs);
+      logger.info('handed off leadership', { to: res.to, term: res.term });
+    } catch (err) {
+      logger.warn('leadership hand-off failed', { error: errorMessage(err) });
+    }
+  };
+
   return {
     components,
     logger,
@@ -406,18 +426,14 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       runtime,
       metrics,
       fatal,
-      async handOff(timeoutMs = 2000) {
-        // Stop taking part first: no more heartbeats, and the Node says NotReady.
-        await registration.stop();
-        await registration.markNotReady('jobd is stopping');
-        if (!raft.isLeader() || config.peers.size < 2) return;
-        try {
-          const res = await admin.transferLeader(0, timeoutMs);
-          logger.info('handed off leadership', { to: res.to, term: res.term });
-        } catch (err) {
-          logger.warn('leadership hand-off failed', { error: errorMessage(err) });
-        }
+      drain: async (opts) => {
+        await registration.cordonForShutdown();
+        const result = await agent.drain(opts);
+        logger.info('runs drained', { ...result });
+        await handOff();
+        return result;
       },
+      handOff,
     },
   };
 }

@@ -19,6 +19,13 @@ import type { NodeLogger } from './logger.js';
 
 export const JOBD_VERSION = '0.1.0';
 
+/**
+ * Set on a Node that jobd cordoned itself while shutting down (SIGTERM), so
+ * the next start uncordons it again; a cordon an operator set has no such
+ * annotation and stays.
+ */
+export const SHUTDOWN_CORDON_ANNOTATION = 'jobctl.dev/cordoned-for-shutdown';
+
 export interface NodeResources {
   readonly cpu: string;
   readonly memory: string;
@@ -103,6 +110,38 @@ export class NodeRegistration {
     await Promise.all([...this.inFlight]);
   }
 
+  /**
+   * Marks this Node unschedulable for a graceful shutdown (best effort: false
+   * when it could not be written). A Node already cordoned is left as it is.
+   */
+  async cordonForShutdown(): Promise<boolean> {
+    const { client, name } = this.o;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const node = await client.get('Node', '', name);
+        if (node.spec.unschedulable === true) return true;
+        await client.update({
+          apiVersion: API_VERSION,
+          kind: 'Node',
+          metadata: {
+            name,
+            labels: node.metadata.labels,
+            annotations: { ...node.metadata.annotations, [SHUTDOWN_CORDON_ANNOTATION]: 'true' },
+            resourceVersion: node.metadata.resourceVersion,
+          },
+          spec: { ...node.spec, unschedulable: true },
+        });
+        this.o.logger.info('node cordoned for shutdown', { node: name });
+        return true;
+      } catch (err) {
+        if (isReason(err, Reason.Conflict)) continue;
+        this.o.logger.warn('cannot cordon node for shutdown', { error: errorMessage(err) });
+        return false;
+      }
+    }
+    return false;
+  }
+
   /** Best effort, bounded by the proposal deadline: report Ready=False (shutting down). */
   async markNotReady(message: string): Promise<void> {
     if (!this.registered) return;
@@ -163,13 +202,21 @@ export class NodeRegistration {
       }
     } else {
       const labels = { ...existing.metadata.labels, ...this.o.labels };
-      if (!jsonEqual(labels, existing.metadata.labels)) {
+      // Back from a graceful shutdown: lift the cordon that shutdown set.
+      const { [SHUTDOWN_CORDON_ANNOTATION]: shutdownCordon, ...annotations } =
+        existing.metadata.annotations ?? {};
+      const spec =
+        shutdownCordon !== undefined ? { ...existing.spec, unschedulable: false } : existing.spec;
+      if (!jsonEqual(labels, existing.metadata.labels) || shutdownCordon !== undefined) {
         await client.update({
           apiVersion: API_VERSION,
           kind: 'Node',
-          metadata: { name, labels, annotations: existing.metadata.annotations },
-          spec: existing.spec,
+          metadata: { name, labels, annotations },
+          spec,
         });
+        if (shutdownCordon !== undefined) {
+          this.o.logger.info('node uncordoned after its shutdown', { node: name });
+        }
       }
       this.o.logger.info('node re-registered', { node: name });
     }

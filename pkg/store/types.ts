@@ -260,6 +260,7 @@ export type RunReason =
   | 'NodeLost'
   /** The node's runtime could not follow the container after a restart (process runtime). */
   | 'ContainerLost'
+  | 'NodeShutdown'
   | 'Deleted'
   | 'BackoffLimitExceeded'
   | 'Suspended'

@@ -44,12 +44,7 @@ describe('agent restart adopts its container (CLI, docker)', { skip, timeout: 40
     m?.remove();
   });
 
-  const runsOf = async (job: string): Promise<Run[]> =>
-    (
-      JSON.parse(
-        await c.cliOk(['get', 'runs', '-l', `jobctl.dev/job-name=${job}`, '-o', 'json']),
-      ) as { items: Run[] }
-    ).items;
+  const runsOf = (job: string): Promise<Run[]> => c.runsOf(job);
 
   it('kill -9 of the node while its container runs, restart: adopted, started once', async () => {
     const sinceS = Math.floor(Date.now() / 1000) - 1;

@@ -45,10 +45,6 @@ const EXAMPLES = join(
 );
 const sel = (job: string): string => `jobctl.dev/job-name=${job}`;
 
-interface List<T> {
-  items: T[];
-}
-
 describe('jobs on a 3-node docker cluster (CLI)', { skip, timeout: 600_000 }, () => {
   let c: E2ECluster;
   let m: { dir: string; remove: () => void };
@@ -66,8 +62,7 @@ describe('jobs on a 3-node docker cluster (CLI)', { skip, timeout: 600_000 }, ()
     m?.remove();
   });
 
-  const runsOf = async (job: string): Promise<Run[]> =>
-    (JSON.parse(await c.cliOk(['get', 'runs', '-l', sel(job), '-o', 'json'])) as List<Run>).items;
+  const runsOf = (job: string): Promise<Run[]> => c.runsOf(job);
 
   const condition = (job: Job, type: string) =>
     (job.status?.conditions ?? []).find((x) => x.type === type && x.status === 'True');

@@ -21,7 +21,6 @@ import {
 import { E2E_IMAGE, dockerGate, getDocker } from '../support/docker.js';
 
 const skip = await dockerGate();
-const sel = (job: string): string => `jobctl.dev/job-name=${job}`;
 
 describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 600_000 }, () => {
   let c: E2ECluster;
@@ -52,9 +51,7 @@ describe('node loss on a 3-node docker cluster (CLI)', { skip, timeout: 600_000 
     m?.remove();
   });
 
-  const runsOf = async (job: string): Promise<Run[]> =>
-    (JSON.parse(await c.cliOk(['get', 'runs', '-l', sel(job), '-o', 'json'])) as { items: Run[] })
-      .items;
+  const runsOf = (job: string): Promise<Run[]> => c.runsOf(job);
   const runNamed = async (job: string, name: string): Promise<Run | undefined> =>
     (await runsOf(job)).find((r) => r.metadata.name === name);
 

@@ -357,5 +357,32 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
     );
     assert.equal(badJobd.code, 2);
     assert.match(badJobd.stderr, /^jobd: .+\n$/);
+    for (const [flag, value, says] of [
+      ['--capacity', 'memory=4Gb', /^jobd: --capacity memory: .*4Gb.*\n$/],
+      ['--shutdown-grace', 'soon', /^jobd: --shutdown-grace: "soon" is not a duration.*\n$/],
+    ] as const) {
+      const bad = await new Promise<CliResult>((resolve) =>
+        execFile(
+          process.execPath,
+          [
+            jobdPath(),
+            '--id',
+            '1',
+            '--listen',
+            '127.0.0.1:1',
+            '--peers',
+            '1=127.0.0.1:1',
+            '--data-dir',
+            '/nonexistent',
+            flag,
+            value,
+          ],
+          (err, stdout, stderr) =>
+            resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr }),
+        ),
+      );
+      assert.equal(bad.code, 2, `${flag} ${value}: ${bad.stderr}`);
+      assert.match(bad.stderr, says);
+    }
   });
 });

@@ -30,7 +30,7 @@ import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { freePorts, jobdPath, nodeTlsArgs, userSecurity } from '../../pkg/node/local-cluster.js';
 import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { generateCerts } from '../../pkg/tls/certs.js';
-import type { Node, Resource } from '../../pkg/store/index.js';
+import type { Node, Resource, Run } from '../../pkg/store/index.js';
 import { ApiClient } from '../../pkg/transport/api-grpc.js';
 import type { NodeStatus } from '../../pkg/transport/gen/api.js';
 
@@ -426,6 +426,12 @@ export class E2ECluster {
   /** `jobctl get KIND NAME -o json`, parsed. */
   async getJson<T = Resource>(kind: string, name: string): Promise<T> {
     return JSON.parse(await this.cliOk(['get', kind, name, '-o', 'json'])) as T;
+  }
+
+  /** A Job's Runs through the CLI (`get runs -l jobctl.dev/job-name=JOB -o json`). */
+  async runsOf(job: string): Promise<Run[]> {
+    const out = await this.cliOk(['get', 'runs', '-l', `jobctl.dev/job-name=${job}`, '-o', 'json']);
+    return (JSON.parse(out) as { items: Run[] }).items;
   }
 
   /** The last `lines` lines of every node's log, for failure messages. */

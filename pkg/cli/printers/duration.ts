@@ -40,20 +40,4 @@ export function age(timestamp: string | undefined, nowMs: number): string {
   return humanDuration(nowMs - t);
 }
 
-/**
- * Parses "200ms", "30s", "5m", "1h30m", "2h", or a bare number of seconds, to
- * milliseconds; undefined when malformed. "0" means no limit to callers.
- */
-export function parseDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as string] ?? 0;
-    total += Number(m[1]) * unit;
-    matched = re.lastIndex;
-  }
-  return matched === s.length && s.length > 0 ? total : undefined;
-}
+export { parseDuration } from '../../util/duration.js';

@@ -9,6 +9,7 @@
 // --tls): nodes require credentials and enforce RBAC; the admin token is kept
 // in .jobctl-dev/admin.token (0600, made once) and put into that context.
 import { existsSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defineVerb, type VerbGroup } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -76,6 +77,22 @@ export const devCommand: VerbGroup = {
 };
 
 /**
+ * One node's share of this host as a --capacity value: CPU in whole
+ * millicores, memory in whole MiB, each rounded down.
+ */
+export function hostShare(
+  nodes: number,
+  host: { cpus: number; memoryBytes: number } = {
+    cpus: availableParallelism(),
+    memoryBytes: totalmem(),
+  },
+): string {
+  const cpu = Math.floor((host.cpus * 1000) / nodes);
+  const memory = Math.floor(host.memoryBytes / (1024 * 1024) / nodes);
+  return `cpu=${cpu}m,memory=${memory}Mi`;
+}
+
+/**
  * Runs until a signal stops the cluster (then the process exits 0). Fails
  * fast, with every node it started stopped again and exit code 1, when a port
  * it needs is taken or a node dies before a leader is elected.
@@ -121,11 +138,15 @@ export async function runDevUp(opts: DevUpOptions, deps: VerbDeps): Promise<numb
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+  // The nodes share one machine: each offers its share, so the scheduler never
+  // promises N times the host.
+  const share = opts.extraArgs?.includes('--capacity') ? undefined : hostShare(opts.nodes);
   const started = await LocalCluster.start({
     nodes: opts.nodes,
     baseDir,
     basePort: opts.basePort,
     extraArgs: [
+      ...(share ? ['--capacity', share] : []),
       ...(opts.extraArgs ?? []),
       ...(token ? ['--auth', '--bootstrap-token-file', token.file] : []),
     ],
@@ -149,6 +170,7 @@ export async function runDevUp(opts: DevUpOptions, deps: VerbDeps): Promise<numb
       `node ${m.id} listening on ${m.address} (data ${m.dataDir}, log ${m.logFile})\n`,
     );
   }
+  if (share) deps.stdout.write(`each node offers ${share} (this host divided by ${opts.nodes})\n`);
   for (const m of started.members) {
     const url = started.dashboardUrl(m.id);
     if (url) deps.stdout.write(`node ${m.id} dashboard: ${url}\n`);

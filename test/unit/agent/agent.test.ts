@@ -386,3 +386,60 @@ describe('runtime availability', () => {
     await b.until('container removed', async () => (await containers()).length === 0);
   });
 });
+
+describe('graceful shutdown (drain)', () => {
+  it('lets a running Run finish within the grace period and starts nothing new', async () => {
+    await b.createRun('short', { command: 'sleep 5' });
+    const agent = b.agent();
+    agent.start();
+    await b.until('Running', () => b.phase('short') === 'Running');
+    const drained = agent.drain({ graceMs: 30_000 });
+    await b.settle();
+    // Bound here after the drain began (before the cordon landed): never started.
+    const late = await b.createRun('late', { command: 'sleep 1' });
+    let result: Awaited<typeof drained> | undefined;
+    void drained.then((r) => (result = r));
+    await b.until('drained', () => result !== undefined);
+    assert.deepEqual(result, { stopped: 0, left: 0 });
+    assert.equal(b.phase('short'), 'Succeeded');
+    assert.equal(b.phase('late'), 'Lost');
+    assert.equal(b.run('late').status.reason, 'NodeShutdown');
+    assert.equal(b.runtime.startsFor(late.metadata.uid), 0);
+  });
+
+  it('stops what still runs when the grace period ends: Lost/NodeShutdown, not Failed', async () => {
+    await b.createRun('long', { command: 'sleep 600' });
+    const agent = b.agent();
+    agent.start();
+    await b.until('Running', () => b.phase('long') === 'Running');
+    const started = b.clock.now();
+    let result: { stopped: number; left: number } | undefined;
+    void agent.drain({ graceMs: 2_000 }).then((r) => (result = r));
+    await b.until('drained', () => result !== undefined);
+    assert.deepEqual(result, { stopped: 1, left: 0 });
+    const s = b.run('long').status;
+    assert.equal(s.phase, 'Lost');
+    assert.equal(s.reason, 'NodeShutdown');
+    assert.match(s.message ?? '', /node .* shut down/);
+    // Not before the grace period was over.
+    assert.ok(Date.parse(s.finishedAt ?? '') >= started + 2_000, s.finishedAt);
+    assert.ok(b.recorder.reasons('long').includes('Killing'));
+  });
+
+  it('a second signal (cutShort) ends the grace period early', async () => {
+    await b.createRun('long', { command: 'sleep 600' });
+    const agent = b.agent();
+    agent.start();
+    await b.until('Running', () => b.phase('long') === 'Running');
+    const started = b.clock.now();
+    const cut = new AbortController();
+    let result: { stopped: number; left: number } | undefined;
+    void agent.drain({ graceMs: 300_000, cutShort: cut.signal }).then((r) => (result = r));
+    await b.elapse(500);
+    assert.equal(result, undefined);
+    cut.abort();
+    await b.until('drained', () => result !== undefined);
+    assert.equal(b.phase('long'), 'Lost');
+    assert.ok(b.clock.now() - started < 300_000);
+  });
+});
