@@ -60,8 +60,8 @@ const faced = `^pkg/(${facedPackages.join('|')})/`;
 const devUp = '^pkg/cli/verbs/dev(-up)?\\.ts$';
 const escape = (path) => path.replace(/[.]/g, '\\.');
 const light = lightEntries.map((e) => `^${escape(e)}$`);
-/** The code the CLI loads: its own modules and manifest validation. */
-const cliSide = '^pkg/(cli|api/validation)/';
+/** The code the CLI loads: its own modules, manifest validation and the table columns. */
+const cliSide = '^pkg/(cli|api/(validation|columns))/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -129,12 +129,12 @@ export default {
       name: 'cli-never-node-internals',
       comment:
         'The CLI talks to a cluster through pkg/client; it may load the resource model, ' +
-        'validation, TLS and gRPC plumbing, never the parts that run inside a node. ' +
+        'validation, the table columns (pkg/api/columns), TLS and gRPC plumbing, never the parts that run inside a node. ' +
         "Only `dev up` starts a local cluster (pkg/node's local-cluster).",
       severity: 'error',
       from: { path: '^(pkg/cli/|cmd/jobctl\\.ts$)' },
       to: {
-        path: '^pkg/(raft|controllers|agent|runtime|reconcile|events|dashboard|api/(?!validation/))',
+        path: '^pkg/(raft|controllers|agent|runtime|reconcile|events|dashboard|api/(?!validation/|columns/))',
       },
     },
     {
@@ -167,7 +167,7 @@ export default {
         'The code the CLI loads imports a package through its index.ts or one of the light ' +
         'entries listed in .dependency-cruiser.mjs; never another module behind it.',
       severity: 'error',
-      from: { path: '^pkg/(cli|api)/', pathNot: '^pkg/api/(?!validation/)' },
+      from: { path: '^pkg/(cli|api)/', pathNot: '^pkg/api/(?!validation/|columns/)' },
       to: { path: faced, pathNot: ['^pkg/$1/', '/index\\.ts$', ...light] },
     },
     {

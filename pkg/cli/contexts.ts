@@ -13,6 +13,8 @@ export interface Context {
   readonly name: string;
   /** HOST:PORT of any nodes, tried in turn. */
   readonly servers: readonly string[];
+  /** REST URL of the cluster (jobd --http), for `config kubeconfig`. */
+  readonly http?: string;
   readonly namespace?: string;
   readonly ca?: string;
   readonly cert?: string;

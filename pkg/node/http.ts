@@ -9,6 +9,7 @@ import type { ReloadingTls } from '../tls/files.js';
 import type { ClientRateLimiter } from '../util/rate-limit.js';
 import type { Component } from './lifecycle.js';
 import type { NodeLogger } from './logger.js';
+import { JOBD_VERSION } from './registration.js';
 
 export interface HttpServeOptions {
   /** HOST:PORT (port 0 picks one). */
@@ -42,6 +43,7 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServer> {
     isReady: opts.isReady,
     metrics: opts.metrics,
     nodeInfo: opts.nodeInfo,
+    version: JOBD_VERSION,
     ...(dashboardDir ? { dashboardDir } : {}),
     logger: opts.logger,
     rateLimiter: opts.rateLimiter,

@@ -17,9 +17,11 @@ import {
   type RestAppOptions,
 } from './options.js';
 import { stderrLogger } from './logger.js';
-import { sendError, sendJson, sendStatus } from './respond.js';
+import { sendError, sendStatus } from './respond.js';
 import { API_PREFIX } from './resources-path.js';
-import { discoveryBody, resourceRoutes } from './resources.js';
+import { resourceRoutes } from './resources.js';
+import { discoveryRoutes } from './discovery.js';
+import { openApiRoutes } from './openapi.js';
 import { newStatus } from './status.js';
 import { rateLimit } from './rate-limit.js';
 import { requestTimeout } from './timeout.js';
@@ -49,7 +51,9 @@ export function createRestApp(opts: RestAppOptions): Express {
     }),
   );
   app.use(rateLimit(opts.rateLimiter, opts.rateLimitKey));
-  app.get(API_PREFIX, (_req, res) => sendJson(res, 200, discoveryBody(kinds)));
+  const version = opts.version ?? '0.0.0';
+  app.use(discoveryRoutes(kinds, version));
+  app.use(openApiRoutes(kinds, version));
   app.use(API_PREFIX, logRoutes({ logs: opts.logs, logger }));
   app.use(
     API_PREFIX,

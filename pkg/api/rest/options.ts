@@ -24,6 +24,8 @@ export interface RestAppOptions {
   readonly dashboardDir?: string;
   /** Where internal errors (with stacks) and watch failures go. Default: stderr for warnings. */
   readonly logger?: RestLogger;
+  /** jobctl's version (x.y.z), which /version reports (default 0.0.0: unknown). */
+  readonly version?: string;
   /** Kinds served under /apis/jobctl.dev/v1 (default: the store's built-in kinds). */
   readonly kinds?: KindRegistry;
   /** Non-watch requests still unanswered after this get 504 Timeout (default 30 s). */

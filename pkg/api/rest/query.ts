@@ -53,3 +53,16 @@ export function queryDryRun(req: Request): 'server' | undefined {
   if (value === 'All') return 'server';
   throw badRequest(`query parameter "dryRun" must be All, not ${JSON.stringify(value)}`);
 }
+
+/**
+ * Kubernetes' `fieldValidation=Ignore|Warn|Strict`, checked for its value.
+ * Every write is validated strictly against its kind's schema whatever it
+ * says (unknown fields are refused, never dropped), which is what Strict asks.
+ */
+export function queryFieldValidation(req: Request): void {
+  const value = queryString(req, 'fieldValidation');
+  if (value === undefined || value === 'Ignore' || value === 'Warn' || value === 'Strict') return;
+  throw badRequest(
+    `query parameter "fieldValidation" must be Ignore, Warn or Strict, not ${JSON.stringify(value)}`,
+  );
+}

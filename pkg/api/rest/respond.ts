@@ -3,7 +3,12 @@
 // by the request timeout when a slow client call finally returns.
 import type { Response } from 'express';
 import { logError, type RestLogger } from './logger.js';
-import { DEFAULT_RETRY_AFTER_SECONDS, statusOf, type Status } from './status.js';
+import {
+  DEFAULT_RETRY_AFTER_SECONDS,
+  statusOf,
+  type Status,
+  type StatusSubject,
+} from './status.js';
 
 /** Sends `body` as JSON with `code`, unless a response has already started. */
 export function sendJson(res: Response, code: number, body: unknown): void {
@@ -19,14 +24,18 @@ export function sendStatus(res: Response, status: Status): void {
   sendJson(res, status.code, status);
 }
 
-/** Answers with the Status of `err`; unexpected errors are logged with their stack, never sent. */
+/**
+ * Answers with the Status of `err` (its details naming `subject`, when given);
+ * unexpected errors are logged with their stack, never sent.
+ */
 export function sendError(
   res: Response,
   err: unknown,
   logger: RestLogger,
   context: Record<string, unknown> = {},
+  subject?: StatusSubject,
 ): void {
-  const { status, internal } = statusOf(err);
+  const { status, internal } = statusOf(err, subject);
   if (internal) {
     logError(logger, 'internal error serving a request', {
       ...context,

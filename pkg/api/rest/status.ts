@@ -30,8 +30,9 @@ export interface Status {
 /** Kubernetes' StatusDetails, the parts we fill in. */
 export interface StatusDetails {
   readonly retryAfterSeconds?: number;
-  /** The object an Invalid answer is about. */
+  /** What the answer is about: a resource (jobs) or, for Invalid, a kind (Job). */
   readonly kind?: string;
+  readonly group?: string;
   readonly name?: string;
   /** One per field problem of an Invalid answer (field: a path such as spec.completions). */
   readonly causes?: readonly StatusCause[];
@@ -133,12 +134,64 @@ function reasonOfHttpCode(code: number): string {
   }
 }
 
+/** The object a request was about, for the details of its Status (group, resource, name). */
+export interface StatusSubject {
+  readonly group: string;
+  /** The resource, as Kubernetes names it in details: 'jobs'. */
+  readonly kind: string;
+  readonly name?: string;
+}
+
+/** The subject of a request to a resource URL. */
+export function subjectOf(target: {
+  readonly info: { readonly plural: string; readonly apiVersion: string };
+  readonly name?: string;
+}): StatusSubject {
+  return {
+    group: target.info.apiVersion.split('/')[0] ?? '',
+    kind: target.info.plural,
+    ...(target.name !== undefined ? { name: target.name } : {}),
+  };
+}
+
+/** Reasons whose Status names the object in its details, as Kubernetes' do. */
+const ABOUT_AN_OBJECT: ReadonlySet<string> = new Set([
+  Reason.NotFound,
+  Reason.AlreadyExists,
+  Reason.Conflict,
+]);
+
 /**
- * The Status for anything thrown. `internal` is true when the error is not one
+ * Kubernetes spells a too-old resourceVersion (our Gone) as reason Expired;
+ * client-go's reflectors relist on it.
+ */
+const WIRE_REASONS: Readonly<Partial<Record<Reason, string>>> = { [Reason.Gone]: 'Expired' };
+
+/**
+ * The Status for anything thrown, its details naming `subject` when the
+ * reason is about one object. `internal` is true when the error is not one
  * we expect (a bug): its message is not shown to the client, and the caller
  * should log it with its stack.
  */
-export function statusOf(err: unknown): { status: Status; internal: boolean } {
+export function statusOf(
+  err: unknown,
+  subject?: StatusSubject,
+): { status: Status; internal: boolean } {
+  const result = statusOfError(err);
+  const { status } = result;
+  if (err instanceof ManifestInvalidError && subject) {
+    return {
+      ...result,
+      status: { ...status, details: { ...status.details, group: subject.group } },
+    };
+  }
+  if (subject && ABOUT_AN_OBJECT.has(status.reason)) {
+    return { ...result, status: { ...status, details: { ...status.details, ...subject } } };
+  }
+  return result;
+}
+
+function statusOfError(err: unknown): { status: Status; internal: boolean } {
   if (err instanceof ManifestInvalidError) {
     // Field paths travel as causes, so a form can show each error at its field.
     const status = newStatus(422, err.reason, err.message);
@@ -154,7 +207,8 @@ export function statusOf(err: unknown): { status: Status; internal: boolean } {
   }
   if (err instanceof JobctlError) {
     const code = REASON_HTTP_CODES[err.reason] ?? 500;
-    return { status: newStatus(code, err.reason, err.message), internal: code === 500 };
+    const reason = WIRE_REASONS[err.reason] ?? err.reason;
+    return { status: newStatus(code, reason, err.message), internal: code === 500 };
   }
   if (err instanceof HttpError) {
     return { status: newStatus(err.code, err.reason, err.message), internal: false };
@@ -187,10 +241,12 @@ const REASONS = new Set<string>(Object.values(Reason));
 export function errorFromStatus(status: Status): JobctlError {
   const reason = REASONS.has(status.reason)
     ? (status.reason as Reason)
-    : status.code === 413 || status.code === 400 || status.code === 415
-      ? Reason.Invalid
-      : status.code === 404 || status.code === 405
-        ? Reason.NotFound
-        : Reason.Internal;
+    : status.reason === 'Expired'
+      ? Reason.Gone
+      : status.code === 413 || status.code === 400 || status.code === 415
+        ? Reason.Invalid
+        : status.code === 404 || status.code === 405
+          ? Reason.NotFound
+          : Reason.Internal;
   return new JobctlError(reason, status.message);
 }

@@ -4,7 +4,13 @@
 // the client disconnects: the server-side watch is cancelled through its
 // AbortSignal. A failure once streaming has begun (Gone: too old a
 // resourceVersion or a consumer too slow) is sent Kubernetes style, as an
-// {"type":"ERROR","object":{Status}} event, and the stream ends.
+// {"type":"ERROR","object":{Status}} event (reason Expired, code 410), and
+// the stream ends.
+//
+// As client-go expects: resourceVersion "0" (or none) starts with the current
+// objects as ADDED; timeoutSeconds ends the stream; with allowWatchBookmarks
+// an idle stream gets BOOKMARK events (an object carrying only the
+// resourceVersion a client may resume from) where it would get a bare newline.
 import type { Request, Response } from 'express';
 import type { ResourceClient, WatchOptions } from '../../client/index.js';
 import {
@@ -15,11 +21,14 @@ import {
 import { JobctlError, Reason } from '../../util/errors.js';
 import { logError, type RestLogger } from './logger.js';
 import type { Target } from './resources-path.js';
+import type { Resource } from '../../store/index.js';
 import { statusOf } from './status.js';
 
 export interface WatchSettings {
   readonly heartbeatMs: number;
   readonly logger: RestLogger;
+  /** What an event's object is sent as (a Table row, for kubectl); default the object. */
+  readonly render?: (object: Resource) => unknown;
 }
 
 export interface WatchRequest {
@@ -29,6 +38,18 @@ export interface WatchRequest {
   readonly resourceVersion?: string;
   /** Ends the stream cleanly after this long (Kubernetes' timeoutSeconds). */
   readonly timeoutSeconds?: number;
+  /** allowWatchBookmarks: heartbeats are BOOKMARK events once a resumable version is known. */
+  readonly bookmarks?: boolean;
+}
+
+/** A BOOKMARK event's object: the kind, and the version the watch has delivered up to. */
+function bookmark(w: WatchRequest, resourceVersion: string): string {
+  const object = {
+    kind: w.target.info.kind,
+    apiVersion: w.target.info.apiVersion,
+    metadata: { resourceVersion },
+  };
+  return `${JSON.stringify({ type: 'BOOKMARK', object })}\n`;
 }
 
 /**
@@ -49,6 +70,13 @@ function checkSelectors(w: WatchRequest): void {
       `invalid resourceVersion ${JSON.stringify(w.resourceVersion)}: must be a revision number`,
     );
   }
+}
+
+/** The larger of two revisions (undefined when neither is known). */
+function newer(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Number(b) > Number(a) ? b : a;
 }
 
 /** Resolves when `res` can take more data, or has closed. */
@@ -78,7 +106,10 @@ export async function serveWatch(
     ...(w.target.namespace !== undefined ? { namespace: w.target.namespace } : {}),
     ...(w.labelSelector !== undefined ? { labelSelector: w.labelSelector } : {}),
     ...(w.fieldSelector !== undefined ? { fieldSelector: w.fieldSelector } : {}),
-    ...(w.resourceVersion !== undefined ? { resourceVersion: w.resourceVersion } : {}),
+    // "0" is Kubernetes' "any version": the current objects first, as with none.
+    ...(w.resourceVersion !== undefined && w.resourceVersion !== '0'
+      ? { resourceVersion: w.resourceVersion }
+      : {}),
     signal: abort.signal,
   };
   // Before any byte: a refusal (Unauthorized, Forbidden) is a plain error status.
@@ -95,10 +126,13 @@ export async function serveWatch(
   req.socket.setNoDelay(true);
 
   const open = (): boolean => !abort.signal.aborted && !res.destroyed && !res.writableEnded;
+  /** The newest version delivered (or asked to resume from): where a bookmark points. */
+  let delivered = w.resourceVersion !== '0' ? w.resourceVersion : undefined;
   const heartbeat =
     settings.heartbeatMs > 0
       ? setInterval(() => {
-          if (open()) res.write('\n');
+          if (!open()) return;
+          res.write(w.bookmarks && delivered ? bookmark(w, delivered) : '\n');
         }, settings.heartbeatMs)
       : undefined;
   const deadline =
@@ -109,7 +143,9 @@ export async function serveWatch(
   try {
     for await (const event of events) {
       if (!open()) break;
-      const line = `${JSON.stringify({ type: event.type, object: event.object })}\n`;
+      const object = settings.render ? settings.render(event.object) : event.object;
+      const line = `${JSON.stringify({ type: event.type, object })}\n`;
+      delivered = newer(delivered, event.object.metadata.resourceVersion);
       // Respect the socket's backpressure; a consumer that stays slow makes
       // the client's own buffer overflow, which ends the watch with Gone.
       if (!res.write(line)) await drained(res);

@@ -5,7 +5,7 @@ import type { Condition, CronJob, Job, Node, Resource, Run } from '../../store/t
 import { formatInZone } from '../../util/cron.js';
 import type { Palette } from './color.js';
 import { ColumnTable, type Row } from './columns.js';
-import { age, humanDuration } from './duration.js';
+import { age, humanDuration } from '../../util/duration.js';
 import {
   commandText,
   cronJobNextTimes,
@@ -13,7 +13,7 @@ import {
   jobPhase,
   labelsText,
   nodeStatus,
-} from './resource-columns.js';
+} from '../../api/columns/index.js';
 import { sandboxLines, sandboxPolicyLines } from './sandbox.js';
 
 /** One recent event (an Event object, or several of them merged by count). */

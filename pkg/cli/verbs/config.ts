@@ -1,6 +1,7 @@
-// `jobctl config set-context NAME [--server A,B] [--namespace NS] [--ca F
-// --cert F --key F --token T] | use-context NAME | get-contexts [NAME] |
-// current-context | delete-context NAME`, on the contexts file (contexts.ts).
+// `jobctl config set-context NAME [--server A,B] [--http URL] [--namespace NS]
+// [--ca F --cert F --key F --token T] | use-context NAME | get-contexts [NAME] |
+// current-context | delete-context NAME`, on the contexts file (contexts.ts);
+// `config kubeconfig` (./kubeconfig.ts) turns a context into a kubeconfig.
 import { resolve } from 'node:path';
 import { ColumnTable } from '../printers/columns.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -14,11 +15,14 @@ import {
 } from '../contexts.js';
 import { defineVerb, type Positionals, type VerbGroup } from '../command.js';
 import type { VerbDeps } from './deps.js';
+import { kubeconfigVerb } from './kubeconfig.js';
 
 export interface ConfigOptions {
   readonly action: string;
   readonly name?: string;
   readonly server?: string;
+  /** The REST URL (jobd --http) that `config kubeconfig` points kubectl at. */
+  readonly http?: string;
   readonly namespace?: string;
   readonly ca?: string;
   readonly cert?: string;
@@ -41,10 +45,15 @@ const configAction = (action: string, describe: string, positionals: Positionals
     describe,
     connection: 'none',
     positionals,
+    flags:
+      action === 'set-context'
+        ? { http: { type: 'string', describe: 'REST URL of the cluster (for config kubeconfig)' } }
+        : {},
     toOptions: (a): ConfigOptions => ({
       action,
       name: a.name,
       server: a.server,
+      http: 'http' in a && typeof a.http === 'string' ? a.http : undefined,
       namespace: a.namespace,
       ca: a.ca,
       cert: a.cert,
@@ -60,13 +69,14 @@ export const configCommand: VerbGroup = {
   subcommands: [
     configAction(
       'set-context',
-      'create or modify a context (--server, --namespace, --ca, --cert, --key, --token)',
+      'create or modify a context (--server, --http, --namespace, --ca, --cert, --key, --token)',
       [contextName],
     ),
     configAction('use-context', 'make a context current', [contextName]),
     configAction('get-contexts', 'list contexts', [{ name: 'name' }]),
     configAction('current-context', 'print the current context'),
     configAction('delete-context', 'remove a context', [contextName]),
+    kubeconfigVerb,
   ],
 };
 
@@ -96,6 +106,7 @@ export async function runConfig(opts: ConfigOptions, deps: ConfigDeps): Promise<
         ...old,
         name: opts.name,
         servers,
+        ...(opts.http !== undefined ? { http: opts.http } : {}),
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
         ...(opts.ca !== undefined ? { ca: absolute(opts.ca) } : {}),
         ...(opts.cert !== undefined ? { cert: absolute(opts.cert) } : {}),

@@ -19,8 +19,8 @@ import {
   qualifiedName,
   type OutputFormat,
 } from '../printers/printer.js';
+import { eventLastSeen } from '../../api/columns/index.js';
 import {
-  eventLastSeen,
   tableHeaders,
   tableRow,
   type RowContext,

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { formatToken, hashSecret, newSecret } from '../../auth/tokens.js';
 import { API_VERSION, type Resource } from '../../store/types.js';
 import { UsageError } from '../errors.js';
-import { age, parseDuration } from '../printers/duration.js';
+import { age, parseDuration } from '../../util/duration.js';
 import { formatTable } from '../printers/table.js';
 import { defineVerb, type VerbGroup } from '../command.js';
 import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';

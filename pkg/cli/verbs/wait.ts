@@ -8,7 +8,7 @@ import type { Job, Resource } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
 import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { parseDuration } from '../printers/duration.js';
+import { parseDuration } from '../../util/duration.js';
 import { qualifiedName } from '../printers/printer.js';
 import { failureText, jobFinished } from '../resource/job-outcome.js';
 import { namespaceFor, parseRef, type Ref } from '../resource/refs.js';

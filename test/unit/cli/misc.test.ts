@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { unifiedDiff } from '../../../pkg/cli/printers/diff.js';
-import { humanDuration, parseDuration } from '../../../pkg/cli/printers/duration.js';
+import { humanDuration, parseDuration } from '../../../pkg/util/duration.js';
 import { runDiff } from '../../../pkg/cli/verbs/diff.js';
 import { runExplain } from '../../../pkg/cli/verbs/explain.js';
 import { runNode } from '../../../pkg/cli/verbs/node.js';

@@ -40,21 +40,29 @@ describe('REST resources', () => {
       const statusGet = await call(`${base}${JOBS}/a/status`);
       assert.equal(statusGet.body.status.phase, 'Running');
 
+      // Kubernetes answers a delete done at once with a Success Status naming what went.
       const deleted = await call(`${base}${JOBS}/a`, { method: 'DELETE' });
       assert.equal(deleted.status, 200);
-      assert.equal(deleted.body.metadata.name, 'a');
-      assert.ok(deleted.body.metadata.deletionTimestamp);
+      assert.deepEqual(deleted.body, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name: 'a', group: 'jobctl.dev', kind: 'jobs', uid: created.body.metadata.uid },
+      });
 
       const gone = await call(`${base}${JOBS}/a`);
       assertStatus(gone, 404, 'NotFound', /^jobs "a" not found$/);
       assert.deepEqual(Object.keys(gone.body).sort(), [
         'apiVersion',
         'code',
+        'details',
         'kind',
         'message',
         'reason',
         'status',
       ]);
+      assert.deepEqual(gone.body.details, { group: 'jobctl.dev', kind: 'jobs', name: 'a' });
     }),
   );
 
@@ -188,7 +196,7 @@ describe('REST resources', () => {
         await call(`${base}${JOBS}/a`, {
           method: 'PATCH',
           body: job('a'),
-          contentType: 'application/merge-patch+json',
+          contentType: 'application/strategic-merge-patch+json',
         }),
         415,
         'UnsupportedMediaType',

@@ -105,9 +105,15 @@ export function stubClient(overrides: Partial<ResourceClient> = {}): ResourceCli
 /** JSON request helper: returns status, headers and the parsed body. */
 export async function call(
   url: string,
-  init: { method?: string; body?: unknown; contentType?: string; raw?: string } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    contentType?: string;
+    raw?: string;
+    accept?: string;
+  } = {},
 ): Promise<{ status: number; headers: Headers; body: Json }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = init.accept ? { accept: init.accept } : {};
   let body: string | undefined;
   if (init.raw !== undefined) {
     body = init.raw;

@@ -80,7 +80,7 @@ describe('REST watch', () => {
         assert.equal(err.type, 'ERROR');
         assert.equal(err.object.kind, 'Status');
         assert.equal(err.object.code, 410);
-        assert.equal(err.object.reason, 'Gone');
+        assert.equal(err.object.reason, 'Expired');
         assert.equal(await events.next(), undefined, 'the stream ends after the error');
       },
       { testClient: { storeOptions: { historySize: 2 } } },
