@@ -4,7 +4,8 @@
 // in ./rest.
 export { admit, type AdmissionOptions, type WriteKind } from './admission.js';
 export { ApiService, type ApiServiceOptions } from './service.js';
-export { RaftProposer } from './raft-proposer.js';
+export { RaftProposer, type RaftProposerOptions } from './raft-proposer.js';
+export { CommandBatcher, type BatchLimits, type CommandBatcherOptions } from './command-batcher.js';
 export {
   buildServiceStack,
   type RequestAuth,

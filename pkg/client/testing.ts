@@ -24,9 +24,11 @@ export class DirectProposer implements Proposer {
 
   /** Applies synchronously; the same as propose() without the promise. */
   apply(command: Command): CommandResult {
-    const index = this.store.revision + 1;
+    const index = this.store.appliedIndex + 1;
     const result = this.store.apply(index, encodeCommand(command));
-    if (!result) throw new JobctlError(Reason.Internal, 'store returned no result for a command');
+    if (!result || (result.ok && result.outcome === 'group')) {
+      throw new JobctlError(Reason.Internal, 'store returned no result for a command');
+    }
     return result;
   }
 

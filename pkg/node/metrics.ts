@@ -64,7 +64,7 @@ export class NodeMetrics {
     });
     new Gauge({
       name: 'jobctl_store_revision',
-      help: 'Revision (Raft index) of the last applied entry.',
+      help: 'Store revision of the last change applied (one per change; not the Raft index).',
       registers: r,
       collect() {
         const s = self();

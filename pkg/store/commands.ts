@@ -79,9 +79,9 @@ export interface DeleteCommand {
 }
 
 /**
- * Several commands in one Raft entry, applied in order. The entry is one unit
- * of visibility: readers and watchers see the state after the last item, and
- * every write in it carries the entry's index as its resourceVersion.
+ * Several commands of one writer, applied in order. The entry is one unit
+ * of visibility: readers and watchers see the state after the last item; every
+ * change in it still gets its own store revision (its resourceVersion).
  *
  * By default items are independent: one failing does not undo or stop the
  * others (a node's status reports should not fail together because one Run was
@@ -98,7 +98,23 @@ export interface BatchCommand {
 export type SingleCommand =
   CreateCommand | UpdateCommand | UpdateStatusCommand | ApplyCommand | DeleteCommand;
 
+/** What one writer proposes: a single command or its own batch. */
 export type Command = SingleCommand | BatchCommand;
+
+/**
+ * Group commit (pkg/api/command-batcher.ts): the commands of many independent
+ * writers packed into one Raft entry. Never atomic and never nested: each item
+ * is applied in order as if it were an entry of its own, and gets its own
+ * result (`results[i]` answers `commands[i]`); a failing item changes nothing
+ * for the others except what they read.
+ */
+export interface GroupCommand {
+  readonly op: 'group';
+  readonly commands: readonly Command[];
+}
+
+/** What a Raft entry of the store holds. */
+export type EntryCommand = Command | GroupCommand;
 
 // ---------------------------------------------------------------------------
 // Results
@@ -129,6 +145,13 @@ export interface BatchResult {
   readonly results: readonly (ObjectResult | ErrorResult)[];
 }
 
+/** One result per item of a GroupCommand, in order. */
+export interface GroupResult {
+  readonly ok: true;
+  readonly outcome: 'group';
+  readonly results: readonly CommandResult[];
+}
+
 /** A business failure: every replica reaches the same one. */
 export interface ErrorResult {
   readonly ok: false;
@@ -149,15 +172,29 @@ export function resultError(result: ErrorResult): JobctlError {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeCommand(command: Command): Uint8Array {
+export function encodeCommand(command: EntryCommand): Uint8Array {
   return encoder.encode(JSON.stringify(command));
+}
+
+/** The entry bytes of a command already serialized with JSON.stringify. */
+export function encodeCommandJson(json: string): Uint8Array {
+  return encoder.encode(json);
+}
+
+/**
+ * The entry bytes of a GroupCommand from its items already serialized with
+ * JSON.stringify (the batcher serializes each write once, when it arrives, to
+ * know the entry's size before packing it).
+ */
+export function encodeGroup(items: readonly string[]): Uint8Array {
+  return encoder.encode(`{"op":"group","commands":[${items.join(',')}]}`);
 }
 
 /**
  * Decodes entry data. Garbage is not a throw: it becomes an Invalid result on
  * every replica alike, so a bad proposal cannot take the cluster down.
  */
-export function decodeCommand(data: Uint8Array): Command | ErrorResult {
+export function decodeCommand(data: Uint8Array): EntryCommand | ErrorResult {
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(data));
@@ -166,10 +203,14 @@ export function decodeCommand(data: Uint8Array): Command | ErrorResult {
   }
   const op =
     typeof value === 'object' && value !== null ? (value as { op?: unknown }).op : undefined;
-  if (!['create', 'update', 'updateStatus', 'apply', 'delete', 'batch'].includes(op as string)) {
+  if (
+    !['create', 'update', 'updateStatus', 'apply', 'delete', 'batch', 'group'].includes(
+      op as string,
+    )
+  ) {
     return { ok: false, reason: Reason.Invalid, message: `unknown command op: ${String(op)}` };
   }
-  return value as Command;
+  return value as EntryCommand;
 }
 
 export function isErrorResult(value: unknown): value is ErrorResult {

@@ -6,6 +6,9 @@
 // Raft, and read the CommandResult the store returned for that entry:
 // {ok: true, outcome, object} | {ok: true, outcome: 'batch', results} |
 // {ok: false, reason, message}. resultError() turns a failure into a JobctlError.
+// A `group` entry packs many writers' commands (group commit) and answers each
+// in its own place. Every change gets its own store revision (resourceVersion),
+// kept apart from the Raft index.
 // `store.dryRun(cmd)` predicts a result without writing (apply --dry-run, diff).
 //
 // Reading: store.get(kind, ns, name), store.list(kind, {namespace, labelSelector,
@@ -25,6 +28,8 @@ export {
   Outcome,
   decodeCommand,
   encodeCommand,
+  encodeCommandJson,
+  encodeGroup,
   isErrorResult,
   resultError,
   type ApplyCommand,
@@ -35,7 +40,10 @@ export {
   type CreateCommand,
   type DeleteCommand,
   type DeletePreconditions,
+  type EntryCommand,
   type ErrorResult,
+  type GroupCommand,
+  type GroupResult,
   type ObjectResult,
   type Proposer,
   type SingleCommand,

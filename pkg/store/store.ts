@@ -4,6 +4,13 @@
 // deterministic: everything time- or randomness-dependent arrives inside the
 // commands, and the only output besides results is watch events, delivered
 // synchronously at the end of each entry.
+//
+// Revisions: every change (an object created, modified or deleted) gets the
+// next store revision, which becomes its metadata.resourceVersion, as etcd's
+// MVCC revision. It is kept apart from the Raft index because one entry can
+// hold many changes (a group of writers' commands, a batch, a cascading
+// delete); it is a function of the entries applied, so every replica assigns
+// the same revision to the same change (docs/decisions.md).
 import type { StateMachine } from '../raft/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import { freezeCanonical, jsonEqual, type Json } from './canonical.js';
@@ -17,7 +24,10 @@ import {
   type CommandResult,
   type CreateCommand,
   type DeleteCommand,
+  type EntryCommand,
   type ErrorResult,
+  type GroupCommand,
+  type GroupResult,
   type ObjectResult,
   type SingleCommand,
   type UpdateCommand,
@@ -115,9 +125,8 @@ export interface StoreStats {
   readonly objects: Readonly<Record<string, number>>;
 }
 
-/** The changes and index of the entry being applied. */
+/** The changes of the entry being applied. */
 interface Txn {
-  readonly index: number;
   readonly changes: Change[];
   /** Compute results only: no table, index or history is touched. */
   readonly dryRun?: boolean;
@@ -129,7 +138,10 @@ export class ResourceStore implements StateMachine {
   readonly kinds: KindRegistry;
   private readonly index: ObjectIndex;
   private readonly hub: WatchHub;
+  /** The store revision: of the last change applied (or restored). */
   private rev = 0;
+  /** The Raft index of the last entry applied (or restored snapshot). */
+  private applied = 0;
 
   constructor(options: ResourceStoreOptions = {}) {
     this.kinds = options.kinds ?? defaultKinds;
@@ -137,9 +149,17 @@ export class ResourceStore implements StateMachine {
     this.hub = new WatchHub(options.historySize ?? DEFAULT_HISTORY_SIZE);
   }
 
-  /** The index of the last applied entry (or restored snapshot). */
+  /**
+   * The store revision: that of the last change applied, which is the newest
+   * resourceVersion any object has (not the Raft index: see the header).
+   */
   get revision(): number {
     return this.rev;
+  }
+
+  /** The Raft index of the last applied entry (or restored snapshot). */
+  get appliedIndex(): number {
+    return this.applied;
   }
 
   // -------------------------------------------------------------------------
@@ -147,11 +167,11 @@ export class ResourceStore implements StateMachine {
 
   /**
    * Applies one committed entry. Empty data (a leader's no-op) only advances
-   * the revision and returns undefined. Indexes must increase (gaps are fine:
+   * the applied index and returns undefined. Indexes must increase (gaps are fine:
    * the shell may keep configuration entries to itself); anything else is a
    * bug in the shell and throws.
    */
-  apply(index: number, data: Uint8Array): CommandResult | undefined {
+  apply(index: number, data: Uint8Array): CommandResult | GroupResult | undefined {
     if (data.length === 0) {
       this.advance(index);
       return undefined;
@@ -165,16 +185,40 @@ export class ResourceStore implements StateMachine {
   }
 
   /** Typed entry point (what apply() does after decoding); used in-process and by tests. */
-  applyCommand(index: number, command: Command): CommandResult {
+  applyCommand(index: number, command: Command): CommandResult;
+  applyCommand(index: number, command: EntryCommand): CommandResult | GroupResult;
+  applyCommand(index: number, command: EntryCommand): CommandResult | GroupResult {
     this.checkIndex(index);
-    const txn: Txn = { index, changes: [], undo: [] };
-    const result =
-      command.op === 'batch' ? this.batch(txn, command) : this.applySingle(txn, command);
-    this.rev = index;
-    // After the revision moves, so that a listener reading the store (or
+    const txn: Txn = { changes: [], undo: [] };
+    const result = command.op === 'group' ? this.group(txn, command) : this.applyOne(txn, command);
+    this.applied = index;
+    // After the whole entry, so that a listener reading the store (or
     // starting a watch) sees the whole entry applied.
     this.hub.publish(txn.changes);
     return result;
+  }
+
+  private applyOne(txn: Txn, command: Command): CommandResult {
+    return command.op === 'batch' ? this.batch(txn, command) : this.applySingle(txn, command);
+  }
+
+  /** Each writer's command as if it were an entry of its own (see GroupCommand). */
+  private group(txn: Txn, command: GroupCommand): GroupResult | ErrorResult {
+    if (!Array.isArray(command.commands)) {
+      return failure(Reason.Invalid, 'a group needs a list of commands');
+    }
+    const results: CommandResult[] = [];
+    for (const item of command.commands as unknown[]) {
+      const op = typeof item === 'object' && item !== null ? (item as { op?: unknown }).op : '';
+      results.push(
+        op === 'group'
+          ? failure(Reason.Invalid, 'a group item must not be a group')
+          : this.applyOne(txn, item as Command),
+      );
+      // Atomic batches undo their own items only; the next item starts afresh.
+      txn.undo.length = 0;
+    }
+    return { ok: true, outcome: 'group', results };
   }
 
   /**
@@ -183,13 +227,14 @@ export class ResourceStore implements StateMachine {
    * revision as resourceVersion; nothing is stored and no event is sent.
    */
   dryRun(command: SingleCommand): ObjectResult | ErrorResult {
-    const txn: Txn = { index: this.rev, changes: [], dryRun: true, undo: [] };
+    const txn: Txn = { changes: [], dryRun: true, undo: [] };
     if (typeof command !== 'object' || command === null || command.op === ('batch' as string)) {
       return failure(Reason.Invalid, 'dry run takes a single (non-batch) command');
     }
     return this.applySingle(txn, command);
   }
 
+  /** Carries the store revision; the Raft index travels beside it (restore's `index`). */
   snapshot(): Uint8Array {
     return encodeSnapshot(this.rev, this.captureObjects());
   }
@@ -220,9 +265,10 @@ export class ResourceStore implements StateMachine {
   }
 
   /**
-   * Replaces all state. History restarts at `index`: older watches get Gone,
-   * and current watchers are stopped (their onError gets Gone) since the
-   * changes between their position and the snapshot are unknown.
+   * Replaces all state with a snapshot taken at Raft index `index`; the store
+   * revision is the snapshot's own. History restarts there: older watches get
+   * Gone, and current watchers are stopped (their onError gets Gone) since
+   * the changes between their position and the snapshot are unknown.
    */
   restore(index: number, data: Uint8Array): void {
     const snap = decodeSnapshot(data);
@@ -235,12 +281,13 @@ export class ResourceStore implements StateMachine {
       for (const raw of objects)
         this.index.insert(info.kind, freezeCanonical(raw) as unknown as Resource);
     }
-    this.rev = index;
+    this.applied = index;
+    this.rev = snap.revision;
     this.hub.reset(
-      index,
+      snap.revision,
       new JobctlError(
         Reason.Gone,
-        `store restored from a snapshot at revision ${index}; relist and watch again`,
+        `store restored from a snapshot at revision ${snap.revision}; relist and watch again`,
       ),
     );
   }
@@ -371,15 +418,21 @@ export class ResourceStore implements StateMachine {
   private batch(txn: Txn, command: BatchCommand): BatchResult | ErrorResult {
     const items: unknown[] = Array.isArray(command.commands) ? command.commands : [];
     const results: (ObjectResult | ErrorResult)[] = [];
+    // Marks, so that an atomic batch inside a group undoes only its own items.
+    const undoFrom = txn.undo.length;
+    const changesFrom = txn.changes.length;
+    const revFrom = this.rev;
     for (const [i, item] of items.entries()) {
       const result =
         typeof item === 'object' && item !== null && (item as { op?: unknown }).op !== 'batch'
           ? this.applySingle(txn, item as SingleCommand)
           : failure(Reason.Invalid, 'a batch item must be a single (non-batch) command');
       if (!result.ok && command.atomic) {
-        // Undo in reverse order; the changes never reach the history.
-        for (const undo of txn.undo.reverse()) undo();
-        txn.changes.length = 0;
+        // Undo in reverse order; the changes never reach the history, and
+        // their revisions are handed out again.
+        for (const undo of txn.undo.splice(undoFrom).reverse()) undo();
+        txn.changes.length = changesFrom;
+        this.rev = revFrom;
         return { ...result, message: `batch item ${i + 1}: ${result.message}` };
       }
       results.push(result);
@@ -590,7 +643,7 @@ export class ResourceStore implements StateMachine {
         labels: canonMap(meta.labels),
         annotations: canonMap(meta.annotations),
         ownerReferences: canonList(meta.ownerReferences),
-        resourceVersion: String(txn.index),
+        resourceVersion: String(this.nextRevision(txn)),
         generation: 1,
         creationTimestamp: now,
         generateName: meta.name ? undefined : meta.generateName,
@@ -602,7 +655,7 @@ export class ResourceStore implements StateMachine {
     this.index.insert(target.info.kind, object);
     txn.undo.push(() => this.index.remove(target.info.kind, object));
     txn.changes.push({
-      revision: txn.index,
+      revision: this.rev,
       kind: target.info.kind,
       type: WatchEventType.Added,
       object,
@@ -636,14 +689,14 @@ export class ResourceStore implements StateMachine {
     if (!changed) return { ok: true, outcome: Outcome.Unchanged, object: old };
     const object = rebuild(info, old, {
       ...parts,
-      revision: txn.index,
+      revision: this.nextRevision(txn),
       generation: specChanged ? m.generation + 1 : m.generation,
     });
     if (txn.dryRun) return { ok: true, outcome: Outcome.Configured, object };
     this.index.insert(info.kind, object, old);
     txn.undo.push(() => this.index.insert(info.kind, old, object));
     txn.changes.push({
-      revision: txn.index,
+      revision: this.rev,
       kind: info.kind,
       type: WatchEventType.Modified,
       object,
@@ -690,13 +743,16 @@ export class ResourceStore implements StateMachine {
       if (!obj) continue;
       const [kind] = splitFullKey(fk);
       const kinfo = this.kinds.get(kind) as KindInfo;
-      const final = rebuild(kinfo, obj, { revision: txn.index, deletionTimestamp: now });
+      const final = rebuild(kinfo, obj, {
+        revision: this.nextRevision(txn),
+        deletionTimestamp: now,
+      });
       deleted.push(final);
       deletedUids.add(obj.metadata.uid);
       if (txn.dryRun) continue;
       this.index.remove(kind, obj);
       txn.undo.push(() => this.index.insert(kind, obj));
-      txn.changes.push({ revision: txn.index, kind, type: WatchEventType.Deleted, object: final });
+      txn.changes.push({ revision: this.rev, kind, type: WatchEventType.Deleted, object: final });
     }
     // Survivors drop their references to what is gone.
     for (const fk of [...new Set(orphaned)].sort()) {
@@ -730,14 +786,22 @@ export class ResourceStore implements StateMachine {
     return { namespace, labels, fields };
   }
 
+  /**
+   * The revision of the change being made: the next one, or in a dry run the
+   * current one (nothing is stored, nothing is handed out).
+   */
+  private nextRevision(txn: Txn): number {
+    return txn.dryRun ? this.rev : ++this.rev;
+  }
+
   private checkIndex(index: number): void {
-    if (!Number.isSafeInteger(index) || index <= this.rev) {
-      throw new Error(`store: apply at index ${index} after revision ${this.rev}`);
+    if (!Number.isSafeInteger(index) || index <= this.applied) {
+      throw new Error(`store: apply at index ${index} after index ${this.applied}`);
     }
   }
 
   private advance(index: number): void {
     this.checkIndex(index);
-    this.rev = index;
+    this.applied = index;
   }
 }

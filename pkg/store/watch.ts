@@ -113,8 +113,8 @@ export class HistoryRing {
     }
     if (this.count === this.capacity) {
       const evicted = this.buf[this.head] as Change;
-      // Other changes of the same revision may remain, but a watch from
-      // revision-1 would miss this one: the whole revision becomes too old.
+      // Each change has its own revision (store.ts), so a watch from the
+      // evicted revision on is still served exactly; one from before is not.
       this.compacted = Math.max(this.compacted, evicted.revision);
       this.buf[this.head] = undefined;
       this.head = (this.head + 1) % this.capacity;

@@ -52,22 +52,25 @@ describe('delete', () => {
     // A grandchild (Run owning a Run stands in for a future kind, e.g. Event).
     ok(h.create(input('Run', 'j-1-log', { ownerReferences: [ref(r1)] })));
     const events: WatchEvent[] = [];
-    h.store.watch('Run', { resourceVersion: String(h.index) }, (e) => events.push(e));
+    h.store.watch('Run', { resourceVersion: String(h.store.revision) }, (e) => events.push(e));
     const jobEvents: WatchEvent[] = [];
-    h.store.watch('Job', { resourceVersion: String(h.index) }, (e) => jobEvents.push(e));
+    h.store.watch('Job', { resourceVersion: String(h.store.revision) }, (e) => jobEvents.push(e));
 
+    const before = h.store.revision;
     const r = ok(h.delete('Job', 'default', 'j'));
-    const rev = String(h.index);
     assert.deepEqual(
       r.deleted?.map((o) => `${o.kind}/${o.metadata.name}`),
       ['Run/j-0', 'Run/j-1-log', 'Run/j-1', 'Job/j'],
     );
-    assert.ok(
-      r.deleted?.every((o) => o.metadata.resourceVersion === rev && o.metadata.deletionTimestamp),
+    // One entry, one revision per deleted object, in the order of deletion.
+    assert.deepEqual(
+      r.deleted?.map((o) => Number(o.metadata.resourceVersion) - before),
+      [1, 2, 3, 4],
     );
+    assert.ok(r.deleted?.every((o) => o.metadata.deletionTimestamp));
     assert.deepEqual(
       events.map((e) => `${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`),
-      [`DELETED j-0@${rev}`, `DELETED j-1-log@${rev}`, `DELETED j-1@${rev}`],
+      [`DELETED j-0@${before + 1}`, `DELETED j-1-log@${before + 2}`, `DELETED j-1@${before + 3}`],
     );
     assert.deepEqual(
       jobEvents.map((e) => e.type),

@@ -4,24 +4,31 @@ import { encodeCommand, ResourceStore, type BatchResult } from '../../../pkg/sto
 import { err, Harness, input, jobInput, jobSpec, ok } from './fixtures.js';
 
 describe('revisions', () => {
-  it('stamps each write with the index of its entry and reports the last applied index', () => {
+  it('stamps each change with the next store revision, apart from the Raft index', () => {
     const h = new Harness();
     const a = ok(h.create(jobInput('a')));
     assert.equal(a.object.metadata.resourceVersion, '1');
     h.index = 9; // the shell may skip indexes (configuration entries)
     const b = ok(h.create(jobInput('b')));
-    assert.equal(b.object.metadata.resourceVersion, '10');
-    assert.equal(h.store.revision, 10);
-    assert.equal(h.store.list('Job').resourceVersion, '10');
+    assert.equal(b.object.metadata.resourceVersion, '2');
+    assert.equal(h.store.revision, 2);
+    assert.equal(h.store.appliedIndex, 10);
+    assert.equal(h.store.list('Job').resourceVersion, '2');
   });
 
-  it('advances on a leader no-op (empty data) and on a failed command', () => {
+  it('advances the applied index, not the revision, on a no-op, a failure or no change', () => {
     const h = new Harness();
     assert.equal(h.store.apply(1, new Uint8Array()), undefined);
-    assert.equal(h.store.revision, 1);
+    assert.equal(h.store.appliedIndex, 1);
+    assert.equal(h.store.revision, 0);
     h.index = 1;
     err(h.delete('Job', 'default', 'nope'));
-    assert.equal(h.store.revision, 2);
+    assert.equal(h.store.appliedIndex, 2);
+    assert.equal(h.store.revision, 0);
+    ok(h.create(jobInput('a')));
+    assert.equal(ok(h.apply(jobInput('a'))).outcome, 'unchanged');
+    assert.equal(h.store.appliedIndex, 4);
+    assert.equal(h.store.revision, 1);
   });
 
   it('throws (a shell bug) on an index that does not increase', () => {
@@ -45,7 +52,8 @@ describe('revisions', () => {
       new TextEncoder().encode('{"op":"create","now":"t","uid":"u","object":{}}'),
     );
     assert.equal(noMetadata?.ok, false);
-    assert.equal(store.revision, 3);
+    assert.equal(store.appliedIndex, 3);
+    assert.equal(store.revision, 0);
   });
 });
 
@@ -318,7 +326,7 @@ describe('apply', () => {
 });
 
 describe('batch', () => {
-  it('applies items in order in one entry, each with its own result', () => {
+  it('applies items in order in one entry, each with its own result and revision', () => {
     const h = new Harness();
     ok(h.create(input('Run', 'r1', { spec: { nodeName: 'n1' } })));
     ok(h.create(input('Run', 'r2', { spec: { nodeName: 'n1' } })));
@@ -338,9 +346,14 @@ describe('batch', () => {
       ['configured', 'NotFound', 'configured', 'configured'],
     );
     assert.equal(h.store.get('Run', 'default', 'r1')?.status.phase, 'Succeeded');
-    assert.equal(h.store.get('Run', 'default', 'r1')?.metadata.resourceVersion, '3');
-    assert.equal(h.store.get('Run', 'default', 'r2')?.metadata.resourceVersion, '3');
-    assert.equal(h.store.revision, 3);
+    assert.deepEqual(
+      result.results.map((r) => (r.ok ? r.object.metadata.resourceVersion : '-')),
+      ['3', '-', '4', '5'],
+    );
+    assert.equal(h.store.get('Run', 'default', 'r1')?.metadata.resourceVersion, '5');
+    assert.equal(h.store.get('Run', 'default', 'r2')?.metadata.resourceVersion, '4');
+    assert.equal(h.store.revision, 5);
+    assert.equal(h.store.appliedIndex, 3);
   });
 
   it('with atomic, undoes every earlier item when one fails', () => {
@@ -383,10 +396,9 @@ describe('batch', () => {
       reason: 'NotFound',
       message: 'batch item 6: jobs "missing" not found',
     });
-    assert.equal(
-      new TextDecoder().decode(h.store.snapshot()).replace('"revision":4', '"revision":3'),
-      before,
-    );
+    // The revisions the undone items took are handed out again.
+    assert.equal(new TextDecoder().decode(h.store.snapshot()), before);
+    assert.equal(h.store.revision, 3);
     assert.deepEqual(events, []);
     // Indexes were restored too: the cascade from j still reaches its Run.
     ok(h.delete('Job', 'default', 'j'));

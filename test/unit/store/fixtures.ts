@@ -13,6 +13,7 @@ import {
   type ResourceInput,
   type ResourceStoreOptions,
 } from '../../../pkg/store/index.js';
+import { SeededRng } from '../../../pkg/util/rng.js';
 
 export function jobSpec(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -86,6 +87,7 @@ export class Harness {
     this.index++;
     const result = this.store.apply(this.index, encodeCommand(command));
     assert.ok(result, 'a command returns a result');
+    if (result.ok && result.outcome === 'group') assert.fail('a single command got a group result');
     return result;
   }
 
@@ -131,4 +133,77 @@ export function keys(
   items: readonly { metadata: { namespace: string; name: string } }[],
 ): string[] {
   return items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+}
+
+/** A seeded stream of commands touching every op, including failing ones. */
+export function seededCommands(seed: number, n: number): Command[] {
+  const rng = new SeededRng(seed);
+  const out: Command[] = [];
+  const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const namespaces = ['default', 'prod'];
+  for (let i = 0; i < n; i++) {
+    const name = rng.pick(names);
+    const namespace = rng.pick(namespaces);
+    const now: string = `2025-01-01T00:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`;
+    const labels = { team: rng.pick(['x', 'y']), [rng.pick(['p', 'q'])]: 'v' };
+    const spec = jobSpec({
+      parallelism: rng.int(1, 4),
+      image: rng.chance(0.1) ? 'alpine' : 'busybox:latest',
+    });
+    switch (rng.int(0, 7)) {
+      case 0:
+        out.push({
+          op: 'create',
+          now,
+          uid: `u${i}`,
+          object: jobInput(name, { namespace, labels, spec }),
+        });
+        break;
+      case 1:
+        out.push({
+          op: 'apply',
+          now,
+          uid: `u${i}`,
+          force: rng.chance(0.5),
+          object: jobInput(name, { namespace, labels, spec }),
+        });
+        break;
+      case 2:
+        out.push({ op: 'update', object: jobInput(name, { namespace, labels, spec }) });
+        break;
+      case 3:
+        out.push({
+          op: 'updateStatus',
+          object: {
+            ...jobInput(name, { namespace }),
+            status: { phase: rng.pick(['Running', 'Failed']), active: rng.int(0, 3) },
+          },
+        });
+        break;
+      case 4:
+        out.push({ op: 'delete', now, kind: 'Job', namespace, name });
+        break;
+      case 5:
+        out.push({
+          op: 'create',
+          now,
+          uid: `u${i}`,
+          nameSuffix: `s${i}`,
+          object: { ...input('Run', ''), metadata: { generateName: `${name}-`, namespace } },
+        });
+        break;
+      default:
+        out.push({
+          op: 'batch',
+          commands: [
+            { op: 'apply', now, uid: `v${i}`, object: jobInput(name, { namespace, labels, spec }) },
+            {
+              op: 'updateStatus',
+              object: { ...jobInput(name, { namespace }), status: { phase: 'Pending' } },
+            },
+          ],
+        });
+    }
+  }
+  return out;
 }

@@ -1,82 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JobctlError } from '../../../pkg/util/errors.js';
-import { SeededRng } from '../../../pkg/util/rng.js';
 import { encodeCommand, ResourceStore, type Command } from '../../../pkg/store/index.js';
-import { Harness, input, jobInput, jobSpec, ok } from './fixtures.js';
-
-/** A seeded stream of commands touching every op, including failing ones. */
-function commands(seed: number, n: number): Command[] {
-  const rng = new SeededRng(seed);
-  const out: Command[] = [];
-  const names = ['a', 'b', 'c', 'd', 'e', 'f'];
-  const namespaces = ['default', 'prod'];
-  for (let i = 0; i < n; i++) {
-    const name = rng.pick(names);
-    const namespace = rng.pick(namespaces);
-    const now: string = `2025-01-01T00:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`;
-    const labels = { team: rng.pick(['x', 'y']), [rng.pick(['p', 'q'])]: 'v' };
-    const spec = jobSpec({
-      parallelism: rng.int(1, 4),
-      image: rng.chance(0.1) ? 'alpine' : 'busybox:latest',
-    });
-    switch (rng.int(0, 7)) {
-      case 0:
-        out.push({
-          op: 'create',
-          now,
-          uid: `u${i}`,
-          object: jobInput(name, { namespace, labels, spec }),
-        });
-        break;
-      case 1:
-        out.push({
-          op: 'apply',
-          now,
-          uid: `u${i}`,
-          force: rng.chance(0.5),
-          object: jobInput(name, { namespace, labels, spec }),
-        });
-        break;
-      case 2:
-        out.push({ op: 'update', object: jobInput(name, { namespace, labels, spec }) });
-        break;
-      case 3:
-        out.push({
-          op: 'updateStatus',
-          object: {
-            ...jobInput(name, { namespace }),
-            status: { phase: rng.pick(['Running', 'Failed']), active: rng.int(0, 3) },
-          },
-        });
-        break;
-      case 4:
-        out.push({ op: 'delete', now, kind: 'Job', namespace, name });
-        break;
-      case 5:
-        out.push({
-          op: 'create',
-          now,
-          uid: `u${i}`,
-          nameSuffix: `s${i}`,
-          object: { ...input('Run', ''), metadata: { generateName: `${name}-`, namespace } },
-        });
-        break;
-      default:
-        out.push({
-          op: 'batch',
-          commands: [
-            { op: 'apply', now, uid: `v${i}`, object: jobInput(name, { namespace, labels, spec }) },
-            {
-              op: 'updateStatus',
-              object: { ...jobInput(name, { namespace }), status: { phase: 'Pending' } },
-            },
-          ],
-        });
-    }
-  }
-  return out;
-}
+import { Harness, input, jobInput, jobSpec, ok, seededCommands } from './fixtures.js';
 
 function replay(cmds: readonly Command[]): { store: ResourceStore; results: unknown[] } {
   const store = new ResourceStore();
@@ -89,7 +15,7 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 describe('determinism', () => {
   for (const seed of [11, 22, 33]) {
     it(`two stores fed the same commands agree byte for byte (seed ${seed})`, () => {
-      const cmds = commands(seed, 400);
+      const cmds = seededCommands(seed, 400);
       const a = replay(cmds);
       const b = replay(cmds);
       assert.deepEqual(a.results, b.results);
@@ -111,7 +37,7 @@ describe('determinism', () => {
 
 describe('snapshot and restore', () => {
   it('round-trips: a restored store lists the same and snapshots to the same bytes', () => {
-    const cmds = commands(7, 500);
+    const cmds = seededCommands(7, 500);
     const { store } = replay(cmds);
     const bytes = store.snapshot();
     const restored = new ResourceStore();
@@ -198,15 +124,15 @@ describe('snapshot and restore', () => {
 
 describe('captured snapshots', () => {
   it('encode the captured revision even if the store moves on before the pieces are produced', () => {
-    const { store } = replay(commands(5, 300));
+    const { store } = replay(seededCommands(5, 300));
     const expected = text(store.snapshot());
     const capture = store.captureSnapshot();
     store.apply(
-      store.revision + 1,
+      store.appliedIndex + 1,
       encodeCommand({ op: 'create', now: 't', uid: 'late', object: jobInput('late-comer') }),
     );
     store.apply(
-      store.revision + 1,
+      store.appliedIndex + 1,
       encodeCommand({ op: 'delete', now: 't', kind: 'Job', namespace: 'default', name: 'a' }),
     );
     const pieces = [...capture.pieces(3)];

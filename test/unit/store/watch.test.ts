@@ -91,7 +91,11 @@ describe('watch', () => {
     });
     const { seen, listener } = collector();
     h.store.watch('Job', { resourceVersion: '2' }, listener);
-    assert.deepEqual(seen, ['MODIFIED default/a@3', 'MODIFIED default/b@3']);
+    assert.deepEqual(seen, ['MODIFIED default/a@3', 'MODIFIED default/b@4']);
+    // Each change has its own revision: resuming after the first gets only the second.
+    const rest = collector();
+    h.store.watch('Job', { resourceVersion: '3' }, rest.listener);
+    assert.deepEqual(rest.seen, ['MODIFIED default/b@4']);
   });
 
   it('filters by namespace and label selector; leaving the selector is DELETED, entering is ADDED', () => {
@@ -160,7 +164,7 @@ describe('watch', () => {
     );
   });
 
-  it('counts a revision as too old as soon as any of its changes is evicted', () => {
+  it('evicts per change: a watch from just before the oldest change held is still exact', () => {
     const h = new Harness({ historySize: 3 });
     ok(h.create(jobInput('a')));
     ok(h.create(jobInput('b')));
@@ -170,16 +174,16 @@ describe('watch', () => {
         { op: 'updateStatus', object: { ...jobInput('a'), status: { phase: 'Running' } } },
         { op: 'updateStatus', object: { ...jobInput('b'), status: { phase: 'Running' } } },
       ],
-    }); // ring: 2, 3, 3
-    ok(h.create(jobInput('c'))); // evicts 2 -> ring 3, 3, 4
-    ok(h.create(jobInput('d'))); // evicts one change of 3 -> revision 3 is too old to resume before
+    }); // ring: 2, 3, 4
+    ok(h.create(jobInput('c'))); // evicts 2 -> ring 3, 4, 5
+    ok(h.create(jobInput('d'))); // evicts 3 -> ring 4, 5, 6
     assert.throws(
       () => h.store.watch('Job', { resourceVersion: '2' }, () => {}),
       /oldest available: 3/,
     );
     const { seen, listener } = collector();
     h.store.watch('Job', { resourceVersion: '3' }, listener);
-    assert.deepEqual(seen, ['ADDED default/c@4', 'ADDED default/d@5']);
+    assert.deepEqual(seen, ['MODIFIED default/b@4', 'ADDED default/c@5', 'ADDED default/d@6']);
   });
 
   it('refuses a malformed resourceVersion or selector', () => {
@@ -247,7 +251,7 @@ describe('watch', () => {
         { op: 'updateStatus', object: { ...jobInput('b'), status: { phase: 'Failed' } } },
       ],
     });
-    assert.deepEqual(observed, ['a:3:Failed', 'b:3:Failed']);
+    assert.deepEqual(observed, ['a:4:Failed', 'b:4:Failed']);
   });
 
   it('delivers frozen objects', () => {

@@ -47,7 +47,7 @@ describe('client security: bearer token metadata', () => {
       });
       await client.list('Job');
       const ac = new AbortController();
-      for await (const e of client.watch('Job', { signal: ac.signal, resourceVersion: '1' })) {
+      for await (const e of client.watch('Job', { signal: ac.signal, resourceVersion: '0' })) {
         assert.equal(e.object.metadata.name, 'tok');
         ac.abort();
       }
