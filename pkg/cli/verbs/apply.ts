@@ -228,30 +228,27 @@ async function waitAll(
   timeoutMs: number,
   deps: VerbDeps,
 ): Promise<number> {
-  const { deadline, waitForJob, worstCode } = await import('./wait.js');
+  const { deadline, waitForTargets, worstCode } = await import('./wait.js');
   const dl = deadline(deps.clock, timeoutMs, deps.signal);
   const { startJobsProgress } = await import('./wait-progress.js');
   const progress = startJobsProgress(deps, client, jobs, dl.signal);
   try {
     // Each Job is reported as soon as it finishes.
-    const codes = await Promise.all(
-      jobs.map(async (j) => {
-        const ref = { info: j.info, name: j.name };
-        const r = await waitForJob(
-          client,
-          ref,
-          j.namespace,
-          'finished',
-          dl.signal,
-          dl.timedOut,
-          (job) => progress.update(job),
-        );
-        progress.finished(j);
-        progress.line.clear();
-        (r.code === ExitCode.Ok ? deps.stdout : deps.stderr).write(`${r.line}\n`);
-        return r.code;
-      }),
+    const results = await waitForTargets(
+      client,
+      jobs.map((j) => ({ ref: { info: j.info, name: j.name }, namespace: j.namespace })),
+      'finished',
+      dl.signal,
+      dl.timedOut,
+      {
+        onUpdate: (job) => progress.update(job),
+        onResult: (_i, r) => {
+          progress.line.clear();
+          (r.code === ExitCode.Ok ? deps.stdout : deps.stderr).write(`${r.line}\n`);
+        },
+      },
     );
+    const codes = results.map((r) => r.code);
     return worstCode(codes);
   } finally {
     progress.stop();

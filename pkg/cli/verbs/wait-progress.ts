@@ -1,8 +1,10 @@
 // The spinner line of `wait` and `apply --wait` (terminal only, see
-// pkg/cli/progress.ts): each waited-for Job's phase and completions, plus the
-// latest image pull of its Runs, taken from the Pulling/Pulled Events the
-// agent records on them, e.g.
+// pkg/cli/progress.ts): one waited-for Job's phase and completions, or for
+// several how many are done, running, pending and failed, plus the latest
+// image pull of their Runs, taken from the Pulling/Pulled Events the agent
+// records on them, e.g.
 //   ⠹ waiting for job/train: Pending 0/1 · Pulling image "python:3.12" (14s)
+//   ⠹ waiting for 60 jobs: 12 done, 30 running, 15 pending, 3 failed (41s)
 // The Events watch runs only while a spinner is drawn; it is best effort (a
 // failure just leaves the pull out).
 import type { ResourceClient } from '../../client/index.js';
@@ -19,8 +21,6 @@ export interface WaitedJob {
 export interface JobsProgress {
   /** A new state of one of the Jobs (from the wait's own watch). */
   update(job: Job): void;
-  /** One Job is done (its result line is about to be printed). */
-  finished(job: WaitedJob): void;
   readonly line: Progress;
   stop(): void;
 }
@@ -36,6 +36,22 @@ function jobText(job: Job | undefined): string {
   return `${phase ?? 'Pending'} ${job.status?.succeeded ?? 0}/${completions}`;
 }
 
+/** "12 done, 30 running, 15 pending, 3 failed" (undefined: not seen yet, pending). */
+export function countsText(jobs: readonly (Job | undefined)[]): string {
+  let done = 0;
+  let running = 0;
+  let pending = 0;
+  let failed = 0;
+  for (const job of jobs) {
+    const end = job ? jobFinished(job) : undefined;
+    if (end === 'Complete') done++;
+    else if (end === 'Failed') failed++;
+    else if (job?.status?.phase === 'Running') running++;
+    else pending++;
+  }
+  return `${done} done, ${running} running, ${pending} pending, ${failed} failed`;
+}
+
 export function startJobsProgress(
   deps: VerbDeps,
   client: ResourceClient,
@@ -45,7 +61,6 @@ export function startJobsProgress(
   const what = jobs.length === 1 ? `job/${jobs[0]?.name}` : `${jobs.length} jobs`;
   const line = startProgress(deps, `waiting for ${what}`);
   const states = new Map<string, Job>();
-  const ended = new Set<string>();
   let pull = '';
   const render = (): void => {
     let status: string;
@@ -53,7 +68,7 @@ export function startJobsProgress(
       const j = jobs[0] as WaitedJob;
       status = jobText(states.get(key(j.namespace, j.name)));
     } else {
-      status = `${ended.size}/${jobs.length} finished`;
+      status = countsText(jobs.map((j) => states.get(key(j.namespace, j.name))));
     }
     line.set(`waiting for ${what}: ${status}${pull ? ` · ${pull}` : ''}`);
   };
@@ -92,10 +107,6 @@ export function startJobsProgress(
   return {
     update(job) {
       states.set(key(job.metadata.namespace, job.metadata.name), job);
-      render();
-    },
-    finished(j) {
-      ended.add(key(j.namespace, j.name));
       render();
     },
     line,

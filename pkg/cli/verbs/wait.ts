@@ -14,6 +14,7 @@ import { failureText, jobFinished } from '../resource/job-outcome.js';
 import { namespaceFor, parseRef, type Ref } from '../resource/refs.js';
 import { defineVerb } from '../command.js';
 import { clientOf, commonOptions, type CommonOptions, type VerbDeps } from './deps.js';
+import type { JobEnd } from './wait-jobs.js';
 
 export interface WaitOptions extends CommonOptions {
   /** job/NAME (or NAME, meaning a Job). */
@@ -165,51 +166,38 @@ export interface JobWaitResult {
   readonly line: string;
 }
 
-/** Waits for one Job; the exit code and the line to print. Throws NotFound etc. */
-export async function waitForJob(
-  client: ResourceClient,
+/** A Job (or, for --for=delete, any object) to wait for, resolved. */
+export interface WaitTarget {
+  readonly ref: Ref;
+  readonly namespace: string;
+}
+
+/** The exit code and line for one object's wait, from how following it ended. */
+export function waitResult(
   ref: Ref,
-  namespace: string,
   waitFor: WaitFor,
-  signal: AbortSignal,
+  end: JobEnd,
   timedOut: () => boolean,
-  /** Every state of the Job seen while waiting (the progress line). */
-  onUpdate?: (job: Job) => void,
-): Promise<JobWaitResult> {
-  const ns = namespaceFor(ref.info, namespace);
+): JobWaitResult {
   const display = qualifiedName(ref.info, ref.name);
   const timeoutLine = `error: timed out waiting for the condition on ${ref.info.plural}/${ref.name}`;
+  if (end.kind === 'aborted') {
+    return { code: timedOut() ? ExitCode.WaitTimeout : ExitCode.Failed, line: timeoutLine };
+  }
   if (waitFor === 'delete') {
-    const r = await follow(client, ref.info.kind, ns, ref.name, () => false, signal, {
-      notFoundIsDeleted: true,
-    });
-    if (r.kind === 'deleted') return { code: ExitCode.Ok, line: `${display} condition met` };
-    return { code: timedOut() ? ExitCode.WaitTimeout : ExitCode.Failed, line: timeoutLine };
+    if (end.kind === 'done') return { code: ExitCode.Failed, line: timeoutLine };
+    return { code: ExitCode.Ok, line: `${display} condition met` };
   }
-  if (ref.info.kind !== 'Job') {
-    throw new UsageError(`--for=${waitFor} applies to jobs, not ${ref.info.plural}`);
+  if (end.kind === 'notFound') {
+    throw new JobctlError(Reason.NotFound, `${ref.info.plural} "${ref.name}" not found`);
   }
-  const r = await follow<Job & Resource>(
-    client,
-    'Job',
-    ns,
-    ref.name,
-    (j) => {
-      onUpdate?.(j as Job);
-      return jobFinished(j as Job) !== undefined;
-    },
-    signal,
-  );
-  if (r.kind === 'aborted') {
-    return { code: timedOut() ? ExitCode.WaitTimeout : ExitCode.Failed, line: timeoutLine };
-  }
-  if (r.kind === 'deleted') {
+  if (end.kind === 'deleted') {
     return {
       code: ExitCode.Failed,
       line: `error: ${ref.info.plural} "${ref.name}" was deleted while waiting for the condition`,
     };
   }
-  const job = r.object as Job;
+  const job = end.job;
   const ended = jobFinished(job);
   if (waitFor === 'Failed') {
     if (ended === 'Failed') return { code: ExitCode.Ok, line: `${display} condition met` };
@@ -225,6 +213,78 @@ export async function waitForJob(
     code: ExitCode.Ok,
     line: waitFor === 'finished' ? `${display} succeeded` : `${display} condition met`,
   };
+}
+
+/**
+ * Waits for every target: Jobs on one list and watch per namespace
+ * (wait-jobs.ts), other kinds (only --for=delete) one by one. `onResult` is
+ * called for each as soon as it is known; NotFound of a Job at the start is
+ * thrown from there, as from a single wait. Resolves with every result in
+ * the order given.
+ */
+export async function waitForTargets(
+  client: ResourceClient,
+  targets: readonly WaitTarget[],
+  waitFor: WaitFor,
+  signal: AbortSignal,
+  timedOut: () => boolean,
+  hooks: {
+    readonly onUpdate?: (job: Job) => void;
+    readonly onResult?: (index: number, result: JobWaitResult) => void;
+  } = {},
+): Promise<JobWaitResult[]> {
+  const jobIdx: number[] = [];
+  const otherIdx: number[] = [];
+  for (const [i, t] of targets.entries()) {
+    if (t.ref.info.kind === 'Job') jobIdx.push(i);
+    else if (waitFor === 'delete') otherIdx.push(i);
+    else throw new UsageError(`--for=${waitFor} applies to jobs, not ${t.ref.info.plural}`);
+  }
+  const { followJobs } = await import('./wait-jobs.js');
+  const results: (JobWaitResult | undefined)[] = targets.map(() => undefined);
+  // A Job missing at the start ends the whole wait at once, with that one error.
+  let failure: unknown;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) stop.abort();
+  const report = (i: number, end: JobEnd): void => {
+    if (failure !== undefined) return;
+    try {
+      const r = waitResult((targets[i] as WaitTarget).ref, waitFor, end, timedOut);
+      results[i] = r;
+      hooks.onResult?.(i, r);
+    } catch (err) {
+      failure = err;
+      stop.abort();
+    }
+  };
+  const where = (i: number): { namespace: string; name: string } => {
+    const t = targets[i] as WaitTarget;
+    return { namespace: namespaceFor(t.ref.info, t.namespace), name: t.ref.name };
+  };
+  try {
+    await Promise.all([
+      followJobs(client, jobIdx.map(where), stop.signal, {
+        forDelete: waitFor === 'delete',
+        ...(hooks.onUpdate ? { onUpdate: hooks.onUpdate } : {}),
+        onEnd: (j, end) => report(jobIdx[j] as number, end),
+      }),
+      ...otherIdx.map(async (i) => {
+        const t = targets[i] as WaitTarget;
+        const { namespace, name } = where(i);
+        const r = await follow(client, t.ref.info.kind, namespace, name, () => false, stop.signal, {
+          notFoundIsDeleted: true,
+        });
+        // done(o) is never true here: --for=delete ends by deletion or not at all.
+        report(i, { kind: r.kind === 'deleted' ? 'deleted' : 'aborted' });
+      }),
+    ]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (failure !== undefined) throw failure;
+  return results.map((r) => r as JobWaitResult);
 }
 
 /** The worst of several exit codes (timeout > failed job > error > ok). */
@@ -243,30 +303,39 @@ export async function runWait(opts: WaitOptions, deps: VerbDeps): Promise<number
   const timeoutMs = parseTimeout(opts.timeout, 60_000);
   const client = await clientOf(deps);
   const dl = deadline(deps.clock, timeoutMs, deps.signal);
-  const codes: number[] = [];
+  const targets = refs.map((ref) => ({ ref, namespace: opts.namespace }));
   const { startJobsProgress } = await import('./wait-progress.js');
-  const waited = refs.map((r) => ({
-    namespace: namespaceFor(r.info, opts.namespace),
-    name: r.name,
-  }));
-  const progress = startJobsProgress(deps, client, waited, dl.signal);
-  try {
-    for (const ref of refs) {
-      const r = await waitForJob(
-        client,
-        ref,
-        opts.namespace,
-        waitFor,
-        dl.signal,
-        dl.timedOut,
-        (job) => progress.update(job),
-      );
+  const progress = startJobsProgress(
+    deps,
+    client,
+    targets.map((t) => ({ namespace: namespaceFor(t.ref.info, t.namespace), name: t.ref.name })),
+    dl.signal,
+  );
+  // Results are printed in the order the objects were named, each as soon as
+  // it and those before it are known; nothing after the first timeout.
+  const codes: number[] = [];
+  const known: (JobWaitResult | undefined)[] = targets.map(() => undefined);
+  let printed = 0;
+  let stopped = false;
+  const flush = (): void => {
+    while (!stopped && printed < known.length && known[printed] !== undefined) {
+      const r = known[printed++] as JobWaitResult;
       progress.line.clear();
       (r.code === ExitCode.Ok ? deps.stdout : deps.stderr).write(`${r.line}\n`);
       codes.push(r.code);
-      if (r.code === ExitCode.WaitTimeout) break;
+      if (r.code === ExitCode.WaitTimeout) stopped = true;
     }
+  };
+  try {
+    await waitForTargets(client, targets, waitFor, dl.signal, dl.timedOut, {
+      onUpdate: (job) => progress.update(job),
+      onResult: (i, r) => {
+        known[i] = r;
+        flush();
+      },
+    });
   } finally {
+    flush();
     progress.stop();
     dl.cancel();
   }
