@@ -32,7 +32,7 @@ export function jobController(opts: JobControllerOptions = {}): ControllerFactor
       reconciler,
       clock: ctx.clock,
       logger: ctx.logger,
-      workers: opts.workers ?? 4,
+      workers: opts.workers ?? 16,
     });
     jobs.addHandler(enqueueObject(controller));
     runs.addHandler(enqueueOwner(controller, 'Job'));

@@ -6,7 +6,10 @@ export interface JobControllerOptions {
   readonly backoffBaseMs?: number;
   /** ...up to this cap (default 6 min). */
   readonly backoffMaxMs?: number;
-  /** Concurrent reconciles of different Jobs (default 4). */
+  /**
+   * Concurrent reconciles of different Jobs (default 16). Their writes travel
+   * together (group commit), so more workers mean fuller Raft entries.
+   */
   readonly workers?: number;
 }
 

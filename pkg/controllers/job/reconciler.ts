@@ -144,9 +144,13 @@ export class JobReconciler implements Reconciler {
   }
 
   /**
-   * Creates up to `count` Runs from attempt `first` on. AlreadyExists for one
-   * of ours means the cache is behind: stop and retry once it caught up
-   * (`stale`). A name taken by something we don't control is skipped.
+   * Creates up to `count` Runs from attempt `first` on. The first attempt is
+   * created alone: AlreadyExists for one of ours means the cache is behind, so
+   * stop and retry once it caught up (`stale`). Attempts are created in
+   * increasing order, so when the first was missing the later ones are too,
+   * and the rest go out together: concurrent writes ride one Raft entry (the
+   * proposer's group commit), one round for all of a Job's new Runs. A name
+   * taken by something we don't control is skipped.
    */
   private async createRuns(
     job: Job,
@@ -158,33 +162,46 @@ export class JobReconciler implements Reconciler {
     let created = 0;
     let skips = 0;
     while (created < count) {
-      const input = newRun(job, attempt, nowMs);
-      try {
-        await this.d.client.create(input);
-      } catch (err) {
-        if (!isReason(err, Reason.AlreadyExists)) throw err;
+      // One probe while nothing was created yet; then everything still wanted.
+      const wave = created === 0 && skips === 0 ? 1 : count - created;
+      const attempts = Array.from({ length: wave }, (_, i) => attempt + i);
+      const outcomes = await Promise.allSettled(
+        attempts.map((a) => this.d.client.create(newRun(job, a, nowMs))),
+      );
+      let stale = false;
+      let failure: unknown;
+      for (const [i, outcome] of outcomes.entries()) {
+        const a = attempts[i] as number;
+        if (outcome.status === 'fulfilled') {
+          this.d.recorder.record(
+            job,
+            'Normal',
+            'SuccessfulCreate',
+            `Created run: ${runName(job, a)}`,
+          );
+          created++;
+          continue;
+        }
+        if (!isReason(outcome.reason, Reason.AlreadyExists)) {
+          failure ??= outcome.reason;
+          continue;
+        }
         const existing = await this.d.client
-          .get('Run', job.metadata.namespace, runName(job, attempt), { consistency: 'stale' })
+          .get('Run', job.metadata.namespace, runName(job, a), { consistency: 'stale' })
           .catch(() => undefined);
         if (existing && !isControlledBy(existing, job) && skips < MAX_NAME_SKIPS) {
           this.d.logger.warn('run name taken by an object this job does not control; skipping', {
             job: `${job.metadata.namespace}/${job.metadata.name}`,
-            run: runName(job, attempt),
+            run: runName(job, a),
           });
           skips++;
-          attempt++;
           continue;
         }
-        return { created, nextAttempt: attempt, stale: true };
+        stale = true;
       }
-      this.d.recorder.record(
-        job,
-        'Normal',
-        'SuccessfulCreate',
-        `Created run: ${runName(job, attempt)}`,
-      );
-      created++;
-      attempt++;
+      if (failure !== undefined) throw failure;
+      attempt += wave;
+      if (stale) return { created, nextAttempt: attempt, stale: true };
     }
     return { created, nextAttempt: attempt, stale: false };
   }

@@ -4,12 +4,18 @@
 // or Node event enqueues that key (merged by the queue), so a Run that fits
 // nowhere is looked at again when capacity or nodes change.
 //
+// A pass is a plan: every pending Run is placed first, against the nodes'
+// usage as this pass assumes it (what earlier binds of the pass took), and
+// only then are the writes made, all at once, so that they travel together in
+// few Raft entries (the proposer's group commit): the binds in one, their
+// Scheduled transitions in the next, whatever the number of Runs.
+//
 // Binding is an update of spec.nodeName guarded by the Run's resourceVersion
-// (a Run changed meanwhile, e.g. cancelled, gives Conflict and is skipped),
-// then status phase Scheduled. Until the cache shows a bind, the pass
-// remembers it ("assumed", as kube-scheduler's assume cache) so a pass that
-// starts before the watch caught up neither double-books the node nor binds
-// the Run again.
+// (a Run changed meanwhile, e.g. cancelled, gives Conflict and is skipped;
+// the pass is retried), then status phase Scheduled. Until the cache shows a
+// bind, the pass remembers it ("assumed", as kube-scheduler's assume cache) so
+// a pass that starts before the watch caught up neither double-books the node
+// nor binds the Run again.
 import type { ResourceClient } from '../../client/index.js';
 import type { Node, Run } from '../../store/index.js';
 import { cloneResource, runRequests } from '../../store/index.js';
@@ -109,40 +115,24 @@ export class SchedulerReconciler implements Reconciler {
     }
     sortRuns(pending);
 
-    let retry = false;
-    let failure: unknown;
-    for (const run of needsStatus) {
-      try {
-        await this.markScheduled(run);
-      } catch (err) {
-        if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
-        else failure ??= err;
-      }
-    }
-
     const states = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     // Runs of the same shape that failed to fit fail the same way until a
     // bind changes some node's usage: remember the message, skip the work.
     let unfit = new Map<string, { message: string; reasons: readonly FitReason[] }>();
-    // For metrics: Runs left waiting, and the reasons they fit nowhere.
-    let waiting = pending.length;
+    // For metrics: the reasons Runs fit nowhere.
     const unschedulable = new Map<FitReason, number>();
     const noteUnfit = (reasons: Iterable<FitReason>): void => {
       for (const r of reasons) unschedulable.set(r, (unschedulable.get(r) ?? 0) + 1);
     };
+    const binds: { run: Run; node: NodeState }[] = [];
+    const unplaced: { run: Run; message: string }[] = [];
     for (const run of pending) {
-      if (failure) break;
       const req = runRequests(run);
       const shape = shapeOf(run, req);
       const known = unfit.get(shape);
       if (known !== undefined) {
         noteUnfit(known.reasons);
-        try {
-          await this.reportUnschedulable(run, known.message);
-        } catch (err) {
-          if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
-          else failure = err;
-        }
+        unplaced.push({ run, message: known.message });
         continue;
       }
       let best: NodeState | undefined;
@@ -160,26 +150,39 @@ export class SchedulerReconciler implements Reconciler {
           bestScore = score;
         }
       }
-      try {
-        if (best) {
-          await this.bind(run, best);
-          waiting--;
-          best.used.cpu += req.cpu;
-          best.used.memory += req.memory;
-          best.used.runs += 1;
-          unfit = new Map();
-        } else {
-          const message = unschedulableMessage(states.length, reasons);
-          unfit.set(shape, { message, reasons: [...reasons.keys()] });
-          noteUnfit(reasons.keys());
-          await this.reportUnschedulable(run, message);
-        }
-      } catch (err) {
-        if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
-        else failure = err;
+      if (best) {
+        binds.push({ run, node: best });
+        best.used.cpu += req.cpu;
+        best.used.memory += req.memory;
+        best.used.runs += 1;
+        unfit = new Map();
+      } else {
+        const message = unschedulableMessage(states.length, reasons);
+        unfit.set(shape, { message, reasons: [...reasons.keys()] });
+        noteUnfit(reasons.keys());
+        unplaced.push({ run, message });
       }
     }
-    this.d.metrics?.passDone(waiting, unschedulable);
+
+    // The plan's writes, all at once.
+    const outcomes = await Promise.allSettled([
+      ...binds.map((b) => this.bind(b.run, b.node)),
+      ...needsStatus.map((run) => this.markScheduled(run)),
+      ...unplaced.map((u) => this.reportUnschedulable(u.run, u.message)),
+    ]);
+    let retry = false;
+    let failure: unknown;
+    let bound = 0;
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') {
+        if (i < binds.length) bound++;
+        continue;
+      }
+      const err: unknown = outcome.reason;
+      if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
+      else failure ??= err;
+    }
+    this.d.metrics?.passDone(pending.length - bound, unschedulable);
     if (failure) throw failure;
     // A Run that changed under us: its event requeues the pass anyway, but
     // a retry costs little and covers a lagging cache.

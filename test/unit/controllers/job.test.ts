@@ -6,16 +6,19 @@ import { JobReconciler, runName } from '../../../pkg/controllers/job/index.js';
 import { JOB_NAME_LABEL, type Job, type Run } from '../../../pkg/store/index.js';
 import { iso, jobInput, newFixture, T0, type Fixture } from './fixtures.js';
 
-function reconciler(fx: Fixture, backoff = { backoffBaseMs: 10_000, backoffMaxMs: 360_000 }) {
-  return new JobReconciler({
+function depsOf(fx: Fixture) {
+  return {
     client: fx.client,
     jobs: fx.jobs,
     runs: fx.runs,
     clock: fx.clock,
     recorder: fx.recorder,
     logger: fx.logger,
-    ...backoff,
-  });
+  };
+}
+
+function reconciler(fx: Fixture, backoff = { backoffBaseMs: 10_000, backoffMaxMs: 360_000 }) {
+  return new JobReconciler({ ...depsOf(fx), ...backoff });
 }
 
 async function setup(name: string, spec: Parameters<typeof jobInput>[1] = {}) {
@@ -104,6 +107,39 @@ describe('job controller', () => {
     await r2.reconcile('default/hello');
     assert.deepEqual(fx.writes, []);
     assert.equal((await fx.list<Run>('Run')).length, 2);
+  });
+
+  it("creates a Job's Runs together after one probe, so they can share a Raft entry", async () => {
+    const { fx } = await setup('hello', { completions: 6, parallelism: 5 });
+    // A client that holds creates until the test lets them go, counting how
+    // many were in flight at once.
+    const held: (() => void)[] = [];
+    const waves: number[] = [];
+    const client = new Proxy(fx.client, {
+      get(target, prop, receiver) {
+        if (prop !== 'create') return Reflect.get(target, prop, receiver) as unknown;
+        return (obj: Parameters<typeof target.create>[0]) =>
+          new Promise<void>((resolve) => held.push(resolve)).then(() => target.create(obj));
+      },
+    });
+    const r = new JobReconciler({ ...depsOf(fx), client });
+    fx.reset();
+    const done = r.reconcile('default/hello');
+    for (let i = 0; i < 2; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      waves.push(held.length);
+      for (const release of held.splice(0)) release();
+    }
+    await done;
+    assert.deepEqual(waves, [1, 4]);
+    assert.deepEqual(fx.writes, [
+      'create Run default/hello-0',
+      'create Run default/hello-1',
+      'create Run default/hello-2',
+      'create Run default/hello-3',
+      'create Run default/hello-4',
+      'updateStatus Job default/hello',
+    ]);
   });
 
   it('does not start a fresh attempt when the Job cache is ahead of the Run cache', async () => {

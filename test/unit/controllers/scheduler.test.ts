@@ -60,6 +60,50 @@ async function placement(fx: Fixture): Promise<Record<string, string>> {
 }
 
 describe('scheduler', () => {
+  it('places a whole pass first, then makes its writes together: binds, then Scheduled', async () => {
+    const fx = await seed({ n1: {}, n2: {} }, { a: { parallelism: 3, completions: 3 }, b: {} });
+    await fx.sync();
+    fx.reset();
+    // A client that holds writes until the test lets them go, recording each wave.
+    const held: (() => void)[] = [];
+    const waves: string[][] = [];
+    let wave: string[] = [];
+    const client = new Proxy(fx.client, {
+      get(target, prop, receiver) {
+        const real = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'update' && prop !== 'updateStatus') return real;
+        return (obj: { metadata: { name: string } }) => {
+          wave.push(`${String(prop)} ${obj.metadata.name}`);
+          return new Promise<void>((resolve) => held.push(resolve)).then(() =>
+            (real as (o: unknown) => Promise<unknown>).call(target, obj),
+          );
+        };
+      },
+    });
+    const s = new SchedulerReconciler({
+      client,
+      runs: fx.runs,
+      nodes: fx.nodes,
+      clock: fx.clock,
+      recorder: fx.recorder,
+      logger: fx.logger,
+    });
+    const done = s.reconcile(SCHEDULE_KEY);
+    for (let i = 0; i < 2; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      waves.push(wave.sort());
+      wave = [];
+      for (const release of held.splice(0)) release();
+    }
+    await done;
+    assert.deepEqual(waves, [
+      ['update a-0', 'update a-1', 'update a-2', 'update b-0'],
+      ['updateStatus a-0', 'updateStatus a-1', 'updateStatus a-2', 'updateStatus b-0'],
+    ]);
+    const nodes = Object.values(await placement(fx)).sort();
+    assert.deepEqual(nodes, ['n1', 'n1', 'n2', 'n2'], 'spread by what the pass itself took');
+  });
+
   it('binds a Pending Run: spec.nodeName guarded by resourceVersion, then status Scheduled', async () => {
     const fx = await seed({ n1: {} }, { a: {} });
     await pass(fx);
