@@ -10,6 +10,9 @@
 //                     (3) rounds; the killed node is restarted (and Ready) between rounds.
 //                     placed_on_killed says how often the scheduler still picked the dead node
 //                     (it stays Ready for one --node-grace-ms, 5 s by default).
+//  - exec.node_loss   same fake cluster: kill -9 of a node running 20 Runs (a follower, then
+//                     the leader), time until all are Running elsewhere (./node-loss.ts).
+// EXEC_BENCH_ONLY=throughput,failover,node_loss,overhead runs only those figures.
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
 //                     dockerode create+start+wait+remove of the same container (create options
@@ -36,7 +39,9 @@ import {
   type Run,
 } from '../../pkg/store/index.js';
 import { Reason, isReason } from '../../pkg/util/errors.js';
+import { nodeLoss } from './node-loss.js';
 import { percentile, round } from './stats.js';
+import { nodeDefaults } from '../../pkg/node/config.js';
 
 const IMAGE = process.env.EXEC_BENCH_IMAGE ?? 'jobctl/busybox:latest';
 const TRANSIENT = [Reason.TooManyRequests, Reason.Unavailable, Reason.Timeout];
@@ -350,17 +355,31 @@ async function overhead(b: Bench, docker: Docker): Promise<object> {
   };
 }
 
+/** EXEC_BENCH_ONLY=node_loss,failover: only those figures (default all). */
+function wanted(figure: string): boolean {
+  const only = process.env.EXEC_BENCH_ONLY;
+  return !only || only.split(',').includes(figure);
+}
+
 export async function benchExec(): Promise<object[]> {
   const out: object[] = [];
   const fake = await startCluster('fake', ['--max-runs', '4096']);
   try {
-    out.push(await throughput(fake));
-    out.push(await failover(fake));
+    if (wanted('throughput')) out.push(await throughput(fake));
+    if (wanted('failover')) out.push(await failover(fake));
+    if (wanted('node_loss')) {
+      const cluster = {
+        ...fake,
+        nodesReady: (names: readonly string[]) => nodesReady(fake, [...names]),
+      };
+      out.push(await nodeLoss(cluster, nodeDefaults.nodeGraceMs));
+    }
   } finally {
     await stopCluster(fake);
   }
 
   const docker = new Docker();
+  if (!wanted('overhead')) return out;
   const dockerOk = await docker.ping().then(
     () => true,
     () => false,

@@ -29,6 +29,7 @@ import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import { nodeAuth, nodePeerToken } from './auth.js';
 import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
+import { heartbeatFeed } from './heartbeats.js';
 import { httpComponent } from './http.js';
 import { LeaderControllers } from './leader.js';
 import { Lifecycle, type Component } from './lifecycle.js';
@@ -237,6 +238,9 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     metrics: metrics.agent,
     options: { statusFlushMs: 50, killGraceMs: 10_000 },
   });
+  // Every node tracks heartbeats; the leader's node lifecycle controller uses it.
+  const nodeGraceMs = config.nodeGraceMs ?? nodeDefaults.nodeGraceMs;
+  const heartbeats = heartbeatFeed(store, nodeGraceMs, realClock);
   // Leader only: job controller, scheduler, node lifecycle, cron, event TTL.
   const controllers = new LeaderControllers({
     raft,
@@ -251,7 +255,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         backoffBaseMs: config.backoffBaseMs ?? nodeDefaults.backoffBaseMs,
         backoffMaxMs: config.backoffMaxMs ?? nodeDefaults.backoffMaxMs,
       },
-      nodeLifecycle: { gracePeriodMs: config.nodeGraceMs ?? nodeDefaults.nodeGraceMs },
+      nodeLifecycle: { gracePeriodMs: nodeGraceMs, heartbeats: heartbeats.tracker },
       // Fires each slot as one atomic Raft entry (pkg/controllers/cron).
       cron: { proposer },
     },
@@ -335,6 +339,8 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     { name: 'peer api clients', stop: () => peerApi.close() },
     // Closing the transport ends the peers' streams, so the server drains at once.
     { name: 'raft transport', stop: () => transport.close() },
+    // Before Raft: it sees every heartbeat this node applies, as a follower too.
+    heartbeats,
     {
       name: 'raft',
       start: () => {

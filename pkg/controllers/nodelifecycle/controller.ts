@@ -8,6 +8,7 @@ import {
   type ControllerFactory,
 } from '../../reconcile/index.js';
 import { RUNS_BY_NODE, runNodeIndex } from '../common/runs.js';
+import type { HeartbeatTracker } from './heartbeats.js';
 import { NodeLifecycleReconciler } from './reconciler.js';
 
 export const NODE_LIFECYCLE_CONTROLLER = 'nodelifecycle';
@@ -15,6 +16,8 @@ export const NODE_LIFECYCLE_CONTROLLER = 'nodelifecycle';
 export interface NodeLifecycleOptions {
   /** Heartbeat silence after which a node is NotReady (default 5 s). */
   readonly gracePeriodMs?: number;
+  /** The node's own tracker, fed on every jobd (heartbeats.ts); default one per session. */
+  readonly heartbeats?: HeartbeatTracker;
 }
 
 export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): ControllerFactory {
@@ -30,6 +33,7 @@ export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): Contro
       recorder: ctx.recorder,
       logger: ctx.logger,
       gracePeriodMs: opts.gracePeriodMs,
+      ...(opts.heartbeats ? { heartbeats: opts.heartbeats } : {}),
     });
     const controller = new Controller({
       name: NODE_LIFECYCLE_CONTROLLER,

@@ -1,15 +1,22 @@
-// Heartbeat staleness measured on this leader's monotonic clock. A node's
+// Heartbeat staleness measured on this node's monotonic clock. A node's
 // heartbeat is its status.heartbeatTime, a replicated lease it renews. We never
 // compare that timestamp with our own wall clock (clocks of different machines
-// disagree, and wall clocks jump); we only notice when it CHANGES. A node is
-// stale when this leader has seen no change for the grace period, and alive
-// when it has seen a change within the grace period. So:
+// disagree, and wall clocks jump); we only notice when it CHANGES, and when.
+//
+// A node is stale when the replicated log is known to have moved on for the
+// grace period without it: some other node's heartbeat changed at least
+// graceMs (on our monotonic clock) after its own last change. "Moved on" is
+// the safety condition. A replica that is cut off, paused or far behind sees
+// no heartbeats change at all, so it declares nobody stale; and a backlog
+// applied in a burst makes silences look shorter, never longer. So:
 //   - clock skew between nodes is irrelevant;
-//   - a new leader starts with no observations: every node is "unknown" for
-//     one grace period (its Ready condition is left alone), then stale or
-//     alive by what this leader itself observed. A node that died just before
-//     a failover is therefore declared NotReady up to one grace period later
-//     than it would have been - never earlier, and never wrongly.
+//   - every jobd feeds its tracker from its own store (followers included),
+//     so a new leader starts with what it observed as a follower and declares
+//     a node that died before the failover NotReady on time, not one grace
+//     period later;
+//   - a node seen for the first time counts as silent from that moment.
+// With heartbeats every second, a dead node is declared stale between graceMs
+// and graceMs plus about one heartbeat interval after its last heartbeat.
 
 export type Liveness = 'alive' | 'stale' | 'unknown';
 
@@ -21,8 +28,13 @@ interface Observation {
   changed: boolean;
 }
 
+/** Shortest recheck: a verdict waits for the next heartbeat of another node. */
+const MIN_RECHECK_MS = 100;
+
 export class HeartbeatTracker {
   private readonly seen = new Map<string, Observation>();
+  /** Monotonic ms of the latest heartbeat change seen from any node. */
+  private progress = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly graceMs: number) {}
 
@@ -44,10 +56,14 @@ export class HeartbeatTracker {
       o.heartbeat = heartbeat;
       o.since = now;
       o.changed = true;
+      if (now > this.progress) this.progress = now;
     }
-    const age = now - o.since;
-    if (age >= this.graceMs) return { liveness: 'stale', recheckIn: this.graceMs };
-    return { liveness: o.changed ? 'alive' : 'unknown', recheckIn: this.graceMs - age };
+    const silence = Math.max(0, this.progress - o.since);
+    if (silence >= this.graceMs) return { liveness: 'stale', recheckIn: this.graceMs };
+    return {
+      liveness: o.changed ? 'alive' : 'unknown',
+      recheckIn: Math.max(MIN_RECHECK_MS, this.graceMs - silence),
+    };
   }
 
   forget(node: string): void {

@@ -40,6 +40,12 @@ export interface NodeLifecycleDeps {
   readonly logger: Logger;
   /** Heartbeat silence after which a node is NotReady (default 5 s). */
   readonly gracePeriodMs?: number;
+  /**
+   * The node's tracker, fed from its own store while it was a follower too
+   * (a new leader then knows who went silent before it took over); default a
+   * fresh one that only sees what this reconciler observes.
+   */
+  readonly heartbeats?: HeartbeatTracker;
 }
 
 export class NodeLifecycleReconciler implements Reconciler {
@@ -50,7 +56,7 @@ export class NodeLifecycleReconciler implements Reconciler {
   constructor(deps: NodeLifecycleDeps) {
     this.d = deps;
     this.graceMs = deps.gracePeriodMs ?? DEFAULT_NODE_GRACE_MS;
-    this.tracker = new HeartbeatTracker(this.graceMs);
+    this.tracker = deps.heartbeats ?? new HeartbeatTracker(this.graceMs);
   }
 
   async reconcile(key: string): Promise<Result> {

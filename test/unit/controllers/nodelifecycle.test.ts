@@ -1,4 +1,6 @@
-// Node lifecycle: heartbeat staleness on the leader's monotonic clock.
+// Node lifecycle: heartbeat staleness on the leader's monotonic clock. A node
+// is stale only once the log has moved on without it: the witness node "w"
+// keeps heartbeating while the tests let time pass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -32,10 +34,24 @@ async function heartbeat(fx: Fixture, name: string): Promise<void> {
   await fx.api.updateStatus(node as unknown as ResourceInput);
 }
 
-/** A node n1 running a-0 (Running) and b-0 (already Succeeded). */
+/**
+ * Lets `ms` pass in steps of at most a second; the witness "w" heartbeats at
+ * each step and `r` sees it (as the controller does on every Node event).
+ */
+async function pass(fx: Fixture, r: NodeLifecycleReconciler, ms: number): Promise<void> {
+  for (let left = ms; left > 0; left -= 1_000) {
+    fx.clock.advance(Math.min(1_000, left));
+    await heartbeat(fx, 'w');
+    await fx.sync();
+    await r.reconcile('w');
+  }
+}
+
+/** A node n1 running a-0 (Running) and b-0 (already Succeeded), and the witness w. */
 async function seed(): Promise<Fixture> {
   const fx = newFixture();
   await fx.api.create(nodeInput('n1'));
+  await fx.api.create(nodeInput('w'));
   const jc = new JobReconciler({
     client: fx.api,
     jobs: fx.jobs,
@@ -72,10 +88,10 @@ describe('node lifecycle', () => {
     const r = lifecycle(fx);
     let res = await sync(fx, r);
     assert.deepEqual([fx.writes, res], [[], { requeueAfter: 5_000 }]);
-    fx.clock.advance(4_999);
+    await pass(fx, r, 4_000);
     res = await sync(fx, r);
-    assert.deepEqual([fx.writes, res], [[], { requeueAfter: 1 }]);
-    fx.clock.advance(1);
+    assert.deepEqual([fx.writes, res], [[], { requeueAfter: 1_000 }]);
+    await pass(fx, r, 1_000);
     res = await sync(fx, r);
     assert.deepEqual(fx.writes, ['updateStatus Node n1', 'updateStatus Run default/a-0']);
     const node = await fx.get<Node>('Node', 'n1');
@@ -86,16 +102,27 @@ describe('node lifecycle', () => {
     assert.equal((await fx.get<Run>('Run', 'b-0')).status.phase, 'Succeeded');
     assert.deepEqual(fx.recorder.reasons(), ['NodeNotReady', 'NodeLost']);
     // Still silent: nothing more to write.
-    fx.clock.advance(5_000);
+    await pass(fx, r, 5_000);
     await sync(fx, r);
     assert.deepEqual(fx.writes, []);
+  });
+
+  it('declares nobody stale while the log stands still (a replica cut off or paused)', async () => {
+    const fx = await seed();
+    const r = lifecycle(fx);
+    await sync(fx, r);
+    fx.clock.advance(60_000); // no heartbeat of any node changes meanwhile
+    const res = await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+    assert.deepEqual(res, { requeueAfter: 5_000 });
+    assert.deepEqual(ready(await fx.get<Node>('Node', 'n1')), ['True', 'NodeReady']);
   });
 
   it('a node heartbeating again becomes Ready', async () => {
     const fx = await seed();
     const r = lifecycle(fx);
     await sync(fx, r);
-    fx.clock.advance(5_000);
+    await pass(fx, r, 5_000);
     await sync(fx, r);
     assert.deepEqual(ready(await fx.get<Node>('Node', 'n1')), ['False', 'NodeStatusUnknown']);
     fx.clock.advance(1_000);
@@ -138,7 +165,7 @@ describe('node lifecycle', () => {
     const fx = await seed();
     const r = lifecycle(fx);
     await sync(fx, r);
-    fx.clock.advance(5_000);
+    await pass(fx, r, 5_000);
     await sync(fx, r); // NotReady under the old leader
     // New leader (fresh reconciler): the NotReady node is not revived without a heartbeat.
     const r2 = lifecycle(fx);
@@ -149,9 +176,44 @@ describe('node lifecycle', () => {
     await fx.api.create(nodeInput('n2'));
     const r3 = lifecycle(fx);
     await sync(fx, r3, 'n2');
-    fx.clock.advance(4_000);
+    await pass(fx, r3, 4_000);
     await sync(fx, r3, 'n2');
     assert.deepEqual(fx.writes, []);
+  });
+
+  it('a leader that watched as a follower declares a node dead before the failover on time', async () => {
+    const fx = await seed();
+    // The tracker every jobd feeds from its own store, follower or not.
+    const tracker = new HeartbeatTracker(5_000);
+    const feed = async () => {
+      for (const n of ['n1', 'w']) {
+        const node = await fx.get<Node>('Node', n);
+        tracker.observe(n, node.status.heartbeatTime, fx.clock.monotonic());
+      }
+    };
+    await feed();
+    for (let i = 0; i < 4; i++) {
+      fx.clock.advance(1_000);
+      await heartbeat(fx, 'w');
+      await feed();
+    }
+    // n1 died at the start; the leader changes now, 4 s in: the new leader's
+    // reconciler shares the tracker, so n1 is NotReady 1 s later, not 5.
+    const r = new NodeLifecycleReconciler({
+      client: fx.client,
+      nodes: fx.nodes,
+      runs: fx.runs,
+      clock: fx.clock,
+      recorder: fx.recorder,
+      logger: fx.logger,
+      gracePeriodMs: 5_000,
+      heartbeats: tracker,
+    });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+    await pass(fx, r, 1_000);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Node n1', 'updateStatus Run default/a-0']);
   });
 
   it('Runs bound to a node that no longer exists are Lost', async () => {
@@ -166,7 +228,13 @@ describe('node lifecycle', () => {
     const t = new HeartbeatTracker(1000);
     assert.deepEqual(t.observe('n', 'h1', 0), { liveness: 'unknown', recheckIn: 1000 });
     assert.deepEqual(t.observe('n', 'h2', 400), { liveness: 'alive', recheckIn: 1000 });
+    // Time alone proves nothing: the log has not moved on without n.
+    assert.deepEqual(t.observe('n', 'h2', 900), { liveness: 'alive', recheckIn: 1000 });
+    // Another node's heartbeats show it has: stale once 1 s past n's last.
+    t.observe('m', 'a', 1000);
+    t.observe('m', 'b', 1000);
     assert.deepEqual(t.observe('n', 'h2', 1000), { liveness: 'alive', recheckIn: 400 });
+    t.observe('m', 'c', 1400);
     assert.deepEqual(t.observe('n', 'h2', 1400), { liveness: 'stale', recheckIn: 1000 });
   });
 });
