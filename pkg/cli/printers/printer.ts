@@ -12,6 +12,22 @@ export const GET_FORMATS: readonly OutputFormat[] = ['json', 'name', 'wide', 'ya
 /** What -o accepts on verbs that print the objects they wrote (apply, run, ...). */
 export const OBJECT_FORMATS: readonly OutputFormat[] = ['json', 'name', 'yaml'];
 
+/** `-o jsonpath=TEMPLATE` or `-o custom-columns=SPEC` (get only): the format and its argument. */
+export interface TemplateOutput {
+  readonly format: 'jsonpath' | 'custom-columns';
+  readonly template: string;
+}
+
+/** The template formats get takes besides GET_FORMATS (listed in its usage errors). */
+export const TEMPLATE_FORMATS = ['custom-columns', 'jsonpath'] as const;
+
+/** A template -o (jsonpath=..., custom-columns=...), or undefined for any other value. */
+export function templateOutput(value: string | undefined): TemplateOutput | undefined {
+  const m = /^(jsonpath|custom-columns)=(.*)$/s.exec(value ?? '');
+  if (!m) return undefined;
+  return { format: m[1] as TemplateOutput['format'], template: m[2] as string };
+}
+
 /** Parses -o; an unknown value is a usage error naming the allowed formats (exit 2). */
 export function parseOutputFormat(
   value: string | undefined,
@@ -19,8 +35,9 @@ export function parseOutputFormat(
 ): OutputFormat {
   if (value === undefined || value === '') return 'table';
   if (!allowed.includes(value as OutputFormat)) {
+    const names = allowed === GET_FORMATS ? [...allowed, ...TEMPLATE_FORMATS].sort() : allowed;
     throw new UsageError(
-      `unable to match a printer suitable for the output format "${value}", allowed formats are: ${allowed.join(',')}`,
+      `unable to match a printer suitable for the output format "${value}", allowed formats are: ${names.join(',')}`,
     );
   }
   return value as OutputFormat;

@@ -13,11 +13,16 @@ import { JobctlError, Reason, isReason } from '../../util/errors.js';
 import { UsageError } from '../errors.js';
 import type { Palette } from '../printers/color.js';
 import { ColumnTable } from '../printers/columns.js';
+import { formatCustomColumns, parseCustomColumns } from '../printers/custom-columns.js';
+import { executeJsonPath, parseTemplate } from '../printers/jsonpath.js';
 import {
   formatObjects,
+  listOf,
   parseOutputFormat,
   qualifiedName,
+  templateOutput,
   type OutputFormat,
+  type TemplateOutput,
 } from '../printers/printer.js';
 import { eventLastSeen } from '../../api/columns/index.js';
 import {
@@ -26,7 +31,7 @@ import {
   type RowContext,
   type TableShape,
 } from '../printers/resource-columns.js';
-import { namespaceFor, parseRef, resolveKind } from '../resource/refs.js';
+import { namespaceFor, parseRef, resolveKind, type Ref } from '../resource/refs.js';
 import { defineVerb } from '../command.js';
 import { clientOf, commonOptions, paletteOf, type CommonOptions, type VerbDeps } from './deps.js';
 
@@ -99,7 +104,9 @@ export const getVerb = defineVerb({
 interface Plan {
   readonly info: KindInfo;
   readonly names: readonly string[];
-  readonly format: OutputFormat;
+  readonly format: OutputFormat | TemplateOutput['format'];
+  /** The argument of -o jsonpath=... or custom-columns=... (parsed up front: bad ones fail early). */
+  readonly template?: string;
   /** '' = all namespaces. */
   readonly namespace: string;
   readonly shape: TableShape;
@@ -127,13 +134,34 @@ function forFilter(
   };
 }
 
+/**
+ * The kind and names: `get KIND [NAME...]`, or kubectl's `get KIND/NAME
+ * [KIND/NAME...]` (one kind at a time here).
+ */
+function kindAndNames(opts: GetOptions): { info: KindInfo; names: readonly string[] } {
+  if (!opts.kind.includes('/')) return { info: resolveKind(opts.kind), names: opts.names ?? [] };
+  const refs = [opts.kind, ...(opts.names ?? [])].map((r) => parseRef(r));
+  const info = (refs[0] as Ref).info;
+  if (refs.some((r) => r.info !== info)) {
+    throw new UsageError('KIND/NAME arguments must all name one kind (e.g. job/a job/b)');
+  }
+  return { info, names: refs.map((r) => r.name) };
+}
+
+function outputOf(value: string | undefined): Pick<Plan, 'format' | 'template'> {
+  const template = templateOutput(value);
+  if (!template) return { format: parseOutputFormat(value) };
+  if (template.format === 'jsonpath') parseTemplate(template.template);
+  else parseCustomColumns(template.template);
+  return template;
+}
+
 function complete(opts: GetOptions): Plan {
-  const info = resolveKind(opts.kind);
+  const { info, names } = kindAndNames(opts);
   if (opts.consistency && opts.consistency !== 'linearizable' && opts.consistency !== 'stale') {
     throw new UsageError(`--consistency must be linearizable or stale, not "${opts.consistency}"`);
   }
-  const format = parseOutputFormat(opts.output);
-  const names = opts.names ?? [];
+  const { format, template } = outputOf(opts.output);
   if (names.length > 0 && opts.selector) {
     throw new UsageError('name cannot be provided when a selector is specified');
   }
@@ -156,6 +184,7 @@ function complete(opts: GetOptions): Plan {
     info,
     names,
     format,
+    ...(template !== undefined ? { template } : {}),
     namespace,
     shape: { wide: format === 'wide', withNamespace: all, withEvent: watch },
     watch,
@@ -289,6 +318,16 @@ async function print(
     deps.stdout.write(await formatObjects('name', () => info, items, { single: false }));
     return;
   }
+  if (format === 'jsonpath') {
+    const single = plan.names.length === 1 && items.length === 1;
+    const value = single ? items[0] : listOf(items, resourceVersion);
+    deps.stdout.write(executeJsonPath(plan.template ?? '', value));
+    return;
+  }
+  if (format === 'custom-columns') {
+    deps.stdout.write(formatCustomColumns(parseCustomColumns(plan.template ?? ''), items));
+    return;
+  }
   const ctx = await rowContext(plan, client, palette, deps);
   const table = new ColumnTable(tableHeaders(info, plan.shape));
   deps.stdout.write(table.render(items.map((o) => tableRow(info, o, plan.shape, ctx))));
@@ -328,6 +367,13 @@ async function watchAndPrint(
       deps.stdout.write(`---\n${await toYaml({ type, object: o })}`);
     } else if (format === 'name') {
       deps.stdout.write(`${qualifiedName(info, o.metadata.name)}\n`);
+    } else if (format === 'jsonpath') {
+      deps.stdout.write(executeJsonPath(plan.template ?? '', o));
+    } else if (format === 'custom-columns') {
+      const columns = parseCustomColumns(plan.template ?? '');
+      const text = formatCustomColumns(columns, [o]);
+      deps.stdout.write(headerShown ? text.slice(text.indexOf('\n') + 1) : text);
+      headerShown = true;
     } else {
       const ctx = await rowContext(plan, client, palette, deps);
       const row = tableRow(info, o, shape, ctx, type);

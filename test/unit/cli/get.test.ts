@@ -141,7 +141,7 @@ describe('get', () => {
     assert.equal(await e.run((d) => runGet(get({ output: 'xml' }), d)), 2);
     assert.equal(
       e.err.text,
-      'error: unable to match a printer suitable for the output format "xml", allowed formats are: json,name,wide,yaml\n',
+      'error: unable to match a printer suitable for the output format "xml", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml\n',
     );
   });
 
