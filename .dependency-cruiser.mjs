@@ -53,6 +53,9 @@ export const lightEntries = [
   // Field docs from the CRD schemas: `jobctl explain` reads them without
   // compiling every validator (pkg/api/validation's index: ~5x slower).
   'pkg/api/validation/explain.ts',
+  // The backup file format: `jobctl cluster snapshot save|status` check and
+  // read it without loading the in-process client.
+  'pkg/client/snapshot-file.ts',
 ];
 
 const faced = `^pkg/(${facedPackages.join('|')})/`;

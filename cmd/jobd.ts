@@ -7,6 +7,8 @@
 //        [--node-grace-ms 5000] [--max-log-bytes N] [--event-ttl-ms 3600000]
 //        [--log-level info] [--log-format auto]
 //        [--tls-ca F --tls-cert F --tls-key F] [--rate-limit 200:400] [--config FILE]
+//   jobd --id 4 --listen HOST:PORT --join HOST:PORT,... --data-dir DIR [--advertise HOST:PORT]
+//   jobd restore --from FILE --data-dir DIR --id N --peers ID=HOST:PORT,...  (pkg/node/restore.ts)
 //   jobd certs --out DIR --nodes 3 [--users admin:system:masters,...]   (pkg/tls/certs-command.ts)
 //        [--auth] [--bootstrap-token-file FILE] [--audit-log FILE] [--audit-max-bytes N] [--audit-max-files N]
 // Bad flags: one line on stderr, exit 2. SIGTERM/SIGINT: graceful shutdown
@@ -60,6 +62,16 @@ function usageError(msg: string): never {
   process.exit(2);
 }
 
+/** --join HOST:PORT,... */
+function parseJoin(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new JobctlError(Reason.Invalid, '--join: expected HOST:PORT,...');
+  return list.map((s) => parseHostPort(s, '--join'));
+}
+
 function loadConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -89,6 +101,10 @@ function tlsPaths(ca: unknown, cert: unknown, key: unknown): NodeConfig['tls'] {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'restore') {
+    const { runRestoreCommand } = await import('../pkg/node/restore.js');
+    process.exit(await runRestoreCommand(hideBin(process.argv).slice(1)));
+  }
   if (process.argv[2] === 'certs') {
     const { runCertsCommand } = await import('../pkg/tls/certs-command.js');
     process.exit(await runCertsCommand(hideBin(process.argv).slice(1)));
@@ -100,7 +116,17 @@ async function main(): Promise<void> {
     .option('listen', { type: 'string', describe: 'gRPC listen address HOST:PORT (raft + api)' })
     .option('peers', {
       type: 'string',
-      describe: 'every member: ID=HOST:PORT,... (this node included)',
+      describe:
+        'bootstrap a new cluster: every member ID=HOST:PORT,... (this node included); ignored once the data dir has its cluster.json',
+    })
+    .option('join', {
+      type: 'string',
+      describe:
+        'join a running cluster through any of its members HOST:PORT,... (as a learner, promoted once caught up)',
+    })
+    .option('advertise', {
+      type: 'string',
+      describe: 'the address peers and clients dial, HOST:PORT (default --listen)',
     })
     .option('data-dir', { type: 'string', describe: 'directory for the WAL and snapshots' })
     .option('config', { type: 'string', describe: 'YAML file with the same settings' })
@@ -247,7 +273,16 @@ async function main(): Promise<void> {
     config = {
       id,
       listen: parseHostPort(argv.listen, '--listen'),
-      peers: parsePeers((argv as Record<string, unknown>).peers),
+      ...(argv.advertise !== undefined
+        ? { advertise: parseHostPort(argv.advertise, '--advertise') }
+        : {}),
+      ...(argv.join !== undefined ? { join: parseJoin(argv.join) } : {}),
+      // Not needed with --join, nor once the data dir has its cluster.json
+      // (startNode says so when it is missing and needed).
+      peers:
+        (argv as Record<string, unknown>).peers === undefined
+          ? new Map()
+          : parsePeers((argv as Record<string, unknown>).peers),
       dataDir: resolve(argv.dataDir),
       tickMs: positive('tick-ms', argv.tickMs),
       electionTick: positive('election-tick', argv.electionTick),

@@ -17,6 +17,7 @@ export type { ApiObserver, ApiTransport } from './observer.js';
 export {
   ClusterAdmin,
   type ClusterAdminOptions,
+  type MembershipChange,
   type PeerApi,
   type TransferResult,
 } from './cluster-admin.js';

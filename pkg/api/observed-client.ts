@@ -12,6 +12,8 @@ import type {
   ApplyResult,
   ClusterAdminClient,
   ClusterStatus,
+  AddMemberOptions,
+  MembershipResult,
   DeleteOptions,
   GetOptions,
   ListOptions,
@@ -166,6 +168,35 @@ export class ObservedClusterAdmin implements ClusterAdminClient {
   transferLeader(to?: number): Promise<TransferResult> {
     return observeCall(this.observer, this.transport, 'transferLeader', 'cluster', () =>
       this.inner.transferLeader(to),
+    );
+  }
+
+  /** Counted once the stream has been opened (its first chunk), not per chunk. */
+  async *snapshot(): AsyncIterable<Uint8Array> {
+    const chunks = this.inner.snapshot()[Symbol.asyncIterator]();
+    const first = await observeCall(this.observer, this.transport, 'snapshot', 'cluster', () =>
+      chunks.next(),
+    );
+    if (first.done) return;
+    yield first.value;
+    for (let c = await chunks.next(); !c.done; c = await chunks.next()) yield c.value;
+  }
+
+  addMember(id: number, address: string, opts?: AddMemberOptions): Promise<MembershipResult> {
+    return observeCall(this.observer, this.transport, 'addMember', 'cluster', () =>
+      this.inner.addMember(id, address, opts),
+    );
+  }
+
+  promoteMember(id: number): Promise<MembershipResult> {
+    return observeCall(this.observer, this.transport, 'promoteMember', 'cluster', () =>
+      this.inner.promoteMember(id),
+    );
+  }
+
+  removeMember(id: number): Promise<MembershipResult> {
+    return observeCall(this.observer, this.transport, 'removeMember', 'cluster', () =>
+      this.inner.removeMember(id),
     );
   }
 }

@@ -15,6 +15,8 @@ import type {
   ApplyResult,
   ClusterAdminClient,
   ClusterStatus,
+  AddMemberOptions,
+  MembershipResult,
   DeleteOptions,
   GetOptions,
   ListOptions,
@@ -167,10 +169,30 @@ export class AuthorizingClusterAdmin implements ClusterAdminClient {
   }
 
   transferLeader(to?: number): Promise<TransferResult> {
-    const a: Attributes = { verb: 'update', resource: CLUSTER_RESOURCE, namespace: '' };
-    return this.guard.mutate(a, () => this.inner.transferLeader(to));
+    return this.guard.mutate(CLUSTER_UPDATE, () => this.inner.transferLeader(to));
+  }
+
+  /** A backup holds every object (tokens' hashes included): update on "cluster", like a membership change. */
+  snapshot(): AsyncIterable<Uint8Array> {
+    this.guard.check(CLUSTER_UPDATE);
+    return this.inner.snapshot();
+  }
+
+  addMember(id: number, address: string, opts?: AddMemberOptions): Promise<MembershipResult> {
+    return this.guard.mutate(CLUSTER_UPDATE, () => this.inner.addMember(id, address, opts));
+  }
+
+  promoteMember(id: number): Promise<MembershipResult> {
+    return this.guard.mutate(CLUSTER_UPDATE, () => this.inner.promoteMember(id));
+  }
+
+  removeMember(id: number): Promise<MembershipResult> {
+    return this.guard.mutate(CLUSTER_UPDATE, () => this.inner.removeMember(id));
   }
 }
+
+/** Changing the cluster itself (leadership, membership) or copying all of it. */
+const CLUSTER_UPDATE: Attributes = { verb: 'update', resource: CLUSTER_RESOURCE, namespace: '' };
 
 /**
  * A Run's output: "logs" on runs in its namespace. A localOnly request is one

@@ -7,3 +7,9 @@ export type * from './types.js';
 export { DelegatingClient } from './delegating.js';
 export { LocalClient, randomNameSuffix, type LocalClientOptions } from './local.js';
 export { DEFAULT_WATCH_BUFFER } from './watch-queue.js';
+export {
+  decodeSnapshotFile,
+  encodeSnapshotFile,
+  type SnapshotFileInfo,
+  type SnapshotFileMeta,
+} from './snapshot-file.js';

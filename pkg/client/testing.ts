@@ -12,6 +12,7 @@ import {
 import { FakeClock, type Clock } from '../util/clock.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import { LocalClient, type LocalClientOptions } from './local.js';
+import type { ClusterAdminClient } from './types.js';
 
 /**
  * Applies each proposed command to the store at once, at the next index, as
@@ -73,4 +74,24 @@ export function newTestClient(opts: TestClientOptions = {}): TestClient {
     proposer,
   });
   return { client, store, proposer, clock };
+}
+
+/**
+ * A ClusterAdminClient for tests that serve only some of it: each method in
+ * `served` answers, every other one throws Unavailable naming it.
+ */
+export function partialClusterAdmin(served: Partial<ClusterAdminClient> = {}): ClusterAdminClient {
+  const unserved = (what: string) => (): never => {
+    throw new JobctlError(Reason.Unavailable, `${what} is not served in this test`);
+  };
+  return {
+    nodeStatus: unserved('node status'),
+    clusterStatus: unserved('cluster status'),
+    transferLeader: unserved('leader transfer'),
+    snapshot: unserved('snapshot'),
+    addMember: unserved('add member'),
+    promoteMember: unserved('promote member'),
+    removeMember: unserved('remove member'),
+    ...served,
+  };
 }

@@ -73,6 +73,32 @@ export interface NodeRaftStatus {
   /** 'healthy' when the node answered, 'unreachable' otherwise. */
   readonly health: string;
   readonly error?: string;
+  /** 'voter' or 'learner' in the answering node's configuration (ClusterStatus). */
+  readonly membership?: string;
+  /** Entries still to apply compared with the leader's commit index (ClusterStatus). */
+  readonly lag?: number;
+}
+
+/** One member of the Raft configuration. */
+export interface ClusterMember {
+  readonly id: number;
+  /** HOST:PORT its peers dial. */
+  readonly address: string;
+  readonly learner: boolean;
+}
+
+/** The configuration after a membership change, and the cluster's id. */
+export interface MembershipResult {
+  readonly members: readonly ClusterMember[];
+  readonly clusterId: string;
+}
+
+export interface AddMemberOptions {
+  /**
+   * The node itself asks (`jobd --join`): it is not running yet, so the
+   * check that someone answers at the address is skipped.
+   */
+  readonly joining?: boolean;
 }
 
 /** What a leadership transfer did. */
@@ -158,6 +184,17 @@ export interface ClusterAdminClient {
   clusterStatus(): Promise<ClusterStatus>;
   /** Hands leadership to `to` (0 or omitted: the most caught-up follower). */
   transferLeader(to?: number): Promise<TransferResult>;
+  /**
+   * A consistent snapshot of the whole cluster, taken on the leader, as the
+   * bytes of a backup file (./snapshot-file.ts), in order.
+   */
+  snapshot(): AsyncIterable<Uint8Array>;
+  /** Adds a non-voting learner (one change at a time; refusals are Conflict or Invalid). */
+  addMember(id: number, address: string, opts?: AddMemberOptions): Promise<MembershipResult>;
+  /** Makes a caught-up learner a voter. */
+  promoteMember(id: number): Promise<MembershipResult>;
+  /** Removes a member; the leader hands leadership away first when it is the one removed. */
+  removeMember(id: number): Promise<MembershipResult>;
 }
 
 /** A Run's output: a service of its own (raw bytes, streamed from the executing node). */

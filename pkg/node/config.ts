@@ -13,8 +13,19 @@ export interface NodeConfig {
   readonly id: NodeId;
   /** host:port for gRPC (raft + api). */
   readonly listen: string;
-  /** Every member's address, this node included. */
+  /**
+   * The address peers and clients dial (--advertise), when it differs from
+   * --listen (e.g. listening on 0.0.0.0, or behind NAT). Default: listen.
+   */
+  readonly advertise?: string;
+  /**
+   * Bootstrap only (--peers): every member of a brand-new cluster, this node
+   * included. Ignored once the data directory has its cluster.json; empty
+   * with --join.
+   */
   readonly peers: ReadonlyMap<NodeId, string>;
+  /** --join: API addresses of a running cluster to join as a learner (then promoted once caught up). */
+  readonly join?: readonly string[];
   readonly dataDir: string;
   /** Milliseconds per Raft tick. Default 50. */
   readonly tickMs: number;

@@ -111,6 +111,8 @@ export interface LocalClusterOptions {
    * on random free ports when 0; omitted: no --http.
    */
   readonly httpBasePort?: number;
+  /** Runs once every member's address is known, before any node starts (e.g. `jobd restore`). */
+  readonly beforeStart?: (cluster: LocalCluster) => Promise<void>;
 }
 
 /** The jobd TLS flags of node `id` with certificates from `jobd certs` in `dir`. */
@@ -143,6 +145,8 @@ export interface LocalMember {
   readonly logFile: string;
   proc: ChildProcess | undefined;
   exited: Promise<number | null>;
+  /** Started with --join of these servers instead of --peers (added after bootstrap). */
+  join?: readonly string[];
 }
 
 export class LocalCluster {
@@ -179,8 +183,35 @@ export class LocalCluster {
         exited: Promise.resolve(null),
       });
     }
+    await opts.beforeStart?.(c);
     for (const m of c.members) c.startNode(m.id);
     return c;
+  }
+
+  /**
+   * Adds node `id` on a free port and starts it with `--join` (through the
+   * given members, default every running one): it joins as a learner and is
+   * promoted once caught up.
+   */
+  async join(id: NodeId, through?: readonly NodeId[]): Promise<LocalMember> {
+    if (this.members.some((m) => m.id === id)) throw new Error(`member ${id} exists`);
+    const host = this.opts.host ?? '127.0.0.1';
+    const [port] = await freePorts(1, host);
+    const servers = (
+      through ?? this.members.filter((m) => this.isRunning(m.id)).map((m) => m.id)
+    ).map((mid) => this.member(mid).address);
+    const m: LocalMember = {
+      id,
+      address: `${host}:${port}`,
+      dataDir: join(this.opts.baseDir, `node-${id}`),
+      logFile: join(this.opts.baseDir, `node-${id}.log`),
+      proc: undefined,
+      exited: Promise.resolve(null),
+      join: servers,
+    };
+    this.members.push(m);
+    this.startNode(id);
+    return m;
   }
 
   member(id: NodeId): LocalMember {
@@ -189,8 +220,12 @@ export class LocalCluster {
     return m;
   }
 
+  /** The --peers of the bootstrap members (those not added by joining). */
   peersFlag(): string {
-    return this.members.map((m) => `${m.id}=${m.address}`).join(',');
+    return this.members
+      .filter((m) => !m.join)
+      .map((m) => `${m.id}=${m.address}`)
+      .join(',');
   }
 
   servers(): string {
@@ -216,8 +251,7 @@ export class LocalCluster {
       String(id),
       '--listen',
       m.address,
-      '--peers',
-      this.peersFlag(),
+      ...(m.join ? ['--join', m.join.join(',')] : ['--peers', this.peersFlag()]),
       '--data-dir',
       m.dataDir,
       ...(this.opts.tls ? nodeTlsArgs(this.opts.tls.dir, id) : []),

@@ -38,6 +38,8 @@ import { TermSource, withTerm, type NodeLogger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import { GrpcPeerApi } from './peer-api.js';
 import { nodeRecorder } from './recorder.js';
+import { clusterMembership, promotion } from './join.js';
+import { saveClusterFile, type ClusterFile } from './cluster-file.js';
 import { NodeRegistration } from './registration.js';
 import { nodeServerOptions } from '../transport/server-options.js';
 import { DEFAULT_RATE_LIMIT, ClientRateLimiter } from '../util/rate-limit.js';
@@ -116,9 +118,7 @@ interface BuiltNode {
 }
 
 export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Promise<BuiltNode> {
-  if (!config.peers.has(config.id)) {
-    throw new JobctlError(Reason.Invalid, `--peers must include this node (id ${config.id})`);
-  }
+  const advertise = config.advertise ?? config.listen;
   // Every line carries the Raft term (once Raft exists) and the part that wrote it.
   const term = new TermSource();
   const logger = withTerm(nodeLogger, () => term.current());
@@ -135,16 +135,28 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         onError: (message) => tlsLogger.warn(message),
       })
     : undefined;
+  const toPeers = peerCredentials(tls);
+  const peerApi = new GrpcPeerApi(toPeers, nodePeerToken(config));
+  // The cluster this data directory belongs to and its membership: from
+  // cluster.json once there is one, else from joining (--join) or
+  // bootstrapping (--peers) a cluster.
+  let cluster: ClusterFile;
+  try {
+    cluster = await clusterMembership(config, advertise, peerApi, logger);
+  } catch (err) {
+    peerApi.close();
+    throw err;
+  }
   const storage: LogStore = await openDiskStorage({
     dir: config.dataDir,
     logger: logger.child({ component: 'storage' }),
     metrics: metrics.wal,
   });
   const rng = randomRng();
-  const voters = [...config.peers.keys()].sort((a, b) => a - b);
   const core = createCore({
     id: config.id,
-    peers: voters,
+    peers: cluster.voters,
+    learners: cluster.learners,
     storage,
     rng: rng.fork(),
     electionTick: config.electionTick,
@@ -153,10 +165,19 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     checkQuorum: true,
     logger: logger.child({ component: 'raft' }),
   });
-  const toPeers = peerCredentials(tls);
+  // Every member's address, kept to the configuration Raft applies: the
+  // transport, log proxying and cluster.json follow it.
+  const memberAddresses = new Map(
+    Object.entries(cluster.members).map(([id, a]) => [Number(id), a] as const),
+  );
+  // Members this node saw removed: their Raft streams are refused, which is
+  // how a removed node learns it (the leader stops replicating to it).
+  const removedIds = new Set<number>();
   const transport = new GrpcTransport({
     id: config.id,
-    peers: config.peers,
+    peers: memberAddresses,
+    isRemoved: (id) => removedIds.has(id),
+    onRemoved: (by) => raft.retire(`node ${by} refused our messages`),
     logger: logger.child({ component: 'transport' }),
     credentials: toPeers,
   });
@@ -164,13 +185,18 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   let onFatal: (err: unknown) => void = () => {};
   let failed = false;
   const fatal = new Promise<unknown>((resolve) => (onFatal = resolve));
+  let clusterFileWrites: Promise<void> = Promise.resolve();
   const raft = new RaftNode({
     id: config.id,
     core,
     storage,
     stateMachine: store,
     network: transport,
-    initialConfState: { voters, learners: [] },
+    initialConfState: {
+      voters: cluster.voters,
+      learners: cluster.learners,
+      contexts: cluster.members,
+    },
     rng: rng.fork(),
     logger: logger.child({ component: 'raft' }),
     tickMs: config.tickMs,
@@ -181,8 +207,38 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       onFatal(err);
     },
     onConfChange: (change) => {
-      if (change.type === 'removeNode') transport.removePeer(change.nodeId);
-      else if (change.context) transport.setPeer(change.nodeId, change.context);
+      if (change.type === 'removeNode') removedIds.add(change.nodeId);
+      else removedIds.delete(change.nodeId);
+    },
+    onConfState: (cs) => {
+      const members = new Map(
+        [...cs.voters, ...cs.learners].map((id) => [
+          id,
+          cs.contexts?.[id] ?? memberAddresses.get(id) ?? '',
+        ]),
+      );
+      for (const id of [...memberAddresses.keys()]) {
+        if (!members.has(id)) {
+          memberAddresses.delete(id);
+          transport.removePeer(id);
+        }
+      }
+      for (const [id, address] of members) {
+        if (!address) continue;
+        memberAddresses.set(id, address);
+        transport.setPeer(id, address);
+      }
+      const next: ClusterFile = {
+        clusterId: cluster.clusterId,
+        voters: cs.voters,
+        learners: cs.learners,
+        members: Object.fromEntries(memberAddresses),
+      };
+      clusterFileWrites = clusterFileWrites
+        .then(() => saveClusterFile(config.dataDir, next))
+        .catch((err: unknown) =>
+          logger.warn('cannot record the membership in cluster.json', { error: errorMessage(err) }),
+        );
     },
   });
   term.follow(() => raft.status().term);
@@ -194,15 +250,14 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   // Run logs, proxied from the executing node), admission, then per request
   // authentication, metrics and authorization. With auth on and no TLS,
   // node-to-node calls present the bootstrap token (pkg/auth/bootstrap.ts).
-  const peerApi = new GrpcPeerApi(toPeers, nodePeerToken(config));
   const local = new LocalClient({ store, proposer, readBarrier: () => raft.read() });
-  const admin = new ClusterAdmin({ raft, members: config.peers, peerApi });
+  const admin = new ClusterAdmin({ raft, peerApi, clusterId: cluster.clusterId });
   const runLogs = new RunLogs({
     nodeName: name,
     dataDir: config.dataDir,
     client: local,
     store,
-    peers: config.peers,
+    peers: memberAddresses,
     peerLogs: (address, opts) => peerApi.logs(address, opts),
   });
   const stack = buildServiceStack({
@@ -265,7 +320,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     raft,
     name,
     labels: config.labels,
-    address: config.listen,
+    address: advertise,
     capacity: {
       cpu: config.capacity?.cpu ?? String(availableParallelism()),
       memory: config.capacity?.memory ?? `${Math.floor(totalmem() / (1024 * 1024))}Mi`,
@@ -295,7 +350,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         stack,
         isReady: () => raft.leader() !== 0 && !raft.isStopped(),
         metrics: () => metrics.text(),
-        nodeInfo: () => ({ id: config.id, name, address: config.listen }),
+        nodeInfo: () => ({ id: config.id, name, address: advertise }),
         logger: logger.child({ component: 'rest' }),
         tls,
         rateLimiter,
@@ -330,6 +385,8 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
         }
       },
     },
+    // Stopped once Raft has stopped applying: the last membership is on disk.
+    { name: 'cluster.json writes', stop: () => clusterFileWrites },
     { name: 'tls', start: () => void tls?.start(), stop: () => tls?.close() },
     {
       name: 'grpc server',
@@ -392,13 +449,17 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     },
     { name: 'controllers', start: () => controllers.start(), stop: () => controllers.stop() },
     { name: 'registration', start: () => registration.start(), stop: () => registration.stop() },
+    // A node that joined asks to become a voter once it has caught up.
+    ...(config.join
+      ? [promotion({ raft, admin, logger: logger.child({ component: 'join' }) })]
+      : []),
   ];
 
   const handOff = async (timeoutMs = 2000): Promise<void> => {
     // Stop taking part first: no more heartbeats, and the Node says NotReady.
     await registration.stop();
     await registration.markNotReady('jobd is stopping');
-    if (!raft.isLeader() || config.peers.size < 2) return;
+    if (!raft.isLeader() || raft.membership().voters.length < 2) return;
     try {
       const res = await admin.transferLeader(0, timeoutMs);
       logger.info('handed off leadership', { to: res.to, term: res.term });
@@ -413,7 +474,11 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     httpAddress: () => http?.address(),
     summary: {
       address: config.listen,
-      peers: Object.fromEntries(config.peers),
+      advertise,
+      clusterId: cluster.clusterId,
+      voters: cluster.voters,
+      learners: cluster.learners,
+      peers: cluster.members,
       dataDir: config.dataDir,
       tickMs: config.tickMs,
       electionTick: config.electionTick,

@@ -2,9 +2,14 @@
 // leadership transfer (ClusterAdmin) and the Logs proxy hop (RunLogs). One
 // client per address, created on first use.
 import type * as grpc from '@grpc/grpc-js';
-import type { PeerApi } from '../api/index.js';
-import type { LogsOptions, NodeRaftStatus, TransferResult } from '../client/index.js';
-import { ApiClient } from '../transport/api-grpc.js';
+import type { MembershipChange, PeerApi } from '../api/index.js';
+import type {
+  LogsOptions,
+  MembershipResult,
+  NodeRaftStatus,
+  TransferResult,
+} from '../client/index.js';
+import { ApiClient, membershipResult } from '../transport/api-grpc.js';
 import { logsRequestOf } from '../transport/api-wire.js';
 
 export class GrpcPeerApi implements PeerApi {
@@ -38,6 +43,25 @@ export class GrpcPeerApi implements PeerApi {
 
   transferLeader(address: string, to: number, timeoutMs: number): Promise<TransferResult> {
     return this.client(address).transferLeader({ to }, timeoutMs);
+  }
+
+  snapshot(address: string): AsyncIterable<Uint8Array> {
+    return this.client(address).snapshot();
+  }
+
+  async changeMembership(address: string, change: MembershipChange): Promise<MembershipResult> {
+    const c = this.client(address);
+    const timeoutMs = 30_000;
+    switch (change.type) {
+      case 'add': {
+        const req = { id: change.id, address: change.address, joining: change.joining };
+        return membershipResult(await c.addMember(req, timeoutMs));
+      }
+      case 'promote':
+        return membershipResult(await c.promoteMember({ id: change.id }, timeoutMs));
+      case 'remove':
+        return membershipResult(await c.removeMember({ id: change.id }, timeoutMs));
+    }
   }
 
   /** A Run's output from the node that executed it (the Logs proxy hop). */

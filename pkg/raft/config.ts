@@ -18,6 +18,11 @@ export interface RaftConfig {
    * cluster). Otherwise membership comes from storage.
    */
   readonly peers: readonly NodeId[];
+  /**
+   * Initial learners, with peers: the configuration a node joining a running
+   * cluster was told when it was added (itself a learner). Default none.
+   */
+  readonly learners?: readonly NodeId[];
   readonly storage: Storage;
   /** Source of randomness for election timeouts (seeded in tests). */
   readonly rng: Rng;

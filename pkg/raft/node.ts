@@ -32,6 +32,7 @@ import type {
   NodeId,
   Ready,
   Role,
+  Snapshot,
   Status,
 } from './types.js';
 import { EntryType } from './types.js';
@@ -68,6 +69,12 @@ export interface RaftNodeOptions {
   readonly onFatal?: (err: unknown) => void;
   /** Called after a committed ConfChange was applied (e.g. to update transport peers). */
   readonly onConfChange?: (change: ConfChange, state: ConfState) => void;
+  /**
+   * Called whenever the membership may have changed: at start, after a
+   * ConfChange was applied and after a snapshot from the leader was
+   * installed. `state.contexts` holds each member's address.
+   */
+  readonly onConfState?: (state: ConfState) => void;
   /** Monitoring: persist latency, proposal outcomes, snapshots. Default: none. */
   readonly metrics?: RaftMetricsSink;
 }
@@ -98,6 +105,10 @@ interface PendingRead extends Pending<void> {
 
 interface PendingTransfer extends Pending<void> {
   readonly to: NodeId;
+}
+
+interface PendingConfChange extends Pending<ConfState> {
+  readonly change: ConfChange;
 }
 
 // Envelope: [0x01][u32 node id][u32 incarnation][f64 sequence] then the payload.
@@ -131,6 +142,11 @@ export function decodeEnvelope(
     seq: view.getFloat64(9),
     payload: data.subarray(envelopeHeader),
   };
+}
+
+/** The member addresses a configuration carries, by node id. */
+function contextsOf(cs: ConfState): Map<NodeId, string> {
+  return new Map(Object.entries(cs.contexts ?? {}).map(([id, c]) => [Number(id), c]));
 }
 
 function timeoutError(what: string, ms: number): JobctlError {
@@ -172,6 +188,11 @@ export class RaftNode {
   /** Reads whose index is known, waiting for applied to catch up. */
   private readonly readWaiters: PendingRead[] = [];
   private readonly transfers = new Set<PendingTransfer>();
+  private readonly confChanges = new Set<PendingConfChange>();
+  /** Each member's address (its ConfChange context), kept with every snapshot. */
+  private contexts = new Map<NodeId, string>();
+  /** This node is no longer in the configuration: it refuses writes and reads. */
+  private removed = false;
   private readonly leaderListeners = new Set<(lead: NodeId, term: number) => void>();
   private readonly roleListeners = new Set<(change: RoleChange) => void>();
 
@@ -199,6 +220,7 @@ export class RaftNode {
     this.snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.incarnation = (opts.rng ?? randomRng()).int(1, 0x7fffffff);
     this.confState = opts.initialConfState;
+    this.contexts = contextsOf(opts.initialConfState);
     this.metrics = opts.metrics ?? noopRaftMetrics;
   }
 
@@ -211,10 +233,11 @@ export class RaftNode {
       this.sm.restore(snap.metadata.index, snap.data);
       this.applied = snap.metadata.index;
       this.snapshotIndex = snap.metadata.index;
-      this.confState = snap.metadata.confState;
+      this.setConfState(snap.metadata.confState);
     }
     const stored = this.storage.initialState().confState;
-    if (stored.voters.length > 0) this.confState = stored;
+    if (stored.voters.length > 0) this.setConfState(stored);
+    this.opts.onConfState?.(this.confState);
     // A restarted node resumes at its stored term; role changes are reported from there.
     this.term = this.core.status().term;
     this.network.onMessage((msg) => this.step(msg));
@@ -264,6 +287,7 @@ export class RaftNode {
 
   private proposeEnvelope(data: Uint8Array, opts: RequestOptions): Promise<unknown> {
     if (this.stopped) return Promise.reject(this.stoppedError());
+    if (this.removed) return Promise.reject(this.removedError());
     if (this.proposals.size >= this.maxPending) return Promise.reject(new TooManyRequestsError());
     const seq = ++this.seq;
     const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
@@ -307,11 +331,59 @@ export class RaftNode {
   }
 
   /**
+   * Proposes a membership change on the leader and resolves with the
+   * configuration once this node has applied it. Rejects with Unavailable
+   * (not the leader, or another change is still pending: one at a time) or
+   * Timeout.
+   */
+  changeMembership(change: ConfChange, opts: RequestOptions = {}): Promise<ConfState> {
+    if (this.stopped) return Promise.reject(this.stoppedError());
+    if (this.role !== 'leader') {
+      return Promise.reject(new JobctlError(Reason.Unavailable, 'not the leader'));
+    }
+    try {
+      this.proposeConfChange(change);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      this.confChanges.add({ change, resolve, reject, deadline: this.clock.monotonic() + timeout });
+    });
+  }
+
+  /** The configuration as of the last applied entry or snapshot, with each member's address. */
+  membership(): ConfState {
+    return this.confState;
+  }
+
+  /** Whether this node was removed from the configuration. */
+  isRemoved(): boolean {
+    return this.removed;
+  }
+
+  /**
+   * A member told us we were removed (the leader stops replicating to a
+   * removed node, so it may never apply its own removal): stop campaigning
+   * and refuse reads and writes, saying why once.
+   */
+  retire(why: string): void {
+    if (this.stopped || this.removed) return;
+    this.removed = true;
+    this.tickTimer?.cancel();
+    this.logger.warn('this node was removed from the cluster; it serves no reads or writes', {
+      id: this.id,
+      why,
+    });
+  }
+
+  /**
    * Linearizable read barrier: resolves once this node has applied everything
    * committed before the call (ReadIndex), so a local read afterwards is current.
    */
   read(opts: RequestOptions = {}): Promise<void> {
     if (this.stopped) return Promise.reject(this.stoppedError());
+    if (this.removed) return Promise.reject(this.removedError());
     const timeout = opts.timeoutMs ?? this.requestTimeoutMs;
     return new Promise((resolve, reject) => {
       // Reads issued in one event-loop turn share one ReadIndex round. The
@@ -339,6 +411,22 @@ export class RaftNode {
     }
     this.reads.set(context, batch);
     this.schedule();
+  }
+
+  /**
+   * A snapshot of the state machine that reflects every write committed
+   * before the call (a ReadIndex barrier first), with the index and term of
+   * the last entry it contains and the membership at that point: a backup.
+   * Taken synchronously between two applies, so it is consistent.
+   */
+  async consistentSnapshot(opts: RequestOptions = {}): Promise<Snapshot> {
+    await this.read(opts);
+    if (this.stopped) throw this.stoppedError();
+    const index = this.applied;
+    return {
+      metadata: { index, term: this.storage.term(index), confState: this.confState },
+      data: this.sm.snapshot(),
+    };
   }
 
   /** Hands leadership to `to`; resolves when `to` is the known leader. */
@@ -441,6 +529,34 @@ export class RaftNode {
     await this.snapshotRun;
   }
 
+  private removedError(): JobctlError {
+    return new JobctlError(
+      Reason.Unavailable,
+      `node ${this.id} was removed from the cluster; it serves no reads or writes`,
+    );
+  }
+
+  /** Takes a new configuration; notes (once, in one line) when it no longer includes this node. */
+  private setConfState(cs: ConfState): void {
+    if (cs.contexts) this.contexts = contextsOf(cs);
+    const members = new Set([...cs.voters, ...cs.learners]);
+    for (const id of [...this.contexts.keys()]) if (!members.has(id)) this.contexts.delete(id);
+    this.confState = {
+      voters: cs.voters,
+      learners: cs.learners,
+      contexts: Object.fromEntries(this.contexts),
+    };
+    const removed = cs.voters.length > 0 && !members.has(this.id);
+    if (removed && !this.removed) {
+      this.logger.warn('this node was removed from the cluster; it serves no reads or writes', {
+        id: this.id,
+        voters: cs.voters,
+        learners: cs.learners,
+      });
+    }
+    this.removed = removed;
+  }
+
   private stoppedError(): JobctlError {
     return new JobctlError(
       Reason.Unavailable,
@@ -472,6 +588,8 @@ export class RaftNode {
     this.readWaiters.length = 0;
     for (const t of this.transfers) t.reject(err);
     this.transfers.clear();
+    for (const c of this.confChanges) c.reject(err);
+    this.confChanges.clear();
   }
 
   // -------------------------------------------------------------------------
@@ -515,6 +633,12 @@ export class RaftNode {
       if (t.deadline <= now) {
         this.transfers.delete(t);
         t.reject(new JobctlError(Reason.Timeout, `leadership not transferred to ${t.to} in time`));
+      }
+    }
+    for (const c of this.confChanges) {
+      if (c.deadline <= now) {
+        this.confChanges.delete(c);
+        c.reject(new JobctlError(Reason.Timeout, 'membership change not applied in time'));
       }
     }
   }
@@ -607,8 +731,9 @@ export class RaftNode {
       this.sm.restore(rd.snapshot.metadata.index, rd.snapshot.data);
       this.applied = rd.snapshot.metadata.index;
       this.snapshotIndex = rd.snapshot.metadata.index;
-      this.confState = rd.snapshot.metadata.confState;
+      this.setConfState(rd.snapshot.metadata.confState);
       this.logger.info('restored snapshot', { index: this.applied });
+      this.opts.onConfState?.(this.confState);
     }
     for (const e of committed) this.applyEntry(e);
     for (const rs of rd.readStates) {
@@ -639,13 +764,22 @@ export class RaftNode {
     if (e.index <= this.applied) return;
     if (e.type === EntryType.ConfChange) {
       const change = JSON.parse(new TextDecoder().decode(e.data)) as ConfChange;
-      this.confState = this.core.applyConfChange(change);
+      if (change.type === 'removeNode') this.contexts.delete(change.nodeId);
+      else if (change.context) this.contexts.set(change.nodeId, change.context);
+      this.setConfState({ ...this.core.applyConfChange(change) });
       this.logger.info('membership changed', {
         change: change.type,
         node: change.nodeId,
         index: e.index,
       });
       this.opts.onConfChange?.(change, this.confState);
+      this.opts.onConfState?.(this.confState);
+      for (const c of this.confChanges) {
+        if (c.change.type === change.type && c.change.nodeId === change.nodeId) {
+          this.confChanges.delete(c);
+          c.resolve(this.confState);
+        }
+      }
     } else if (e.data.length > 0) {
       const env = decodeEnvelope(e.data);
       const result = this.sm.apply(e.index, env ? env.payload : e.data);

@@ -54,6 +54,7 @@ import { ConfChangeType, EntryType, None, Role } from './types.js';
 export interface RaftOptions {
   readonly id: NodeId;
   readonly peers: readonly NodeId[];
+  readonly learners: readonly NodeId[];
   readonly storage: Storage;
   readonly rng: Rng;
   readonly electionTick: number;
@@ -166,7 +167,9 @@ export class Raft {
     const { hardState, confState } = opts.storage.initialState();
     // Membership comes from storage once there is any; peers only bootstrap.
     const cs: ConfState =
-      confState.voters.length > 0 ? confState : { voters: [...opts.peers], learners: [] };
+      confState.voters.length > 0
+        ? confState
+        : { voters: [...opts.peers], learners: [...opts.learners] };
     this.applyConfState(cs);
 
     this.term = hardState.term;

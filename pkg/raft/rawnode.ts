@@ -5,9 +5,12 @@
 //
 // Membership bootstrap: config.peers is the initial voter set of a brand-new
 // cluster and is not written to the log. A node joining an existing cluster
-// must therefore be started with peers = the voters it joins plus itself (or
-// learn them from a snapshot's ConfState); started with no peers it would
-// replay only the ConfChanges after bootstrap and see too small a cluster.
+// must therefore be started with the configuration it joins (peers = its
+// voters, learners = its learners, itself among them), as the cluster
+// answered when adding it (or learn it from a snapshot's ConfState); started
+// with no peers it would replay only the ConfChanges after bootstrap and see
+// too small a cluster. Replaying the log's ConfChanges over that
+// configuration ends in it again: each change sets one member's place.
 import type { Logger, RaftConfig, RaftCore } from './config.js';
 import { silentLogger } from './config.js';
 import { Raft } from './raft.js';
@@ -58,6 +61,7 @@ export class RawNode implements RaftCore {
     this.raft = new Raft({
       id: config.id,
       peers: config.peers,
+      learners: config.learners ?? [],
       storage: config.storage,
       rng: config.rng,
       electionTick: config.electionTick ?? RaftDefaults.electionTick,

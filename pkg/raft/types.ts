@@ -31,6 +31,12 @@ export interface HardState {
 export interface ConfState {
   readonly voters: readonly NodeId[];
   readonly learners: readonly NodeId[];
+  /**
+   * Opaque to the core: each member's latest ConfChange context (the shell
+   * keeps the member's address there), so a snapshot carries what the log
+   * it replaces said about the members.
+   */
+  readonly contexts?: Readonly<Record<string, string>>;
 }
 
 export const ConfChangeType = {

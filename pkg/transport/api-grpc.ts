@@ -13,7 +13,12 @@
 // not) becomes a status, never an uncaught exception.
 import * as grpc from '@grpc/grpc-js';
 import { addLimitedService, type CallLimit } from './rate-limit-grpc.js';
-import type { ApiServices, ClusterStatus, NodeRaftStatus } from '../client/index.js';
+import type {
+  ApiServices,
+  ClusterStatus,
+  MembershipResult,
+  NodeRaftStatus,
+} from '../client/index.js';
 import type { Resource, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import { decodeObject, encodeObject, consistencyOf, dryRunOf, logsOptionsOf } from './api-wire.js';
@@ -22,7 +27,10 @@ import { fromServiceError, toServiceError } from './errors.js';
 import {
   JobctlClient,
   JobctlService,
+  type AddMemberRequest,
   type ClusterStatusResponse,
+  type MemberRequest,
+  type MembershipResponse,
   type JobctlServer,
   type LogChunk,
   type LogsRequest,
@@ -78,7 +86,19 @@ const objectResponse = (o: Resource): ObjectResponse => ({ object: encodeObject(
 
 /** A node's Raft view as the NodeStatus message (every field set, as the encoder needs). */
 export function nodeStatusMessage(s: NodeRaftStatus): NodeStatus {
-  return { ...s, error: s.error ?? '' };
+  return { ...s, error: s.error ?? '', membership: s.membership ?? '', lag: s.lag ?? 0 };
+}
+
+function membershipMessage(r: MembershipResult): MembershipResponse {
+  return { members: r.members.map((m) => ({ ...m })), clusterId: r.clusterId };
+}
+
+/** A MembershipResponse as the client contract's MembershipResult. */
+export function membershipResult(r: MembershipResponse): MembershipResult {
+  return {
+    members: r.members.map((m) => ({ id: m.id, address: m.address, learner: m.learner })),
+    clusterId: r.clusterId,
+  };
 }
 
 function clusterStatusMessage(st: ClusterStatus): ClusterStatusResponse {
@@ -147,18 +167,36 @@ export function callUnary<Req, Res>(
  * are JobctlErrors (ConnectionError when the node cannot be reached); an
  * aborted `signal` cancels the call and ends the iterator quietly.
  */
-export async function* readLogsStream(
+export function readLogsStream(
   client: JobctlClient,
   address: string,
   req: LogsRequest,
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
+  return readBytesStream(() => client.logs(req), address, signal);
+}
+
+/** The Snapshot RPC from the client side: the bytes of the leader's backup file. */
+export function readSnapshotStream(
+  client: JobctlClient,
+  address: string,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
+  return readBytesStream(() => client.snapshot({}), address, signal);
+}
+
+/** The `data` of each message of a server stream of bytes (Logs, Snapshot), errors as JobctlErrors. */
+async function* readBytesStream(
+  open: () => grpc.ClientReadableStream<{ data: Uint8Array }>,
+  address: string,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   if (signal?.aborted) return;
-  const call = client.logs(req);
+  const call = open();
   const onAbort = (): void => call.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const msg of call as AsyncIterable<LogChunk>) {
+    for await (const msg of call as AsyncIterable<{ data: Uint8Array }>) {
       yield Buffer.from(msg.data);
     }
   } catch (err) {
@@ -242,6 +280,10 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       logChunks((await access(call)).logs.logs(logsOptionsOf(call.request, signal))),
     );
 
+  /** Snapshot: the leader's backup file, in chunks. */
+  const snapshot: JobctlServer['snapshot'] = (call) =>
+    serveStream(call, async () => logChunks((await access(call)).cluster.snapshot()));
+
   const handlers: JobctlServer = {
     apply: unary(access, async (r, { resources: c }) => {
       const res = await c.apply(decodeObject(r.object), {
@@ -304,6 +346,16 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     ),
     transferLeader: unary(access, (r, { cluster }) => cluster.transferLeader(r.to)),
     logs,
+    snapshot,
+    addMember: unary(access, async (r, { cluster }) =>
+      membershipMessage(await cluster.addMember(r.id, r.address, { joining: r.joining })),
+    ),
+    promoteMember: unary(access, async (r, { cluster }) =>
+      membershipMessage(await cluster.promoteMember(r.id)),
+    ),
+    removeMember: unary(access, async (r, { cluster }) =>
+      membershipMessage(await cluster.removeMember(r.id)),
+    ),
   };
   addLimitedService(server, JobctlService, deps.limit, handlers);
 
@@ -360,6 +412,19 @@ export class ApiClient {
   }
   transferLeader(req: TransferLeaderRequest, timeoutMs?: number): Promise<TransferLeaderResponse> {
     return this.call(JobctlService.transferLeader, req, timeoutMs);
+  }
+  /** The leader's backup file, through this node. */
+  snapshot(signal?: AbortSignal): AsyncGenerator<Buffer> {
+    return readSnapshotStream(this.client, this.address, signal);
+  }
+  addMember(req: AddMemberRequest, timeoutMs?: number): Promise<MembershipResponse> {
+    return this.call(JobctlService.addMember, req, timeoutMs);
+  }
+  promoteMember(req: MemberRequest, timeoutMs?: number): Promise<MembershipResponse> {
+    return this.call(JobctlService.promoteMember, req, timeoutMs);
+  }
+  removeMember(req: MemberRequest, timeoutMs?: number): Promise<MembershipResponse> {
+    return this.call(JobctlService.removeMember, req, timeoutMs);
   }
   /** A Run's output from this node (a node proxying Logs uses it with localOnly). */
   logs(req: LogsRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {

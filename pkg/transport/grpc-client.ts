@@ -19,7 +19,13 @@
 // method definition.
 import type * as grpc from '@grpc/grpc-js';
 import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
-import { callUnary, readLogsStream, type UnaryMethod } from './api-grpc.js';
+import {
+  callUnary,
+  membershipResult,
+  readLogsStream,
+  readSnapshotStream,
+  type UnaryMethod,
+} from './api-grpc.js';
 import { decodeObject, encodeObject, logsRequestOf } from './api-wire.js';
 import { channelOptions } from './channel-options.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from './errors.js';
@@ -33,6 +39,7 @@ import { clientChannel, type ClientSecurity } from './security.js';
 import { tlsFailureDetail } from '../tls/errors.js';
 import { JobctlError, Reason, UnreachableError, errorMessage } from '../util/errors.js';
 import type {
+  AddMemberOptions,
   ApplyOptions,
   ApplyResult,
   ClusterStatus,
@@ -42,6 +49,7 @@ import type {
   ListResult,
   JobctlClient,
   LogsOptions,
+  MembershipResult,
   NodeRaftStatus,
   TransferResult,
   WatchOptions,
@@ -435,21 +443,53 @@ export class GrpcClient implements JobctlClient {
     return { from: res.from, to: res.to, term: res.term };
   }
 
+  /** The leader's backup file, through the first server that answers (see streamFromAny). */
+  snapshot(): AsyncIterable<Uint8Array> {
+    return {
+      [Symbol.asyncIterator]: () =>
+        this.streamFromAny((client, address) => readSnapshotStream(client, address)),
+    };
+  }
+
+  async addMember(
+    id: number,
+    address: string,
+    opts: AddMemberOptions = {},
+  ): Promise<MembershipResult> {
+    return membershipResult(
+      await this.call(JobctlService.addMember, { id, address, joining: opts.joining ?? false }),
+    );
+  }
+
+  async promoteMember(id: number): Promise<MembershipResult> {
+    return membershipResult(await this.call(JobctlService.promoteMember, { id }));
+  }
+
+  async removeMember(id: number): Promise<MembershipResult> {
+    return membershipResult(await this.call(JobctlService.removeMember, { id }));
+  }
+
   // -------------------------------------------------------------------------
   // Logs
 
   logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
-    return { [Symbol.asyncIterator]: () => this.logChunks(opts) };
+    const req = logsRequestOf(opts);
+    return {
+      [Symbol.asyncIterator]: () =>
+        this.streamFromAny((client, address) => readLogsStream(client, address, req, opts.signal)),
+    };
   }
 
   /**
-   * The Run's output from the first server that answers. A connection failure
-   * before any chunk moves on to the next server; after output has been
-   * delivered the error surfaces (resuming could repeat or skip bytes).
+   * A byte stream (Logs, Snapshot) from the first server that answers. A
+   * connection failure before any chunk moves on to the next server; after
+   * output has been delivered the error surfaces (resuming could repeat or
+   * skip bytes).
    */
-  private async *logChunks(opts: LogsOptions): AsyncGenerator<Uint8Array> {
+  private async *streamFromAny(
+    open: (client: JobctlStub, address: string) => AsyncIterable<Uint8Array>,
+  ): AsyncGenerator<Uint8Array> {
     this.checkOpen();
-    const req = logsRequestOf(opts);
     const n = this.servers.length;
     let last = '';
     for (let i = 0; i < n; i++) {
@@ -457,7 +497,7 @@ export class GrpcClient implements JobctlClient {
       const address = this.servers[idx] as string;
       let delivered = false;
       try {
-        for await (const chunk of readLogsStream(this.client(address), address, req, opts.signal)) {
+        for await (const chunk of open(this.client(address), address)) {
           delivered = true;
           this.current = idx;
           yield chunk;

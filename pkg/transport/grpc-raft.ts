@@ -29,7 +29,18 @@ export interface GrpcTransportOptions {
   readonly backoff?: BackoffOptions;
   /** Credentials of the streams to peers (mutual TLS: pkg/tls peerCredentials). Default plaintext. */
   readonly credentials?: grpc.ChannelCredentials;
+  /**
+   * Whether `id` was removed from the cluster (this node applied its
+   * removal): its streams are refused with a status that tells it so, since
+   * the leader no longer replicates to it and it may never learn otherwise.
+   */
+  readonly isRemoved?: (id: NodeId) => boolean;
+  /** Called when a peer refused our stream because we were removed from the cluster. */
+  readonly onRemoved?: (by: NodeId) => void;
 }
+
+/** The status details of a stream refused because its sender was removed. */
+const REMOVED = 'was removed from the cluster';
 
 const defaultBackoff: BackoffOptions = { initialMs: 50, maxMs: 1000 };
 
@@ -83,6 +94,9 @@ class PeerStream {
     const call = this.client.send((err) => {
       if (this.call === call) this.call = undefined;
       if (this.closed) return;
+      if (err?.code === grpc.status.FAILED_PRECONDITION && err.details.includes(REMOVED)) {
+        this.owner.removedBy(this.id);
+      }
       if (err) this.failed(err);
     });
     call.on('error', () => {
@@ -142,6 +156,8 @@ export class GrpcTransport implements Transport {
   readonly credentials: grpc.ChannelCredentials;
   private readonly id: NodeId;
   private readonly peers = new Map<NodeId, PeerStream>();
+  private readonly isRemoved: (id: NodeId) => boolean;
+  private readonly onRemoved: (by: NodeId) => void;
   private messageHandler: MessageHandler = () => {};
   private unreachableHandler: UnreachableHandler = () => {};
   /** Finishers of the peers' open streams; calling one answers and closes that stream. */
@@ -154,6 +170,8 @@ export class GrpcTransport implements Transport {
     this.clock = opts.clock ?? realClock;
     this.backoff = opts.backoff ?? defaultBackoff;
     this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
+    this.isRemoved = opts.isRemoved ?? (() => false);
+    this.onRemoved = opts.onRemoved ?? (() => {});
     for (const [id, address] of opts.peers) this.setPeer(id, address);
   }
 
@@ -176,10 +194,16 @@ export class GrpcTransport implements Transport {
     };
     this.incoming.add(finish);
     call.on('data', (batch: MessageBatch) => {
-      if (this.closed) return;
+      if (this.closed || done) return;
       let lastFrom = 0;
       for (const msg of messagesFromBatch(batch)) {
         if (msg.to !== this.id) continue;
+        if (this.isRemoved(msg.from)) {
+          done = true;
+          this.incoming.delete(finish);
+          cb({ code: grpc.status.FAILED_PRECONDITION, details: `node ${msg.from} ${REMOVED}` });
+          return;
+        }
         if (msg.from !== lastFrom) {
           lastFrom = msg.from;
           this.peers.get(msg.from)?.markAlive();
@@ -206,6 +230,11 @@ export class GrpcTransport implements Transport {
 
   onUnreachable(handler: UnreachableHandler): void {
     this.unreachableHandler = handler;
+  }
+
+  /** A peer told us we were removed from the cluster. */
+  removedBy(peer: NodeId): void {
+    if (!this.closed) this.onRemoved(peer);
   }
 
   reportUnreachable(peer: NodeId): void {

@@ -63,7 +63,13 @@ function metadataToWire(m: SnapshotMetadata): WireSnapshotMetadata {
   return {
     index: m.index,
     term: m.term,
-    confState: { voters: [...m.confState.voters], learners: [...m.confState.learners] },
+    confState: {
+      voters: [...m.confState.voters],
+      learners: [...m.confState.learners],
+      contexts: Object.fromEntries(
+        Object.entries(m.confState.contexts ?? {}).map(([id, c]) => [Number(id), c]),
+      ),
+    },
   };
 }
 
@@ -71,6 +77,9 @@ function metadataFromWire(m: WireSnapshotMetadata | undefined): SnapshotMetadata
   const confState: ConfState = {
     voters: m?.confState?.voters ?? [],
     learners: m?.confState?.learners ?? [],
+    ...(m?.confState?.contexts && Object.keys(m.confState.contexts).length > 0
+      ? { contexts: { ...m.confState.contexts } }
+      : {}),
   };
   return { index: m?.index ?? 0, term: m?.term ?? 0, confState };
 }

@@ -120,7 +120,10 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
     const table = await cli(['--server', addr(1), 'cluster', 'status']);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trim().split('\n');
-    assert.match(lines[0] ?? '', /^ID\s+ADDRESS\s+ROLE\s+TERM\s+COMMIT\s+APPLIED\s+HEALTH$/);
+    assert.match(
+      lines[0] ?? '',
+      /^ID\s+ADDRESS\s+MEMBER\s+ROLE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+HEALTH$/,
+    );
     assert.equal(lines.filter((l) => /healthy$/.test(l)).length, 3);
     assert.ok(
       lines.some((l) => l.startsWith(`${leader.id}*`)),

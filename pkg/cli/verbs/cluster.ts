@@ -1,6 +1,8 @@
 // `jobctl cluster status` and `jobctl cluster transfer-leader [--to ID]`: the
 // Raft view of the cluster, through the same client, connection and error
-// mapping as every other verb.
+// mapping as every other verb. Membership (add-member, promote,
+// remove-member) is in ./cluster-members.ts, backups (snapshot save|status)
+// in ./cluster-snapshot.ts.
 import type { ClusterStatus } from '../../client/index.js';
 import { defineVerb, type VerbGroup } from '../command.js';
 import { checkServers } from '../contexts.js';
@@ -8,6 +10,8 @@ import { parseOutputFormat } from '../printers/printer.js';
 import { formatTable } from '../printers/table.js';
 import { clientOf, type VerbDeps } from './deps.js';
 import { needClusterAdmin } from './services.js';
+import { memberVerbs } from './cluster-members.js';
+import { snapshotCommand } from './cluster-snapshot.js';
 
 export function formatClusterStatus(st: ClusterStatus): string {
   const rows = st.nodes.map((n) => {
@@ -15,14 +19,19 @@ export function formatClusterStatus(st: ClusterStatus): string {
     return [
       n.id === st.leader ? `${n.id}*` : String(n.id),
       n.address,
+      n.membership || 'voter',
       unreachable ? '-' : n.role,
       unreachable ? '-' : String(n.term),
       unreachable ? '-' : String(n.commit),
       unreachable ? '-' : String(n.applied),
+      unreachable || n.lag === undefined ? '-' : String(n.lag),
       n.health,
     ];
   });
-  const table = formatTable(['ID', 'ADDRESS', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'HEALTH'], rows);
+  const table = formatTable(
+    ['ID', 'ADDRESS', 'MEMBER', 'ROLE', 'TERM', 'COMMIT', 'APPLIED', 'LAG', 'HEALTH'],
+    rows,
+  );
   const footer = st.leader ? `leader: ${st.leader} (*)\n` : 'leader: none\n';
   return table + footer;
 }
@@ -56,11 +65,12 @@ export async function runTransferLeader(o: TransferLeaderOptions, deps: VerbDeps
 
 export const clusterCommand: VerbGroup = {
   name: 'cluster',
-  describe: 'Raft view of the cluster',
+  describe: 'Raft view of the cluster, membership and backups',
   subcommands: [
     defineVerb({
       name: 'status',
-      describe: 'every node: id, address, role, term, commit, applied, health',
+      describe:
+        'every member: id, address, voter or learner, role, term, commit, applied, lag, health',
       toOptions: (a, conn): ClusterStatusOptions => ({ servers: conn.servers, output: a.output }),
       validate: (o) => checkServers(o.servers),
       run: runClusterStatus,
@@ -73,5 +83,7 @@ export const clusterCommand: VerbGroup = {
       validate: (o) => checkServers(o.servers),
       run: runTransferLeader,
     }),
+    ...memberVerbs,
+    snapshotCommand,
   ],
 };

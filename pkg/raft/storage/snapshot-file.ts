@@ -45,6 +45,7 @@ export function encodeSnapshot(snap: Snapshot): Uint8Array {
       confState: {
         voters: snap.metadata.confState.voters,
         learners: snap.metadata.confState.learners,
+        ...(snap.metadata.confState.contexts ? { contexts: snap.metadata.confState.contexts } : {}),
       },
     }),
   );
@@ -71,7 +72,7 @@ export function decodeSnapshot(buf: Uint8Array, expect: SnapshotFileName): Snaps
   const meta = JSON.parse(Buffer.from(buf.subarray(8, 8 + metaBytes)).toString('utf8')) as {
     index: number;
     term: number;
-    confState: { voters: number[]; learners: number[] };
+    confState: { voters: number[]; learners: number[]; contexts?: Record<string, string> };
   };
   if (meta.index !== expect.index || meta.term !== expect.term) {
     throw new Error(`metadata (${meta.index}/${meta.term}) does not match the file name`);
@@ -80,7 +81,11 @@ export function decodeSnapshot(buf: Uint8Array, expect: SnapshotFileName): Snaps
     metadata: {
       index: meta.index,
       term: meta.term,
-      confState: { voters: meta.confState.voters, learners: meta.confState.learners },
+      confState: {
+        voters: meta.confState.voters,
+        learners: meta.confState.learners,
+        ...(meta.confState.contexts ? { contexts: meta.confState.contexts } : {}),
+      },
     },
     data: buf.slice(8 + metaBytes, buf.length - 4),
   };

@@ -145,6 +145,16 @@ export interface NodeStatus {
   /** "healthy" when the node answered, "unreachable" otherwise. */
   health: string;
   error: string;
+  /**
+   * "voter" or "learner" in the configuration of the node that answered
+   * ClusterStatus ("" from NodeStatus of an older node).
+   */
+  membership: string;
+  /**
+   * Entries the node has yet to apply compared with the leader's commit index
+   * (ClusterStatus only; how far a learner is behind).
+   */
+  lag: number;
 }
 
 export interface ClusterStatusRequest {
@@ -192,6 +202,37 @@ export interface LogsRequest {
 
 export interface LogChunk {
   data: Uint8Array;
+}
+
+export interface SnapshotRequest {
+}
+
+export interface SnapshotChunk {
+  data: Uint8Array;
+}
+
+export interface AddMemberRequest {
+  id: number;
+  /** HOST:PORT its peers dial. */
+  address: string;
+  joining: boolean;
+}
+
+export interface MemberRequest {
+  id: number;
+}
+
+export interface Member {
+  id: number;
+  address: string;
+  learner: boolean;
+}
+
+export interface MembershipResponse {
+  /** The configuration after the change. */
+  members: Member[];
+  /** The cluster's id (a joining node records it). */
+  clusterId: string;
 }
 
 function createBaseApplyRequest(): ApplyRequest {
@@ -1011,6 +1052,8 @@ function createBaseNodeStatus(): NodeStatus {
     lastIndex: 0,
     health: "",
     error: "",
+    membership: "",
+    lag: 0,
   };
 }
 
@@ -1045,6 +1088,12 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     }
     if (message.error !== "") {
       writer.uint32(82).string(message.error);
+    }
+    if (message.membership !== "") {
+      writer.uint32(90).string(message.membership);
+    }
+    if (message.lag !== 0) {
+      writer.uint32(96).uint64(message.lag);
     }
     return writer;
   },
@@ -1140,6 +1189,22 @@ export const NodeStatus: MessageFns<NodeStatus> = {
             }
 
             message.error = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.membership = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.lag = longToNumber(reader.uint64());
             continue;
           }
         }
@@ -1550,6 +1615,326 @@ export const LogChunk: MessageFns<LogChunk> = {
   },
 };
 
+function createBaseSnapshotRequest(): SnapshotRequest {
+  return {};
+}
+
+export const SnapshotRequest: MessageFns<SnapshotRequest> = {
+  encode(_: SnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSnapshotChunk(): SnapshotChunk {
+  return { data: new Uint8Array(0) };
+}
+
+export const SnapshotChunk: MessageFns<SnapshotChunk> = {
+  encode(message: SnapshotChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseAddMemberRequest(): AddMemberRequest {
+  return { id: 0, address: "", joining: false };
+}
+
+export const AddMemberRequest: MessageFns<AddMemberRequest> = {
+  encode(message: AddMemberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.joining !== false) {
+      writer.uint32(24).bool(message.joining);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddMemberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddMemberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.joining = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseMemberRequest(): MemberRequest {
+  return { id: 0 };
+}
+
+export const MemberRequest: MessageFns<MemberRequest> = {
+  encode(message: MemberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MemberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMemberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseMember(): Member {
+  return { id: 0, address: "", learner: false };
+}
+
+export const Member: MessageFns<Member> = {
+  encode(message: Member, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.learner !== false) {
+      writer.uint32(24).bool(message.learner);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Member {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.learner = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseMembershipResponse(): MembershipResponse {
+  return { members: [], clusterId: "" };
+}
+
+export const MembershipResponse: MessageFns<MembershipResponse> = {
+  encode(message: MembershipResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.clusterId !== "") {
+      writer.uint32(18).string(message.clusterId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MembershipResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembershipResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clusterId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 export type JobctlService = typeof JobctlService;
 export const JobctlService = {
   /**
@@ -1695,6 +2080,58 @@ export const JobctlService = {
     responseSerialize: (value: LogChunk): Buffer => Buffer.from(LogChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogChunk => LogChunk.decode(value),
   },
+  /**
+   * A consistent snapshot of the whole cluster (every write acknowledged
+   * before the call), taken on the leader and streamed as the bytes of a
+   * backup file (pkg/client/snapshot-file.ts). Forwarded to the leader.
+   */
+  snapshot: {
+    path: "/jobctl.api.v1.Jobctl/Snapshot" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: SnapshotRequest): Buffer => Buffer.from(SnapshotRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SnapshotRequest => SnapshotRequest.decode(value),
+    responseSerialize: (value: SnapshotChunk): Buffer => Buffer.from(SnapshotChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SnapshotChunk => SnapshotChunk.decode(value),
+  },
+  /**
+   * Live membership, one change at a time, forwarded to the leader. AddMember
+   * adds a non-voting learner (joining: the node itself asks, before it
+   * starts, as `jobd --join` does; otherwise the leader first checks that
+   * the node answers at the address with that id); PromoteMember makes a caught-up learner a voter; RemoveMember removes a
+   * member (the leader hands leadership away first when it is the one
+   * removed). Each answers once the change is applied on the leader, with
+   * the configuration after it; refusals are FAILED_PRECONDITION (Conflict:
+   * another change in progress, a learner not caught up, quorum at risk) or
+   * INVALID_ARGUMENT.
+   */
+  addMember: {
+    path: "/jobctl.api.v1.Jobctl/AddMember" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddMemberRequest): Buffer => Buffer.from(AddMemberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddMemberRequest => AddMemberRequest.decode(value),
+    responseSerialize: (value: MembershipResponse): Buffer => Buffer.from(MembershipResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MembershipResponse => MembershipResponse.decode(value),
+  },
+  promoteMember: {
+    path: "/jobctl.api.v1.Jobctl/PromoteMember" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MemberRequest): Buffer => Buffer.from(MemberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MemberRequest => MemberRequest.decode(value),
+    responseSerialize: (value: MembershipResponse): Buffer => Buffer.from(MembershipResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MembershipResponse => MembershipResponse.decode(value),
+  },
+  removeMember: {
+    path: "/jobctl.api.v1.Jobctl/RemoveMember" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MemberRequest): Buffer => Buffer.from(MemberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MemberRequest => MemberRequest.decode(value),
+    responseSerialize: (value: MembershipResponse): Buffer => Buffer.from(MembershipResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MembershipResponse => MembershipResponse.decode(value),
+  },
 } as const;
 
 export interface JobctlServer extends UntypedServiceImplementation {
@@ -1742,6 +2179,26 @@ export interface JobctlServer extends UntypedServiceImplementation {
    * its output is drained. NotFound: no such Run (or the Job has no Runs yet).
    */
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
+  /**
+   * A consistent snapshot of the whole cluster (every write acknowledged
+   * before the call), taken on the leader and streamed as the bytes of a
+   * backup file (pkg/client/snapshot-file.ts). Forwarded to the leader.
+   */
+  snapshot: handleServerStreamingCall<SnapshotRequest, SnapshotChunk>;
+  /**
+   * Live membership, one change at a time, forwarded to the leader. AddMember
+   * adds a non-voting learner (joining: the node itself asks, before it
+   * starts, as `jobd --join` does; otherwise the leader first checks that
+   * the node answers at the address with that id); PromoteMember makes a caught-up learner a voter; RemoveMember removes a
+   * member (the leader hands leadership away first when it is the one
+   * removed). Each answers once the change is applied on the leader, with
+   * the configuration after it; refusals are FAILED_PRECONDITION (Conflict:
+   * another change in progress, a learner not caught up, quorum at risk) or
+   * INVALID_ARGUMENT.
+   */
+  addMember: handleUnaryCall<AddMemberRequest, MembershipResponse>;
+  promoteMember: handleUnaryCall<MemberRequest, MembershipResponse>;
+  removeMember: handleUnaryCall<MemberRequest, MembershipResponse>;
 }
 
 export interface JobctlClient extends Client {
@@ -1925,6 +2382,73 @@ export interface JobctlClient extends Client {
    */
   logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
   logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
+  /**
+   * A consistent snapshot of the whole cluster (every write acknowledged
+   * before the call), taken on the leader and streamed as the bytes of a
+   * backup file (pkg/client/snapshot-file.ts). Forwarded to the leader.
+   */
+  snapshot(request: SnapshotRequest, options?: Partial<CallOptions>): ClientReadableStream<SnapshotChunk>;
+  snapshot(
+    request: SnapshotRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<SnapshotChunk>;
+  /**
+   * Live membership, one change at a time, forwarded to the leader. AddMember
+   * adds a non-voting learner (joining: the node itself asks, before it
+   * starts, as `jobd --join` does; otherwise the leader first checks that
+   * the node answers at the address with that id); PromoteMember makes a caught-up learner a voter; RemoveMember removes a
+   * member (the leader hands leadership away first when it is the one
+   * removed). Each answers once the change is applied on the leader, with
+   * the configuration after it; refusals are FAILED_PRECONDITION (Conflict:
+   * another change in progress, a learner not caught up, quorum at risk) or
+   * INVALID_ARGUMENT.
+   */
+  addMember(
+    request: AddMemberRequest,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  addMember(
+    request: AddMemberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  addMember(
+    request: AddMemberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  promoteMember(
+    request: MemberRequest,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  promoteMember(
+    request: MemberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  promoteMember(
+    request: MemberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  removeMember(
+    request: MemberRequest,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  removeMember(
+    request: MemberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
+  removeMember(
+    request: MemberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MembershipResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const JobctlClient = makeGenericClientConstructor(JobctlService, "jobctl.api.v1.Jobctl") as unknown as {

@@ -76,6 +76,13 @@ export interface Entry {
 export interface ConfState {
   voters: number[];
   learners: number[];
+  /** Each member's ConfChange context (its address), by node id. */
+  contexts: { [key: number]: string };
+}
+
+export interface ConfState_ContextsEntry {
+  key: number;
+  value: string;
 }
 
 export interface SnapshotMetadata {
@@ -283,7 +290,7 @@ export const Entry: MessageFns<Entry> = {
 };
 
 function createBaseConfState(): ConfState {
-  return { voters: [], learners: [] };
+  return { voters: [], learners: [], contexts: {} };
 }
 
 export const ConfState: MessageFns<ConfState> = {
@@ -302,6 +309,9 @@ export const ConfState: MessageFns<ConfState> = {
       }
       writer.join();
     }
+    globalThis.Object.entries(message.contexts).forEach(([key, value]: [string, string]) => {
+      ConfState_ContextsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
     return writer;
   },
 
@@ -353,6 +363,74 @@ export const ConfState: MessageFns<ConfState> = {
             }
 
             break;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = ConfState_ContextsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.contexts[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseConfState_ContextsEntry(): ConfState_ContextsEntry {
+  return { key: 0, value: "" };
+}
+
+export const ConfState_ContextsEntry: MessageFns<ConfState_ContextsEntry> = {
+  encode(message: ConfState_ContextsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== 0) {
+      writer.uint32(8).uint32(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfState_ContextsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfState_ContextsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.key = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
           }
         }
         if ((tag & 7) === 4 || tag === 0) {

@@ -6,6 +6,7 @@ import { ApiService } from '../../../pkg/api/service.js';
 import { ClusterAdmin, type PeerApi } from '../../../pkg/api/cluster-admin.js';
 import { RaftProposer } from '../../../pkg/api/raft-proposer.js';
 import { LocalClient } from '../../../pkg/client/local.js';
+import { partialClusterAdmin } from '../../../pkg/client/testing.js';
 import type {
   ApiServices,
   ClusterAdminClient,
@@ -40,6 +41,10 @@ export interface ApiTestCluster {
 const noPeers: PeerApi = {
   nodeStatus: () => Promise.reject(new JobctlError(Reason.Unavailable, 'no peers in tests')),
   transferLeader: () => Promise.reject(new JobctlError(Reason.Unavailable, 'no peers in tests')),
+  snapshot: () => {
+    throw new JobctlError(Reason.Unavailable, 'no peers in tests');
+  },
+  changeMembership: () => Promise.reject(new JobctlError(Reason.Unavailable, 'no peers in tests')),
 };
 
 const unavailable = (what: string) => (): never => {
@@ -53,11 +58,7 @@ export function servicesOf(
 ): ApiServices {
   return {
     resources,
-    cluster: more.cluster ?? {
-      nodeStatus: unavailable('node status'),
-      clusterStatus: unavailable('cluster status'),
-      transferLeader: unavailable('leader transfer'),
-    },
+    cluster: more.cluster ?? partialClusterAdmin(),
     logs: more.logs ?? { logs: unavailable('logs') },
   };
 }
@@ -90,7 +91,12 @@ export async function startApiCluster(
     const port = await bind(server);
     const address = `127.0.0.1:${port}`;
     addresses.set(id, address);
-    const admin = new ClusterAdmin({ raft: m.node, members: addresses, peerApi: noPeers });
+    const admin = new ClusterAdmin({
+      raft: m.node,
+      members: addresses,
+      peerApi: noPeers,
+      clusterId: 'test',
+    });
     const local = new LocalClient({
       store: m.store,
       proposer: new RaftProposer(m.node),

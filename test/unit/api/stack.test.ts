@@ -13,7 +13,7 @@ import { buildServiceStack, type ServiceStack } from '../../../pkg/api/stack.js'
 import type { ApiObserver } from '../../../pkg/api/observer.js';
 import { AuthService, grpcCredentials, hashSecret } from '../../../pkg/auth/index.js';
 import { GrpcClient } from '../../../pkg/transport/grpc-client.js';
-import { newTestClient } from '../../../pkg/client/testing.js';
+import { newTestClient, partialClusterAdmin } from '../../../pkg/client/testing.js';
 import type { ClusterAdminClient, LogsClient, LogsOptions } from '../../../pkg/client/types.js';
 import { serveHttp, type HttpServer } from '../../../pkg/node/http.js';
 import { silentNodeLogger } from '../../../pkg/node/logger.js';
@@ -57,8 +57,7 @@ async function rig(): Promise<Rig> {
   };
   const bottom: string[] = [];
   const logsSeen: LogsOptions[] = [];
-  const cluster: ClusterAdminClient = {
-    nodeStatus: () => Promise.reject(new Error('unused')),
+  const cluster: ClusterAdminClient = partialClusterAdmin({
     clusterStatus: async () => {
       bottom.push('clusterStatus');
       return { nodes: [], leader: 1, responder: 1 };
@@ -67,7 +66,7 @@ async function rig(): Promise<Rig> {
       bottom.push(`transferLeader ${to}`);
       return { from: 1, to: to ?? 2, term: 3 };
     },
-  };
+  });
   const logs: LogsClient = {
     async *logs(opts) {
       bottom.push('logs');
@@ -182,7 +181,7 @@ describe('service stack: layer order', () => {
     const stack = buildServiceStack({
       store: {
         resources: t.client,
-        cluster: { nodeStatus: unused, clusterStatus: unused, transferLeader: unused },
+        cluster: partialClusterAdmin(),
         logs: { logs: unused },
       },
       admission: {},

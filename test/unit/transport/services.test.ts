@@ -39,6 +39,10 @@ describe('generated gRPC services', () => {
       ['nodeStatus', `${api}NodeStatus`, false, false],
       ['transferLeader', `${api}TransferLeader`, false, false],
       ['logs', `${api}Logs`, false, true],
+      ['snapshot', `${api}Snapshot`, false, true],
+      ['addMember', `${api}AddMember`, false, false],
+      ['promoteMember', `${api}PromoteMember`, false, false],
+      ['removeMember', `${api}RemoveMember`, false, false],
     ]);
   });
 });

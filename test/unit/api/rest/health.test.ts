@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { API, assertStatus, call, withRest } from './helpers.js';
+import { partialClusterAdmin } from '../../../../pkg/client/testing.js';
 
 describe('REST health and extras', () => {
   it(
@@ -76,13 +77,10 @@ describe('REST health and extras', () => {
         assert.deepEqual((await call(`${base}/api/node`)).body, { id: 1 });
       },
       {
-        cluster: {
-          nodeStatus: async () => {
-            throw new Error('unused');
-          },
+        cluster: partialClusterAdmin({
           clusterStatus: async () => ({ nodes: [], leader: 2, responder: 1 }),
           transferLeader: async (to) => ({ from: 2, to: to ?? 0, term: 7 }),
-        },
+        }),
         nodeInfo: () => ({ id: 1 }),
       },
     ),
