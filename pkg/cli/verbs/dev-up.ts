@@ -158,9 +158,15 @@ export async function runDevUp(opts: DevUpOptions, deps: VerbDeps): Promise<numb
   });
   running.cluster = started;
   if (opts.tls || token) {
+    // Node 1's REST URL, for `jobctl config kubeconfig` (kubectl).
+    const http = started.dashboardUrl(1)?.replace(/\/+$/, '');
     await writeDevContext(
       started.servers().split(','),
-      { ...(opts.tls ? { certsDir } : {}), ...(token ? { token: token.value } : {}) },
+      {
+        ...(opts.tls ? { certsDir } : {}),
+        ...(token ? { token: token.value } : {}),
+        ...(http ? { http } : {}),
+      },
       deps.stdout,
       deps.env,
     );
@@ -262,10 +268,13 @@ async function devToken(baseDir: string, out: Out): Promise<{ file: string; valu
   return { file, value };
 }
 
-/** The context "jobctl-dev" (servers + admin TLS files and/or the admin token), made current. */
+/**
+ * The context "jobctl-dev" (servers, node 1's REST URL, admin TLS files and/or
+ * the admin token), made current.
+ */
 async function writeDevContext(
   servers: string[],
-  creds: { readonly certsDir?: string; readonly token?: string },
+  creds: { readonly certsDir?: string; readonly token?: string; readonly http?: string },
   out: Out,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
@@ -276,6 +285,7 @@ async function writeDevContext(
   const ctx = {
     name: 'jobctl-dev',
     servers,
+    ...(creds.http ? { http: creds.http } : {}),
     ...(dir
       ? { ca: join(dir, 'ca.pem'), cert: join(dir, 'admin.pem'), key: join(dir, 'admin-key.pem') }
       : {}),
