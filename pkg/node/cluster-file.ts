@@ -57,13 +57,11 @@ export async function saveClusterFile(dataDir: string, f: ClusterFile): Promise<
 
 /**
  * The id of a cluster bootstrapped from `--peers`: the same on every node
- * given the same list, different for any other list. `salt` tells a cluster
- * restored from a backup from the cluster it was taken from.
+ * given the same member ids. Only the ids count, not the addresses: a node
+ * may dial its peers through addresses of its own (a proxy, a NAT). `salt`
+ * tells a cluster restored from a backup from the cluster it was taken from.
  */
 export function clusterIdOf(members: ReadonlyMap<NodeId, string>, salt = ''): string {
-  const list = [...members]
-    .sort(([a], [b]) => a - b)
-    .map(([id, address]) => `${id}=${address}`)
-    .join(',');
-  return createHash('sha256').update(`${salt}|${list}`).digest('hex').slice(0, 16);
+  const ids = [...members.keys()].sort((a, b) => a - b).join(',');
+  return createHash('sha256').update(`${salt}|${ids}`).digest('hex').slice(0, 16);
 }

@@ -177,6 +177,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     id: config.id,
     peers: memberAddresses,
     isRemoved: (id) => removedIds.has(id),
+    clusterId: cluster.clusterId,
     onRemoved: (by) => raft.retire(`node ${by} refused our messages`),
     logger: logger.child({ component: 'transport' }),
     credentials: toPeers,

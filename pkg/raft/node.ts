@@ -538,7 +538,10 @@ export class RaftNode {
 
   /** Takes a new configuration; notes (once, in one line) when it no longer includes this node. */
   private setConfState(cs: ConfState): void {
-    if (cs.contexts) this.contexts = contextsOf(cs);
+    // A configuration from storage or the leader's snapshot fills in members
+    // this node knows no address for; the addresses it has win (it may dial
+    // a peer through an address of its own, e.g. a proxy).
+    for (const [id, c] of contextsOf(cs)) if (!this.contexts.has(id)) this.contexts.set(id, c);
     const members = new Set([...cs.voters, ...cs.learners]);
     for (const id of [...this.contexts.keys()]) if (!members.has(id)) this.contexts.delete(id);
     this.confState = {

@@ -37,7 +37,16 @@ export interface GrpcTransportOptions {
   readonly isRemoved?: (id: NodeId) => boolean;
   /** Called when a peer refused our stream because we were removed from the cluster. */
   readonly onRemoved?: (by: NodeId) => void;
+  /**
+   * This node's cluster id, sent with every stream; a stream carrying another
+   * cluster's id is refused (a member of an old cluster, e.g. the one a backup
+   * was restored from, dialling a member of the new one). Omitted: not checked.
+   */
+  readonly clusterId?: string;
 }
+
+/** The metadata key of the sender's cluster id on Raft streams. */
+const CLUSTER_ID_KEY = 'jobctl-cluster-id';
 
 /** The status details of a stream refused because its sender was removed. */
 const REMOVED = 'was removed from the cluster';
@@ -91,7 +100,9 @@ class PeerStream {
 
   private open(): grpc.ClientWritableStream<MessageBatch> {
     this.client ??= new RaftClient(this.address, this.owner.credentials, channelOptions);
-    const call = this.client.send((err) => {
+    const md = new grpc.Metadata();
+    if (this.owner.clusterId) md.set(CLUSTER_ID_KEY, this.owner.clusterId);
+    const call = this.client.send(md, (err) => {
       if (this.call === call) this.call = undefined;
       if (this.closed) return;
       if (err?.code === grpc.status.FAILED_PRECONDITION && err.details.includes(REMOVED)) {
@@ -154,6 +165,9 @@ export class GrpcTransport implements Transport {
   readonly clock: Clock;
   readonly backoff: BackoffOptions;
   readonly credentials: grpc.ChannelCredentials;
+  readonly clusterId: string | undefined;
+  /** Cluster ids whose streams were refused (each logged once). */
+  private readonly foreignClusters = new Set<string>();
   private readonly id: NodeId;
   private readonly peers = new Map<NodeId, PeerStream>();
   private readonly isRemoved: (id: NodeId) => boolean;
@@ -171,6 +185,7 @@ export class GrpcTransport implements Transport {
     this.backoff = opts.backoff ?? defaultBackoff;
     this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
     this.isRemoved = opts.isRemoved ?? (() => false);
+    this.clusterId = opts.clusterId;
     this.onRemoved = opts.onRemoved ?? (() => {});
     for (const [id, address] of opts.peers) this.setPeer(id, address);
   }
@@ -192,6 +207,20 @@ export class GrpcTransport implements Transport {
       this.incoming.delete(finish);
       cb(null, {});
     };
+    const theirs = call.metadata.get(CLUSTER_ID_KEY)[0];
+    if (this.clusterId && typeof theirs === 'string' && theirs !== this.clusterId) {
+      done = true;
+      const details = `cluster id mismatch: this node is in cluster ${this.clusterId}, the sender in ${theirs}`;
+      if (!this.foreignClusters.has(theirs)) {
+        this.foreignClusters.add(theirs);
+        this.logger.warn('refused a Raft stream from another cluster', {
+          peer: call.getPeer(),
+          theirs,
+        });
+      }
+      cb({ code: grpc.status.FAILED_PRECONDITION, details });
+      return;
+    }
     this.incoming.add(finish);
     call.on('data', (batch: MessageBatch) => {
       if (this.closed || done) return;
