@@ -68,6 +68,8 @@ export class CommandBatcher {
   private queue: Item[] = [];
   private queuedBytes = 0;
   private inFlight = 0;
+  /** Bumped by release(): entries sent before no longer count as in flight. */
+  private generation = 0;
   private deferred = false;
 
   constructor(opts: CommandBatcherOptions) {
@@ -122,6 +124,17 @@ export class CommandBatcher {
     });
   }
 
+  /**
+   * Stops waiting for the entries in flight (they keep their writers): call it
+   * when the leader changes, since an entry handed to a leader that died may
+   * only end at its deadline, and the writes behind it must not wait that long.
+   */
+  release(): void {
+    this.generation++;
+    this.inFlight = 0;
+    this.flush();
+  }
+
   /** Sends batches while fewer than maxInFlight entries are committing. */
   private flush(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) this.sendBatch();
@@ -165,6 +178,10 @@ export class CommandBatcher {
         ? encodeCommandJson((batch[0] as Item).json)
         : encodeGroup(batch.map((i) => i.json));
     this.inFlight++;
+    const generation = this.generation;
+    const landed = (): void => {
+      if (generation === this.generation) this.inFlight--;
+    };
     let sent: Promise<unknown>;
     try {
       sent = this.send(data, { timeoutMs });
@@ -173,12 +190,12 @@ export class CommandBatcher {
     }
     sent.then(
       (result) => {
-        this.inFlight--;
+        landed();
         deliver(batch, result);
         this.flush();
       },
       (err: unknown) => {
-        this.inFlight--;
+        landed();
         for (const item of batch) item.reject(err);
         this.flush();
       },

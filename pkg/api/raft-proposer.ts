@@ -23,7 +23,10 @@ export interface RaftProposerOptions {
 export class RaftProposer implements Proposer {
   private readonly batcher: CommandBatcher;
 
-  constructor(raft: Pick<RaftNode, 'propose'>, o: RaftProposerOptions = {}) {
+  constructor(
+    raft: Pick<RaftNode, 'propose'> & Partial<Pick<RaftNode, 'onLeaderChange'>>,
+    o: RaftProposerOptions = {},
+  ) {
     const limits: BatchLimits =
       o.batching === false ? { maxCommands: 1, maxInFlight: Infinity } : (o.batching ?? {});
     this.batcher = new CommandBatcher({
@@ -32,6 +35,9 @@ export class RaftProposer implements Proposer {
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
     });
+    // An entry handed to a leader that is gone may end only at its deadline:
+    // the writes queued behind it go to the new leader at once.
+    raft.onLeaderChange?.(() => this.batcher.release());
   }
 
   propose(command: Command): Promise<CommandResult> {

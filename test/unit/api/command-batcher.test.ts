@@ -242,6 +242,30 @@ describe('CommandBatcher', () => {
     assert.equal(answer(await third), 'created@2');
   });
 
+  it('stops holding writes behind an entry in flight once released (a new leader)', async () => {
+    const r = rig();
+    const lost = r.batcher.propose(job('a'));
+    r.endTurn();
+    const next = r.batcher.propose(job('b'));
+    r.endTurn();
+    assert.equal(r.entries.length, 1, 'b waits for the entry in flight');
+    r.batcher.release();
+    assert.equal(r.entries.length, 2, 'b leaves at once');
+    r.entries[1]?.commit();
+    assert.equal(answer(await next), 'created@1');
+    // The entry sent before keeps its writer, and its end does not upset the count.
+    r.entries[0]?.fail(
+      new JobctlError(Reason.Timeout, 'proposal not committed before its deadline'),
+    );
+    await assert.rejects(lost, /deadline/);
+    assert.deepEqual(r.batcher.pending, { queued: 0, inFlight: 0 });
+    const third = r.batcher.propose(job('c'));
+    r.endTurn();
+    assert.equal(r.entries.length, 3);
+    r.entries[2]?.commit();
+    assert.equal(answer(await third), 'created@2');
+  });
+
   it('refuses a write at once when too many wait (TooManyRequests)', async () => {
     const r = rig({ maxQueued: 2 });
     const ok = [r.batcher.propose(job('a')), r.batcher.propose(job('b'))];
