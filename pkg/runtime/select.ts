@@ -25,8 +25,13 @@ export function newRuntime(kind: RuntimeKind, opts: NewRuntimeOptions): Runtime 
     case 'process':
       return new ProcessRuntime(opts);
     case 'fake':
-      // Every start is also appended to the data dir, so a test outside the process
-      // (the chaos suite) can check that no Run was started twice, across restarts.
-      return new FakeRuntime({ ...opts, startsLogPath: join(opts.dataDir, 'fake-starts.log') });
+      // Every start (and remove) is also appended to the data dir, so a test outside
+      // the process (the chaos suite) can check that no Run was started twice, and a
+      // restarted jobd finds the containers it ran, as it would on an engine.
+      return new FakeRuntime({
+        ...opts,
+        startsLogPath: join(opts.dataDir, 'fake-starts.log'),
+        removedLogPath: join(opts.dataDir, 'fake-removed.log'),
+      });
   }
 }

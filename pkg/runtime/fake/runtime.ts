@@ -10,9 +10,14 @@
 //   setAvailable(false)          every call rejects with RuntimeUnavailableError
 //   logsOf(runUid)               the output, also kept in memory when logPath is unset
 // One instance outlives an agent under test, like a Docker engine outliving jobd: create a
-// new agent over the same FakeRuntime to simulate an agent restart.
+// new agent over the same FakeRuntime to simulate an agent restart. Inside jobd
+// (--runtime fake) the instance dies with the process; with `removedLogPath` beside
+// `startsLogPath` a new instance lists every container started and not removed
+// before as exited with an unknown status, as an engine that lost track of them
+// would. So a restarted jobd never starts a Run again whose start it could not
+// report before it died: the agent reports it Lost/ContainerLost instead.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { realClock, type Clock, type Timer } from '../../util/clock.js';
 import {
   ContainerNotFoundError,
@@ -44,7 +49,12 @@ export interface FakeRuntimeOptions {
   readonly maxLogBytes?: number;
   /** When set, each real start appends `{"runUid":..,"containerId":..}` as a line to this file. */
   readonly startsLogPath?: string;
+  /** With startsLogPath: each remove appends `{"containerId":..}`; both are read back at construction. */
+  readonly removedLogPath?: string;
 }
+
+/** What a restarted FakeRuntime says about containers its previous instance ran. */
+const LOST_MESSAGE = 'the fake runtime does not outlive jobd: exit status unknown';
 
 interface FakeContainer {
   readonly containerId: string;
@@ -69,6 +79,7 @@ export class FakeRuntime implements Runtime {
   private readonly defaultDurationMs: number;
   private readonly maxLogBytes: number;
   private readonly startsLogPath: string | undefined;
+  private readonly removedLogPath: string | undefined;
   private readonly containers = new Map<string, FakeContainer>();
   private readonly rules: { match: OutcomeMatcher; outcome: FakeOutcome }[] = [];
   private available = true;
@@ -78,6 +89,45 @@ export class FakeRuntime implements Runtime {
     this.defaultDurationMs = opts.defaultDurationMs ?? 0;
     this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     this.startsLogPath = opts.startsLogPath;
+    this.removedLogPath = opts.removedLogPath;
+    if (this.startsLogPath && this.removedLogPath)
+      this.restore(this.startsLogPath, this.removedLogPath);
+  }
+
+  /** Containers of a previous instance (started, not removed): exited, status unknown. */
+  private restore(startsPath: string, removedPath: string): void {
+    const lines = (path: string): { runUid?: string; containerId: string }[] =>
+      existsSync(path)
+        ? readFileSync(path, 'utf8')
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .map((l) => JSON.parse(l) as { runUid?: string; containerId: string })
+        : [];
+    const removed = new Set(lines(removedPath).map((l) => l.containerId));
+    const finishedAt = new Date(this.clock.now()).toISOString();
+    for (const { runUid, containerId } of lines(startsPath)) {
+      if (!runUid || removed.has(containerId)) continue;
+      const c: FakeContainer = {
+        containerId,
+        runUid,
+        labels: {},
+        outcome: {},
+        startedAt: finishedAt,
+        writer: undefined,
+        logs: '',
+        state: 'exited',
+        exit: {
+          exitCode: -1,
+          oomKilled: false,
+          reason: 'Unknown',
+          finishedAt,
+          message: LOST_MESSAGE,
+        },
+        exited: Promise.resolve(),
+        resolveExited: () => {},
+      };
+      this.containers.set(containerId, c);
+    }
   }
 
   // ---- test controls ------------------------------------------------------------------
@@ -195,6 +245,9 @@ export class FakeRuntime implements Runtime {
     if (!c) return;
     if (c.state === 'running') this.exit(c, 137, false);
     this.containers.delete(containerId);
+    if (this.removedLogPath) {
+      appendFileSync(this.removedLogPath, JSON.stringify({ containerId }) + '\n');
+    }
     await c.writer?.close();
   }
 

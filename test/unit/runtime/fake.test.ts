@@ -1,6 +1,9 @@
 // FakeRuntime beyond the contract: outcomes scripted by the spec or by the test, time on
 // an injected FakeClock, start counting, and an unavailable engine.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FakeRuntime, isRuntimeError, type RunContainerSpec } from '../../../pkg/runtime/index.js';
 import { FakeClock } from '../../../pkg/util/clock.js';
@@ -124,5 +127,38 @@ describe('FakeRuntime', () => {
     const rt = new FakeRuntime();
     for (let i = 0; i < 10_000; i++) await rt.start(spec(['true']));
     assert.equal((await rt.list()).length, 10_000);
+  });
+
+  it('a new instance over the same logs lists what the old one ran as exited, status unknown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobctl-fake-'));
+    try {
+      const files = {
+        startsLogPath: join(dir, 'fake-starts.log'),
+        removedLogPath: join(dir, 'fake-removed.log'),
+      };
+      const clock = new FakeClock();
+      const before = new FakeRuntime({ clock, ...files });
+      const running = spec(['sleep', '60']);
+      const done = spec(['true']);
+      const { containerId } = await before.start(running);
+      const gone = await before.start(done);
+      await before.wait(gone.containerId);
+      await before.remove(gone.containerId);
+
+      // jobd died; a new jobd's runtime finds the container it did not remove.
+      const after = new FakeRuntime({ clock, ...files });
+      const listed = await after.list();
+      assert.deepEqual(
+        listed.map((c) => [c.containerId, c.runUid, c.state]),
+        [[containerId, running.runUid, 'exited']],
+      );
+      const exit = await after.wait(containerId);
+      assert.equal(exit.reason, 'Unknown');
+      // Starting that Run again is the idempotent no-op of an engine that has it.
+      assert.deepEqual(await after.start(running), { containerId });
+      assert.equal(after.startsFor(running.runUid), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
