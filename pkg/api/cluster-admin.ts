@@ -307,11 +307,23 @@ export class ClusterAdmin implements ClusterAdminClient {
       }
       if (id === raft.id) {
         // The leader leaves: hand leadership to the most caught-up remaining
-        // voter, which then removes this node.
-        const res = await this.transferLeader(this.mostCaughtUp(up), 5000);
-        const address = this.members().get(res.to);
-        if (!address) throw new JobctlError(Reason.Unavailable, 'no leader known; retry later');
-        return this.o.peerApi.changeMembership(address, { type: 'remove', id });
+        // voter, which then removes this node. Under a steady stream of
+        // writes a transfer may miss its election timeout: try again.
+        let failure: unknown;
+        for (let attempt = 0; attempt < 3 && raft.isLeader(); attempt++) {
+          try {
+            await this.transferLeader(this.mostCaughtUp(up), 5000);
+          } catch (err) {
+            failure = err;
+          }
+        }
+        if (raft.isLeader()) {
+          throw (
+            failure ?? new JobctlError(Reason.Unavailable, 'could not hand leadership away; retry')
+          );
+        }
+        await raft.waitForLeader(5000);
+        return this.o.peerApi.changeMembership(this.leaderAddress(), { type: 'remove', id });
       }
     }
     return this.change({ type: ConfChangeType.RemoveNode, nodeId: id });
@@ -365,19 +377,26 @@ export class ClusterAdmin implements ClusterAdminClient {
 
   /** Proposes one change on this (leader) node and answers with the configuration after it. */
   private async change(cc: ConfChange): Promise<MembershipResult> {
-    let cs: ConfState;
-    try {
-      cs = await this.o.raft.changeMembership(cc, { timeoutMs: 10_000 });
-    } catch (err) {
-      if (err instanceof ProposalDroppedError && /membership change is pending/.test(err.message)) {
-        throw new JobctlError(
-          Reason.Conflict,
-          'another membership change is in progress; retry once it is applied',
-        );
+    // A change still being applied (or a new leader's first entry, which
+    // must be applied before any change) is waited out briefly; after that
+    // the refusal stands.
+    const until = Date.now() + 3000;
+    for (;;) {
+      try {
+        return this.result(await this.o.raft.changeMembership(cc, { timeoutMs: 10_000 }));
+      } catch (err) {
+        const pending =
+          err instanceof ProposalDroppedError && /membership change is pending/.test(err.message);
+        if (!pending) throw err;
+        if (Date.now() > until) {
+          throw new JobctlError(
+            Reason.Conflict,
+            'another membership change is in progress; retry once it is applied',
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      throw err;
     }
-    return this.result(cs);
   }
 
   private result(cs: ConfState): MembershipResult {
