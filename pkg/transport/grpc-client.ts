@@ -312,7 +312,8 @@ export class GrpcClient implements JobctlClient {
    * pages, consistent at the first page's revision) and yielded as ADDED; the
    * live stream then starts from the listing's revision. Every live event's
    * object carries the revision of its change as metadata.resourceVersion,
-   * and several events can share one revision (a batch entry). The client
+   * and (in data written before group commit gave every change its own
+   * store revision) several events could share one revision. The client
    * remembers the last revision it delivered and how many events of that
    * revision it delivered; when the stream breaks (server killed, stopping,
    * unreachable) it reopens on the next server from the revision before, and
