@@ -61,7 +61,7 @@ import { decodeSnapshot, encodeSnapshot, snapshotPieces } from './snapshot.js';
 import { fullKey, ObjectIndex, splitFullKey, type FullKey } from './object-index.js';
 import { buildObject, canonList, canonMap, rebuild } from './objects.js';
 import { objectKey, type KindTable } from './table.js';
-import type { Resource, ResourceInput, ResourceOf } from './types.js';
+import { isFinalRunPhase, type Resource, type ResourceInput, type ResourceOf } from './types.js';
 import {
   WatchEventType,
   WatchHub,
@@ -579,9 +579,30 @@ export class ResourceStore implements StateMachine {
     ) {
       return staleVersion(info, cmd.name);
     }
+    // Ordered deletion (DESIGN §3): an object that owns a Run still active is
+    // only marked (deletionTimestamp). Its controller (the job controller, for
+    // a Job) stops the Runs and deletes it again once none is active; only then
+    // are it and its Runs removed. `deleted` is empty: nothing is gone yet.
+    if (this.ownsActiveRun(old)) {
+      if (old.metadata.deletionTimestamp !== undefined) {
+        return { ok: true, outcome: Outcome.Deleted, object: old, deleted: [] };
+      }
+      const marked = this.modify(txn, info, old, { deletionTimestamp: cmd.now });
+      return { ok: true, outcome: Outcome.Deleted, object: marked.object, deleted: [] };
+    }
     const deleted = this.deleteCascade(txn, info, old, cmd.now);
     const object = deleted[deleted.length - 1] as Resource;
     return { ok: true, outcome: Outcome.Deleted, object, deleted };
+  }
+
+  /** Whether `obj` is the owner of a Run that has not reached a final phase. */
+  private ownsActiveRun(obj: Resource): boolean {
+    return this.index.dependentsOf(obj.metadata.uid).some((fk) => {
+      if (splitFullKey(fk)[0] !== 'Run') return false;
+      const run = this.index.getFull(fk);
+      const phase = run?.status.phase;
+      return run !== undefined && !isFinalRunPhase(typeof phase === 'string' ? phase : undefined);
+    });
   }
 
   // -------------------------------------------------------------------------
@@ -674,12 +695,14 @@ export class ResourceStore implements StateMachine {
       labels?: Json;
       annotations?: Json;
       ownerReferences?: Json;
+      deletionTimestamp?: string;
     },
   ): ObjectResult {
     const m = old.metadata;
     const specChanged = parts.spec !== undefined && !jsonEqual(parts.spec, old.spec);
     const changed =
       specChanged ||
+      (parts.deletionTimestamp !== undefined && parts.deletionTimestamp !== m.deletionTimestamp) ||
       (parts.status !== undefined && !jsonEqual(parts.status, old.status)) ||
       (parts.labels !== undefined && !jsonEqual(parts.labels, m.labels)) ||
       (parts.annotations !== undefined && !jsonEqual(parts.annotations, m.annotations)) ||

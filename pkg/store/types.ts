@@ -219,7 +219,7 @@ export type RunSpec = {
 
 /** Why the job controller cancelled a Run (copied into status.reason by the agent). */
 export type RunCancelReason =
-  'DeadlineExceeded' | 'BackoffLimitExceeded' | 'Suspended' | 'JobFinished';
+  'DeadlineExceeded' | 'BackoffLimitExceeded' | 'Suspended' | 'JobFinished' | 'Deleted';
 
 export const RunPhase = {
   Pending: 'Pending',

@@ -1,6 +1,10 @@
-// `jobctl delete KIND NAME... | KIND -l SEL | -f FILE [--wait] [--timeout]`:
-// deletes (cascading to the Job's Runs, whose containers the agents stop) and
-// prints `job.jobctl.dev "x" deleted`. A missing object is reported in
+// `jobctl delete KIND NAME... | KIND -l SEL | -f FILE [--wait=true|false] [--timeout]`:
+// deletes and, by default (kubectl's --wait=true), waits until each object is
+// gone, then prints `job.jobctl.dev "x" deleted`. A Job whose Runs still run
+// is first only marked (deletionTimestamp): the job controller stops its Runs
+// (the agents kill the containers; a down node's Runs become Lost after the
+// node grace period), then the Job and its Runs are removed (DESIGN §3).
+// --wait=false prints at once and returns. A missing object is reported in
 // kubectl's words and the others are still deleted; the exit code is then 1.
 import type { ResourceClient } from '../../client/index.js';
 import type { Resource } from '../../store/types.js';
@@ -17,7 +21,7 @@ export interface DeleteOptions extends CommonOptions {
   readonly filenames?: readonly string[];
   readonly recursive?: boolean;
   readonly selector?: string;
-  /** Wait until each object is gone. */
+  /** Wait until each object is gone (default true). */
   readonly wait?: boolean;
   /** With --wait: "60s" (default), "0" for no limit. */
   readonly timeout?: string;
@@ -31,7 +35,11 @@ export const deleteVerb = defineVerb({
   flags: {
     ...filenameFlags,
     selector: { type: 'string', alias: 'l', describe: 'delete everything matching' },
-    wait: { type: 'boolean', describe: 'wait until the objects are gone' },
+    wait: {
+      type: 'boolean',
+      default: true,
+      describe: 'wait until the objects are gone (--wait=false: return at once)',
+    },
     timeout: { type: 'string', describe: 'with --wait: how long (default 60s; 0 = no limit)' },
     'dry-run': { type: 'string', describe: 'client|server' },
   },
@@ -42,7 +50,7 @@ export const deleteVerb = defineVerb({
     filenames: a.filename,
     recursive: a.recursive === true,
     selector: a.selector,
-    wait: a.wait === true,
+    wait: a.wait !== false,
     timeout: a.timeout,
     dryRun: a.dryRun,
   }),
@@ -114,8 +122,13 @@ export async function runDelete(opts: DeleteOptions, deps: VerbDeps): Promise<nu
     for (const line of found.errors) deps.stderr.write(`${line}\n`);
     return ExitCode.Failed;
   }
+  const wait = opts.wait !== false && dryRun === 'none';
+  // A bad --timeout is a usage error before anything is deleted.
+  const timeoutMs = wait ? (await import('./wait.js')).parseTimeout(opts.timeout, 60_000) : 0;
   let code: number = ExitCode.Ok;
   const deleted: { target: Target; object: Resource }[] = [];
+  const line = (t: Target): string =>
+    `${qualifiedKind(t.info)} "${t.name}" deleted${dryRunSuffix(dryRun)}\n`;
   for (const t of found.targets) {
     try {
       const object =
@@ -127,7 +140,7 @@ export async function runDelete(opts: DeleteOptions, deps: VerbDeps): Promise<nu
               t.name,
               dryRun === 'server' ? { dryRun: 'server' } : {},
             );
-      deps.stdout.write(`${qualifiedKind(t.info)} "${t.name}" deleted${dryRunSuffix(dryRun)}\n`);
+      if (!wait) deps.stdout.write(line(t));
       deleted.push({ target: t, object });
     } catch (err) {
       const d = describeError(err);
@@ -136,33 +149,43 @@ export async function runDelete(opts: DeleteOptions, deps: VerbDeps): Promise<nu
       code = ExitCode.Failed;
     }
   }
-  if (opts.wait && dryRun === 'none' && deleted.length > 0) {
-    const { deadline, follow, parseTimeout } = await import('./wait.js');
-    const dl = deadline(deps.clock, parseTimeout(opts.timeout, 60_000), deps.signal);
-    try {
-      for (const { target, object } of deleted) {
-        const r = await follow(
-          client,
-          target.info.kind,
-          target.namespace,
-          target.name,
-          () => false,
-          dl.signal,
-          {
-            uid: object.metadata.uid,
-            notFoundIsDeleted: true,
-          },
-        );
-        if (r.kind !== 'deleted') {
-          deps.stderr.write(
-            `error: timed out waiting for the condition on ${target.info.plural}/${target.name}\n`,
-          );
-          return dl.timedOut() ? ExitCode.WaitTimeout : ExitCode.Failed;
-        }
-      }
-    } finally {
-      dl.cancel();
-    }
+  if (wait && deleted.length > 0) {
+    const waited = await waitUntilGone(client, deleted, timeoutMs, deps, line);
+    if (waited !== ExitCode.Ok) return waited;
   }
   return code;
+}
+
+/** Waits (one watch per namespace for Jobs) until every deleted object is gone, printing each. */
+async function waitUntilGone(
+  client: ResourceClient,
+  deleted: readonly { target: Target; object: Resource }[],
+  timeoutMs: number,
+  deps: VerbDeps,
+  line: (t: Target) => string,
+): Promise<number> {
+  const { deadline, inOrder, waitForTargets, worstCode } = await import('./wait.js');
+  const dl = deadline(deps.clock, timeoutMs, deps.signal);
+  const out = inOrder(deleted.length, (i, r) => {
+    const t = (deleted[i] as { target: Target }).target;
+    if (r.code === ExitCode.Ok) deps.stdout.write(line(t));
+    else deps.stderr.write(`${r.line}\n`);
+  });
+  try {
+    await waitForTargets(
+      client,
+      deleted.map(({ target, object }) => ({
+        ref: target,
+        namespace: target.namespace,
+        uid: object.metadata.uid,
+      })),
+      'delete',
+      dl.signal,
+      dl.timedOut,
+      { onResult: out.add },
+    );
+  } finally {
+    dl.cancel();
+  }
+  return worstCode(out.codes);
 }

@@ -15,6 +15,8 @@ import { jobFinished } from '../resource/job-outcome.js';
 export interface JobKey {
   readonly namespace: string;
   readonly name: string;
+  /** The Job meant (`delete`): another uid under the name is another Job. */
+  readonly uid?: string;
 }
 
 /** How one Job's wait ended (before it is turned into a result line). */
@@ -53,6 +55,7 @@ export async function followJobs(
   }
   /** The uid each Job had when first seen: another uid later means it was replaced. */
   const uids = new Map<string, string>();
+  for (const j of jobs) if (j.uid !== undefined) uids.set(keyOf(j.namespace, j.name), j.uid);
   const settle = (k: string, end: JobEnd): void => {
     for (const i of indexes.get(k) ?? []) {
       if (ends[i] !== undefined) continue;

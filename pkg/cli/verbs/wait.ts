@@ -170,6 +170,8 @@ export interface JobWaitResult {
 export interface WaitTarget {
   readonly ref: Ref;
   readonly namespace: string;
+  /** The object meant, when known (`delete --wait`): another uid under its name does not count. */
+  readonly uid?: string;
 }
 
 /** The exit code and line for one object's wait, from how following it ended. */
@@ -259,9 +261,13 @@ export async function waitForTargets(
       stop.abort();
     }
   };
-  const where = (i: number): { namespace: string; name: string } => {
+  const where = (i: number): { namespace: string; name: string; uid?: string } => {
     const t = targets[i] as WaitTarget;
-    return { namespace: namespaceFor(t.ref.info, t.namespace), name: t.ref.name };
+    return {
+      namespace: namespaceFor(t.ref.info, t.namespace),
+      name: t.ref.name,
+      ...(t.uid !== undefined ? { uid: t.uid } : {}),
+    };
   };
   try {
     await Promise.all([
@@ -275,6 +281,7 @@ export async function waitForTargets(
         const { namespace, name } = where(i);
         const r = await follow(client, t.ref.info.kind, namespace, name, () => false, stop.signal, {
           notFoundIsDeleted: true,
+          ...(t.uid !== undefined ? { uid: t.uid } : {}),
         });
         // done(o) is never true here: --for=delete ends by deletion or not at all.
         report(i, { kind: r.kind === 'deleted' ? 'deleted' : 'aborted' });
@@ -311,33 +318,45 @@ export async function runWait(opts: WaitOptions, deps: VerbDeps): Promise<number
     targets.map((t) => ({ namespace: namespaceFor(t.ref.info, t.namespace), name: t.ref.name })),
     dl.signal,
   );
-  // Results are printed in the order the objects were named, each as soon as
-  // it and those before it are known; nothing after the first timeout.
-  const codes: number[] = [];
-  const known: (JobWaitResult | undefined)[] = targets.map(() => undefined);
-  let printed = 0;
-  let stopped = false;
-  const flush = (): void => {
-    while (!stopped && printed < known.length && known[printed] !== undefined) {
-      const r = known[printed++] as JobWaitResult;
-      progress.line.clear();
-      (r.code === ExitCode.Ok ? deps.stdout : deps.stderr).write(`${r.line}\n`);
-      codes.push(r.code);
-      if (r.code === ExitCode.WaitTimeout) stopped = true;
-    }
-  };
+  const out = inOrder(targets.length, (_i, r) => {
+    progress.line.clear();
+    (r.code === ExitCode.Ok ? deps.stdout : deps.stderr).write(`${r.line}\n`);
+  });
   try {
     await waitForTargets(client, targets, waitFor, dl.signal, dl.timedOut, {
       onUpdate: (job) => progress.update(job),
-      onResult: (i, r) => {
-        known[i] = r;
-        flush();
-      },
+      onResult: out.add,
     });
   } finally {
-    flush();
     progress.stop();
     dl.cancel();
   }
-  return worstCode(codes);
+  return worstCode(out.codes);
+}
+
+/**
+ * Prints the results of several waits in the order the objects were named,
+ * each as soon as it and those before it are known, nothing after the first
+ * timeout (as waiting one after the other would). `codes` are those printed.
+ */
+export function inOrder(
+  count: number,
+  print: (index: number, result: JobWaitResult) => void,
+): { add: (index: number, result: JobWaitResult) => void; readonly codes: number[] } {
+  const known: (JobWaitResult | undefined)[] = Array.from({ length: count }, () => undefined);
+  const codes: number[] = [];
+  let next = 0;
+  let stopped = false;
+  return {
+    codes,
+    add(index, result) {
+      known[index] = result;
+      while (!stopped && next < count && known[next] !== undefined) {
+        const r = known[next] as JobWaitResult;
+        print(next++, r);
+        codes.push(r.code);
+        if (r.code === ExitCode.WaitTimeout) stopped = true;
+      }
+    },
+  };
 }

@@ -90,7 +90,9 @@ function slotsText(n: number, capped: boolean): string {
 export function planCronJob(cronJob: CronJob, jobs: readonly Job[], nowMs: number): CronPlan {
   const spec = cronJob.spec;
   const old = cronJob.status ?? {};
-  const sorted = [...jobs].sort(byJobTime);
+  // A Job being deleted (Replace, or by hand) is on its way out: the job
+  // controller stops its Runs and removes it. It no longer counts.
+  const sorted = jobs.filter((j) => j.metadata.deletionTimestamp === undefined).sort(byJobTime);
   const active = sorted.filter((j) => jobFinished(j) === undefined);
   const finished = sorted.filter((j) => jobFinished(j) !== undefined);
   const lastSuccess = maxTime(

@@ -157,6 +157,18 @@ export function planJob(job: Job, runs: readonly Run[], nowMs: number, opts: Pla
   const events: PlannedEvent[] = [];
   const spec = job.spec;
 
+  // Being deleted (ordered deletion, DESIGN §3): stop every Run; once none
+  // is active, delete the Job again, which now removes it and its Runs.
+  if (job.metadata.deletionTimestamp !== undefined) {
+    return {
+      status: clean(status),
+      create: 0,
+      cancel: toCancel(counts.active, 'Deleted'),
+      deleteJob: counts.active.length === 0,
+      events,
+    };
+  }
+
   // A finished Job stays finished: only stop leftovers, count, and expire.
   if (isConditionTrue(conditions, 'Complete') || isConditionTrue(conditions, 'Failed')) {
     status.phase = isConditionTrue(conditions, 'Complete') ? 'Succeeded' : 'Failed';

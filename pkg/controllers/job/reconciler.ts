@@ -276,9 +276,12 @@ export class JobReconciler implements Reconciler {
       await this.d.client.delete('Job', job.metadata.namespace, job.metadata.name, {
         preconditions: { uid: job.metadata.uid },
       });
-      this.d.logger.info('deleted finished job after ttlSecondsAfterFinished', {
-        job: `${job.metadata.namespace}/${job.metadata.name}`,
-      });
+      this.d.logger.info(
+        job.metadata.deletionTimestamp !== undefined
+          ? 'removed deleted job once its runs had stopped'
+          : 'deleted finished job after ttlSecondsAfterFinished',
+        { job: `${job.metadata.namespace}/${job.metadata.name}` },
+      );
     } catch (err) {
       if (!isReason(err, Reason.NotFound)) throw err;
     }

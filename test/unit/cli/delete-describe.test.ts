@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { runDelete } from '../../../pkg/cli/verbs/delete.js';
 import { runDescribe } from '../../../pkg/cli/verbs/describe.js';
 import { API_VERSION, type ResourceInput } from '../../../pkg/store/index.js';
-import { env, failed, jobInput, jobYaml, setJobStatus, tempDir } from './helpers.js';
+import { env, failed, jobInput, jobYaml, setJobStatus, tempDir, untilWatching } from './helpers.js';
 
 const ns = { namespace: 'default' };
 
@@ -34,6 +34,84 @@ describe('delete', () => {
       e.out.text,
       'job.jobctl.dev "a" deleted\njob.jobctl.dev "b" deleted\njob.jobctl.dev "c" deleted\n',
     );
+  });
+
+  it('waits by default until a Job whose Run is active is really gone; --wait=false returns at once', async () => {
+    const e = env();
+    const job = await e.client.create(jobInput('busy'));
+    const runInput = (name: string): ResourceInput => ({
+      apiVersion: API_VERSION,
+      kind: 'Run',
+      metadata: {
+        name,
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: 'Job',
+            name: 'busy',
+            uid: job.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      spec: {
+        jobName: 'busy',
+        jobUid: job.metadata.uid,
+        attempt: 0,
+        nodeName: 'n1',
+        container: job.spec,
+      },
+      status: { phase: 'Running' },
+    });
+    await e.client.create(runInput('busy-0'));
+    const done = e.run((d) => runDelete({ ...ns, kind: 'job', names: ['busy'] }, d));
+    await untilWatching(e.tc, 1);
+    assert.equal(e.out.text, '', 'not deleted yet: only marked');
+    assert.ok((await e.client.get('job', 'default', 'busy')).metadata.deletionTimestamp);
+    // What the agent and the job controller do: the Run ends, the Job is deleted again.
+    const run = await e.client.get('run', 'default', 'busy-0');
+    await e.client.updateStatus({
+      ...run,
+      status: { phase: 'Cancelled', reason: 'Deleted' },
+    } as ResourceInput);
+    await e.client.delete('job', 'default', 'busy');
+    assert.equal(await done, 0);
+    assert.equal(e.out.text, 'job.jobctl.dev "busy" deleted\n');
+    assert.deepEqual((await e.client.list('run')).items, []);
+
+    const f = env();
+    const j2 = await f.client.create(jobInput('busy'));
+    await f.client.create({
+      ...runInput('busy-0'),
+      metadata: {
+        name: 'busy-0',
+        ownerReferences: [
+          {
+            apiVersion: API_VERSION,
+            kind: 'Job',
+            name: 'busy',
+            uid: j2.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+    });
+    assert.equal(
+      await f.run((d) => runDelete({ ...ns, kind: 'job', names: ['busy'], wait: false }, d)),
+      0,
+    );
+    assert.equal(f.out.text, 'job.jobctl.dev "busy" deleted\n');
+    assert.ok((await f.client.get('job', 'default', 'busy')).metadata.deletionTimestamp);
+    // Waiting on it now times out: exit 5 with kubectl's message.
+    const armed = f.clock.nextTimer();
+    const timing = f.run((d) =>
+      runDelete({ ...ns, kind: 'job', names: ['busy'], timeout: '30s' }, d),
+    );
+    await armed;
+    await untilWatching(f.tc, 1);
+    f.clock.advance(30_000);
+    assert.equal(await timing, 5);
+    assert.equal(f.err.text, 'error: timed out waiting for the condition on jobs/busy\n');
   });
 
   it('needs something to delete (exit 2)', async () => {

@@ -386,6 +386,32 @@ describe('job controller', () => {
     assert.deepEqual(fx.writes, []);
   });
 
+  it('a deleted Job: its Runs are stopped first, then the Job and its Runs are removed', async () => {
+    const { fx, r } = await setup('hello', { completions: 2, parallelism: 2 });
+    await r.reconcile('default/hello');
+    await fx.bindRun('hello-0', 'n1');
+    await fx.setRunStatus('hello-0', { phase: 'Running' });
+    // A client deletes it: the store only marks it while Runs are active.
+    await fx.api.delete('Job', 'default', 'hello');
+    assert.ok((await fx.get<Job>('Job', 'hello')).metadata.deletionTimestamp);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, [
+      'update Run default/hello-0', // bound: flagged for the agent to kill
+      'update Run default/hello-1', // unbound: flagged...
+      'updateStatus Run default/hello-1', // ...and ended here
+      'updateStatus Job default/hello',
+    ]);
+    assert.equal((await fx.get<Run>('Run', 'hello-0')).spec.cancelReason, 'Deleted');
+    assert.equal((await fx.get<Run>('Run', 'hello-1')).status.reason, 'Deleted');
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, [], 'waits for the agent');
+    await fx.setRunStatus('hello-0', { phase: 'Cancelled', reason: 'Deleted', exitCode: 137 });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['delete Job default/hello']);
+    assert.deepEqual(await fx.list('Job'), []);
+    assert.deepEqual(await fx.list('Run'), []);
+  });
+
   it('ignores Runs it does not control, even with the job-name label', async () => {
     const { fx, r } = await setup('hello');
     await fx.api.create({

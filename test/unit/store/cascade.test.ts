@@ -8,6 +8,9 @@ import type {
 } from '../../../pkg/store/index.js';
 import { err, Harness, input, jobInput, ok } from './fixtures.js';
 
+// Finished Runs: deleting their owner removes it at once (an active Run only marks it).
+const FINISHED = { phase: 'Succeeded' };
+
 function ref(o: Resource, controller = true): OwnerReference {
   return {
     apiVersion: o.apiVersion,
@@ -34,6 +37,42 @@ describe('delete', () => {
     });
   });
 
+  it('only marks a Job that owns an active Run; deleting it again once the Run ended removes both', () => {
+    const h = new Harness();
+    const job = ok(h.create(jobInput('j'))).object;
+    ok(
+      h.create(input('Run', 'j-0', { ownerReferences: [ref(job)], status: { phase: 'Running' } })),
+    );
+    const events: WatchEvent[] = [];
+    h.store.watch('Job', { resourceVersion: String(h.store.revision) }, (e) => events.push(e));
+    const marked = ok(h.delete('Job', 'default', 'j'));
+    assert.equal(marked.outcome, 'deleted');
+    assert.deepEqual(marked.deleted, [], 'nothing is gone yet');
+    const mark = marked.object.metadata.deletionTimestamp;
+    assert.ok(mark);
+    assert.equal(h.store.get('Job', 'default', 'j')?.metadata.deletionTimestamp, mark);
+    assert.ok(h.store.get('Run', 'default', 'j-0'));
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['MODIFIED'],
+    );
+    // Again while the Run is active: no change, no event.
+    const again = ok(h.delete('Job', 'default', 'j'));
+    assert.equal(again.object.metadata.resourceVersion, marked.object.metadata.resourceVersion);
+    assert.equal(events.length, 1);
+    ok(h.updateStatus(input('Run', 'j-0'), { phase: 'Cancelled', reason: 'Deleted' }));
+    const gone = ok(h.delete('Job', 'default', 'j'));
+    assert.deepEqual(
+      gone.deleted?.map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Run/j-0', 'Job/j'],
+    );
+    assert.equal(h.store.get('Job', 'default', 'j'), undefined);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['MODIFIED', 'DELETED'],
+    );
+  });
+
   it('checks uid and resourceVersion preconditions', () => {
     const h = new Harness();
     const a = ok(h.create(jobInput('a'))).object;
@@ -46,11 +85,13 @@ describe('delete', () => {
     const h = new Harness();
     const job = ok(h.create(jobInput('j'))).object;
     const other = ok(h.create(jobInput('k'))).object;
-    const r1 = ok(h.create(input('Run', 'j-1', { ownerReferences: [ref(job)] }))).object;
-    ok(h.create(input('Run', 'j-0', { ownerReferences: [ref(job)] })));
-    ok(h.create(input('Run', 'k-0', { ownerReferences: [ref(other)] })));
+    const r1 = ok(
+      h.create(input('Run', 'j-1', { status: FINISHED, ownerReferences: [ref(job)] })),
+    ).object;
+    ok(h.create(input('Run', 'j-0', { status: FINISHED, ownerReferences: [ref(job)] })));
+    ok(h.create(input('Run', 'k-0', { status: FINISHED, ownerReferences: [ref(other)] })));
     // A grandchild (Run owning a Run stands in for a future kind, e.g. Event).
-    ok(h.create(input('Run', 'j-1-log', { ownerReferences: [ref(r1)] })));
+    ok(h.create(input('Run', 'j-1-log', { status: FINISHED, ownerReferences: [ref(r1)] })));
     const events: WatchEvent[] = [];
     h.store.watch('Run', { resourceVersion: String(h.store.revision) }, (e) => events.push(e));
     const jobEvents: WatchEvent[] = [];
@@ -97,7 +138,11 @@ describe('delete', () => {
     const h = new Harness();
     const a = ok(h.create(jobInput('a'))).object;
     const b = ok(h.create(jobInput('b'))).object;
-    ok(h.create(input('Run', 'shared', { ownerReferences: [ref(a), ref(b, false)] })));
+    ok(
+      h.create(
+        input('Run', 'shared', { status: FINISHED, ownerReferences: [ref(a), ref(b, false)] }),
+      ),
+    );
     ok(h.delete('Job', 'default', 'a'));
     const shared = h.store.get('Run', 'default', 'shared');
     assert.deepEqual(shared?.metadata.ownerReferences, [ref(b, false)]);
@@ -111,11 +156,12 @@ describe('delete', () => {
     const x = ok(
       h.create(
         input('Run', 'x', {
+          status: FINISHED,
           ownerReferences: [{ apiVersion: 'jobctl.dev/v1', kind: 'Run', name: 'y', uid: 'uid-2' }],
         }),
       ),
     ).object;
-    ok(h.create(input('Run', 'y', { ownerReferences: [ref(x)] })));
+    ok(h.create(input('Run', 'y', { status: FINISHED, ownerReferences: [ref(x)] })));
     const r = ok(h.delete('Run', 'default', 'x')) as ObjectResult;
     assert.deepEqual(
       r.deleted?.map((o) => o.metadata.name),
@@ -127,7 +173,7 @@ describe('delete', () => {
   it('cascades from cluster-scoped owners too', () => {
     const h = new Harness();
     const node = ok(h.create(input('Node', 'n1'))).object;
-    ok(h.create(input('Run', 'r', { ownerReferences: [ref(node)] })));
+    ok(h.create(input('Run', 'r', { status: FINISHED, ownerReferences: [ref(node)] })));
     ok(h.delete('nodes', '', 'n1'));
     assert.equal(h.store.counts().Run, 0);
   });

@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import { encodeCommand, ResourceStore, type BatchResult } from '../../../pkg/store/index.js';
 import { err, Harness, input, jobInput, jobSpec, ok } from './fixtures.js';
 
+// Finished Runs: deleting their owner removes it at once (an active Run only marks it).
+const FINISHED = { phase: 'Succeeded' };
+
 describe('revisions', () => {
   it('stamps each change with the next store revision, apart from the Raft index', () => {
     const h = new Harness();
@@ -309,7 +312,7 @@ describe('apply', () => {
   it('with force, recreates and cascades to dependents of the old incarnation', () => {
     const h = new Harness();
     const job = ok(h.apply(jobInput('a'))).object;
-    ok(h.create(input('Run', 'a-1', { ownerReferences: [ownerRef(job)] })));
+    ok(h.create(input('Run', 'a-1', { status: FINISHED, ownerReferences: [ownerRef(job)] })));
     ok(h.apply(jobInput('a', { spec: jobSpec({ image: 'alpine' }) }), true));
     assert.equal(h.store.get('Run', 'default', 'a-1'), undefined);
   });
@@ -362,6 +365,7 @@ describe('batch', () => {
     ok(
       h.create(
         input('Run', 'j-0', {
+          status: FINISHED,
           ownerReferences: [
             { apiVersion: 'jobctl.dev/v1', kind: 'Job', name: 'j', uid: job.metadata.uid },
           ],

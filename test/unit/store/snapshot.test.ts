@@ -4,6 +4,9 @@ import { JobctlError } from '../../../pkg/util/errors.js';
 import { encodeCommand, ResourceStore, type Command } from '../../../pkg/store/index.js';
 import { Harness, input, jobInput, jobSpec, ok, seededCommands } from './fixtures.js';
 
+// Finished Runs: deleting their owner removes it at once (an active Run only marks it).
+const FINISHED = { phase: 'Succeeded' };
+
 function replay(cmds: readonly Command[]): { store: ResourceStore; results: unknown[] } {
   const store = new ResourceStore();
   const results = cmds.map((c, i) => store.apply(i + 1, encodeCommand(c)));
@@ -67,7 +70,7 @@ describe('snapshot and restore', () => {
       uid: job.metadata.uid,
       controller: true,
     };
-    ok(h.create(input('Run', 'j-0', { ownerReferences: [owner] })));
+    ok(h.create(input('Run', 'j-0', { status: FINISHED, ownerReferences: [owner] })));
     const restored = new ResourceStore();
     restored.restore(h.store.revision, h.store.snapshot());
     const del = encodeCommand({
