@@ -74,6 +74,8 @@ export async function runCreateJob(opts: CreateJobOptions, deps: VerbDeps): Prom
     cronJobNameOf(opts.from ?? ''),
   );
   const input = jobFromCronJob(cronJob, opts.name, 'manual');
+  // A client-side dry run prints the Job as built here: no uid or
+  // resourceVersion yet, which is what the printers expect of a manifest.
   let object: Resource = input as unknown as Resource;
   if (dryRun === 'server') object = (await client.apply(input, { dryRun: 'server' })).object;
   else if (dryRun !== 'client') object = await client.create(input);
