@@ -21,9 +21,13 @@ import { realClock } from '../../pkg/util/clock.js';
 import { CliRunner } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 
-const TTL_MS = 15_000;
+// Long enough that the first two tests (a Job's whole life plus a handful of
+// CLI processes, 1-2 s each on a loaded machine) read their Events before the
+// TTL controller deletes them; a 15 s TTL made `describe` show "Events: <none>"
+// under load 20.
+const TTL_MS = 45_000;
 
-describe('events on a real node', { timeout: 180_000 }, () => {
+describe('events on a real node', { timeout: 300_000 }, () => {
   let dir: string;
   let node: JobdNode;
   let cli: CliRunner;
@@ -140,7 +144,7 @@ describe('events on a real node', { timeout: 180_000 }, () => {
     await eventually(
       'every Event expired',
       async () => ((await events()).length === 0 ? true : undefined),
-      90_000,
+      TTL_MS + 90_000,
     );
     const r = await cli.run(['get', 'events']);
     assert.equal(r.code, 0);
