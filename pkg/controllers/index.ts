@@ -12,7 +12,7 @@ import {
 import {
   SCHEDULER_CONTROLLER,
   schedulerController,
-  type SchedulerMetrics,
+  type SchedulerControllerOptions,
 } from './scheduler/index.js';
 
 export * from './cron/index.js';
@@ -24,13 +24,14 @@ export { RUNS_BY_NODE, RUNS_BY_OWNER, isActiveRun, isFinalRun, runPhase } from '
 export interface ControllersOptions {
   readonly job?: JobControllerOptions;
   readonly nodeLifecycle?: NodeLifecycleOptions;
-  readonly scheduler?: { readonly metrics?: SchedulerMetrics };
+  /** The scheduler commits its plans through the node's Raft proposer. */
+  readonly scheduler: SchedulerControllerOptions;
   /** The cron controller runs only when given (it needs the node's Raft proposer). */
   readonly cron?: CronControllerOptions;
 }
 
 /** Registers the job controller, the scheduler, node lifecycle and (with `cron`) cron with `manager`. */
-export function addControllers(manager: Manager, opts: ControllersOptions = {}): void {
+export function addControllers(manager: Manager, opts: ControllersOptions): void {
   manager.add(JOB_CONTROLLER, jobController(opts.job));
   manager.add(SCHEDULER_CONTROLLER, schedulerController(opts.scheduler));
   manager.add(NODE_LIFECYCLE_CONTROLLER, nodeLifecycleController(opts.nodeLifecycle));

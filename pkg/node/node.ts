@@ -306,7 +306,8 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     metrics: metrics.reconcile,
     eventTtlMs: config.eventTtlMs ?? nodeDefaults.eventTtlMs,
     controllers: {
-      scheduler: { metrics: metrics.scheduler },
+      // Plans (one command per pass, re-checked by the store) go straight to Raft.
+      scheduler: { proposer, metrics: metrics.scheduler },
       job: {
         backoffBaseMs: config.backoffBaseMs ?? nodeDefaults.backoffBaseMs,
         backoffMaxMs: config.backoffMaxMs ?? nodeDefaults.backoffMaxMs,

@@ -98,8 +98,38 @@ export interface BatchCommand {
 export type SingleCommand =
   CreateCommand | UpdateCommand | UpdateStatusCommand | ApplyCommand | DeleteCommand;
 
-/** What one writer proposes: a single command or its own batch. */
-export type Command = SingleCommand | BatchCommand;
+/** One bind of a plan: Run namespace/name (the one with `uid`) goes to `node`. */
+export interface PlanBind {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly node: string;
+}
+
+/**
+ * The scheduler's plan for one pass: every bind it decided, committed as one
+ * command (Nomad's plan applier). The state machine re-checks each bind
+ * against the state of the moment, in order, counting the binds of this plan
+ * it already applied: the Run still exists with this uid, is unbound, Pending
+ * and not cancelled; the node exists, is Ready (runtime not down), not
+ * cordoned, matches the Run's nodeSelector, and has the cpu, memory and Run
+ * slots left beside the non-final Runs bound to it (pkg/store/fit.ts, the
+ * rules the scheduler planned with). A bind that passes sets spec.nodeName and
+ * status.phase Scheduled (message cleared) in one change, one revision; one
+ * that no longer fits changes nothing and is answered Conflict (or NotFound
+ * for a Run gone), and its Run stays Pending for a later pass. The binds are
+ * independent: the result is a batch result, `results[i]` answering `binds[i]`.
+ * No resourceVersion precondition: what matters is whether the bind still
+ * fits, not whether the Run was touched, so a plan computed from a view that
+ * lags behind (pipelining) is as safe as any.
+ */
+export interface PlanCommand {
+  readonly op: 'plan';
+  readonly binds: readonly PlanBind[];
+}
+
+/** What one writer proposes: a single command, its own batch, or a scheduler plan. */
+export type Command = SingleCommand | BatchCommand | PlanCommand;
 
 /**
  * Group commit (pkg/api/command-batcher.ts): the commands of many independent
@@ -145,7 +175,7 @@ export interface BatchResult {
   readonly results: readonly (ObjectResult | ErrorResult)[];
 }
 
-/** One result per item of a GroupCommand, in order. */
+/** One result per item of a GroupCommand, in order. (A PlanCommand answers with a BatchResult.) */
 export interface GroupResult {
   readonly ok: true;
   readonly outcome: 'group';
@@ -204,7 +234,7 @@ export function decodeCommand(data: Uint8Array): EntryCommand | ErrorResult {
   const op =
     typeof value === 'object' && value !== null ? (value as { op?: unknown }).op : undefined;
   if (
-    !['create', 'update', 'updateStatus', 'apply', 'delete', 'batch', 'group'].includes(
+    !['create', 'update', 'updateStatus', 'apply', 'delete', 'batch', 'plan', 'group'].includes(
       op as string,
     )
   ) {

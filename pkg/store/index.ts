@@ -6,6 +6,8 @@
 // Raft, and read the CommandResult the store returned for that entry:
 // {ok: true, outcome, object} | {ok: true, outcome: 'batch', results} |
 // {ok: false, reason, message}. resultError() turns a failure into a JobctlError.
+// A `plan` carries a scheduler pass's binds, each re-checked against the state
+// it meets (fit.ts) and answered on its own.
 // A `group` entry packs many writers' commands (group commit) and answers each
 // in its own place. Every change gets its own store revision (resourceVersion),
 // kept apart from the Raft index.
@@ -45,6 +47,8 @@ export {
   type GroupCommand,
   type GroupResult,
   type ObjectResult,
+  type PlanBind,
+  type PlanCommand,
   type Proposer,
   type SingleCommand,
   type StatusFence,
@@ -74,6 +78,17 @@ export {
   type StoreStats,
   type WatchOptions,
 } from './store.js';
+export {
+  FitReason,
+  addUsage,
+  allocationAfter,
+  matchesSelector,
+  nodeReadiness,
+  nodeState,
+  unfitReasons,
+  type NodeState,
+  type NodeUsage,
+} from './fit.js';
 export {
   DEFAULT_CPU_MILLI,
   DEFAULT_MEMORY_BYTES,

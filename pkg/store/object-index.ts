@@ -2,7 +2,8 @@
 // cross-kind indexes that cascading deletes need: uid -> object (does an owner
 // still exist?) and owner uid -> dependents. insert/remove keep all three in
 // step, which is also what makes an atomic batch's undo a matter of calling
-// them in reverse.
+// them in reverse. Runs also feed what each node has in use (node-usage.ts).
+import { NodeUsageIndex } from './node-usage.js';
 import { KindTable, objectKey } from './table.js';
 import type { OwnerReference, Resource } from './types.js';
 
@@ -22,6 +23,8 @@ export class ObjectIndex {
   private readonly tables = new Map<string, KindTable>();
   private readonly uids = new Map<string, FullKey>();
   private readonly dependents = new Map<string, Set<FullKey>>();
+  /** What the non-final Runs bound to each node take of it. */
+  readonly nodeUsage = new NodeUsageIndex();
 
   constructor(kinds: readonly string[]) {
     for (const kind of kinds) this.tables.set(kind, new KindTable());
@@ -57,6 +60,7 @@ export class ObjectIndex {
       this.unindexOwners(old.metadata.ownerReferences, fk);
       if (old.metadata.uid !== object.metadata.uid) this.uids.delete(old.metadata.uid);
     }
+    if (kind === 'Run') this.nodeUsage.update(old, object);
     this.table(kind).set(key, object);
     this.uids.set(object.metadata.uid, fk);
     for (const ref of object.metadata.ownerReferences) {
@@ -72,6 +76,7 @@ export class ObjectIndex {
   remove(kind: string, object: Resource): void {
     const key = objectKey(object.metadata.namespace, object.metadata.name);
     const fk = fullKey(kind, key);
+    if (kind === 'Run') this.nodeUsage.update(object, undefined);
     this.table(kind).delete(key);
     this.uids.delete(object.metadata.uid);
     this.unindexOwners(object.metadata.ownerReferences, fk);
@@ -81,6 +86,7 @@ export class ObjectIndex {
     for (const table of this.tables.values()) table.clear();
     this.uids.clear();
     this.dependents.clear();
+    this.nodeUsage.clear();
   }
 
   private unindexOwners(refs: readonly OwnerReference[], fk: FullKey): void {

@@ -29,12 +29,15 @@ import {
   type GroupCommand,
   type GroupResult,
   type ObjectResult,
+  type PlanBind,
+  type PlanCommand,
   type SingleCommand,
   type UpdateCommand,
   type UpdateStatusCommand,
 } from './commands.js';
 import { decodeContinue, encodeContinue } from './continue-token.js';
 import { checkFence } from './fence.js';
+import { nodeState, unfitReasons } from './fit.js';
 import { checkInput, checkProposerFields, effectiveNamespace, type Target } from './input.js';
 import {
   COMMON_FIELD_SELECTORS,
@@ -61,6 +64,7 @@ import { decodeSnapshot, encodeSnapshot, snapshotPieces } from './snapshot.js';
 import { fullKey, ObjectIndex, splitFullKey, type FullKey } from './object-index.js';
 import { buildObject, canonList, canonMap, rebuild } from './objects.js';
 import { objectKey, type KindTable } from './table.js';
+import { runRequests } from './requests.js';
 import { isFinalRunPhase, type Resource, type ResourceInput, type ResourceOf } from './types.js';
 import {
   WatchEventType,
@@ -199,7 +203,9 @@ export class ResourceStore implements StateMachine {
   }
 
   private applyOne(txn: Txn, command: Command): CommandResult {
-    return command.op === 'batch' ? this.batch(txn, command) : this.applySingle(txn, command);
+    if (command.op === 'batch') return this.batch(txn, command);
+    if (command.op === 'plan') return this.plan(txn, command);
+    return this.applySingle(txn, command);
   }
 
   /** Each writer's command as if it were an entry of its own (see GroupCommand). */
@@ -438,6 +444,60 @@ export class ResourceStore implements StateMachine {
       results.push(result);
     }
     return { ok: true, outcome: 'batch', results };
+  }
+
+  /** A scheduler plan: every bind re-checked and applied on its own (see PlanCommand). */
+  private plan(txn: Txn, command: PlanCommand): BatchResult | ErrorResult {
+    if (!Array.isArray(command.binds))
+      return failure(Reason.Invalid, 'a plan needs a list of binds');
+    const runs = this.kinds.get('Run');
+    const nodes = this.kinds.get('Node');
+    if (!runs || !nodes) return failure(Reason.Invalid, 'this store does not serve Runs and Nodes');
+    const results = (command.binds as unknown[]).map((b) => this.planBind(txn, runs, nodes, b));
+    return { ok: true, outcome: 'batch', results };
+  }
+
+  /** One bind of a plan, if it still fits the state it meets. */
+  private planBind(
+    txn: Txn,
+    runs: KindInfo,
+    nodes: KindInfo,
+    raw: unknown,
+  ): ObjectResult | ErrorResult {
+    const b = raw as Partial<PlanBind> | null;
+    if (
+      typeof b?.namespace !== 'string' ||
+      typeof b.name !== 'string' ||
+      typeof b.uid !== 'string' ||
+      typeof b.node !== 'string' ||
+      b.node === ''
+    ) {
+      return failure(Reason.Invalid, 'a bind needs namespace, name, uid and node (strings)');
+    }
+    const old = this.table(runs).get(objectKey(effectiveNamespace(runs, b.namespace), b.name));
+    if (!old) return notFound(runs, b.name);
+    if (old.metadata.uid !== b.uid) return uidMismatch(b.uid, old.metadata.uid);
+    const run = ofKind('Run', old);
+    const refuse = (why: string): ErrorResult =>
+      failure(
+        Reason.Conflict,
+        `bind of ${runs.plural} ${JSON.stringify(b.name)} to node ${JSON.stringify(b.node)} refused: ${why}`,
+      );
+    if (run.spec.nodeName)
+      return refuse(`already bound to node ${JSON.stringify(run.spec.nodeName)}`);
+    if (run.spec.cancelled) return refuse('cancelled');
+    const phase = run.status.phase ?? 'Pending';
+    if (phase !== 'Pending') return refuse(`phase is ${phase}`);
+    const node = this.table(nodes).get(objectKey(effectiveNamespace(nodes, ''), b.node));
+    if (!node) return refuse('no such node');
+    const state = nodeState(ofKind('Node', node), this.index.nodeUsage.of(b.node));
+    const why = unfitReasons(state, run, runRequests(run));
+    if (why.length > 0) return refuse(`no longer fits: ${why.join(', ')}`);
+    const { message: _message, ...status } = run.status;
+    return this.modify(txn, runs, old, {
+      spec: canonMap({ ...run.spec, nodeName: b.node }),
+      status: canonMap({ ...status, phase: 'Scheduled' }),
+    });
   }
 
   private applySingle(txn: Txn, cmd: SingleCommand): ObjectResult | ErrorResult {

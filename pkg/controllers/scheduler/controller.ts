@@ -1,17 +1,28 @@
 // Wires the scheduler into a Manager session: every Run or Node event
-// enqueues the one scheduling key; one worker runs the passes.
+// enqueues the one scheduling key; one worker runs the passes, and a plan
+// answered with refusals after its pass ended enqueues it again.
 import { Controller, type ControllerFactory } from '../../reconcile/index.js';
+import type { Proposer } from '../../store/index.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { SCHEDULE_KEY, SchedulerReconciler } from './reconciler.js';
 
 export const SCHEDULER_CONTROLLER = 'scheduler';
 
-export function schedulerController(opts: { metrics?: SchedulerMetrics } = {}): ControllerFactory {
+export interface SchedulerControllerOptions {
+  /** The node's Raft proposer: plans are store commands of their own (`plan`). */
+  readonly proposer: Proposer;
+  readonly metrics?: SchedulerMetrics;
+}
+
+export function schedulerController(opts: SchedulerControllerOptions): ControllerFactory {
   return (ctx) => {
     const runs = ctx.informer('Run');
     const nodes = ctx.informer('Node');
     const reconciler = new SchedulerReconciler({
       client: ctx.client,
+      proposer: opts.proposer,
+      // Called only after a plan is answered, long after `controller` exists.
+      wake: () => controller.add(SCHEDULE_KEY),
       runs: runs.cache,
       nodes: nodes.cache,
       clock: ctx.clock,

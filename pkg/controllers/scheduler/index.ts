@@ -1,6 +1,11 @@
-export { SCHEDULER_CONTROLLER, schedulerController } from './controller.js';
+export {
+  SCHEDULER_CONTROLLER,
+  schedulerController,
+  type SchedulerControllerOptions,
+} from './controller.js';
 export {
   FitReason,
+  addUsage,
   allocationAfter,
   compareRuns,
   matchesSelector,
@@ -9,6 +14,12 @@ export {
   unfitReasons,
   unschedulableMessage,
   type NodeState,
+  type NodeUsage,
 } from './fit.js';
 export { noopSchedulerMetrics, type SchedulerMetrics } from './metrics.js';
-export { SCHEDULE_KEY, SchedulerReconciler, type SchedulerDeps } from './reconciler.js';
+export {
+  MAX_PLANS_IN_FLIGHT,
+  SCHEDULE_KEY,
+  SchedulerReconciler,
+  type SchedulerDeps,
+} from './reconciler.js';

@@ -4,21 +4,27 @@
 // or Node event enqueues that key (merged by the queue), so a Run that fits
 // nowhere is looked at again when capacity or nodes change.
 //
-// A pass is a plan: every pending Run is placed first, against the nodes'
-// usage as this pass assumes it (what earlier binds of the pass took), and
-// only then are the writes made, all at once, so that they travel together in
-// few Raft entries (the proposer's group commit): the binds in one, their
-// Scheduled transitions in the next, whatever the number of Runs.
+// A pass is a plan (Nomad's plan and plan applier): every pending Run is
+// placed first, against the nodes' usage as this scheduler assumes it (the
+// cache, plus what its own plans took that the cache does not show yet), and
+// then all the binds are committed as ONE store command, `plan`
+// (pkg/store/commands.ts), one Raft entry (or part of one, group commit)
+// whatever the number of Runs. Each bind sets spec.nodeName and status
+// Scheduled in one change. The state machine re-checks every bind against the
+// state it meets (the same fit rules, pkg/store/fit.ts) and refuses only those
+// that no longer fit; their Runs stay Pending and the next pass looks again.
 //
-// Binding is an update of spec.nodeName guarded by the Run's resourceVersion
-// (a Run changed meanwhile, e.g. cancelled, gives Conflict and is skipped;
-// the pass is retried), then status phase Scheduled. Until the cache shows a
-// bind, the pass remembers it ("assumed", as kube-scheduler's assume cache) so
-// a pass that starts before the watch caught up neither double-books the node
-// nor binds the Run again.
+// Pipelining: a pass does not wait for its plan to commit. Its binds are
+// "assumed" (as kube-scheduler's assume cache) from the moment the plan is
+// sent, so the next pass, computed while the plan commits, neither places
+// those Runs again nor counts their room as free. An assumed bind is dropped
+// once the cache shows it, or when the store refuses it (the pass is woken
+// again). At most MAX_PLANS_IN_FLIGHT plans commit at once. The re-check in
+// the store is what makes planning against an assumed view safe: a plan
+// computed from a stale view can be refused, never wrong.
 import type { ResourceClient } from '../../client/index.js';
-import type { Node, Run } from '../../store/index.js';
-import { cloneResource, runRequests } from '../../store/index.js';
+import type { Node, PlanBind, Proposer, Run } from '../../store/index.js';
+import { resultError, runRequests } from '../../store/index.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage, isReason, Reason } from '../../util/errors.js';
 import {
@@ -31,6 +37,7 @@ import {
 } from '../../reconcile/index.js';
 import { isFinalRun, runPhase } from '../common/runs.js';
 import {
+  addUsage,
   allocationAfter,
   nodeState,
   unfitReasons,
@@ -43,8 +50,16 @@ import type { SchedulerMetrics } from './metrics.js';
 /** The single key every scheduler pass runs under. */
 export const SCHEDULE_KEY = 'schedule';
 
+/** Plans committing at once; a pass beyond waits for the oldest to be answered. */
+export const MAX_PLANS_IN_FLIGHT = 2;
+
 export interface SchedulerDeps {
+  /** Status-only writes: why a Run fits nowhere, Scheduled for a Run bound without it. */
   readonly client: ResourceClient;
+  /** Where plans go (the node's Raft proposer): the ResourceClient has no call for them. */
+  readonly proposer: Proposer;
+  /** Asks for another pass (a plan had binds refused, or failed, after its pass ended). */
+  readonly wake?: () => void;
   readonly runs: Lister<Run>;
   readonly nodes: Lister<Node>;
   readonly clock: Clock;
@@ -55,7 +70,10 @@ export interface SchedulerDeps {
 
 interface Assumed {
   readonly node: string;
-  /** resourceVersion of the bind write; the cache has caught up once it shows this or later. */
+  /**
+   * resourceVersion of the bind; the cache has caught up once it shows this
+   * or later. Infinity while the plan is still committing.
+   */
   readonly revision: number;
 }
 
@@ -78,14 +96,22 @@ function sortRuns(runs: Run[]): void {
 
 export class SchedulerReconciler implements Reconciler {
   private readonly d: SchedulerDeps;
-  /** Run key -> bind this scheduler made that the cache may not show yet. */
+  /** Run key -> bind this scheduler made (or is committing) that the cache may not show yet. */
   private readonly assumed = new Map<string, Assumed>();
+  /** Plans sent and not answered yet. */
+  private readonly committing = new Set<Promise<void>>();
 
   constructor(deps: SchedulerDeps) {
     this.d = deps;
   }
 
+  /** Resolves once every plan sent so far has been answered (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.committing.size > 0) await Promise.all([...this.committing]);
+  }
+
   async reconcile(_key: string): Promise<Result> {
+    while (this.committing.size >= MAX_PLANS_IN_FLIGHT) await Promise.race([...this.committing]);
     const runs = this.d.runs.list();
     this.pruneAssumed();
     const nodes = new Map<string, NodeState>();
@@ -99,13 +125,8 @@ export class SchedulerReconciler implements Reconciler {
       const bound = run.spec.nodeName || this.assumed.get(keyOf(run))?.node || '';
       if (bound) {
         const st = nodes.get(bound);
-        if (st) {
-          const req = runRequests(run);
-          st.used.cpu += req.cpu;
-          st.used.memory += req.memory;
-          st.used.runs += 1;
-        }
-        // Bound by an earlier pass whose status write did not happen.
+        if (st) addUsage(st.used, runRequests(run));
+        // Bound without its Scheduled status (by an older scheduler, or by hand).
         if (run.spec.nodeName && runPhase(run) === 'Pending' && !this.assumed.has(keyOf(run))) {
           needsStatus.push(run);
         }
@@ -124,7 +145,7 @@ export class SchedulerReconciler implements Reconciler {
     const noteUnfit = (reasons: Iterable<FitReason>): void => {
       for (const r of reasons) unschedulable.set(r, (unschedulable.get(r) ?? 0) + 1);
     };
-    const binds: { run: Run; node: NodeState }[] = [];
+    const binds: { run: Run; node: string }[] = [];
     const unplaced: { run: Run; message: string }[] = [];
     for (const run of pending) {
       const req = runRequests(run);
@@ -151,10 +172,8 @@ export class SchedulerReconciler implements Reconciler {
         }
       }
       if (best) {
-        binds.push({ run, node: best });
-        best.used.cpu += req.cpu;
-        best.used.memory += req.memory;
-        best.used.runs += 1;
+        binds.push({ run, node: best.name });
+        addUsage(best.used, req);
         unfit = new Map();
       } else {
         const message = unschedulableMessage(states.length, reasons);
@@ -164,25 +183,24 @@ export class SchedulerReconciler implements Reconciler {
       }
     }
 
-    // The plan's writes, all at once.
+    // The plan leaves now and is answered in the background; the next pass
+    // may be computed meanwhile (see the header).
+    if (binds.length > 0) this.send(binds);
+    this.d.metrics?.passDone(pending.length - binds.length, unschedulable);
+
+    // The pass's other writes (status only), all at once.
     const outcomes = await Promise.allSettled([
-      ...binds.map((b) => this.bind(b.run, b.node)),
       ...needsStatus.map((run) => this.markScheduled(run)),
       ...unplaced.map((u) => this.reportUnschedulable(u.run, u.message)),
     ]);
     let retry = false;
     let failure: unknown;
-    let bound = 0;
-    for (const [i, outcome] of outcomes.entries()) {
-      if (outcome.status === 'fulfilled') {
-        if (i < binds.length) bound++;
-        continue;
-      }
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') continue;
       const err: unknown = outcome.reason;
       if (isReason(err, Reason.Conflict) || isReason(err, Reason.NotFound)) retry = true;
       else failure ??= err;
     }
-    this.d.metrics?.passDone(pending.length - bound, unschedulable);
     if (failure) throw failure;
     // A Run that changed under us: its event requeues the pass anyway, but
     // a retry costs little and covers a lagging cache.
@@ -197,39 +215,68 @@ export class SchedulerReconciler implements Reconciler {
     }
   }
 
-  private async bind(run: Run, node: NodeState): Promise<void> {
-    const copy = cloneResource(run) as Run;
-    copy.spec.nodeName = node.name;
-    // The event's time is the decision's: the agent may react to the bind
-    // (and record Started) before this write's answer comes back.
+  /** Commits one pass's binds as a plan; its binds are assumed until answered. */
+  private send(binds: readonly { run: Run; node: string }[]): void {
+    // The events' time is the decision's: the agent may react to a bind
+    // (and record Started) before the plan's answer comes back.
     const decidedAt = this.d.clock.now();
-    const bound = await this.d.client.update(copy);
-    const created = Date.parse(run.metadata.creationTimestamp);
-    if (this.d.metrics && Number.isFinite(created)) {
-      this.d.metrics.placed(Math.max(0, this.d.clock.now() - created) / 1000);
-    }
-    this.assumed.set(keyOf(run), {
-      node: node.name,
-      revision: Number(bound.metadata.resourceVersion),
-    });
-    this.d.recorder.record(
-      run,
-      'Normal',
-      'Scheduled',
-      `Successfully assigned ${run.metadata.namespace}/${run.metadata.name} to ${node.name}`,
-      decidedAt,
-    );
+    for (const b of binds) this.assumed.set(keyOf(b.run), { node: b.node, revision: Infinity });
+    const plan: PlanBind[] = binds.map(({ run, node }) => ({
+      namespace: run.metadata.namespace,
+      name: run.metadata.name,
+      uid: run.metadata.uid,
+      node,
+    }));
+    const done = this.commit(binds, plan, decidedAt);
+    this.committing.add(done);
+    void done.finally(() => this.committing.delete(done));
+  }
+
+  private async commit(
+    binds: readonly { run: Run; node: string }[],
+    plan: readonly PlanBind[],
+    decidedAt: number,
+  ): Promise<void> {
+    let refused = 0;
     try {
-      await this.markScheduled(bound);
-    } catch (err) {
-      // The agent may already have reported Running: its status wins.
-      if (!isReason(err, Reason.Conflict)) {
-        this.d.logger.warn('bound run but could not mark it Scheduled; will retry', {
-          run: keyOf(run),
-          err: errorMessage(err),
-        });
+      const result = await this.d.proposer.propose({ op: 'plan', binds: plan });
+      if (!result.ok) throw resultError(result);
+      if (result.outcome !== 'batch' || result.results.length !== binds.length) {
+        throw new Error('a plan was answered without one result per bind');
       }
+      for (const [i, answer] of result.results.entries()) {
+        const { run, node } = binds[i] as { run: Run; node: string };
+        const key = keyOf(run);
+        if (!answer.ok) {
+          // No longer fits (or the Run changed): it stays Pending; look again.
+          this.assumed.delete(key);
+          refused++;
+          continue;
+        }
+        this.assumed.set(key, { node, revision: Number(answer.object.metadata.resourceVersion) });
+        const created = Date.parse(run.metadata.creationTimestamp);
+        if (this.d.metrics && Number.isFinite(created)) {
+          this.d.metrics.placed(Math.max(0, this.d.clock.now() - created) / 1000);
+        }
+        this.d.recorder.record(
+          run,
+          'Normal',
+          'Scheduled',
+          `Successfully assigned ${run.metadata.namespace}/${run.metadata.name} to ${node}`,
+          decidedAt,
+        );
+      }
+    } catch (err) {
+      // Not answered (Timeout, Unavailable, leadership lost): the plan may or
+      // may not commit; forget it and let the cache tell.
+      for (const b of binds) this.assumed.delete(keyOf(b.run));
+      refused = binds.length;
+      this.d.logger.warn('plan not answered; its runs will be placed again', {
+        binds: binds.length,
+        err: errorMessage(err),
+      });
     }
+    if (refused > 0) this.d.wake?.();
   }
 
   /** Replaces the Run's status, guarded by its resourceVersion (a stale cache gets Conflict). */

@@ -61,6 +61,7 @@ function recordingProposer(inner: Proposer, writes: string[]): Proposer {
   const line = (c: Command): string => {
     if (c.op === 'batch') return `fire [${c.commands.map(line).join(', ')}]`;
     if (c.op === 'delete') return `delete ${c.kind} ${c.namespace}/${c.name}`;
+    if (c.op === 'plan') return `plan ${c.binds.length} binds`;
     return `${c.op} ${c.object.kind} ${c.object.metadata.namespace}/${c.object.metadata.name}`;
   };
   return {

@@ -8,6 +8,7 @@ import { newTestClient } from '../../../pkg/client/testing.js';
 import {
   API_VERSION,
   cloneResource,
+  type Proposer,
   type Job,
   type JobSpec,
   type Node,
@@ -120,6 +121,8 @@ export interface Fixture {
   readonly api: ResourceClient;
   /** The recording client (give it to the code under test). */
   readonly client: ResourceClient;
+  /** A proposer that records plans in `writes` ("plan default/a-0->n1 default/b-0->n2"). */
+  readonly proposer: Proposer;
   readonly writes: WriteLine[];
   readonly objects: ResourceInput[];
   readonly recorder: MemoryRecorder;
@@ -141,8 +144,18 @@ export interface Fixture {
 
 export function newFixture(): Fixture {
   const clock = new FakeClock(T0);
-  const { client: api } = newTestClient({ clock });
+  const { client: api, proposer: direct } = newTestClient({ clock });
   const rec = recordingClient(api);
+  const proposer: Proposer = {
+    propose(c) {
+      if (c.op === 'plan') {
+        rec.writes.push(
+          `plan ${c.binds.map((b) => `${b.namespace}/${b.name}->${b.node}`).join(' ')}`,
+        );
+      } else rec.writes.push(`propose ${c.op}`);
+      return direct.propose(c);
+    },
+  };
   const recorder = new MemoryRecorder();
   const logger = new MemoryLogger();
   const jobs = new Cache<Job>();
@@ -167,6 +180,7 @@ export function newFixture(): Fixture {
     clock,
     api,
     client: rec.client,
+    proposer,
     writes: rec.writes,
     objects: rec.objects,
     recorder,

@@ -22,7 +22,7 @@ function flush(): Promise<void> {
 describe('control plane at scale', () => {
   it('drives 1,000 Jobs to Succeeded with no duplicate attempts and parallelism respected', async () => {
     const clock = new FakeClock(T0);
-    const { client, store } = newTestClient({ clock });
+    const { client, store, proposer } = newTestClient({ clock });
     for (const n of NODES) await client.create(nodeInput(n, { cpu: '4', memory: '8Gi', runs: 8 }));
     const spec = (i: number) => ({ completions: 1 + (i % 3), parallelism: 1 + (i % 2) });
     for (let i = 0; i < JOBS; i++) await client.create(jobInput(`job-${i}`, spec(i)));
@@ -31,6 +31,7 @@ describe('control plane at scale', () => {
     const manager = new Manager({ client, clock, logger, resyncMs: 60_000 });
     addControllers(manager, {
       job: { backoffBaseMs: 100, backoffMaxMs: 1_000 },
+      scheduler: { proposer },
       // The simulated agents do not heartbeat; this test is not about node loss.
       nodeLifecycle: { gracePeriodMs: 3_600_000 },
     });

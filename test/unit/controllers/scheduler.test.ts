@@ -7,14 +7,27 @@ import {
   unschedulableMessage,
 } from '../../../pkg/controllers/scheduler/index.js';
 import { JobReconciler } from '../../../pkg/controllers/job/index.js';
-import type { JobSpec, Run } from '../../../pkg/store/index.js';
+import type { Command, CommandResult, JobSpec, Proposer, Run } from '../../../pkg/store/index.js';
 import { jobInput, newFixture, nodeInput, type Fixture, type NodeOptions } from './fixtures.js';
 
-function scheduler(fx: Fixture): SchedulerReconciler {
+function scheduler(fx: Fixture, proposer: Proposer = fx.proposer): SchedulerReconciler {
   return new SchedulerReconciler({
     client: fx.client,
+    proposer,
     runs: fx.runs,
     nodes: fx.nodes,
+    clock: fx.clock,
+    recorder: fx.recorder,
+    logger: fx.logger,
+  });
+}
+
+/** The job controller, writing through the unrecorded client (it seeds Runs). */
+function jobReconciler(fx: Fixture): JobReconciler {
+  return new JobReconciler({
+    client: fx.api,
+    jobs: fx.jobs,
+    runs: fx.runs,
     clock: fx.clock,
     recorder: fx.recorder,
     logger: fx.logger,
@@ -28,14 +41,7 @@ async function seed(
 ): Promise<Fixture> {
   const fx = newFixture();
   for (const [name, o] of Object.entries(nodes)) await fx.api.create(nodeInput(name, o));
-  const jc = new JobReconciler({
-    client: fx.api,
-    jobs: fx.jobs,
-    runs: fx.runs,
-    clock: fx.clock,
-    recorder: fx.recorder,
-    logger: fx.logger,
-  });
+  const jc = jobReconciler(fx);
   for (const [name, spec] of Object.entries(jobs)) {
     await fx.api.create(jobInput(name, spec));
     await fx.sync();
@@ -47,10 +53,28 @@ async function seed(
   return fx;
 }
 
+/** One pass on an up-to-date cache, and its plan answered. */
 async function pass(fx: Fixture, s = scheduler(fx)) {
   await fx.sync();
   fx.reset();
-  return s.reconcile(SCHEDULE_KEY);
+  const result = await s.reconcile(SCHEDULE_KEY);
+  await s.idle();
+  return result;
+}
+
+/** A proposer that holds each command until the test lets it go. */
+function heldProposer(fx: Fixture): { proposer: Proposer; held: (() => void)[] } {
+  const held: (() => void)[] = [];
+  return {
+    held,
+    proposer: {
+      propose(c: Command): Promise<CommandResult> {
+        return new Promise<void>((resolve) => held.push(resolve)).then(() =>
+          fx.proposer.propose(c),
+        );
+      },
+    },
+  };
 }
 
 async function placement(fx: Fixture): Promise<Record<string, string>> {
@@ -60,54 +84,109 @@ async function placement(fx: Fixture): Promise<Record<string, string>> {
 }
 
 describe('scheduler', () => {
-  it('places a whole pass first, then makes its writes together: binds, then Scheduled', async () => {
+  it('commits a whole pass as one plan: every bind with its Scheduled status, in one command', async () => {
     const fx = await seed({ n1: {}, n2: {} }, { a: { parallelism: 3, completions: 3 }, b: {} });
+    await pass(fx);
+    assert.deepEqual(fx.writes, [
+      'plan default/a-0->n1 default/a-1->n2 default/a-2->n1 default/b-0->n2',
+    ]);
+    for (const r of await fx.list<Run>('Run')) {
+      assert.equal(r.status.phase, 'Scheduled', r.metadata.name);
+      // One change per Run: created, then bound and Scheduled together.
+      assert.equal(r.metadata.generation, 2);
+    }
+    const nodes = Object.values(await placement(fx)).sort();
+    assert.deepEqual(nodes, ['n1', 'n1', 'n2', 'n2'], 'spread by what the pass itself took');
+  });
+
+  it('computes the next plan while one commits, against what that plan assumed', async () => {
+    const fx = await seed({ n1: { cpu: '1' }, n2: { cpu: '1' } }, { a: {}, b: {} });
+    const { proposer, held } = heldProposer(fx);
+    const s = scheduler(fx, proposer);
+    await fx.sync();
+    await s.reconcile(SCHEDULE_KEY);
+    assert.equal(held.length, 1, 'the first plan is committing');
+    // More Runs arrive while it commits; the cache still shows a-0 and b-0 unbound.
+    for (const j of ['c', 'd', 'e']) {
+      await fx.api.create(jobInput(j));
+      await fx.sync();
+      await jobReconciler(fx).reconcile(`default/${j}`);
+    }
     await fx.sync();
     fx.reset();
-    // A client that holds writes until the test lets them go, recording each wave.
-    const held: (() => void)[] = [];
-    const waves: string[][] = [];
-    let wave: string[] = [];
-    const client = new Proxy(fx.client, {
-      get(target, prop, receiver) {
-        const real = Reflect.get(target, prop, receiver) as unknown;
-        if (prop !== 'update' && prop !== 'updateStatus') return real;
-        return (obj: { metadata: { name: string } }) => {
-          wave.push(`${String(prop)} ${obj.metadata.name}`);
-          return new Promise<void>((resolve) => held.push(resolve)).then(() =>
-            (real as (o: unknown) => Promise<unknown>).call(target, obj),
-          );
-        };
-      },
+    await s.reconcile(SCHEDULE_KEY);
+    assert.equal(held.length, 2, 'the second plan left before the first was answered');
+    // A third pass waits for a slot (MAX_PLANS_IN_FLIGHT).
+    let third = false;
+    const next = s.reconcile(SCHEDULE_KEY).then(() => (third = true));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(third, false);
+    for (const release of held.splice(0)) release();
+    await next;
+    await s.idle();
+    // Each node holds 2 Runs of 500m: the second plan counted the first's binds.
+    assert.deepEqual(await placement(fx), {
+      'a-0': 'n1',
+      'b-0': 'n2',
+      'c-0': 'n1',
+      'd-0': 'n2',
+      'e-0': '',
     });
+    assert.deepEqual(
+      fx.writes.filter((w) => w.startsWith('plan')),
+      ['plan default/a-0->n1 default/b-0->n2', 'plan default/c-0->n1 default/d-0->n2'],
+    );
+  });
+
+  it('a bind the store refuses leaves its Run Pending for the next pass, the others stand', async () => {
+    const fx = await seed({ n1: { cpu: '1' } }, { a: {}, b: {} });
+    const { proposer, held } = heldProposer(fx);
+    let woken = 0;
     const s = new SchedulerReconciler({
-      client,
+      client: fx.client,
+      proposer,
+      wake: () => woken++,
       runs: fx.runs,
       nodes: fx.nodes,
       clock: fx.clock,
       recorder: fx.recorder,
       logger: fx.logger,
     });
-    const done = s.reconcile(SCHEDULE_KEY);
-    for (let i = 0; i < 2; i++) {
+    await fx.sync();
+    await s.reconcile(SCHEDULE_KEY);
+    // Before the plan commits, someone else takes half of n1 (another scheduler, by hand).
+    await fx.api.create(jobInput('other'));
+    const jc = jobReconciler(fx);
+    await fx.sync();
+    await jc.reconcile('default/other');
+    await fx.bindRun('other-0', 'n1');
+    for (const release of held.splice(0)) release();
+    await s.idle();
+    assert.deepEqual(await placement(fx), { 'a-0': 'n1', 'b-0': '', 'other-0': 'n1' });
+    assert.equal((await fx.get<Run>('Run', 'b-0')).status.phase, 'Pending');
+    assert.equal(woken, 1, 'the pass is woken to place b-0 again');
+    assert.deepEqual(
+      fx.recorder.events.filter((e) => e.reason === 'Scheduled').map((e) => e.message),
+      ['Successfully assigned default/a-0 to n1'],
+    );
+    // The next pass sees n1 full and says so; nothing is bound twice.
+    const p = pass(fx, s);
+    for (;;) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      waves.push(wave.sort());
-      wave = [];
+      if (held.length === 0) break;
       for (const release of held.splice(0)) release();
     }
-    await done;
-    assert.deepEqual(waves, [
-      ['update a-0', 'update a-1', 'update a-2', 'update b-0'],
-      ['updateStatus a-0', 'updateStatus a-1', 'updateStatus a-2', 'updateStatus b-0'],
-    ]);
-    const nodes = Object.values(await placement(fx)).sort();
-    assert.deepEqual(nodes, ['n1', 'n1', 'n2', 'n2'], 'spread by what the pass itself took');
+    await p;
+    assert.equal(
+      (await fx.get<Run>('Run', 'b-0')).status.message,
+      '0/1 nodes available: 1 insufficient cpu',
+    );
   });
 
-  it('binds a Pending Run: spec.nodeName guarded by resourceVersion, then status Scheduled', async () => {
+  it('binds a Pending Run: spec.nodeName and status Scheduled in one plan', async () => {
     const fx = await seed({ n1: {} }, { a: {} });
     await pass(fx);
-    assert.deepEqual(fx.writes, ['update Run default/a-0', 'updateStatus Run default/a-0']);
+    assert.deepEqual(fx.writes, ['plan default/a-0->n1']);
     const run = await fx.get<Run>('Run', 'a-0');
     assert.equal(run.spec.nodeName, 'n1');
     assert.equal(run.status.phase, 'Scheduled');
