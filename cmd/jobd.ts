@@ -15,7 +15,8 @@
 // (DESIGN.md §5): cordon this node, start no new Runs, let running ones finish
 // for up to --shutdown-grace (a second signal cuts that short, a third exits at
 // once), stop the rest as Lost/NodeShutdown, hand off leadership, stop, exit 0.
-// A fatal node error: one log line, exit 1.
+// Start-up fails (bad data dir, port taken, cannot join): one line
+// `jobd: ...` on stderr, exit 1. A fatal node error later: one log line, exit 1.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
@@ -55,6 +56,11 @@ function shutdownGrace(value: string): number {
     );
   }
   return ms;
+}
+
+/** A message as one line (a wrapped cause may carry newlines). */
+function oneLine(msg: string): string {
+  return msg.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 function usageError(msg: string): never {
@@ -343,13 +349,17 @@ async function main(): Promise<void> {
   });
   installClockSkewHook(logger);
   const { startNode } = await import('../pkg/node/node.js');
+  // grpc-js logs a failed bind on its own; start-up failures are our one line.
+  const grpc = await import('@grpc/grpc-js');
+  grpc.setLogVerbosity(grpc.logVerbosity.NONE);
   let node;
   try {
     node = await startNode(config, logger);
   } catch (err) {
-    logger.error('cannot start node', { error: errorMessage(err) });
+    process.stderr.write(`jobd: ${oneLine(errorMessage(err))}\n`);
     process.exit(1);
   }
+  grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
 
   let signals = 0;
   const cutShort = new AbortController();

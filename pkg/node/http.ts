@@ -10,6 +10,7 @@ import type { ClientRateLimiter } from '../util/rate-limit.js';
 import type { Component } from './lifecycle.js';
 import type { NodeLogger } from './logger.js';
 import { JOBD_VERSION } from './registration.js';
+import { listenError } from './start-errors.js';
 
 export interface HttpServeOptions {
   /** HOST:PORT (port 0 picks one). */
@@ -51,7 +52,9 @@ export async function serveHttp(opts: HttpServeOptions): Promise<HttpServer> {
   const createServer = opts.tls
     ? (await import('../tls/https.js')).httpsServerFactory(opts.tls)
     : undefined;
-  const server = await listenRest(app, opts.address, { createServer });
+  const server = await listenRest(app, opts.address, { createServer }).catch((err: unknown) => {
+    throw listenError('--http', opts.address, err);
+  });
   return { address: server.address, close: () => server.close() };
 }
 

@@ -10,12 +10,14 @@
 //  - `--peers`: a brand-new cluster of exactly those voters.
 import type { ClusterAdmin } from '../api/index.js';
 import type { RaftNode } from '../raft/index.js';
+import { cleanConnectionDetail } from '../transport/grpc-client.js';
 import { ConnectionError, JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 import { clusterIdOf, loadClusterFile, saveClusterFile, type ClusterFile } from './cluster-file.js';
 import type { NodeConfig } from './config.js';
 import type { Component } from './lifecycle.js';
 import type { NodeLogger } from './logger.js';
 import type { GrpcPeerApi } from './peer-api.js';
+import { checkCanListen } from './start-errors.js';
 
 export async function clusterMembership(
   config: NodeConfig,
@@ -26,6 +28,10 @@ export async function clusterMembership(
   const stored = await loadClusterFile(config.dataDir);
   if (stored) return stored;
   if (config.join && config.join.length > 0) {
+    // A port this node cannot have fails now, before the cluster adds a
+    // member that would never answer.
+    await checkCanListen('--listen', config.listen);
+    if (config.http) await checkCanListen('--http', config.http);
     const joined = await joinCluster(config.id, advertise, config.join, peerApi);
     await saveClusterFile(config.dataDir, joined);
     logger.info('joined the cluster as a learner', {
@@ -54,6 +60,11 @@ export async function clusterMembership(
   return bootstrap;
 }
 
+/** The CLI's flag names in a TLS failure's words, as jobd spells them. */
+function inJobdFlags(detail: string): string {
+  return detail.replace(/--ca\b/g, '--tls-ca').replace(/--cert\/--key/g, '--tls-cert/--tls-key');
+}
+
 /** Asks the cluster at `servers` (tried in turn) to add node `id` as a learner at `address`. */
 async function joinCluster(
   id: number,
@@ -61,7 +72,7 @@ async function joinCluster(
   servers: readonly string[],
   peerApi: GrpcPeerApi,
 ): Promise<ClusterFile> {
-  let last = '';
+  const unanswered: string[] = [];
   // One membership change at a time: another node joining at the same moment
   // is waited out (bounded), not an error.
   const deadline = Date.now() + 60_000;
@@ -93,12 +104,16 @@ async function joinCluster(
       }
       if (!(err instanceof ConnectionError)) {
         const reason = err instanceof JobctlError ? err.reason : Reason.Internal;
-        throw new JobctlError(reason, `cannot join the cluster at ${server}: ${errorMessage(err)}`);
+        throw new JobctlError(reason, `cannot join ${server}: ${errorMessage(err)}`);
       }
-      last = `${server}: ${errorMessage(err)}`;
+      const detail = inJobdFlags(cleanConnectionDetail(errorMessage(err)));
+      unanswered.push(servers.length > 1 ? `${server}: ${detail}` : detail);
     }
   }
-  throw new JobctlError(Reason.Unavailable, `cannot join: no cluster member answers (${last})`);
+  throw new JobctlError(
+    Reason.Unavailable,
+    `cannot join ${servers.join(',')}: no member answers (${unanswered.join('; ')})`,
+  );
 }
 
 /**

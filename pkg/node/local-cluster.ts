@@ -63,11 +63,13 @@ export async function firstPortInUse(
 }
 
 /**
- * Why a node stopped during start-up, from its log: the message of jobd's
- * "cannot start node" line (JSON lines), or undefined when there is none.
+ * Why a node stopped during start-up, from its log: jobd's one line
+ * `jobd: REASON` (or the "cannot start node" JSON line of older builds), or
+ * undefined when there is none.
  */
 export function startFailure(logText: string): string | undefined {
   for (const line of logText.split('\n').reverse()) {
+    if (line.startsWith('jobd: ')) return line.slice('jobd: '.length);
     if (!line.includes('cannot start node')) continue;
     try {
       const rec = JSON.parse(line) as { error?: unknown };

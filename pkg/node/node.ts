@@ -25,12 +25,13 @@ import { ReloadingTls } from '../tls/files.js';
 import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../transport/grpc-tls.js';
 import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
-import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { nodeAuth, nodePeerToken } from './auth.js';
 import { nodeDefaults, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
 import { heartbeatFeed } from './heartbeats.js';
 import { httpComponent } from './http.js';
+import { listenError, prepareDataDir } from './start-errors.js';
 import { LeaderControllers } from './leader.js';
 import { Lifecycle, type Component } from './lifecycle.js';
 import { RunLogs } from './logs.js';
@@ -86,8 +87,7 @@ function bind(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (err, port) => {
-      if (err)
-        reject(new JobctlError(Reason.Unavailable, `cannot listen on ${address}: ${err.message}`));
+      if (err) reject(listenError('--listen', address, err));
       else resolve(port);
     });
   });
@@ -142,6 +142,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   // bootstrapping (--peers) a cluster.
   let cluster: ClusterFile;
   try {
+    await prepareDataDir(config.dataDir);
     cluster = await clusterMembership(config, advertise, peerApi, logger);
   } catch (err) {
     peerApi.close();

@@ -198,7 +198,9 @@ export async function runDevUp(opts: DevUpOptions, deps: VerbDeps): Promise<numb
     await started.stop();
     const { readFileSync } = await import('node:fs');
     const reason = startFailure(readFileSync(member.logFile, 'utf8'));
-    const port = /EADDRINUSE[^\d]*(?:[\d.]+|\[[^\]]*\]):(\d+)/.exec(reason ?? '')?.[1];
+    const port = /^cannot listen on (?:[\d.]+|\[[^\]]*\]):(\d+) .*EADDRINUSE/.exec(
+      reason ?? '',
+    )?.[1];
     const line =
       port !== undefined
         ? portTakenLine(Number(port), opts)
