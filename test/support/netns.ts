@@ -4,11 +4,15 @@
 // so this process can dial the nodes). Docker sets the host's FORWARD policy
 // to DROP with bridge netfilter on, so the bridge gets its own ACCEPT rule,
 // removed again by destroy(). Partitions are iptables DROP rules inside a
-// node's namespace. Needs root, `ip` and `iptables` (the CI machine is root).
+// node's namespace, random loss the same with `-m statistic` (this kernel
+// has no netem, so delay is not made here). Rules live in the namespaces,
+// which destroy() deletes, so they go with them even when a test fails
+// before heal(). Needs root, `ip` and `iptables` (the CI machine is root).
 //
 //   const lab = await NetnsLab.create(3);        // lab.address(1) = "10.213.57.1"
 //   const p = lab.spawn(1, process.execPath, [jobdPath(), ...]);
 //   await lab.isolate(1); await lab.heal(1);
+//   await lab.loss(2, 0.2);                      // 20% of packets into node 2 dropped
 //   await lab.destroy();                         // in after(): everything goes
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -127,6 +131,40 @@ export class NetnsLab {
     await this.iptables(i, ['-A', 'OUTPUT', '!', '-o', 'lo', '-j', 'DROP']);
   }
 
+  /**
+   * Random loss: each packet into node i's namespace (loopback aside) is
+   * dropped with probability `p`, by the kernel (`-m statistic --mode random`).
+   */
+  async loss(i: number, p: number): Promise<void> {
+    await this.iptables(i, [
+      '-A',
+      'INPUT',
+      '!',
+      '-i',
+      'lo',
+      '-m',
+      'statistic',
+      '--mode',
+      'random',
+      '--probability',
+      String(p),
+      '-j',
+      'DROP',
+    ]);
+  }
+
+  /** Packets the DROP rules in node i's INPUT chain have dropped so far. */
+  async dropped(i: number): Promise<number> {
+    const out = await this.iptables(i, ['-L', 'INPUT', '-v', '-n', '-x']);
+    let n = 0;
+    for (const line of out.split('\n')) {
+      const m = /^\s*(\d+)\s+\d+\s+DROP\b/.exec(line);
+      if (m) n += Number(m[1]);
+    }
+    return n;
+  }
+
+  /** Removes every rule isolate() and loss() added to node i. */
   async heal(i: number): Promise<void> {
     await this.iptables(i, ['-F', 'INPUT']);
     await this.iptables(i, ['-F', 'OUTPUT']);
