@@ -12,7 +12,8 @@
 //   reading the local store); `consistency: 'stale'` reads the local copy.
 // - Jobs and CronJobs then pass policy admission (policy-admission.ts): the
 //   SandboxPolicies of their namespace must allow the sandbox they ask for
-//   (reason Forbidden otherwise). Status writes are not policed.
+//   (reason Forbidden otherwise), and a Queue they name must exist
+//   (queue-admission.ts; reason Invalid otherwise). Status writes are not policed.
 // - Backpressure errors (TooManyRequests, Timeout, Unavailable) pass through
 //   with their reasons. Authentication, authorization and metrics wrap this
 //   layer per request (./stack.ts); in-process components that want
@@ -22,6 +23,7 @@ import type { ApplyOptions, ApplyResult, ResourceClient } from '../client/index.
 import { ofKind, type ResourceInput, type ResourceOf } from '../store/index.js';
 import { admit, type AdmissionOptions, type WriteKind } from './admission.js';
 import { checkSandboxPolicy } from './policy-admission.js';
+import { checkQueueExists } from './queue-admission.js';
 
 export interface ApiServiceOptions extends AdmissionOptions {
   /** The node's in-process client (LocalClient with a Raft proposer and read barrier). */
@@ -61,10 +63,11 @@ export class ApiService extends DelegatingClient {
     return ofKind<O['kind']>(object.kind, updated);
   }
 
-  /** Pure admission (validation, defaults), then the namespace's sandbox policy. */
+  /** Pure admission (validation, defaults), then the namespace's sandbox policy and the queue. */
   private async admitWithPolicy(object: ResourceInput, write: WriteKind): Promise<ResourceInput> {
     const admitted = admit(object, write, this.admission);
     await checkSandboxPolicy(admitted, this.inner);
+    await checkQueueExists(admitted, this.inner);
     return admitted;
   }
 }

@@ -5,10 +5,10 @@
 // `jobctl auth can-i`.
 //
 //   view   get, list, watch of jobs, cronjobs, runs, events, sandbox policies
-//          (and nodes, when bound cluster-wide); logs of runs
+//          (and nodes and queues, when bound cluster-wide); logs of runs
 //   edit   view + create, update, apply, delete of jobs and cronjobs
 //   admin  everything: in a namespace, also runs (and their status), events,
-//          role bindings; cluster-wide, also nodes (cordon, drain), tokens,
+//          role bindings; cluster-wide, also nodes (cordon, drain), queues, tokens,
 //          cluster role bindings, sandbox policies and the cluster itself
 //          (status, transfer-leader)
 //
@@ -44,7 +44,7 @@ interface Rule {
 const VIEW_RULES: readonly Rule[] = [
   {
     verbs: READ_VERBS,
-    resources: ['jobs', 'cronjobs', 'runs', 'events', 'sandboxpolicies', 'nodes'],
+    resources: ['jobs', 'cronjobs', 'runs', 'events', 'sandboxpolicies', 'nodes', 'queues'],
   },
   { verbs: ['logs'], resources: ['runs'] },
 ];

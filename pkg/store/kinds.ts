@@ -45,7 +45,7 @@ export const BUILTIN_KINDS: readonly KindInfo[] = [
     singular: 'job',
     shortNames: [],
     namespaced: true,
-    immutableSpecFields: ['image', 'command', 'env', 'workingDir', 'resources', 'sandbox'],
+    immutableSpecFields: ['image', 'command', 'env', 'workingDir', 'resources', 'sandbox', 'queue'],
     fieldSelectors: ['status.phase'],
   },
   {
@@ -108,6 +108,18 @@ export const BUILTIN_KINDS: readonly KindInfo[] = [
     singular: 'sandboxpolicy',
     shortNames: ['sbp'],
     namespaced: true,
+    immutableSpecFields: [],
+    fieldSelectors: [],
+  },
+  {
+    // A cluster-wide cap on the running Runs of the Jobs naming it (spec.queue);
+    // the scheduler keeps its status (pkg/controllers/scheduler/queues.ts).
+    kind: 'Queue',
+    apiVersion: API_VERSION,
+    plural: 'queues',
+    singular: 'queue',
+    shortNames: [],
+    namespaced: false,
     immutableSpecFields: [],
     fieldSelectors: [],
   },

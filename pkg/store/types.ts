@@ -142,6 +142,8 @@ export type JobSpec = ContainerSpec & {
   ttlSecondsAfterFinished?: number | null;
   nodeSelector?: Record<string, string>;
   priority: number;
+  /** The Queue (cluster-scoped) whose limit the Job's Runs count against; absent: none. */
+  queue?: string;
   suspend: boolean;
 };
 
@@ -199,6 +201,8 @@ export type RunSpec = {
   container: ContainerSpec;
   priority?: number;
   nodeSelector?: Record<string, string>;
+  /** The Job's spec.queue, copied when the Run was created. */
+  queue?: string;
   /**
    * Seconds after the container starts at which the agent kills it (reason
    * DeadlineExceeded). The job controller sets it to what was left of the
@@ -409,6 +413,39 @@ export function jobFromCronJob(
 }
 
 // ---------------------------------------------------------------------------
+// Queue (cluster-scoped): a cap on the running Runs of the Jobs that name it
+
+export type QueueSpec = {
+  /** Most of its Runs bound to nodes and not finished at once, cluster-wide. */
+  maxRunning: number;
+  /** Most of those from one namespace; absent: no per-namespace cap. */
+  maxRunningPerNamespace?: number;
+  /** Runs of higher-priority Queues are placed first. */
+  priority: number;
+};
+
+/** A waiting Run as the Queue's status lists it (1 = starts next). */
+export interface QueueWaiting {
+  namespace: string;
+  name: string;
+  jobName: string;
+  position: number;
+  reason?: string;
+}
+
+/** Written by the scheduler when it changes (pkg/controllers/scheduler/queues.ts). */
+export type QueueStatus = {
+  running?: number;
+  pending?: number;
+  /** The first waiting Runs in the order they will start (at most QUEUE_WAITING_LISTED). */
+  waiting?: QueueWaiting[];
+};
+
+export interface Queue extends Resource<QueueSpec, QueueStatus> {
+  kind: 'Queue';
+}
+
+// ---------------------------------------------------------------------------
 // Event (pkg/events)
 
 /** Normal | Warning, as Kubernetes events. */
@@ -472,6 +509,7 @@ export interface KindMap {
   CronJob: CronJob;
   Event: Event;
   SandboxPolicy: SandboxPolicy;
+  Queue: Queue;
 }
 
 /** A kind by its canonical (manifest) name. */

@@ -12,6 +12,7 @@ import type {
   CronJob,
   Job,
   Node,
+  Queue,
   Resource,
   Run,
   SandboxPolicy,
@@ -58,6 +59,17 @@ export function commandText(command: readonly string[] | undefined): string {
 /** The Job's phase as shown: Pending until the controller first writes status. */
 export function jobPhase(job: Job): string {
   return job.status?.phase ?? 'Pending';
+}
+
+/**
+ * The STATUS column: the phase, or Terminating while a Job marked for deletion
+ * stops its Runs (as kubectl shows a Job or Pod being deleted; a Job that had
+ * already finished keeps saying how it ended).
+ */
+export function jobStatusText(job: Job): string {
+  const phase = jobPhase(job);
+  if (job.metadata.deletionTimestamp === undefined) return phase;
+  return phase === 'Succeeded' || phase === 'Failed' ? phase : 'Terminating';
 }
 
 function jobDuration(job: Job, now: number): string {
@@ -134,11 +146,17 @@ const job = (o: Resource): Job => o as Job;
 const run = (o: Resource): Run => o as Run;
 const node = (o: Resource): Node => o as Node;
 const cron = (o: Resource): CronJob => o as CronJob;
+const queue = (o: Resource): Queue => o as Queue;
 const policy = (o: Resource): NonNullable<SandboxPolicy['spec']> => (o as SandboxPolicy).spec ?? {};
 
 const JOB_COLUMNS: readonly PrinterColumn[] = [
   nameColumn,
-  col('STATUS', 'Phase of the Job.', (o) => jobPhase(job(o)), { tint: 'phase' }),
+  col(
+    'STATUS',
+    'Phase of the Job, or Terminating while it is being deleted.',
+    (o) => jobStatusText(job(o)),
+    { tint: 'phase' },
+  ),
   col(
     'COMPLETIONS',
     'Succeeded Runs of those needed.',
@@ -270,6 +288,29 @@ const CRONJOB_COLUMNS: readonly PrinterColumn[] = [
   ),
 ];
 
+/** "5" or "5 (2 per namespace)": the Queue's limits. */
+export function queueLimitText(q: Queue): string {
+  const per = q.spec.maxRunningPerNamespace;
+  return per !== undefined
+    ? `${q.spec.maxRunning} (${per} per namespace)`
+    : String(q.spec.maxRunning);
+}
+
+const QUEUE_COLUMNS: readonly PrinterColumn[] = [
+  nameColumn,
+  col('RUNNING', 'Runs of the queue holding a slot (bound to a node, or chosen to start).', (o) =>
+    String(queue(o).status?.running ?? 0),
+  ),
+  col('PENDING', 'Runs of the queue waiting for a slot.', (o) =>
+    String(queue(o).status?.pending ?? 0),
+  ),
+  col('LIMIT', 'Most Runs of the queue at once (and per namespace).', (o) =>
+    queueLimitText(queue(o)),
+  ),
+  ageColumn,
+  col('PRIORITY', 'Priority of the queue.', (o) => String(queue(o).spec.priority ?? 0), wide),
+];
+
 const EVENT_COLUMNS: readonly PrinterColumn[] = [
   col('LAST SEEN', 'Time since the event last happened.', (o, ctx) =>
     age(eventLastSeen(o), ctx.now),
@@ -342,6 +383,7 @@ const BY_KIND: Readonly<Record<string, readonly PrinterColumn[]>> = {
   CronJob: CRONJOB_COLUMNS,
   Event: EVENT_COLUMNS,
   SandboxPolicy: SANDBOX_POLICY_COLUMNS,
+  Queue: QUEUE_COLUMNS,
 };
 
 /** The columns of a kind's table, default ones first, then the wide-only ones. */

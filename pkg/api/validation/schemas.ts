@@ -21,6 +21,7 @@ export const KINDS = {
     plural: 'sandboxpolicies',
     short: ['sbp'] as readonly string[],
   },
+  Queue: { file: 'queue.json', plural: 'queues', short: [] as readonly string[] },
   // Authentication and authorization (pkg/auth).
   Token: { file: 'token.json', plural: 'tokens', short: [] as readonly string[] },
   RoleBinding: { file: 'rolebinding.json', plural: 'rolebindings', short: [] as readonly string[] },
@@ -41,6 +42,7 @@ export const SCHEMA_FILES = [
   'cronjob.json',
   'event.json',
   'sandboxpolicy.json',
+  'queue.json',
   'token.json',
   'rolebinding.json',
   'clusterrolebinding.json',

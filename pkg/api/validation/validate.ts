@@ -50,6 +50,7 @@ const CONTAINER_PATHS: Readonly<Record<Kind, readonly (readonly string[])[]>> = 
   Node: [],
   Event: [],
   SandboxPolicy: [],
+  Queue: [],
   Token: [],
   RoleBinding: [],
   ClusterRoleBinding: [],
@@ -59,7 +60,12 @@ const CONTAINER_PATHS: Readonly<Record<Kind, readonly (readonly string[])[]>> = 
  * Kinds that live outside namespaces (the store keeps them under namespace '').
  * Any namespace given for them is ignored, as the Kubernetes API server does.
  */
-const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Node', 'Token', 'ClusterRoleBinding']);
+const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>([
+  'Node',
+  'Queue',
+  'Token',
+  'ClusterRoleBinding',
+]);
 
 function at(obj: unknown, path: readonly string[]): JsonObject | undefined {
   let node = obj;

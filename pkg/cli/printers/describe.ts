@@ -1,7 +1,7 @@
 // `describe` output: an object's fields as aligned "Key:  value" lines, its
 // conditions, related objects (a Job's Runs, a Node's active Runs) and recent
 // events, in kubectl's layout. Pure: the verb fetches, this formats.
-import type { Condition, CronJob, Job, Node, Resource, Run } from '../../store/types.js';
+import type { Condition, CronJob, Job, Node, Queue, Resource, Run } from '../../store/types.js';
 import { formatInZone } from '../../util/cron.js';
 import type { Palette } from './color.js';
 import { ColumnTable, type Row } from './columns.js';
@@ -10,9 +10,10 @@ import {
   commandText,
   cronJobNextTimes,
   cronJobZone,
-  jobPhase,
+  jobStatusText,
   labelsText,
   nodeStatus,
+  queueLimitText,
 } from '../../api/columns/index.js';
 import { sandboxLines, sandboxPolicyLines } from './sandbox.js';
 
@@ -136,10 +137,23 @@ function metadata(o: Resource, ctx: DescribeContext, namespaced = true): string[
   ];
 }
 
+/**
+ * Why the Job's unplaced Runs wait, one line each (what the scheduler wrote:
+ * `queue batch is full (5/5 running), position 3 of 12`, or why no node fits).
+ */
+function waitingLines(runs: readonly Run[] | undefined): string[] {
+  const waiting = (runs ?? []).filter(
+    (r) => !r.spec.nodeName && (r.status?.phase ?? 'Pending') === 'Pending' && r.status?.message,
+  );
+  if (waiting.length === 0) return [];
+  if (waiting.length === 1) return fields([['Waiting', waiting[0]?.status?.message]]);
+  return ['Waiting:', ...waiting.map((r) => `  ${r.metadata.name}: ${r.status?.message ?? ''}`)];
+}
+
 export function describeJob(job: Job, ctx: DescribeContext): string {
   const s = job.spec;
   const st = job.status ?? {};
-  const phase = jobPhase(job);
+  const phase = jobStatusText(job);
   const env = (s.env ?? []).map((e) => `${e.name}=${e.value}`);
   const lines = [
     ...metadata(job as Resource, ctx),
@@ -159,6 +173,7 @@ export function describeJob(job: Job, ctx: DescribeContext): string {
       ['TTL', s.ttlSecondsAfterFinished != null ? `${s.ttlSecondsAfterFinished}s` : undefined],
       ['Node Selector', s.nodeSelector ? labelsText(s.nodeSelector) : undefined],
       ['Priority', String(s.priority ?? 0)],
+      ['Queue', s.queue],
       ['Suspend', String(s.suspend ?? false)],
     ]),
     ...sandboxLines(s),
@@ -171,6 +186,7 @@ export function describeJob(job: Job, ctx: DescribeContext): string {
         `${st.active ?? 0} Active / ${st.succeeded ?? 0} Succeeded / ${st.failed ?? 0} Failed`,
       ],
     ]),
+    ...waitingLines(ctx.runs),
     ...conditions(st.conditions, ctx),
     ...runsTable(ctx.runs, ctx),
     ...events(ctx),
@@ -277,6 +293,42 @@ export function describeNode(node: Node, ctx: DescribeContext): string {
     ...res('Capacity', st.capacity),
     ...res('Allocatable', st.allocatable),
     ...runsTable(ctx.runs, ctx, 'Active Runs'),
+    ...events(ctx),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A Queue: its limits, how full it is, and who waits, in the order they will start. */
+export function describeQueue(q: Queue, ctx: DescribeContext): string {
+  const st = q.status ?? {};
+  const listed = st.waiting ?? [];
+  const pending = st.pending ?? 0;
+  const waiting =
+    listed.length === 0
+      ? fields([['Waiting', NONE]])
+      : [
+          ...table(
+            'Waiting',
+            ['Position', 'Run', 'Job', 'Namespace'],
+            listed.map((w) => [String(w.position), w.name, w.jobName, w.namespace]),
+          ),
+          ...(pending > listed.length ? [`  ... and ${pending - listed.length} more`] : []),
+        ];
+  const lines = [
+    ...metadata(q as Resource, ctx, false),
+    ...fields([
+      ['Max Running', String(q.spec.maxRunning)],
+      [
+        'Per Namespace',
+        q.spec.maxRunningPerNamespace !== undefined
+          ? String(q.spec.maxRunningPerNamespace)
+          : undefined,
+      ],
+      ['Priority', String(q.spec.priority ?? 0)],
+      ['Running', `${st.running ?? 0}/${queueLimitText(q)}`],
+      ['Pending', String(pending)],
+    ]),
+    ...waiting,
     ...events(ctx),
   ];
   return `${lines.join('\n')}\n`;

@@ -1,4 +1,4 @@
-// `jobctl describe job|run|node|cronjob NAME...`: the object, its conditions,
+// `jobctl describe job|run|node|cronjob|queue NAME...`: the object, its conditions,
 // related Runs and recent events (a Job's include its Runs'). Events come from
 // the Event kind (pkg/events); a server without it shows them as <none>.
 import type { ResourceClient } from '../../client/index.js';
@@ -8,6 +8,7 @@ import {
   type CronJob,
   type Job,
   type Node,
+  type Queue,
   type Resource,
   type Run,
 } from '../../store/types.js';
@@ -18,6 +19,7 @@ import {
   describeGeneric,
   describeJob,
   describeNode,
+  describeQueue,
   describeRun,
   describeSandboxPolicy,
   type DescribeContext,
@@ -34,7 +36,7 @@ export interface DescribeOptions extends CommonOptions {
 
 export const describeVerb = defineVerb({
   name: 'describe',
-  describe: 'Show details of a job, run or node: fields, conditions, runs, events',
+  describe: 'Show details of a job, run, node, cronjob or queue: fields, conditions, runs, events',
   positionals: [
     { name: 'kind', required: true },
     { name: 'names', array: true },
@@ -184,7 +186,9 @@ export async function runDescribe(opts: DescribeOptions, deps: VerbDeps): Promis
               ? describeCronJob(o as CronJob, ctx)
               : o.kind === 'SandboxPolicy'
                 ? describeSandboxPolicy(o, ctx)
-                : describeGeneric(o, ctx);
+                : o.kind === 'Queue'
+                  ? describeQueue(o as Queue, ctx)
+                  : describeGeneric(o, ctx);
     deps.stdout.write(first ? text : `\n\n${text}`);
     first = false;
   }

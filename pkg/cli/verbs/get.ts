@@ -55,9 +55,9 @@ export interface GetOptions extends CommonOptions {
 /** `get KIND [NAMES..]`: its flags, options and run (also read by the fast path, fast-get.ts). */
 export const getVerb = defineVerb({
   name: 'get',
-  describe: 'Display resources: jobs, runs, nodes, cronjobs, events',
+  describe: 'Display resources: jobs, runs, nodes, cronjobs, queues, events',
   positionals: [
-    { name: 'kind', required: true, describe: 'jobs | runs | nodes | cronjobs | events' },
+    { name: 'kind', required: true, describe: 'jobs | runs | nodes | cronjobs | queues | events' },
     { name: 'names', array: true },
   ],
   flags: {
@@ -338,7 +338,8 @@ const WATCH_MIN_WIDTHS: Readonly<Record<string, number>> = {
   NAME: 24,
   JOB: 24,
   NODE: 12,
-  STATUS: 'Succeeded'.length,
+  // A Job being deleted says Terminating (its DELETED event too, as kubectl's rows do).
+  STATUS: 'Terminating'.length,
 };
 
 /** Prints the initial list (unless --watch-only), then one line per event until aborted. */

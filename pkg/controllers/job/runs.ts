@@ -57,6 +57,7 @@ export function newRun(job: Job, attempt: number, nowMs: number): ResourceInput 
     ...(job.spec.nodeSelector && Object.keys(job.spec.nodeSelector).length > 0
       ? { nodeSelector: job.spec.nodeSelector }
       : {}),
+    ...(job.spec.queue ? { queue: job.spec.queue } : {}),
     ...(deadline !== undefined ? { activeDeadlineSeconds: deadline } : {}),
   };
   return {

@@ -1,4 +1,4 @@
-// Wires the scheduler into a Manager session: every Run or Node event
+// Wires the scheduler into a Manager session: every Run, Node or Queue event
 // enqueues the one scheduling key; one worker runs the passes, and a plan
 // answered with refusals after its pass ended enqueues it again.
 import { Controller, type ControllerFactory } from '../../reconcile/index.js';
@@ -18,6 +18,7 @@ export function schedulerController(opts: SchedulerControllerOptions): Controlle
   return (ctx) => {
     const runs = ctx.informer('Run');
     const nodes = ctx.informer('Node');
+    const queues = ctx.informer('Queue');
     const reconciler = new SchedulerReconciler({
       client: ctx.client,
       proposer: opts.proposer,
@@ -25,6 +26,7 @@ export function schedulerController(opts: SchedulerControllerOptions): Controlle
       wake: () => controller.add(SCHEDULE_KEY),
       runs: runs.cache,
       nodes: nodes.cache,
+      queues: queues.cache,
       clock: ctx.clock,
       recorder: ctx.recorder,
       logger: ctx.logger,
@@ -44,6 +46,7 @@ export function schedulerController(opts: SchedulerControllerOptions): Controlle
     };
     runs.addHandler(poke);
     nodes.addHandler(poke);
+    queues.addHandler(poke);
     return controller;
   };
 }

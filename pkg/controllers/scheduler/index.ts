@@ -23,3 +23,10 @@ export {
   SchedulerReconciler,
   type SchedulerDeps,
 } from './reconciler.js';
+export {
+  QUEUE_POSITIONS_SHOWN,
+  gateQueues,
+  type QueueGate,
+  type QueueGateInput,
+  type WaitingRun,
+} from './queues.js';

@@ -23,7 +23,7 @@
 // the store is what makes planning against an assumed view safe: a plan
 // computed from a stale view can be refused, never wrong.
 import type { ResourceClient } from '../../client/index.js';
-import type { Node, PlanBind, Proposer, Run } from '../../store/index.js';
+import type { Node, PlanBind, Proposer, Queue, Run } from '../../store/index.js';
 import { resultError, runRequests } from '../../store/index.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage, isReason, Reason } from '../../util/errors.js';
@@ -46,6 +46,8 @@ import {
   type NodeState,
 } from './fit.js';
 import type { SchedulerMetrics } from './metrics.js';
+import { gateQueues } from './queues.js';
+import { QueueStatusWriter } from './queue-status.js';
 
 /** The single key every scheduler pass runs under. */
 export const SCHEDULE_KEY = 'schedule';
@@ -62,6 +64,8 @@ export interface SchedulerDeps {
   readonly wake?: () => void;
   readonly runs: Lister<Run>;
   readonly nodes: Lister<Node>;
+  /** Queues (kind Queue); absent: no Run is held back by a queue. */
+  readonly queues?: Lister<Queue>;
   readonly clock: Clock;
   readonly recorder: EventRecorder;
   readonly logger: Logger;
@@ -100,9 +104,11 @@ export class SchedulerReconciler implements Reconciler {
   private readonly assumed = new Map<string, Assumed>();
   /** Plans sent and not answered yet. */
   private readonly committing = new Set<Promise<void>>();
+  private readonly queueStatus: QueueStatusWriter;
 
   constructor(deps: SchedulerDeps) {
     this.d = deps;
+    this.queueStatus = new QueueStatusWriter(deps.client);
   }
 
   /** Resolves once every plan sent so far has been answered (tests, shutdown). */
@@ -118,12 +124,14 @@ export class SchedulerReconciler implements Reconciler {
     for (const n of this.d.nodes.list()) nodes.set(n.metadata.name, nodeState(n));
 
     // What is already placed: non-final Runs bound (or assumed bound) to a node.
-    const pending: Run[] = [];
+    let pending: Run[] = [];
+    const placed: Run[] = [];
     const needsStatus: Run[] = [];
     for (const run of runs) {
       if (isFinalRun(run)) continue;
       const bound = run.spec.nodeName || this.assumed.get(keyOf(run))?.node || '';
       if (bound) {
+        placed.push(run);
         const st = nodes.get(bound);
         if (st) addUsage(st.used, runRequests(run));
         // Bound without its Scheduled status (by an older scheduler, or by hand).
@@ -135,6 +143,9 @@ export class SchedulerReconciler implements Reconciler {
       if (!run.spec.cancelled) pending.push(run);
     }
     sortRuns(pending);
+    // Queues hold back the Runs over their limits (queues.ts): only the rest are placed.
+    const queues = gateQueues({ pending, bound: placed, queues: this.d.queues?.list() ?? [] });
+    pending = queues.admitted;
 
     const states = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     // Runs of the same shape that failed to fit fail the same way until a
@@ -192,6 +203,8 @@ export class SchedulerReconciler implements Reconciler {
     const outcomes = await Promise.allSettled([
       ...needsStatus.map((run) => this.markScheduled(run)),
       ...unplaced.map((u) => this.reportUnschedulable(u.run, u.message)),
+      ...queues.waiting.map((w) => this.reportWaiting(w.run, w.message)),
+      ...this.queueStatus.write(this.d.queues?.list() ?? [], queues.statuses),
     ]);
     let retry = false;
     let failure: unknown;
@@ -294,6 +307,12 @@ export class SchedulerReconciler implements Reconciler {
   private async markScheduled(run: Run): Promise<void> {
     const { message: _message, ...rest } = run.status ?? {};
     await this.writeStatus(run, { ...rest, phase: 'Scheduled' });
+  }
+
+  /** Keeps a queued Run Pending with its place in line; writes only when the message changes. */
+  private async reportWaiting(run: Run, message: string): Promise<void> {
+    if (run.status?.message === message && runPhase(run) === 'Pending') return;
+    await this.writeStatus(run, { ...run.status, phase: 'Pending', message });
   }
 
   /** Keeps the Run Pending with why it fits nowhere; writes only when the message changes. */

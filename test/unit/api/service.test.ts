@@ -98,7 +98,7 @@ describe('ApiService admission', () => {
     await rejectsWith(
       api.apply({ apiVersion: API_VERSION, kind: 'Widget', metadata: { name: 'w' } }),
       'Invalid',
-      /kind: unknown kind "Widget" \(known kinds: ClusterRoleBinding, CronJob, Event, Job, Node, RoleBinding, Run, SandboxPolicy, Token\)/,
+      /kind: unknown kind "Widget" \(known kinds: ClusterRoleBinding, CronJob, Event, Job, Node, Queue, RoleBinding, Run, SandboxPolicy, Token\)/,
     );
     await rejectsWith(
       api.create({ ...job('a'), apiVersion: 'v1' }),
@@ -177,6 +177,45 @@ describe('ApiService admission', () => {
     assert.equal(asJob(dry.object).spec.image, 'img:default');
     assert.equal(store.revision, 0);
     await rejectsWith(api.apply(job('BAD'), { dryRun: 'server' }), 'Invalid');
+  });
+
+  it('refuses a Job or CronJob template naming a Queue that does not exist, in one line', async () => {
+    const { api, store } = service();
+    await assert.rejects(api.apply(job('q', { queue: 'batch' })), (err: unknown) => {
+      assert.ok(err instanceof JobctlError);
+      assert.equal(err.reason, Reason.Invalid);
+      assert.equal(
+        err.message,
+        'Job "q": spec.queue: queue "batch" not found (create the Queue first: jobctl explain queue)',
+      );
+      return true;
+    });
+    const cron = {
+      apiVersion: API_VERSION,
+      kind: 'CronJob',
+      metadata: { name: 'nightly' },
+      spec: {
+        schedule: '0 3 * * *',
+        jobTemplate: { spec: { command: ['true'], queue: 'batch' } },
+      },
+    };
+    await assert.rejects(
+      api.create(cron),
+      /spec\.jobTemplate\.spec\.queue: queue "batch" not found/,
+    );
+    assert.equal(store.revision, 0, 'nothing was proposed');
+    // Once the Queue exists (cluster-scoped: any namespace given is ignored), both are admitted.
+    await api.create({
+      apiVersion: API_VERSION,
+      kind: 'Queue',
+      metadata: { name: 'batch', namespace: 'team-a' },
+      spec: { maxRunning: 2 },
+    });
+    const queued = asJob((await api.apply(job('q', { queue: 'batch' }))).object);
+    assert.equal(queued.spec.queue, 'batch');
+    await api.create(cron);
+    // The queue a Job joined cannot change (its Runs carry it): apply --force recreates.
+    await assert.rejects(api.apply(job('q', {})), /spec\.queue/);
   });
 });
 

@@ -184,6 +184,7 @@ describe('describe', () => {
         'TTL:            <none>',
         'Node Selector:  <none>',
         'Priority:       0',
+        'Queue:          <none>',
         'Suspend:        false',
         'Sandbox:',
         '  Network:      none',

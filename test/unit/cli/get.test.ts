@@ -250,11 +250,12 @@ describe('get', () => {
       e.out.text,
       [
         // Names and phases get room to grow, so later rows stay aligned.
-        'EVENT      NAME                       STATUS      COMPLETIONS   DURATION   AGE',
-        'ADDED      hello                      Pending     0/1                      0s',
-        'ADDED      second                     Pending     0/1                      0s',
-        'MODIFIED   hello                      Running     0/1                      0s',
-        'DELETED    second                     Pending     0/1                      0s',
+        // A deleted Job's last row says Terminating, as kubectl's rows for deleted objects.
+        'EVENT      NAME                       STATUS        COMPLETIONS   DURATION   AGE',
+        'ADDED      hello                      Pending       0/1                      0s',
+        'ADDED      second                     Pending       0/1                      0s',
+        'MODIFIED   hello                      Running       0/1                      0s',
+        'DELETED    second                     Terminating   0/1                      0s',
         '',
       ].join('\n'),
     );

@@ -128,6 +128,7 @@ describe('delete', () => {
       CronJob: 0,
       Event: 0,
       SandboxPolicy: 0,
+      Queue: 0,
       Token: 0,
       RoleBinding: 0,
       ClusterRoleBinding: 0,

@@ -8,7 +8,7 @@ const J = 'job.yaml: Job "hello": ';
 const C = 'job.yaml: CronJob "nightly": ';
 const NAME_RULE = "must be a lowercase DNS-1123 label (a-z, 0-9, '-', max 63 characters)";
 const KINDS =
-  'known kinds: ClusterRoleBinding, CronJob, Event, Job, Node, RoleBinding, Run, SandboxPolicy, Token';
+  'known kinds: ClusterRoleBinding, CronJob, Event, Job, Node, Queue, RoleBinding, Run, SandboxPolicy, Token';
 
 const node = (): Obj => ({
   apiVersion: 'jobctl.dev/v1',

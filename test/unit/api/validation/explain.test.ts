@@ -71,7 +71,7 @@ describe('explain', () => {
     );
     assert.throws(
       () => explain('deployment'),
-      /unknown kind "deployment" \(known kinds: clusterrolebinding, cronjob, event, job, node, rolebinding, run, sandboxpolicy, token\)/,
+      /unknown kind "deployment" \(known kinds: clusterrolebinding, cronjob, event, job, node, queue, rolebinding, run, sandboxpolicy, token\)/,
     );
   });
 
