@@ -1,5 +1,5 @@
 // The short chaos profile that runs with `npm test`: three seeds of 60 s on the fake
-// runtime and one 30 s seed on Docker, one after another (each is a real 3-node
+// runtime, one 30 s seed on Docker and one 30 s seed in network namespaces, one after another (each is a real 3-node
 // cluster under faults; see docs/chaos.md). Every run must end with no anomaly: no
 // acknowledged write lost, every key linearizable, no watch gap or duplicate, every
 // node with the same store, every Job finished, no Run started twice. A failure
@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dockerGate } from '../support/docker.js';
+import { netnsAvailable } from '../support/netns.js';
 import { formatFailure } from './report.js';
 import { runChaos, type ChaosOptions } from './run.js';
 
@@ -50,5 +51,21 @@ test(
       seconds: Math.min(seconds, 30),
       nodes: 3,
       runtime: 'docker',
+    }),
+);
+
+// The same checks with every node in its own network namespace and the
+// faults made by the kernel (iptables DROP, random loss), 30 s.
+const netns = await netnsAvailable();
+test(
+  `chaos: seed ${firstSeed + 200}, 3 nodes in network namespaces, 30 s, fake runtime`,
+  { skip: netns ? false : 'needs root, ip and iptables', timeout: 300_000 },
+  () =>
+    runAndAssert({
+      seed: firstSeed + 200,
+      seconds: Math.min(seconds, 30),
+      nodes: 3,
+      runtime: 'fake',
+      netns: true,
     }),
 );

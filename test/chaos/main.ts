@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run test:chaos -- [--seed S] [--duration 60s] [--nodes 3|5] [--runtime fake|docker]
-//                      [--seeds N] [--long] [--faults kill,clock] [--replay FILE] [--keep-history]`
+//                      [--seeds N] [--long] [--faults kill,clock] [--replay FILE] [--keep-history]
+//                      [--netns]`
 // Runs the chaos harness (./run.ts) for each seed and prints, per run, the
 // chaos.summary JSON line on stdout; on an anomaly the seed, the anomalies, the minimal
 // failing window and the history file on stderr, and exit 1. --replay re-checks a
@@ -13,6 +14,7 @@ import type { History } from './history.js';
 import { formatFailure } from './report.js';
 import type { FaultKind } from './nemesis.js';
 import { runChaos } from './run.js';
+import { netnsAvailable } from '../support/netns.js';
 
 function parseDuration(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
@@ -34,6 +36,11 @@ async function main(): Promise<number> {
     .option('faults', {
       type: 'string',
       describe: 'only these fault kinds, e.g. kill,clock (kill pause partition loss clock)',
+    })
+    .option('netns', {
+      type: 'boolean',
+      default: false,
+      describe: 'each node in its own network namespace, faults by iptables (root)',
     })
     .option('keep-history', { type: 'boolean', default: false })
     .option('out-dir', { type: 'string', default: 'chaos-histories' })
@@ -60,6 +67,9 @@ async function main(): Promise<number> {
   const faults = argv.faults?.split(',').map((k) => k.trim()) as FaultKind[] | undefined;
   const bad = faults?.find((k) => !kinds.includes(k));
   if (bad !== undefined) throw new Error(`--faults: unknown kind "${bad}" (${kinds.join(', ')})`);
+  if (argv.netns && !(await netnsAvailable())) {
+    throw new Error('--netns needs root, ip and iptables');
+  }
   let failed = 0;
   for (let i = 0; i < seeds; i++) {
     const res = await runChaos({
@@ -69,6 +79,7 @@ async function main(): Promise<number> {
       runtime: argv.runtime as 'fake' | 'docker',
       outDir: argv.outDir,
       keepHistory: argv.keepHistory,
+      netns: argv.netns,
       ...(faults ? { faults } : {}),
     });
     process.stdout.write(res.summary + '\n');

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import type { Rng } from '../../pkg/util/rng.js';
 import type { E2ECluster } from '../support/cluster.js';
 import type { FaultRecord } from './history.js';
-import type { FaultNet } from './proxy.js';
+import type { ChaosNet } from './proxy.js';
 import { sleepMs } from './workload.js';
 
 export type FaultKind = FaultRecord['kind'];
@@ -19,7 +19,7 @@ export type FaultKind = FaultRecord['kind'];
 export interface NemesisOptions {
   readonly rng: Rng;
   readonly cluster: E2ECluster;
-  readonly net: FaultNet;
+  readonly net: ChaosNet;
   /** Node id -> the skew file its jobd reads on SIGUSR2. */
   readonly skewFile: (id: number) => string;
   readonly elapsed: () => number;
@@ -125,12 +125,12 @@ export class Nemesis {
         if (shape === 'leader') {
           const l = (await this.leader()) ?? (shuffled[0] as number);
           const rest = this.ids.filter((i) => i !== l);
-          net.partition([[l], rest]);
+          await net.partition([[l], rest]);
           (f as { detail: string }).detail = `leader ${l} isolated from ${rest.join(',')}`;
         } else if (shape === 'majority') {
           const minority = shuffled.slice(0, Math.floor((this.ids.length - 1) / 2));
           const majority = shuffled.slice(minority.length);
-          net.partition([minority, majority]);
+          await net.partition([minority, majority]);
           (f as { detail: string }).detail =
             `majority ${majority.join(',')} | minority ${minority.join(',')}`;
         } else {
@@ -139,7 +139,7 @@ export class Nemesis {
           const rest = shuffled.slice(1);
           const left = rest.slice(0, Math.ceil(rest.length / 2));
           const right = rest.slice(left.length);
-          for (const a of left) for (const b of right) net.cut(a, b);
+          for (const a of left) for (const b of right) await net.cut(a, b);
           (f as { detail: string }).detail =
             `bridge ${bridge} between ${left.join(',')} and ${right.join(',')}`;
         }
@@ -153,7 +153,7 @@ export class Nemesis {
         for (const a of this.ids)
           for (const b of this.ids)
             if (a !== b && (all || rng.chance(0.4))) {
-              net.set(a, b, { mode: 'lossy', delayMs, lossEveryMs });
+              await net.set(a, b, { mode: 'lossy', delayMs, lossEveryMs });
               pairs.push(`${a}>${b}`);
             }
         (f as { detail: string }).detail =
@@ -187,7 +187,7 @@ export class Nemesis {
 
   /** Every node running and resumed, every link up. */
   async healAll(): Promise<void> {
-    this.o.net.heal();
+    await this.o.net.heal();
     for (const id of this.ids) {
       if (this.o.cluster.isRunning(id)) this.signal(id, 'SIGCONT');
       else this.o.cluster.restart(id);

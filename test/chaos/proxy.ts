@@ -128,8 +128,25 @@ class Link {
   }
 }
 
+/**
+ * The chaos network the nemesis drives: user-space proxies (FaultNet, here)
+ * or the kernel in network namespaces (./netns-net.ts).
+ */
+export interface ChaosNet {
+  /** The --peers flag of node `id` given every member's real address. */
+  peersFlag(id: number, addresses: ReadonlyMap<number, string>): string;
+  set(from: number, to: number, state: LinkState): void | Promise<void>;
+  /** Cuts every link between the groups (both directions); links inside a group stay up. */
+  partition(groups: readonly (readonly number[])[]): void | Promise<void>;
+  /** Cuts the links between a and b, both ways. */
+  cut(a: number, b: number): void | Promise<void>;
+  /** Every link back up. */
+  heal(): void | Promise<void>;
+  close(): Promise<void>;
+}
+
 /** One proxy per ordered pair of distinct nodes. */
-export class FaultNet {
+export class FaultNet implements ChaosNet {
   private readonly links = new Map<string, Link>();
 
   private constructor(readonly ids: readonly number[]) {}

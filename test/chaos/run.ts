@@ -1,5 +1,6 @@
 // One chaos run: a real N-node jobd cluster (E2ECluster) whose node-to-node traffic
-// goes through FaultNet, the Workload's clients and watchers, the Nemesis for
+// goes through FaultNet (or, with `netns`, each node in its own network
+// namespace, faults made by iptables: ./netns-net.ts), the Workload's clients and watchers, the Nemesis for
 // `seconds`; then heal everything, gather the final state, and check the History.
 //
 //   const { summary, report } = await runChaos({ seed: 1, seconds: 60, nodes: 3, runtime: 'fake' });
@@ -16,7 +17,9 @@ import { eventually } from '../support/eventually.js';
 import { checkHistory, finalMismatches, summaryLine, type CheckReport } from './checker/index.js';
 import type { FinalState, History, Observed } from './history.js';
 import { Nemesis, type FaultKind } from './nemesis.js';
-import { FaultNet } from './proxy.js';
+import { FaultNet, type ChaosNet } from './proxy.js';
+import { NetnsFaultNet } from './netns-net.js';
+import { NetnsLab } from '../support/netns.js';
 import { NAMESPACE, Workload, observed } from './workload.js';
 import { createChaosCronJob, gatherCron } from './cron.js';
 
@@ -32,6 +35,11 @@ export interface ChaosOptions {
   readonly clients?: number;
   /** Only these fault kinds (default all). */
   readonly faults?: readonly FaultKind[];
+  /**
+   * Every node in its own network namespace, faults made by the kernel
+   * (iptables; ./netns-net.ts) instead of proxies. Needs root, ip, iptables.
+   */
+  readonly netns?: boolean;
 }
 
 export interface ChaosResult {
@@ -55,23 +63,40 @@ const JOBD_ARGS = [
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`# chaos[${o.seed}] ${l}\n`));
   const rng = new SeededRng(o.seed);
-  let net: FaultNet | undefined;
+  let net: ChaosNet | undefined;
   let dir = '';
   const t0 = Date.now();
   const elapsed = (): number => Date.now() - t0;
   const skewFile = (id: number): string => join(dir, `clock-skew-${id}.json`);
-  const cluster = await E2ECluster.start({
-    nodes: o.nodes,
-    runtime: o.runtime,
-    extraArgs: JOBD_ARGS,
-    beforeStart: async (members, d) => {
-      dir = d;
-      net = await FaultNet.start(new Map(members.map((m) => [m.id, m.address])), rng.fork());
-    },
-    peersFor: (id, addresses) => (net as FaultNet).peersFlag(id, addresses),
-    envFor: (id) => ({ [CLOCK_SKEW_ENV]: skewFile(id) }),
-  });
-  const fnet = net as unknown as FaultNet;
+  const lab = o.netns ? await NetnsLab.create(o.nodes) : undefined;
+  let cluster: E2ECluster;
+  try {
+    cluster = await E2ECluster.start({
+      nodes: o.nodes,
+      runtime: o.runtime,
+      extraArgs: JOBD_ARGS,
+      beforeStart: async (members, d) => {
+        dir = d;
+        const ids = members.map((m) => m.id);
+        net = lab
+          ? await NetnsFaultNet.start(lab, ids)
+          : await FaultNet.start(new Map(members.map((m) => [m.id, m.address])), rng.fork());
+      },
+      peersFor: (id, addresses) => (net as ChaosNet).peersFlag(id, addresses),
+      envFor: (id) => ({ [CLOCK_SKEW_ENV]: skewFile(id) }),
+      ...(lab
+        ? {
+            hostFor: (id: number) => lab.address(id),
+            wrapCommand: (id: number) => ['ip', 'netns', 'exec', lab.ns(id)],
+          }
+        : {}),
+    });
+  } catch (err) {
+    await net?.close();
+    await lab?.destroy();
+    throw err;
+  }
+  const fnet = net as unknown as ChaosNet;
   const addresses = new Map(cluster.members.map((m) => [m.id, m.address]));
   const image = o.runtime === 'docker' ? E2E_IMAGE : 'busybox:latest';
   const setupClient = new GrpcClient({ servers: cluster.servers(), timeoutMs: 10_000 });
@@ -126,6 +151,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await workload.stopWatches().catch(() => undefined);
     await cluster.stop({ keep: process.env.JOBCTL_E2E_KEEP === '1' });
     await fnet.close();
+    await lab?.destroy();
   }
   const report = checkHistory(history);
   const summary = summaryLine(history, report);

@@ -53,6 +53,13 @@ export interface E2EClusterOptions {
   readonly peersFor?: (id: number, addresses: ReadonlyMap<number, string>) => string;
   /** Extra environment of node `id` (merged over this process's). */
   readonly envFor?: (id: number) => NodeJS.ProcessEnv;
+  /**
+   * The host node `id` listens on and is dialled at (default 127.0.0.1), e.g.
+   * its network namespace's address (test/support/netns.ts).
+   */
+  readonly hostFor?: (id: number) => string;
+  /** A command that runs node `id`'s jobd, e.g. ['ip', 'netns', 'exec', NS] (it must exec). */
+  readonly wrapCommand?: (id: number) => readonly string[];
   /** Runs before the nodes start, once member addresses are known (e.g. start proxies). */
   readonly beforeStart?: (members: readonly E2EMember[], dir: string) => Promise<void>;
   /**
@@ -143,8 +150,8 @@ export class E2ECluster {
       c.members.push({
         id,
         name: `${c.prefix}-${id}`,
-        address: `127.0.0.1:${ports[i]}`,
-        ...(opts.http ? { http: `127.0.0.1:${ports[n + i]}` } : {}),
+        address: `${opts.hostFor?.(id) ?? '127.0.0.1'}:${ports[i]}`,
+        ...(opts.http ? { http: `${opts.hostFor?.(id) ?? '127.0.0.1'}:${ports[n + i]}` } : {}),
         dataDir: join(dir, `node-${id}`),
         logFile: join(dir, `node-${id}.log`),
         proc: undefined,
@@ -227,7 +234,9 @@ export class E2ECluster {
       ...(m.http ? ['--http', m.http] : []),
       ...(this.opts.extraArgs ?? []),
     ];
-    const proc = spawn(process.execPath, ['--enable-source-maps', ...args], {
+    const wrap = this.opts.wrapCommand?.(id) ?? [];
+    const command = [...wrap, process.execPath, '--enable-source-maps', ...args];
+    const proc = spawn(command[0] as string, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       ...(this.opts.envFor ? { env: { ...process.env, ...this.opts.envFor(id) } } : {}),

@@ -121,7 +121,7 @@ export class NetnsLab {
   }
 
   /** iptables inside node i's namespace. */
-  private iptables(i: number, rule: readonly string[]): Promise<string> {
+  iptables(i: number, rule: readonly string[]): Promise<string> {
     return run('ip', ['netns', 'exec', this.ns(i), 'iptables', ...rule]);
   }
 
