@@ -71,6 +71,14 @@ export interface AgentOptions {
   readonly options?: AgentTuning;
   /** Container starts, finished Runs, image pulls, reconciles (monitoring); default none. */
   readonly metrics?: AgentMetrics;
+  /** Where the logs of finished Runs go to be copied to other nodes (./log-copies.ts); default none. */
+  readonly logCopies?: FinishedRunLogs;
+}
+
+/** Told of every final Run bound to this node (again at each resync) and of Runs gone. */
+export interface FinishedRunLogs {
+  offer(run: Run): void;
+  forget(runUid: string): void;
 }
 
 /** How a graceful shutdown (Agent.drain) went. */
@@ -176,6 +184,7 @@ export class Agent {
       stopped: () => this.stopped,
       shutdown: () => this.stage,
       metrics: opts.metrics ?? noopAgentMetrics,
+      finished: (run) => opts.logCopies?.offer(run),
     });
 
     this.controller = new Controller({
@@ -190,7 +199,10 @@ export class Agent {
     this.informer.addHandler({
       onAdd: enqueue,
       onUpdate: (_old, run) => enqueue(run),
-      onDelete: enqueue,
+      onDelete: (run) => {
+        opts.logCopies?.forget(run.metadata.uid);
+        enqueue(run);
+      },
     });
   }
 

@@ -6,9 +6,24 @@ export {
   type AgentStats,
   type AgentTuning,
   type DrainResult,
+  type FinishedRunLogs,
 } from './agent.js';
+export {
+  LOG_COPY_CUT_NOTE,
+  LOG_COPY_MAX_BYTES,
+  LogCopier,
+  listLogCopies,
+  logCopyPath,
+  readLogCopy,
+  removeLogCopy,
+  takeLogCopy,
+  writeLogCopy,
+  type LogCopierOptions,
+  type LogCopyRef,
+  type LogCopySender,
+} from './log-copies.js';
 export { noopAgentMetrics, type AgentMetrics } from './metrics.js';
-export { readRunLog, type ReadRunLogOptions } from './logs.js';
+export { lastLines, readRunLog, type ReadRunLogOptions } from './logs.js';
 export { runLogDir, runLogPath } from './paths.js';
 export type { RuntimeReadiness } from './runtime-health.js';
 export { NodeScopedClient, nodeRunsSelector } from './scoped-client.js';

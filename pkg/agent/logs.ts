@@ -8,21 +8,35 @@
 // then reads the rest of the old file, now ".1", before the new one) until
 // `isFinished()` says the Run has ended, then drains what is left and returns.
 // Polling (default every 100 ms) is simple and works on every filesystem.
+//
+// Offsets: the runtime records where each file starts in the Run's whole
+// output, so the reader tells (onOffset) the offset of the bytes it yields, and
+// can start at a given one (fromOffset): a client whose serving node went away
+// resumes at the exact byte through another node.
 import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
-import { rotatedLogPath } from '../runtime/index.js';
+import { currentLogStart, readKeptLog, readRange, rotatedLogPath } from '../runtime/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { runLogPath } from './paths.js';
 
 export interface ReadRunLogOptions {
   /** Only the last N lines of what is kept (then, with follow, everything new). */
   readonly tail?: number;
+  /** Start at this byte offset of the Run's whole output (wins over tail). */
+  readonly fromOffset?: number;
   /** Keep streaming appended output until the Run is finished and the file drained. */
   readonly follow?: boolean;
   /** Ends the stream early (the iterator returns). */
   readonly signal?: AbortSignal;
   /** Whether the Run has ended (its final status is recorded). Checked when caught up. */
   readonly isFinished: () => boolean;
+  /**
+   * The offset, in the Run's whole output, of the next byte yielded (undefined:
+   * unknown, a log written before offsets): once before the first byte, and
+   * again when the bytes that follow do not continue the previous ones (output
+   * rotated away before it could be read).
+   */
+  readonly onOffset?: (offset: number | undefined) => void;
   /** Poll period while following. Default 100. */
   readonly pollMs?: number;
   readonly clock?: Clock;
@@ -42,24 +56,29 @@ export async function* readRunLog(
   const signal = opts.signal;
 
   // 1. What is kept now: ".1" + the current file up to its present size.
-  const cur = await openIfExists(path);
-  let ino = 0;
-  let pos = 0;
-  let initial: Buffer;
-  try {
-    const older = await readWhole(rotatedLogPath(path));
-    let current: Buffer = Buffer.alloc(0);
-    if (cur) {
-      const st = await cur.stat();
-      ino = st.ino;
-      current = await readRange(cur, 0, st.size);
-      pos = current.length;
+  const kept = await readKeptLog(path);
+  let ino = kept.ino;
+  let pos = kept.currentSize;
+  /** Offset of the next byte read from the file (undefined: unknown). */
+  let at = kept.start === undefined ? undefined : kept.start + kept.data.length;
+  let initial = kept.data;
+  let first = kept.start;
+  /** Bytes below this offset are not yielded (a resume ahead of what is kept here now). */
+  let skipTo: number | undefined;
+  if (opts.fromOffset !== undefined && kept.start !== undefined) {
+    const cut = Math.min(initial.length, Math.max(0, opts.fromOffset - kept.start));
+    initial = initial.subarray(cut);
+    first = kept.start + cut;
+    if (at !== undefined && opts.fromOffset > at) {
+      skipTo = opts.fromOffset;
+      first = skipTo;
     }
-    initial = Buffer.concat([older, current]);
-  } finally {
-    await cur?.close();
+  } else if (opts.tail !== undefined) {
+    const tailed = lastLines(initial, opts.tail);
+    if (first !== undefined) first += initial.length - tailed.length;
+    initial = tailed;
   }
-  if (opts.tail !== undefined) initial = lastLines(initial, opts.tail);
+  opts.onOffset?.(first);
   for (let i = 0; i < initial.length; i += CHUNK) {
     if (signal?.aborted) return;
     yield initial.subarray(i, i + CHUNK);
@@ -75,10 +94,22 @@ export async function* readRunLog(
     for await (const chunk of readNew()) {
       got += chunk.length;
       if (signal?.aborted) return;
-      yield chunk;
+      const out = unseen(chunk);
+      if (out.length > 0) yield out;
     }
     if (finished && got === 0) return;
     if (got === 0) await sleep(clock, pollMs, signal);
+  }
+
+  /** The part of a chunk read at `at` that is at or after skipTo; advances `at`. */
+  function unseen(chunk: Buffer): Buffer {
+    if (at === undefined) return chunk;
+    const from = at;
+    at += chunk.length;
+    if (skipTo === undefined || from >= skipTo) return chunk;
+    const out = chunk.subarray(Math.min(chunk.length, skipTo - from));
+    if (at >= skipTo) skipTo = undefined;
+    return out;
   }
 
   /** Bytes appended since the last read, following one rotation if there was one. */
@@ -97,9 +128,21 @@ export async function* readRunLog(
       }
       pos = 0;
       ino = st.ino;
+      // Where the new file starts: after the old one, unless output was dropped between.
+      const start = await currentLogStart(path, ino);
+      if (start !== at) {
+        at = start;
+        if (skipTo === undefined || (at !== undefined && at > skipTo)) {
+          skipTo = undefined;
+          opts.onOffset?.(at);
+        }
+      }
     }
     if (!st) return;
-    if (ino === 0) ino = st.ino;
+    if (ino === 0) {
+      ino = st.ino;
+      at ??= await currentLogStart(path, ino);
+    }
     if (st.size < pos) pos = 0; // truncated by someone else: start over
     if (st.size === pos) return;
     const h = await openIfExists(path);
@@ -136,33 +179,12 @@ async function* chunks(h: FileHandle, from: number, to: number): AsyncGenerator<
   }
 }
 
-async function readRange(h: FileHandle, from: number, to: number): Promise<Buffer> {
-  const buf = Buffer.alloc(Math.max(0, to - from));
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesRead } = await h.read(buf, off, buf.length - off, from + off);
-    if (bytesRead === 0) break;
-    off += bytesRead;
-  }
-  return buf.subarray(0, off);
-}
-
 async function openIfExists(path: string): Promise<FileHandle | undefined> {
   try {
     return await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
-  }
-}
-
-async function readWhole(path: string): Promise<Buffer> {
-  const h = await openIfExists(path);
-  if (!h) return Buffer.alloc(0);
-  try {
-    return await readRange(h, 0, (await h.stat()).size);
-  } finally {
-    await h.close();
   }
 }
 

@@ -81,6 +81,8 @@ export interface RunReconcilerDeps {
   /** Where a graceful node shutdown is (Agent.drain): no new starts, then stop the rest. */
   readonly shutdown: () => ShutdownStage;
   readonly metrics: AgentMetrics;
+  /** A Run bound here is final and its container gone: its log is complete (copies). */
+  readonly finished: (run: Run) => void;
 }
 
 /**
@@ -114,6 +116,7 @@ export class RunReconciler implements Reconciler {
     if (isFinal(run)) {
       if (t) await this.dispose(t, `the Run is ${run.status.phase}`, run);
       this.d.reporter.forget(uid);
+      this.d.finished(run);
       return {};
     }
     if (t?.state === 'removed') return {}; // refused: wait for the Run to turn final or go

@@ -25,6 +25,7 @@ import type {
   LogsOptions,
   NodeRaftStatus,
   ResourceClient,
+  RunLogCopy,
   TransferResult,
   WatchOptions,
 } from '../client/index.js';
@@ -210,5 +211,11 @@ export class AuthorizingLogs implements LogsClient {
     else
       this.guard.check({ verb: 'logs', resource: 'runs', namespace: opts.namespace || 'default' });
     return this.inner.logs(opts);
+  }
+
+  /** Keeping another node's log copy is node to node: update on "cluster" (nodes, cluster admins). */
+  async saveCopy(copy: RunLogCopy): Promise<void> {
+    this.guard.check(CLUSTER_UPDATE);
+    return this.inner.saveCopy(copy);
   }
 }

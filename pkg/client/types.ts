@@ -134,6 +134,56 @@ export interface LogsOptions {
    * node's own files and never proxy again. Nodes and cluster admins only.
    */
   readonly localOnly?: boolean;
+  /**
+   * Start at this byte offset of the Run's whole output (wins over tail): a
+   * client resuming a stream after its serving node went away.
+   */
+  readonly fromOffset?: number;
+  /** With localOnly: serve the copy the node keeps of another node's Run (NotFound if none). */
+  readonly fromCopy?: boolean;
+  /** Told what the stream is, before its first byte (and again if its source changes). */
+  readonly onInfo?: (info: LogStreamInfo) => void;
+}
+
+/** What a logs stream says about the bytes that follow it. */
+export interface LogStreamInfo {
+  /** Byte offset, in the Run's whole output, of the next byte; undefined when the source cannot tell. */
+  readonly offset?: number;
+  /** The Run served. */
+  readonly run?: string;
+  readonly runUid?: string;
+  /** Set when the bytes are the copy kept on another node, because the executing node did not answer. */
+  readonly copy?: LogCopySource;
+  /** Bytes of output that could not be served between what was already delivered and `offset` (a resumed stream). */
+  readonly skipped?: number;
+}
+
+export interface LogCopySource {
+  /** The node that keeps the copy. */
+  readonly node: string;
+  /** The node that executed the Run and did not answer. */
+  readonly unreachableNode: string;
+  /** When the copy was taken (ISO), just after the Run finished. */
+  readonly savedAt: string;
+}
+
+/**
+ * The tail of a finished Run's output, which the node that executed it hands
+ * to other nodes so that `logs` outlives it (node to node only).
+ */
+export interface RunLogCopy {
+  readonly namespace: string;
+  readonly run: string;
+  readonly runUid: string;
+  /** The node that executed the Run. */
+  readonly node: string;
+  /** When the copy was taken (ISO). */
+  readonly savedAt: string;
+  /** Byte offset of data's first byte in the Run's whole output; undefined when unknown. */
+  readonly offset?: number;
+  /** Output before `data` was left out (the copy is bounded). */
+  readonly cut: boolean;
+  readonly data: Uint8Array;
 }
 
 /**
@@ -204,6 +254,8 @@ export interface LogsClient {
    * when the Run (or any Run of the Job) does not exist.
    */
   logs(opts: LogsOptions): AsyncIterable<Uint8Array>;
+  /** Node to node: keep this copy of a finished Run's output. Nodes and cluster admins only. */
+  saveCopy(copy: RunLogCopy): Promise<void>;
 }
 
 /** Every service of the API, as one caller reaches them. */

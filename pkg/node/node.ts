@@ -10,7 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { availableParallelism, totalmem } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, type DrainResult } from '../agent/index.js';
+import { Agent, LogCopier, type DrainResult } from '../agent/index.js';
 import { ClusterAdmin, RaftProposer, buildServiceStack } from '../api/index.js';
 import { grpcCredentials } from '../auth/index.js';
 import { LocalClient } from '../client/index.js';
@@ -35,6 +35,7 @@ import { listenError, prepareDataDir } from './start-errors.js';
 import { LeaderControllers } from './leader.js';
 import { Lifecycle, type Component } from './lifecycle.js';
 import { RunLogs } from './logs.js';
+import { LogCopyJanitor, PeerLogCopySender } from './log-copies.js';
 import { TermSource, withTerm, type NodeLogger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import { GrpcPeerApi } from './peer-api.js';
@@ -47,6 +48,8 @@ import { DEFAULT_RATE_LIMIT, ClientRateLimiter } from '../util/rate-limit.js';
 
 /** How long a stopping node waits to write its last Events. */
 const EVENT_FLUSH_ON_STOP_MS = 2000;
+/** How often the copies of other nodes' Run logs are checked for Runs that are gone. */
+const LOG_COPY_SWEEP_MS = 60_000;
 
 export interface JobdNode {
   readonly config: NodeConfig;
@@ -282,6 +285,25 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     ...(config.maxLogBytes !== undefined ? { maxLogBytes: config.maxLogBytes } : {}),
     clock: realClock,
   });
+  // The logs of finished Runs are copied to other nodes, so `jobctl logs`
+  // outlives this one (pkg/agent/log-copies.ts, ./log-copies.ts).
+  const logCopies = new LogCopier({
+    dataDir: config.dataDir,
+    nodeName: name,
+    sender: new PeerLogCopySender({
+      nodeName: name,
+      nodes: () => store.list('Node').items,
+      addressOf: (node) => runLogs.addressOf(node),
+      save: (address, copy, timeoutMs) => peerApi.saveLogCopy(address, copy, timeoutMs),
+    }),
+    logger: logger.child({ component: 'log-copies' }),
+  });
+  const logCopyJanitor = new LogCopyJanitor({
+    dataDir: config.dataDir,
+    getRun: (namespace, runName) => store.get('Run', namespace, runName),
+    logger,
+  });
+  let janitorTimer: NodeJS.Timeout | undefined;
   const agent = new Agent({
     nodeName: name,
     client: stack.store.resources,
@@ -294,6 +316,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     recorder: recorder.agent,
     metrics: metrics.agent,
     options: { statusFlushMs: 50, killGraceMs: 10_000 },
+    logCopies,
   });
   // Every node tracks heartbeats; the leader's node lifecycle controller uses it.
   const nodeGraceMs = config.nodeGraceMs ?? nodeDefaults.nodeGraceMs;
@@ -440,6 +463,23 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
           .catch((err: unknown) =>
             logger.warn('closing the runtime failed', { error: errorMessage(err) }),
           ),
+    },
+    {
+      name: 'log copies',
+      // Copies of Runs that are gone are removed (once a minute, the first soon after start).
+      start: () => {
+        const sweep = (ms: number): void => {
+          janitorTimer = setTimeout(() => {
+            void logCopyJanitor.sweep().then(() => sweep(LOG_COPY_SWEEP_MS));
+          }, ms);
+          janitorTimer.unref();
+        };
+        sweep(10_000);
+      },
+      stop: () => {
+        clearTimeout(janitorTimer);
+        return logCopies.stop();
+      },
     },
     {
       name: 'agent',

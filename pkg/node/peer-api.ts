@@ -1,5 +1,6 @@
 // How a node reaches its peers' APIs over gRPC: their Raft view and
-// leadership transfer (ClusterAdmin) and the Logs proxy hop (RunLogs). One
+// leadership transfer (ClusterAdmin), the Logs proxy hop (RunLogs) and log
+// copies (PeerLogCopySender). One
 // client per address, created on first use.
 import type * as grpc from '@grpc/grpc-js';
 import type { MembershipChange, PeerApi } from '../api/index.js';
@@ -7,10 +8,11 @@ import type {
   LogsOptions,
   MembershipResult,
   NodeRaftStatus,
+  RunLogCopy,
   TransferResult,
 } from '../client/index.js';
 import { ApiClient, membershipResult } from '../transport/api-grpc.js';
-import { logsRequestOf } from '../transport/api-wire.js';
+import { logCopyMessage, logsRequestOf } from '../transport/api-wire.js';
 
 export class GrpcPeerApi implements PeerApi {
   private readonly clients = new Map<string, ApiClient>();
@@ -64,9 +66,14 @@ export class GrpcPeerApi implements PeerApi {
     }
   }
 
-  /** A Run's output from the node that executed it (the Logs proxy hop). */
+  /** A Run's output from the node that executed it (the Logs proxy hop), or a copy a peer keeps. */
   logs(address: string, opts: LogsOptions): AsyncIterable<Uint8Array> {
-    return this.client(address).logs(logsRequestOf(opts), opts.signal);
+    return this.client(address).logs(logsRequestOf(opts), opts.signal, opts.onInfo);
+  }
+
+  /** Hands the node at `address` a copy of a finished Run's output to keep. */
+  saveLogCopy(address: string, copy: RunLogCopy, timeoutMs: number): Promise<void> {
+    return this.client(address).saveLogCopy(logCopyMessage(copy), timeoutMs);
   }
 
   close(): void {

@@ -26,10 +26,15 @@ export {
 export {
   DEFAULT_MAX_LOG_BYTES,
   LogFileWriter,
+  currentLogStart,
   logFileSize,
+  logStartPath,
+  readKeptLog,
   readLogFile,
+  readRange,
   removeLogFile,
   rotatedLogPath,
+  type KeptLog,
 } from './logfile.js';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker/runtime.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './process/runtime.js';

@@ -8,12 +8,23 @@
 // ".1" followed by the current file. After a rotation has dropped data the text may
 // begin mid-line. Rotation costs one rename — no copying, unlike truncating the front.
 //
+// Offsets: "<path>.start" holds "OFFSET INODE": the byte offset, in the whole output
+// ever written, of the first byte of the current file with that inode. ".1" is the
+// segment just before the current one, so readKeptLog() knows the offset of every
+// kept byte, which lets a reader resume a stream at an exact byte (jobctl logs -f
+// through another node). A rotation creates the next file under "<path>.next", saves
+// its offset and inode, then renames: a reader that finds the inode of "<path>" not
+// matching the saved one caught a rotation half-way and reads again. No ".start" and
+// no ".1": the current file starts at 0; no ".start" but a ".1": unknown (a log
+// written before offsets).
+//
 // Resume cursor: a writer may be given `cursorPath`. Each write may carry an opaque
 // cursor (the source's position, e.g. Docker's timestamp of the last line), and the
 // newest cursor is saved there (write + rename) after the bytes it covers are written.
 // A restarted reader resumes from it; at most the output of one write batch can be
 // duplicated by a crash between the write and the cursor save, and none is lost.
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -23,6 +34,29 @@ export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
 /** The rotated (older) half of a log file. */
 export function rotatedLogPath(path: string): string {
   return `${path}.1`;
+}
+
+/** Where the offset of the current file's first byte is kept (see the file header). */
+export function logStartPath(path: string): string {
+  return `${path}.start`;
+}
+
+interface LogStart {
+  readonly offset: number;
+  readonly ino: number;
+}
+
+async function readLogStart(path: string): Promise<LogStart | undefined> {
+  const text = await readCursor(logStartPath(path));
+  const m = /^(\d+) (\d+)$/.exec(text ?? '');
+  return m ? { offset: Number(m[1]), ino: Number(m[2]) } : undefined;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface LogFileWriterOptions {
@@ -43,6 +77,8 @@ export class LogFileWriter {
   private readonly cursorPath: string | undefined;
   private handle: FileHandle | undefined;
   private size = 0;
+  /** Offset of the current file's first byte in the whole output; undefined: unknown. */
+  private start: number | undefined = 0;
   private queue: Buffer[] = [];
   private pendingCursor: string | undefined;
   private draining: Promise<void> | undefined;
@@ -105,7 +141,7 @@ export class LogFileWriter {
     if (data.length > keep) {
       // Everything kept now comes from this batch: drop both old halves.
       await this.rotate();
-      h = await this.rotate();
+      h = await this.rotate(data.length - keep);
     }
     while (buf.length > 0) {
       const room = this.segmentBytes - this.size;
@@ -123,21 +159,41 @@ export class LogFileWriter {
   private async open(): Promise<FileHandle> {
     if (this.handle) return this.handle;
     await mkdir(dirname(this.path), { recursive: true });
-    this.handle = await open(this.path, 'a');
-    this.size = (await this.handle.stat()).size;
-    return this.handle;
+    const h = await open(this.path, 'a');
+    const st = await h.stat();
+    const saved = await readLogStart(this.path);
+    if (saved) this.start = saved.ino === st.ino ? saved.offset : undefined;
+    else this.start = (await exists(rotatedLogPath(this.path))) ? undefined : 0;
+    this.handle = h;
+    this.size = st.size;
+    return h;
   }
 
-  /** current → .1 (dropping the old .1), then a fresh current. */
-  private async rotate(): Promise<FileHandle> {
+  /**
+   * current → .1 (dropping the old .1), then a fresh current whose first byte
+   * comes `skipped` bytes after the end of the old one (bytes never written).
+   */
+  private async rotate(skipped = 0): Promise<FileHandle> {
+    const next = this.start === undefined ? undefined : this.start + this.size + skipped;
     await this.handle?.close();
     this.handle = undefined;
-    await rename(this.path, rotatedLogPath(this.path)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-    this.handle = await open(this.path, 'a');
+    const fresh = `${this.path}.next`;
+    const h = await open(fresh, 'w');
+    try {
+      if (next === undefined) await rm(logStartPath(this.path), { force: true });
+      else await saveCursor(logStartPath(this.path), `${next} ${(await h.stat()).ino}`);
+      await rename(this.path, rotatedLogPath(this.path)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      await rename(fresh, this.path);
+    } catch (err) {
+      await h.close().catch(() => undefined);
+      throw err;
+    }
+    this.handle = h;
     this.size = 0;
-    return this.handle;
+    this.start = next;
+    return h;
   }
 }
 
@@ -173,6 +229,83 @@ export async function readLogFile(path: string): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** The kept log with the offsets of its bytes (readKeptLog). */
+export interface KeptLog {
+  /** `<path>.1` then `<path>` up to `currentSize`. */
+  readonly data: Buffer;
+  /** Offset of data[0] in the whole output; undefined when unknown. */
+  readonly start: number | undefined;
+  /** Inode of `<path>` as read (0: there was none). */
+  readonly ino: number;
+  /** Bytes of `<path>` in `data` (a follower reads on from there). */
+  readonly currentSize: number;
+}
+
+/**
+ * The kept log and where its bytes are in the whole output, read consistently
+ * with a writer that may be rotating it (see the file header): a read that
+ * straddles a rotation is done again.
+ */
+export async function readKeptLog(path: string): Promise<KeptLog> {
+  for (let attempt = 0; ; attempt++) {
+    const settled = attempt >= 50;
+    const saved = await readLogStart(path);
+    const cur = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    let current: Buffer = Buffer.alloc(0);
+    let ino = 0;
+    try {
+      if (cur) {
+        const st = await cur.stat();
+        ino = st.ino;
+        current = await readRange(cur, 0, st.size);
+      }
+    } finally {
+      await cur?.close();
+    }
+    const older = await readFile(rotatedLogPath(path)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return Buffer.alloc(0);
+      throw err;
+    });
+    const now = await stat(path).then(
+      (st) => st.ino,
+      () => 0,
+    );
+    // Half-way through a rotation: no current file yet, or not the one whose offset is saved.
+    const torn = now !== ino || (ino === 0 && older.length > 0) || (saved && saved.ino !== ino);
+    if (torn && !settled) {
+      await sleep(2);
+      continue;
+    }
+    let start: number | undefined;
+    if (torn) start = undefined;
+    else if (saved) start = saved.offset - older.length;
+    else start = older.length === 0 ? 0 : undefined;
+    return { data: Buffer.concat([older, current]), start, ino, currentSize: current.length };
+  }
+}
+
+/** Bytes [from, to) of an open file (fewer if it is shorter). */
+export async function readRange(h: FileHandle, from: number, to: number): Promise<Buffer> {
+  const buf = Buffer.alloc(Math.max(0, to - from));
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesRead } = await h.read(buf, off, buf.length - off, from + off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+  }
+  return buf.subarray(0, off);
+}
+
+/** The offset of the first byte of `<path>` with inode `ino`; undefined when unknown. */
+export async function currentLogStart(path: string, ino: number): Promise<number | undefined> {
+  const saved = await readLogStart(path);
+  if (saved) return saved.ino === ino ? saved.offset : undefined;
+  return (await exists(rotatedLogPath(path))) ? undefined : 0;
+}
+
 /** Total bytes kept for a log (both halves). */
 export async function logFileSize(path: string): Promise<number> {
   let total = 0;
@@ -185,8 +318,9 @@ export async function logFileSize(path: string): Promise<number> {
   return total;
 }
 
-/** Deletes a log and its rotated half (for GC of finished Runs; not used by runtimes). */
+/** Deletes a log, its rotated half and its offset (for GC of finished Runs; not used by runtimes). */
 export async function removeLogFile(path: string): Promise<void> {
   await rm(path, { force: true });
   await rm(rotatedLogPath(path), { force: true });
+  await rm(logStartPath(path), { force: true });
 }

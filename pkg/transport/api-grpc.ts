@@ -16,12 +16,22 @@ import { addLimitedService, type CallLimit } from './rate-limit-grpc.js';
 import type {
   ApiServices,
   ClusterStatus,
+  LogStreamInfo,
   MembershipResult,
   NodeRaftStatus,
 } from '../client/index.js';
 import type { Resource, WatchEvent } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import { decodeObject, encodeObject, consistencyOf, dryRunOf, logsOptionsOf } from './api-wire.js';
+import {
+  consistencyOf,
+  decodeObject,
+  dryRunOf,
+  encodeObject,
+  logInfoMessage,
+  logStreamInfoOf,
+  logsOptionsOf,
+  runLogCopyOf,
+} from './api-wire.js';
 import { channelOptions } from './channel-options.js';
 import { fromServiceError, toServiceError } from './errors.js';
 import {
@@ -33,6 +43,8 @@ import {
   type MembershipResponse,
   type JobctlServer,
   type LogChunk,
+  type LogCopy,
+  type LogInfo,
   type LogsRequest,
   type NodeStatus,
   type ObjectResponse,
@@ -58,6 +70,16 @@ export type ApiCall = Pick<
   grpc.ServerUnaryCall<unknown, unknown>,
   'metadata' | 'getPeer' | 'getAuthContext'
 >;
+
+/** How a stream ends when its node stops (closeWatches): Unavailable with this message. */
+export const NODE_STOPPING = 'node is stopping';
+
+/** Whether `err` is a stream ended because the serving node is stopping (the client moves on). */
+export function isNodeStopping(err: unknown): boolean {
+  return (
+    err instanceof JobctlError && err.reason === Reason.Unavailable && err.message === NODE_STOPPING
+  );
+}
 
 export interface ApiServerHandle {
   /** Ends every open Watch and Logs stream with Unavailable (the node is stopping), so clients move on. */
@@ -124,8 +146,27 @@ async function* watchMessages(
   for await (const e of events) yield { type: e.type, object: encodeObject(e.object) };
 }
 
-async function* logChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LogChunk> {
-  for await (const data of chunks) yield { data };
+/** A byte stream (Snapshot) as LogChunk messages. */
+async function* byteChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LogChunk> {
+  for await (const data of chunks) yield { data, info: undefined };
+}
+
+/**
+ * A logs stream as LogChunk messages: each info the source reports (through
+ * onInfo, before the bytes it describes) becomes a message of its own, in order.
+ */
+async function* logMessages(
+  open: (onInfo: (info: LogStreamInfo) => void) => AsyncIterable<Uint8Array>,
+): AsyncGenerator<LogChunk> {
+  const infos: LogChunk[] = [];
+  const chunks = open((info) =>
+    infos.push({ data: new Uint8Array(0), info: logInfoMessage(info) }),
+  );
+  for await (const data of chunks) {
+    yield* infos.splice(0);
+    yield { data, info: undefined };
+  }
+  yield* infos.splice(0);
 }
 
 /** A unary method of a generated service definition (JobctlService.get, ...). */
@@ -172,8 +213,9 @@ export function readLogsStream(
   address: string,
   req: LogsRequest,
   signal?: AbortSignal,
+  onInfo?: (info: LogStreamInfo) => void,
 ): AsyncGenerator<Buffer> {
-  return readBytesStream(() => client.logs(req), address, signal);
+  return readBytesStream(() => client.logs(req), address, signal, onInfo);
 }
 
 /** The Snapshot RPC from the client side: the bytes of the leader's backup file. */
@@ -185,19 +227,24 @@ export function readSnapshotStream(
   return readBytesStream(() => client.snapshot({}), address, signal);
 }
 
-/** The `data` of each message of a server stream of bytes (Logs, Snapshot), errors as JobctlErrors. */
+/**
+ * The `data` of each message of a server stream of bytes (Logs, Snapshot),
+ * errors as JobctlErrors; a Logs message's info goes to `onInfo`.
+ */
 async function* readBytesStream(
-  open: () => grpc.ClientReadableStream<{ data: Uint8Array }>,
+  open: () => grpc.ClientReadableStream<{ data: Uint8Array; info?: LogInfo | undefined }>,
   address: string,
   signal?: AbortSignal,
+  onInfo?: (info: LogStreamInfo) => void,
 ): AsyncGenerator<Buffer> {
   if (signal?.aborted) return;
   const call = open();
   const onAbort = (): void => call.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const msg of call as AsyncIterable<{ data: Uint8Array }>) {
-      yield Buffer.from(msg.data);
+    for await (const msg of call as AsyncIterable<{ data: Uint8Array; info?: LogInfo }>) {
+      if (msg.info) onInfo?.(logStreamInfoOf(msg.info));
+      if (msg.data.length > 0) yield Buffer.from(msg.data);
     }
   } catch (err) {
     if (signal?.aborted) return;
@@ -225,7 +272,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
   ): void => {
     call.on('error', () => {});
     if (closing) {
-      call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')));
+      call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, NODE_STOPPING)));
       return;
     }
     const ac = new AbortController();
@@ -246,10 +293,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
           if (!call.write(msg)) await drainedOrAborted(call, ac.signal);
         }
         if (shutdown) {
-          call.emit(
-            'error',
-            toServiceError(new JobctlError(Reason.Unavailable, 'node is stopping')),
-          );
+          call.emit('error', toServiceError(new JobctlError(Reason.Unavailable, NODE_STOPPING)));
         } else if (!call.cancelled) call.end();
       } catch (err) {
         if (!call.cancelled) call.emit('error', toServiceError(err));
@@ -276,13 +320,16 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
 
   /** Logs: the node's log stream; ends with the Run (or the node). */
   const logs: JobctlServer['logs'] = (call) =>
-    serveStream(call, async (signal) =>
-      logChunks((await access(call)).logs.logs(logsOptionsOf(call.request, signal))),
-    );
+    serveStream(call, async (signal) => {
+      const { logs: service } = await access(call);
+      return logMessages((onInfo) =>
+        service.logs({ ...logsOptionsOf(call.request, signal), onInfo }),
+      );
+    });
 
   /** Snapshot: the leader's backup file, in chunks. */
   const snapshot: JobctlServer['snapshot'] = (call) =>
-    serveStream(call, async () => logChunks((await access(call)).cluster.snapshot()));
+    serveStream(call, async () => byteChunks((await access(call)).cluster.snapshot()));
 
   const handlers: JobctlServer = {
     apply: unary(access, async (r, { resources: c }) => {
@@ -346,6 +393,10 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
     ),
     transferLeader: unary(access, (r, { cluster }) => cluster.transferLeader(r.to)),
     logs,
+    saveLogCopy: unary(access, async (r, { logs: service }) => {
+      await service.saveCopy(runLogCopyOf(r));
+      return {};
+    }),
     snapshot,
     addMember: unary(access, async (r, { cluster }) =>
       membershipMessage(await cluster.addMember(r.id, r.address, { joining: r.joining })),
@@ -427,8 +478,16 @@ export class ApiClient {
     return this.call(JobctlService.removeMember, req, timeoutMs);
   }
   /** A Run's output from this node (a node proxying Logs uses it with localOnly). */
-  logs(req: LogsRequest, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    return readLogsStream(this.client, this.address, req, signal);
+  logs(
+    req: LogsRequest,
+    signal?: AbortSignal,
+    onInfo?: (info: LogStreamInfo) => void,
+  ): AsyncGenerator<Buffer> {
+    return readLogsStream(this.client, this.address, req, signal, onInfo);
+  }
+  /** Hands this node a copy of a finished Run's output to keep. */
+  async saveLogCopy(copy: LogCopy, timeoutMs?: number): Promise<void> {
+    await this.call(JobctlService.saveLogCopy, copy, timeoutMs);
   }
 
   close(): void {

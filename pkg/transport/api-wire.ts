@@ -1,8 +1,8 @@
 // Conversions shared by the gRPC server (api-grpc.ts) and client
 // (pkg/transport/grpc-client.ts): objects as UTF-8 JSON bytes, and the string enums of
 // proto/api.proto (consistency, dry_run) checked on the way in.
-import type { Consistency, LogsOptions } from '../client/index.js';
-import type { LogsRequest } from './gen/api.js';
+import type { Consistency, LogStreamInfo, LogsOptions, RunLogCopy } from '../client/index.js';
+import type { LogCopy, LogInfo, LogsRequest } from './gen/api.js';
 import type { ResourceInput } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
@@ -58,6 +58,9 @@ export function logsRequestOf(opts: LogsOptions): LogsRequest {
     tailLines: opts.tail ?? 0,
     follow: opts.follow === true,
     localOnly: opts.localOnly === true,
+    hasFromOffset: opts.fromOffset !== undefined,
+    fromOffset: opts.fromOffset ?? 0,
+    fromCopy: opts.fromCopy === true,
   };
 }
 
@@ -71,6 +74,62 @@ export function logsOptionsOf(req: LogsRequest, signal: AbortSignal): LogsOption
     ...(req.hasTail ? { tail: req.tailLines } : {}),
     follow: req.follow,
     ...(req.localOnly ? { localOnly: true } : {}),
+    ...(req.hasFromOffset ? { fromOffset: req.fromOffset } : {}),
+    ...(req.fromCopy ? { fromCopy: true } : {}),
     signal,
+  };
+}
+
+/** A logs stream's info as the LogInfo message. */
+export function logInfoMessage(info: LogStreamInfo): LogInfo {
+  return {
+    hasOffset: info.offset !== undefined,
+    offset: info.offset ?? 0,
+    runName: info.run ?? '',
+    runUid: info.runUid ?? '',
+    copyNode: info.copy?.node ?? '',
+    unreachableNode: info.copy?.unreachableNode ?? '',
+    savedAt: info.copy?.savedAt ?? '',
+  };
+}
+
+/** The LogInfo message as the client contract's LogStreamInfo. */
+export function logStreamInfoOf(m: LogInfo): LogStreamInfo {
+  return {
+    ...(m.hasOffset ? { offset: m.offset } : {}),
+    ...(m.runName ? { run: m.runName } : {}),
+    ...(m.runUid ? { runUid: m.runUid } : {}),
+    ...(m.copyNode
+      ? { copy: { node: m.copyNode, unreachableNode: m.unreachableNode, savedAt: m.savedAt } }
+      : {}),
+  };
+}
+
+/** A Run's log copy as the SaveLogCopy request. */
+export function logCopyMessage(c: RunLogCopy): LogCopy {
+  return {
+    namespace: c.namespace,
+    runName: c.run,
+    runUid: c.runUid,
+    node: c.node,
+    savedAt: c.savedAt,
+    hasOffset: c.offset !== undefined,
+    offset: c.offset ?? 0,
+    cut: c.cut,
+    data: c.data,
+  };
+}
+
+/** The SaveLogCopy request as the LogsClient call it asks for. */
+export function runLogCopyOf(m: LogCopy): RunLogCopy {
+  return {
+    namespace: m.namespace,
+    run: m.runName,
+    runUid: m.runUid,
+    node: m.node,
+    savedAt: m.savedAt,
+    ...(m.hasOffset ? { offset: m.offset } : {}),
+    cut: m.cut,
+    data: m.data,
   };
 }

@@ -13,20 +13,23 @@
 // Watches survive a server going away: the stream moves to the next server
 // and resumes from the last delivered revision, so no event is missed or
 // repeated (see watchEvents). Logs streams a Run's output from any node (the
-// node proxies from the executing one); it moves to another server only
-// before the first chunk. Requests and responses are the generated messages of
+// node proxies from the executing one); when the serving node goes away the
+// stream moves to another server and resumes at the first byte not yet
+// delivered (./log-cursor.ts), so no byte is repeated or lost. Requests and responses are the generated messages of
 // proto/api.proto (pkg/transport/gen/api.ts), each call made by its generated
 // method definition.
 import type * as grpc from '@grpc/grpc-js';
 import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 import {
   callUnary,
+  isNodeStopping,
   membershipResult,
   readLogsStream,
   readSnapshotStream,
   type UnaryMethod,
 } from './api-grpc.js';
-import { decodeObject, encodeObject, logsRequestOf } from './api-wire.js';
+import { decodeObject, encodeObject, logCopyMessage, logsRequestOf } from './api-wire.js';
+import { LogCursor } from './log-cursor.js';
 import { channelOptions } from './channel-options.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from './errors.js';
 import {
@@ -48,9 +51,11 @@ import type {
   ListOptions,
   ListResult,
   JobctlClient,
+  LogStreamInfo,
   LogsOptions,
   MembershipResult,
   NodeRaftStatus,
+  RunLogCopy,
   TransferResult,
   WatchOptions,
 } from '../client/index.js';
@@ -474,15 +479,70 @@ export class GrpcClient implements JobctlClient {
   // Logs
 
   logs(opts: LogsOptions): AsyncIterable<Uint8Array> {
-    const req = logsRequestOf(opts);
-    return {
-      [Symbol.asyncIterator]: () =>
-        this.streamFromAny((client, address) => readLogsStream(client, address, req, opts.signal)),
-    };
+    return { [Symbol.asyncIterator]: () => this.logsResuming(opts) };
+  }
+
+  async saveCopy(copy: RunLogCopy): Promise<void> {
+    await this.call(JobctlService.saveLogCopy, logCopyMessage(copy));
   }
 
   /**
-   * A byte stream (Logs, Snapshot) from the first server that answers. A
+   * A Run's output through the first server that answers. A server that
+   * cannot be reached before any byte: the next one (every one once, then
+   * UnreachableError). A server that goes away mid-stream (connection lost,
+   * node stopping): the stream resumes on the next server at the first byte
+   * not yet delivered, for up to watchReconnectMs; an error a server answered
+   * with surfaces as it is.
+   */
+  private async *logsResuming(opts: LogsOptions): AsyncGenerator<Uint8Array> {
+    this.checkOpen();
+    const cursor = new LogCursor();
+    const n = this.servers.length;
+    const signal = opts.signal;
+    let failures = 0;
+    let giveUpAt = 0;
+    let last = '';
+    while (!this.closed && !signal?.aborted) {
+      const idx = this.current;
+      const address = this.servers[idx] as string;
+      const req = logsRequestOf(cursor.request(opts));
+      const onInfo = (info: LogStreamInfo): void => {
+        const seen = cursor.onInfo(info);
+        opts.onInfo?.(seen);
+      };
+      let progressed = false;
+      try {
+        for await (const chunk of readLogsStream(
+          this.client(address),
+          address,
+          req,
+          signal,
+          onInfo,
+        )) {
+          const out = cursor.take(chunk);
+          this.current = idx;
+          progressed = true;
+          if (out.length > 0) yield out;
+        }
+        return;
+      } catch (err) {
+        if (signal?.aborted || this.closed) return;
+        const moved = err instanceof ConnectionError || isNodeStopping(err);
+        if (!moved || !cursor.canResume()) throw this.mapError(err);
+        last = errorMessage(err);
+      }
+      if (progressed || failures === 0) giveUpAt = Date.now() + this.watchReconnectMs;
+      if (progressed) failures = 0;
+      failures++;
+      this.current = (idx + 1) % n;
+      if (!cursor.delivered && failures >= n) throw this.mapError(this.unreachable(last));
+      if (Date.now() > giveUpAt) throw this.mapError(this.unreachable(last));
+      if (failures % n === 0) await sleep(Math.min(1000, 50 * 2 ** Math.floor(failures / n)));
+    }
+  }
+
+  /**
+   * A byte stream (Snapshot) from the first server that answers. A
    * connection failure before any chunk moves on to the next server; after
    * output has been delivered the error surfaces (resuming could repeat or
    * skip bytes).

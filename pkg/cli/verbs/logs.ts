@@ -3,7 +3,13 @@
 // serves it (fetched from the node that executed the Run); -f streams until
 // the Run has ended. Errors are one line: `error: job "x" has no runs yet`,
 // `Error from server (NotFound): jobs "x" not found`.
+//
+// When the node that executed a finished Run is down, the output comes from
+// the copy another node keeps, and one line on stderr says so. With -f, a
+// server that goes away mid-stream is left for another one, which goes on at
+// the first byte not yet printed (the client resumes by offset).
 import { logsClientOf } from './services.js';
+import type { LogStreamInfo } from '../../client/index.js';
 import type { Resource } from '../../store/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { parseRef } from '../resource/refs.js';
@@ -70,18 +76,40 @@ export async function runLogs(opts: LogsOptions, deps: VerbDeps): Promise<number
   }
 
   const tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : undefined;
+  const said = new Set<string>();
+  const onInfo = (info: LogStreamInfo): void => {
+    const line = noticeOf(info);
+    if (line && !said.has(line)) {
+      said.add(line);
+      deps.stderr.write(`${line}\n`);
+    }
+  };
   for await (const chunk of logs.logs({
     namespace: opts.namespace,
     run,
     ...(runUid ? { runUid } : {}),
     ...(tail !== undefined ? { tail } : {}),
     follow: opts.follow === true,
+    onInfo,
     ...(deps.signal ? { signal: deps.signal } : {}),
   })) {
     // Raw bytes: process.stdout takes Buffers; string sinks (tests) get text.
     deps.stdout.write(chunk);
   }
   return ExitCode.Ok;
+}
+
+/** What the user should know about where the output comes from (one stderr line), if anything. */
+export function noticeOf(info: LogStreamInfo): string | undefined {
+  if (info.skipped) {
+    return `jobctl: ${info.skipped} bytes of output were no longer kept when the stream resumed`;
+  }
+  const copy = info.copy;
+  if (!copy) return undefined;
+  const down = copy.unreachableNode
+    ? `node ${copy.unreachableNode} is unreachable`
+    : 'the node that ran it is unreachable';
+  return `jobctl: ${down}; showing the copy kept on ${copy.node} (saved when the run finished)`;
 }
 
 /** The Run with the highest attempt (then the newest). */

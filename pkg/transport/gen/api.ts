@@ -198,10 +198,62 @@ export interface LogsRequest {
    * (by run_uid) and never proxy again.
    */
   localOnly: boolean;
+  /**
+   * When has_from_offset: start at this byte offset of the Run's whole
+   * output (a client resuming a stream; wins over tail_lines).
+   */
+  hasFromOffset: boolean;
+  fromOffset: number;
+  /**
+   * With local_only: serve the copy this node keeps of another node's Run
+   * (SaveLogCopy); NotFound when it keeps none.
+   */
+  fromCopy: boolean;
 }
 
 export interface LogChunk {
   data: Uint8Array;
+  /** Set on a message of its own before the first byte: what the bytes after it are. */
+  info: LogInfo | undefined;
+}
+
+export interface LogInfo {
+  /**
+   * When has_offset: the byte offset, in the Run's whole output, of the next
+   * byte of data (a log file that predates offsets has none).
+   */
+  hasOffset: boolean;
+  offset: number;
+  /** The Run served (so a resumed stream asks for that exact Run). */
+  runName: string;
+  runUid: string;
+  /**
+   * Set when the bytes come from the copy kept on copy_node, because the node
+   * that executed the Run (unreachable_node) did not answer.
+   */
+  copyNode: string;
+  unreachableNode: string;
+  /** When the copy was taken (RFC 3339). */
+  savedAt: string;
+}
+
+/** The tail of a finished Run's output, copied by the node that executed it. */
+export interface LogCopy {
+  namespace: string;
+  runName: string;
+  runUid: string;
+  /** The node that executed the Run. */
+  node: string;
+  savedAt: string;
+  /** When has_offset: the byte offset of data's first byte in the Run's output. */
+  hasOffset: boolean;
+  offset: number;
+  /** Output before data was left out (the copy keeps the last 1 MiB). */
+  cut: boolean;
+  data: Uint8Array;
+}
+
+export interface SaveLogCopyResponse {
 }
 
 export interface SnapshotRequest {
@@ -1447,6 +1499,9 @@ function createBaseLogsRequest(): LogsRequest {
     tailLines: 0,
     follow: false,
     localOnly: false,
+    hasFromOffset: false,
+    fromOffset: 0,
+    fromCopy: false,
   };
 }
 
@@ -1475,6 +1530,15 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     }
     if (message.localOnly !== false) {
       writer.uint32(64).bool(message.localOnly);
+    }
+    if (message.hasFromOffset !== false) {
+      writer.uint32(72).bool(message.hasFromOffset);
+    }
+    if (message.fromOffset !== 0) {
+      writer.uint32(80).uint64(message.fromOffset);
+    }
+    if (message.fromCopy !== false) {
+      writer.uint32(88).bool(message.fromCopy);
     }
     return writer;
   },
@@ -1556,6 +1620,30 @@ export const LogsRequest: MessageFns<LogsRequest> = {
             message.localOnly = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.hasFromOffset = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.fromOffset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.fromCopy = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1570,13 +1658,16 @@ export const LogsRequest: MessageFns<LogsRequest> = {
 };
 
 function createBaseLogChunk(): LogChunk {
-  return { data: new Uint8Array(0) };
+  return { data: new Uint8Array(0), info: undefined };
 }
 
 export const LogChunk: MessageFns<LogChunk> = {
   encode(message: LogChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.data.length !== 0) {
       writer.uint32(10).bytes(message.data);
+    }
+    if (message.info !== undefined) {
+      LogInfo.encode(message.info, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1602,6 +1693,305 @@ export const LogChunk: MessageFns<LogChunk> = {
             message.data = reader.bytes();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.info = LogInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseLogInfo(): LogInfo {
+  return { hasOffset: false, offset: 0, runName: "", runUid: "", copyNode: "", unreachableNode: "", savedAt: "" };
+}
+
+export const LogInfo: MessageFns<LogInfo> = {
+  encode(message: LogInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hasOffset !== false) {
+      writer.uint32(8).bool(message.hasOffset);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(16).uint64(message.offset);
+    }
+    if (message.runName !== "") {
+      writer.uint32(26).string(message.runName);
+    }
+    if (message.runUid !== "") {
+      writer.uint32(34).string(message.runUid);
+    }
+    if (message.copyNode !== "") {
+      writer.uint32(42).string(message.copyNode);
+    }
+    if (message.unreachableNode !== "") {
+      writer.uint32(50).string(message.unreachableNode);
+    }
+    if (message.savedAt !== "") {
+      writer.uint32(58).string(message.savedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.hasOffset = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.runName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runUid = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.copyNode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.unreachableNode = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.savedAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseLogCopy(): LogCopy {
+  return {
+    namespace: "",
+    runName: "",
+    runUid: "",
+    node: "",
+    savedAt: "",
+    hasOffset: false,
+    offset: 0,
+    cut: false,
+    data: new Uint8Array(0),
+  };
+}
+
+export const LogCopy: MessageFns<LogCopy> = {
+  encode(message: LogCopy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.runName !== "") {
+      writer.uint32(18).string(message.runName);
+    }
+    if (message.runUid !== "") {
+      writer.uint32(26).string(message.runUid);
+    }
+    if (message.node !== "") {
+      writer.uint32(34).string(message.node);
+    }
+    if (message.savedAt !== "") {
+      writer.uint32(42).string(message.savedAt);
+    }
+    if (message.hasOffset !== false) {
+      writer.uint32(48).bool(message.hasOffset);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(56).uint64(message.offset);
+    }
+    if (message.cut !== false) {
+      writer.uint32(64).bool(message.cut);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(74).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogCopy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogCopy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.runName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.runUid = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.savedAt = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.hasOffset = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.cut = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.data = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSaveLogCopyResponse(): SaveLogCopyResponse {
+  return {};
+}
+
+export const SaveLogCopyResponse: MessageFns<SaveLogCopyResponse> = {
+  encode(_: SaveLogCopyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SaveLogCopyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSaveLogCopyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2070,6 +2460,11 @@ export const JobctlService = {
    * (kept after the container is gone); any other node proxies the stream
    * from that node. With follow the stream lasts until the Run has ended and
    * its output is drained. NotFound: no such Run (or the Job has no Runs yet).
+   * The first message carries a LogInfo (the byte offset of what follows, the
+   * Run served), so a client whose serving node goes away resumes elsewhere
+   * at the exact byte (from_offset). When the executing node is unreachable,
+   * a finished Run's output is served from the copy another node keeps
+   * (SaveLogCopy), and the LogInfo says so.
    */
   logs: {
     path: "/jobctl.api.v1.Jobctl/Logs" as const,
@@ -2079,6 +2474,19 @@ export const JobctlService = {
     requestDeserialize: (value: Buffer): LogsRequest => LogsRequest.decode(value),
     responseSerialize: (value: LogChunk): Buffer => Buffer.from(LogChunk.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogChunk => LogChunk.decode(value),
+  },
+  /**
+   * Node to node: keep this copy of a finished Run's output (its last 1 MiB)
+   * for when the node that executed it is down. Nodes and cluster admins only.
+   */
+  saveLogCopy: {
+    path: "/jobctl.api.v1.Jobctl/SaveLogCopy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LogCopy): Buffer => Buffer.from(LogCopy.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogCopy => LogCopy.decode(value),
+    responseSerialize: (value: SaveLogCopyResponse): Buffer => Buffer.from(SaveLogCopyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SaveLogCopyResponse => SaveLogCopyResponse.decode(value),
   },
   /**
    * A consistent snapshot of the whole cluster (every write acknowledged
@@ -2177,8 +2585,18 @@ export interface JobctlServer extends UntypedServiceImplementation {
    * (kept after the container is gone); any other node proxies the stream
    * from that node. With follow the stream lasts until the Run has ended and
    * its output is drained. NotFound: no such Run (or the Job has no Runs yet).
+   * The first message carries a LogInfo (the byte offset of what follows, the
+   * Run served), so a client whose serving node goes away resumes elsewhere
+   * at the exact byte (from_offset). When the executing node is unreachable,
+   * a finished Run's output is served from the copy another node keeps
+   * (SaveLogCopy), and the LogInfo says so.
    */
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
+  /**
+   * Node to node: keep this copy of a finished Run's output (its last 1 MiB)
+   * for when the node that executed it is down. Nodes and cluster admins only.
+   */
+  saveLogCopy: handleUnaryCall<LogCopy, SaveLogCopyResponse>;
   /**
    * A consistent snapshot of the whole cluster (every write acknowledged
    * before the call), taken on the leader and streamed as the bytes of a
@@ -2379,9 +2797,33 @@ export interface JobctlClient extends Client {
    * (kept after the container is gone); any other node proxies the stream
    * from that node. With follow the stream lasts until the Run has ended and
    * its output is drained. NotFound: no such Run (or the Job has no Runs yet).
+   * The first message carries a LogInfo (the byte offset of what follows, the
+   * Run served), so a client whose serving node goes away resumes elsewhere
+   * at the exact byte (from_offset). When the executing node is unreachable,
+   * a finished Run's output is served from the copy another node keeps
+   * (SaveLogCopy), and the LogInfo says so.
    */
   logs(request: LogsRequest, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
   logs(request: LogsRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<LogChunk>;
+  /**
+   * Node to node: keep this copy of a finished Run's output (its last 1 MiB)
+   * for when the node that executed it is down. Nodes and cluster admins only.
+   */
+  saveLogCopy(
+    request: LogCopy,
+    callback: (error: ServiceError | null, response: SaveLogCopyResponse) => void,
+  ): ClientUnaryCall;
+  saveLogCopy(
+    request: LogCopy,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SaveLogCopyResponse) => void,
+  ): ClientUnaryCall;
+  saveLogCopy(
+    request: LogCopy,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SaveLogCopyResponse) => void,
+  ): ClientUnaryCall;
   /**
    * A consistent snapshot of the whole cluster (every write acknowledged
    * before the call), taken on the leader and streamed as the bytes of a

@@ -130,6 +130,73 @@ describe('readRunLog', () => {
     assert.equal(got, expected);
   });
 
+  it('tells the offset of what it yields, and a reader that stops can resume at the exact byte', async () => {
+    const u = uid();
+    const path = runLogPath(dir, u);
+    const writer = new LogFileWriter(path, { maxBytes: 64 }); // rotates every 32 bytes
+    let expected = '';
+    const write = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const line = `l${String(expected.length).padStart(5, '0')}\n`; // 7 bytes
+        expected += line;
+        writer.write(line);
+        await writer.flush();
+      }
+    };
+    await write(6);
+    // A first reader takes what is there and stops (its server went away).
+    const offsets: (number | undefined)[] = [];
+    const first = await collect(
+      readRunLog(dir, u, { isFinished: finished, onOffset: (o) => offsets.push(o) }),
+    );
+    assert.equal(offsets.length, 1);
+    const start = offsets[0];
+    assert.ok(start !== undefined);
+    assert.equal(first, expected.slice(start));
+    // More is written (and rotated) before a second reader resumes where the first stopped.
+    await write(3);
+    let done = false;
+    let got = '';
+    const seen: (number | undefined)[] = [];
+    const resumed = (async () => {
+      for await (const c of readRunLog(dir, u, {
+        fromOffset: start + Buffer.byteLength(first),
+        follow: true,
+        pollMs: 1,
+        isFinished: () => done,
+        onOffset: (o) => seen.push(o),
+      })) {
+        got += c.toString();
+      }
+    })();
+    for (let i = 0; i < 8; i++) {
+      // One line at a time, read before the next: a slow reader would see output rotated away.
+      await write(1);
+      await until(() => first + got === expected.slice(start), `the resumed reader at line ${i}`);
+    }
+    await writer.close();
+    done = true;
+    await resumed;
+    assert.deepEqual(seen, [start + Buffer.byteLength(first)]);
+    assert.equal(first + got, expected.slice(start), 'no byte repeated or lost');
+  });
+
+  it('the offset of --tail is that of the first line it yields; fromOffset wins over tail', async () => {
+    const u = uid();
+    const path = runLogPath(dir, u);
+    await writeFile(path, 'a\nbb\nccc\n');
+    const offsets: (number | undefined)[] = [];
+    const tail = await collect(
+      readRunLog(dir, u, { tail: 1, isFinished: finished, onOffset: (o) => offsets.push(o) }),
+    );
+    assert.equal(tail, 'ccc\n');
+    assert.deepEqual(offsets, [5]);
+    const from = await collect(
+      readRunLog(dir, u, { tail: 1, fromOffset: 2, isFinished: finished }),
+    );
+    assert.equal(from, 'bb\nccc\n');
+  });
+
   it('ends when the signal aborts', async () => {
     const u = uid();
     await writeFile(runLogPath(dir, u), 'x\n');

@@ -300,6 +300,7 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
     'ClusterStatus',
     'NodeStatus',
     'TransferLeader',
+    'SaveLogCopy',
   ];
   const STREAMS = ['Watch', 'Logs'];
 
@@ -498,6 +499,9 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
           tailLines: fc.nat({ max: 2 ** 32 - 1 }),
           follow: fc.boolean(),
           localOnly: fc.constant(false),
+          hasFromOffset: fc.boolean(),
+          fromOffset: fc.nat(),
+          fromCopy: fc.boolean(),
         }),
       }),
     );

@@ -59,7 +59,7 @@ export function servicesOf(
   return {
     resources,
     cluster: more.cluster ?? partialClusterAdmin(),
-    logs: more.logs ?? { logs: unavailable('logs') },
+    logs: more.logs ?? { logs: unavailable('logs'), saveCopy: unavailable('saveCopy') },
   };
 }
 

@@ -68,6 +68,7 @@ async function rig(): Promise<Rig> {
     },
   });
   const logs: LogsClient = {
+    saveCopy: () => Promise.reject(new Error('not used')),
     async *logs(opts) {
       bottom.push('logs');
       logsSeen.push(opts);
@@ -182,7 +183,7 @@ describe('service stack: layer order', () => {
       store: {
         resources: t.client,
         cluster: partialClusterAdmin(),
-        logs: { logs: unused },
+        logs: { logs: unused, saveCopy: unused },
       },
       admission: {},
       observer: {

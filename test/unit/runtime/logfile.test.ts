@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   LogFileWriter,
   logFileSize,
+  readKeptLog,
   readLogFile,
   removeLogFile,
   readCursor,
@@ -60,6 +61,46 @@ describe('LogFileWriter', () => {
     assert.ok(size <= 1000 && size >= 500, `kept ${size}`);
     assert.ok(all.endsWith(kept), 'the kept bytes are the newest, in order');
     assert.ok((await readFile(rotatedLogPath(path))).length > 0);
+  });
+
+  it('knows the offset of every kept byte in the whole output, across rotations and restarts', async () => {
+    const path = join(dir, 'offsets.log');
+    let all = '';
+    for (const round of [0, 1]) {
+      // A second writer (an agent restart) goes on counting from the saved offset.
+      const w = new LogFileWriter(path, { maxBytes: 100 });
+      for (let i = 0; i < 60; i++) {
+        const line = `${round}:${String(i).padStart(3, '0')}\n`;
+        all += line;
+        w.write(line);
+        if (i % 7 === 0) await w.flush();
+      }
+      await w.close();
+      const kept = await readKeptLog(path);
+      assert.ok(kept.start !== undefined && kept.start > 0, `start ${kept.start}`);
+      assert.equal(kept.data.toString(), all.slice(kept.start));
+    }
+    // A chunk over the bound: the bytes never written still count.
+    const w = new LogFileWriter(path, { maxBytes: 100 });
+    const big = 'x'.repeat(250);
+    all += big;
+    w.write(big);
+    await w.close();
+    const kept = await readKeptLog(path);
+    assert.equal(kept.start, all.length - 100);
+    assert.equal(kept.data.toString(), all.slice(-100));
+  });
+
+  it('a log that never rotated starts at 0; one rotated before offsets existed is unknown', async () => {
+    const fresh = join(dir, 'fresh.log');
+    await writeFile(fresh, 'abc\n');
+    assert.equal((await readKeptLog(fresh)).start, 0);
+    const old = join(dir, 'old.log');
+    await writeFile(rotatedLogPath(old), 'a\n');
+    await writeFile(old, 'b\n');
+    const kept = await readKeptLog(old);
+    assert.equal(kept.start, undefined);
+    assert.equal(kept.data.toString(), 'a\nb\n');
   });
 
   it('a single chunk larger than the bound keeps only its newest bytes', async () => {

@@ -39,6 +39,7 @@ describe('generated gRPC services', () => {
       ['nodeStatus', `${api}NodeStatus`, false, false],
       ['transferLeader', `${api}TransferLeader`, false, false],
       ['logs', `${api}Logs`, false, true],
+      ['saveLogCopy', `${api}SaveLogCopy`, false, false],
       ['snapshot', `${api}Snapshot`, false, true],
       ['addMember', `${api}AddMember`, false, false],
       ['promoteMember', `${api}PromoteMember`, false, false],

@@ -95,6 +95,7 @@ describe('POST /api/apply', () => {
 describe('GET .../log', () => {
   const seen: LogsOptions[] = [];
   const logsClient: LogsClient = {
+    saveCopy: () => Promise.reject(new Error('not used')),
     async *logs(opts: LogsOptions) {
       seen.push(opts);
       if (opts.run === 'missing')

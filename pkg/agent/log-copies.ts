@@ -1,0 +1,302 @@
+// Copies of finished Runs' output kept on other nodes, so that `jobctl logs`
+// outlives the node that executed a Run (docs/operations.md, "Logs").
+//
+// The executing node takes the tail of its log (takeLogCopy: the last
+// LOG_COPY_MAX_BYTES, from a line start, flagged `cut` when output was left
+// out) and hands it to other nodes over the node-to-node API (LogCopier, with
+// a LogCopySender from pkg/node); each of them keeps it in
+// <dataDir>/logs/copies/<runUid>.log: one JSON header line (which Run, which
+// node ran it, when, the offset of its first byte), then the bytes. The copy
+// is not replicated through Raft: a log is no cluster state, and 1 MiB per Run
+// would swell every snapshot. A marker <dataDir>/logs/<runUid>.copied records
+// that the copy was handed over, so a restarted agent does not copy again.
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunLogCopy } from '../client/index.js';
+import { readKeptLog, rotatedLogPath } from '../runtime/index.js';
+import type { Run } from '../store/index.js';
+import { silentLogger, type Logger } from '../reconcile/index.js';
+import { errorMessage } from '../util/errors.js';
+import { runLogDir, runLogPath } from './paths.js';
+
+/** How much of a Run's output a copy keeps: the last 1 MiB. */
+export const LOG_COPY_MAX_BYTES = 1024 * 1024;
+
+/** The line a copy's reader sees before output that was left out. */
+export const LOG_COPY_CUT_NOTE = '[jobctl: log cut to the last 1 MiB]\n';
+
+/** A Run a copy belongs to. */
+export interface LogCopyRef {
+  readonly namespace: string;
+  readonly run: string;
+  readonly runUid: string;
+}
+
+export function logCopyDir(dataDir: string): string {
+  return join(runLogDir(dataDir), 'copies');
+}
+
+/** Where a node keeps its copy of another node's Run (a uid that is not a file name is Invalid). */
+export function logCopyPath(dataDir: string, runUid: string): string {
+  const own = runLogPath(dataDir, runUid); // validates the uid
+  return join(logCopyDir(dataDir), own.slice(runLogDir(dataDir).length + 1));
+}
+
+function copiedMarkerPath(dataDir: string, runUid: string): string {
+  return `${runLogPath(dataDir, runUid).slice(0, -'.log'.length)}.copied`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The copy of this node's log of a Run: its last `maxBytes` (from the first
+ * line start within them, so the copy does not open mid-line), or undefined
+ * when this node has no log of it.
+ */
+export async function takeLogCopy(
+  dataDir: string,
+  ref: LogCopyRef,
+  node: string,
+  savedAt: Date,
+  maxBytes = LOG_COPY_MAX_BYTES,
+): Promise<RunLogCopy | undefined> {
+  const path = runLogPath(dataDir, ref.runUid);
+  if (!(await exists(path)) && !(await exists(rotatedLogPath(path)))) return undefined;
+  const kept = await readKeptLog(path);
+  let data = kept.data;
+  let start = kept.start;
+  let cut = start !== 0;
+  if (data.length > maxBytes) {
+    let from = data.length - maxBytes;
+    const nl = data.indexOf(0x0a, from);
+    if (nl >= 0 && nl < data.length - 1) from = nl + 1;
+    data = data.subarray(from);
+    if (start !== undefined) start += from;
+    cut = true;
+  }
+  return {
+    ...ref,
+    node,
+    savedAt: savedAt.toISOString(),
+    ...(start !== undefined ? { offset: start } : {}),
+    cut,
+    data,
+  };
+}
+
+interface CopyHeader {
+  readonly v: 1;
+  readonly namespace: string;
+  readonly run: string;
+  readonly runUid: string;
+  readonly node: string;
+  readonly savedAt: string;
+  readonly offset: number | null;
+  readonly cut: boolean;
+}
+
+/** Keeps `copy` on this node (written whole, then renamed into place). */
+export async function writeLogCopy(dataDir: string, copy: RunLogCopy): Promise<void> {
+  const path = logCopyPath(dataDir, copy.runUid);
+  const header: CopyHeader = {
+    v: 1,
+    namespace: copy.namespace,
+    run: copy.run,
+    runUid: copy.runUid,
+    node: copy.node,
+    savedAt: copy.savedAt,
+    offset: copy.offset ?? null,
+    cut: copy.cut,
+  };
+  await mkdir(logCopyDir(dataDir), { recursive: true });
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), copy.data]));
+  await rename(tmp, path);
+}
+
+function parseHeader(line: string): CopyHeader | undefined {
+  try {
+    const h = JSON.parse(line) as Partial<CopyHeader>;
+    if (h.v !== 1 || typeof h.runUid !== 'string' || typeof h.node !== 'string') return undefined;
+    return h as CopyHeader;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The copy this node keeps of a Run, or undefined. */
+export async function readLogCopy(
+  dataDir: string,
+  runUid: string,
+): Promise<RunLogCopy | undefined> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(logCopyPath(dataDir, runUid));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const nl = buf.indexOf(0x0a);
+  const h = nl < 0 ? undefined : parseHeader(buf.subarray(0, nl).toString('utf8'));
+  if (!h) return undefined;
+  return {
+    namespace: h.namespace,
+    run: h.run,
+    runUid: h.runUid,
+    node: h.node,
+    savedAt: h.savedAt,
+    ...(h.offset !== null ? { offset: h.offset } : {}),
+    cut: h.cut,
+    data: buf.subarray(nl + 1),
+  };
+}
+
+/** Which Runs this node keeps copies of (their headers only). */
+export async function listLogCopies(dataDir: string): Promise<LogCopyRef[]> {
+  let names: string[];
+  try {
+    names = await readdir(logCopyDir(dataDir));
+  } catch {
+    return [];
+  }
+  const out: LogCopyRef[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.log')) continue;
+    const h = await readHeader(join(logCopyDir(dataDir), name));
+    if (h) out.push({ namespace: h.namespace, run: h.run, runUid: h.runUid });
+  }
+  return out;
+}
+
+async function readHeader(path: string): Promise<CopyHeader | undefined> {
+  const h = await open(path, 'r').catch(() => undefined);
+  if (!h) return undefined;
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await h.read(buf, 0, buf.length, 0);
+    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+    return nl < 0 ? undefined : parseHeader(buf.subarray(0, nl).toString('utf8'));
+  } finally {
+    await h.close();
+  }
+}
+
+export async function removeLogCopy(dataDir: string, runUid: string): Promise<void> {
+  await rm(logCopyPath(dataDir, runUid), { force: true });
+}
+
+/** Hands a copy to other nodes; resolves with the names of those that keep it. */
+export interface LogCopySender {
+  /** [] when there is no other node; rejects when there are some and none took it. */
+  send(copy: RunLogCopy): Promise<readonly string[]>;
+}
+
+export interface LogCopierOptions {
+  readonly dataDir: string;
+  /** This node's name (the copies say who ran the Run). */
+  readonly nodeName: string;
+  readonly sender: LogCopySender;
+  readonly logger?: Logger;
+  readonly now?: () => Date;
+  readonly maxBytes?: number;
+}
+
+/**
+ * Copies the log of each finished Run offered (the agent offers every final
+ * Run bound to this node, again at every resync), one at a time, once: a Run
+ * whose marker exists is skipped, a failed copy is tried again when the Run is
+ * offered again.
+ */
+export class LogCopier {
+  private readonly done = new Set<string>();
+  private readonly pending = new Map<string, LogCopyRef>();
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+  private readonly logger: Logger;
+  /** Copies handed over (tests, metrics). */
+  copied = 0;
+
+  constructor(private readonly o: LogCopierOptions) {
+    this.logger = o.logger ?? silentLogger;
+  }
+
+  /** A Run bound here is final (its container gone): copy its log unless done. */
+  offer(run: Run): void {
+    const uid = run.metadata.uid;
+    if (this.stopped || this.done.has(uid) || this.pending.has(uid)) return;
+    this.pending.set(uid, {
+      namespace: run.metadata.namespace,
+      run: run.metadata.name,
+      runUid: uid,
+    });
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  /** The Run is gone: nothing more to remember about it. */
+  forget(runUid: string): void {
+    this.done.delete(runUid);
+    this.pending.delete(runUid);
+  }
+
+  /** Stops after the copy in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.pending.clear();
+    await this.draining;
+  }
+
+  /** Resolves once every offered Run has been tried (tests). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const next = this.pending.values().next();
+      if (next.done || this.stopped) return;
+      const ref = next.value;
+      try {
+        await this.copy(ref);
+      } catch (err) {
+        this.logger.warn('could not copy a run log to another node; will try again', {
+          run: `${ref.namespace}/${ref.run}`,
+          uid: ref.runUid,
+          err: errorMessage(err),
+        });
+      } finally {
+        this.pending.delete(ref.runUid);
+      }
+    }
+  }
+
+  private async copy(ref: LogCopyRef): Promise<void> {
+    const marker = copiedMarkerPath(this.o.dataDir, ref.runUid);
+    if (await exists(marker)) {
+      this.done.add(ref.runUid);
+      return;
+    }
+    const now = this.o.now?.() ?? new Date();
+    const copy = await takeLogCopy(this.o.dataDir, ref, this.o.nodeName, now, this.o.maxBytes);
+    if (!copy) {
+      this.done.add(ref.runUid); // no output was ever written here: nothing to keep
+      return;
+    }
+    const nodes = await this.o.sender.send(copy);
+    await writeFile(marker, `${nodes.join(',')}\n`);
+    this.done.add(ref.runUid);
+    this.copied++;
+    this.logger.info('run log copied', {
+      run: `${ref.namespace}/${ref.run}`,
+      uid: ref.runUid,
+      to: nodes.join(','),
+      bytes: copy.data.length,
+    });
+  }
+}

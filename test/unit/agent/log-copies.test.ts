@@ -1,0 +1,128 @@
+// Log copies: the tail a node hands over (bounded, from a line start, with its
+// offset), the copy file a peer keeps, and the copier that hands each finished
+// Run's log over once.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  LogCopier,
+  listLogCopies,
+  readLogCopy,
+  removeLogCopy,
+  runLogPath,
+  takeLogCopy,
+  writeLogCopy,
+} from '../../../pkg/agent/index.js';
+import type { RunLogCopy } from '../../../pkg/client/index.js';
+import type { Run } from '../../../pkg/store/index.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jobctl-copies-'));
+  await mkdir(join(dir, 'logs'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ref = (uid: string) => ({ namespace: 'default', run: `r-${uid}`, runUid: uid });
+const at = new Date('2026-01-02T03:04:05.000Z');
+const runOf = (uid: string): Run =>
+  ({ metadata: { namespace: 'default', name: `r-${uid}`, uid } }) as unknown as Run;
+
+describe('takeLogCopy', () => {
+  it('keeps a short log whole, from offset 0, not cut', async () => {
+    await writeFile(runLogPath(dir, 'short'), 'one\ntwo\n');
+    const c = await takeLogCopy(dir, ref('short'), 'node-1', at);
+    assert.ok(c);
+    assert.equal(Buffer.from(c.data).toString(), 'one\ntwo\n');
+    assert.equal(c.offset, 0);
+    assert.equal(c.cut, false);
+    assert.equal(c.node, 'node-1');
+    assert.equal(c.savedAt, at.toISOString());
+  });
+
+  it('keeps the last maxBytes of a long log, from the first line start within them', async () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join('');
+    await writeFile(runLogPath(dir, 'long'), lines);
+    const c = await takeLogCopy(dir, ref('long'), 'node-1', at, 40);
+    assert.ok(c);
+    const kept = Buffer.from(c.data).toString();
+    assert.ok(kept.length <= 40, kept);
+    assert.ok(lines.endsWith(kept));
+    assert.match(kept, /^line \d+\n/);
+    assert.equal(c.offset, lines.length - kept.length);
+    assert.equal(c.cut, true);
+  });
+
+  it('has nothing to copy for a Run without a log here', async () => {
+    assert.equal(await takeLogCopy(dir, ref('none'), 'node-1', at), undefined);
+  });
+});
+
+describe('log copy files', () => {
+  it('round-trips, lists by header and is removed', async () => {
+    const copy: RunLogCopy = {
+      ...ref('kept'),
+      node: 'node-2',
+      savedAt: at.toISOString(),
+      offset: 7,
+      cut: true,
+      data: Buffer.from('tail\n'),
+    };
+    await writeLogCopy(dir, copy);
+    const back = await readLogCopy(dir, 'kept');
+    assert.ok(back);
+    assert.deepEqual(
+      { ...back, data: Buffer.from(back.data).toString() },
+      { ...copy, data: 'tail\n' },
+    );
+    assert.deepEqual(
+      (await listLogCopies(dir)).filter((c) => c.runUid === 'kept'),
+      [ref('kept')],
+    );
+    await removeLogCopy(dir, 'kept');
+    assert.equal(await readLogCopy(dir, 'kept'), undefined);
+  });
+
+  it('refuses a uid that is not a plain file name', async () => {
+    await assert.rejects(readLogCopy(dir, '../x'), /invalid run uid/);
+  });
+});
+
+describe('LogCopier', () => {
+  it('hands each finished Run over once, remembers it on disk, and tries a failure again', async () => {
+    await writeFile(runLogPath(dir, 'c1'), 'out\n');
+    const sent: string[] = [];
+    let fail = true;
+    const sender = {
+      send: async (c: RunLogCopy) => {
+        if (fail) throw new Error('peer down');
+        sent.push(`${c.runUid}:${Buffer.from(c.data).toString()}`);
+        return ['node-3'];
+      },
+    };
+    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
+    copier.offer(runOf('c1'));
+    await copier.idle();
+    assert.deepEqual(sent, []);
+    fail = false;
+    copier.offer(runOf('c1')); // the next resync offers it again
+    copier.offer(runOf('c1'));
+    await copier.idle();
+    assert.deepEqual(sent, ['c1:out\n']);
+    copier.offer(runOf('c1'));
+    await copier.idle();
+    assert.deepEqual(sent, ['c1:out\n']);
+    assert.ok(existsSync(join(dir, 'logs', 'c1.copied')));
+    // A restarted node finds the marker and does not copy again.
+    const again = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
+    again.offer(runOf('c1'));
+    await again.idle();
+    assert.deepEqual(sent, ['c1:out\n']);
+    assert.equal(again.copied, 0);
+  });
+});

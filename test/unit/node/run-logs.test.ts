@@ -1,0 +1,160 @@
+// RunLogs when the node that executed a Run does not answer: the copy kept on
+// this node or a peer is served (with an info naming both nodes); a stream the
+// executing node broke off goes on from the copy at the byte it got to.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LOG_COPY_CUT_NOTE, writeLogCopy } from '../../../pkg/agent/index.js';
+import type {
+  LogStreamInfo,
+  LogsOptions,
+  ResourceClient,
+  RunLogCopy,
+} from '../../../pkg/client/index.js';
+import { RunLogs, type PeerLogs } from '../../../pkg/node/logs.js';
+import type { Node, Run } from '../../../pkg/store/index.js';
+import { ConnectionError, JobctlError, Reason, isReason } from '../../../pkg/util/errors.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jobctl-runlogs-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const run = {
+  metadata: { namespace: 'default', name: 'r-0', uid: 'u1' },
+  spec: { nodeName: 'node-2', attempt: 0 },
+  status: { phase: 'Succeeded' },
+} as unknown as Run;
+const node = (name: string, address: string): Node =>
+  ({
+    metadata: { name },
+    status: { raft: { address }, conditions: [{ type: 'Ready', status: 'True' }] },
+  }) as unknown as Node;
+const nodes = [node('node-1', 'a1'), node('node-2', 'a2'), node('node-3', 'a3')];
+
+const copy = (over: Partial<RunLogCopy> = {}): RunLogCopy => ({
+  namespace: 'default',
+  run: 'r-0',
+  runUid: 'u1',
+  node: 'node-2',
+  savedAt: '2026-01-02T03:04:05.000Z',
+  offset: 100,
+  cut: true,
+  data: Buffer.from('x\ny\nz\n'),
+  ...over,
+});
+
+function runLogs(dataDir: string, peerLogs: PeerLogs): RunLogs {
+  return new RunLogs({
+    nodeName: 'node-1',
+    dataDir,
+    client: {} as ResourceClient, // the Run is resolved from the replica (bound, uid known)
+    store: {
+      get: (kind, _ns, name) =>
+        kind === 'Run' ? run : nodes.find((n) => n.metadata.name === name),
+      list: () => ({ items: nodes }),
+    },
+    peers: new Map(),
+    peerLogs,
+  });
+}
+
+async function read(
+  logs: RunLogs,
+  opts: Partial<LogsOptions> = {},
+): Promise<{ text: string; infos: LogStreamInfo[] }> {
+  const infos: LogStreamInfo[] = [];
+  let text = '';
+  for await (const c of logs.logs({
+    namespace: 'default',
+    run: 'r-0',
+    runUid: 'u1',
+    onInfo: (i) => infos.push(i),
+    ...opts,
+  })) {
+    text += Buffer.from(c).toString();
+  }
+  return { text, infos };
+}
+
+const down = (address: string): never => {
+  throw new ConnectionError(address, `connect ECONNREFUSED ${address}`);
+};
+
+describe('RunLogs with the executing node down', () => {
+  it('serves this node’s own copy: the note, then the bytes, named as a copy', async () => {
+    const d = await mkdtemp(join(dir, 'own-'));
+    await writeLogCopy(d, copy());
+    const asked: string[] = [];
+    // eslint-disable-next-line require-yield
+    const logs = runLogs(d, async function* (address) {
+      asked.push(address);
+      down(address);
+    });
+    const { text, infos } = await read(logs);
+    assert.deepEqual(asked, ['a2']);
+    assert.equal(text, `${LOG_COPY_CUT_NOTE}x\ny\nz\n`);
+    assert.deepEqual(infos, [
+      {
+        offset: 100,
+        run: 'r-0',
+        runUid: 'u1',
+        copy: { node: 'node-1', unreachableNode: 'node-2', savedAt: '2026-01-02T03:04:05.000Z' },
+      },
+    ]);
+    // --tail 2: the last lines, without the note; from an offset: the rest.
+    assert.equal((await read(logs, { tail: 2 })).text, 'y\nz\n');
+    assert.equal((await read(logs, { fromOffset: 102 })).text, 'y\nz\n');
+  });
+
+  it('asks a peer for its copy, and names the node that did not answer', async () => {
+    const d = await mkdtemp(join(dir, 'peer-'));
+    const asked: LogsOptions[] = [];
+    const logs = runLogs(d, async function* (address, opts) {
+      asked.push(opts);
+      if (address === 'a2') down(address);
+      opts.onInfo?.({
+        offset: 0,
+        run: 'r-0',
+        runUid: 'u1',
+        copy: { node: 'node-3', unreachableNode: '', savedAt: 's' },
+      });
+      yield Buffer.from('from node-3\n');
+    });
+    const { text, infos } = await read(logs);
+    assert.equal(text, 'from node-3\n');
+    assert.equal(asked[1]?.fromCopy, true);
+    assert.equal(asked[1]?.localOnly, true);
+    assert.deepEqual(infos[0]?.copy, { node: 'node-3', unreachableNode: 'node-2', savedAt: 's' });
+  });
+
+  it('goes on from the copy at the byte the broken stream got to', async () => {
+    const d = await mkdtemp(join(dir, 'resume-'));
+    await writeLogCopy(d, copy({ offset: 0, cut: false, data: Buffer.from('abcdef') }));
+    const logs = runLogs(d, async function* (_address, opts) {
+      opts.onInfo?.({ offset: 0, run: 'r-0', runUid: 'u1' });
+      yield Buffer.from('abc');
+      throw new ConnectionError('a2', 'Connection dropped');
+    });
+    assert.equal((await read(logs)).text, 'abcdef');
+  });
+
+  it('no copy anywhere: Unavailable, naming the node', async () => {
+    const d = await mkdtemp(join(dir, 'none-'));
+    // eslint-disable-next-line require-yield
+    const logs = runLogs(d, async function* (address) {
+      if (address === 'a2') down(address);
+      throw new JobctlError(Reason.NotFound, 'no copy');
+    });
+    await assert.rejects(read(logs), (err: unknown) => {
+      assert.ok(isReason(err, Reason.Unavailable));
+      assert.match(String(err), /node "node-2" \(a2\).*no other node keeps a copy/);
+      return true;
+    });
+  });
+});
