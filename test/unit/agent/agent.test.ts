@@ -415,7 +415,8 @@ describe('graceful shutdown (drain)', () => {
     const started = b.clock.now();
     let result: { stopped: number; left: number } | undefined;
     void agent.drain({ graceMs: 2_000 }).then((r) => (result = r));
-    await b.until('drained', () => result !== undefined);
+    // Real pauses: the kill and its report are I/O, which fake time must not outrun.
+    await b.until('drained', () => result !== undefined, { pauseMs: 2 });
     assert.deepEqual(result, { stopped: 1, left: 0 });
     const s = b.run('long').status;
     assert.equal(s.phase, 'Lost');
@@ -438,7 +439,8 @@ describe('graceful shutdown (drain)', () => {
     await b.elapse(500);
     assert.equal(result, undefined);
     cut.abort();
-    await b.until('drained', () => result !== undefined);
+    await b.until('drained', () => result !== undefined, { pauseMs: 2 });
+    assert.deepEqual(result, { stopped: 1, left: 0 });
     assert.equal(b.phase('long'), 'Lost');
     assert.ok(b.clock.now() - started < 300_000);
   });
