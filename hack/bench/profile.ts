@@ -9,7 +9,9 @@
 // the time is spread over the hops a request takes through the event loop.
 // --skip-ms drops the first N ms (process start, election, warm-up); --last-ms
 // keeps only the last N ms (e.g. the measured run, which ends just before the
-// bench stops the nodes).
+// bench stops the nodes). Also listed: total (inclusive) time of jobctl's own
+// functions (dist/pkg), which is where builtins such as JSON.parse/stringify,
+// invisible as frames of their own, show up: in the function that called them.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -53,6 +55,8 @@ export interface ProfileSummary {
   readonly self: [string, number][];
   /** [label, ms] of busy time by outermost JavaScript frame. */
   readonly entries: [string, number][];
+  /** [label, ms] of jobctl functions (dist/pkg) by inclusive time: themselves and what they call. */
+  readonly total: [string, number][];
 }
 
 export function summarise(
@@ -78,6 +82,19 @@ export function summarise(
   };
   const self = new Map<string, number>();
   const entries = new Map<string, number>();
+  const total = new Map<string, number>();
+  /** A sample's time counts once for every distinct jobctl function on its stack. */
+  const addTotal = (id: number, dt: number): void => {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const frame = byId.get(cur)?.callFrame;
+      if (!frame?.url.includes('/dist/pkg/')) continue;
+      const l = label(frame);
+      if (seen.has(l)) continue;
+      seen.add(l);
+      total.set(l, (total.get(l) ?? 0) + dt);
+    }
+  };
   let t = 0;
   let wall = 0;
   let idle = 0;
@@ -101,6 +118,7 @@ export function summarise(
     const entry = byId.get(entryOf(node.id));
     const e = entry ? label(entry.callFrame) : '?';
     entries.set(e, (entries.get(e) ?? 0) + dt);
+    addTotal(node.id, dt);
   }
   const sorted = (m: Map<string, number>): [string, number][] =>
     [...m.entries()]
@@ -115,6 +133,7 @@ export function summarise(
     gc_ms: Math.round(gc),
     self: sorted(self),
     entries: sorted(entries),
+    total: sorted(total),
   };
 }
 
@@ -127,6 +146,8 @@ function print(s: ProfileSummary): void {
     ...s.self.map(([l, ms]) => `    ${String(ms).padStart(7)} ms ${pct(ms).padStart(6)}  ${l}`),
     '  by event-loop entry (outermost frame):',
     ...s.entries.map(([l, ms]) => `    ${String(ms).padStart(7)} ms ${pct(ms).padStart(6)}  ${l}`),
+    '  total (inclusive) time of jobctl functions:',
+    ...s.total.map(([l, ms]) => `    ${String(ms).padStart(7)} ms ${pct(ms).padStart(6)}  ${l}`),
   ];
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -333,7 +333,8 @@ export async function benchRaft(opts: RaftBenchOptions = {}): Promise<object[]> 
     if (parts.has('commit')) out.push(await commitBench(cluster, o));
     if (parts.has('failover') && o.trials > 0) out.push(await failoverBench(cluster, o.trials));
   } finally {
-    await cluster.stop();
+    // A node writes its --cpu-prof as it exits: give it time to (a loaded machine is slow).
+    await cluster.stop(process.env.BENCH_PROFILE ? 60_000 : undefined);
     if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
   }
   return out;

@@ -3,12 +3,17 @@
 // proto/api.proto (consistency, dry_run) checked on the way in.
 import type { Consistency, LogStreamInfo, LogsOptions, RunLogCopy } from '../client/index.js';
 import type { LogCopy, LogInfo, LogsRequest } from './gen/api.js';
-import type { ResourceInput } from '../store/index.js';
+import { objectJson, type ResourceInput } from '../store/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * An object as UTF-8 JSON. A stored (frozen) object is encoded once and its
+ * bytes shared by every response and watch stream that sends it (objectJson).
+ */
 export function encodeObject(object: unknown): Uint8Array {
+  if (typeof object === 'object' && object !== null) return objectJson(object);
   return Buffer.from(JSON.stringify(object), 'utf8');
 }
 

@@ -30,7 +30,7 @@ import {
   queryString,
 } from './query.js';
 import { requestClient } from './access.js';
-import { sendError, sendJson } from './respond.js';
+import { sendError, sendJson, sendObject } from './respond.js';
 import { API_PREFIX, clusterTarget, namespacedTarget, type Target } from './resources-path.js';
 import { HttpError, HttpReason, subjectOf } from './status.js';
 import { tableContext, toTable } from './table.js';
@@ -136,10 +136,10 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
         const name = JSON.stringify(object.metadata.name);
         throw new JobctlError(Reason.AlreadyExists, `${target.info.plural} ${name} already exists`);
       }
-      sendJson(res, 201, result.object);
+      sendObject(res, 201, result.object);
       return;
     }
-    sendJson(res, 201, await client.create(object));
+    sendObject(res, 201, await client.create(object));
   };
 
   const get: Handler = async (req, res, target, client) => {
@@ -156,19 +156,19 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
       sendJson(res, 200, toTable(target.info.kind, [object], table, ctx, object.metadata));
       return;
     }
-    sendJson(res, 200, object);
+    sendObject(res, 200, object);
   };
 
   const update: Handler = async (req, res, target, client) => {
     queryFieldValidation(req);
     const object = objectForTarget(decodeObject(req), target);
-    sendJson(res, 200, await client.update(object));
+    sendObject(res, 200, await client.update(object));
   };
 
   const updateStatus: Handler = async (req, res, target, client) => {
     queryFieldValidation(req);
     const object = objectForTarget(decodeObject(req), target);
-    sendJson(res, 200, await client.updateStatus(object));
+    sendObject(res, 200, await client.updateStatus(object));
   };
 
   /** Server-side apply bodies are the client's apply; merge and JSON patches patch the stored object. */
@@ -180,7 +180,7 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
       if (isPatchType(type)) {
         const body: unknown = req.body;
         const bytes = Buffer.isBuffer(body) ? body : undefined;
-        sendJson(res, 200, await patchObject(client, target, type, bytes, subresource));
+        sendObject(res, 200, await patchObject(client, target, type, bytes, subresource));
         return;
       }
       if (!APPLY_PATCH_TYPES.has(type) || subresource) {
@@ -194,7 +194,7 @@ export function resourceRoutes(opts: ResourceRoutesOptions): Router {
       });
       if (res.headersSent) return;
       res.setHeader(OUTCOME_HEADER, result.outcome);
-      sendJson(res, result.outcome === 'created' ? 201 : 200, result.object);
+      sendObject(res, result.outcome === 'created' ? 201 : 200, result.object);
     };
 
   const remove: Handler = async (req, res, target, client) => {

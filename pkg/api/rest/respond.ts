@@ -2,6 +2,7 @@
 // that nothing was sent yet, because a request may already have been answered
 // by the request timeout when a slow client call finally returns.
 import type { Response } from 'express';
+import { objectJson, type Resource } from '../../store/index.js';
 import { logError, type RestLogger } from './logger.js';
 import {
   DEFAULT_RETRY_AFTER_SECONDS,
@@ -14,6 +15,17 @@ import {
 export function sendJson(res: Response, code: number, body: unknown): void {
   if (res.headersSent) return;
   res.status(code).json(body);
+}
+
+/**
+ * Sends an object as JSON with `code`, as sendJson would, from its shared
+ * bytes (objectJson: a stored object is encoded once for every response and
+ * watch stream that sends it).
+ */
+export function sendObject(res: Response, code: number, object: Resource): void {
+  if (res.headersSent) return;
+  res.status(code).setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.send(objectJson(object));
 }
 
 /** Sends a Status (with Retry-After for 429). */

@@ -21,7 +21,7 @@ import {
 import { JobctlError, Reason } from '../../util/errors.js';
 import { logError, type RestLogger } from './logger.js';
 import type { Target } from './resources-path.js';
-import type { Resource } from '../../store/index.js';
+import { objectJson, type Resource } from '../../store/index.js';
 import { statusOf } from './status.js';
 
 export interface WatchSettings {
@@ -77,6 +77,24 @@ function newer(a: string | undefined, b: string | undefined): string | undefined
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Number(b) > Number(a) ? b : a;
+}
+
+const LINE_END = Buffer.from('}\n');
+const LINE_STARTS = new Map<string, Buffer>();
+
+/**
+ * `{"type":TYPE,"object":OBJECT}` and a newline, as JSON.stringify would write
+ * it, around the object's shared bytes (objectJson: every watcher of a change
+ * sends the same bytes, encoded once).
+ */
+function eventLine(type: string, object: Resource): Buffer {
+  let start = LINE_STARTS.get(type);
+  if (start === undefined) {
+    start = Buffer.from(`{"type":${JSON.stringify(type)},"object":`);
+    LINE_STARTS.set(type, start);
+  }
+  const body = objectJson(object);
+  return Buffer.concat([start, body, LINE_END], start.length + body.length + LINE_END.length);
 }
 
 /** Resolves when `res` can take more data, or has closed. */
@@ -143,8 +161,9 @@ export async function serveWatch(
   try {
     for await (const event of events) {
       if (!open()) break;
-      const object = settings.render ? settings.render(event.object) : event.object;
-      const line = `${JSON.stringify({ type: event.type, object })}\n`;
+      const line = settings.render
+        ? `${JSON.stringify({ type: event.type, object: settings.render(event.object) })}\n`
+        : eventLine(event.type, event.object);
       delivered = newer(delivered, event.object.metadata.resourceVersion);
       // Respect the socket's backpressure; a consumer that stays slow makes
       // the client's own buffer overflow, which ends the watch with Gone.

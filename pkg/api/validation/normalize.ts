@@ -19,17 +19,46 @@ export function isObject(v: unknown): v is JsonObject {
 // Deeper than any real manifest; stops recursion on hostile input.
 const MAX_DEPTH = 64;
 
+/** Bytes of a number as JSON at most: "-0.0000012345678901234567" is 25. */
+const MAX_NUMBER_JSON_BYTES = 32;
+
+/**
+ * An upper bound of the UTF-8 bytes of a string as JSON: quotes, and at most 6
+ * bytes per UTF-16 code unit (a `\uXXXX` escape; a character needs at most 3).
+ */
+const stringJsonBytesAtMost = (s: string): number => 6 * s.length + 2;
+
 /**
  * A deep copy of `value` containing only JSON values (objects, arrays, strings, finite
  * numbers, booleans, null). Anything else (functions, Sets, Buffers, NaN, cycles,
  * absurd nesting) is reported as an error at its path and left out.
+ * `size.atMost`, when given, is set to an upper bound of the copy's bytes as JSON,
+ * so that a caller checking a size limit needs JSON.stringify only near the limit.
  */
-export function cloneJson(value: unknown, errors: FieldError[]): unknown {
+export function cloneJson(
+  value: unknown,
+  errors: FieldError[],
+  size?: { atMost: number },
+): unknown {
   const ancestors = new Set<object>();
-  const walk = (v: unknown, path: PathSegment[]): unknown => {
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  // One path, pushed and popped as the walk goes: it is only read (formatted)
+  // when an error is reported, so no copy per node is needed.
+  const path: PathSegment[] = [];
+  let bytes = 0;
+  const walk = (v: unknown): unknown => {
+    if (v === null || typeof v === 'boolean') {
+      bytes += 5;
+      return v;
+    }
+    if (typeof v === 'string') {
+      bytes += stringJsonBytesAtMost(v);
+      return v;
+    }
     if (typeof v === 'number') {
-      if (Number.isFinite(v)) return v;
+      if (Number.isFinite(v)) {
+        bytes += MAX_NUMBER_JSON_BYTES;
+        return v;
+      }
       errors.push({
         path: formatPath(path),
         message: `must be a finite number (got ${String(v)})`,
@@ -50,7 +79,18 @@ export function cloneJson(value: unknown, errors: FieldError[]): unknown {
     }
     ancestors.add(v);
     try {
-      if (Array.isArray(v)) return v.map((item, i) => walk(item, [...path, i]));
+      // Brackets or braces; each item or member adds its comma (and colon).
+      bytes += 2;
+      if (Array.isArray(v)) {
+        const out = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) {
+          path.push(i);
+          out[i] = walk(v[i]);
+          path.pop();
+          bytes += 1;
+        }
+        return out;
+      }
       const proto = Object.getPrototypeOf(v) as unknown;
       if (proto !== Object.prototype && proto !== null) {
         const what = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object';
@@ -59,21 +99,28 @@ export function cloneJson(value: unknown, errors: FieldError[]): unknown {
       }
       const out: JsonObject = {};
       for (const key of Object.keys(v)) {
-        const child = walk((v as JsonObject)[key], [...path, key]);
-        // defineProperty, so a "__proto__" key stays an ordinary (unknown) field.
-        Object.defineProperty(out, key, {
-          value: child,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        path.push(key);
+        const child = walk((v as JsonObject)[key]);
+        path.pop();
+        bytes += stringJsonBytesAtMost(key) + 2;
+        if (key === '__proto__') {
+          // defineProperty, so a "__proto__" key stays an ordinary (unknown) field.
+          Object.defineProperty(out, key, {
+            value: child,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        } else out[key] = child;
       }
       return out;
     } finally {
       ancestors.delete(v);
     }
   };
-  return walk(value, []);
+  const copy = walk(value);
+  if (size) size.atMost = bytes;
+  return copy;
 }
 
 /** Rewrites shorthand forms in a container spec (Job spec, template spec, Run spec) in place. */
@@ -88,12 +135,40 @@ export function normalizeContainer(spec: JsonObject): void {
   }
   const r = spec.resources;
   if (isObject(r)) {
-    if (typeof r.cpu === 'string' || typeof r.cpu === 'number') r.cpu = formatCpu(parseCpu(r.cpu));
+    if (typeof r.cpu === 'string' || typeof r.cpu === 'number') r.cpu = canonicalCpu(r.cpu);
     if (typeof r.memory === 'string' || typeof r.memory === 'number') {
-      r.memory = formatMemory(parseMemory(r.memory));
+      r.memory = canonicalMemory(r.memory);
     }
   }
 }
+
+/** Distinct quantities remembered per resource; beyond that the memory starts afresh. */
+const QUANTITY_MEMO_SIZE = 1024;
+
+/**
+ * `canonical` remembered by input: nearly every object names the same few
+ * quantities ("500m", "256Mi"), and the exact (BigInt) parse is the costly
+ * part of admitting one. A number and its string ("0.5", 0.5) parse alike, so
+ * String(value) is the key. Throws as `canonical` does (nothing is remembered).
+ */
+function memoQuantity(
+  canonical: (value: string | number) => string,
+): (value: string | number) => string {
+  const memo = new Map<string, string>();
+  return (value) => {
+    const key = String(value);
+    let out = memo.get(key);
+    if (out === undefined) {
+      out = canonical(value);
+      if (memo.size >= QUANTITY_MEMO_SIZE) memo.clear();
+      memo.set(key, out);
+    }
+    return out;
+  };
+}
+
+const canonicalCpu = memoQuantity((v) => formatCpu(parseCpu(v)));
+const canonicalMemory = memoQuantity((v) => formatMemory(parseMemory(v)));
 
 /**
  * Checks the schema cannot express: unique env names and the total command size.

@@ -127,9 +127,12 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
     });
     return fail();
   }
-  const obj = cloneJson(input, errors) as JsonObject;
+  const bound = { atMost: 0 };
+  const obj = cloneJson(input, errors, bound) as JsonObject;
   if (errors.length > 0) return fail();
-  const size = utf8Length(JSON.stringify(obj));
+  // The exact size (a JSON.stringify of the whole object) only when the bound
+  // the copy gave says it could be over the limit.
+  const size = bound.atMost > MAX_OBJECT_BYTES ? utf8Length(JSON.stringify(obj)) : 0;
   if (size > MAX_OBJECT_BYTES) {
     errors.push({
       path: '',

@@ -59,6 +59,12 @@ describe('profile summary', () => {
     ]);
   });
 
+  it("adds up jobctl functions' inclusive time: what they call counts for them", () => {
+    // runLoop (dist/pkg) is on the stack of the 4 fdatasync samples; encode is
+    // not jobctl's own code.
+    assert.deepEqual(summarise(file).total, [['runLoop dist/pkg/raft/node.js:382', 4]]);
+  });
+
   it('keeps only the window asked for', () => {
     assert.equal(summarise(file, { skipMs: 2 }).idle_ms, 1);
     assert.equal(summarise(file, { lastMs: 4 }).busy_ms, 3);
