@@ -704,21 +704,23 @@ export class RaftNode {
 
     // 1. Persist. Failure here is fatal: nothing depending on it was sent.
     // When the core says no sync is needed (only the commit index moved), the
-    // write is issued but not awaited: the store applies saves in call order,
-    // and the next awaited save (or close) makes it durable with one fsync.
+    // write is issued but neither awaited nor fsynced on its own: the store
+    // applies saves in call order, and the next synced save (or close) makes
+    // it durable. Its fsync would otherwise hold up the next round's append,
+    // queued behind it in the WAL, on every write of a lone client.
     if (persisting) {
       const started = this.clock.monotonic();
-      const saved = this.storage.save({
-        hardState: rd.hardState,
-        entries: rd.entries,
-        snapshot: rd.snapshot,
-      });
+      const sync = rd.mustSync || rd.snapshot !== undefined;
+      const saved = this.storage.save(
+        { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot },
+        { sync },
+      );
       const appended = rd.entries.length;
       saved.then(
         () => this.metrics.persisted((this.clock.monotonic() - started) / 1000, appended),
         () => {},
       );
-      if (rd.mustSync || rd.snapshot) {
+      if (sync) {
         await saved;
         if (this.stopped) return;
       } else {

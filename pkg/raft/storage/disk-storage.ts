@@ -18,7 +18,7 @@ import type { WalMetricsSink } from '../metrics.js';
 import { JobctlError, Reason } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { CompactedError, UnavailableError } from './storage.js';
-import type { LogStore } from './storage.js';
+import type { LogStore, SaveOptions } from './storage.js';
 import { StorageClosedError, StorageFailedError } from './errors.js';
 import { errnoCode, nodeFs, syncDir } from './fs.js';
 import type { StorageFs } from './fs.js';
@@ -199,11 +199,14 @@ export class DiskStorage implements LogStore {
   // -------------------------------------------------------------------------
   // LogStore: durable writes.
 
-  save(update: {
-    hardState?: HardState;
-    entries: readonly Entry[];
-    snapshot?: Snapshot;
-  }): Promise<void> {
+  save(
+    update: {
+      hardState?: HardState;
+      entries: readonly Entry[];
+      snapshot?: Snapshot;
+    },
+    opts: SaveOptions = {},
+  ): Promise<void> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
     const records: WalRecord[] = [];
@@ -239,7 +242,8 @@ export class DiskStorage implements LogStore {
       this.hardState = update.hardState;
       records.push({ type: 'hardState', hardState: update.hardState });
     }
-    const done = this.wal.append(records, barrier);
+    // A snapshot is always synced: the WAL record refers to its file.
+    const done = this.wal.append(records, barrier, opts.sync !== false || snapshot !== undefined);
     return snapshot ? done.then(() => this.compactWal()) : done;
   }
 

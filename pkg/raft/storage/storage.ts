@@ -40,6 +40,16 @@ export interface Storage {
   snapshot(): Snapshot;
 }
 
+export interface SaveOptions {
+  /**
+   * false: this save need not be durable by itself (a Ready whose mustSync is
+   * false: only the commit index moved, which Raft can always learn again).
+   * It is written in order with the others and becomes durable with the next
+   * synced save (or close); the promise resolves once it is written. Default true.
+   */
+  readonly sync?: boolean;
+}
+
 /**
  * The write side, used by the shell (never by the core). Durable
  * implementations make `save` resolve only after fsync; several saves issued
@@ -52,11 +62,14 @@ export interface LogStore extends Storage {
    * received snapshot (discarding the log it covers). After the promise
    * resolves, all of it survives a crash.
    */
-  save(update: {
-    hardState?: HardState;
-    entries: readonly Entry[];
-    snapshot?: Snapshot;
-  }): Promise<void>;
+  save(
+    update: {
+      hardState?: HardState;
+      entries: readonly Entry[];
+      snapshot?: Snapshot;
+    },
+    opts?: SaveOptions,
+  ): Promise<void>;
   /** Records a snapshot of the state machine taken at `index` and drops the log up to it. */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot>;
   /** Releases files and handles. */

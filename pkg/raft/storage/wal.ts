@@ -4,7 +4,9 @@
 // writes it with a single write() and makes it durable with a single
 // fdatasync(); appends arriving meanwhile wait for the next flush. So N
 // concurrent appends cost about two fsyncs, not N, and each promise resolves
-// only once its bytes are on stable storage.
+// only once its bytes are on stable storage. An append that need not be
+// durable by itself (sync false: Raft's commit index alone) is written but
+// not fsynced; the next synced batch, a segment roll or close() covers it.
 import { noopWalMetrics, type WalMetricsSink } from '../metrics.js';
 import type { HardState } from '../types.js';
 import { StorageClosedError, StorageFailedError } from './errors.js';
@@ -52,6 +54,8 @@ interface Pending {
   readonly hardState: HardState | undefined;
   /** Must resolve before this frame may be written (a snapshot file it refers to). */
   readonly barrier: Promise<void> | undefined;
+  /** Resolve only after fdatasync (false: once written). */
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -70,6 +74,8 @@ export class Wal {
   private flushing: Promise<void> | undefined;
   private failure: StorageFailedError | undefined;
   private closed = false;
+  /** Bytes written to the current segment since its last fdatasync. */
+  private unsynced = false;
   private readonly metrics: WalMetricsSink;
 
   constructor(opts: WalOptions) {
@@ -94,9 +100,10 @@ export class Wal {
 
   /**
    * Appends records (possibly none: then it just waits for everything queued
-   * before it to be durable). Resolves after fdatasync.
+   * before it to be durable). Resolves after fdatasync, or with `sync` false
+   * once written (durable with the next synced append, roll or close).
    */
-  append(records: readonly WalRecord[], barrier?: Promise<void>): Promise<void> {
+  append(records: readonly WalRecord[], barrier?: Promise<void>, sync = true): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new StorageClosedError(this.walDir));
     this.stats.appends++;
@@ -108,7 +115,7 @@ export class Wal {
     }
     const frame = records.length > 0 ? encodeFrame(records) : undefined;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ frame, maxIndex, hardState, barrier, resolve, reject });
+      this.queue.push({ frame, maxIndex, hardState, barrier, sync, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -144,7 +151,13 @@ export class Wal {
     while (this.flushing) await this.flushing;
     const file = this.file;
     this.file = undefined;
-    if (file) await file.close();
+    if (!file) return;
+    try {
+      if (this.unsynced && !this.failure) await file.datasync();
+      this.unsynced = false;
+    } finally {
+      await file.close();
+    }
   }
 
   private async flushLoop(): Promise<void> {
@@ -181,7 +194,9 @@ export class Wal {
     let bytes = 0;
     let maxIndex = 0;
     let hardState: HardState | undefined;
+    let sync = false;
     for (const p of batch) {
+      sync ||= p.sync;
       if (p.frame) {
         frames.push(p.frame);
         bytes += p.frame.length;
@@ -189,7 +204,11 @@ export class Wal {
       maxIndex = Math.max(maxIndex, p.maxIndex);
       hardState = p.hardState ?? hardState;
     }
-    if (frames.length === 0) return; // only waiters: everything before them is already durable
+    if (frames.length === 0) {
+      // Only waiters: everything before them is written; make it durable.
+      if (sync) await this.syncUnsynced();
+      return;
+    }
     if (!this.file || (this.size > 0 && this.size + bytes > this.segmentBytes)) await this.roll();
     // A segment must begin with the hard state, so that deleting older
     // segments never loses it (an empty segment can also be a torn-away one).
@@ -204,17 +223,30 @@ export class Wal {
     await writeAll(file, buf, this.size);
     this.size += buf.length;
     this.stats.bytesWritten += buf.length;
-    await file.datasync();
-    this.metrics.fsynced((performance.now() - started) / 1000, buf.length);
-    this.stats.fsyncs++;
     this.stats.batches++;
+    this.unsynced = true;
+    if (sync) {
+      await file.datasync();
+      this.unsynced = false;
+      this.metrics.fsynced((performance.now() - started) / 1000, buf.length);
+      this.stats.fsyncs++;
+    }
     const current = this.segments[this.segments.length - 1];
     if (current) current.maxIndex = Math.max(current.maxIndex, maxIndex);
     if (hardState) this.writtenHardState = hardState;
   }
 
-  /** Seals the current segment (already fsynced) and starts the next one. */
+  /** fdatasync of what unsynced appends left in the current segment, if anything. */
+  private async syncUnsynced(): Promise<void> {
+    if (!this.unsynced || !this.file) return;
+    await this.file.datasync();
+    this.unsynced = false;
+    this.stats.fsyncs++;
+  }
+
+  /** Seals the current segment (fsynced first if unsynced appends wrote to it) and starts the next one. */
   private async roll(): Promise<void> {
+    await this.syncUnsynced();
     const last = this.segments[this.segments.length - 1];
     const seq = last ? last.seq + 1 : 1;
     const path = segmentPath(this.walDir, seq);

@@ -304,3 +304,24 @@ describe('DiskStorage lock file', () => {
     await r.close();
   });
 });
+
+describe('DiskStorage unsynced saves (Ready.mustSync false)', () => {
+  it('writes a commit-only save without an fsync of its own; it is there after close and reopen', async () => {
+    const dir = newDir();
+    const s = await open(dir);
+    await s.save({ entries: ents(1, 3, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+    const synced = s.stats().fsyncs;
+    await s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 3 } }, { sync: false });
+    assert.equal(s.stats().fsyncs, synced, 'no fsync for the commit index alone');
+    assert.deepEqual(s.initialState().hardState, { term: 1, vote: 1, commit: 3 });
+    // The next synced save carries it to disk with its own fsync.
+    await s.save({ entries: ents(4, 4, 1), hardState: { term: 1, vote: 1, commit: 3 } });
+    assert.equal(s.stats().fsyncs, synced + 1);
+    await s.save({ entries: [], hardState: { term: 1, vote: 1, commit: 4 } }, { sync: false });
+    await s.close(); // and close() syncs what is left
+    const r = await open(dir);
+    assert.equal(r.lastIndex(), 4);
+    assert.deepEqual(r.initialState().hardState, { term: 1, vote: 1, commit: 4 });
+    await r.close();
+  });
+});
