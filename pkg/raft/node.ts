@@ -65,6 +65,16 @@ export interface RaftNodeOptions {
   readonly maxPendingProposals?: number;
   /** Take a state machine snapshot after this many applied entries (0 disables). Default 10000. */
   readonly snapshotEvery?: number;
+  /**
+   * Also take one once the entries applied since the last snapshot hold this
+   * many bytes and more than that snapshot itself (0 disables). Default 64 MiB.
+   * The log since the last snapshot is kept in memory (DiskStorage), and one
+   * entry can carry hundreds of writes (group commit), so a bound in entries
+   * alone let it grow to hundreds of MB; this keeps it near the size of the
+   * state it would rebuild, while a snapshot, whose cost grows with the state,
+   * is never taken more often than the log grows by that size.
+   */
+  readonly snapshotBytes?: number;
   /** Called once when the node stops because of a fatal error (storage failure, apply bug). */
   readonly onFatal?: (err: unknown) => void;
   /** Called after a committed ConfChange was applied (e.g. to update transport peers). */
@@ -171,6 +181,11 @@ export class RaftNode {
 
   private applied = 0;
   private snapshotIndex = 0;
+  private readonly snapshotBytes: number;
+  /** Bytes of entry data applied since the last snapshot was captured. */
+  private appliedBytes = 0;
+  /** Size of the last snapshot taken or installed. */
+  private lastSnapshotBytes = 0;
   private confState: ConfState;
   private lead: NodeId = 0;
   private role: Role = 'follower';
@@ -218,6 +233,7 @@ export class RaftNode {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
     this.maxPending = opts.maxPendingProposals ?? 4096;
     this.snapshotEvery = opts.snapshotEvery ?? 10_000;
+    this.snapshotBytes = opts.snapshotBytes ?? 64 * 1024 * 1024;
     this.incarnation = (opts.rng ?? randomRng()).int(1, 0x7fffffff);
     this.confState = opts.initialConfState;
     this.contexts = contextsOf(opts.initialConfState);
@@ -233,6 +249,7 @@ export class RaftNode {
       this.sm.restore(snap.metadata.index, snap.data);
       this.applied = snap.metadata.index;
       this.snapshotIndex = snap.metadata.index;
+      this.lastSnapshotBytes = snap.data.length;
       this.setConfState(snap.metadata.confState);
     }
     const stored = this.storage.initialState().confState;
@@ -736,6 +753,8 @@ export class RaftNode {
       this.sm.restore(rd.snapshot.metadata.index, rd.snapshot.data);
       this.applied = rd.snapshot.metadata.index;
       this.snapshotIndex = rd.snapshot.metadata.index;
+      this.lastSnapshotBytes = rd.snapshot.data.length;
+      this.appliedBytes = 0;
       this.setConfState(rd.snapshot.metadata.confState);
       this.logger.info('restored snapshot', { index: this.applied });
       this.opts.onConfState?.(this.confState);
@@ -755,18 +774,26 @@ export class RaftNode {
     // 4. Advance.
     this.core.advance(rd);
 
-    if (
-      this.snapshotEvery > 0 &&
-      !this.snapshotRun &&
-      this.applied - this.snapshotIndex >= this.snapshotEvery
-    ) {
+    if (!this.snapshotRun && this.snapshotDue()) {
       if (this.sm.captureSnapshot) this.snapshotInBackground();
       else await this.takeSnapshot();
     }
   }
 
+  /** Whether the log since the last snapshot is long enough, in entries or in bytes, for another. */
+  private snapshotDue(): boolean {
+    if (this.snapshotEvery > 0 && this.applied - this.snapshotIndex >= this.snapshotEvery) {
+      return true;
+    }
+    return (
+      this.snapshotBytes > 0 &&
+      this.appliedBytes >= Math.max(this.snapshotBytes, this.lastSnapshotBytes)
+    );
+  }
+
   private applyEntry(e: Entry): void {
     if (e.index <= this.applied) return;
+    this.appliedBytes += e.data.length;
     if (e.type === EntryType.ConfChange) {
       const change = JSON.parse(new TextDecoder().decode(e.data)) as ConfChange;
       if (change.type === 'removeNode') this.contexts.delete(change.nodeId);
@@ -838,6 +865,8 @@ export class RaftNode {
     const index = this.applied;
     const confState = this.confState;
     const capture = (this.sm.captureSnapshot as () => SnapshotCapture)();
+    // Entries applied from now on are not in this snapshot: they count for the next.
+    this.appliedBytes = 0;
     const started = this.clock.monotonic();
     this.snapshotRun = (async () => {
       const parts: Uint8Array[] = [];
@@ -856,6 +885,7 @@ export class RaftNode {
       }
       await this.storage.createSnapshot(index, confState, data);
       this.snapshotIndex = Math.max(this.snapshotIndex, index);
+      this.lastSnapshotBytes = bytes;
       this.metrics.snapshotTaken(bytes);
       this.logger.info('snapshot taken', {
         index,
@@ -872,8 +902,10 @@ export class RaftNode {
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
     const data = this.sm.snapshot();
+    this.appliedBytes = 0;
     await this.storage.createSnapshot(index, this.confState, data);
     this.snapshotIndex = index;
+    this.lastSnapshotBytes = data.length;
     this.metrics.snapshotTaken(data.length);
     this.logger.info('snapshot taken', { index, bytes: data.length });
   }

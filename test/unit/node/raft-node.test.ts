@@ -185,6 +185,18 @@ describe('RaftNode shell', () => {
     assert.deepEqual(restarted.store.counts(), m2.store.counts());
   });
 
+  it('also snapshots once the entries since the last snapshot hold snapshotBytes, and the log is dropped', async () => {
+    // Entries alone would never trigger one here (snapshotEvery 0).
+    cluster = new TestCluster([1, 2, 3], { snapshotEvery: 0, snapshotBytes: 2000 });
+    const leader = await cluster.elect(1);
+    const big = 'x'.repeat(300);
+    for (let i = 0; i < 12; i++) await leader.node.propose(put(`b${i}`, big));
+    const m1 = cluster.get(1);
+    await eventually(() => m1.storage.snapshot().metadata.index > 0, 5000, 'a snapshot by bytes');
+    // The log kept beside it is what came after it: the bytes before are gone.
+    assert.ok(m1.storage.firstIndex() > 1);
+  });
+
   it('stops cleanly on a storage failure, failing pending proposals', async () => {
     let failing = false;
     let fatalCalls = 0;
