@@ -12,7 +12,10 @@
 //                     (it stays Ready for one --node-grace-ms, 5 s by default).
 //  - exec.node_loss   same fake cluster: kill -9 of a node running 20 Runs (a follower, then
 //                     the leader), time until all are Running elsewhere (./node-loss.ts).
-// EXEC_BENCH_ONLY=throughput,failover,node_loss,overhead runs only those figures.
+//  - exec.drain       same fake cluster: EXEC_BENCH_DRAIN_JOBS (10,000) Jobs applied at once
+//                     (EXEC_BENCH_DRAIN_CONCURRENCY, 256 clients); seconds from the first apply
+//                     until every one is Succeeded (target 15 s).
+// EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures.
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
 //                     dockerode create+start+wait+remove of the same container (create options
@@ -20,7 +23,8 @@
 //                     median(job) / median(bare). Skipped when Docker is not reachable.
 // Nodes are named `bench<hex>-<id>`: the Docker runtime scopes containers by node name, so a
 // dev cluster (node-1..3) sharing the engine never sweeps the bench's containers, or vice
-// versa. Containers left over are removed at the end. BENCH_KEEP=1 keeps the data dirs.
+// versa. Containers left over are removed at the end. BENCH_KEEP=1 keeps the data dirs;
+// BENCH_PROFILE=DIR writes a --cpu-prof of every node (summarise: hack/bench/profile.ts).
 import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -64,9 +68,13 @@ interface Bench {
 async function startCluster(runtime: 'fake' | 'docker', extra: string[] = []): Promise<Bench> {
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), `jobctl-bench-exec-${runtime}-`));
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
   const cluster = await LocalCluster.start({
     nodes: 3,
     baseDir: dir,
+    nodeArgs: profile,
     extraArgs: ['--runtime', runtime, '--rate-limit', '0', ...extra],
     nodeExtraArgs: (id) => ['--name', `${prefix}-${id}`],
   });
@@ -156,12 +164,30 @@ function watchSucceeded(
   });
 }
 
-async function throughput(b: Bench): Promise<object> {
-  const total = env('EXEC_BENCH_JOBS', 2000);
-  const concurrency = env('EXEC_BENCH_CONCURRENCY', 64);
+/** What one wave of Jobs applied concurrently and run to Succeeded measured. */
+interface Wave {
+  readonly succeeded: number;
+  readonly errors: number;
+  readonly apply_s: number;
+  readonly duration_s: number;
+  readonly latencies: readonly number[];
+}
+
+/**
+ * Applies `total` Jobs (`prefix`-N) labelled bench=`label` from `concurrency` clients spread over
+ * the nodes, and waits (at most EXEC_BENCH_TIMEOUT_MS) until a watch has seen every one
+ * Succeeded. duration_s runs from the first apply to the last Succeeded.
+ */
+async function wave(
+  b: Bench,
+  label: string,
+  prefix: string,
+  total: number,
+  concurrency: number,
+): Promise<Wave> {
   const watcher = b.cluster.resourceClient(undefined, { timeoutMs: 30_000 });
   const clients = [1, 2, 3].map((id) => b.cluster.resourceClient([id], { timeoutMs: 30_000 }));
-  const start = await watcher.list('jobs', { labelSelector: 'bench=throughput', limit: 1 });
+  const start = await watcher.list('jobs', { labelSelector: `bench=${label}`, limit: 1 });
   const applied = new Map<string, number>();
   const latencies: number[] = [];
   let done = 0;
@@ -171,7 +197,7 @@ async function throughput(b: Bench): Promise<object> {
   const ac = new AbortController();
   const watching = watchSucceeded(
     watcher,
-    'bench=throughput',
+    `bench=${label}`,
     start.resourceVersion,
     ac.signal,
     (name, t) => {
@@ -188,12 +214,12 @@ async function throughput(b: Bench): Promise<object> {
     Array.from({ length: concurrency }, async (_, w) => {
       const c = clients[w % clients.length] as GrpcClient;
       while (next < total) {
-        const name = `tp-${next++}`;
+        const name = `${prefix}-${next++}`;
         applied.set(name, now());
         // apply is idempotent: a retry after backpressure or a timeout is harmless.
         for (;;) {
           try {
-            await c.apply(job(name, { bench: 'throughput' }, true));
+            await c.apply(job(name, { bench: label }, true));
             break;
           } catch (err) {
             if (!TRANSIENT.some((r) => isReason(err, r))) throw err;
@@ -213,20 +239,58 @@ async function throughput(b: Bench): Promise<object> {
   await watching;
   for (const c of [watcher, ...clients]) c.close();
   latencies.sort((a, b2) => a - b2);
-  const elapsed = ((done === total ? lastAt : now()) - t0) / 1000;
   return {
-    name: 'exec.throughput',
+    succeeded: done,
+    errors,
+    apply_s: round((appliedAt - t0) / 1000),
+    duration_s: round(((done === total ? lastAt : now()) - t0) / 1000),
+    latencies,
+  };
+}
+
+/** The fields exec.throughput and exec.drain share. */
+function waveFigures(w: Wave, total: number, concurrency: number): Record<string, unknown> {
+  return {
     runtime: 'fake',
     nodes: 3,
     jobs: total,
-    succeeded: done,
-    apply_errors: errors,
+    succeeded: w.succeeded,
+    apply_errors: w.errors,
     apply_concurrency: concurrency,
-    apply_s: round((appliedAt - t0) / 1000),
-    duration_s: round(elapsed),
-    jobs_per_s: round(done / elapsed, 1),
-    p50_ms: round(percentile(latencies, 50)),
-    p99_ms: round(percentile(latencies, 99)),
+    apply_s: w.apply_s,
+  };
+}
+
+async function throughput(b: Bench): Promise<object> {
+  const total = env('EXEC_BENCH_JOBS', 2000);
+  const concurrency = env('EXEC_BENCH_CONCURRENCY', 64);
+  const w = await wave(b, 'throughput', 'tp', total, concurrency);
+  return {
+    name: 'exec.throughput',
+    ...waveFigures(w, total, concurrency),
+    duration_s: w.duration_s,
+    jobs_per_s: round(w.succeeded / w.duration_s, 1),
+    p50_ms: round(percentile(w.latencies, 50)),
+    p99_ms: round(percentile(w.latencies, 99)),
+  };
+}
+
+/**
+ * exec.drain: EXEC_BENCH_DRAIN_JOBS (10,000) Jobs applied at once (as fast as
+ * EXEC_BENCH_DRAIN_CONCURRENCY, 256 clients, can), then every one run to Succeeded;
+ * the figure is the seconds from the first apply to the last Succeeded (target: 15).
+ */
+async function drain(b: Bench): Promise<object> {
+  const total = env('EXEC_BENCH_DRAIN_JOBS', 10_000);
+  const concurrency = env('EXEC_BENCH_DRAIN_CONCURRENCY', 256);
+  const w = await wave(b, 'drain', 'dr', total, concurrency);
+  return {
+    name: 'exec.drain',
+    ...waveFigures(w, total, concurrency),
+    seconds: w.duration_s,
+    jobs_per_s: round(w.succeeded / w.duration_s, 1),
+    p99_ms: round(percentile(w.latencies, 99)),
+    within_15s: w.succeeded === total && w.duration_s <= 15,
   };
 }
 
@@ -366,6 +430,7 @@ export async function benchExec(): Promise<object[]> {
   const fake = await startCluster('fake', ['--max-runs', '4096']);
   try {
     if (wanted('throughput')) out.push(await throughput(fake));
+    if (wanted('drain')) out.push(await drain(fake));
     if (wanted('failover')) out.push(await failover(fake));
     if (wanted('node_loss')) {
       const cluster = {

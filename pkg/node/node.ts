@@ -335,6 +335,8 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       job: {
         backoffBaseMs: config.backoffBaseMs ?? nodeDefaults.backoffBaseMs,
         backoffMaxMs: config.backoffMaxMs ?? nodeDefaults.backoffMaxMs,
+        // A Job's new Runs and its status: one atomic batch straight to Raft.
+        proposer,
       },
       nodeLifecycle: { gracePeriodMs: nodeGraceMs, heartbeats: heartbeats.tracker },
       // Fires each slot as one atomic Raft entry (pkg/controllers/cron).

@@ -26,13 +26,14 @@ export function jobController(opts: JobControllerOptions = {}): ControllerFactor
       logger: ctx.logger,
       backoffBaseMs: opts.backoffBaseMs,
       backoffMaxMs: opts.backoffMaxMs,
+      ...(opts.proposer ? { proposer: opts.proposer } : {}),
     });
     const controller = new Controller({
       name: JOB_CONTROLLER,
       reconciler,
       clock: ctx.clock,
       logger: ctx.logger,
-      workers: opts.workers ?? 16,
+      workers: opts.workers ?? 64,
     });
     jobs.addHandler(enqueueObject(controller));
     runs.addHandler(enqueueOwner(controller, 'Job'));

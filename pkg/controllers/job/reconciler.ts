@@ -4,9 +4,30 @@
 // and idempotent: a repeated or concurrent-leader reconcile converges on the
 // same state, and Run names are deterministic per attempt, so AlreadyExists
 // (not in-memory bookkeeping) keeps an attempt from being created twice.
+//
+// New Runs and the Job status that counts them (status.attempts, active) are
+// one atomic store batch when the controller has a proposer: both commit or
+// neither, so status.attempts is exactly the number of attempts created, and
+// the batch is guarded by the Job's resourceVersion, so a Job cache that is
+// behind (a status written since) refuses it whole (Conflict: nothing is
+// created, the reconcile is retried). A Run cache behind the Job cache is
+// caught by currentRuns below (status.attempts says more Runs exist than the
+// cache shows). Those two guards are what keep the duplicate-Run bug (a fresh
+// attempt while earlier ones are still active) impossible without a probe
+// create. The workers' batches travel together in one Raft entry (group
+// commit), so one round creates the Runs of many Jobs.
+import { randomUUID } from 'node:crypto';
 import type { ResourceClient } from '../../client/index.js';
-import type { Job, JobStatus, Run, RunCancelReason } from '../../store/index.js';
-import { JOB_NAME_LABEL, cloneResource, jsonEqual } from '../../store/index.js';
+import type {
+  Job,
+  JobStatus,
+  Proposer,
+  ResourceInput,
+  Run,
+  RunCancelReason,
+  SingleCommand,
+} from '../../store/index.js';
+import { JOB_NAME_LABEL, cloneResource, jsonEqual, resultError } from '../../store/index.js';
 import type { Clock } from '../../util/clock.js';
 import { isReason, Reason } from '../../util/errors.js';
 import {
@@ -33,6 +54,29 @@ export interface JobReconcilerDeps {
   readonly logger: Logger;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
+  /**
+   * The node's Raft proposer: a Job's new Runs and its status go as one atomic
+   * batch (no ResourceClient call expresses one). Without it (tests of the
+   * write sequence), Runs are created through the client, the first alone.
+   */
+  readonly proposer?: Proposer;
+  /** uids of created Runs in batches (default crypto.randomUUID). */
+  readonly newUid?: () => string;
+}
+
+/** The Job's status write, guarded by the uid and resourceVersion the cache saw. */
+function statusTarget(job: Job, status: JobStatus): ResourceInput & { status: JobStatus } {
+  return {
+    apiVersion: job.apiVersion,
+    kind: job.kind,
+    metadata: {
+      name: job.metadata.name,
+      namespace: job.metadata.namespace,
+      uid: job.metadata.uid,
+      resourceVersion: job.metadata.resourceVersion,
+    },
+    status,
+  };
 }
 
 /** How many foreign objects squatting on our Run names we skip before giving up a reconcile. */
@@ -123,13 +167,22 @@ export class JobReconciler implements Reconciler {
     for (const { run, reason } of plan.cancel) {
       if (await this.cancelRun(job, run, reason, nowMs)) status.active = (status.active ?? 1) - 1;
     }
+    let statusWritten = false;
     if (plan.create > 0) {
-      const made = await this.createRuns(job, status.attempts ?? 0, plan.create, nowMs);
-      // Our cache is behind our own writes: a status computed from it would be
-      // stale too (and conflict). Look again once the cache has caught up.
-      if (made.stale) return { requeue: true };
-      status.attempts = made.nextAttempt;
-      status.active = (status.active ?? 0) + made.created;
+      const batched = this.d.proposer
+        ? await this.createWithStatus(this.d.proposer, job, status, plan.create, nowMs)
+        : 'fallback';
+      // The cache was behind (the Job's status moved on): nothing was written.
+      if (batched === 'stale') return { requeue: true };
+      if (batched === 'done') statusWritten = true;
+      else {
+        const made = await this.createRuns(job, status.attempts ?? 0, plan.create, nowMs);
+        // Our cache is behind our own writes: a status computed from it would be
+        // stale too (and conflict). Look again once the cache has caught up.
+        if (made.stale) return { requeue: true };
+        status.attempts = made.nextAttempt;
+        status.active = (status.active ?? 0) + made.created;
+      }
     }
 
     for (const e of plan.events) {
@@ -139,8 +192,63 @@ export class JobReconciler implements Reconciler {
       }
       this.d.recorder.record(job, e.type, e.reason, e.message);
     }
-    await this.writeStatus(job, status);
+    if (!statusWritten) await this.writeStatus(job, status);
     return { requeueAfter: plan.requeueAfter };
+  }
+
+  /**
+   * Proposes the Job's status (attempts and active counting the new Runs),
+   * guarded by its resourceVersion, and `count` new Runs from attempt
+   * status.attempts on, as one atomic batch. On success `status` is what was
+   * written. 'stale': the Job changed since the cache saw it, or one of the
+   * Runs exists already (ours: the cache is behind); nothing was written.
+   * 'fallback': a Run name is taken by an object this Job does not control;
+   * createRuns sorts that out one Run at a time.
+   */
+  private async createWithStatus(
+    proposer: Proposer,
+    job: Job,
+    status: JobStatus,
+    count: number,
+    nowMs: number,
+  ): Promise<'done' | 'stale' | 'fallback'> {
+    const first = status.attempts ?? 0;
+    const attempts = Array.from({ length: count }, (_, i) => first + i);
+    const next: JobStatus = {
+      ...status,
+      attempts: first + count,
+      active: (status.active ?? 0) + count,
+    };
+    const now = isoTime(nowMs);
+    const newUid = this.d.newUid ?? randomUUID;
+    const commands: SingleCommand[] = [
+      // First: a stale view of the Job fails here, before anything is created.
+      { op: 'updateStatus', object: statusTarget(job, next) },
+      ...attempts.map((a): SingleCommand => ({
+        op: 'create',
+        now,
+        uid: newUid(),
+        object: newRun(job, a, nowMs),
+      })),
+    ];
+    const result = await proposer.propose({ op: 'batch', atomic: true, commands });
+    if (!result.ok) {
+      if (result.reason === Reason.Conflict || result.reason === Reason.NotFound) return 'stale';
+      if (result.reason !== Reason.AlreadyExists) throw resultError(result);
+      // Whose is it? Ours: the Run cache is behind. Someone else's: skip it, one by one.
+      for (const a of attempts) {
+        const existing = await this.d.client
+          .get('Run', job.metadata.namespace, runName(job, a), { consistency: 'stale' })
+          .catch(() => undefined);
+        if (existing && !isControlledBy(existing, job)) return 'fallback';
+      }
+      return 'stale';
+    }
+    Object.assign(status, next);
+    for (const a of attempts) {
+      this.d.recorder.record(job, 'Normal', 'SuccessfulCreate', `Created run: ${runName(job, a)}`);
+    }
+    return 'done';
   }
 
   /**
@@ -258,17 +366,7 @@ export class JobReconciler implements Reconciler {
   /** Writes status on a copy, only when it differs; the cached resourceVersion guards it. */
   private async writeStatus(job: Job, status: JobStatus): Promise<void> {
     if (jsonEqual(status, job.status ?? {})) return;
-    await this.d.client.updateStatus({
-      apiVersion: job.apiVersion,
-      kind: job.kind,
-      metadata: {
-        name: job.metadata.name,
-        namespace: job.metadata.namespace,
-        uid: job.metadata.uid,
-        resourceVersion: job.metadata.resourceVersion,
-      },
-      status,
-    });
+    await this.d.client.updateStatus(statusTarget(job, status));
   }
 
   private async deleteJob(job: Job): Promise<void> {

@@ -121,7 +121,10 @@ export interface Fixture {
   readonly api: ResourceClient;
   /** The recording client (give it to the code under test). */
   readonly client: ResourceClient;
-  /** A proposer that records plans in `writes` ("plan default/a-0->n1 default/b-0->n2"). */
+  /**
+   * A proposer that records what it is given in `writes`: plans ("plan
+   * default/a-0->n1 default/b-0->n2") and batches ("batch atomic [create Run default/a-0, ...]").
+   */
   readonly proposer: Proposer;
   readonly writes: WriteLine[];
   readonly objects: ResourceInput[];
@@ -152,6 +155,12 @@ export function newFixture(): Fixture {
         rec.writes.push(
           `plan ${c.binds.map((b) => `${b.namespace}/${b.name}->${b.node}`).join(' ')}`,
         );
+      } else if (c.op === 'batch') {
+        const item = (i: (typeof c.commands)[number]): string =>
+          i.op === 'delete'
+            ? `delete ${i.kind} ${i.namespace}/${i.name}`
+            : `${i.op} ${i.object.kind} ${i.object.metadata.namespace ? `${i.object.metadata.namespace}/` : ''}${i.object.metadata.name}`;
+        rec.writes.push(`batch${c.atomic ? ' atomic' : ''} [${c.commands.map(item).join(', ')}]`);
       } else rec.writes.push(`propose ${c.op}`);
       return direct.propose(c);
     },

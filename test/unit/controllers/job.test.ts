@@ -452,3 +452,109 @@ describe('job controller', () => {
     assert.notEqual(runName({ metadata: { name: 'a'.repeat(63), uid: 'u2' } } as Job, 12), n);
   });
 });
+
+describe("job controller with a proposer: a Job's new Runs and its status in one atomic batch", () => {
+  function batched(fx: Fixture): JobReconciler {
+    let uid = 0;
+    return new JobReconciler({
+      ...depsOf(fx),
+      proposer: fx.proposer,
+      newUid: () => `run-${++uid}`,
+    });
+  }
+
+  it('status first (guarded), then every new Run: one command, no probe', async () => {
+    const { fx } = await setup('hello', { completions: 5, parallelism: 3 });
+    const r = batched(fx);
+    fx.reset();
+    assert.deepEqual(await r.reconcile('default/hello'), { requeueAfter: undefined });
+    assert.deepEqual(fx.writes, [
+      'batch atomic [updateStatus Job default/hello, create Run default/hello-0, create Run default/hello-1, create Run default/hello-2]',
+    ]);
+    const job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.attempts, 3);
+    assert.equal(job.status.active, 3);
+    assert.equal((await fx.list<Run>('Run')).length, 3);
+    assert.deepEqual(fx.recorder.reasons(), [
+      'SuccessfulCreate',
+      'SuccessfulCreate',
+      'SuccessfulCreate',
+    ]);
+    // Steady state on a current cache: no writes.
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('never creates a duplicate attempt from a stale cache (new leader, lagging watch): nothing is written', async () => {
+    const { fx } = await setup('hello', { completions: 3, parallelism: 2 });
+    const r = batched(fx);
+    await r.reconcile('default/hello');
+    // Both caches still show no Runs and the old Job: the Job's resourceVersion
+    // guard refuses the whole batch, so no Run is created and none twice.
+    fx.reset();
+    assert.deepEqual(await r.reconcile('default/hello'), { requeue: true });
+    assert.equal((await fx.list<Run>('Run')).length, 2);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.attempts, 2);
+    assert.deepEqual(fx.recorder.reasons(), []);
+  });
+
+  it('does not start a fresh attempt when the Job cache is ahead of the Run cache', async () => {
+    const { fx } = await setup('hello', { completions: 2, parallelism: 2 });
+    const r = batched(fx);
+    await r.reconcile('default/hello');
+    // The Job informer has seen status.attempts = 2; the Run informer nothing yet.
+    fx.jobs.upsert(await fx.get<Job>('Job', 'hello'));
+    assert.equal(fx.runs.size, 0);
+    fx.reset();
+    await r.reconcile('default/hello');
+    assert.deepEqual(fx.writes, [], 'no hello-2: the two Runs are read through the client');
+    assert.equal((await fx.list<Run>('Run')).length, 2);
+  });
+
+  it('a Run of ours the caches do not show yet: the batch is refused and retried later', async () => {
+    const { fx } = await setup('hello');
+    // hello-0 exists (ours) but neither the Run cache nor the Job status counts it.
+    const job = await fx.get<Job>('Job', 'hello');
+    await fx.api.create({
+      apiVersion: 'jobctl.dev/v1',
+      kind: 'Run',
+      metadata: {
+        name: 'hello-0',
+        namespace: 'default',
+        ownerReferences: [
+          {
+            apiVersion: 'jobctl.dev/v1',
+            kind: 'Job',
+            name: 'hello',
+            uid: job.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      spec: { jobName: 'hello', jobUid: job.metadata.uid, attempt: 0, nodeName: '' },
+    });
+    const r = batched(fx);
+    fx.reset();
+    assert.deepEqual(await r.reconcile('default/hello'), { requeue: true });
+    assert.equal((await fx.list<Run>('Run')).length, 1);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.attempts, undefined);
+  });
+
+  it('skips a Run name squatted by an object it does not control, one Run at a time', async () => {
+    const { fx } = await setup('hello');
+    await fx.api.create({
+      apiVersion: 'jobctl.dev/v1',
+      kind: 'Run',
+      metadata: { name: 'hello-0', namespace: 'default' },
+      spec: { jobName: 'x', jobUid: 'other', attempt: 0, nodeName: '' },
+    });
+    await sync(fx, batched(fx));
+    assert.deepEqual(fx.writes, [
+      'batch atomic [updateStatus Job default/hello, create Run default/hello-0]',
+      'create Run default/hello-0',
+      'create Run default/hello-1',
+      'updateStatus Job default/hello',
+    ]);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.attempts, 2);
+  });
+});

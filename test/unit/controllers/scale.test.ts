@@ -30,7 +30,7 @@ describe('control plane at scale', () => {
     const logger = new MemoryLogger();
     const manager = new Manager({ client, clock, logger, resyncMs: 60_000 });
     addControllers(manager, {
-      job: { backoffBaseMs: 100, backoffMaxMs: 1_000 },
+      job: { backoffBaseMs: 100, backoffMaxMs: 1_000, proposer },
       scheduler: { proposer },
       // The simulated agents do not heartbeat; this test is not about node loss.
       nodeLifecycle: { gracePeriodMs: 3_600_000 },
