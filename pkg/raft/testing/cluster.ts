@@ -16,13 +16,13 @@ import { SimNetwork, reliableNetwork } from './network.js';
 import type { AppliedEntry } from './recorder.js';
 import { RecordingStateMachine, dataBytes } from './recorder.js';
 import { SimStorage } from './sim-storage.js';
-import type { ClusterStats, SimNode } from './shell.js';
+import type { ClusterStats, SimApplication, SimNode } from './shell.js';
 import { CrashPoint, Shell, crashPoints } from './shell.js';
 import { Trace } from './trace.js';
 
 export type CoreFactory = (config: RaftConfig) => RaftCore;
 export { CrashPoint, crashPoints };
-export type { ClusterStats };
+export type { ClusterStats, SimApplication };
 
 export interface ClusterOptions {
   readonly seed: number;
@@ -65,6 +65,13 @@ export interface ClusterOptions {
   readonly keepFullTrace?: boolean;
   /** Printed with a violation: how to reproduce this run. */
   readonly replayHint?: string;
+  /**
+   * An application run beside each node's recording state machine (e.g. the
+   * real store over entries that carry its commands), told every entry a node
+   * applies and every time a node's state restarts from a snapshot; it checks
+   * its own invariants and throws to fail the run.
+   */
+  readonly application?: SimApplication;
 }
 
 export class Cluster {
@@ -421,6 +428,7 @@ export class Cluster {
     const snap = node.storage.snapshot();
     node.sm = new RecordingStateMachine();
     const img = snap.metadata.index > 0 ? node.sm.restore(snap) : undefined;
+    this.opts.application?.reset(id, snap.metadata.index);
     node.confState =
       snap.metadata.confState.voters.length > 0
         ? snap.metadata.confState

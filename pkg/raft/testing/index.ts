@@ -9,7 +9,7 @@
 // Tests: `node hack/run-tests.mjs unit/raft/sim`; SIM_SEEDS=N for more seeds,
 // SIM_SEED=S node --test dist/test/unit/raft/sim/seeds.test.js to replay one.
 export { Cluster, CrashPoint, crashPoints } from './cluster.js';
-export type { ClusterOptions, ClusterStats, CoreFactory } from './cluster.js';
+export type { ClusterOptions, ClusterStats, CoreFactory, SimApplication } from './cluster.js';
 export { InvariantChecker, InvariantViolation } from './checker.js';
 export type { CheckContext, LogView } from './checker.js';
 export { rawNodeFactory } from './default-core.js';

@@ -82,10 +82,22 @@ export interface ClusterStats {
 }
 
 /** Shell behaviour switches (a subset of ClusterOptions). */
+/** What an application beside the simulated nodes is told (ClusterOptions.application). */
+export interface SimApplication {
+  /** Node `node` applied entry `index` (normal entries and configuration changes alike). */
+  applied(node: NodeId, index: number, data: Uint8Array, confChange: boolean): void;
+  /**
+   * Node `node`'s state now starts over from a snapshot at `index` (installed
+   * from the leader, or read back on restart; 0: nothing, a restart from empty).
+   */
+  reset(node: NodeId, index: number): void;
+}
+
 export interface ShellOptions {
   readonly pipelined?: boolean;
   readonly syncDelay?: number;
   readonly snapshotEvery?: number;
+  readonly application?: SimApplication;
 }
 
 /** What the shell needs from the cluster around it. */
@@ -229,6 +241,7 @@ export class Shell {
     const term = storage.hardState().term;
     if (rd.snapshot !== undefined) {
       const img = node.sm.restore(rd.snapshot);
+      this.env.opts.application?.reset(id, rd.snapshot.metadata.index);
       node.confState = rd.snapshot.metadata.confState;
       this.env.stats.snapshotsInstalled++;
       this.env.checker.onSnapshotRestore(id, rd.snapshot, img, term, false);
@@ -281,6 +294,7 @@ export class Shell {
     }
     const rec = node.sm.apply(e);
     this.env.checker.onApply(id, rec, storage.hardState().term);
+    this.env.opts.application?.applied(id, e.index, e.data, e.type === EntryType.ConfChange);
     if (e.type === EntryType.ConfChange) {
       const cc = JSON.parse(dataString(e.data)) as ConfChange;
       node.confState = this.env.guard(id, 'applyConfChange', () => core.applyConfChange(cc));

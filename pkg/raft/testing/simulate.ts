@@ -6,7 +6,7 @@
 import type { Rng } from '../../util/rng.js';
 import { SeededRng } from '../../util/rng.js';
 import type { NodeId } from '../types.js';
-import type { ClusterStats, CoreFactory } from './cluster.js';
+import type { ClusterStats, CoreFactory, SimApplication } from './cluster.js';
 import { Cluster, crashPoints } from './cluster.js';
 import { rawNodeFactory } from './default-core.js';
 import type { NetworkOptions } from './network.js';
@@ -56,6 +56,10 @@ export interface RunOptions extends Partial<SimOptions> {
   readonly traceMessages?: boolean;
   /** How a failure tells the reader to reproduce it. */
   readonly replayHint?: string;
+  /** The data of client proposal n (default `p<n>`): e.g. a batch of store commands. */
+  readonly payload?: (n: number) => string;
+  /** Told every entry each node applies (see ClusterOptions.application). */
+  readonly application?: SimApplication;
 }
 
 export interface SimResult {
@@ -162,7 +166,13 @@ function injectFault(c: Cluster, rng: Rng, o: SimOptions): void {
 }
 
 /** Client traffic for one step. */
-function clientOps(c: Cluster, rng: Rng, o: SimOptions, next: { n: number }): void {
+function clientOps(
+  c: Cluster,
+  rng: Rng,
+  o: SimOptions,
+  next: { n: number },
+  payload: (n: number) => string,
+): void {
   const up = c.upIds();
   if (up.length === 0) return;
   if (rng.chance(o.proposeRate)) {
@@ -170,7 +180,7 @@ function clientOps(c: Cluster, rng: Rng, o: SimOptions, next: { n: number }): vo
     const n = rng.int(1, o.burst + 1);
     for (let k = 0; k < n; k++) {
       const target = lead !== undefined && rng.chance(0.7) ? lead : rng.pick(up);
-      c.propose(target, `p${next.n++}`);
+      c.propose(target, payload(next.n++));
     }
   }
   if (rng.chance(o.readRate)) c.readIndex(rng.pick(up));
@@ -257,7 +267,8 @@ export function checkLiveness(c: Cluster, maxSteps: number, electionTick: number
 }
 
 export function runSimulation(seed: number, overrides: RunOptions = {}): SimResult {
-  const { core, keepFullTrace, traceMessages, replayHint, ...simOverrides } = overrides;
+  const { core, keepFullTrace, traceMessages, replayHint, payload, application, ...simOverrides } =
+    overrides;
   const o: SimOptions = { ...optionsForSeed(seed), ...simOverrides };
   const c = new Cluster({
     seed,
@@ -281,6 +292,7 @@ export function runSimulation(seed: number, overrides: RunOptions = {}): SimResu
     syncDelay: o.syncDelay,
     keepFullTrace: keepFullTrace ?? false,
     traceMessages: traceMessages ?? true,
+    ...(application ? { application } : {}),
     replayHint:
       replayHint ??
       `replay(${seed}${Object.keys(simOverrides).length > 0 ? `, ${JSON.stringify(simOverrides)}` : ''})`,
@@ -289,7 +301,7 @@ export function runSimulation(seed: number, overrides: RunOptions = {}): SimResu
   const next = { n: 1 };
   for (let i = 0; i < o.steps; i++) {
     if (rng.chance(o.faultRate)) injectFault(c, rng, o);
-    clientOps(c, rng, o, next);
+    clientOps(c, rng, o, next, payload ?? ((n) => `p${n}`));
     c.step();
   }
   const used = checkLiveness(c, o.livenessSteps, o.electionTick);
