@@ -1,5 +1,6 @@
 // The short chaos profile that runs with `npm test`: three seeds of 60 s on the fake
-// runtime, one 30 s seed on Docker and one 30 s seed in network namespaces, one after another (each is a real 3-node
+// runtime, one 30 s seed on Docker and one 30 s seed in network namespaces with
+// membership faults (when root), one after another (each is a real 3-node
 // cluster under faults; see docs/chaos.md). Every run must end with no anomaly: no
 // acknowledged write lost, every key linearizable, no watch gap or duplicate, every
 // node with the same store, every Job finished, no Run started twice. A failure
@@ -55,10 +56,11 @@ test(
 );
 
 // The same checks with every node in its own network namespace and the
-// faults made by the kernel (iptables DROP, random loss), 30 s.
+// faults made by the kernel (iptables DROP, random loss), membership changes
+// (add, remove, replace a node) among them, 30 s.
 const netns = await netnsAvailable();
 test(
-  `chaos: seed ${firstSeed + 200}, 3 nodes in network namespaces, 30 s, fake runtime`,
+  `chaos: seed ${firstSeed + 200}, 3 nodes in network namespaces, membership faults, 30 s, fake runtime`,
   { skip: netns ? false : 'needs root, ip and iptables', timeout: 300_000 },
   () =>
     runAndAssert({
@@ -67,5 +69,6 @@ test(
       nodes: 3,
       runtime: 'fake',
       netns: true,
+      membership: true,
     }),
 );

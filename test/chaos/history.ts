@@ -65,7 +65,7 @@ export interface WatchRecord {
 }
 
 export interface FaultRecord {
-  readonly kind: 'kill' | 'pause' | 'partition' | 'loss' | 'clock';
+  readonly kind: 'kill' | 'pause' | 'partition' | 'loss' | 'clock' | 'member';
   readonly detail: string;
   readonly startMs: number;
   endMs?: number;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run test:chaos -- [--seed S] [--duration 60s] [--nodes 3|5] [--runtime fake|docker]
 //                      [--seeds N] [--long] [--faults kill,clock] [--replay FILE] [--keep-history]
-//                      [--netns]`
+//                      [--netns] [--membership]`
 // Runs the chaos harness (./run.ts) for each seed and prints, per run, the
 // chaos.summary JSON line on stdout; on an anomaly the seed, the anomalies, the minimal
 // failing window and the history file on stderr, and exit 1. --replay re-checks a
@@ -35,12 +35,17 @@ async function main(): Promise<number> {
     .option('replay', { type: 'string', describe: 'check a saved history JSON instead of running' })
     .option('faults', {
       type: 'string',
-      describe: 'only these fault kinds, e.g. kill,clock (kill pause partition loss clock)',
+      describe: 'only these fault kinds, e.g. kill,clock (kill pause partition loss clock member)',
     })
     .option('netns', {
       type: 'boolean',
       default: false,
       describe: 'each node in its own network namespace, faults by iptables (root)',
+    })
+    .option('membership', {
+      type: 'boolean',
+      default: false,
+      describe: 'membership faults too: add, remove, replace a node',
     })
     .option('keep-history', { type: 'boolean', default: false })
     .option('out-dir', { type: 'string', default: 'chaos-histories' })
@@ -63,7 +68,7 @@ async function main(): Promise<number> {
   const seeds = argv.seeds ?? (argv.long ? 3 : 1);
   const seconds = parseDuration(argv.duration ?? (argv.long ? '180s' : '60s'));
   const nodes = argv.nodes ?? (argv.long ? 5 : 3);
-  const kinds = ['kill', 'pause', 'partition', 'loss', 'clock'];
+  const kinds = ['kill', 'pause', 'partition', 'loss', 'clock', 'member'];
   const faults = argv.faults?.split(',').map((k) => k.trim()) as FaultKind[] | undefined;
   const bad = faults?.find((k) => !kinds.includes(k));
   if (bad !== undefined) throw new Error(`--faults: unknown kind "${bad}" (${kinds.join(', ')})`);
@@ -80,6 +85,7 @@ async function main(): Promise<number> {
       outDir: argv.outDir,
       keepHistory: argv.keepHistory,
       netns: argv.netns,
+      membership: argv.membership || (faults?.includes('member') ?? false),
       ...(faults ? { faults } : {}),
     });
     process.stdout.write(res.summary + '\n');

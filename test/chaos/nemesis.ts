@@ -7,6 +7,13 @@
 //   loss       lossy, delayed links (see ./proxy.ts) between some or all pairs
 //   clock      a node's wall clock jumps (either way) and its monotonic clock jumps
 //              forward (the JOBCTL_TEST_CLOCK_SKEW_FILE hook, docs/chaos.md)
+//   member     a membership change (with the `membership` option): add a node
+//              (`jobd --join`: a learner, promoted once caught up), remove a
+//              voter (the leader now and then: it hands leadership off first),
+//              or replace one (remove it, then add a fresh node: a new id, an
+//              empty data dir); the cluster stays within one node of its size,
+//              and the cluster's one-change-at-a-time rule holds as faults are
+//              one at a time and each waits for its change to finish
 import { writeFileSync } from 'node:fs';
 import type { Rng } from '../../pkg/util/rng.js';
 import type { E2ECluster } from '../support/cluster.js';
@@ -28,19 +35,39 @@ export interface NemesisOptions {
   readonly gapMs?: readonly [number, number];
   /** How long a fault is held, ms [min, max). */
   readonly holdMs?: readonly [number, number];
-  /** Only these kinds (default all; kill and partition weighted double). */
+  /** Only these kinds (default all; kill, partition and, when on, member weighted double). */
   readonly kinds?: readonly FaultKind[];
+  /** Membership faults: how nodes are added and which may not be removed. */
+  readonly membership?: MembershipFaults;
+}
+
+export interface MembershipFaults {
+  /** The id of the next node to add, or undefined when none can be (no spare namespace). */
+  readonly nextId: () => number | undefined;
+  /** Runs before node `id` is started (e.g. its namespace's fault chain). */
+  readonly beforeAdd?: (id: number) => Promise<void>;
+  /** Nodes never removed (a watcher is pinned to them). */
+  readonly keep: readonly number[];
+  /** The bootstrap size: the cluster stays between it and one more. */
+  readonly size: number;
 }
 
 export class Nemesis {
   readonly faults: FaultRecord[] = [];
   private stopped = false;
   private loop: Promise<void> | undefined;
-  private readonly ids: number[];
   private readonly skews = new Map<number, { wallMs: number; monoMs: number }>();
 
-  constructor(private readonly o: NemesisOptions) {
-    this.ids = o.cluster.members.map((m) => m.id);
+  constructor(private readonly o: NemesisOptions) {}
+
+  /** The members now (membership faults change them). */
+  private get ids(): number[] {
+    return this.o.cluster.active().map((m) => m.id);
+  }
+
+  /** The members whose links the network can fault. */
+  private get netIds(): number[] {
+    return this.ids.filter((id) => this.o.net.ids.includes(id));
   }
 
   start(): void {
@@ -74,7 +101,10 @@ export class Nemesis {
       await sleepMs(rng.int(gapLo, gapHi));
       if (this.stopped) break;
       const kind = rng.pick<FaultKind>(
-        this.o.kinds ?? ['kill', 'kill', 'pause', 'partition', 'partition', 'loss', 'clock'],
+        this.o.kinds ?? [
+          ...(['kill', 'kill', 'pause', 'partition', 'partition', 'loss', 'clock'] as const),
+          ...(this.o.membership ? (['member', 'member'] as const) : []),
+        ],
       );
       const hold = rng.int(holdLo, holdHi);
       const fault: FaultRecord = { kind, detail: '', startMs: this.o.elapsed() };
@@ -121,14 +151,15 @@ export class Nemesis {
       }
       case 'partition': {
         const shape = rng.pick(['majority', 'leader', 'bridge'] as const);
-        const shuffled = [...this.ids].sort(() => rng.next() - 0.5);
+        const ids = this.netIds;
+        const shuffled = [...ids].sort(() => rng.next() - 0.5);
         if (shape === 'leader') {
           const l = (await this.leader()) ?? (shuffled[0] as number);
-          const rest = this.ids.filter((i) => i !== l);
+          const rest = ids.filter((i) => i !== l);
           await net.partition([[l], rest]);
           (f as { detail: string }).detail = `leader ${l} isolated from ${rest.join(',')}`;
         } else if (shape === 'majority') {
-          const minority = shuffled.slice(0, Math.floor((this.ids.length - 1) / 2));
+          const minority = shuffled.slice(0, Math.floor((ids.length - 1) / 2));
           const majority = shuffled.slice(minority.length);
           await net.partition([minority, majority]);
           (f as { detail: string }).detail =
@@ -150,8 +181,8 @@ export class Nemesis {
         const lossEveryMs = rng.int(200, 2000);
         const all = rng.chance(0.5);
         const pairs: string[] = [];
-        for (const a of this.ids)
-          for (const b of this.ids)
+        for (const a of this.netIds)
+          for (const b of this.netIds)
             if (a !== b && (all || rng.chance(0.4))) {
               await net.set(a, b, { mode: 'lossy', delayMs, lossEveryMs });
               pairs.push(`${a}>${b}`);
@@ -160,6 +191,8 @@ export class Nemesis {
           `delay <=${delayMs} ms, reset ~${lossEveryMs} ms on ${pairs.join(' ') || 'no link'}`;
         return async () => net.heal();
       }
+      case 'member':
+        return this.changeMembership(rng, f);
       case 'clock': {
         const id = rng.pick(this.ids);
         const prev = this.skews.get(id) ?? { wallMs: 0, monoMs: 0 };
@@ -172,6 +205,92 @@ export class Nemesis {
         return async () => this.setSkew(id, { wallMs: 0, monoMs });
       }
     }
+  }
+
+  /** One membership change, finished (or refused) before it returns; nothing to heal. */
+  private async changeMembership(rng: Rng, f: FaultRecord): Promise<() => Promise<void>> {
+    const m = this.o.membership;
+    const say = (d: string): void => {
+      (f as { detail: string }).detail = d;
+    };
+    if (!m) {
+      say('membership faults off');
+      return async () => {};
+    }
+    const grown = this.ids.length > m.size;
+    const op = rng.pick(grown ? (['remove', 'replace'] as const) : (['add', 'replace'] as const));
+    const admin = this.o.cluster.client(undefined, 30_000);
+    const steps: string[] = [];
+    try {
+      if (op !== 'add') {
+        const removable = this.ids.filter((id) => !m.keep.includes(id));
+        const l = await this.leader();
+        const victim =
+          l !== undefined && removable.includes(l) && rng.chance(0.3) ? l : rng.pick(removable);
+        try {
+          await admin.removeMember(victim);
+        } catch (err) {
+          // An answer lost in an election may hide a removal that happened.
+          if (await this.isMember(admin, victim)) {
+            say(`${op}: removing node ${victim} refused: ${String(err)}`);
+            return async () => {};
+          }
+        }
+        await this.o.cluster.kill(victim);
+        this.o.cluster.markRemoved(victim);
+        this.skews.delete(victim);
+        steps.push(`removed node ${victim}${victim === l ? ' (the leader)' : ''}`);
+      }
+      if (op !== 'remove') {
+        const id = m.nextId();
+        if (id === undefined) {
+          steps.push('no spare node to add');
+        } else {
+          await m.beforeAdd?.(id);
+          await this.o.cluster.join(id);
+          const voter = await this.waitVoter(admin, id, 60_000);
+          steps.push(
+            `added node ${id}${voter ? ', promoted to voter' : ', still a learner after 60 s'}`,
+          );
+        }
+      }
+      say(`${op}: ${steps.join('; ')}`);
+      return async () => {};
+    } finally {
+      admin.close();
+    }
+  }
+
+  /** Whether node `id` is in the configuration (asked until someone answers, 30 s at most). */
+  private async isMember(admin: ReturnType<E2ECluster['client']>, id: number): Promise<boolean> {
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      try {
+        return (await admin.clusterStatus()).nodes.some((n) => n.id === id);
+      } catch {
+        await sleepMs(250);
+      }
+    }
+    return true;
+  }
+
+  /** Whether node `id` became a voter within `ms`. */
+  private async waitVoter(
+    admin: ReturnType<E2ECluster['client']>,
+    id: number,
+    ms: number,
+  ): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      try {
+        const st = await admin.clusterStatus();
+        if (st.nodes.find((n) => n.id === id)?.membership === 'voter') return true;
+      } catch {
+        // no answer this time (an election): ask again
+      }
+      await sleepMs(250);
+    }
+    return false;
   }
 
   private setSkew(id: number, skew: { wallMs: number; monoMs: number }): void {

@@ -27,18 +27,21 @@ export class NetnsFaultNet implements ChaosNet {
   /** Rule changes in order: iptables calls on one namespace must not interleave. */
   private queue: Promise<void> = Promise.resolve();
 
-  private constructor(
-    private readonly lab: NetnsLab,
-    readonly ids: readonly number[],
-  ) {}
+  readonly ids: number[] = [];
+
+  private constructor(private readonly lab: NetnsLab) {}
 
   static async start(lab: NetnsLab, ids: readonly number[]): Promise<NetnsFaultNet> {
-    const net = new NetnsFaultNet(lab, ids);
-    for (const id of ids) {
-      await lab.iptables(id, ['-N', CHAIN]);
-      await lab.iptables(id, ['-A', 'OUTPUT', '-j', CHAIN]);
-    }
+    const net = new NetnsFaultNet(lab);
+    for (const id of ids) await net.addNode(id);
     return net;
+  }
+
+  /** Node `id` (in the lab's namespace `id`) gets its chain; its links are up. */
+  async addNode(id: number): Promise<void> {
+    await this.lab.iptables(id, ['-N', CHAIN]);
+    await this.lab.iptables(id, ['-A', 'OUTPUT', '-j', CHAIN]);
+    this.ids.push(id);
   }
 
   /** Every node at its own namespace address: the kernel, not a proxy, is in the path. */

@@ -133,6 +133,8 @@ class Link {
  * or the kernel in network namespaces (./netns-net.ts).
  */
 export interface ChaosNet {
+  /** The nodes whose links it can fault (a node added later may be missing: its links stay up). */
+  readonly ids: readonly number[];
   /** The --peers flag of node `id` given every member's real address. */
   peersFlag(id: number, addresses: ReadonlyMap<number, string>): string;
   set(from: number, to: number, state: LinkState): void | Promise<void>;

@@ -40,7 +40,12 @@ export interface ChaosOptions {
    * (iptables; ./netns-net.ts) instead of proxies. Needs root, ip, iptables.
    */
   readonly netns?: boolean;
+  /** Membership faults too (add, remove, replace a node; see ./nemesis.ts). */
+  readonly membership?: boolean;
 }
+
+/** Nodes a run may add (each needs a namespace of its own in netns mode, made up front). */
+const SPARE_NODES = 8;
 
 export interface ChaosResult {
   readonly history: History;
@@ -68,7 +73,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const t0 = Date.now();
   const elapsed = (): number => Date.now() - t0;
   const skewFile = (id: number): string => join(dir, `clock-skew-${id}.json`);
-  const lab = o.netns ? await NetnsLab.create(o.nodes) : undefined;
+  const lab = o.netns
+    ? await NetnsLab.create(o.nodes + (o.membership ? SPARE_NODES : 0))
+    : undefined;
   let cluster: E2ECluster;
   try {
     cluster = await E2ECluster.start({
@@ -97,6 +104,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     throw err;
   }
   const fnet = net as unknown as ChaosNet;
+  let added = 0;
   const addresses = new Map(cluster.members.map((m) => [m.id, m.address]));
   const image = o.runtime === 'docker' ? E2E_IMAGE : 'busybox:latest';
   const setupClient = new GrpcClient({ servers: cluster.servers(), timeoutMs: 10_000 });
@@ -119,6 +127,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     elapsed,
     log,
     ...(o.faults ? { kinds: o.faults } : {}),
+    ...(o.membership
+      ? {
+          membership: {
+            nextId: () => (added < SPARE_NODES ? o.nodes + ++added : undefined),
+            ...(lab ? { beforeAdd: (id: number) => (fnet as NetnsFaultNet).addNode(id) } : {}),
+            keep: workload.pinnedWatchNodes(),
+            size: o.nodes,
+          },
+        }
+      : {}),
   });
   const history: History = {
     seed: o.seed,
@@ -203,9 +221,9 @@ async function gatherFinal(
     const runs = (await client.list('runs', { namespace: NAMESPACE })).items as unknown as Run[];
 
     // Every node's own copy of Jobs and Runs, once they agree (bounded).
-    const perNodeClients = cluster.members.map(
-      (m) => [m.id, new GrpcClient({ servers: [m.address], timeoutMs: 5000 })] as const,
-    );
+    const perNodeClients = cluster
+      .active()
+      .map((m) => [m.id, new GrpcClient({ servers: [m.address], timeoutMs: 5000 })] as const);
     let perNode: Record<string, Record<string, number>> = {};
     const snapshot = async (): Promise<Record<string, Record<string, number>>> => {
       const out: Record<string, Record<string, number>> = {};

@@ -116,6 +116,14 @@ export class Workload {
     return c;
   }
 
+  /** The nodes a watcher is pinned to (start() pins the same ones). */
+  pinnedWatchNodes(): number[] {
+    const ids = [...this.o.addresses.keys()];
+    const out: number[] = [];
+    for (let w = 0; w < this.o.watchers; w += 2) out.push(ids[(w / 2 + 1) % ids.length] as number);
+    return out;
+  }
+
   start(): void {
     const ids = [...this.o.addresses.keys()];
     for (let c = 0; c < this.o.clients; c++) {

@@ -85,6 +85,10 @@ export interface E2EMember {
   readonly logFile: string;
   proc: ChildProcess | undefined;
   exited: Promise<void>;
+  /** Added after bootstrap with `jobd --join` of these servers (instead of --peers). */
+  readonly join?: readonly string[];
+  /** Removed from the cluster (and stopped): no longer counted, restarted or polled. */
+  removed?: boolean;
 }
 
 export interface CliResult {
@@ -199,7 +203,43 @@ export class E2ECluster {
     return this.opts.token ? { ...tls, token: this.opts.token } : tls;
   }
 
-  servers(ids: readonly number[] = this.members.map((m) => m.id)): string {
+  /** The members not removed from the cluster. */
+  active(): E2EMember[] {
+    return this.members.filter((m) => !m.removed);
+  }
+
+  /**
+   * Adds node `id` (a new id, an empty data dir) with `jobd --join` through
+   * the running members: it joins as a learner and is promoted once caught up.
+   */
+  async join(id: number): Promise<E2EMember> {
+    if (this.members.some((m) => m.id === id)) throw new Error(`member ${id} exists`);
+    // A namespace per node has a port space of its own: the others' port; on 127.0.0.1 a free one.
+    const port = this.opts.hostFor
+      ? Number(this.active()[0]?.address.split(':').pop())
+      : ((await freePorts(1))[0] as number);
+    const through = this.active().filter((m) => this.isRunning(m.id));
+    const m: E2EMember = {
+      id,
+      name: `${this.prefix}-${id}`,
+      address: `${this.opts.hostFor?.(id) ?? '127.0.0.1'}:${port}`,
+      dataDir: join(this.dir, `node-${id}`),
+      logFile: join(this.dir, `node-${id}.log`),
+      proc: undefined,
+      exited: Promise.resolve(),
+      join: through.map((t) => t.address),
+    };
+    this.members.push(m);
+    this.startNode(id);
+    return m;
+  }
+
+  /** Marks node `id` removed from the cluster (the caller removed and stopped it). */
+  markRemoved(id: number): void {
+    this.member(id).removed = true;
+  }
+
+  servers(ids: readonly number[] = this.active().map((m) => m.id)): string {
     return ids.map((id) => this.member(id).address).join(',');
   }
 
@@ -224,8 +264,7 @@ export class E2ECluster {
       m.name,
       '--listen',
       m.address,
-      '--peers',
-      this.peersFlag(id),
+      ...(m.join ? ['--join', m.join.join(',')] : ['--peers', this.peersFlag(id)]),
       '--data-dir',
       m.dataDir,
       '--runtime',
@@ -298,7 +337,7 @@ export class E2ECluster {
   /** Raft status of each running node that answers. */
   async statuses(): Promise<NodeStatus[]> {
     const all = await Promise.all(
-      this.members.map((m) =>
+      this.active().map((m) =>
         this.isRunning(m.id)
           ? this.api(m.id)
               .nodeStatus(1000)
@@ -315,7 +354,7 @@ export class E2ECluster {
       'a leader all running nodes agree on',
       async () => {
         const st = await this.statuses();
-        const running = this.members.filter((m) => this.isRunning(m.id)).length;
+        const running = this.active().filter((m) => this.isRunning(m.id)).length;
         const leader = st.find((s) => s.role === 'leader');
         if (!leader || leader.id === opts.not) return undefined;
         const agree = st.filter((s) => s.leader === leader.id && s.term === leader.term).length;
@@ -332,9 +371,12 @@ export class E2ECluster {
 
   /** Waits until the Node objects of `ids` (default all running nodes) are Ready=True. */
   async waitNodesReady(ids?: readonly number[], timeoutMs = 60_000): Promise<void> {
-    const want = (ids ?? this.members.filter((m) => this.isRunning(m.id)).map((m) => m.id)).map(
-      (id) => this.member(id).name,
-    );
+    const want = (
+      ids ??
+      this.active()
+        .filter((m) => this.isRunning(m.id))
+        .map((m) => m.id)
+    ).map((id) => this.member(id).name);
     const client = this.client();
     try {
       await eventually(

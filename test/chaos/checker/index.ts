@@ -232,6 +232,7 @@ export function summaryLine(h: History, r: CheckReport): string {
       pause: count('pause'),
       partition: count('partition'),
       loss: count('loss'),
+      member: count('member'),
     },
     acked_lost: r.ackedLost.length,
     linearizable: r.linearizable,
