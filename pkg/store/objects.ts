@@ -1,7 +1,7 @@
 // Building stored objects: pure functions from canonical parts to a frozen
 // Resource, with keys in sorted order at every level so that an object's bytes
 // do not depend on how it was built or whether it came back from a snapshot.
-import { canonicalize, type Json } from './canonical.js';
+import { canonicalize, intern, type Json } from './canonical.js';
 import type { KindInfo } from './kinds.js';
 import type { ObjectMeta, Resource } from './types.js';
 
@@ -29,7 +29,7 @@ export function buildObject(
   metadata.generation = meta.generation;
   metadata.labels = meta.labels;
   metadata.name = meta.name;
-  metadata.namespace = meta.namespace;
+  metadata.namespace = intern(meta.namespace);
   metadata.ownerReferences = meta.ownerReferences;
   metadata.resourceVersion = meta.resourceVersion;
   metadata.uid = meta.uid;
