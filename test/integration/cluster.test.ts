@@ -117,9 +117,18 @@ describe('3-node jobd cluster', { timeout: 240_000 }, () => {
       res.nodes.map((n) => n.id),
       [1, 2, 3],
     );
-    const table = await cli(['--server', addr(1), 'cluster', 'status']);
-    assert.equal(table.code, 0, table.stderr);
-    const lines = table.stdout.trim().split('\n');
+    // Health is probed afresh by each call; on a loaded machine one probe can
+    // time out just after the JSON call saw all three healthy, so wait for it.
+    const lines = await eventually(
+      'the table shows three healthy nodes',
+      async () => {
+        const table = await cli(['--server', addr(1), 'cluster', 'status']);
+        assert.equal(table.code, 0, table.stderr);
+        const out = table.stdout.trim().split('\n');
+        return out.filter((l) => /healthy$/.test(l)).length === 3 ? out : undefined;
+      },
+      30_000,
+    );
     assert.match(
       lines[0] ?? '',
       /^ID\s+ADDRESS\s+MEMBER\s+ROLE\s+TERM\s+COMMIT\s+APPLIED\s+LAG\s+HEALTH$/,
