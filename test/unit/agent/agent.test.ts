@@ -355,6 +355,36 @@ describe('fencing', () => {
   });
 });
 
+describe('log copies', () => {
+  it('offers each final Run once its container is gone (a Lost one with a container too) and forgets deleted Runs', async () => {
+    const offered: string[] = [];
+    const forgotten: string[] = [];
+    const logCopies = {
+      offer: (r: Run) => offered.push(`${r.metadata.name}:${r.status.phase}`),
+      forget: (uid: string) => forgotten.push(uid),
+    };
+    const ok = await b.createRun('ok', { command: 'echo hi' });
+    await b.createRun('r', { command: 'sleep 60' });
+    const first = b.agent({ logCopies });
+    first.start();
+    await b.until(
+      'ok offered, r Running',
+      () => offered.includes('ok:Succeeded') && b.phase('r') === 'Running',
+    );
+    assert.ok(!offered.some((o) => o.startsWith('r:')), 'a running Run is not offered');
+    await first.stop();
+    const lost = structuredClone(b.run('r')) as Run;
+    lost.status = { ...lost.status, phase: 'Lost', reason: 'NodeLost' };
+    await b.client.updateStatus(lost as never);
+
+    b.agent({ logCopies }).start();
+    await b.until('r offered', () => offered.includes('r:Lost'));
+    assert.deepEqual(await containers(), []);
+    await b.client.delete('Run', 'default', 'ok');
+    await b.until('ok forgotten', () => forgotten.includes(ok.metadata.uid));
+  });
+});
+
 describe('runtime availability', () => {
   it('reports RuntimeReady false while the runtime is down, starts nothing, and recovers', async () => {
     b.runtime.setAvailable(false);

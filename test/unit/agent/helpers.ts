@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, type AgentTuning } from '../../../pkg/agent/index.js';
+import { Agent, type AgentTuning, type FinishedRunLogs } from '../../../pkg/agent/index.js';
 import type { ResourceClient } from '../../../pkg/client/types.js';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import { MemoryRecorder } from '../../../pkg/reconcile/index.js';
@@ -133,7 +133,14 @@ export class Bench {
   }
 
   /** A new agent over the bench's store and runtime (stopped in cleanup()). */
-  agent(opts: { client?: ResourceClient; options?: AgentTuning; nodeName?: string } = {}): Agent {
+  agent(
+    opts: {
+      client?: ResourceClient;
+      options?: AgentTuning;
+      nodeName?: string;
+      logCopies?: FinishedRunLogs;
+    } = {},
+  ): Agent {
     const agent = new Agent({
       nodeName: opts.nodeName ?? NODE,
       client: opts.client ?? this.client,
@@ -143,6 +150,7 @@ export class Bench {
       clock: this.clock,
       recorder: this.recorder,
       options: { statusFlushMs: 50, killGraceMs: 1000, resyncMs: 10_000, ...opts.options },
+      ...(opts.logCopies ? { logCopies: opts.logCopies } : {}),
     });
     this.agents.push(agent);
     return agent;
