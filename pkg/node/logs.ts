@@ -38,8 +38,8 @@ import type { NodeId } from '../raft/index.js';
 import { isFinalRunPhase, type Node, type Run } from '../store/index.js';
 import { abortableSleep } from '../reconcile/index.js';
 import { realClock } from '../util/clock.js';
-import { isNodeStopping } from '../transport/api-grpc.js';
-import { ConnectionError, JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
+import { isBrokenStream } from '../transport/api-grpc.js';
+import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 
 /** A peer's Logs stream (the gRPC ApiClient of that node). */
 export type PeerLogs = (address: string, opts: LogsOptions) => AsyncIterable<Uint8Array>;
@@ -59,7 +59,7 @@ export interface RunLogsOptions {
   /** The --peers map (fallback for a node's address). */
   readonly peers: ReadonlyMap<NodeId, string>;
   readonly peerLogs: PeerLogs;
-  /** Whether a peer stream's failure means the peer did not answer (default: ConnectionError, node stopping). */
+  /** Whether a peer stream's failure means the peer did not answer (default: isBrokenStream). */
   readonly isUnreachable?: (err: unknown) => boolean;
   /** Poll period while waiting for a Run to be bound. Default 200. */
   readonly pollMs?: number;
@@ -76,8 +76,7 @@ export class RunLogs implements LogsClient {
 
   constructor(private readonly o: RunLogsOptions) {
     this.pollMs = o.pollMs ?? 200;
-    this.isUnreachable =
-      o.isUnreachable ?? ((err) => err instanceof ConnectionError || isNodeStopping(err));
+    this.isUnreachable = o.isUnreachable ?? isBrokenStream;
   }
 
   logs(opts: LogsOptions): AsyncIterable<Uint8Array> {

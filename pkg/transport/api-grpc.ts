@@ -33,7 +33,7 @@ import {
   runLogCopyOf,
 } from './api-wire.js';
 import { channelOptions } from './channel-options.js';
-import { fromServiceError, toServiceError } from './errors.js';
+import { ConnectionError, fromServiceError, reasonMetadataKey, toServiceError } from './errors.js';
 import {
   JobctlClient,
   JobctlService,
@@ -79,6 +79,18 @@ export function isNodeStopping(err: unknown): boolean {
   return (
     err instanceof JobctlError && err.reason === Reason.Unavailable && err.message === NODE_STOPPING
   );
+}
+
+/**
+ * Whether a stream broke without an answer from its server: the connection
+ * failed or was lost (ConnectionError), the server reset or cancelled the
+ * call without saying why (a process going down), or the node is stopping.
+ * The caller may go on elsewhere; any other error is the server's answer.
+ */
+export function isBrokenStream(err: unknown): boolean {
+  if (err instanceof ConnectionError || isNodeStopping(err)) return true;
+  const raw = err instanceof JobctlError ? (err.cause as Partial<grpc.ServiceError>) : undefined;
+  return raw?.code === grpc.status.CANCELLED && !raw.metadata?.get(reasonMetadataKey).length;
 }
 
 export interface ApiServerHandle {

@@ -22,7 +22,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { ResourceInput, ResourceOf, WatchEvent } from '../store/index.js';
 import {
   callUnary,
-  isNodeStopping,
+  isBrokenStream,
   membershipResult,
   readLogsStream,
   readSnapshotStream,
@@ -527,7 +527,7 @@ export class GrpcClient implements JobctlClient {
         return;
       } catch (err) {
         if (signal?.aborted || this.closed) return;
-        const moved = err instanceof ConnectionError || isNodeStopping(err);
+        const moved = isBrokenStream(err);
         if (!moved || !cursor.canResume()) throw this.mapError(err);
         last = errorMessage(err);
       }
