@@ -14,6 +14,8 @@
 //   SandboxPolicies of their namespace must allow the sandbox they ask for
 //   (reason Forbidden otherwise), and a Queue they name must exist
 //   (queue-admission.ts; reason Invalid otherwise). Status writes are not policed.
+// - A server dry run of a Job also says where its first Run would be placed
+//   now, or why it would wait (dry-run-placement.ts).
 // - Backpressure errors (TooManyRequests, Timeout, Unavailable) pass through
 //   with their reasons. Authentication, authorization and metrics wrap this
 //   layer per request (./stack.ts); in-process components that want
@@ -24,6 +26,7 @@ import { ofKind, type ResourceInput, type ResourceOf } from '../store/index.js';
 import { admit, type AdmissionOptions, type WriteKind } from './admission.js';
 import { checkSandboxPolicy } from './policy-admission.js';
 import { checkQueueExists } from './queue-admission.js';
+import { withPlacement } from './dry-run-placement.js';
 
 export interface ApiServiceOptions extends AdmissionOptions {
   /** The node's in-process client (LocalClient with a Raft proposer and read barrier). */
@@ -45,7 +48,13 @@ export class ApiService extends DelegatingClient {
     opts?: ApplyOptions,
   ): Promise<ApplyResult<ResourceOf<O['kind']>>> {
     const result = await this.inner.apply(await this.admitWithPolicy(object, 'apply'), opts);
-    return { ...result, object: ofKind<O['kind']>(object.kind, result.object) };
+    let answer = result.object;
+    if (opts?.dryRun === 'server' && answer.kind === 'Job') {
+      // Where the first Run would go now (dry-run-placement.ts); best effort:
+      // a dry run that cannot read the cluster still answers.
+      answer = await withPlacement(answer, this.inner, Date.now()).catch(() => answer);
+    }
+    return { ...result, object: ofKind<O['kind']>(object.kind, answer) };
   }
 
   override async create<O extends ResourceInput>(object: O): Promise<ResourceOf<O['kind']>> {

@@ -2,8 +2,10 @@
 // cross-kind indexes that cascading deletes need: uid -> object (does an owner
 // still exist?) and owner uid -> dependents. insert/remove keep all three in
 // step, which is also what makes an atomic batch's undo a matter of calling
-// them in reverse. Runs also feed what each node has in use (node-usage.ts).
+// them in reverse. Runs also feed what each node has in use (node-usage.ts) and
+// how full each Queue is (queue-usage.ts).
 import { NodeUsageIndex } from './node-usage.js';
+import { QueueUsageIndex } from './queue-usage.js';
 import { KindTable, objectKey } from './table.js';
 import type { OwnerReference, Resource } from './types.js';
 
@@ -25,6 +27,8 @@ export class ObjectIndex {
   private readonly dependents = new Map<string, Set<FullKey>>();
   /** What the non-final Runs bound to each node take of it. */
   readonly nodeUsage = new NodeUsageIndex();
+  /** How many Runs of each Queue hold a slot. */
+  readonly queueUsage = new QueueUsageIndex();
 
   constructor(kinds: readonly string[]) {
     for (const kind of kinds) this.tables.set(kind, new KindTable());
@@ -60,7 +64,10 @@ export class ObjectIndex {
       this.unindexOwners(old.metadata.ownerReferences, fk);
       if (old.metadata.uid !== object.metadata.uid) this.uids.delete(old.metadata.uid);
     }
-    if (kind === 'Run') this.nodeUsage.update(old, object);
+    if (kind === 'Run') {
+      this.nodeUsage.update(old, object);
+      this.queueUsage.update(old, object);
+    }
     this.table(kind).set(key, object);
     this.uids.set(object.metadata.uid, fk);
     for (const ref of object.metadata.ownerReferences) {
@@ -76,7 +83,10 @@ export class ObjectIndex {
   remove(kind: string, object: Resource): void {
     const key = objectKey(object.metadata.namespace, object.metadata.name);
     const fk = fullKey(kind, key);
-    if (kind === 'Run') this.nodeUsage.update(object, undefined);
+    if (kind === 'Run') {
+      this.nodeUsage.update(object, undefined);
+      this.queueUsage.update(object, undefined);
+    }
     this.table(kind).delete(key);
     this.uids.delete(object.metadata.uid);
     this.unindexOwners(object.metadata.ownerReferences, fk);
@@ -87,6 +97,7 @@ export class ObjectIndex {
     this.uids.clear();
     this.dependents.clear();
     this.nodeUsage.clear();
+    this.queueUsage.clear();
   }
 
   private unindexOwners(refs: readonly OwnerReference[], fk: FullKey): void {

@@ -493,11 +493,36 @@ export class ResourceStore implements StateMachine {
     const state = nodeState(ofKind('Node', node), this.index.nodeUsage.of(b.node));
     const why = unfitReasons(state, run, runRequests(run));
     if (why.length > 0) return refuse(`no longer fits: ${why.join(', ')}`);
+    const full = run.spec.queue ? this.queueRefusal(run.spec.queue, run.metadata.namespace) : '';
+    if (full) return refuse(full);
     const { message: _message, ...status } = run.status;
     return this.modify(txn, runs, old, {
       spec: canonMap({ ...run.spec, nodeName: b.node }),
       status: canonMap({ ...status, phase: 'Scheduled' }),
     });
+  }
+
+  /**
+   * Why one more Run of `queue` from `namespace` may not start now ('' if it
+   * may): the Queue is gone, or its limits are reached. Stores that do not
+   * serve Queues hold nothing back.
+   */
+  private queueRefusal(queue: string, namespace: string): string {
+    const queues = this.kinds.get('Queue');
+    if (!queues) return '';
+    const q = this.table(queues).get(objectKey(effectiveNamespace(queues, ''), queue));
+    if (!q) return `queue ${JSON.stringify(queue)} not found`;
+    const spec = ofKind('Queue', q).spec;
+    const running = this.index.queueUsage.running(queue);
+    if (running >= spec.maxRunning) {
+      return `queue ${queue} is full (${running}/${spec.maxRunning} running)`;
+    }
+    const perNs = spec.maxRunningPerNamespace;
+    const inNs = this.index.queueUsage.runningIn(queue, namespace);
+    if (perNs !== undefined && inNs >= perNs) {
+      return `queue ${queue} allows ${perNs} running per namespace (${inNs} running in ${namespace})`;
+    }
+    return '';
   }
 
   private applySingle(txn: Txn, cmd: SingleCommand): ObjectResult | ErrorResult {

@@ -372,6 +372,13 @@ export interface CronJob extends Resource<CronJobSpec, CronJobStatus> {
   kind: 'CronJob';
 }
 
+/**
+ * Annotation on the answer to a server dry run of a Job (never stored): where
+ * its first Run would be placed now ("would be placed on node-2"), or why it
+ * would wait (pkg/api/dry-run-placement.ts).
+ */
+export const DRY_RUN_PLACEMENT_ANNOTATION = 'jobctl.dev/dry-run-placement';
+
 /** Annotation on a Job made from a CronJob: the slot it was made for (ISO), or `manual`. */
 export const CRONJOB_SCHEDULED_AT_ANNOTATION = 'jobctl.dev/cronjob-scheduled-at';
 

@@ -6,11 +6,14 @@
 // (never the Jobs a CronJob made: the cron controller keeps those within the
 // CronJob's history limits); --wait follows the applied Jobs until they finish
 // (0 ok, 4 failed, 5 timeout), not the Jobs an applied CronJob will make.
+// --dry-run=server also prints, under each Job, where its first Run would be
+// placed now or why it would wait ("0/3 nodes available: ...", "queue batch
+// is full (5/5 running), position 13 of 13"), as the server worked it out.
 import type { ApplyResult, ResourceClient } from '../../client/index.js';
 import { jsonEqual } from '../../store/canonical.js';
 import type { Outcome } from '../../store/index.js';
 import { defaultKinds } from '../../store/kinds.js';
-import type { Resource } from '../../store/types.js';
+import { DRY_RUN_PLACEMENT_ANNOTATION, type Resource } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode, UsageError, describeError } from '../errors.js';
 import {
@@ -158,6 +161,9 @@ export async function runApply(opts: ApplyOptions, deps: VerbDeps): Promise<numb
       deps.stdout.write(
         `${qualifiedName(item.info, item.name)} ${result.outcome as Outcome}${suffix}\n`,
       );
+      // A server dry run of a Job says where its first Run would go now, or why it would wait.
+      const placement = result.object.metadata.annotations?.[DRY_RUN_PLACEMENT_ANNOTATION];
+      if (dryRun === 'server' && placement) deps.stdout.write(`  first Run: ${placement}\n`);
     }
   }
   if (format !== 'table' && format !== 'wide' && applied.length > 0) {

@@ -30,3 +30,4 @@ export {
   type QueueGateInput,
   type WaitingRun,
 } from './queues.js';
+export { previewPlacement, type PlacementPreview } from './preview.js';

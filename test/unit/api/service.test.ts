@@ -8,6 +8,7 @@ import { LocalClient } from '../../../pkg/client/local.js';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import {
   API_VERSION,
+  DRY_RUN_PLACEMENT_ANNOTATION,
   ResourceStore,
   type Job,
   type Proposer,
@@ -21,7 +22,7 @@ function service(opts: { barrier?: () => void; defaultImage?: string } = {}) {
     readBarrier: async () => opts.barrier?.(),
   });
   const api = new ApiService({ inner: t.client, defaultImage: opts.defaultImage ?? 'img:default' });
-  return { api, store: t.store };
+  return { api, store: t.store, inner: t.client };
 }
 
 function job(name: string, spec: Record<string, unknown> = {}): ResourceInput {
@@ -216,6 +217,77 @@ describe('ApiService admission', () => {
     await api.create(cron);
     // The queue a Job joined cannot change (its Runs carry it): apply --force recreates.
     await assert.rejects(api.apply(job('q', {})), /spec\.queue/);
+  });
+});
+
+describe('ApiService server dry run of a Job', () => {
+  const node = (name: string, memory: string, o: { cordoned?: boolean } = {}): ResourceInput => ({
+    apiVersion: API_VERSION,
+    kind: 'Node',
+    metadata: { name },
+    spec: o.cordoned ? { unschedulable: true } : {},
+    status: {
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2025-01-01T00:00:00Z' }],
+      allocatable: { cpu: '4', memory, runs: 10 },
+      capacity: { cpu: '4', memory, runs: 10 },
+    },
+  });
+  const placement = (o: unknown): string | undefined =>
+    (o as Job).metadata.annotations[DRY_RUN_PLACEMENT_ANNOTATION];
+
+  it('says where the first Run would be placed now, or why not, and stores nothing', async () => {
+    const { api, store, inner } = service();
+    await inner.create(node('n1', '1Gi'));
+    await inner.create(node('n2', '4Gi'));
+    await inner.create(node('n3', '8Gi', { cordoned: true }));
+    const small = await api.apply(job('small'), { dryRun: 'server' });
+    assert.equal(placement(small.object), 'would be placed on n2', 'the least allocated');
+    const big = await api.apply(job('big', { resources: { cpu: '1', memory: '6Gi' } }), {
+      dryRun: 'server',
+    });
+    assert.equal(
+      placement(big.object),
+      '0/3 nodes available: 2 insufficient memory, 1 node(s) were unschedulable',
+    );
+    assert.equal((await inner.list('Job')).items.length, 0, 'a dry run stores nothing');
+    const rev = store.revision;
+    // A real apply carries no such annotation.
+    const real = await api.apply(job('small'));
+    assert.equal(placement(real.object), undefined);
+    assert.ok(store.revision > rev);
+  });
+
+  it('says when the queue is full, with the place the Run would take', async () => {
+    const { api, inner } = service();
+    await inner.create(node('n1', '8Gi'));
+    await api.create({
+      apiVersion: API_VERSION,
+      kind: 'Queue',
+      metadata: { name: 'batch' },
+      spec: { maxRunning: 1 },
+    });
+    // One Run of the queue bound, one waiting: the dry-run Job's Run would wait behind it.
+    for (const [name, nodeName] of [
+      ['a-0', 'n1'],
+      ['b-0', ''],
+    ] as const) {
+      await inner.create({
+        apiVersion: API_VERSION,
+        kind: 'Run',
+        metadata: { name },
+        spec: {
+          jobName: name.slice(0, 1),
+          jobUid: 'j',
+          attempt: 0,
+          nodeName,
+          queue: 'batch',
+          container: { image: 'busybox', resources: { cpu: '500m', memory: '256Mi' } },
+        },
+        status: { phase: nodeName ? 'Running' : 'Pending' },
+      });
+    }
+    const r = await api.apply(job('c', { queue: 'batch' }), { dryRun: 'server' });
+    assert.equal(placement(r.object), 'queue batch is full (1/1 running), position 2 of 2');
   });
 });
 

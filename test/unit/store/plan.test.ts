@@ -2,7 +2,8 @@
 // meets (node exists, ready, not cordoned, selector, cpu/memory/runs counting
 // the non-final Runs bound there and the plan's own earlier binds; the Run
 // still Pending, unbound, not cancelled), each answered on its own, and the
-// node usage the re-check reads kept exact through undo, deletes and restore.
+// node usage the re-check reads kept exact through undo, deletes and restore;
+// and a Queue's limits (maxRunning, maxRunningPerNamespace) counted the same way.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -42,10 +43,18 @@ function node(
 
 function run(
   name: string,
-  o: { cpu?: string; selector?: Record<string, string>; cancelled?: boolean } = {},
+  o: {
+    cpu?: string;
+    selector?: Record<string, string>;
+    cancelled?: boolean;
+    queue?: string;
+    namespace?: string;
+  } = {},
 ) {
   return input('Run', name, {
+    namespace: o.namespace,
     spec: {
+      ...(o.queue ? { queue: o.queue } : {}),
       jobName: name,
       jobUid: 'j',
       attempt: 0,
@@ -196,5 +205,60 @@ describe('plan command', () => {
     ]);
     assert.deepEqual(theirs, mine, 'a restored replica decides the same');
     assert.equal(copy.revision, h.store.revision);
+  });
+
+  it("refuses a bind that would take a Queue past its limits, counting bound Runs and the plan's own", () => {
+    const h = new Harness();
+    ok(h.create(node('n1', { cpu: '8' })));
+    ok(
+      h.create(
+        input('Queue', 'batch', {
+          spec: { maxRunning: 2, maxRunningPerNamespace: 1, priority: 0 },
+        }),
+      ),
+    );
+    ok(h.create(run('a', { queue: 'batch' })));
+    ok(h.create(run('b', { queue: 'batch' })));
+    ok(h.create(run('c', { queue: 'batch', namespace: 'team' })));
+    ok(h.create(run('d', { queue: 'batch', namespace: 'other' })));
+    ok(h.create(run('e', { queue: 'gone' })));
+    const bindIn = (ns: string, name: string): PlanBind => {
+      const r = h.store.get('Run', ns, name);
+      assert.ok(r, name);
+      return { namespace: ns, name, uid: r.metadata.uid, node: 'n1' };
+    };
+    assert.deepEqual(
+      answers(
+        h.run({
+          op: 'plan',
+          binds: [
+            bindIn('default', 'a'),
+            bindIn('default', 'b'),
+            bindIn('team', 'c'),
+            bindIn('other', 'd'),
+            bindIn('default', 'e'),
+          ],
+        }),
+      ),
+      [
+        'ok n1',
+        'Conflict: bind of runs "b" to node "n1" refused: queue batch allows 1 running per namespace (1 running in default)',
+        'ok n1',
+        'Conflict: bind of runs "d" to node "n1" refused: queue batch is full (2/2 running)',
+        'Conflict: bind of runs "e" to node "n1" refused: queue "gone" not found',
+      ],
+    );
+    // a finishes: its slot is free again, also on a restored replica.
+    const a = h.store.get('Run', 'default', 'a') as Run;
+    ok(h.run({ op: 'updateStatus', object: { ...a, status: { phase: 'Succeeded' } } }));
+    const copy = new ResourceStore();
+    copy.restore(h.index, h.store.snapshot());
+    const plan = { op: 'plan' as const, binds: [bindIn('other', 'd')] };
+    assert.deepEqual(answers(h.run(plan)), ['ok n1']);
+    assert.deepEqual(
+      answers(copy.applyCommand(h.index, plan)),
+      ['ok n1'],
+      'a restored replica too',
+    );
   });
 });
