@@ -67,6 +67,11 @@ describe('REST discovery', () => {
       });
       assert.ok(byName.has('jobs/log'));
       assert.ok(byName.has('cronjobs/status'));
+      // Queues, cluster-scoped, so `kubectl get queues` works.
+      assert.deepEqual(
+        [byName.get('queues')?.kind, byName.get('queues')?.namespaced],
+        ['Queue', false],
+      );
     }),
   );
 

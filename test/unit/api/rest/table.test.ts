@@ -43,6 +43,25 @@ describe('REST server-side Table', () => {
   );
 
   it(
+    'lists queues (cluster-scoped) as kubectl get queues shows them',
+    withRest(async ({ base, client }) => {
+      await client.create({
+        apiVersion: 'jobctl.dev/v1',
+        kind: 'Queue',
+        metadata: { name: 'batch' },
+        spec: { maxRunning: 5, priority: 0 },
+      });
+      const t = await call(`${base}${API}/queues`, { accept: TABLE_ACCEPT });
+      assert.equal(t.status, 200);
+      assert.deepEqual(
+        t.body.columnDefinitions.map((c: { name: string }) => c.name),
+        ['NAME', 'RUNNING', 'PENDING', 'LIMIT', 'AGE', 'PRIORITY'],
+      );
+      assert.deepEqual(t.body.rows[0].cells.slice(0, 4), ['batch', '0', '0', '5']);
+    }),
+  );
+
+  it(
     'includes the whole object or none, answers a get as one row, and v1beta1',
     withRest(async ({ base, client }) => {
       await client.create(job('a'));
