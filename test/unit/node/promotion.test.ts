@@ -13,9 +13,14 @@ import { eventually } from '../../support/eventually.js';
 test('promotion keeps asking through a snapshot that predates the join', async () => {
   const self = 7;
   let conf = { voters: [1, 2, 3], learners: [] as number[] };
+  /** How often the loop has looked at the configuration. */
+  let looks = 0;
   const raft = {
     id: self,
-    membership: () => conf,
+    membership: () => {
+      looks++;
+      return conf;
+    },
     isRemoved: () => !conf.voters.includes(self) && !conf.learners.includes(self),
     leader: () => 1,
   } as unknown as RaftNode;
@@ -32,7 +37,7 @@ test('promotion keeps asking through a snapshot that predates the join', async (
   void p.start?.();
   try {
     // The first rounds fall in the window: nothing to ask yet, but the loop must live on.
-    await new Promise((r) => setTimeout(r, 1500));
+    await eventually('two rounds in the window', () => (looks >= 2 ? true : undefined), 10_000, 20);
     assert.equal(asked, 0);
     conf = { voters: [1, 2, 3], learners: [self] };
     await eventually('promoted', () => (asked === 1 ? true : undefined), 5000, 50);
