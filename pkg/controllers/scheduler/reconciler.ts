@@ -144,7 +144,8 @@ export class SchedulerReconciler implements Reconciler {
     }
     sortRuns(pending);
     // Queues hold back the Runs over their limits (queues.ts): only the rest are placed.
-    const queues = gateQueues({ pending, bound: placed, queues: this.d.queues?.list() ?? [] });
+    const queueList = this.d.queues?.list() ?? [];
+    const queues = gateQueues({ pending, bound: placed, queues: queueList });
     pending = queues.admitted;
 
     const states = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -204,7 +205,7 @@ export class SchedulerReconciler implements Reconciler {
       ...needsStatus.map((run) => this.markScheduled(run)),
       ...unplaced.map((u) => this.reportUnschedulable(u.run, u.message)),
       ...queues.waiting.map((w) => this.reportWaiting(w.run, w.message)),
-      ...this.queueStatus.write(this.d.queues?.list() ?? [], queues.statuses),
+      ...this.queueStatus.write(queueList, queues.statuses),
     ]);
     let retry = false;
     let failure: unknown;
