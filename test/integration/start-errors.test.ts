@@ -38,6 +38,36 @@ function failureLine(r: Exit): string {
   return lines[0] as string;
 }
 
+/** Arguments of a one-node cluster bootstrapped on `listenPort`. */
+function bootstrap(listenPort: number, dataDir: string, ...more: string[]): string[] {
+  const listen = `127.0.0.1:${listenPort}`;
+  return [
+    '--id',
+    '1',
+    '--listen',
+    listen,
+    '--peers',
+    `1=${listen}`,
+    '--data-dir',
+    dataDir,
+    ...more,
+  ];
+}
+
+/** Arguments of node 4 joining through `joinAddrs`. */
+function joiner(listenPort: number, joinAddrs: string, dataDir: string): string[] {
+  return [
+    '--id',
+    '4',
+    '--listen',
+    `127.0.0.1:${listenPort}`,
+    '--join',
+    joinAddrs,
+    '--data-dir',
+    dataDir,
+  ];
+}
+
 /** Holds a port the way another program would. */
 function holdPort(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -66,34 +96,12 @@ describe('jobd start-up failures: one line, exit 1', { timeout: 300_000 }, () =>
   it('--join where nobody answers names the addresses and why', async () => {
     const [own, a, b] = (await freePorts(3)) as [number, number, number];
     const dataDir = join(dir, 'join-nobody');
-    const one = failureLine(
-      await jobd([
-        '--id',
-        '4',
-        '--listen',
-        `127.0.0.1:${own}`,
-        '--join',
-        `127.0.0.1:${a}`,
-        '--data-dir',
-        dataDir,
-      ]),
-    );
+    const one = failureLine(await jobd(joiner(own, `127.0.0.1:${a}`, dataDir)));
     assert.equal(
       one,
       `jobd: cannot join 127.0.0.1:${a}: no member answers (connect ECONNREFUSED 127.0.0.1:${a})`,
     );
-    const two = failureLine(
-      await jobd([
-        '--id',
-        '4',
-        '--listen',
-        `127.0.0.1:${own}`,
-        '--join',
-        `127.0.0.1:${a},127.0.0.1:${b}`,
-        '--data-dir',
-        dataDir,
-      ]),
-    );
+    const two = failureLine(await jobd(joiner(own, `127.0.0.1:${a},127.0.0.1:${b}`, dataDir)));
     assert.equal(
       two,
       `jobd: cannot join 127.0.0.1:${a},127.0.0.1:${b}: no member answers ` +
@@ -105,16 +113,7 @@ describe('jobd start-up failures: one line, exit 1', { timeout: 300_000 }, () =>
     // The join address answers nothing either: the port check must come first.
     const [other] = (await freePorts(1)) as [number];
     const line = failureLine(
-      await jobd([
-        '--id',
-        '4',
-        '--listen',
-        `127.0.0.1:${heldPort}`,
-        '--join',
-        `127.0.0.1:${other}`,
-        '--data-dir',
-        join(dir, 'join-port'),
-      ]),
+      await jobd(joiner(heldPort, `127.0.0.1:${other}`, join(dir, 'join-port'))),
     );
     assert.equal(
       line,
@@ -124,35 +123,13 @@ describe('jobd start-up failures: one line, exit 1', { timeout: 300_000 }, () =>
 
   it('a taken --listen or --http port', async () => {
     const [own] = (await freePorts(1)) as [number];
-    const grpcTaken = failureLine(
-      await jobd([
-        '--id',
-        '1',
-        '--listen',
-        `127.0.0.1:${heldPort}`,
-        '--peers',
-        `1=127.0.0.1:${heldPort}`,
-        '--data-dir',
-        join(dir, 'listen-taken'),
-      ]),
-    );
+    const grpcTaken = failureLine(await jobd(bootstrap(heldPort, join(dir, 'listen-taken'))));
     assert.equal(
       grpcTaken,
       `jobd: cannot listen on 127.0.0.1:${heldPort} (--listen): address already in use (EADDRINUSE)`,
     );
     const httpTaken = failureLine(
-      await jobd([
-        '--id',
-        '1',
-        '--listen',
-        `127.0.0.1:${own}`,
-        '--http',
-        `127.0.0.1:${heldPort}`,
-        '--peers',
-        `1=127.0.0.1:${own}`,
-        '--data-dir',
-        join(dir, 'http-taken'),
-      ]),
+      await jobd(bootstrap(own, join(dir, 'http-taken'), '--http', `127.0.0.1:${heldPort}`)),
     );
     assert.equal(
       httpTaken,
@@ -164,18 +141,7 @@ describe('jobd start-up failures: one line, exit 1', { timeout: 300_000 }, () =>
     const [own] = (await freePorts(1)) as [number];
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory\n');
-    const line = failureLine(
-      await jobd([
-        '--id',
-        '1',
-        '--listen',
-        `127.0.0.1:${own}`,
-        '--peers',
-        `1=127.0.0.1:${own}`,
-        '--data-dir',
-        join(file, 'data'),
-      ]),
-    );
+    const line = failureLine(await jobd(bootstrap(own, join(file, 'data'))));
     assert.equal(
       line,
       `jobd: cannot use --data-dir ${join(file, 'data')}: a path component is not a directory (ENOTDIR)`,
@@ -186,22 +152,9 @@ describe('jobd start-up failures: one line, exit 1', { timeout: 300_000 }, () =>
     const [own] = (await freePorts(1)) as [number];
     const junk = join(dir, 'junk.pem');
     writeFileSync(junk, 'garbage\n');
-    const r = await jobd([
-      '--id',
-      '1',
-      '--listen',
-      `127.0.0.1:${own}`,
-      '--peers',
-      `1=127.0.0.1:${own}`,
-      '--data-dir',
-      join(dir, 'tls'),
-      '--tls-ca',
-      junk,
-      '--tls-cert',
-      junk,
-      '--tls-key',
-      junk,
-    ]);
+    const r = await jobd(
+      bootstrap(own, join(dir, 'tls'), '--tls-ca', junk, '--tls-cert', junk, '--tls-key', junk),
+    );
     assert.equal(r.code, 2);
     assert.equal(r.stderr, `jobd: --tls-ca ${junk}: not a PEM file\n`);
   });
