@@ -195,8 +195,8 @@ async function main(): Promise<void> {
     })
     .option('node-heartbeat-ms', {
       type: 'number',
-      default: nodeDefaults.nodeHeartbeatMs,
-      describe: 'ms between Node status heartbeats (the lease the cluster watches)',
+      describe:
+        'ms between Node status heartbeats (the lease the cluster watches); default a tenth of --node-grace-ms, 100-1000',
     })
     .option('tick-ms', {
       type: 'number',
@@ -307,7 +307,10 @@ async function main(): Promise<void> {
       maxRuns: nonNegative('max-runs', argv.maxRuns),
       capacity: parseCapacity((argv as Record<string, unknown>).capacity),
       shutdownGraceMs: shutdownGrace(argv.shutdownGrace),
-      nodeHeartbeatMs: positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
+      nodeHeartbeatMs:
+        argv.nodeHeartbeatMs === undefined
+          ? undefined
+          : positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
       eventTtlMs: positive('event-ttl-ms', argv.eventTtlMs),
       logLevel: parseLogLevel(argv.logLevel),
       tls: tlsPaths(argv.tlsCa, argv.tlsCert, argv.tlsKey),

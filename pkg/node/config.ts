@@ -58,7 +58,7 @@ export interface NodeConfig {
   readonly capacity?: CapacityConfig;
   /** SIGTERM: how long running Runs may finish before they are stopped (--shutdown-grace). Default 30 s. */
   readonly shutdownGraceMs?: number;
-  /** Milliseconds between Node status heartbeats. Default 1000. */
+  /** Milliseconds between Node status heartbeats. Default nodeHeartbeatMsFor(nodeGraceMs). */
   readonly nodeHeartbeatMs?: number;
   /** Events are deleted this long after their last occurrence, ms (--event-ttl-ms). Default 1 h. */
   readonly eventTtlMs?: number;
@@ -99,7 +99,6 @@ export const nodeDefaults = {
   heartbeatTick: 1,
   snapshotEvery: 50_000,
   maxRuns: 16,
-  nodeHeartbeatMs: 1000,
   defaultImage: 'busybox:latest',
   runtime: 'docker',
   backoffBaseMs: 10_000,
@@ -217,4 +216,16 @@ export function parseTlsFlags(ca: unknown, cert: unknown, key: unknown): TlsPath
     if (typeof v !== 'string') throw invalid(`${name}: expected a file path`);
   }
   return { ca: String(ca), cert: String(cert), key: String(key) };
+}
+
+/**
+ * The default heartbeat interval for a grace period: a tenth of it, between
+ * 100 ms and 1 s (500 ms for the default 5 s). A dead node is declared NotReady
+ * once another node's heartbeat shows the log moved on for the grace period
+ * (controllers/nodelifecycle/heartbeats.ts), so the interval is how late past
+ * the grace that verdict can come; a tenth keeps "grace + 1 s to replacement"
+ * with room for the replacement itself, at 2 small writes per node per second.
+ */
+export function nodeHeartbeatMsFor(nodeGraceMs: number): number {
+  return Math.min(1000, Math.max(100, Math.round(nodeGraceMs / 10)));
 }

@@ -27,7 +27,7 @@ import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
 import { errorMessage } from '../util/errors.js';
 import { nodeAuth, nodePeerToken } from './auth.js';
-import { nodeDefaults, type NodeConfig } from './config.js';
+import { nodeDefaults, nodeHeartbeatMsFor, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
 import { heartbeatFeed } from './heartbeats.js';
 import { httpComponent } from './http.js';
@@ -354,7 +354,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       memory: config.capacity?.memory ?? `${Math.floor(totalmem() / (1024 * 1024))}Mi`,
       runs: config.capacity?.runs ?? config.maxRuns ?? nodeDefaults.maxRuns,
     },
-    intervalMs: config.nodeHeartbeatMs ?? nodeDefaults.nodeHeartbeatMs,
+    intervalMs: config.nodeHeartbeatMs ?? nodeHeartbeatMsFor(nodeGraceMs),
     logger: logger.child({ component: 'registration' }),
     runtimeReady: () => agent.runtimeReady(),
   });

@@ -49,6 +49,20 @@ export function nodeState(node: Node, used?: Readonly<NodeUsage>): NodeState {
   };
 }
 
+/**
+ * Everything of a node that nodeState and unfitReasons read, as one string: two
+ * versions of a node with the same key place every Run alike. A heartbeat
+ * changes only timestamps, so watchers that place Runs can skip it.
+ */
+export function nodePlacementKey(node: Node): string {
+  return JSON.stringify([
+    nodeReadiness(node) ?? null,
+    node.spec?.unschedulable === true,
+    node.metadata.labels ?? null,
+    nodeAllocatable(node),
+  ]);
+}
+
 /** Ready=True, and RuntimeReady not False (the store's nodeNotReady, as a FitReason). */
 export function nodeReadiness(node: Node): FitReason | undefined {
   const why = nodeNotReady(node);

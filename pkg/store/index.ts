@@ -87,6 +87,7 @@ export {
   nodeReadiness,
   nodeState,
   unfitReasons,
+  nodePlacementKey,
   type NodeState,
   type NodeUsage,
 } from './fit.js';

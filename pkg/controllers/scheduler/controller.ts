@@ -2,7 +2,7 @@
 // enqueues the one scheduling key; one worker runs the passes, and a plan
 // answered with refusals after its pass ended enqueues it again.
 import { Controller, type ControllerFactory } from '../../reconcile/index.js';
-import type { Proposer } from '../../store/index.js';
+import { nodePlacementKey, type Proposer } from '../../store/index.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { SCHEDULE_KEY, SchedulerReconciler } from './reconciler.js';
 
@@ -45,7 +45,14 @@ export function schedulerController(opts: SchedulerControllerOptions): Controlle
       onDelete: () => controller.add(SCHEDULE_KEY),
     };
     runs.addHandler(poke);
-    nodes.addHandler(poke);
+    // A node's heartbeat (every few hundred ms per node) changes nothing a
+    // placement reads: no pass for it.
+    nodes.addHandler({
+      ...poke,
+      onUpdate: (old, node) => {
+        if (nodePlacementKey(old) !== nodePlacementKey(node)) controller.add(SCHEDULE_KEY);
+      },
+    });
     queues.addHandler(poke);
     return controller;
   };

@@ -7,7 +7,15 @@ import {
   unschedulableMessage,
 } from '../../../pkg/controllers/scheduler/index.js';
 import { JobReconciler } from '../../../pkg/controllers/job/index.js';
-import type { Command, CommandResult, JobSpec, Proposer, Run } from '../../../pkg/store/index.js';
+import {
+  nodePlacementKey,
+  type Command,
+  type CommandResult,
+  type JobSpec,
+  type Node,
+  type Proposer,
+  type Run,
+} from '../../../pkg/store/index.js';
 import { jobInput, newFixture, nodeInput, type Fixture, type NodeOptions } from './fixtures.js';
 
 function scheduler(fx: Fixture, proposer: Proposer = fx.proposer): SchedulerReconciler {
@@ -321,5 +329,20 @@ describe('scheduler', () => {
 
   it('formats the message with reasons in a stable order', () => {
     assert.equal(unschedulableMessage(0, new Map()), '0/0 nodes available');
+  });
+
+  it('tells a heartbeat apart from a change that moves placements (nodePlacementKey)', () => {
+    const key = (o: NodeOptions) => nodePlacementKey(nodeInput('n1', o) as unknown as Node);
+    const base = key({});
+    assert.equal(key({ heartbeat: '2026-12-06T20:00:01.000Z' }), base, 'heartbeat alone');
+    for (const [what, o] of Object.entries<NodeOptions>({
+      cordon: { unschedulable: true },
+      'not ready': { ready: false },
+      labels: { labels: { disk: 'ssd' } },
+      cpu: { cpu: '2' },
+      memory: { memory: '1Gi' },
+      runs: { runs: 3 },
+    }))
+      assert.notEqual(key(o), base, what);
   });
 });

@@ -1,7 +1,7 @@
 // jobd's flag parsers that are more than a type check: --capacity.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCapacity, parseLabels } from '../../../pkg/node/config.js';
+import { nodeHeartbeatMsFor, parseCapacity, parseLabels } from '../../../pkg/node/config.js';
 import { hostShare } from '../../../pkg/cli/verbs/dev-up.js';
 
 describe('--capacity', () => {
@@ -40,5 +40,13 @@ describe('dev up host share', () => {
     assert.equal(hostShare(1, host), 'cpu=2000m,memory=24576Mi');
     // Every share is a valid --capacity.
     assert.deepEqual(parseCapacity(hostShare(3, host)), { cpu: '666m', memory: '8192Mi' });
+  });
+});
+
+describe('--node-heartbeat-ms default', () => {
+  it('is a tenth of the grace period, kept between 100 ms and 1 s', () => {
+    assert.equal(nodeHeartbeatMsFor(5_000), 500);
+    assert.equal(nodeHeartbeatMsFor(40_000), 1_000);
+    assert.equal(nodeHeartbeatMsFor(300), 100);
   });
 });
