@@ -189,6 +189,51 @@ describe('kubectl and client-node against jobd (TLS, auth)', { skip, timeout: 60
         assert.match(nodes, /^NAME\s+STATUS\s+ROLE\(S\)\s+CPU\s+MEMORY\s+RUNS\s+AGE$/m);
       });
 
+      it('applies and gets a Queue (cluster-scoped) and a Job that names it, as jobctl shows them', async () => {
+        const queue = `q-${bin.version.replace('.', '-')}`;
+        const file = manifest(
+          queue,
+          [
+            'apiVersion: jobctl.dev/v1',
+            'kind: Queue',
+            'metadata:',
+            `  name: ${queue}`,
+            'spec:',
+            '  maxRunning: 1',
+            '',
+          ].join('\n'),
+        );
+        assert.match(
+          await ok(['apply', '-f', file]),
+          new RegExp(`^queue\\.jobctl\\.dev/${queue} created$`, 'm'),
+        );
+        assert.match(await ok(['api-resources']), /^queues\s+.*jobctl\.dev\/v1\s+false\s+Queue$/m);
+        const queued = `${name}-queued`;
+        await ok(['apply', '-f', manifest(queued, jobYaml(queued, `  queue: ${queue}`))]);
+        await ok(['wait', '--for=condition=Complete', `job/${queued}`, '--timeout=180s']);
+        const header = (text: string): string[] =>
+          (text.split('\n')[0] ?? '').trim().split(/\s{2,}/);
+        const table = await ok(['get', 'queues']);
+        assert.deepEqual(header(table), header(await c.cliOk(['get', 'queues'])));
+        assert.match(table, new RegExp(`^${queue}\\s`, 'm'));
+        assert.equal(
+          await ok(['get', `job/${queued}`, '-o', 'jsonpath={.spec.queue}']),
+          queue,
+          'spec.queue round-trips through kubectl',
+        );
+        // A Job naming a queue that does not exist is refused at apply, through kubectl too.
+        const orphan = `${name}-noqueue`;
+        const r = await kubectl([
+          'apply',
+          '-f',
+          manifest(orphan, jobYaml(orphan, '  queue: no-such-queue')),
+        ]);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /no-such-queue/);
+        await ok(['delete', 'job', queued]);
+        await ok(['delete', 'queue', queue]);
+      });
+
       it('explains fields from the schemas', async () => {
         const out = await ok(['explain', 'jobs.spec.completions']);
         assert.match(out, /KIND:\s+Job/);
