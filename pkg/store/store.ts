@@ -664,30 +664,77 @@ export class ResourceStore implements StateMachine {
     ) {
       return staleVersion(info, cmd.name);
     }
-    // Ordered deletion (DESIGN §3): an object that owns a Run still active is
-    // only marked (deletionTimestamp). Its controller (the job controller, for
-    // a Job) stops the Runs and deletes it again once none is active; only then
-    // are it and its Runs removed. `deleted` is empty: nothing is gone yet.
-    if (this.ownsActiveRun(old)) {
-      if (old.metadata.deletionTimestamp !== undefined) {
-        return { ok: true, outcome: Outcome.Deleted, object: old, deleted: [] };
+    // Ordered deletion (DESIGN §3): an object whose ownership tree still holds
+    // a Run not yet final is only marked (deletionTimestamp), and so is every
+    // owner of such a Run in the tree (a CronJob's running Jobs). The job
+    // controller stops a marked Job's Runs and deletes it again once none is
+    // active; only then are it and its Runs removed, and with the last of them
+    // a marked owner above it (finishOwners). `deleted` is empty: nothing is
+    // gone yet.
+    const holders = this.activeRunOwners(old);
+    if (holders.length > 0) {
+      let object = old;
+      for (const holder of [old, ...holders.filter((h) => h !== old)]) {
+        if (holder.metadata.deletionTimestamp !== undefined) continue;
+        const kinfo = this.kinds.get(holder.kind) as KindInfo;
+        const marked = this.modify(txn, kinfo, holder, { deletionTimestamp: cmd.now });
+        if (holder === old) object = marked.object;
       }
-      const marked = this.modify(txn, info, old, { deletionTimestamp: cmd.now });
-      return { ok: true, outcome: Outcome.Deleted, object: marked.object, deleted: [] };
+      return { ok: true, outcome: Outcome.Deleted, object, deleted: [] };
     }
     const deleted = this.deleteCascade(txn, info, old, cmd.now);
     const object = deleted[deleted.length - 1] as Resource;
-    return { ok: true, outcome: Outcome.Deleted, object, deleted };
+    return {
+      ok: true,
+      outcome: Outcome.Deleted,
+      object,
+      deleted: [...deleted, ...this.finishOwners(txn, old, cmd.now)],
+    };
   }
 
-  /** Whether `obj` is the owner of a Run that has not reached a final phase. */
-  private ownsActiveRun(obj: Resource): boolean {
-    return this.index.dependentsOf(obj.metadata.uid).some((fk) => {
-      if (splitFullKey(fk)[0] !== 'Run') return false;
-      const run = this.index.getFull(fk);
-      const phase = run?.status.phase;
-      return run !== undefined && !isFinalRunPhase(typeof phase === 'string' ? phase : undefined);
-    });
+  /**
+   * The objects in `root`'s ownership tree (`root` included) that own a Run
+   * not yet in a final phase.
+   */
+  private activeRunOwners(root: Resource): Resource[] {
+    const out: Resource[] = [];
+    const seen = new Set<string>();
+    const visit = (obj: Resource): void => {
+      if (seen.has(obj.metadata.uid)) return;
+      seen.add(obj.metadata.uid);
+      let ownsActive = false;
+      for (const fk of this.index.dependentsOf(obj.metadata.uid)) {
+        const dep = this.index.getFull(fk);
+        if (!dep) continue;
+        if (splitFullKey(fk)[0] !== 'Run') visit(dep);
+        else if (!ownsActive) {
+          const phase = dep.status.phase;
+          ownsActive = !isFinalRunPhase(typeof phase === 'string' ? phase : undefined);
+        }
+      }
+      if (ownsActive) out.push(obj);
+    };
+    visit(root);
+    return out;
+  }
+
+  /**
+   * After `gone` was removed: each owner above it that was marked for deletion
+   * and whose tree now holds no active Run is removed too (with what it still
+   * owns), in the same entry, and so on upwards.
+   */
+  private finishOwners(txn: Txn, gone: Resource, now: string): Resource[] {
+    const deleted: Resource[] = [];
+    for (const ref of gone.metadata.ownerReferences) {
+      const fk = this.index.byUid(ref.uid);
+      const owner = fk === undefined ? undefined : this.index.getFull(fk);
+      if (!owner || owner.metadata.deletionTimestamp === undefined) continue;
+      if (this.activeRunOwners(owner).length > 0) continue;
+      const kinfo = this.kinds.get(owner.kind) as KindInfo;
+      deleted.push(...this.deleteCascade(txn, kinfo, owner, now));
+      deleted.push(...this.finishOwners(txn, owner, now));
+    }
+    return deleted;
   }
 
   // -------------------------------------------------------------------------

@@ -4,8 +4,12 @@
 //     and its Runs are gone, and by then the container is no longer running; the Run
 //     was stopped first (Cancelled, reason Deleted, seen by a watch);
 //   - --wait=false returns at once, the Job still there and marked (deletionTimestamp);
-//   - a Job whose node is down is still removed, after the node grace period.
+//   - a Job whose node is down is still removed, after the node grace period;
+//   - deleting a CronJob whose Job runs stops that container before the CronJob
+//     and its Jobs are gone.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Job, Run, WatchEvent } from '../../pkg/store/index.js';
 import {
@@ -105,6 +109,40 @@ describe('ordered deletion on a 3-node docker cluster (CLI)', { skip, timeout: 6
     assert.ok(marked === undefined || marked.metadata.deletionTimestamp, 'marked, or already gone');
     await eventually('quick to be gone', async () =>
       (await c.cli(['get', 'job', 'quick'])).code === 1 ? true : undefined,
+    );
+  });
+
+  it('delete cronjob stops its running Job first, then removes the CronJob and its Jobs', async () => {
+    const file = join(m.dir, 'nightly.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'jobctl.dev/v1',
+        kind: 'CronJob',
+        metadata: { name: 'nightly' },
+        spec: {
+          schedule: '@yearly',
+          suspend: true,
+          jobTemplate: { spec: { image: E2E_IMAGE, command: SLEEPER } },
+        },
+      }),
+    );
+    await c.cliOk(['apply', '-f', file]);
+    await c.cliOk(['create', 'job', 'nightly-now', '--from=cronjob/nightly']);
+    const run = await runningRun('nightly-now');
+    const r = await c.cli(['delete', 'cronjob', 'nightly']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'cronjob.jobctl.dev "nightly" deleted\n');
+    const containers = await containersOfRun(run.metadata.uid);
+    assert.ok(
+      containers.every((x) => x.state !== 'running'),
+      `a container still runs after delete returned: ${JSON.stringify(containers)}`,
+    );
+    assert.equal((await c.cli(['get', 'cronjob', 'nightly'])).code, 1);
+    assert.equal((await c.cli(['get', 'job', 'nightly-now'])).code, 1);
+    assert.equal(
+      (await c.cliOk(['get', 'runs', '-l', sel('nightly-now'), '-o', 'name'])).trim(),
+      '',
     );
   });
 

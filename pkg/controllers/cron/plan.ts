@@ -106,6 +106,12 @@ export function planCronJob(cronJob: CronJob, jobs: readonly Job[], nowMs: numbe
   };
   if (status.active?.length === 0) delete status.active;
   const events: PlannedEvent[] = [];
+  // Being deleted (ordered deletion): its running Jobs were marked with it and
+  // are stopped by the job controller; the store removes the CronJob with the
+  // last of them. Nothing more fires.
+  if (cronJob.metadata.deletionTimestamp !== undefined) {
+    return { status: cleanStatus(status), deleteJobs: [], events };
+  }
   const deleteJobs = overHistory(cronJob, finished);
 
   let schedule: CronSchedule;

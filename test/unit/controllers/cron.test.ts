@@ -143,6 +143,29 @@ function newCronFixture(startMs = T0) {
       };
       await api.updateStatus({ ...job, status } as ResourceInput);
     },
+    /** A Pending Run of Job `name`, as the job controller would make it. */
+    async activeRun(name: string) {
+      const job = await api.get('Job', 'default', name);
+      await api.create({
+        apiVersion: API_VERSION,
+        kind: 'Run',
+        metadata: {
+          name: `${name}-0`,
+          namespace: 'default',
+          ownerReferences: [
+            { apiVersion: API_VERSION, kind: 'Job', name, uid: job.metadata.uid, controller: true },
+          ],
+        },
+        spec: {
+          jobName: name,
+          jobUid: job.metadata.uid,
+          attempt: 0,
+          nodeName: '',
+          container: job.spec,
+        },
+        status: { phase: 'Pending' },
+      });
+    },
     async setStatus(name: string, status: CronJobStatus) {
       const cj = await api.get('CronJob', 'default', name);
       await api.updateStatus({ ...cj, status } as ResourceInput);
@@ -317,6 +340,29 @@ describe('cron controller: firing', () => {
   });
 });
 
+describe('cron controller: a CronJob being deleted', () => {
+  it('fires nothing once marked, and its running Job carries the mark for the job controller', async () => {
+    const fx = await setup({ concurrencyPolicy: 'Allow' });
+    fx.at(T0 + 5 * MIN);
+    await fx.tick();
+    const [first] = await fx.jobNames();
+    assert.ok(first);
+    await fx.activeRun(first);
+    await fx.api.delete('CronJob', 'default', 'report');
+    assert.ok((await fx.cronJob()).metadata.deletionTimestamp, 'marked, not gone');
+    assert.ok((await fx.api.get('Job', 'default', first)).metadata.deletionTimestamp);
+
+    fx.at(T0 + 10 * MIN);
+    await fx.tick();
+    assert.deepEqual(
+      fx.writes.filter((w) => w.startsWith('fire')),
+      [],
+      'the 10-minute slot does not fire',
+    );
+    assert.deepEqual(await fx.jobNames(), [first]);
+  });
+});
+
 describe('cron controller: concurrencyPolicy', () => {
   async function withActive(policy: 'Allow' | 'Forbid' | 'Replace') {
     const fx = await setup({ concurrencyPolicy: policy });
@@ -372,32 +418,7 @@ describe('cron controller: concurrencyPolicy', () => {
     fx.at(T0 + 5 * MIN);
     await fx.tick();
     // The job controller made a Run for it meanwhile.
-    const job = await fx.api.get('Job', 'default', first);
-    await fx.api.create({
-      apiVersion: API_VERSION,
-      kind: 'Run',
-      metadata: {
-        name: `${first}-0`,
-        namespace: 'default',
-        ownerReferences: [
-          {
-            apiVersion: API_VERSION,
-            kind: 'Job',
-            name: first,
-            uid: job.metadata.uid,
-            controller: true,
-          },
-        ],
-      },
-      spec: {
-        jobName: first,
-        jobUid: job.metadata.uid,
-        attempt: 0,
-        nodeName: '',
-        container: job.spec,
-      },
-      status: { phase: 'Pending' },
-    });
+    await fx.activeRun(first);
     fx.at(T0 + 10 * MIN);
     await fx.tick();
     assert.deepEqual(fx.writes, [

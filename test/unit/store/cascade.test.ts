@@ -73,6 +73,61 @@ describe('delete', () => {
     );
   });
 
+  it('marks a CronJob and its running Jobs, and removes the CronJob with the last of them', () => {
+    const h = new Harness();
+    const cj = ok(
+      h.create(input('CronJob', 'nightly', { spec: { schedule: '@daily', jobTemplate: {} } })),
+    ).object;
+    const running = ok(h.create(jobInput('nightly-1', { ownerReferences: [ref(cj)] }))).object;
+    const done = ok(h.create(jobInput('nightly-0', { ownerReferences: [ref(cj)] }))).object;
+    ok(
+      h.create(
+        input('Run', 'nightly-1-0', {
+          ownerReferences: [ref(running)],
+          status: { phase: 'Running' },
+        }),
+      ),
+    );
+    ok(h.create(input('Run', 'nightly-0-0', { ownerReferences: [ref(done)], status: FINISHED })));
+
+    const marked = ok(h.delete('CronJob', 'default', 'nightly'));
+    assert.deepEqual(marked.deleted, [], 'nothing is gone while a Job of it runs');
+    const marks = (name: string, kind = 'Job') =>
+      h.store.get(kind, 'default', name)?.metadata.deletionTimestamp !== undefined;
+    assert.ok(marks('nightly', 'CronJob'));
+    assert.ok(marks('nightly-1'), 'the running Job is marked, so its controller stops it');
+    assert.ok(!marks('nightly-0'), 'a finished Job is left to go with the CronJob');
+    assert.ok(h.store.get('Run', 'default', 'nightly-1-0'));
+
+    // The job controller stops the Run, then deletes its Job again.
+    ok(h.updateStatus(input('Run', 'nightly-1-0'), { phase: 'Cancelled', reason: 'Deleted' }));
+    const gone = ok(h.delete('Job', 'default', 'nightly-1'));
+    assert.deepEqual(
+      gone.deleted?.map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Run/nightly-1-0', 'Job/nightly-1', 'Run/nightly-0-0', 'Job/nightly-0', 'CronJob/nightly'],
+    );
+    for (const [kind, name] of [
+      ['CronJob', 'nightly'],
+      ['Job', 'nightly-0'],
+      ['Run', 'nightly-0-0'],
+    ] as const)
+      assert.equal(h.store.get(kind, 'default', name), undefined, `${kind}/${name}`);
+  });
+
+  it('removes a CronJob whose Jobs all finished at once, with them', () => {
+    const h = new Harness();
+    const cj = ok(
+      h.create(input('CronJob', 'nightly', { spec: { schedule: '@daily', jobTemplate: {} } })),
+    ).object;
+    const done = ok(h.create(jobInput('nightly-0', { ownerReferences: [ref(cj)] }))).object;
+    ok(h.create(input('Run', 'nightly-0-0', { ownerReferences: [ref(done)], status: FINISHED })));
+    const r = ok(h.delete('CronJob', 'default', 'nightly'));
+    assert.deepEqual(
+      r.deleted?.map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Run/nightly-0-0', 'Job/nightly-0', 'CronJob/nightly'],
+    );
+  });
+
   it('checks uid and resourceVersion preconditions', () => {
     const h = new Harness();
     const a = ok(h.create(jobInput('a'))).object;
