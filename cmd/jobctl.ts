@@ -2,9 +2,10 @@
 // jobctl: the CLI's process shell. It supplies the real streams, clock,
 // environment, gRPC client and exit, then hands argv to pkg/cli. A plain
 // `jobctl get ...` (the command people run all day) is read by
-// pkg/cli/fast-get.ts without loading yargs; everything else (or a `get` the
-// fast path is unsure of) goes through yargs (pkg/cli/register.ts). Every
-// verb, its flags and its run live in pkg/cli/verbs/<verb>.ts.
+// pkg/cli/fast-get.ts without loading yargs, and its reads go over plain
+// HTTP/2 without loading grpc-js (ReadFirstClient); everything else (or a
+// `get` the fast path is unsure of) goes through yargs (pkg/cli/register.ts).
+// Every verb, its flags and its run live in pkg/cli/verbs/<verb>.ts.
 import type { Connection } from '../pkg/cli/contexts.js';
 import { parseFastGet, runFastGet } from '../pkg/cli/fast-get.js';
 import type { CliDeps } from '../pkg/cli/verbs/deps.js';
@@ -19,6 +20,16 @@ import { realClock } from '../pkg/util/clock.js';
 async function connect(conn: Connection): Promise<ResourceClient> {
   const { GrpcClient } = await import('../pkg/transport/grpc-client.js');
   return new GrpcClient({ servers: conn.servers, security: conn });
+}
+
+/**
+ * The fast `get`'s client: its reads without grpc-js when the first server
+ * answers them cleanly, GrpcClient (connect above) for the rest and for every
+ * error, so what the user sees is the same (pkg/transport/read-first-client.ts).
+ */
+async function connectForGet(conn: Connection): Promise<ResourceClient> {
+  const { ReadFirstClient } = await import('../pkg/transport/read-first-client.js');
+  return new ReadFirstClient({ servers: conn.servers, security: conn }, () => connect(conn));
 }
 
 /** Ctrl-C ends long-running verbs (get -w, wait) cleanly; a second one exits at once. */
@@ -47,5 +58,5 @@ const deps: CliDeps = {
 
 const argv = process.argv.slice(2);
 const fast = parseFastGet(argv);
-if (fast) await runFastGet(deps, fast);
+if (fast) await runFastGet({ ...deps, connect: connectForGet }, fast);
 else await (await import('../pkg/cli/register.js')).runCli(argv, deps);

@@ -30,6 +30,7 @@ import {
 } from './api-grpc.js';
 import { decodeObject, encodeObject, logCopyMessage, logsRequestOf } from './api-wire.js';
 import { LogCursor } from './log-cursor.js';
+import { getRequestOf, listRequestOf, listResultOf } from './read-wire.js';
 import { channelOptions } from './channel-options.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey } from './errors.js';
 import {
@@ -263,12 +264,7 @@ export class GrpcClient implements JobctlClient {
     opts: GetOptions = {},
   ): Promise<ResourceOf<K>> {
     return this.objectOf<ResourceOf<K>>(
-      this.call(JobctlService.get, {
-        kind,
-        namespace,
-        name,
-        consistency: opts.consistency ?? '',
-      }),
+      this.call(JobctlService.get, getRequestOf(kind, namespace, name, opts)),
     );
   }
 
@@ -276,20 +272,7 @@ export class GrpcClient implements JobctlClient {
     kind: K,
     opts: ListOptions = {},
   ): Promise<ListResult<ResourceOf<K>>> {
-    const res = await this.call(JobctlService.list, {
-      kind,
-      namespace: opts.namespace ?? '',
-      labelSelector: opts.labelSelector ?? '',
-      fieldSelector: opts.fieldSelector ?? '',
-      limit: opts.limit ?? 0,
-      continue: opts.continue ?? '',
-      consistency: opts.consistency ?? '',
-    });
-    return {
-      items: res.items.map((b) => decodeObject<ResourceOf<K>>(b)),
-      resourceVersion: res.resourceVersion,
-      ...(res.continue ? { continue: res.continue } : {}),
-    };
+    return listResultOf<K>(await this.call(JobctlService.list, listRequestOf(kind, opts)));
   }
 
   watch<K extends string>(
