@@ -14,6 +14,7 @@
 //  - store.memory RSS of every node with the 100,000 Jobs stored.
 // Knobs (env): BENCH_DURATION_MS (10000), BENCH_JOBS (100000),
 // BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir,
+// BENCH_PROFILE=DIR writes a --cpu-prof of every node,
 // BENCH_TLS=1 (or `npm run bench -- api --tls`) runs the cluster and every
 // client with mutual TLS (certificates from `jobd certs`), BENCH_ONLY=apply,get
 // runs only those phases (apply, get, watch, cli, list).
@@ -309,6 +310,9 @@ export async function benchApi(): Promise<object[]> {
     // The control plane is measured: Jobs run instantly on the fake runtime.
     // Capacity is measured, not the per-client limiter (--rate-limit 0).
     extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
+    ...(process.env.BENCH_PROFILE
+      ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] }
+      : {}),
     ...(tls ? { tls: { dir: certs } } : {}),
   });
   security = cluster.clientSecurity();

@@ -122,6 +122,13 @@ interface PendingConfChange extends Pending<ConfState> {
 }
 
 // Envelope: [0x01][u32 node id][u32 incarnation][f64 sequence] then the payload.
+/**
+ * A tick this late (ms) is logged as an event-loop stall: at the default
+ * 50 ms ticks and electionTick 6, followers give up on a leader after
+ * 300-600 ms without a heartbeat.
+ */
+const STALL_WARN_MS = 200;
+
 const envelopeVersion = 0x01;
 const envelopeHeader = 17;
 
@@ -616,12 +623,28 @@ export class RaftNode {
   // The loop
 
   private armTick(): void {
+    const due = this.clock.monotonic() + this.tickMs;
     this.tickTimer = this.clock.setTimer(this.tickMs, () => {
       if (this.stopped) return;
+      this.noteLateTick(this.clock.monotonic() - due);
       this.core.tick();
       this.expireDeadlines();
       this.schedule();
       this.armTick();
+    });
+  }
+
+  /**
+   * A tick that fires long after it was due means something held the event
+   * loop: heartbeats (leader) or election timers (follower) stalled with it,
+   * and a stall near the election timeout costs the cluster its leader. Said
+   * once per stall, with how long, so a log tells where leadership went.
+   */
+  private noteLateTick(lateMs: number): void {
+    if (lateMs < STALL_WARN_MS) return;
+    this.logger.warn('event loop stalled: raft tick late', {
+      lateMs: Math.round(lateMs),
+      role: this.role,
     });
   }
 

@@ -7,6 +7,9 @@
 //   - {requeue: true}        -> rate-limited requeue without logging an error;
 //   - {} (success)           -> back-off reset (forget).
 // The queue guarantees that one key is never reconciled by two workers at once.
+// Between keys a worker spends the shared TurnBudget (turns.ts): reconciles
+// that finish without I/O resume their worker as microtasks, and thousands of
+// them in a row would otherwise never let the event loop turn.
 import type { Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import { isTerminal } from './errors.js';
@@ -14,6 +17,7 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { noopReconcileMetrics, type ReconcileMetrics, type ReconcileOutcome } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { defaultRateLimiter, type RateLimiter } from './ratelimit.js';
+import { turnBudgetOf, type TurnBudget } from './turns.js';
 
 export interface Result {
   /** Reconcile this key again after this many ms (from the injected clock). */
@@ -52,6 +56,7 @@ export class Controller {
   private readonly workers: number;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly budget: TurnBudget;
   private metrics: ReconcileMetrics;
   private running: Promise<void>[] = [];
   private counts = { reconciles: 0, errors: 0, terminalErrors: 0 };
@@ -62,6 +67,7 @@ export class Controller {
     this.workers = Math.max(1, opts.workers ?? 1);
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock;
+    this.budget = turnBudgetOf(opts.clock);
     this.metrics = opts.metrics ?? noopReconcileMetrics;
     this.queue = new WorkQueue({
       clock: opts.clock,
@@ -109,6 +115,8 @@ export class Controller {
       } finally {
         this.queue.done(key);
       }
+      const turn = this.budget.spend();
+      if (turn) await turn;
     }
   }
 

@@ -43,3 +43,4 @@ export {
   type DefaultRateLimiterOptions,
   type RateLimiter,
 } from './ratelimit.js';
+export { DEFAULT_SLICE_MS, TurnBudget, nextTurn, turnBudgetOf } from './turns.js';

@@ -6,7 +6,10 @@
 // replays the whole cache to the handlers as updates, so anything a
 // reconciler deferred or missed is looked at again (level-triggered safety
 // net). hasSynced() is true once the first list is in the cache; workers wait
-// for it. All waiting goes through the injected Clock.
+// for it. All waiting goes through the injected Clock. The list, the resync
+// and a burst of watch events are fed to the cache and handlers in slices of
+// the shared TurnBudget (turns.ts): with 100,000 objects of a kind, doing any
+// of them in one go would hold the event loop for seconds.
 import type { ResourceClient } from '../client/index.js';
 import type { ResourceOf, WatchEvent } from '../store/index.js';
 import type { ObjectLike } from './keys.js';
@@ -15,6 +18,7 @@ import { errorMessage, isReason, Reason } from '../util/errors.js';
 import { Cache } from './cache.js';
 import { keyOf } from './keys.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { turnBudgetOf, type TurnBudget } from './turns.js';
 
 export interface EventHandler<T extends ObjectLike> {
   onAdd?(object: T): void;
@@ -47,6 +51,7 @@ export class Informer<K extends string = string> {
   private readonly retryMs: number;
   private readonly retryMaxMs: number;
   private readonly handlers: EventHandler<ResourceOf<K>>[] = [];
+  private readonly budget: TurnBudget;
   private synced = false;
   private syncWaiters: (() => void)[] = [];
   private started = false;
@@ -61,6 +66,7 @@ export class Informer<K extends string = string> {
     this.resyncMs = opts.resyncMs ?? 0;
     this.retryMs = opts.retryMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
+    this.budget = turnBudgetOf(opts.clock);
   }
 
   /** Handlers added after start still see later events (and resyncs), not the past. */
@@ -143,6 +149,8 @@ export class Informer<K extends string = string> {
     this.listCount++;
     const seen = new Set<string>();
     for (const obj of result.items) {
+      const turn = this.budget.spend();
+      if (turn) await turn;
       const key = keyOf(obj);
       seen.add(key);
       const old = this.cache.upsert(obj);
@@ -154,6 +162,8 @@ export class Informer<K extends string = string> {
     }
     for (const key of this.cache.keys()) {
       if (seen.has(key)) continue;
+      const turn = this.budget.spend();
+      if (turn) await turn;
       const old = this.cache.remove(key);
       if (old) this.emitDelete(old);
     }
@@ -171,6 +181,8 @@ export class Informer<K extends string = string> {
     for await (const event of this.client.watch(this.kind, { resourceVersion: rv, signal })) {
       this.apply(event);
       last = event.object.metadata.resourceVersion;
+      const turn = this.budget.spend();
+      if (turn) await turn;
     }
     return last;
   }
@@ -188,15 +200,32 @@ export class Informer<K extends string = string> {
     else this.emitAdd(now);
   }
 
+  /** Replays the cache every resyncMs; the next period starts when a replay has ended. */
   private scheduleResync(signal: AbortSignal): { cancel(): void } {
     let timer: Timer | undefined;
     const tick = (): void => {
       if (signal.aborted) return;
-      if (this.synced) for (const obj of this.cache.list()) this.emitUpdate(obj, obj);
-      timer = this.clock.setTimer(this.resyncMs, tick);
+      void this.replay(signal).then(() => {
+        if (!signal.aborted) timer = this.clock.setTimer(this.resyncMs, tick);
+      });
     };
     timer = this.clock.setTimer(this.resyncMs, tick);
     return { cancel: () => timer?.cancel() };
+  }
+
+  /**
+   * Tells the handlers of every cached object (as an update, old === new).
+   * An object changed or removed since the replay began is skipped: its own
+   * event has told the handlers already.
+   */
+  private async replay(signal: AbortSignal): Promise<void> {
+    if (!this.synced) return;
+    for (const obj of this.cache.list()) {
+      const turn = this.budget.spend();
+      if (turn) await turn;
+      if (signal.aborted) return;
+      if (this.cache.getByKey(keyOf(obj)) === obj) this.emitUpdate(obj, obj);
+    }
   }
 
   private emitAdd(obj: ResourceOf<K>): void {

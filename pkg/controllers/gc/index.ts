@@ -4,6 +4,8 @@ export {
   DEFAULT_EVENT_TTL_MS,
   EVENT_GC_CONTROLLER,
   EventGcReconciler,
+  SWEEP_KEY,
+  SWEEPS_PER_TTL,
   addEventGc,
   eventExpiry,
   eventGcController,

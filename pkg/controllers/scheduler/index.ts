@@ -19,6 +19,7 @@ export {
 export { noopSchedulerMetrics, type SchedulerMetrics } from './metrics.js';
 export {
   MAX_PLANS_IN_FLIGHT,
+  MAX_UNSCHEDULABLE_WRITES,
   SCHEDULE_KEY,
   SchedulerReconciler,
   type SchedulerDeps,

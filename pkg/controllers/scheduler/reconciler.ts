@@ -29,13 +29,16 @@ import type { Clock } from '../../util/clock.js';
 import { errorMessage, isReason, Reason } from '../../util/errors.js';
 import {
   keyOf,
+  type Cache,
   type EventRecorder,
   type Lister,
   type Logger,
   type Reconciler,
   type Result,
+  type TurnBudget,
+  turnBudgetOf,
 } from '../../reconcile/index.js';
-import { isFinalRun, runPhase } from '../common/runs.js';
+import { ACTIVE_RUN, RUNS_ACTIVE, runActiveIndex, runPhase } from '../common/runs.js';
 import {
   addUsage,
   allocationAfter,
@@ -48,12 +51,21 @@ import {
 import type { SchedulerMetrics } from './metrics.js';
 import { gateQueues } from './queues.js';
 import { QueueStatusWriter } from './queue-status.js';
+import { PendingOrder } from './order.js';
 
 /** The single key every scheduler pass runs under. */
 export const SCHEDULE_KEY = 'schedule';
 
 /** Plans committing at once; a pass beyond waits for the oldest to be answered. */
 export const MAX_PLANS_IN_FLIGHT = 2;
+
+/**
+ * "Fits nowhere" status writes one pass makes at most, front of the line
+ * first. When the cluster is full, every pending Run is told so once; with
+ * 100,000 of them a single pass would otherwise send 100,000 writes at once.
+ * Each write's Run event asks for another pass, which tells the next ones.
+ */
+export const MAX_UNSCHEDULABLE_WRITES = 256;
 
 export interface SchedulerDeps {
   /** Status-only writes: why a Run fits nowhere, Scheduled for a Run bound without it. */
@@ -62,7 +74,8 @@ export interface SchedulerDeps {
   readonly proposer: Proposer;
   /** Asks for another pass (a plan had binds refused, or failed, after its pass ended). */
   readonly wake?: () => void;
-  readonly runs: Lister<Run>;
+  /** The Runs; the reconciler files them in its index of Runs not over (RUNS_ACTIVE). */
+  readonly runs: Lister<Run> & Pick<Cache<Run>, 'addIndex'>;
   readonly nodes: Lister<Node>;
   /** Queues (kind Queue); absent: no Run is held back by a queue. */
   readonly queues?: Lister<Queue>;
@@ -87,17 +100,6 @@ function shapeOf(run: Run, req: { cpu: number; memory: number }): string {
   return `${req.cpu}/${req.memory}/${sel ? JSON.stringify(Object.entries(sel).sort()) : ''}`;
 }
 
-/** Sorts by compareRuns's order with precomputed keys (the pending list can be long). */
-function sortRuns(runs: Run[]): void {
-  const keyed = runs.map((r) => ({
-    r,
-    p: -(r.spec.priority ?? 0),
-    k: `${r.metadata.creationTimestamp}\u0000${r.metadata.namespace}/${r.metadata.name}`,
-  }));
-  keyed.sort((a, b) => a.p - b.p || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  for (let i = 0; i < keyed.length; i++) runs[i] = (keyed[i] as { r: Run }).r;
-}
-
 export class SchedulerReconciler implements Reconciler {
   private readonly d: SchedulerDeps;
   /** Run key -> bind this scheduler made (or is committing) that the cache may not show yet. */
@@ -105,10 +107,26 @@ export class SchedulerReconciler implements Reconciler {
   /** Plans sent and not answered yet. */
   private readonly committing = new Set<Promise<void>>();
   private readonly queueStatus: QueueStatusWriter;
+  private readonly order = new PendingOrder();
+  private readonly budget: TurnBudget;
+  /**
+   * No pass starts before this (monotonic ms): a pass is followed by a pause
+   * as long as its own work took, so that passes over a long pending list,
+   * asked for by every Run event, take at most half of the leader's time.
+   */
+  private nextPassAt = -Infinity;
 
   constructor(deps: SchedulerDeps) {
     this.d = deps;
+    deps.runs.addIndex(RUNS_ACTIVE, runActiveIndex);
     this.queueStatus = new QueueStatusWriter(deps.client);
+    this.budget = turnBudgetOf(deps.clock);
+  }
+
+  /** Lets the event loop turn when the pass has used its slice (ticks, heartbeats, I/O). */
+  private async share(): Promise<void> {
+    const turn = this.budget.spend();
+    if (turn) await turn;
   }
 
   /** Resolves once every plan sent so far has been answered (tests, shutdown). */
@@ -117,8 +135,13 @@ export class SchedulerReconciler implements Reconciler {
   }
 
   async reconcile(_key: string): Promise<Result> {
+    const wait = this.nextPassAt - this.d.clock.monotonic();
+    if (wait > 0) return { requeueAfter: wait };
     while (this.committing.size >= MAX_PLANS_IN_FLIGHT) await Promise.race([...this.committing]);
-    const runs = this.d.runs.list();
+    const started = this.d.clock.monotonic();
+    // Only the Runs not over: finished ones (most of what is kept) neither
+    // wait for a node nor take room on one.
+    const runs = this.d.runs.byIndex(RUNS_ACTIVE, ACTIVE_RUN);
     this.pruneAssumed();
     const nodes = new Map<string, NodeState>();
     for (const n of this.d.nodes.list()) nodes.set(n.metadata.name, nodeState(n));
@@ -128,7 +151,7 @@ export class SchedulerReconciler implements Reconciler {
     const placed: Run[] = [];
     const needsStatus: Run[] = [];
     for (const run of runs) {
-      if (isFinalRun(run)) continue;
+      await this.share();
       const bound = run.spec.nodeName || this.assumed.get(keyOf(run))?.node || '';
       if (bound) {
         placed.push(run);
@@ -142,7 +165,7 @@ export class SchedulerReconciler implements Reconciler {
       }
       if (!run.spec.cancelled) pending.push(run);
     }
-    sortRuns(pending);
+    pending = this.order.sort(pending);
     // Queues hold back the Runs over their limits (queues.ts): only the rest are placed.
     const queueList = this.d.queues?.list() ?? [];
     const queues = gateQueues({ pending, bound: placed, queues: queueList });
@@ -160,6 +183,7 @@ export class SchedulerReconciler implements Reconciler {
     const binds: { run: Run; node: string }[] = [];
     const unplaced: { run: Run; message: string }[] = [];
     for (const run of pending) {
+      await this.share();
       const req = runRequests(run);
       const shape = shapeOf(run, req);
       const known = unfit.get(shape);
@@ -199,11 +223,16 @@ export class SchedulerReconciler implements Reconciler {
     // may be computed meanwhile (see the header).
     if (binds.length > 0) this.send(binds);
     this.d.metrics?.passDone(pending.length - binds.length, unschedulable);
+    this.nextPassAt = 2 * this.d.clock.monotonic() - started;
+
+    // Only the Runs whose message changes are written; at most MAX_UNSCHEDULABLE_WRITES.
+    const tell = unplaced.filter((u) => !this.knows(u.run, u.message));
+    const told = tell.slice(0, MAX_UNSCHEDULABLE_WRITES);
 
     // The pass's other writes (status only), all at once.
     const outcomes = await Promise.allSettled([
       ...needsStatus.map((run) => this.markScheduled(run)),
-      ...unplaced.map((u) => this.reportUnschedulable(u.run, u.message)),
+      ...told.map((u) => this.reportUnschedulable(u.run, u.message)),
       ...queues.waiting.map((w) => this.reportWaiting(w.run, w.message)),
       ...this.queueStatus.write(queueList, queues.statuses),
     ]);
@@ -216,6 +245,9 @@ export class SchedulerReconciler implements Reconciler {
       else failure ??= err;
     }
     if (failure) throw failure;
+    // More to tell: the next pass does (after its pause).
+    if (told.length < tell.length)
+      return { requeueAfter: Math.max(1, this.nextPassAt - this.d.clock.monotonic()) };
     // A Run that changed under us: its event requeues the pass anyway, but
     // a retry costs little and covers a lagging cache.
     return retry ? { requeue: true } : {};
@@ -316,9 +348,14 @@ export class SchedulerReconciler implements Reconciler {
     await this.writeStatus(run, { ...run.status, phase: 'Pending', message });
   }
 
+  /** Whether the Run already says `message` (as a Pending Run). */
+  private knows(run: Run, message: string): boolean {
+    return run.status?.message === message && runPhase(run) === 'Pending';
+  }
+
   /** Keeps the Run Pending with why it fits nowhere; writes only when the message changes. */
   private async reportUnschedulable(run: Run, message: string): Promise<void> {
-    if (run.status?.message === message && runPhase(run) === 'Pending') return;
+    if (this.knows(run, message)) return;
     await this.writeStatus(run, { ...run.status, phase: 'Pending', message });
     this.d.recorder.record(run, 'Warning', 'FailedScheduling', message);
   }

@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  MAX_UNSCHEDULABLE_WRITES,
   SCHEDULE_KEY,
   SchedulerReconciler,
+  compareRuns,
   unschedulableMessage,
 } from '../../../pkg/controllers/scheduler/index.js';
 import { JobReconciler } from '../../../pkg/controllers/job/index.js';
@@ -325,6 +327,41 @@ describe('scheduler', () => {
     await pass(fx);
     assert.deepEqual(fx.writes, ['updateStatus Run default/a-0']);
     assert.equal((await fx.get<Run>('Run', 'a-0')).status.phase, 'Scheduled');
+  });
+
+  it('tells at most MAX_UNSCHEDULABLE_WRITES Runs per pass why they fit nowhere, front of the line first', async () => {
+    const n = MAX_UNSCHEDULABLE_WRITES + 20;
+    const fx = await seed(
+      { n1: {} },
+      { a: { completions: n, parallelism: n, nodeSelector: { disk: 'none' } } },
+    );
+    const s = scheduler(fx);
+    const first = await pass(fx, s);
+    assert.equal(fx.writes.length, MAX_UNSCHEDULABLE_WRITES);
+    assert.ok(first.requeueAfter !== undefined, 'more to tell: the pass asks to come back');
+    const told = async (): Promise<string[]> =>
+      (await fx.list<Run>('Run')).filter((r) => r.status.message).map((r) => r.metadata.name);
+    const names = (await fx.list<Run>('Run')).sort(compareRuns).map((r) => r.metadata.name);
+    assert.deepEqual((await told()).sort(), names.slice(0, MAX_UNSCHEDULABLE_WRITES).sort());
+    const second = await pass(fx, s);
+    assert.equal(fx.writes.length, 20);
+    assert.deepEqual(second, {});
+    assert.equal((await told()).length, n);
+  });
+
+  it('keeps the placement order across passes and merges new Runs into it', async () => {
+    const fx = await seed({ n1: { cpu: '1' } }, { a: { priority: 1 }, b: {}, c: {} });
+    const s = scheduler(fx);
+    await pass(fx, s);
+    assert.deepEqual(await placement(fx), { 'a-0': 'n1', 'b-0': 'n1', 'c-0': '' });
+    // A newer Run of higher priority goes before c-0, which waited longer.
+    const jc = jobReconciler(fx);
+    await fx.api.create(jobInput('d', { priority: 2 }));
+    await fx.sync();
+    await jc.reconcile('default/d');
+    await fx.setRunStatus('a-0', { phase: 'Succeeded' });
+    await pass(fx, s);
+    assert.deepEqual(await placement(fx), { 'a-0': 'n1', 'b-0': 'n1', 'c-0': '', 'd-0': 'n1' });
   });
 
   it('formats the message with reasons in a stable order', () => {
