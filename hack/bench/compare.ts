@@ -13,13 +13,20 @@
 //  - runs interleaved, etcd then jobctl, --rounds times (default 2), at N
 //    clients and then at 1 client; the figures of a system are over all of its
 //    runs (ops / time, percentiles of every latency).
-// Prints compare.write (N clients) and compare.write.1client. Every process
+// Prints compare.write (N clients) and compare.write.1client, with jobctl's
+// store changes per acknowledged write (its store revision moved over the
+// runs / writes): an etcd put is one change, a jobctl write is the Job's plus
+// whatever the controllers write in answer inside the run (a new suspended
+// Job gets its status and an Event: about 3). Every process
 // and the temp dir are removed at the end, on a failure, and on Ctrl-C or
 // SIGTERM. BENCH_KEEP=1 keeps the temp dir (logs); BENCH_PROFILE=DIR writes a
-// --cpu-prof of every jobd node there.
-import { mkdtempSync, rmSync } from 'node:fs';
+// --cpu-prof of every jobd node there. BENCH_TRACE=DIR adds compare.write.trace:
+// after the runs, BENCH_TRACE_WRITES (300) single writes, each alone, timed
+// step by step inside the nodes (write-trace.ts: where one write's time goes).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
@@ -27,6 +34,7 @@ import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
 import { JobctlError, Reason } from '../../pkg/util/errors.js';
 import { EtcdCluster, EtcdKv, ensureEtcd } from './etcd.js';
 import { cpuMs, percentile, round } from './stats.js';
+import { epochMicros, traceBreakdown, type TracedCall } from './write-trace.js';
 
 export interface CompareOptions {
   /** Concurrent clients of the main runs. */
@@ -169,6 +177,8 @@ interface Target {
   pids(): number[];
   /** One write of `job` (named `key`) on channel `ch`. */
   write(ch: number, key: string, job: ResourceInput): Promise<unknown>;
+  /** The store revision now (jobctl only): how many changes a run made. */
+  revision?(): Promise<number>;
 }
 
 interface Run {
@@ -178,6 +188,8 @@ interface Run {
   readonly elapsedS: number;
   readonly latencies: number[];
   readonly cpuMs: number;
+  /** Store revisions the run moved (NaN where the target has none). */
+  readonly changes: number;
 }
 
 /** Next sequence number of each (system, client): keys keep cycling across runs. */
@@ -196,6 +208,7 @@ async function closedLoop(
   signal: AbortSignal,
 ): Promise<Run> {
   const pids = t.pids();
+  const rev0 = t.revision ? await t.revision() : NaN;
   const cpu0 = pids.reduce((a, p) => a + cpuMs(p), 0);
   const latencies: number[] = [];
   let errors = 0;
@@ -223,7 +236,8 @@ async function closedLoop(
   signal.throwIfAborted();
   const elapsedS = (performance.now() - t0) / 1000;
   const cpu = pids.reduce((a, p) => a + cpuMs(p), 0) - cpu0;
-  return { clients, ops: latencies.length, errors, elapsedS, latencies, cpuMs: cpu };
+  const changes = t.revision ? (await t.revision()) - rev0 : NaN;
+  return { clients, ops: latencies.length, errors, elapsedS, latencies, cpuMs: cpu, changes };
 }
 
 /** A system's figures over all its runs. */
@@ -237,6 +251,7 @@ function summary(runs: readonly Run[]) {
     p99_ms: round(percentile(latencies, 99)),
     errors: runs.reduce((a, r) => a + r.errors, 0),
     cpu_ms_per_op: round(runs.reduce((a, r) => a + r.cpuMs, 0) / Math.max(1, ops), 3),
+    changes_per_op: round(runs.reduce((a, r) => a + r.changes, 0) / Math.max(1, ops), 2),
     runs_ops_per_s: runs.map((r) => Math.round(r.ops / r.elapsedS)),
   };
 }
@@ -267,6 +282,8 @@ function line(name: string, o: CompareOptions, clients: number, jobctl: Run[], e
     // CPU of the 3 server processes per acknowledged write (the load generator's not counted).
     jobctl_cpu_ms_per_op: j.cpu_ms_per_op,
     etcd_cpu_ms_per_op: e.cpu_ms_per_op,
+    // Store changes per acknowledged jobctl write, the controllers' answers included.
+    jobctl_store_changes_per_op: j.changes_per_op,
     loadavg_1m: round(loadavg()[0] ?? NaN),
     fsync: true,
   };
@@ -274,6 +291,44 @@ function line(name: string, o: CompareOptions, clients: number, jobctl: Run[], e
 
 function note(text: string): void {
   process.stderr.write(`compare: ${text}\n`);
+}
+
+/** Pause after each traced write: the controllers' answers to it are over before the next. */
+const TRACE_PAUSE_MS = 20;
+
+/**
+ * `n` jobctl writes one at a time, each followed by a pause, with the nodes'
+ * tracers on (DIR/on exists): the calls' start and end, for traceBreakdown.
+ */
+async function tracedWrites(
+  t: Target,
+  o: CompareOptions,
+  dir: string,
+  n: number,
+  signal: AbortSignal,
+): Promise<TracedCall[]> {
+  const gate = join(dir, 'on');
+  writeFileSync(gate, '');
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // The tracers look for the gate every 200 ms.
+  await pause(500);
+  const calls: TracedCall[] = [];
+  let seq = cursors.get(`${t.name}/0`) ?? 0;
+  try {
+    for (let i = 0; i < n && !signal.aborted; i++) {
+      const { key, job } = writeFor(o, 0, seq++);
+      const startUs = epochMicros();
+      await t.write(0, key, job);
+      calls.push({ startUs, endUs: epochMicros() });
+      await pause(TRACE_PAUSE_MS);
+    }
+  } finally {
+    cursors.set(`${t.name}/0`, seq);
+    rmSync(gate, { force: true });
+  }
+  // Let every tracer see the gate gone and write out what it holds.
+  await pause(500);
+  return calls;
 }
 
 export async function benchCompare(opts?: CompareOptions): Promise<object[]> {
@@ -306,6 +361,15 @@ export async function benchCompare(opts?: CompareOptions): Promise<object[]> {
     const profile = process.env.BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
       : [];
+    // The nodes inherit BENCH_TRACE and load the tracer (idle until DIR/on exists).
+    const traceDir = process.env.BENCH_TRACE;
+    if (traceDir) {
+      mkdirSync(traceDir, { recursive: true });
+      profile.push(
+        '--import',
+        join(dirname(fileURLToPath(import.meta.url)), 'write-trace-preload.js'),
+      );
+    }
     const [etcd, cluster] = await Promise.all([
       EtcdCluster.start({ size: 3, baseDir: join(dir, 'etcd') }).then((c) => {
         undo.push(() => c.stop());
@@ -350,6 +414,8 @@ export async function benchCompare(opts?: CompareOptions): Promise<object[]> {
         name: 'jobctl',
         pids: () => cluster.members.flatMap((m) => (m.proc?.pid ? [m.proc.pid] : [])),
         write: (ch, _key, job) => (grpcs[ch] as GrpcClient).apply(job),
+        revision: async () =>
+          Number((await (grpcs[0] as GrpcClient).list('Job', { limit: 1 })).resourceVersion),
       },
     ];
 
@@ -371,6 +437,18 @@ export async function benchCompare(opts?: CompareOptions): Promise<object[]> {
       }
       const name = i === 0 ? 'compare.write' : 'compare.write.1client';
       out.push({ ...line(name, o, clients, runs.jobctl, runs.etcd), etcd_version: etcdVersion });
+    }
+    if (traceDir) {
+      const jobctl = targets[1] as Target;
+      const writes = Number(process.env.BENCH_TRACE_WRITES ?? 300);
+      const calls = await tracedWrites(jobctl, o, traceDir, writes, interrupted.signal);
+      out.push({
+        name: 'compare.write.trace',
+        ...traceBreakdown(traceDir, calls),
+        writes,
+        value_bytes: o.valueBytes,
+        loadavg_1m: round(loadavg()[0] ?? NaN),
+      });
     }
     return out;
   } finally {
