@@ -41,13 +41,51 @@ export interface CallWithAuthContext {
 }
 
 /**
+ * The TLS socket under a grpc-js server call. grpc-js has no public accessor
+ * for it (nor for "a certificate was presented but not verified":
+ * getAuthContext() is empty then, exactly as for no certificate), so this
+ * follows the call chain to its HTTP/2 stream. Undefined on plaintext or if
+ * grpc-js changes shape (the TLS tests then fail: a forged certificate would
+ * be treated as none, and identities would no longer be cached).
+ */
+export function grpcTlsSocket(call: unknown): Partial<TLSSocket> | undefined {
+  type Link = { nextCall?: unknown; call?: unknown; stream?: { session?: { socket?: unknown } } };
+  let c = call as Link | undefined;
+  for (let depth = 0; c && depth < 32; depth++) {
+    const socket = c.stream?.session?.socket as Partial<TLSSocket> | undefined;
+    if (socket) return socket.encrypted ? socket : undefined;
+    // Interceptor calls chain by nextCall; a handler's call (ServerUnaryCall, ...) holds `call`.
+    c = (c.nextCall ?? c.call) as Link | undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Identities already read, per connection. getAuthContext() builds a new
+ * certificate object (fingerprints included) on every call, ~50-120 µs,
+ * once per API call and per internal node call otherwise. A connection's
+ * certificate cannot change: HTTP/2 forbids TLS renegotiation and Node's
+ * HTTP/2 server turns it off on every socket it serves.
+ */
+const identities = new WeakMap<object, CertIdentity | null>();
+
+/**
  * The verified client certificate's identity of a gRPC call (unary or
  * stream), or undefined when the connection is plaintext, presented no
  * certificate, or presented one the CA did not sign. grpc-js 1.14 reports
  * `sslPeerCertificate` only for `authorized` TLS sockets.
  */
 export function grpcPeerIdentity(call: CallWithAuthContext): CertIdentity | undefined {
-  return identityOf(call.getAuthContext()?.sslPeerCertificate);
+  const socket = grpcTlsSocket(call);
+  if (!socket || socket.authorized !== true) {
+    return identityOf(call.getAuthContext()?.sslPeerCertificate);
+  }
+  let id = identities.get(socket);
+  if (id === undefined) {
+    id = identityOf(call.getAuthContext()?.sslPeerCertificate) ?? null;
+    identities.set(socket, id);
+  }
+  return id ?? undefined;
 }
 
 /** Same for an HTTP(S) request: the socket's certificate when the TLS layer verified it. */

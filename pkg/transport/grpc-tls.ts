@@ -14,12 +14,11 @@
 //   status, transfer-leader, Logs proxying): verifies the peer against the
 //   CA and presents the node's own certificate, both reloaded like the server's.
 import * as grpc from '@grpc/grpc-js';
-import type { TLSSocket } from 'node:tls';
 import { toServiceError } from './errors.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import type { ReloadingTls } from '../tls/files.js';
 import { silenceIpServerNameWarning } from '../tls/sni-warning.js';
-import { grpcPeerIdentity, isNodeIdentity, NODE_GROUP } from '../tls/identity.js';
+import { grpcPeerIdentity, grpcTlsSocket, isNodeIdentity, NODE_GROUP } from '../tls/identity.js';
 
 /** Method paths that only cluster nodes may call (the Raft transport). */
 const NODE_ONLY_PREFIX = '/jobctl.raft.v1.Raft/';
@@ -38,29 +37,12 @@ export function peerCredentials(tls: ReloadingTls | undefined): grpc.ChannelCred
   return grpc.experimental.createCertificateProviderChannelCredentials(tls, tls);
 }
 
-/**
- * The TLS socket under a server call. grpc-js has no public accessor for
- * "a certificate was presented but not verified" (getAuthContext() is empty
- * then, exactly as for no certificate), so this follows the call chain to
- * its HTTP/2 stream. Undefined on plaintext or if grpc-js changes shape (the
- * TLS tests then fail: a forged certificate would be treated as none).
- */
-function tlsSocketOf(call: unknown): Partial<TLSSocket> | undefined {
-  let c = call as { nextCall?: unknown; stream?: { session?: { socket?: unknown } } } | undefined;
-  for (let depth = 0; c && depth < 32; depth++) {
-    const socket = c.stream?.session?.socket as Partial<TLSSocket> | undefined;
-    if (socket) return socket.encrypted ? socket : undefined;
-    c = c.nextCall as typeof c;
-  }
-  return undefined;
-}
-
 /** Why a call must be refused, or undefined to let it through. */
 export function tlsRefusal(
   path: string,
   call: grpc.ServerInterceptingCallInterface,
 ): string | undefined {
-  const socket = tlsSocketOf(call);
+  const socket = grpcTlsSocket(call);
   if (socket && socket.authorized !== true) {
     const cert = socket.getPeerCertificate?.();
     if (cert && Object.keys(cert).length > 0) {

@@ -7,11 +7,13 @@ import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PeerCertificate } from 'node:tls';
+import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 import { parseTlsFlags } from '../../../pkg/node/config.js';
 import { generateCerts, parseUsers } from '../../../pkg/tls/certs.js';
 import { tlsFailureDetail } from '../../../pkg/tls/errors.js';
+import { serverCredentials } from '../../../pkg/transport/grpc-tls.js';
 import { ReloadingTls, loadTlsMaterial, type TlsPaths } from '../../../pkg/tls/files.js';
 import {
   grpcPeerIdentity,
@@ -175,6 +177,90 @@ describe('identity of a verified certificate', () => {
       groups: ['dev'],
     });
     assert.equal(grpcPeerIdentity(call()), undefined);
+  });
+
+  it('gRPC: a connection’s certificate is read once, then remembered for its later calls', () => {
+    let reads = 0;
+    // The shape grpc-js gives a server call: its HTTP/2 stream, session and TLS socket.
+    const callOn = (socket: object, c?: PeerCertificate) => ({
+      stream: { session: { socket } },
+      getAuthContext: () => {
+        reads++;
+        return { sslPeerCertificate: c };
+      },
+    });
+    const first = { encrypted: true, authorized: true };
+    const second = { encrypted: true, authorized: true };
+    const ci = cert({ CN: 'ci', O: 'dev' });
+    const bob = cert({ CN: 'bob' });
+    assert.deepEqual(grpcPeerIdentity(callOn(first, ci)), { user: 'ci', groups: ['dev'] });
+    assert.deepEqual(grpcPeerIdentity(callOn(first, ci)), { user: 'ci', groups: ['dev'] });
+    assert.equal(reads, 1);
+    // Another connection is another certificate.
+    assert.deepEqual(grpcPeerIdentity(callOn(second, bob)), { user: 'bob', groups: [] });
+    assert.equal(reads, 2);
+    // An unverified connection is asked every time (and grpc-js says nothing).
+    const forged = { encrypted: true, authorized: false };
+    assert.equal(grpcPeerIdentity(callOn(forged)), undefined);
+    assert.equal(grpcPeerIdentity(callOn(forged)), undefined);
+    assert.equal(reads, 4);
+  });
+
+  it('gRPC over real TLS: the identity of every call, the certificate read once per connection', async () => {
+    const pem = (f: string) => readFileSync(join(dir, f));
+    const raw = (b: Buffer) => b;
+    const echo = {
+      path: '/t.T/Who',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: raw,
+      requestDeserialize: raw,
+      responseSerialize: raw,
+      responseDeserialize: raw,
+    };
+    const server = new grpc.Server();
+    server.addService(
+      { who: echo },
+      {
+        who: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+          cb(null, Buffer.from(JSON.stringify(grpcPeerIdentity(call) ?? null))),
+      },
+    );
+    // The node's own server credentials: a client certificate asked for, not required.
+    const nodeTls = new ReloadingTls(node(dir, 1));
+    const creds = serverCredentials(nodeTls);
+    const port = await new Promise<number>((res, rej) =>
+      server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
+    );
+    const Client = grpc.makeGenericClientConstructor({ who: echo }, 'T');
+    const client = new Client(
+      `localhost:${port}`,
+      grpc.credentials.createSsl(pem('ca.pem'), pem('ci-key.pem'), pem('ci.pem')),
+    );
+    const who = () =>
+      new Promise<unknown>((res, rej) =>
+        client.makeUnaryRequest(echo.path, raw, raw, Buffer.alloc(0), (e, v) =>
+          e ? rej(e) : res(JSON.parse(String(v))),
+        ),
+      );
+    const original = TLSSocket.prototype.getPeerCertificate;
+    let reads = 0;
+    TLSSocket.prototype.getPeerCertificate = function (this: TLSSocket, ...a: [true]) {
+      reads++;
+      return original.apply(this, a);
+    } as typeof original;
+    try {
+      assert.deepEqual(await who(), { user: 'ci', groups: ['dev', 'ops'] });
+      const afterFirst = reads;
+      for (let i = 0; i < 5; i++)
+        assert.deepEqual(await who(), { user: 'ci', groups: ['dev', 'ops'] });
+      assert.equal(reads, afterFirst, 'no certificate read after the first call of the connection');
+    } finally {
+      TLSSocket.prototype.getPeerCertificate = original;
+      client.close();
+      server.forceShutdown();
+      nodeTls.close();
+    }
   });
 
   it('HTTP: only from an authorized TLS socket', () => {
