@@ -17,7 +17,8 @@
 // BENCH_PROFILE=DIR writes a --cpu-prof of every node,
 // BENCH_TLS=1 (or `npm run bench -- api --tls`) runs the cluster and every
 // client with mutual TLS (certificates from `jobd certs`), BENCH_ONLY=apply,get
-// runs only those phases (apply, get, watch, cli, list).
+// runs only those phases (apply, get, watch, cli, list), BENCH_PROFILE=DIR
+// writes a --cpu-prof of every node.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -314,6 +315,9 @@ export async function benchApi(): Promise<object[]> {
       ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] }
       : {}),
     ...(tls ? { tls: { dir: certs } } : {}),
+    ...(process.env.BENCH_PROFILE
+      ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] }
+      : {}),
   });
   security = cluster.clientSecurity();
   const out: object[] = [];
