@@ -29,7 +29,7 @@ import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { generateCerts } from '../../pkg/tls/certs.js';
 import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
-import { percentile, round, rssMb } from './stats.js';
+import { percentile, retry, round, rssMb } from './stats.js';
 
 function env(name: string, dflt: number): number {
   const v = process.env[name];
@@ -94,18 +94,6 @@ function figures(r: { latencies: number[]; errors: number; elapsedS: number }) {
     p50_ms: round(percentile(r.latencies, 50)),
     p99_ms: round(percentile(r.latencies, 99)),
   };
-}
-
-/** `fn`, repeated (up to 10 times, 500 ms apart) while it fails. */
-async function retry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 10) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
 }
 
 /** Names of the Jobs api.apply created, for api.get to read. */

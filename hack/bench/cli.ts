@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { API_VERSION } from '../../pkg/store/index.js';
 import { GrpcClient } from '../../pkg/transport/grpc-client.js';
-import { percentile, round } from './stats.js';
+import { percentile, retry, round } from './stats.js';
 
 const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
 
@@ -58,12 +58,14 @@ export async function benchCli(): Promise<object[]> {
     const client = new GrpcClient({ servers: cluster.servers() });
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        client.apply({
-          apiVersion: API_VERSION,
-          kind: 'Job',
-          metadata: { name: `cli-${i}` },
-          spec: { image: 'busybox:latest', command: ['echo', String(i)] },
-        }),
+        retry(() =>
+          client.apply({
+            apiVersion: API_VERSION,
+            kind: 'Job',
+            metadata: { name: `cli-${i}` },
+            spec: { image: 'busybox:latest', command: ['echo', String(i)] },
+          }),
+        ),
       ),
     );
     client.close();

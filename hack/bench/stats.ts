@@ -1,4 +1,4 @@
-// Small helpers for benchmarks: percentiles and process memory.
+// Small helpers for benchmarks: percentiles, process memory and CPU, retries.
 import { readFileSync } from 'node:fs';
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -33,5 +33,20 @@ export function cpuMs(pid: number | undefined): number {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return NaN;
+  }
+}
+
+/**
+ * `fn`, repeated (up to 10 times, 500 ms apart) while it fails: set-up writes
+ * on a loaded machine may meet a leader change ("no leader") or a timeout.
+ */
+export async function retry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
