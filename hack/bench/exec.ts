@@ -15,6 +15,11 @@
 //  - exec.drain       same fake cluster: EXEC_BENCH_DRAIN_JOBS (10,000) Jobs applied at once
 //                     (EXEC_BENCH_DRAIN_CONCURRENCY, 256 clients); seconds from the first apply
 //                     until every one is Succeeded (target 15 s).
+//   Both waves also say what a Job cost: store revisions (changes: the Job, its Run,
+//   status writes, Events) per Job, counted once the writes have settled, and CPU ms
+//   per Job of the three nodes together and of this bench process (the clients and
+//   the watch), from /proc: less sensitive than jobs_per_s to a machine shared with
+//   other work.
 // EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures.
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
@@ -44,7 +49,7 @@ import {
 } from '../../pkg/store/index.js';
 import { Reason, isReason } from '../../pkg/util/errors.js';
 import { nodeLoss } from './node-loss.js';
-import { percentile, round } from './stats.js';
+import { cpuMs, percentile, round } from './stats.js';
 import { nodeDefaults } from '../../pkg/node/config.js';
 
 const IMAGE = process.env.EXEC_BENCH_IMAGE ?? 'jobctl/busybox:latest';
@@ -171,6 +176,43 @@ interface Wave {
   readonly apply_s: number;
   readonly duration_s: number;
   readonly latencies: readonly number[];
+  /** Store revisions (changes) from before the first apply until the writes settled. */
+  readonly revisions: number;
+  /** CPU ms of the nodes (together) and of this process over the same span. */
+  readonly nodeCpuMs: number;
+  readonly benchCpuMs: number;
+}
+
+/** The store's current revision, as a list answers it (retried: a loaded node may time out). */
+async function revision(client: GrpcClient, label: string): Promise<number> {
+  return eventually(
+    'the store revision',
+    async () =>
+      Number(
+        (await client.list('jobs', { labelSelector: `bench=${label}`, limit: 1 })).resourceVersion,
+      ),
+    60_000,
+    200,
+  );
+}
+
+/**
+ * Waits until the revision has not moved for `quietMs` (the last Events and status
+ * writes of the wave have landed; a bench, not a test: a settle poll is what it needs).
+ */
+async function settledRevision(client: GrpcClient, label: string, quietMs = 1000): Promise<number> {
+  let last = await revision(client, label);
+  for (let i = 0; i < 60; i++) {
+    await sleep(quietMs);
+    const now2 = await revision(client, label);
+    if (now2 === last) break;
+    last = now2;
+  }
+  return last;
+}
+
+function nodesCpuMs(b: Bench): number {
+  return b.cluster.members.reduce((a, m) => a + cpuMs(m.proc?.pid), 0);
 }
 
 /**
@@ -207,6 +249,8 @@ async function wave(
       if (++done === total) allDone();
     },
   );
+  const cpu0 = nodesCpuMs(b);
+  const benchCpu0 = process.cpuUsage();
   const t0 = now();
   let next = 0;
   let errors = 0;
@@ -235,16 +279,23 @@ async function wave(
   const timer = setTimeout(allDone, timeout);
   await finished;
   clearTimeout(timer);
+  const endAt = done === total ? lastAt : now();
   ac.abort();
   await watching;
+  const rev = await settledRevision(watcher, label);
+  const benchCpu = process.cpuUsage(benchCpu0);
+  const nodeCpuMs = nodesCpuMs(b) - cpu0;
   for (const c of [watcher, ...clients]) c.close();
   latencies.sort((a, b2) => a - b2);
   return {
     succeeded: done,
     errors,
     apply_s: round((appliedAt - t0) / 1000),
-    duration_s: round(((done === total ? lastAt : now()) - t0) / 1000),
+    duration_s: round((endAt - t0) / 1000),
     latencies,
+    revisions: rev - Number(start.resourceVersion),
+    nodeCpuMs,
+    benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
   };
 }
 
@@ -258,6 +309,9 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
     apply_errors: w.errors,
     apply_concurrency: concurrency,
     apply_s: w.apply_s,
+    revisions_per_job: round(w.revisions / total, 2),
+    node_cpu_ms_per_job: round(w.nodeCpuMs / total, 2),
+    bench_cpu_ms_per_job: round(w.benchCpuMs / total, 2),
   };
 }
 
