@@ -380,9 +380,10 @@ export class RunReconciler implements Reconciler {
     if (status.phase && isFinalRunPhase(status.phase)) {
       this.d.metrics.runFinished(status.phase, status.reason ?? '');
     }
-    if (status.phase === 'Succeeded') {
-      this.d.recorder.record(run, 'Normal', 'Completed', 'Run completed (exit code 0)');
-    } else if (status.phase === 'Failed') {
+    // A Run that succeeded gets no Event of its own, as a Kubernetes Pod gets
+    // none: its Job records Completed, and the Run's status says the rest
+    // (docs/decisions.md, "Events per Job"). Failures are worth a Warning.
+    if (status.phase === 'Failed') {
       this.d.recorder.record(run, 'Warning', 'Failed', `${status.reason}: ${status.message ?? ''}`);
     } else if (status.phase === 'Lost') {
       this.d.recorder.record(run, 'Warning', status.reason ?? 'Lost', status.message ?? '');

@@ -6,7 +6,16 @@
 // re-reads and retries once; a failed write is retried at the next flush a
 // couple of times, then dropped with a log line. At most `maxPending`
 // distinct events wait in memory; beyond that the oldest are dropped (logged).
-// Writes go through the client, 16 at a time.
+//
+// With a proposer (a node's Raft proposer), a flush is ONE store `batch`
+// command (non-atomic) holding a create for each event not written before and
+// an update (guarded by its resourceVersion) for each one this recorder wrote
+// last: one proposal and one Raft round for every event of the period, however
+// many Jobs and Runs they are about. The few items the store refuses because
+// another writer got there first (AlreadyExists, Conflict, NotFound after a
+// TTL deletion) are then written one by one through the client, as without a
+// proposer: there writes go through the client, 16 at a time.
+import { randomUUID } from 'node:crypto';
 import type { ResourceClient } from '../client/index.js';
 import type { EventRecorder, EventType, ObjectLike } from '../reconcile/index.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -16,13 +25,27 @@ import {
   type EventSource,
   type InputOf,
   type ObjectReference,
+  type Proposer,
+  type SingleCommand,
+  resultError,
 } from '../store/index.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 import { eventName, eventNamespace, involvedObjectOf } from './names.js';
 
 export const DEFAULT_FLUSH_MS = 200;
-export const DEFAULT_MAX_PENDING = 1000;
+/**
+ * Distinct events waiting at most. A thousand Jobs a second record about three
+ * thousand events a second on the leader (SuccessfulCreate, Scheduled,
+ * Completed), so a flush period plus a Raft round under load holds thousands.
+ */
+export const DEFAULT_MAX_PENDING = 10_000;
+/**
+ * Events in one batch command at most. Chunks are proposed one after another,
+ * so one Raft entry never carries thousands of creates whose apply would stall
+ * every node's event loop (a stalled leader misses its heartbeats).
+ */
+export const MAX_BATCH = 256;
 /** Writes in flight at once during a flush. */
 export const DEFAULT_WRITE_CONCURRENCY = 16;
 /** Flushes a failed event is tried in before it is dropped. */
@@ -43,6 +66,13 @@ export interface StoreEventRecorderOptions {
   readonly maxPending?: number;
   /** Concurrent writes per flush (default 16). */
   readonly concurrency?: number;
+  /**
+   * Where a flush's events go as one store batch command (a node's Raft
+   * proposer). Without it each event is its own client write.
+   */
+  readonly proposer?: Proposer;
+  /** uids of Events created by a batch (default crypto.randomUUID). */
+  readonly newUid?: () => string;
 }
 
 /** Counters for tests and metrics. */
@@ -51,6 +81,8 @@ export interface RecorderStats {
   readonly recorded: number;
   readonly created: number;
   readonly updated: number;
+  /** Batch commands proposed (with a proposer). */
+  readonly batches: number;
   /** Events given up on (write failures, overflow, recorded after stop). */
   readonly dropped: number;
   readonly pending: number;
@@ -99,7 +131,9 @@ export class StoreEventRecorder implements EventRecorder {
   private stopped = false;
   /** Overflow drops since the last log line about them. */
   private overflowed = 0;
-  private counts = { recorded: 0, created: 0, updated: 0, dropped: 0 };
+  private counts = { recorded: 0, created: 0, updated: 0, batches: 0, dropped: 0 };
+  private readonly proposer: Proposer | undefined;
+  private readonly newUid: () => string;
 
   constructor(opts: StoreEventRecorderOptions) {
     this.client = opts.client;
@@ -109,6 +143,8 @@ export class StoreEventRecorder implements EventRecorder {
     this.flushMs = Math.max(0, opts.flushMs ?? DEFAULT_FLUSH_MS);
     this.maxPending = Math.max(1, opts.maxPending ?? DEFAULT_MAX_PENDING);
     this.concurrency = Math.max(1, opts.concurrency ?? DEFAULT_WRITE_CONCURRENCY);
+    this.proposer = opts.proposer;
+    this.newUid = opts.newUid ?? randomUUID;
   }
 
   get stats(): RecorderStats {
@@ -245,9 +281,18 @@ export class StoreEventRecorder implements EventRecorder {
       this.overflowed = 0;
     }
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
+    let batch = [...this.pending.values()];
     this.pending.clear();
     const failures: Failure[] = [];
+    if (this.proposer) {
+      // One chunk at a time: a chunk is one Raft entry's worth of Events, so an
+      // entry (and its apply on every node) stays small however much is pending.
+      const oneByOne: Pending[] = [];
+      for (let i = 0; i < batch.length; i += MAX_BATCH) {
+        oneByOne.push(...(await this.proposeBatch(batch.slice(i, i + MAX_BATCH), failures)));
+      }
+      batch = oneByOne;
+    }
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < batch.length) {
@@ -262,6 +307,67 @@ export class StoreEventRecorder implements EventRecorder {
     await Promise.all(Array.from({ length: Math.min(this.concurrency, batch.length) }, worker));
     if (failures.length > 0) this.retryLater(failures);
     if (this.pending.size > 0) this.arm();
+  }
+
+  /**
+   * Proposes `batch` as one non-atomic store batch: a create for each event
+   * not known to be stored, an update of the last written state for the rest.
+   * Returns the events to write one by one (another writer got there first);
+   * whole-proposal failures go to `failures`.
+   */
+  private async proposeBatch(batch: readonly Pending[], failures: Failure[]): Promise<Pending[]> {
+    const proposer = this.proposer as Proposer;
+    const now = new Date(this.clock.now()).toISOString();
+    const commands = batch.map((p): SingleCommand => {
+      const known = this.written.get(pendingKey(p.namespace, p.name));
+      return known
+        ? { op: 'update', object: this.bumped(known, p) }
+        : { op: 'create', now, uid: this.newUid(), object: this.fresh(p) };
+    });
+    this.counts.batches++;
+    let results;
+    try {
+      const result = await proposer.propose({ op: 'batch', commands });
+      if (!result.ok || result.outcome !== 'batch') {
+        const err = result.ok
+          ? new JobctlError(Reason.Internal, 'a batch of events was not answered as one')
+          : resultError(result);
+        for (const p of batch) failures.push({ p, err });
+        return [];
+      }
+      results = result.results;
+    } catch (err) {
+      for (const p of batch) failures.push({ p, err });
+      return [];
+    }
+    const oneByOne: Pending[] = [];
+    batch.forEach((p, i) => {
+      const res = results[i];
+      const key = pendingKey(p.namespace, p.name);
+      if (res?.ok) {
+        this.remember(
+          key,
+          res.object as Event,
+          commands[i]?.op === 'create' ? 'created' : 'updated',
+        );
+        return;
+      }
+      // Someone else wrote it (another node, an earlier recorder), or it went
+      // (TTL): the one-by-one path reads and merges, as without a proposer.
+      this.written.delete(key);
+      const raced =
+        res !== undefined &&
+        (res.reason === Reason.AlreadyExists ||
+          res.reason === Reason.Conflict ||
+          res.reason === Reason.NotFound);
+      if (raced) oneByOne.push(p);
+      else
+        failures.push({
+          p,
+          err: res ? resultError(res) : new JobctlError(Reason.Internal, 'no result'),
+        });
+    });
+    return oneByOne;
   }
 
   /** Puts failed events back (merged with newer occurrences) unless they failed too often. */

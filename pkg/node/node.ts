@@ -278,7 +278,12 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   // Docker engine) and the agent that reconciles this node's Runs with it.
   // In-process writers enter the stack at the layer docs/architecture.md
   // ("who enters where") gives them.
-  const recorder = nodeRecorder({ client: stack.store.resources, nodeName: name, logger });
+  const recorder = nodeRecorder({
+    client: stack.store.resources,
+    proposer,
+    nodeName: name,
+    logger,
+  });
   const runtime = newRuntime(config.runtime ?? nodeDefaults.runtime, {
     dataDir: config.dataDir,
     scope: name,

@@ -38,16 +38,24 @@ export interface RecorderEnv {
   readonly recorder: StoreEventRecorder;
 }
 
-export function recorderEnv(opts: Partial<StoreEventRecorderOptions> = {}): RecorderEnv {
+/** How a recorder writes: each event through the client, or a flush as one batch command. */
+export type WriteMode = 'client' | 'batch';
+
+export function recorderEnv(
+  opts: Partial<StoreEventRecorderOptions> = {},
+  mode: WriteMode = 'client',
+): RecorderEnv {
   const clock = new FakeClock();
   const tc = newTestClient({ clock });
   const logger = new MemoryLogger();
+  let uid = 0;
   const recorder = new StoreEventRecorder({
     client: tc.client,
     clock,
     component: 'job-controller',
     nodeName: 'node-1',
     logger,
+    ...(mode === 'batch' ? { proposer: tc.proposer, newUid: () => `event-uid-${++uid}` } : {}),
     ...opts,
   });
   return { tc, clock, logger, recorder };
