@@ -376,8 +376,9 @@ export class Agent {
       if (this.stopped) return;
       const run = this.informer.cache.byIndex(RUNS_BY_UID, t.runUid)[0];
       if (run) {
-        t.key = keyOf(run);
-        if (firstTime || t.adopted) this.controller.add(t.key);
+        const key = keyOf(run);
+        this.table.setKey(t, key);
+        if (firstTime || t.adopted) this.controller.add(key);
         continue;
       }
       if (t.state === 'starting') continue; // its Run was just deleted: reconcile handles it

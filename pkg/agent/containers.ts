@@ -20,8 +20,8 @@ export type TrackedState =
 
 export interface Tracked {
   readonly runUid: string;
-  /** Work-queue key (namespace/name) of the Run, once a Run with this uid was seen. */
-  key: string | undefined;
+  /** Work-queue key (namespace/name) of the Run, once a Run with this uid was seen (setKey). */
+  readonly key: string | undefined;
   state: TrackedState;
   containerId?: string;
   startedAt?: string;
@@ -45,6 +45,8 @@ export interface Tracked {
 
 export class ContainerTable {
   private readonly byUid = new Map<string, Tracked>();
+  /** uids filed under each Run key: withKey() runs on every reconcile, so not a scan. */
+  private readonly byKey = new Map<string, Set<string>>();
   private counter = 0;
 
   /** A number that grows with every change (see Tracked.seq). */
@@ -60,12 +62,36 @@ export class ContainerTable {
   ensure(uid: string, key: string | undefined): Tracked {
     let t = this.byUid.get(uid);
     if (!t) {
-      t = { runUid: uid, key, state: 'starting', adopted: false, waiting: false, seq: 0 };
+      t = {
+        runUid: uid,
+        key: undefined,
+        state: 'starting',
+        adopted: false,
+        waiting: false,
+        seq: 0,
+      };
       this.byUid.set(uid, t);
     }
-    if (key !== undefined) t.key = key;
+    if (key !== undefined) this.setKey(t, key);
     this.touch(t);
     return t;
+  }
+
+  /** Files the entry under the work-queue key of its Run. */
+  setKey(t: Tracked, key: string): void {
+    if (t.key === key) return;
+    this.unfile(t);
+    (t as { key: string | undefined }).key = key;
+    let uids = this.byKey.get(key);
+    if (!uids) this.byKey.set(key, (uids = new Set()));
+    uids.add(t.runUid);
+  }
+
+  private unfile(t: Tracked): void {
+    if (t.key === undefined) return;
+    const uids = this.byKey.get(t.key);
+    uids?.delete(t.runUid);
+    if (uids?.size === 0) this.byKey.delete(t.key);
   }
 
   /** Marks an entry changed now. */
@@ -74,12 +100,19 @@ export class ContainerTable {
   }
 
   delete(uid: string): void {
+    const t = this.byUid.get(uid);
+    if (t) this.unfile(t);
     this.byUid.delete(uid);
   }
 
   /** Entries filed under a Run key (any uid: an old Run of the same name included). */
   withKey(key: string): Tracked[] {
-    return [...this.byUid.values()].filter((t) => t.key === key);
+    const uids = this.byKey.get(key);
+    if (!uids) return [];
+    return [...uids].flatMap((uid) => {
+      const t = this.byUid.get(uid);
+      return t ? [t] : [];
+    });
   }
 
   all(): Tracked[] {

@@ -108,7 +108,7 @@ export class RunReconciler implements Reconciler {
     if (!run) return {};
     const uid = run.metadata.uid;
     const t = this.d.table.get(uid);
-    if (t) t.key = key;
+    if (t) this.d.table.setKey(t, key);
     if (run.spec.nodeName !== this.d.nodeName) {
       if (t) await this.dispose(t, `the Run is bound to node "${run.spec.nodeName}"`);
       return {};

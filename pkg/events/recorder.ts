@@ -45,7 +45,7 @@ export const DEFAULT_MAX_PENDING = 10_000;
  * so one Raft entry never carries thousands of creates whose apply would stall
  * every node's event loop (a stalled leader misses its heartbeats).
  */
-export const MAX_BATCH = 256;
+export const MAX_BATCH = 128;
 /** Writes in flight at once during a flush. */
 export const DEFAULT_WRITE_CONCURRENCY = 16;
 /** Flushes a failed event is tried in before it is dropped. */

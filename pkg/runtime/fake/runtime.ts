@@ -81,6 +81,8 @@ export class FakeRuntime implements Runtime {
   private readonly startsLogPath: string | undefined;
   private readonly removedLogPath: string | undefined;
   private readonly containers = new Map<string, FakeContainer>();
+  /** Containers by runUid (one per Run: start is idempotent per uid). */
+  private readonly byUid = new Map<string, FakeContainer>();
   private readonly rules: { match: OutcomeMatcher; outcome: FakeOutcome }[] = [];
   private available = true;
 
@@ -127,6 +129,7 @@ export class FakeRuntime implements Runtime {
         resolveExited: () => {},
       };
       this.containers.set(containerId, c);
+      this.byUid.set(runUid, c);
     }
   }
 
@@ -194,6 +197,7 @@ export class FakeRuntime implements Runtime {
       resolveExited,
     };
     this.containers.set(containerId, c);
+    this.byUid.set(spec.runUid, c);
     this.starts.push(spec.runUid);
     if (this.startsLogPath) {
       appendFileSync(
@@ -245,6 +249,7 @@ export class FakeRuntime implements Runtime {
     if (!c) return;
     if (c.state === 'running') this.exit(c, 137, false);
     this.containers.delete(containerId);
+    if (this.byUid.get(c.runUid) === c) this.byUid.delete(c.runUid);
     if (this.removedLogPath) {
       appendFileSync(this.removedLogPath, JSON.stringify({ containerId }) + '\n');
     }
@@ -277,8 +282,7 @@ export class FakeRuntime implements Runtime {
   }
 
   private byRunUid(runUid: string): FakeContainer | undefined {
-    for (const c of this.containers.values()) if (c.runUid === runUid) return c;
-    return undefined;
+    return this.byUid.get(runUid);
   }
 
   /** Scripted by the spec, overridden field by field by matching rules (latest wins). */

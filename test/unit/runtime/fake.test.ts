@@ -161,4 +161,16 @@ describe('FakeRuntime', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('starts a Run once per container: again only after its container was removed', async () => {
+    const rt = new FakeRuntime();
+    const s = spec(['true']);
+    const first = await rt.start(s);
+    assert.deepEqual(await rt.start(s), first, 'idempotent while the container exists');
+    await rt.remove(first.containerId);
+    const second = await rt.start(s);
+    assert.notEqual(second.containerId, first.containerId);
+    assert.equal(rt.startsFor(s.runUid), 2);
+    assert.deepEqual(await rt.start(s), second);
+  });
 });
