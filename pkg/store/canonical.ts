@@ -90,23 +90,35 @@ export function freezeCanonical(value: unknown): Json {
   return Object.freeze(record) as { [key: string]: Json };
 }
 
-/** Structural equality of JSON values (key order ignored). */
+/**
+ * Structural equality of JSON values (key order ignored, `undefined` members
+ * as if absent). Walks without building key lists: the store compares every
+ * written part with the stored one, on every node, for every write, and the
+ * controllers compare what they would write with what is there.
+ */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+  const isArray = Array.isArray(a);
+  if (isArray !== Array.isArray(b)) return false;
+  if (isArray) {
+    const aa = a as unknown[];
+    const ba = b as unknown[];
+    if (aa.length !== ba.length) return false;
+    for (let i = 0; i < aa.length; i++) if (!jsonEqual(aa[i], ba[i])) return false;
     return true;
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!jsonEqual(ao[k], bo[k])) return false;
-  return true;
+  // Every defined member of a is in b and equal; then b has no more of them.
+  let members = 0;
+  for (const k in ao) {
+    if (!Object.hasOwn(ao, k) || ao[k] === undefined) continue;
+    if (!jsonEqual(ao[k], bo[k])) return false;
+    members++;
+  }
+  for (const k in bo) if (Object.hasOwn(bo, k) && bo[k] !== undefined) members--;
+  return members === 0;
 }
 
 /** A mutable deep copy of a (possibly frozen) stored object, for editing. */
