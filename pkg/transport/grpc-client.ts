@@ -100,14 +100,16 @@ function serverReason(err: unknown): string | undefined {
   return typeof sent === 'string' ? sent : undefined;
 }
 
-/** The methods that may be repeated on another server after a dropped connection. */
-const IDEMPOTENT: ReadonlySet<object> = new Set([
+/** The methods that only read: repeating one elsewhere changes nothing. */
+const READS: ReadonlySet<object> = new Set([
   JobctlService.get,
   JobctlService.list,
-  JobctlService.apply,
   JobctlService.clusterStatus,
   JobctlService.nodeStatus,
 ]);
+
+/** The methods that may be repeated on another server after a dropped connection. */
+const IDEMPOTENT: ReadonlySet<object> = new Set([...READS, JobctlService.apply]);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -173,6 +175,13 @@ export class GrpcClient implements JobctlClient {
   private async callAny<Req, Res>(method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     this.checkOpen();
     let last = '';
+    // A write (apply) whose connection dropped after the call may have reached
+    // its server: that server may still apply it (a leader killed after
+    // replicating the entry). A later server refusing with Unavailable ("no
+    // leader") then says nothing about the call, so it must not be the
+    // answer: the call stays in doubt (UnreachableError) unless a server
+    // answers it.
+    let inDoubt = false;
     const n = this.servers.length;
     for (let i = 0; i < n; i++) {
       const idx = (this.current + i) % n;
@@ -183,8 +192,12 @@ export class GrpcClient implements JobctlClient {
         this.current = idx;
         return res;
       } catch (err) {
-        if (!(err instanceof ConnectionError)) throw err;
+        if (!(err instanceof ConnectionError)) {
+          if (inDoubt && err instanceof JobctlError && err.reason === Reason.Unavailable) continue;
+          throw err;
+        }
         if (!neverSent(err) && !IDEMPOTENT.has(method)) throw err;
+        if (!neverSent(err) && !READS.has(method)) inDoubt = true;
         last = err.message;
       }
     }
