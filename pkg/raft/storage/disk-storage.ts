@@ -26,7 +26,7 @@ import { acquireLock } from './lock.js';
 import type { DirLock } from './lock.js';
 import type { WalRecord } from './record.js';
 import { recover } from './recovery.js';
-import { snapshotFileName, writeSnapshotFile } from './snapshot-file.js';
+import { decodeSnapshot, snapshotFileName, writeSnapshotFile } from './snapshot-file.js';
 import type { SnapshotFileName } from './snapshot-file.js';
 import { Wal } from './wal.js';
 
@@ -71,7 +71,16 @@ export class DiskStorage implements LogStore {
   private readonly wal: Wal;
   private readonly lock: DirLock;
   private hardState: HardState;
+  /**
+   * The newest snapshot. Once its file is durable its data is dropped from
+   * memory (`snapData === 'on disk'`): it is as large as the whole state, and
+   * only a follower too far behind ever needs it again; snapshot() then reads
+   * it back from the file.
+   */
   private snap: Snapshot;
+  private snapData: 'in memory' | 'on disk' = 'in memory';
+  /** The read-back of the newest snapshot's data, while in flight. */
+  private snapLoading: Promise<void> | undefined;
   /** Entries snap.index+1 .. lastIndex. */
   private ents: Entry[];
   /** Snapshot files on disk, newest first. */
@@ -192,8 +201,43 @@ export class DiskStorage implements LogStore {
     return this.snap.metadata.index + this.ents.length;
   }
 
+  /**
+   * The newest snapshot. When its data has been dropped from memory this
+   * starts reading it back and throws UnavailableError (raft tries again
+   * later, as with etcd's ErrSnapshotTemporarilyUnavailable).
+   */
   snapshot(): Snapshot {
-    return this.snap;
+    if (this.snapData === 'in memory') return this.snap;
+    this.readBackSnapshot();
+    throw new UnavailableError(this.snap.metadata.index);
+  }
+
+  /** Reads the newest snapshot's data back from its file, once at a time. */
+  private readBackSnapshot(): void {
+    if (this.snapLoading) return;
+    const { index, term } = this.snap.metadata;
+    const file = { name: snapshotFileName(index, term), index, term };
+    this.snapLoading = (async () => {
+      try {
+        const read = decodeSnapshot(await this.fs.readFile(join(this.snapDir, file.name)), file);
+        // A newer snapshot may have come meanwhile: then this one is not wanted.
+        if (this.snap.metadata.index === index && this.snapData === 'on disk') {
+          this.snap = { metadata: this.snap.metadata, data: read.data };
+          this.snapData = 'in memory';
+        }
+      } catch (err) {
+        this.logger.warn(`snap: could not read back ${file.name}: ${String(err)}`);
+      } finally {
+        this.snapLoading = undefined;
+      }
+    })();
+  }
+
+  /** `snapshot` (the newest) is durable: its data need not stay in memory. */
+  private dropSnapshotData(snapshot: Snapshot): void {
+    if (this.snap !== snapshot) return;
+    this.snap = { metadata: snapshot.metadata, data: new Uint8Array() };
+    this.snapData = 'on disk';
   }
 
   // -------------------------------------------------------------------------
@@ -225,8 +269,12 @@ export class DiskStorage implements LogStore {
     if (snapshot) {
       // The file must be durable before the WAL record that refers to it.
       barrier = this.persistSnapshot(snapshot);
-      barrier.catch(() => undefined); // the WAL flush reports the failure
+      barrier.then(
+        () => this.dropSnapshotData(snapshot),
+        () => undefined, // the WAL flush reports the failure
+      );
       this.snap = snapshot;
+      this.snapData = 'in memory';
       this.ents = [];
       records.push({
         type: 'snapshot',
@@ -262,6 +310,8 @@ export class DiskStorage implements LogStore {
       const drop = Math.min(index - this.snap.metadata.index, this.ents.length);
       this.ents = this.ents.slice(drop);
       this.snap = snapshot;
+      this.snapData = 'in memory';
+      this.dropSnapshotData(snapshot);
     }
     await this.compactWal();
     return snapshot;

@@ -36,7 +36,11 @@ export interface Storage {
   term(index: number): number;
   firstIndex(): number;
   lastIndex(): number;
-  /** The most recent snapshot (index 0 if none yet). */
+  /**
+   * The most recent snapshot (index 0 if none yet). May throw
+   * UnavailableError while its data is being read back from disk (DiskStorage
+   * keeps it there once durable): the caller tries again later.
+   */
   snapshot(): Snapshot;
 }
 

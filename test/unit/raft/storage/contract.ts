@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { CompactedError, UnavailableError } from '../../../../pkg/raft/storage/storage.js';
 import type { LogStore } from '../../../../pkg/raft/storage/storage.js';
 import type { Snapshot } from '../../../../pkg/raft/types.js';
-import { ents, text } from './helpers.js';
+import { ents, snapshotOf, text } from './helpers.js';
 
 export interface ContractSubject {
   readonly store: LogStore;
@@ -37,7 +37,7 @@ export function runStorageContract(name: string, factory: StorageFactory): void 
         assert.equal(s.firstIndex(), 1);
         assert.equal(s.lastIndex(), 0);
         assert.equal(s.term(0), 0);
-        assert.equal(s.snapshot().metadata.index, 0);
+        assert.equal((await snapshotOf(s)).metadata.index, 0);
         assert.deepEqual(s.initialState().hardState, { term: 0, vote: 0, commit: 0 });
       }));
 
@@ -105,8 +105,8 @@ export function runStorageContract(name: string, factory: StorageFactory): void 
           s.entries(7, 11, Infinity).map((e) => e.index),
           [7, 8, 9, 10],
         );
-        assert.equal(s.snapshot().metadata.index, 6);
-        assert.equal(text(s.snapshot().data), 'state@6');
+        assert.equal((await snapshotOf(s)).metadata.index, 6);
+        assert.equal(text((await snapshotOf(s)).data), 'state@6');
         assert.deepEqual(s.initialState().confState, confState);
       }));
 
@@ -116,7 +116,7 @@ export function runStorageContract(name: string, factory: StorageFactory): void 
         await s.createSnapshot(4, confState, new TextEncoder().encode('state@4'));
         const again = await s.createSnapshot(2, confState, new TextEncoder().encode('old'));
         assert.equal(again.metadata.index, 4);
-        assert.equal(text(s.snapshot().data), 'state@4');
+        assert.equal(text((await snapshotOf(s)).data), 'state@4');
         await assert.rejects(s.createSnapshot(9, confState, new Uint8Array()));
       }));
 
@@ -129,7 +129,7 @@ export function runStorageContract(name: string, factory: StorageFactory): void 
           data: new Uint8Array(),
         };
         await s.save({ snapshot: old, entries: [] });
-        assert.equal(s.snapshot().metadata.index, 4);
+        assert.equal((await snapshotOf(s)).metadata.index, 4);
         assert.equal(s.lastIndex(), 5);
       }));
 
@@ -147,7 +147,7 @@ export function runStorageContract(name: string, factory: StorageFactory): void 
         assert.throws(() => s.term(5), CompactedError);
         await s.save({ entries: ents(21, 22, 3) });
         assert.equal(s.lastIndex(), 22);
-        assert.equal(s.snapshot().metadata.index, 20);
+        assert.equal((await snapshotOf(s)).metadata.index, 20);
         assert.deepEqual(s.initialState().hardState, { term: 3, vote: 0, commit: 20 });
       }));
   });

@@ -9,7 +9,8 @@ import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
 import type { DiskStorageOptions } from '../../../../pkg/raft/storage/disk-storage.js';
 import { StorageFailedError, StorageLockedError } from '../../../../pkg/raft/storage/errors.js';
 import { Reason } from '../../../../pkg/util/errors.js';
-import { FaultyFs, ent, ents, recordingLogger, tempDir, text } from './helpers.js';
+import { FaultyFs, ent, ents, recordingLogger, snapshotOf, tempDir, text } from './helpers.js';
+import { UnavailableError } from '../../../../pkg/raft/storage/storage.js';
 
 const confState = { voters: [1], learners: [] };
 const dirs: Array<() => void> = [];
@@ -129,6 +130,26 @@ describe('DiskStorage snapshots and segments', () => {
     assert.equal(r2.lastIndex(), 101);
     assert.equal(r2.term(101), 2);
     await r2.close();
+  });
+
+  it('keeps a durable snapshot on disk only, and reads it back when asked for it', async () => {
+    const dir = newDir();
+    const s = await open(dir);
+    await s.save({ entries: ents(1, 5, 1) });
+    await s.createSnapshot(4, confState, new TextEncoder().encode('state@4'));
+    // Its data (as large as the state) left memory with the file durable.
+    assert.throws(() => s.snapshot(), UnavailableError);
+    assert.equal(text((await snapshotOf(s)).data), 'state@4');
+    assert.equal(s.snapshot().metadata.index, 4, 'read back, it stays until the next snapshot');
+    await s.save({
+      snapshot: {
+        metadata: { index: 9, term: 2, confState },
+        data: new TextEncoder().encode('leader@9'),
+      },
+      entries: [],
+    });
+    assert.equal(text((await snapshotOf(s)).data), 'leader@9');
+    await s.close();
   });
 
   it('installs a snapshot from the leader durably, with the entries that follow', async () => {

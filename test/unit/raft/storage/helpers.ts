@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EntryType } from '../../../../pkg/raft/types.js';
-import type { Entry } from '../../../../pkg/raft/types.js';
+import type { Entry, Snapshot } from '../../../../pkg/raft/types.js';
+import { UnavailableError, type Storage } from '../../../../pkg/raft/storage/storage.js';
 import { nodeFs } from '../../../../pkg/raft/storage/fs.js';
 import type { StorageFile, StorageFs } from '../../../../pkg/raft/storage/fs.js';
 
@@ -86,4 +87,20 @@ export class FaultyFs implements StorageFs {
   rename = nodeFs.rename;
   unlink = nodeFs.unlink;
   mkdir = nodeFs.mkdir;
+}
+
+/**
+ * The store's newest snapshot, waiting while its data is read back from disk
+ * (snapshot() throws UnavailableError meanwhile; DiskStorage drops the data
+ * from memory once the file is durable).
+ */
+export async function snapshotOf(s: Pick<Storage, 'snapshot'>): Promise<Snapshot> {
+  for (let i = 0; ; i++) {
+    try {
+      return s.snapshot();
+    } catch (err) {
+      if (!(err instanceof UnavailableError) || i >= 1_000) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
 }
