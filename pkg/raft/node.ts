@@ -906,6 +906,7 @@ export class RaftNode {
         data.set(p, at);
         at += p.length;
       }
+      parts.length = 0; // not kept alongside their copy while the file is written
       await this.storage.createSnapshot(index, confState, data);
       this.snapshotIndex = Math.max(this.snapshotIndex, index);
       this.lastSnapshotBytes = bytes;

@@ -37,7 +37,8 @@ export function listSnapshotFiles(names: readonly string[]): SnapshotFileName[] 
   return out.sort((a, b) => b.index - a.index || b.term - a.term);
 }
 
-export function encodeSnapshot(snap: Snapshot): Uint8Array {
+/** The file's parts: header (magic, metadata length, metadata), the data itself, trailer (crc). */
+function snapshotFileParts(snap: Snapshot): [Uint8Array, Uint8Array, Uint8Array] {
   const meta = Buffer.from(
     JSON.stringify({
       index: snap.metadata.index,
@@ -49,14 +50,14 @@ export function encodeSnapshot(snap: Snapshot): Uint8Array {
       },
     }),
   );
-  const buf = new Uint8Array(8 + meta.length + snap.data.byteLength + 4);
-  const view = new DataView(buf.buffer);
+  const head = new Uint8Array(8 + meta.length);
+  const view = new DataView(head.buffer);
   view.setUint32(0, SNAP_MAGIC, true);
   view.setUint32(4, meta.length, true);
-  buf.set(meta, 8);
-  buf.set(snap.data, 8 + meta.length);
-  view.setUint32(buf.length - 4, crc32(buf.subarray(0, buf.length - 4)), true);
-  return buf;
+  head.set(meta, 8);
+  const tail = new Uint8Array(4);
+  new DataView(tail.buffer).setUint32(0, crc32(snap.data, crc32(head)), true);
+  return [head, snap.data, tail];
 }
 
 /** Decodes and verifies a snapshot file; throws an Error whose message is the reason. */
@@ -102,7 +103,12 @@ export async function writeSnapshotFile(
   const tmp = `${path}.tmp`;
   const file = await fs.open(tmp, 'w');
   try {
-    await writeAll(file, encodeSnapshot(snap), 0);
+    // Part by part: the data is as large as the state, and one more copy of it would not be.
+    let at = 0;
+    for (const part of snapshotFileParts(snap)) {
+      await writeAll(file, part, at);
+      at += part.length;
+    }
     await file.sync();
   } finally {
     await file.close();
