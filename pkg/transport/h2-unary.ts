@@ -81,7 +81,7 @@ export class H2UnaryChannel {
       };
       const timer = setTimeout(() => {
         settle(undefined);
-        this.close();
+        this.drop();
       }, this.timeoutMs);
       try {
         const headers: OutgoingHttpHeaders = {
@@ -126,8 +126,15 @@ export class H2UnaryChannel {
     });
   }
 
+  /** Ends the connection once its calls are done. */
   close(): void {
     this.session?.close();
+    this.session = undefined;
+  }
+
+  /** Ends the connection now: a server that does not answer would keep a graceful close open. */
+  private drop(): void {
+    this.session?.destroy();
     this.session = undefined;
   }
 }

@@ -164,6 +164,29 @@ describe('ReadFirstClient', () => {
     assert.deepEqual(fulls, [1]);
   });
 
+  it('hands a read to GrpcClient when the first server accepts but never answers', async () => {
+    const silent = createServer((socket) => socket.resume()); // reads, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as { port: number };
+    const asked: string[] = [];
+    const c = new ReadFirstClient(
+      { servers: [`127.0.0.1:${port}`], timeoutMs: 300 },
+      async () =>
+        ({
+          list: async (kind: string) => (asked.push(kind), { items: [], resourceVersion: '7' }),
+          close: () => asked.push('closed'),
+        }) as unknown as ResourceClient,
+    );
+    try {
+      assert.deepEqual(await c.list('Job'), { items: [], resourceVersion: '7' });
+      assert.deepEqual(asked, ['Job']);
+    } finally {
+      c.close();
+      await new Promise((r) => silent.close(r)); // resolves only once the client let go
+    }
+    assert.deepEqual(asked, ['Job', 'closed']);
+  });
+
   it('leaves unreadable TLS files to GrpcClient, which names them', async () => {
     const c = new ReadFirstClient(
       { servers: [cluster.servers], security: { ca: '/nonexistent/ca.pem' } },
