@@ -7,8 +7,11 @@
 // sees is GrpcClient's own, so the output is the same either way; only the
 // start is shorter: a `get` that succeeds never loads grpc-js.
 //
-// Worth it only in a process that makes a call or two and exits: a long-lived
-// client should use GrpcClient (its connection management is the point).
+// The price of asking again: a read that fails costs a second call, and a
+// first server that accepts but never answers costs the deadline twice (this
+// path's, then GrpcClient's) before the error. Worth it only in a process
+// that makes a call or two and exits: a long-lived client should use
+// GrpcClient (its connection management is the point).
 import type {
   ApplyOptions,
   ApplyResult,
