@@ -72,7 +72,9 @@ export interface RaftNodeOptions {
    * entry can carry hundreds of writes (group commit), so a bound in entries
    * alone let it grow to hundreds of MB; this keeps it near the size of the
    * state it would rebuild, while a snapshot, whose cost grows with the state,
-   * is never taken more often than the log grows by that size.
+   * is never taken more often than the log grows by that size. Each node
+   * stretches that threshold by its own random 1-1.5 so nodes do not all
+   * encode a snapshot at once.
    */
   readonly snapshotBytes?: number;
   /** Called once when the node stops because of a fatal error (storage failure, apply bug). */
@@ -193,6 +195,15 @@ export class RaftNode {
   private appliedBytes = 0;
   /** Size of the last snapshot taken or installed. */
   private lastSnapshotBytes = 0;
+  /**
+   * The bytes rule's threshold is stretched by this factor, drawn anew in
+   * [1, 1.5) after each snapshot: every node applies the same entries, so
+   * without it all of them would encode their snapshot at the same index, at
+   * the same moment, and on a machine with fewer cores than nodes starve
+   * each other (and the leader's heartbeats) for the seconds it takes.
+   */
+  private snapshotSpread = 1;
+  private readonly rng: Rng;
   private confState: ConfState;
   private lead: NodeId = 0;
   private role: Role = 'follower';
@@ -241,7 +252,9 @@ export class RaftNode {
     this.maxPending = opts.maxPendingProposals ?? 4096;
     this.snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.snapshotBytes = opts.snapshotBytes ?? 64 * 1024 * 1024;
-    this.incarnation = (opts.rng ?? randomRng()).int(1, 0x7fffffff);
+    this.rng = opts.rng ?? randomRng();
+    this.incarnation = this.rng.int(1, 0x7fffffff);
+    this.snapshotSpread = 1 + this.rng.next() / 2;
     this.confState = opts.initialConfState;
     this.contexts = contextsOf(opts.initialConfState);
     this.metrics = opts.metrics ?? noopRaftMetrics;
@@ -810,7 +823,8 @@ export class RaftNode {
     }
     return (
       this.snapshotBytes > 0 &&
-      this.appliedBytes >= Math.max(this.snapshotBytes, this.lastSnapshotBytes)
+      this.appliedBytes >=
+        Math.max(this.snapshotBytes, this.lastSnapshotBytes) * this.snapshotSpread
     );
   }
 
@@ -890,6 +904,7 @@ export class RaftNode {
     const capture = (this.sm.captureSnapshot as () => SnapshotCapture)();
     // Entries applied from now on are not in this snapshot: they count for the next.
     this.appliedBytes = 0;
+    this.snapshotSpread = 1 + this.rng.next() / 2;
     const started = this.clock.monotonic();
     this.snapshotRun = (async () => {
       const parts: Uint8Array[] = [];
@@ -927,6 +942,7 @@ export class RaftNode {
     const index = this.applied;
     const data = this.sm.snapshot();
     this.appliedBytes = 0;
+    this.snapshotSpread = 1 + this.rng.next() / 2;
     await this.storage.createSnapshot(index, this.confState, data);
     this.snapshotIndex = index;
     this.lastSnapshotBytes = data.length;
