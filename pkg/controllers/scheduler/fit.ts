@@ -1,7 +1,14 @@
 // Placement as the scheduler words and orders it: the kubectl-style message
 // for a Run that fits nowhere ("0/3 nodes available: 2 insufficient memory, 1
 // node(s) didn't match nodeSelector") and the order Runs are placed in.
-import type { FitReason, Run } from '../../store/index.js';
+import {
+  allocationAfter,
+  unfitReasons,
+  type FitReason,
+  type NodeState,
+  type Requests,
+  type Run,
+} from '../../store/index.js';
 
 // The rules themselves are the store's (pkg/store/fit.ts): the state machine
 // re-checks every bind of a plan with them. Re-exported for the scheduler's users.
@@ -27,6 +34,34 @@ export function unschedulableMessage(
     .map(([reason, n]) => `${n} ${reason}`);
   const head = `0/${total} nodes available`;
   return parts.length > 0 ? `${head}: ${parts.join(', ')}` : head;
+}
+
+/**
+ * Where `run` goes among `states`: the least allocated node it fits (ties: the
+ * first in `states`), or none, with how many nodes refused it for each reason.
+ * One choice for the scheduler's pass and for the dry-run preview.
+ */
+export function chooseNode(
+  states: readonly NodeState[],
+  run: Run,
+  req: Requests,
+): { best: NodeState | undefined; reasons: Map<FitReason, number> } {
+  const reasons = new Map<FitReason, number>();
+  let best: NodeState | undefined;
+  let bestScore = Infinity;
+  for (const st of states) {
+    const why = unfitReasons(st, run, req);
+    if (why.length > 0) {
+      for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+      continue;
+    }
+    const score = allocationAfter(st, req);
+    if (score < bestScore) {
+      best = st;
+      bestScore = score;
+    }
+  }
+  return { best, reasons };
 }
 
 /** Higher priority first, then older first, then by namespace/name (deterministic). */

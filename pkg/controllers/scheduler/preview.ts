@@ -6,17 +6,15 @@
 // a queue filling up can change the answer by the time the Run exists.
 import {
   addUsage,
-  allocationAfter,
   nodeState,
   runRequests,
-  type FitReason,
   type Node,
   type NodeState,
   type Queue,
   type Run,
 } from '../../store/index.js';
 import { isFinalRun } from '../common/runs.js';
-import { unfitReasons, unschedulableMessage } from './fit.js';
+import { chooseNode, unschedulableMessage } from './fit.js';
 import { gateQueues } from './queues.js';
 
 export interface PlacementPreview {
@@ -58,21 +56,7 @@ export function previewPlacement(
   }
   const states = [...usage.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   const req = runRequests(candidate);
-  const reasons = new Map<FitReason, number>();
-  let best: NodeState | undefined;
-  let bestScore = Infinity;
-  for (const st of states) {
-    const why = unfitReasons(st, candidate, req);
-    if (why.length > 0) {
-      for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
-      continue;
-    }
-    const score = allocationAfter(st, req);
-    if (score < bestScore) {
-      best = st;
-      bestScore = score;
-    }
-  }
+  const { best, reasons } = chooseNode(states, candidate, req);
   if (best) return { node: best.name, message: `would be placed on ${best.name}` };
   return { message: unschedulableMessage(states.length, reasons) };
 }

@@ -41,9 +41,8 @@ import {
 import { ACTIVE_RUN, RUNS_ACTIVE, runActiveIndex, runPhase } from '../common/runs.js';
 import {
   addUsage,
-  allocationAfter,
+  chooseNode,
   nodeState,
-  unfitReasons,
   unschedulableMessage,
   type FitReason,
   type NodeState,
@@ -192,21 +191,7 @@ export class SchedulerReconciler implements Reconciler {
         unplaced.push({ run, message: known.message });
         continue;
       }
-      let best: NodeState | undefined;
-      let bestScore = Infinity;
-      const reasons = new Map<FitReason, number>();
-      for (const st of states) {
-        const why = unfitReasons(st, run, req);
-        if (why.length > 0) {
-          for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
-          continue;
-        }
-        const score = allocationAfter(st, req);
-        if (score < bestScore) {
-          best = st;
-          bestScore = score;
-        }
-      }
+      const { best, reasons } = chooseNode(states, run, req);
       if (best) {
         binds.push({ run, node: best.name });
         addUsage(best.used, req);
