@@ -17,7 +17,7 @@
 // store changes per acknowledged write (its store revision moved over the
 // runs / writes): an etcd put is one change, a jobctl write is the Job's plus
 // whatever the controllers write in answer inside the run (a new suspended
-// Job gets its status and an Event: about 3). Every process
+// Job is stored with its status, so about 1). Every process
 // and the temp dir are removed at the end, on a failure, and on Ctrl-C or
 // SIGTERM. BENCH_KEEP=1 keeps the temp dir (logs); BENCH_PROFILE=DIR writes a
 // --cpu-prof of every jobd node there. BENCH_TRACE=DIR adds compare.write.trace:

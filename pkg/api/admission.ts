@@ -1,16 +1,19 @@
 // Admission: what the API server does to every object a client writes before
 // it becomes a store command. Server defaults are filled in (the node's
-// --default-image, a new Job's status phase Pending), then the object is
+// --default-image, a new Job's initial status), then the object is
 // validated against its kind's schema (pkg/api/validation), which also fills
 // the schema defaults, normalizes shorthands and enforces the size limits
 // (object 256 KiB, command 64 KiB). Every problem is reported at once, as one
 // JobctlError(Invalid) whose message has one line per error.
+import { createdJobStatus } from '../controllers/job/plan.js';
 import type { ResourceInput } from '../store/index.js';
 import { ManifestInvalidError, validateManifest, type JsonObject } from './validation/index.js';
 
 export interface AdmissionOptions {
   /** spec.image for Jobs (and Runs, CronJob templates) that name none (jobd --default-image). */
   readonly defaultImage?: string;
+  /** The clock a new suspended Job's condition is stamped with (tests); Date.now by default. */
+  readonly nowMs?: () => number;
 }
 
 /** Which write the object is for: creation-capable writes get a Job's initial status. */
@@ -56,11 +59,14 @@ export function admit(
         if (spec.image === undefined || spec.image === '') spec.image = opts.defaultImage;
       }
     }
-    // A new Job starts Pending (the job controller takes it from there). On
-    // an existing object the store ignores status in create/apply anyway.
+    // A new Job starts Pending (the job controller takes it from there), or
+    // Suspended with its condition when created suspended, so that the
+    // controller has no status to write for it (createdJobStatus). On an
+    // existing object the store ignores status in create/apply anyway.
     if (copy.kind === 'Job' && (write === 'create' || write === 'apply')) {
       const status = isObject(copy.status) ? copy.status : {};
-      copy.status = { phase: 'Pending', ...status };
+      const spec = isObject(copy.spec) ? copy.spec : {};
+      copy.status = { ...createdJobStatus(spec, opts.nowMs?.() ?? Date.now()), ...status };
     }
     obj = copy;
   }

@@ -38,7 +38,7 @@ export class ApiService extends DelegatingClient {
 
   constructor(opts: ApiServiceOptions) {
     super(opts.inner);
-    this.admission = { defaultImage: opts.defaultImage };
+    this.admission = { defaultImage: opts.defaultImage, nowMs: opts.nowMs };
   }
 
   // Admission never changes an object's kind, so what the store answers is of

@@ -142,6 +142,33 @@ function clean(status: JobStatus): JobStatus {
   return out as JobStatus;
 }
 
+const SUSPENDED = {
+  type: 'Suspended',
+  status: 'True',
+  reason: 'JobSuspended',
+  message: 'Job suspended',
+} as const;
+
+/**
+ * The status a new Job is stored with (admission sets it, pkg/api/admission.ts):
+ * Pending; or, for a Job created with spec.suspend, exactly the status planJob
+ * gives it with no Runs. So the job controller has nothing to write for a Job
+ * created suspended, and records no Suspended Event for it: the Job never
+ * changed state (its condition says Suspended from its creation). A Job that
+ * is suspended later still gets the condition change and the Event.
+ */
+export function createdJobStatus(spec: { readonly suspend?: unknown }, nowMs: number): JobStatus {
+  if (spec.suspend !== true) return { phase: 'Pending' };
+  return {
+    active: 0,
+    attempts: 0,
+    conditions: setCondition<JobConditionType>(undefined, SUSPENDED, isoTime(nowMs)),
+    failed: 0,
+    phase: 'Suspended',
+    succeeded: 0,
+  };
+}
+
 export function planJob(job: Job, runs: readonly Run[], nowMs: number, opts: PlanOptions): JobPlan {
   const now = isoTime(nowMs);
   const counts = countRuns(runs, opts.failureSeenAt);
@@ -186,11 +213,7 @@ export function planJob(job: Job, runs: readonly Run[], nowMs: number, opts: Pla
   // Suspended: stop everything (not failures); the deadline clock stops too.
   if (spec.suspend) {
     const was = isConditionTrue(conditions, 'Suspended');
-    conditions = setCondition(
-      conditions,
-      { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' },
-      now,
-    );
+    conditions = setCondition(conditions, SUSPENDED, now);
     if (!was) events.push({ type: 'Normal', reason: 'Suspended', message: 'Job suspended' });
     status.conditions = conditions;
     status.phase = 'Suspended';

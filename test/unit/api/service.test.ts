@@ -82,6 +82,29 @@ describe('ApiService admission', () => {
     assert.equal((await api.apply(job('a', { command: 'echo hi' }))).outcome, 'unchanged');
   });
 
+  it('a Job created suspended is stored Suspended with its condition, stamped by the clock', async () => {
+    const t = newTestClient();
+    const nowMs = Date.parse('2026-01-02T03:04:05.000Z');
+    const api = new ApiService({ inner: t.client, defaultImage: 'img', nowMs: () => nowMs });
+    for (const write of ['create', 'apply'] as const) {
+      const input = job(`s-${write}`, { suspend: true });
+      const stored = asJob(
+        write === 'create' ? await api.create(input) : (await api.apply(input)).object,
+      );
+      assert.equal(stored.status.phase, 'Suspended');
+      assert.deepEqual(stored.status.conditions, [
+        {
+          type: 'Suspended',
+          status: 'True',
+          reason: 'JobSuspended',
+          message: 'Job suspended',
+          lastTransitionTime: '2026-01-02T03:04:05.000Z',
+        },
+      ]);
+      assert.equal(stored.status.active, 0);
+    }
+  });
+
   it('fills the default image into CronJob templates', async () => {
     const { api } = service({ defaultImage: 'busybox:1.36' });
     const cj = await api.create({

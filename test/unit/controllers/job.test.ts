@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JobReconciler, runName } from '../../../pkg/controllers/job/index.js';
+import { createdJobStatus } from '../../../pkg/controllers/job/plan.js';
 import { JOB_NAME_LABEL, type Job, type Run } from '../../../pkg/store/index.js';
 import { iso, jobInput, newFixture, T0, type Fixture } from './fixtures.js';
 
@@ -303,6 +304,28 @@ describe('job controller', () => {
     assert.equal((await fx.get<Job>('Job', 'hello')).status.active, 0);
     await sync(fx, r);
     assert.deepEqual(fx.writes, []);
+  });
+
+  it('a Job stored with its created-suspended status (admission) needs no write and no Event', async () => {
+    const fx = newFixture();
+    const input = jobInput('hello', { suspend: true });
+    await fx.api.create({ ...input, status: createdJobStatus(input.spec!, fx.clock.now()) });
+    const r = reconciler(fx);
+    fx.clock.advance(1_000);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, [], 'the status admission set is the one the plan computes');
+    assert.deepEqual(fx.recorder.reasons('hello'), []);
+    // Resuming it is a change of state: the Runs, the condition and the Event follow.
+    const job = await fx.get<Job>('Job', 'hello');
+    await fx.api.update({ ...job, spec: { ...job.spec, suspend: false } } as never);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['create Run default/hello-0', 'updateStatus Job default/hello']);
+    assert.deepEqual(fx.recorder.reasons('hello'), ['SuccessfulCreate', 'Resumed']);
+  });
+
+  it('a Job that is not created suspended starts Pending, as before', () => {
+    assert.deepEqual(createdJobStatus({ suspend: false }, T0), { phase: 'Pending' });
+    assert.deepEqual(createdJobStatus({}, T0), { phase: 'Pending' });
   });
 
   it('suspend cancels active Runs without counting failures; resume starts again', async () => {
