@@ -67,16 +67,24 @@ export interface RaftNodeOptions {
   readonly snapshotEvery?: number;
   /**
    * Also take one once the entries applied since the last snapshot hold this
-   * many bytes and more than that snapshot itself (0 disables). Default 64 MiB.
-   * The log since the last snapshot is kept in memory (DiskStorage), and one
-   * entry can carry hundreds of writes (group commit), so a bound in entries
-   * alone let it grow to hundreds of MB; this keeps it near the size of the
-   * state it would rebuild, while a snapshot, whose cost grows with the state,
-   * is never taken more often than the log grows by that size. Each node
-   * stretches that threshold by its own random 1-1.5 so nodes do not all
+   * many bytes and more than snapshotLogRatio times that snapshot (0
+   * disables). Default 64 MiB. The log since the last snapshot is kept in
+   * memory (DiskStorage), and one entry can carry hundreds of writes (group
+   * commit), so a bound in entries alone let it grow to hundreds of MB. Each
+   * node stretches that threshold by its own random 1-1.5 so nodes do not all
    * encode a snapshot at once.
    */
   readonly snapshotBytes?: number;
+  /**
+   * The log may hold this share of the last snapshot's size before the next
+   * one (default 0.25). A snapshot's cost grows with the state, so the log
+   * is allowed to grow with it, but not to the state's own size: at 100,000
+   * finished Jobs (a 380 MB snapshot) a ratio of 1 let the log hold another
+   * 380-570 MB of entry data in memory on every node, more than the objects
+   * themselves. At 0.25 a node encodes 4 bytes of snapshot per byte of log,
+   * in the background (snapshotInBackground).
+   */
+  readonly snapshotLogRatio?: number;
   /** Called once when the node stops because of a fatal error (storage failure, apply bug). */
   readonly onFatal?: (err: unknown) => void;
   /** Called after a committed ConfChange was applied (e.g. to update transport peers). */
@@ -191,6 +199,7 @@ export class RaftNode {
   private applied = 0;
   private snapshotIndex = 0;
   private readonly snapshotBytes: number;
+  private readonly snapshotLogRatio: number;
   /** Bytes of entry data applied since the last snapshot was captured. */
   private appliedBytes = 0;
   /** Size of the last snapshot taken or installed. */
@@ -252,6 +261,7 @@ export class RaftNode {
     this.maxPending = opts.maxPendingProposals ?? 4096;
     this.snapshotEvery = opts.snapshotEvery ?? 10_000;
     this.snapshotBytes = opts.snapshotBytes ?? 64 * 1024 * 1024;
+    this.snapshotLogRatio = opts.snapshotLogRatio ?? 0.25;
     this.rng = opts.rng ?? randomRng();
     this.incarnation = this.rng.int(1, 0x7fffffff);
     this.snapshotSpread = 1 + this.rng.next() / 2;
@@ -824,7 +834,8 @@ export class RaftNode {
     return (
       this.snapshotBytes > 0 &&
       this.appliedBytes >=
-        Math.max(this.snapshotBytes, this.lastSnapshotBytes) * this.snapshotSpread
+        Math.max(this.snapshotBytes, this.lastSnapshotBytes * this.snapshotLogRatio) *
+          this.snapshotSpread
     );
   }
 

@@ -197,6 +197,44 @@ describe('RaftNode shell', () => {
     assert.ok(m1.storage.firstIndex() > 1);
   });
 
+  it('snapshots again once the log holds snapshotLogRatio of the last snapshot, not all of it', async () => {
+    cluster = new TestCluster([1, 2, 3], {
+      snapshotEvery: 0,
+      snapshotBytes: 1000,
+      snapshotLogRatio: 0.25,
+    });
+    const leader = await cluster.elect(1);
+    const m1 = cluster.get(1);
+    // A state much larger than snapshotBytes.
+    for (let i = 0; i < 40; i++) await leader.node.propose(put(`s${i}`, 'x'.repeat(1000)));
+    await eventually(() => m1.storage.snapshot().metadata.index > 0, 5000, 'a first snapshot');
+    // Small writes to one key (the state stays about the same size), noting
+    // each entry's size, until two more snapshots have been taken: the log
+    // between those two is what the rule let grow.
+    const sizes = new Map<number, number>();
+    const taken: { index: number; bytes: number }[] = [];
+    for (let i = 0; taken.length < 3; i++) {
+      assert.ok(i < 2000, `snapshots taken: ${JSON.stringify(taken)}`);
+      await leader.node.propose(put('small', String(i).padStart(200, '0')));
+      const last = m1.storage.lastIndex();
+      sizes.set(last, m1.storage.entries(last, last + 1, Infinity)[0]?.data.length ?? 0);
+      const snap = m1.storage.snapshot();
+      if (snap.metadata.index !== taken[taken.length - 1]?.index) {
+        taken.push({ index: snap.metadata.index, bytes: snap.data.length });
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    const [, b, c] = taken as [unknown, { index: number; bytes: number }, { index: number }];
+    let logBytes = 0;
+    for (const [index, size] of sizes) if (index > b.index && index <= c.index) logBytes += size;
+    assert.ok(b.bytes > 40_000, `state of ${b.bytes} bytes`);
+    // At least a quarter of the state (the rule), at most 1.5 times that (the
+    // node's spread) and an entry; without the ratio it would have waited
+    // for the state's own size.
+    assert.ok(logBytes >= b.bytes * 0.25, `log ${logBytes} for a state of ${b.bytes}`);
+    assert.ok(logBytes < b.bytes * 0.4, `log ${logBytes} for a state of ${b.bytes}`);
+  });
+
   it('stops cleanly on a storage failure, failing pending proposals', async () => {
     let failing = false;
     let fatalCalls = 0;
