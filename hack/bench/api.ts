@@ -11,7 +11,11 @@
 //  - api.list    after seeding 100,000 Jobs (concurrent applies, spread over
 //                the nodes): p50/p99 of one page of 500 (linearizable),
 //                paging through everything.
-//  - store.memory RSS of every node with the 100,000 Jobs stored.
+//  - store.memory RSS, V8 heap and external memory of every node, with the
+//                objects stored: once seeded, after the listing, and once
+//                every Job has run (its Run and Events stored too).
+//                BENCH_SEED_SUSPENDED=1 seeds suspended Jobs instead (Jobs
+//                alone); BENCH_SETTLE_MS (600000) bounds the wait to finish.
 // Knobs (env): BENCH_DURATION_MS (10000), BENCH_JOBS (100000),
 // BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir,
 // BENCH_PROFILE=DIR writes a --cpu-prof of every node,
@@ -29,18 +33,19 @@ import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { generateCerts } from '../../pkg/tls/certs.js';
 import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
-import { percentile, retry, round, rssMb } from './stats.js';
+import { clusterMemory, waitForSettled } from './node-memory.js';
+import { percentile, retry, round } from './stats.js';
 
 function env(name: string, dflt: number): number {
   const v = process.env[name];
   return v ? Number(v) : dflt;
 }
 
-const job = (name: string, namespace = 'default'): ResourceInput => ({
+const job = (name: string, namespace = 'default', suspend = false): ResourceInput => ({
   apiVersion: API_VERSION,
   kind: 'Job',
   metadata: { name, namespace, labels: { bench: 'api' } },
-  spec: { image: 'busybox:latest', command: ['echo', name] },
+  spec: { image: 'busybox:latest', command: ['echo', name], ...(suspend ? { suspend } : {}) },
 });
 
 const since = (t0: number): number => performance.now() - t0;
@@ -213,7 +218,12 @@ async function cliGetBench(servers: string): Promise<object> {
 }
 
 /** Seeds `total` Jobs (namespace "seed") with concurrent applies spread over the nodes. */
-async function seed(servers: string[], total: number, concurrency: number): Promise<object> {
+async function seed(
+  servers: string[],
+  total: number,
+  concurrency: number,
+  suspend: boolean,
+): Promise<object> {
   const clients = servers.map((s) => grpcClient(s, 30_000));
   let next = 0;
   let errors = 0;
@@ -225,7 +235,7 @@ async function seed(servers: string[], total: number, concurrency: number): Prom
         const n = next++;
         for (let attempt = 0; ; attempt++) {
           try {
-            await c.apply(job(`seed-${String(n).padStart(6, '0')}`, 'seed'));
+            await c.apply(job(`seed-${String(n).padStart(6, '0')}`, 'seed', suspend));
             break;
           } catch (err) {
             errors++;
@@ -240,6 +250,7 @@ async function seed(servers: string[], total: number, concurrency: number): Prom
   return {
     name: 'api.seed',
     jobs: total,
+    suspended: suspend,
     concurrency,
     retries: errors,
     duration_s: round(s),
@@ -307,9 +318,8 @@ export async function benchApi(): Promise<object[]> {
       ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] }
       : {}),
     ...(tls ? { tls: { dir: certs } } : {}),
-    ...(process.env.BENCH_PROFILE
-      ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] }
-      : {}),
+    // /metrics tells what the memory is made of (store.memory).
+    ...(only.has('list') ? { httpBasePort: 0 } : {}),
   });
   security = cluster.clientSecurity();
   const out: object[] = [];
@@ -332,29 +342,42 @@ export async function benchApi(): Promise<object[]> {
     if (only.has('watch')) emit(await watchBench(cluster, leader, 2000));
     if (only.has('cli')) emit(await cliGetBench(cluster.servers()));
     if (!only.has('list')) return out;
+    const suspended = process.env.BENCH_SEED_SUSPENDED === '1';
     emit(
       await seed(
         cluster.members.map((m) => m.address),
         total,
         env('BENCH_SEED_CONCURRENCY', 256),
+        suspended,
       ),
     );
-    // RSS once seeded and again after the listing, so a listing that fails
-    // still leaves the memory figure.
-    const memory = (when: string) => {
-      const rss = cluster.members.map((m) => rssMb(m.proc?.pid));
+    // Memory once seeded, again after the listing (so a listing that fails
+    // still leaves a figure) and, for runnable Jobs, once every Job has run:
+    // then the store holds each one's Run and Events too, the figure the
+    // issue's target is about. `objects` says what was stored at that moment.
+    const memory = async (when: string): Promise<void> => {
+      const { nodes, objects } = await clusterMemory(cluster);
+      const rss = nodes.map((n) => n.rss_mb);
       emit({
         name: 'store.memory',
         when,
         // Plus the Jobs of the earlier phases (api.apply's creates, api.watch's).
         jobs_seeded: total,
+        jobs: suspended ? 'suspended' : 'runnable',
+        objects,
         rss_mb: rss,
         rss_mb_max: Math.max(...rss),
+        nodes,
       });
     };
-    memory('seeded');
+    await memory('seeded');
     emit(await listBench(leader, total));
-    memory('listed');
+    await memory('listed');
+    if (!suspended) {
+      const settleMs = env('BENCH_SETTLE_MS', 600_000);
+      if (await waitForSettled(cluster, total, settleMs)) await memory('finished');
+      else emit({ name: 'store.memory', when: 'finished', error: `not settled in ${settleMs} ms` });
+    }
   } finally {
     // A node writes its --cpu-prof as it exits: give it time to (a loaded machine is slow).
     await cluster.stop(process.env.BENCH_PROFILE ? 60_000 : undefined);

@@ -1,0 +1,95 @@
+// What a jobd node's memory is made of, read from outside: RSS from /proc and,
+// from its /metrics (prom-client's default Node.js gauges and the store's
+// object counts), the V8 heap (used: live objects and garbage not yet
+// collected; total: what V8 holds from the OS) and external memory (Buffers
+// and ArrayBuffers: mostly the Raft log kept since the last snapshot).
+// RSS minus heap total minus external is code, stacks and malloc'd memory.
+import type { LocalCluster } from '../../pkg/node/local-cluster.js';
+import { round, rssMb } from './stats.js';
+
+export interface NodeMemory {
+  readonly id: number;
+  readonly leader: boolean;
+  readonly rss_mb: number;
+  readonly heap_used_mb?: number;
+  readonly heap_total_mb?: number;
+  readonly external_mb?: number;
+}
+
+export interface ClusterMemory {
+  readonly nodes: NodeMemory[];
+  /** Objects per kind (kinds with none left out), as the first node answering counts them. */
+  readonly objects: Record<string, number>;
+}
+
+const mb = (bytes: number): number => round(bytes / 1024 / 1024, 1);
+
+/** A gauge's value in Prometheus text, or undefined. */
+function gauge(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+async function metricsText(cluster: LocalCluster, id: number): Promise<string | undefined> {
+  const url = cluster.dashboardUrl(id);
+  if (!url?.startsWith('http:')) return undefined;
+  try {
+    const res = await fetch(`${url}metrics`, { signal: AbortSignal.timeout(10_000) });
+    return res.ok ? await res.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every member's memory and the store's object counts (nodes need --http for all but RSS). */
+export async function clusterMemory(cluster: LocalCluster): Promise<ClusterMemory> {
+  let objects: Record<string, number> | undefined;
+  const nodes = await Promise.all(
+    cluster.members.map(async (m): Promise<NodeMemory> => {
+      const text = await metricsText(cluster, m.id);
+      const rss = rssMb(m.proc?.pid);
+      if (text === undefined) return { id: m.id, leader: false, rss_mb: rss };
+      objects ??= Object.fromEntries(
+        [...text.matchAll(/^jobctl_store_objects\{kind="(\w+)"\} (\d+)$/gm)]
+          .filter((x) => x[2] !== '0')
+          .map((x) => [x[1] as string, Number(x[2])]),
+      );
+      const used = gauge(text, 'nodejs_heap_size_used_bytes');
+      const total = gauge(text, 'nodejs_heap_size_total_bytes');
+      const external = gauge(text, 'nodejs_external_memory_bytes');
+      return {
+        id: m.id,
+        leader: /^jobctl_raft_role\{role="leader"\} 1$/m.test(text),
+        rss_mb: rss,
+        ...(used !== undefined ? { heap_used_mb: mb(used) } : {}),
+        ...(total !== undefined ? { heap_total_mb: mb(total) } : {}),
+        ...(external !== undefined ? { external_mb: mb(external) } : {}),
+      };
+    }),
+  );
+  return { nodes, objects: objects ?? {} };
+}
+
+/**
+ * Waits until every seeded Job has finished running: a Run per Job and the
+ * Event count steady over `quietMs`. Returns whether it settled within `timeoutMs`.
+ */
+export async function waitForSettled(
+  cluster: LocalCluster,
+  jobs: number,
+  timeoutMs: number,
+  quietMs = 5000,
+): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  let events = -1;
+  while (performance.now() < deadline) {
+    const { objects } = await clusterMemory(cluster);
+    const runs = objects.Run ?? 0;
+    const now = objects.Event ?? 0;
+    // "Steady": fewer than 1 in 1,000 of the Jobs' Events still arriving.
+    if (runs >= jobs && events >= 0 && Math.abs(now - events) <= jobs / 1000) return true;
+    events = now;
+    await new Promise((r) => setTimeout(r, quietMs));
+  }
+  return false;
+}
