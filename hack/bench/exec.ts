@@ -90,7 +90,9 @@ async function startCluster(runtime: 'fake' | 'docker', extra: string[] = []): P
 }
 
 async function stopCluster(b: Bench, docker?: Docker): Promise<void> {
-  await b.cluster.stop();
+  // A node writes its --cpu-prof file only when it exits on its own; writing a long
+  // profile can take longer than the usual grace before SIGKILL.
+  await b.cluster.stop(process.env.BENCH_PROFILE ? 60_000 : undefined);
   if (docker) {
     for (const name of b.names) {
       const left = await docker

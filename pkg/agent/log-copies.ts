@@ -10,10 +10,10 @@
 // is not replicated through Raft: a log is no cluster state, and 1 MiB per Run
 // would swell every snapshot. A marker <dataDir>/logs/<runUid>.copied records
 // that the copy was handed over, so a restarted agent does not copy again.
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunLogCopy } from '../client/index.js';
-import { readKeptLog, rotatedLogPath } from '../runtime/index.js';
+import { inDir, readKeptLog } from '../runtime/index.js';
 import type { Run } from '../store/index.js';
 import { silentLogger, type Logger } from '../reconcile/index.js';
 import { errorMessage } from '../util/errors.js';
@@ -65,9 +65,9 @@ export async function takeLogCopy(
   savedAt: Date,
   maxBytes = LOG_COPY_MAX_BYTES,
 ): Promise<RunLogCopy | undefined> {
-  const path = runLogPath(dataDir, ref.runUid);
-  if (!(await exists(path)) && !(await exists(rotatedLogPath(path)))) return undefined;
-  const kept = await readKeptLog(path);
+  const kept = await readKeptLog(runLogPath(dataDir, ref.runUid));
+  // Neither the log nor its rotated half exists: this node has no log of the Run.
+  if (kept.ino === 0 && kept.data.length === 0) return undefined;
   let data = kept.data;
   let start = kept.start;
   let cut = start !== 0;
@@ -113,9 +113,9 @@ export async function writeLogCopy(dataDir: string, copy: RunLogCopy): Promise<v
     offset: copy.offset ?? null,
     cut: copy.cut,
   };
-  await mkdir(logCopyDir(dataDir), { recursive: true });
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), copy.data]));
+  const bytes = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), copy.data]);
+  await inDir(tmp, () => writeFile(tmp, bytes));
   await rename(tmp, path);
 }
 

@@ -27,6 +27,7 @@ export {
   DEFAULT_MAX_LOG_BYTES,
   LogFileWriter,
   currentLogStart,
+  inDir,
   logFileSize,
   logStartPath,
   readKeptLog,

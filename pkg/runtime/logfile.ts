@@ -158,8 +158,7 @@ export class LogFileWriter {
 
   private async open(): Promise<FileHandle> {
     if (this.handle) return this.handle;
-    await mkdir(dirname(this.path), { recursive: true });
-    const h = await open(this.path, 'a');
+    const h = await inDir(this.path, () => open(this.path, 'a'));
     const st = await h.stat();
     const saved = await readLogStart(this.path);
     if (saved) this.start = saved.ino === st.ino ? saved.offset : undefined;
@@ -194,6 +193,21 @@ export class LogFileWriter {
     this.size = 0;
     this.start = next;
     return h;
+  }
+}
+
+/**
+ * Runs `io` (an open or write of `path`), creating `path`'s directory first only
+ * when `io` finds it missing: every Run's log lives in the same directory, and a
+ * recursive mkdir before each one cost more than the file's own open.
+ */
+export async function inDir<T>(path: string, io: () => Promise<T>): Promise<T> {
+  try {
+    return await io();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dirname(path), { recursive: true });
+    return io();
   }
 }
 
