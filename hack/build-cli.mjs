@@ -1,7 +1,17 @@
 #!/usr/bin/env node
-// Bundles the jobctl CLI (run by `npm run build`, after tsc): esbuild compiles
-// cmd/jobctl.ts and everything it imports into dist/cmd/jobctl.js (in place of
-// tsc's one-module output, which `bin` names), with each lazily
+// Bundles the jobctl CLI (run by `npm run build`, after tsc), twice:
+//
+// 1. The `jobctl` command (package.json `bin`): cmd/jobctl-bin.ts and all a
+//    plain `get` can reach (grpc-js included, for its fallback and -w) as one
+//    CommonJS file, dist/cmd/jobctl.cjs. Node's CommonJS loader reads and
+//    compiles one file and never starts its ES module loader, which is most
+//    of what a `get` spent above bare node in module loading. Code a `get`
+//    may not run (GrpcClient, yaml output) is in the file but not evaluated
+//    until used (esbuild wraps each module in a lazy initialiser). Every
+//    other command is handed to the whole CLI (2), loaded with import().
+//
+// 2. The whole CLI: esbuild compiles cmd/jobctl.ts and everything it imports
+//    into dist/cmd/jobctl.js (in place of tsc's one-module output), with each lazily
 // imported part (the gRPC client, the yargs root and its verbs, ...) in its
 // own chunk under dist/cmd/chunks/, loaded only when a verb needs it. A
 // `jobctl get` then reads a few files instead of hundreds of small modules
@@ -53,6 +63,36 @@ const placement = {
 const entry = join(root, 'cmd', 'jobctl.ts');
 rmSync(join(dist, 'cmd', 'chunks'), { recursive: true, force: true });
 
+/** The bin hands every command but `get` to the whole CLI, beside it in dist/cmd. */
+const wholeCliBesideBin = {
+  name: 'jobctl-whole-cli-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/jobctl\.js$/ }, () => ({ path: './jobctl.js', external: true }));
+  },
+};
+
+const bin = await build({
+  entryPoints: [join(root, 'cmd', 'jobctl-bin.ts')],
+  outfile: join(dist, 'cmd', 'jobctl.cjs'),
+  tsconfig: join(root, 'tsconfig.json'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  plugins: [wholeCliBesideBin, placement],
+  logLevel: 'warning',
+  // import.meta is empty in CommonJS: a module that needs it must not be reachable from the bin.
+  logOverride: { 'empty-import-meta': 'error' },
+  metafile: true,
+});
+const [, binOut] = Object.entries(bin.metafile.outputs).find(([f]) => f.endsWith('.cjs')) ?? [];
+for (const mod of chunkOnly) {
+  if (Object.keys(binOut?.inputs ?? {}).some((i) => i.endsWith(mod))) {
+    throw new Error(`build-cli: ${mod} is in dist/cmd/jobctl.cjs; only the whole CLI may load it`);
+  }
+}
+
 const result = await build({
   entryPoints: { jobctl: entry },
   outdir: join(dist, 'cmd'),
@@ -82,4 +122,6 @@ for (const mod of chunkOnly) {
     throw new Error(`build-cli: ${mod} is in dist/cmd/jobctl.js; it must stay in a chunk`);
   }
 }
-process.stdout.write(`build-cli: ${outputs.length} files in dist/cmd (jobctl.js + chunks)\n`);
+process.stdout.write(
+  `build-cli: dist/cmd/jobctl.cjs (${Math.round((binOut?.bytes ?? 0) / 1024)} KB) and ${outputs.length} files of the whole CLI (jobctl.js + chunks)\n`,
+);

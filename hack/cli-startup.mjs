@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Startup time of whole CLI processes, hyperfine-style: runs each SCRIPT
-// (default dist/cmd/jobctl.js) N times (default 20) with ARGS (default
+// (default dist/cmd/jobctl.cjs, the `jobctl` bin) N times (default 20) with ARGS (default
 // `get jobs`), interleaved so that every script sees the same machine load,
 // after 2 warm-up runs each, and prints per script the median and minimum
 // wall time and the median CPU time (user + system, from /usr/bin/time when
@@ -9,7 +9,7 @@
 // (hack/bench/cli.ts), which starts its own cluster and times bare node beside.
 //
 //   JOBCTL_SERVER=127.0.0.1:50051 node hack/cli-startup.mjs
-//   node hack/cli-startup.mjs 20 /old/dist/cmd/jobctl.js dist/cmd/jobctl.js -- get jobs -o name
+//   node hack/cli-startup.mjs 20 /old/dist/cmd/jobctl.cjs dist/cmd/jobctl.cjs -- get jobs -o name
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
 const [n = '20', ...given] = sep < 0 ? argv : argv.slice(0, sep);
-const scripts = given.length > 0 ? given : ['dist/cmd/jobctl.js'];
+const scripts = given.length > 0 ? given : ['dist/cmd/jobctl.cjs'];
 const args = sep < 0 ? ['get', 'jobs'] : argv.slice(sep + 1);
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const env = { ...process.env, NO_COLOR: '1' };

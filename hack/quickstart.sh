@@ -37,7 +37,7 @@ fi
 say "building"
 npm run --silent build
 
-jobctl() { node "$ROOT/dist/cmd/jobctl.js" "$@"; }
+jobctl() { node "$ROOT/dist/cmd/jobctl.cjs" "$@"; }
 PORT=${QUICKSTART_BASE_PORT:-50051}
 HTTP_PORT=${QUICKSTART_HTTP_PORT:-8081}
 DIR=${QUICKSTART_DIR:-.jobctl-dev}
@@ -45,7 +45,7 @@ export JOBCTL_SERVER=127.0.0.1:$PORT,127.0.0.1:$((PORT + 1)),127.0.0.1:$((PORT +
 
 mkdir -p "$DIR"
 say "starting a local 3-node cluster (jobctl dev up --nodes 3)"
-node dist/cmd/jobctl.js dev up --nodes 3 --base-port "$PORT" --http-base-port "$HTTP_PORT" \
+node dist/cmd/jobctl.cjs dev up --nodes 3 --base-port "$PORT" --http-base-port "$HTTP_PORT" \
   --dir "$DIR" >"$DIR/up.log" 2>&1 &
 UP_PID=$!
 echo "$UP_PID" >"$DIR/up.pid"

@@ -6,7 +6,7 @@
 //                the leader: gets/s, p50/p99.
 //  - api.watch   10 watchers (spread over the nodes) while Jobs are applied:
 //                events/s delivered in total, and the lag of the last one.
-//  - cli.get     wall time of a whole `node dist/cmd/jobctl.js get jobs`
+//  - cli.get     wall time of a whole `node dist/cmd/jobctl.cjs get jobs`
 //                process (20 Jobs in its namespace), median of 20 runs.
 //  - api.list    after seeding 100,000 Jobs (concurrent applies, spread over
 //                the nodes): p50/p99 of one page of 500 (linearizable),
@@ -182,7 +182,7 @@ async function watchBench(cluster: LocalCluster, leader: string, events: number)
 }
 
 function runCli(args: string[], server: string): Promise<number> {
-  const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
+  const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.cjs');
   const t0 = performance.now();
   return new Promise((resolve, reject) =>
     execFile(

@@ -6,7 +6,7 @@
 //   {"name":"cli.get","runs":…,"median_ms":…,"p99_ms":…,"bare_node_median_ms":…,
 //    "bare_node_p99_ms":…,"over_bare_node_ms":…}
 // CLI_RUNS sets the number of runs (default 30). The CLI measured is
-// dist/cmd/jobctl.js, the bundle `npm run build` makes (hack/build-cli.mjs).
+// dist/cmd/jobctl.cjs, the `jobctl` bin `npm run build` makes (hack/build-cli.mjs).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { API_VERSION } from '../../pkg/store/index.js';
 import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { percentile, retry, round } from './stats.js';
 
-const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
+const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.cjs');
 
 /** Wall time in ms of one `node ARGS` process, from spawn to exit (which must be 0). */
 function timed(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {

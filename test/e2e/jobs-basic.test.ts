@@ -1,5 +1,5 @@
 // Jobs end to end: a real 3-node jobd cluster (child processes, --runtime docker,
-// short back-off), driven through the real CLI (`node dist/cmd/jobctl.js`), with
+// short back-off), driven through the real CLI (`node dist/cmd/jobctl.cjs`), with
 // real sandboxed containers. One cluster for the whole file.
 //   - hello: Succeeded, exit 0, `logs job/hello` from every node, a follower alone too
 //   - apply --wait exits 0 / 4; wait --for=condition=finished exits 0 / 4

@@ -24,7 +24,7 @@ import {
 import type { ClusterStatus } from '../../pkg/client/index.js';
 import { eventually } from '../support/eventually.js';
 
-const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
+const jobctl = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.cjs');
 
 interface CliResult {
   code: number;

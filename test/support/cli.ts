@@ -1,5 +1,5 @@
 // The real CLI as child processes, for integration tests: `node
-// dist/cmd/jobctl.js ARGS` with JOBCTL_SERVER, a private (temp) JOBCTL_CONFIG
+// dist/cmd/jobctl.cjs ARGS` (the `jobctl` bin) with JOBCTL_SERVER, a private (temp) JOBCTL_CONFIG
 // and NO_COLOR, capturing stdout, stderr and the exit code.
 //
 //   const cli = new CliRunner({ server: cluster.servers(), dir });
@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** dist/test/support/cli.js -> dist/cmd/jobctl.js */
+/** dist/test/support/cli.js -> dist/cmd/jobctl.cjs (the `jobctl` bin) */
 export const jobctlPath = join(
   dirname(fileURLToPath(import.meta.url)),
   '..',
   '..',
   'cmd',
-  'jobctl.js',
+  'jobctl.cjs',
 );
 
 export interface CliResult {

@@ -34,8 +34,14 @@ import type { Node, Resource, Run } from '../../pkg/store/index.js';
 import { ApiClient } from '../../pkg/transport/api-grpc.js';
 import type { NodeStatus } from '../../pkg/transport/gen/api.js';
 
-/** dist/test/support/cluster.js -> dist/cmd/jobctl.js */
-export const JOBCTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cmd', 'jobctl.js');
+/** dist/test/support/cluster.js -> dist/cmd/jobctl.cjs (the `jobctl` bin) */
+export const JOBCTL = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'cmd',
+  'jobctl.cjs',
+);
 
 export type RuntimeKind = 'docker' | 'process' | 'fake';
 
@@ -402,7 +408,7 @@ export class E2ECluster {
     }
   }
 
-  /** Runs `node dist/cmd/jobctl.js ARGS` (--server every node unless given). Never rejects. */
+  /** Runs `node dist/cmd/jobctl.cjs ARGS` (--server every node unless given). Never rejects. */
   cli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
     const t0 = Date.now();
     const sec = opts.noTlsFlags ? undefined : this.security();
