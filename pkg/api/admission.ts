@@ -5,7 +5,7 @@
 // the schema defaults, normalizes shorthands and enforces the size limits
 // (object 256 KiB, command 64 KiB). Every problem is reported at once, as one
 // JobctlError(Invalid) whose message has one line per error.
-import { createdJobStatus } from '../controllers/job/plan.js';
+import { createdJobStatus } from '../controllers/index.js';
 import type { ResourceInput } from '../store/index.js';
 import { ManifestInvalidError, validateManifest, type JsonObject } from './validation/index.js';
 
