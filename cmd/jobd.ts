@@ -33,6 +33,7 @@ import {
   type NodeConfig,
 } from '../pkg/node/config.js';
 import { installClockSkewHook } from '../pkg/node/clock-skew.js';
+import { limitHeapGrowth } from '../pkg/node/heap-growth.js';
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -351,6 +352,8 @@ async function main(): Promise<void> {
     base: { nodeId: config.id },
   });
   installClockSkewHook(logger);
+  // Before the store fills the heap (issue 12 store.memory).
+  limitHeapGrowth();
   const { startNode } = await import('../pkg/node/node.js');
   // grpc-js logs a failed bind on its own; start-up failures are our one line.
   const grpc = await import('@grpc/grpc-js');
