@@ -68,5 +68,19 @@ describe('profile summary', () => {
   it('keeps only the window asked for', () => {
     assert.equal(summarise(file, { skipMs: 2 }).idle_ms, 1);
     assert.equal(summarise(file, { lastMs: 4 }).busy_ms, 3);
+    // Samples at 3..5 ms: fdatasync, fdatasync, encode.
+    assert.equal(summarise(file, { skipMs: 3, untilMs: 5 }).busy_ms, 3);
+  });
+
+  it('charges each busy sample to the first component on its stack; they add up to busy', () => {
+    const s = summarise(file);
+    assert.deepEqual(s.components, [
+      ['Raft core and node loop', 4],
+      ['other (no jobctl frame)', 2],
+    ]);
+    assert.equal(
+      s.components.reduce((a, [, ms]) => a + ms, 0),
+      s.busy_ms,
+    );
   });
 });
