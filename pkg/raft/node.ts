@@ -751,9 +751,34 @@ export class RaftNode {
     //    write; the ones that vouch for it (rd.messagesAfterPersist) go after;
     //  - entries committed in earlier Readies (already durable on a quorum and
     //    locally) are applied, and their callers answered, during the fsync.
+    //    The write is issued before those entries are applied, so that the
+    //    disk works while the CPU applies (a group of a few hundred writes
+    //    takes milliseconds to apply).
     const persisting =
       rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
     if (rd.messages.length > 0) this.network.send(rd.messages);
+
+    // 1. Persist. Failure here is fatal: nothing depending on it was sent.
+    // When the core says no sync is needed (only the commit index moved), the
+    // write is issued but neither awaited nor fsynced on its own: the store
+    // applies saves in call order, and the next synced save (or close) makes
+    // it durable. Its fsync would otherwise hold up the next round's append,
+    // queued behind it in the WAL, on every write of a lone client.
+    let saved: Promise<void> | undefined;
+    const sync = rd.mustSync || rd.snapshot !== undefined;
+    if (persisting) {
+      const started = this.clock.monotonic();
+      saved = this.storage.save(
+        { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot },
+        { sync },
+      );
+      const appended = rd.entries.length;
+      saved.then(
+        () => this.metrics.persisted((this.clock.monotonic() - started) / 1000, appended),
+        () => {},
+      );
+      if (!sync) saved.catch((err: unknown) => this.fail(err));
+    }
     let committed: readonly Entry[] = rd.committedEntries;
     if (persisting && !rd.snapshot) {
       const firstNew = rd.entries[0]?.index ?? Infinity;
@@ -764,31 +789,9 @@ export class RaftNode {
         committed = committed.slice(n);
       }
     }
-
-    // 1. Persist. Failure here is fatal: nothing depending on it was sent.
-    // When the core says no sync is needed (only the commit index moved), the
-    // write is issued but neither awaited nor fsynced on its own: the store
-    // applies saves in call order, and the next synced save (or close) makes
-    // it durable. Its fsync would otherwise hold up the next round's append,
-    // queued behind it in the WAL, on every write of a lone client.
-    if (persisting) {
-      const started = this.clock.monotonic();
-      const sync = rd.mustSync || rd.snapshot !== undefined;
-      const saved = this.storage.save(
-        { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot },
-        { sync },
-      );
-      const appended = rd.entries.length;
-      saved.then(
-        () => this.metrics.persisted((this.clock.monotonic() - started) / 1000, appended),
-        () => {},
-      );
-      if (sync) {
-        await saved;
-        if (this.stopped) return;
-      } else {
-        saved.catch((err: unknown) => this.fail(err));
-      }
+    if (saved && sync) {
+      await saved;
+      if (this.stopped) return;
     }
 
     // 2. Send what had to wait for the write.

@@ -1,7 +1,11 @@
 // Raft transport over gRPC: one long-lived client stream (Raft.Send) per peer.
-// Messages produced in one event-loop turn are written as a single
-// MessageBatch. A broken stream drops its messages (Raft retransmits), reports
-// the peer unreachable and reconnects after an exponential back-off.
+// Messages produced in one synchronous run (a Ready's send() calls) are
+// written as a single MessageBatch, in a microtask: Node's HTTP/2 puts the
+// bytes on the socket in its next check phase, so a setImmediate here would
+// hold every MsgApp and MsgAppResp one whole event-loop turn longer (a poll
+// phase full of API calls, on a busy leader) on each write's critical path.
+// A broken stream drops its messages (Raft retransmits), reports the peer
+// unreachable and reconnects after an exponential back-off.
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId, Logger } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
@@ -80,7 +84,7 @@ class PeerStream {
     this.queue.push(msg);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      queueMicrotask(() => this.flush());
     }
   }
 
