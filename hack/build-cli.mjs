@@ -3,7 +3,8 @@
 //
 // 1. The `jobctl` command (package.json `bin`): cmd/jobctl-bin.ts and all a
 //    plain `get` can reach (grpc-js included, for its fallback and -w) as one
-//    CommonJS file, dist/cmd/jobctl.cjs. Node's CommonJS loader reads and
+//    CommonJS file, dist/cmd/jobctl.cjs (grpc-js itself in
+//    dist/cmd/jobctl-grpc.cjs beside it, required on first use). Node's CommonJS loader reads and
 //    compiles one file and never starts its ES module loader, which is most
 //    of what a `get` spent above bare node in module loading. Code a `get`
 //    may not run (GrpcClient, yaml output) is in the file but not evaluated
@@ -71,6 +72,38 @@ const wholeCliBesideBin = {
   },
 };
 
+/**
+ * The gRPC stack proper (grpc-js and what it bundles), which a `get` loads
+ * only for its fallback and -w: the bin takes it from its own file, so that
+ * a plain `get` does not read and pre-parse ~700 KB it never runs. Each of
+ * our imports of it becomes a lazy require of dist/cmd/jobctl-grpc.cjs.
+ * (@bufbuild/protobuf stays in the bin: the read messages use it.)
+ */
+const binVendored = ['@grpc/grpc-js', '@js-sdsl/ordered-map', 'protobufjs', '@protobufjs/', 'long'];
+const isVendored = (name) =>
+  binVendored.some((p) => name === p || name.startsWith(p.endsWith('/') ? p : `${p}/`));
+const vendorFile = 'jobctl-grpc.cjs';
+/** The specifiers of binVendored that our code imports, filled while the bin builds. */
+const vendorSpecs = new Set();
+const grpcBesideBin = {
+  name: 'jobctl-bin-grpc-beside',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (!isVendored(args.path) || args.importer.includes('node_modules')) return undefined;
+      vendorSpecs.add(args.path);
+      return { path: args.path, namespace: 'jobctl-grpc' };
+    });
+    b.onResolve({ filter: /^\.\/jobctl-grpc\.cjs$/ }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'jobctl-grpc' }, (args) => ({
+      contents: `module.exports = require('./${vendorFile}')[${JSON.stringify(args.path)}];`,
+      loader: 'js',
+    }));
+  },
+};
+
 const bin = await build({
   entryPoints: [join(root, 'cmd', 'jobctl-bin.ts')],
   outfile: join(dist, 'cmd', 'jobctl.cjs'),
@@ -80,7 +113,7 @@ const bin = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  plugins: [wholeCliBesideBin, placement],
+  plugins: [wholeCliBesideBin, grpcBesideBin, placement],
   logLevel: 'warning',
   // import.meta is empty in CommonJS: a module that needs it must not be reachable from the bin.
   logOverride: { 'empty-import-meta': 'error' },
@@ -92,6 +125,29 @@ for (const mod of chunkOnly) {
     throw new Error(`build-cli: ${mod} is in dist/cmd/jobctl.cjs; only the whole CLI may load it`);
   }
 }
+// Each package is evaluated on first use (a getter), as it would be in the bin itself.
+const vendorEntry = [...vendorSpecs]
+  .sort()
+  .map((spec) => {
+    const s = JSON.stringify(spec);
+    return `Object.defineProperty(exports, ${s}, { enumerable: true, get: () => require(${s}) });`;
+  })
+  .join('\n');
+await build({
+  stdin: {
+    contents: vendorEntry,
+    resolveDir: root,
+    sourcefile: 'jobctl-grpc-entry.js',
+    loader: 'js',
+  },
+  outfile: join(dist, 'cmd', vendorFile),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
 
 const result = await build({
   entryPoints: { jobctl: entry },
