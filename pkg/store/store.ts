@@ -13,7 +13,7 @@
 // the same revision to the same change (docs/decisions.md).
 import type { StateMachine } from '../raft/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import { freezeCanonical, jsonEqual, type Json } from './canonical.js';
+import { adoptingInput, freezeCanonical, jsonEqual, type Json } from './canonical.js';
 import {
   decodeCommand,
   Outcome,
@@ -185,16 +185,30 @@ export class ResourceStore implements StateMachine {
       this.advance(index);
       return command;
     }
-    return this.applyCommand(index, command);
+    // Just decoded: nothing else holds the command's objects, so the store
+    // may keep them instead of copying (canonical.ts, adoptingInput).
+    return this.execute(index, command, true);
   }
 
   /** Typed entry point (what apply() does after decoding); used in-process and by tests. */
   applyCommand(index: number, command: Command): CommandResult;
   applyCommand(index: number, command: EntryCommand): CommandResult | GroupResult;
   applyCommand(index: number, command: EntryCommand): CommandResult | GroupResult {
+    // The caller keeps its command: what is stored is a copy.
+    return this.execute(index, command, false);
+  }
+
+  private execute(
+    index: number,
+    command: EntryCommand,
+    owned: boolean,
+  ): CommandResult | GroupResult {
     this.checkIndex(index);
     const txn: Txn = { changes: [], undo: [] };
-    const result = command.op === 'group' ? this.group(txn, command) : this.applyOne(txn, command);
+    const run = (): CommandResult | GroupResult =>
+      command.op === 'group' ? this.group(txn, command) : this.applyOne(txn, command);
+    // Listeners (published below) never run in adopting mode.
+    const result = owned ? adoptingInput(run) : run();
     this.applied = index;
     // After the whole entry, so that a listener reading the store (or
     // starting a watch) sees the whole entry applied.

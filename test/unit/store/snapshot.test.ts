@@ -27,6 +27,15 @@ describe('determinism', () => {
     });
   }
 
+  it('commands applied as entries (kept by the store) or in process (copied) give the same bytes', () => {
+    const cmds = seededCommands(44, 400);
+    const entries = replay(cmds);
+    const inProcess = new ResourceStore();
+    const results = cmds.map((c, i) => inProcess.applyCommand(i + 1, structuredClone(c)));
+    assert.deepEqual(entries.results, results);
+    assert.equal(text(entries.store.snapshot()), text(inProcess.snapshot()));
+  });
+
   it('snapshot bytes do not depend on the key order a client sent', () => {
     const spec = jobSpec();
     const reversed = Object.fromEntries(Object.entries(spec).reverse());
