@@ -20,19 +20,34 @@ export function buildObject(
   spec: Json,
   status: Json,
 ): Resource {
-  const metadata: Record<string, unknown> = {
-    annotations: meta.annotations,
-    creationTimestamp: meta.creationTimestamp,
-  };
-  if (meta.deletionTimestamp !== undefined) metadata.deletionTimestamp = meta.deletionTimestamp;
-  if (meta.generateName !== undefined) metadata.generateName = meta.generateName;
-  metadata.generation = meta.generation;
-  metadata.labels = meta.labels;
-  metadata.name = meta.name;
-  metadata.namespace = intern(meta.namespace);
-  metadata.ownerReferences = meta.ownerReferences;
-  metadata.resourceVersion = meta.resourceVersion;
-  metadata.uid = meta.uid;
+  const namespace = intern(meta.namespace);
+  let metadata: Record<string, unknown>;
+  if (meta.deletionTimestamp === undefined && meta.generateName === undefined) {
+    // The common case as one literal: V8 keeps every property inside the
+    // object, where one added after another spill into a separate array.
+    metadata = {
+      annotations: meta.annotations,
+      creationTimestamp: meta.creationTimestamp,
+      generation: meta.generation,
+      labels: meta.labels,
+      name: meta.name,
+      namespace,
+      ownerReferences: meta.ownerReferences,
+      resourceVersion: meta.resourceVersion,
+      uid: meta.uid,
+    };
+  } else {
+    metadata = { annotations: meta.annotations, creationTimestamp: meta.creationTimestamp };
+    if (meta.deletionTimestamp !== undefined) metadata.deletionTimestamp = meta.deletionTimestamp;
+    if (meta.generateName !== undefined) metadata.generateName = meta.generateName;
+    metadata.generation = meta.generation;
+    metadata.labels = meta.labels;
+    metadata.name = meta.name;
+    metadata.namespace = namespace;
+    metadata.ownerReferences = meta.ownerReferences;
+    metadata.resourceVersion = meta.resourceVersion;
+    metadata.uid = meta.uid;
+  }
   Object.freeze(metadata);
   return Object.freeze({
     apiVersion: info.apiVersion,
