@@ -2,14 +2,15 @@
 // Bundles the jobctl CLI (run by `npm run build`, after tsc), twice:
 //
 // 1. The `jobctl` command (package.json `bin`): cmd/jobctl-bin.ts and all a
-//    plain `get` can reach (grpc-js included, for its fallback and -w) as one
-//    CommonJS file, dist/cmd/jobctl.cjs (grpc-js itself in
-//    dist/cmd/jobctl-grpc.cjs beside it, required on first use). Node's CommonJS loader reads and
-//    compiles one file and never starts its ES module loader, which is most
-//    of what a `get` spent above bare node in module loading. Code a `get`
-//    may not run (GrpcClient, yaml output) is in the file but not evaluated
-//    until used (esbuild wraps each module in a lazy initialiser). Every
-//    other command is handed to the whole CLI (2), loaded with import().
+//    plain `get` can reach as one CommonJS file, dist/cmd/jobctl.cjs, except
+//    grpc-js and protobufjs (for the fallback and -w), which sit beside it in
+//    dist/cmd/jobctl-grpc.cjs, required on first use. Node's CommonJS loader
+//    reads and compiles one file and never starts its ES module loader,
+//    which was most of what a `get` spent above bare node in module loading.
+//    Code a `get` may not run (GrpcClient, yaml output) is in the file but
+//    not evaluated until used (esbuild wraps each module in a lazy
+//    initialiser). Every other command is handed to the whole CLI (2),
+//    loaded with import(). docs/benchmarks.md has the figures.
 //
 // 2. The whole CLI: esbuild compiles cmd/jobctl.ts and everything it imports
 //    into dist/cmd/jobctl.js (in place of tsc's one-module output), with each lazily
@@ -179,5 +180,5 @@ for (const mod of chunkOnly) {
   }
 }
 process.stdout.write(
-  `build-cli: dist/cmd/jobctl.cjs (${Math.round((binOut?.bytes ?? 0) / 1024)} KB) and ${outputs.length} files of the whole CLI (jobctl.js + chunks)\n`,
+  `build-cli: dist/cmd/jobctl.cjs (${Math.round((binOut?.bytes ?? 0) / 1024)} KB) + jobctl-grpc.cjs and ${outputs.length} files of the whole CLI (jobctl.js + chunks)\n`,
 );
