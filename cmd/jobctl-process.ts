@@ -6,6 +6,7 @@ import type { Connection } from '../pkg/cli/contexts.js';
 import type { CliDeps } from '../pkg/cli/verbs/deps.js';
 import type { ResourceClient } from '../pkg/client/index.js';
 import { realClock } from '../pkg/util/clock.js';
+import { exitAfterOutput } from '../pkg/util/exit.js';
 
 /**
  * The verbs' client: gRPC to the connection's servers, tried in turn, loaded
@@ -52,6 +53,7 @@ export function processDeps(connectTo: CliDeps['connect']): CliDeps {
       return Buffer.concat(chunks).toString('utf8');
     },
     signal: interrupt.signal,
-    exit: (code) => process.exit(code),
+    // Not process.exit: output still queued for a slow pipe would be lost.
+    exit: (code) => exitAfterOutput(code),
   };
 }
