@@ -23,7 +23,11 @@ export function splitFullKey(fk: FullKey): [kind: string, key: string] {
 
 export class ObjectIndex {
   private readonly tables = new Map<string, KindTable>();
-  private readonly uids = new Map<string, FullKey>();
+  /**
+   * uid -> the object itself, not its FullKey: a key string per object
+   * (about 60 B) that nothing else holds, where the object is held anyway.
+   */
+  private readonly uids = new Map<string, Resource>();
   private readonly dependents = new Map<string, Set<FullKey>>();
   /** What the non-final Runs bound to each node take of it. */
   readonly nodeUsage = new NodeUsageIndex();
@@ -48,7 +52,10 @@ export class ObjectIndex {
 
   /** The object that has this uid, if it exists. */
   byUid(uid: string): FullKey | undefined {
-    return this.uids.get(uid);
+    const object = this.uids.get(uid);
+    return (
+      object && fullKey(object.kind, objectKey(object.metadata.namespace, object.metadata.name))
+    );
   }
 
   /** Objects naming `uid` as an owner, sorted (so every replica visits them alike). */
@@ -69,7 +76,7 @@ export class ObjectIndex {
       this.queueUsage.update(old, object);
     }
     this.table(kind).set(key, object);
-    this.uids.set(object.metadata.uid, fk);
+    this.uids.set(object.metadata.uid, object);
     for (const ref of object.metadata.ownerReferences) {
       let set = this.dependents.get(ref.uid);
       if (!set) {
