@@ -11,6 +11,8 @@ export {
 export {
   LOG_COPY_CUT_NOTE,
   LOG_COPY_MAX_BYTES,
+  LOG_COPY_BATCH_BYTES,
+  LOG_COPY_BATCH_RUNS,
   LogCopier,
   listLogCopies,
   logCopyPath,

@@ -190,11 +190,19 @@ export async function removeLogCopy(dataDir: string, runUid: string): Promise<vo
   await rm(logCopyPath(dataDir, runUid), { force: true });
 }
 
-/** Hands a copy to other nodes; resolves with the names of those that keep it. */
+/** Hands copies to other nodes. */
 export interface LogCopySender {
-  /** [] when there is no other node; rejects when there are some and none took it. */
-  send(copy: RunLogCopy): Promise<readonly string[]>;
+  /**
+   * Per copy, in order: the names of the nodes that keep it ([] when there
+   * is no other node), or why none took it. Never rejects.
+   */
+  sendMany(copies: readonly RunLogCopy[]): Promise<Array<readonly string[] | Error>>;
 }
+
+/** The most Runs one hand-over carries. */
+export const LOG_COPY_BATCH_RUNS = 64;
+/** A hand-over takes no further Run once its copies hold this many bytes. */
+export const LOG_COPY_BATCH_BYTES = 8 * 1024 * 1024;
 
 export interface LogCopierOptions {
   readonly dataDir: string;
@@ -204,13 +212,17 @@ export interface LogCopierOptions {
   readonly logger?: Logger;
   readonly now?: () => Date;
   readonly maxBytes?: number;
+  /** Default LOG_COPY_BATCH_RUNS. */
+  readonly batchRuns?: number;
 }
 
 /**
  * Copies the log of each finished Run offered (the agent offers every final
- * Run bound to this node, again at every resync), one at a time, once: a Run
- * whose marker exists is skipped, a failed copy is tried again when the Run is
- * offered again.
+ * Run bound to this node, again at every resync), once: a Run whose marker
+ * exists is skipped, a failed copy is tried again when the Run is offered
+ * again. The Runs offered while a hand-over is in flight go together in the
+ * next one (one call per peer for all of them, PeerLogCopySender): batches
+ * form under load and cost nothing when idle, with no timer.
  */
 export class LogCopier {
   private readonly done = new Set<string>();
@@ -220,6 +232,8 @@ export class LogCopier {
   private readonly logger: Logger;
   /** Copies handed over (tests, metrics). */
   copied = 0;
+  /** Hand-overs made, each with one or more copies (tests). */
+  batches = 0;
 
   constructor(private readonly o: LogCopierOptions) {
     this.logger = o.logger ?? silentLogger;
@@ -245,7 +259,7 @@ export class LogCopier {
     this.pending.delete(runUid);
   }
 
-  /** Stops after the copy in flight. */
+  /** Stops after the hand-over in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.pending.clear();
@@ -258,45 +272,83 @@ export class LogCopier {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
-      const next = this.pending.values().next();
-      if (next.done || this.stopped) return;
-      const ref = next.value;
+    while (!this.stopped && this.pending.size > 0) {
+      const taken: LogCopyRef[] = [];
       try {
-        await this.copy(ref);
-      } catch (err) {
-        this.logger.warn('could not copy a run log to another node; will try again', {
-          run: `${ref.namespace}/${ref.run}`,
-          uid: ref.runUid,
-          err: errorMessage(err),
-        });
+        await this.copyBatch(taken);
       } finally {
-        this.pending.delete(ref.runUid);
+        for (const ref of taken) this.pending.delete(ref.runUid);
       }
     }
   }
 
-  private async copy(ref: LogCopyRef): Promise<void> {
-    const marker = copiedMarkerPath(this.o.dataDir, ref.runUid);
-    if (await exists(marker)) {
-      this.done.add(ref.runUid);
-      return;
-    }
+  /** Takes the copies of the pending Runs (up to the bounds), recording each in `taken`, and hands them over. */
+  private async copyBatch(taken: LogCopyRef[]): Promise<void> {
     const now = this.o.now?.() ?? new Date();
-    const copy = await takeLogCopy(this.o.dataDir, ref, this.o.nodeName, now, this.o.maxBytes);
-    if (!copy) {
-      this.done.add(ref.runUid); // no output was ever written here: nothing to keep
-      return;
+    const copies: RunLogCopy[] = [];
+    let bytes = 0;
+    const maxRuns = this.o.batchRuns ?? LOG_COPY_BATCH_RUNS;
+    for (const ref of this.pending.values()) {
+      if (taken.length >= maxRuns || bytes >= LOG_COPY_BATCH_BYTES || this.stopped) break;
+      taken.push(ref);
+      try {
+        const copy = await this.take(ref, now);
+        if (copy) {
+          copies.push(copy);
+          bytes += copy.data.length;
+        }
+      } catch (err) {
+        this.warn(ref, err);
+      }
     }
-    const nodes = await this.o.sender.send(copy);
-    await writeFile(marker, `${nodes.join(',')}\n`);
-    this.done.add(ref.runUid);
+    if (copies.length === 0) return;
+    this.batches++;
+    const results = await this.o.sender
+      .sendMany(copies)
+      .catch((err: unknown) =>
+        copies.map(() => (err instanceof Error ? err : new Error(String(err)))),
+      );
+    await Promise.all(
+      copies.map(async (copy, i) => {
+        const result = results[i] ?? new Error('the sender gave no answer for this copy');
+        try {
+          if (result instanceof Error) throw result;
+          await this.handedOver(copy, result);
+        } catch (err) {
+          this.warn(copy, err);
+        }
+      }),
+    );
+  }
+
+  /** The copy of a Run still to hand over, or undefined when there is none to make. */
+  private async take(ref: LogCopyRef, now: Date): Promise<RunLogCopy | undefined> {
+    if (await exists(copiedMarkerPath(this.o.dataDir, ref.runUid))) {
+      this.done.add(ref.runUid);
+      return undefined;
+    }
+    const copy = await takeLogCopy(this.o.dataDir, ref, this.o.nodeName, now, this.o.maxBytes);
+    if (!copy) this.done.add(ref.runUid); // no output was ever written here: nothing to keep
+    return copy;
+  }
+
+  private async handedOver(copy: RunLogCopy, nodes: readonly string[]): Promise<void> {
+    await writeFile(copiedMarkerPath(this.o.dataDir, copy.runUid), `${nodes.join(',')}\n`);
+    this.done.add(copy.runUid);
     this.copied++;
     this.logger.info('run log copied', {
-      run: `${ref.namespace}/${ref.run}`,
-      uid: ref.runUid,
+      run: `${copy.namespace}/${copy.run}`,
+      uid: copy.runUid,
       to: nodes.join(','),
       bytes: copy.data.length,
+    });
+  }
+
+  private warn(ref: LogCopyRef, err: unknown): void {
+    this.logger.warn('could not copy a run log to another node; will try again', {
+      run: `${ref.namespace}/${ref.run}`,
+      uid: ref.runUid,
+      err: errorMessage(err),
     });
   }
 }

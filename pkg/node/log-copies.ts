@@ -21,39 +21,106 @@ export interface PeerLogCopySenderOptions {
   readonly nodes: () => readonly Node[];
   /** A node's gRPC address (undefined: unknown). */
   readonly addressOf: (nodeName: string) => string | undefined;
-  readonly save: (address: string, copy: RunLogCopy, timeoutMs: number) => Promise<void>;
+  /** One call to the node at `address`; per copy, in order: '' when kept, else why not. */
+  readonly saveMany: (
+    address: string,
+    copies: readonly RunLogCopy[],
+    timeoutMs: number,
+  ) => Promise<readonly string[]>;
   /** Deadline of one hand-over. Default 10 000 ms. */
   readonly timeoutMs?: number;
 }
 
+/** One copy on its way: the peers it may go to, in order, and how far it got. */
+interface Placement {
+  readonly copy: RunLogCopy;
+  readonly peers: readonly Node[];
+  next: number;
+  readonly took: string[];
+  readonly failures: string[];
+}
+
+/**
+ * Sends each copy to its own peers (rankPeers), but the copies bound for
+ * one peer in one call: a batch of Runs costs a call per peer, not per Run.
+ * A copy a peer refuses (or a peer that does not answer) moves on to the
+ * copy's next peer in a further round, as a single copy would.
+ */
 export class PeerLogCopySender implements LogCopySender {
   constructor(private readonly o: PeerLogCopySenderOptions) {}
 
+  /** One copy: the nodes that keep it; rejects Unavailable when none took it. */
   async send(copy: RunLogCopy): Promise<readonly string[]> {
+    const [result] = await this.sendMany([copy]);
+    if (result instanceof Error) throw result;
+    return result ?? [];
+  }
+
+  async sendMany(copies: readonly RunLogCopy[]): Promise<Array<readonly string[] | Error>> {
     const nodes = this.o.nodes();
     const others = nodes.filter((n) => n.metadata.name !== this.o.nodeName);
-    if (others.length === 0) return [];
+    if (others.length === 0) return copies.map(() => []);
     const want = Math.max(1, Math.floor((nodes.length - 1) / 2));
-    const took: string[] = [];
-    const failures: string[] = [];
-    for (const n of rankPeers(others, copy.runUid)) {
-      if (took.length >= want) break;
-      const address = this.o.addressOf(n.metadata.name);
-      if (!address) continue;
-      try {
-        await this.o.save(address, copy, this.o.timeoutMs ?? 10_000);
-        took.push(n.metadata.name);
-      } catch (err) {
-        failures.push(`${n.metadata.name}: ${errorMessage(err)}`);
-      }
-    }
-    if (took.length === 0) {
-      throw new JobctlError(
-        Reason.Unavailable,
-        `no other node took the copy (${failures.join('; ') || 'no address known'})`,
+    const timeoutMs = this.o.timeoutMs ?? 10_000;
+    const placements: Placement[] = copies.map((copy) => ({
+      copy,
+      peers: rankPeers(others, copy.runUid),
+      next: 0,
+      took: [],
+      failures: [],
+    }));
+    for (;;) {
+      const round = this.nextRound(placements, want);
+      if (round.size === 0) break;
+      await Promise.all(
+        [...round].map(async ([name, { address, group }]) => {
+          let errors: readonly string[];
+          try {
+            errors = await this.o.saveMany(
+              address,
+              group.map((p) => p.copy),
+              timeoutMs,
+            );
+          } catch (err) {
+            errors = group.map(() => errorMessage(err));
+          }
+          group.forEach((p, i) => {
+            const error = errors[i];
+            if (error === '') p.took.push(name);
+            else p.failures.push(`${name}: ${error ?? 'no answer for this copy'}`);
+          });
+        }),
       );
     }
-    return took;
+    return placements.map((p) =>
+      p.took.length > 0
+        ? p.took
+        : new JobctlError(
+            Reason.Unavailable,
+            `no other node took the copy (${p.failures.join('; ') || 'no address known'})`,
+          ),
+    );
+  }
+
+  /** Each copy still short of `want` peers, grouped by the next peers (with an address) it goes to. */
+  private nextRound(
+    placements: readonly Placement[],
+    want: number,
+  ): Map<string, { address: string; group: Placement[] }> {
+    const round = new Map<string, { address: string; group: Placement[] }>();
+    for (const p of placements) {
+      let sending = 0;
+      while (p.took.length + sending < want && p.next < p.peers.length) {
+        const name = (p.peers[p.next++] as Node).metadata.name;
+        const address = this.o.addressOf(name);
+        if (!address) continue;
+        const slot = round.get(name) ?? { address, group: [] };
+        slot.group.push(p);
+        round.set(name, slot);
+        sending++;
+      }
+    }
+    return round;
   }
 }
 

@@ -299,7 +299,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       nodeName: name,
       nodes: () => store.list('Node').items,
       addressOf: (node) => runLogs.addressOf(node),
-      save: (address, copy, timeoutMs) => peerApi.saveLogCopy(address, copy, timeoutMs),
+      saveMany: (address, copies, timeoutMs) => peerApi.saveLogCopies(address, copies, timeoutMs),
     }),
     logger: logger.child({ component: 'log-copies' }),
   });

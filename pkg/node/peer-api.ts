@@ -71,9 +71,13 @@ export class GrpcPeerApi implements PeerApi {
     return this.client(address).logs(logsRequestOf(opts), opts.signal, opts.onInfo);
   }
 
-  /** Hands the node at `address` a copy of a finished Run's output to keep. */
-  saveLogCopy(address: string, copy: RunLogCopy, timeoutMs: number): Promise<void> {
-    return this.client(address).saveLogCopy(logCopyMessage(copy), timeoutMs);
+  /** Hands the node at `address` several copies in one call; per copy: '' when kept, else why not. */
+  saveLogCopies(
+    address: string,
+    copies: readonly RunLogCopy[],
+    timeoutMs: number,
+  ): Promise<string[]> {
+    return this.client(address).saveLogCopies(copies.map(logCopyMessage), timeoutMs);
   }
 
   close(): void {

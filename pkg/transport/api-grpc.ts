@@ -21,7 +21,7 @@ import type {
   NodeRaftStatus,
 } from '../client/index.js';
 import type { Resource, WatchEvent } from '../store/index.js';
-import { JobctlError, Reason } from '../util/errors.js';
+import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 import {
   consistencyOf,
   decodeObject,
@@ -409,6 +409,17 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       await service.saveCopy(runLogCopyOf(r));
       return {};
     }),
+    // Each copy is kept or refused on its own: one bad copy costs the others nothing.
+    saveLogCopies: unary(access, async (r, { logs: service }) => ({
+      errors: await Promise.all(
+        r.copies.map((c) =>
+          service.saveCopy(runLogCopyOf(c)).then(
+            () => '',
+            (err: unknown) => errorMessage(err) || 'not kept',
+          ),
+        ),
+      ),
+    })),
     snapshot,
     addMember: unary(access, async (r, { cluster }) =>
       membershipMessage(await cluster.addMember(r.id, r.address, { joining: r.joining })),
@@ -500,6 +511,10 @@ export class ApiClient {
   /** Hands this node a copy of a finished Run's output to keep. */
   async saveLogCopy(copy: LogCopy, timeoutMs?: number): Promise<void> {
     await this.call(JobctlService.saveLogCopy, copy, timeoutMs);
+  }
+  /** Hands this node several copies; per copy, in order: '' when kept, else why not. */
+  async saveLogCopies(copies: LogCopy[], timeoutMs?: number): Promise<string[]> {
+    return (await this.call(JobctlService.saveLogCopies, { copies }, timeoutMs)).errors;
   }
 
   close(): void {

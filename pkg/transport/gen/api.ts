@@ -256,6 +256,15 @@ export interface LogCopy {
 export interface SaveLogCopyResponse {
 }
 
+export interface LogCopies {
+  copies: LogCopy[];
+}
+
+export interface SaveLogCopiesResponse {
+  /** One per copy, in order: empty when the copy is kept, else why it is not. */
+  errors: string[];
+}
+
 export interface SnapshotRequest {
 }
 
@@ -2005,6 +2014,98 @@ export const SaveLogCopyResponse: MessageFns<SaveLogCopyResponse> = {
   },
 };
 
+function createBaseLogCopies(): LogCopies {
+  return { copies: [] };
+}
+
+export const LogCopies: MessageFns<LogCopies> = {
+  encode(message: LogCopies, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.copies) {
+      LogCopy.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogCopies {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogCopies();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.copies.push(LogCopy.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSaveLogCopiesResponse(): SaveLogCopiesResponse {
+  return { errors: [] };
+}
+
+export const SaveLogCopiesResponse: MessageFns<SaveLogCopiesResponse> = {
+  encode(message: SaveLogCopiesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.errors) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SaveLogCopiesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSaveLogCopiesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.errors.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
 function createBaseSnapshotRequest(): SnapshotRequest {
   return {};
 }
@@ -2489,6 +2590,21 @@ export const JobctlService = {
     responseDeserialize: (value: Buffer): SaveLogCopyResponse => SaveLogCopyResponse.decode(value),
   },
   /**
+   * Node to node: keep these copies, each on its own (the executing node
+   * sends the Runs that finished while its previous call was in flight in one
+   * call). Nodes and cluster admins only.
+   */
+  saveLogCopies: {
+    path: "/jobctl.api.v1.Jobctl/SaveLogCopies" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LogCopies): Buffer => Buffer.from(LogCopies.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogCopies => LogCopies.decode(value),
+    responseSerialize: (value: SaveLogCopiesResponse): Buffer =>
+      Buffer.from(SaveLogCopiesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SaveLogCopiesResponse => SaveLogCopiesResponse.decode(value),
+  },
+  /**
    * A consistent snapshot of the whole cluster (every write acknowledged
    * before the call), taken on the leader and streamed as the bytes of a
    * backup file (pkg/client/snapshot-file.ts). Forwarded to the leader.
@@ -2597,6 +2713,12 @@ export interface JobctlServer extends UntypedServiceImplementation {
    * for when the node that executed it is down. Nodes and cluster admins only.
    */
   saveLogCopy: handleUnaryCall<LogCopy, SaveLogCopyResponse>;
+  /**
+   * Node to node: keep these copies, each on its own (the executing node
+   * sends the Runs that finished while its previous call was in flight in one
+   * call). Nodes and cluster admins only.
+   */
+  saveLogCopies: handleUnaryCall<LogCopies, SaveLogCopiesResponse>;
   /**
    * A consistent snapshot of the whole cluster (every write acknowledged
    * before the call), taken on the leader and streamed as the bytes of a
@@ -2823,6 +2945,26 @@ export interface JobctlClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SaveLogCopyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Node to node: keep these copies, each on its own (the executing node
+   * sends the Runs that finished while its previous call was in flight in one
+   * call). Nodes and cluster admins only.
+   */
+  saveLogCopies(
+    request: LogCopies,
+    callback: (error: ServiceError | null, response: SaveLogCopiesResponse) => void,
+  ): ClientUnaryCall;
+  saveLogCopies(
+    request: LogCopies,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SaveLogCopiesResponse) => void,
+  ): ClientUnaryCall;
+  saveLogCopies(
+    request: LogCopies,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SaveLogCopiesResponse) => void,
   ): ClientUnaryCall;
   /**
    * A consistent snapshot of the whole cluster (every write acknowledged

@@ -99,11 +99,12 @@ describe('LogCopier', () => {
     const sent: string[] = [];
     let fail = true;
     const sender = {
-      send: async (c: RunLogCopy) => {
-        if (fail) throw new Error('peer down');
-        sent.push(`${c.runUid}:${Buffer.from(c.data).toString()}`);
-        return ['node-3'];
-      },
+      sendMany: async (copies: readonly RunLogCopy[]) =>
+        copies.map((c) => {
+          if (fail) return new Error('peer down');
+          sent.push(`${c.runUid}:${Buffer.from(c.data).toString()}`);
+          return ['node-3'];
+        }),
     };
     const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
     copier.offer(runOf('c1'));
@@ -124,5 +125,106 @@ describe('LogCopier', () => {
     await again.idle();
     assert.deepEqual(sent, ['c1:out\n']);
     assert.equal(again.copied, 0);
+  });
+
+  it('hands the Runs that finish during a hand-over over together in the next one', async () => {
+    const batches: string[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sender = {
+      sendMany: async (copies: readonly RunLogCopy[]) => {
+        batches.push(copies.map((c) => c.runUid));
+        if (batches.length === 1) await gate;
+        return copies.map(() => ['node-2']);
+      },
+    };
+    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
+    for (const uid of ['b1', 'b2', 'b3', 'b4', 'b5'])
+      await writeFile(runLogPath(dir, uid), `${uid}\n`);
+    copier.offer(runOf('b1'));
+    while (batches.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const uid of ['b2', 'b3', 'b4', 'b5']) copier.offer(runOf(uid));
+    release();
+    await copier.idle();
+    assert.deepEqual(batches, [['b1'], ['b2', 'b3', 'b4', 'b5']]);
+    assert.equal(copier.copied, 5);
+    assert.equal(copier.batches, 2);
+    for (const uid of ['b1', 'b2', 'b3', 'b4', 'b5'])
+      assert.ok(existsSync(join(dir, 'logs', `${uid}.copied`)), uid);
+  });
+
+  it('bounds a hand-over by its Runs and takes the rest in the next', async () => {
+    const batches: number[] = [];
+    const sender = {
+      sendMany: async (copies: readonly RunLogCopy[]) => {
+        batches.push(copies.length);
+        return copies.map(() => ['node-2']);
+      },
+    };
+    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender, batchRuns: 2 });
+    for (const uid of ['m1', 'm2', 'm3']) {
+      await writeFile(runLogPath(dir, uid), 'x\n');
+      copier.offer(runOf(uid));
+    }
+    await copier.idle();
+    assert.deepEqual(batches, [2, 1]);
+    assert.equal(copier.copied, 3);
+  });
+
+  it("one Run's failed copy loses none of the others and is tried again", async () => {
+    // f2's copy is refused by every peer; f3's log cannot be read (a directory).
+    await writeFile(runLogPath(dir, 'f1'), 'one\n');
+    await writeFile(runLogPath(dir, 'f2'), 'two\n');
+    await mkdir(runLogPath(dir, 'f3'));
+    await writeFile(runLogPath(dir, 'f4'), 'four\n');
+    let refuse = true;
+    const sent: string[] = [];
+    const warnings: string[] = [];
+    const sender = {
+      sendMany: async (copies: readonly RunLogCopy[]) =>
+        copies.map((c) => {
+          if (refuse && c.runUid === 'f2') return new Error('no other node took the copy');
+          sent.push(c.runUid);
+          return ['node-2'];
+        }),
+    };
+    const logger = {
+      info: () => {},
+      warn: (_msg: string, fields?: Record<string, unknown>) =>
+        warnings.push(String(fields?.['uid'])),
+      error: () => {},
+    };
+    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender, logger });
+    for (const uid of ['f1', 'f2', 'f3', 'f4']) copier.offer(runOf(uid));
+    await copier.idle();
+    assert.deepEqual(sent, ['f1', 'f4']);
+    assert.deepEqual(warnings.sort(), ['f2', 'f3']);
+    assert.ok(existsSync(join(dir, 'logs', 'f1.copied')));
+    assert.ok(existsSync(join(dir, 'logs', 'f4.copied')));
+    assert.ok(!existsSync(join(dir, 'logs', 'f2.copied')));
+    refuse = false;
+    for (const uid of ['f1', 'f2', 'f4']) copier.offer(runOf(uid)); // the next resync
+    await copier.idle();
+    assert.deepEqual(sent, ['f1', 'f4', 'f2']);
+    assert.ok(existsSync(join(dir, 'logs', 'f2.copied')));
+  });
+
+  it('a sender that rejects costs the batch a retry, not the process', async () => {
+    await writeFile(runLogPath(dir, 'r1'), 'x\n');
+    let reject = true;
+    const sender = {
+      sendMany: async (copies: readonly RunLogCopy[]) => {
+        if (reject) throw new Error('boom');
+        return copies.map(() => ['node-2']);
+      },
+    };
+    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
+    copier.offer(runOf('r1'));
+    await copier.idle();
+    assert.equal(copier.copied, 0);
+    reject = false;
+    copier.offer(runOf('r1'));
+    await copier.idle();
+    assert.equal(copier.copied, 1);
   });
 });

@@ -301,6 +301,7 @@ describe('fuzzing the REST, gRPC and manifest surfaces', { timeout: 300_000 }, (
     'NodeStatus',
     'TransferLeader',
     'SaveLogCopy',
+    'SaveLogCopies',
   ];
   const STREAMS = ['Watch', 'Logs'];
 

@@ -30,18 +30,29 @@ const copy = (runUid: string, run = `r-${runUid}`): RunLogCopy => ({
   data: Buffer.from('out\n'),
 });
 
-function sender(nodes: Node[], failing: ReadonlySet<string> = new Set()) {
+/** `failing`: addresses that do not answer; `refusing`: `address/runUid` pairs a peer will not keep. */
+function sender(
+  nodes: Node[],
+  failing: ReadonlySet<string> = new Set(),
+  refusing: ReadonlySet<string> = new Set(),
+) {
   const saved: string[] = [];
+  const calls: { address: string; runUids: string[] }[] = [];
   const s = new PeerLogCopySender({
     nodeName: 'n1',
     nodes: () => nodes,
     addressOf: (name) => `addr-${name}`,
-    save: async (address) => {
+    saveMany: async (address, copies) => {
+      calls.push({ address, runUids: copies.map((c) => c.runUid) });
       if (failing.has(address)) throw new Error('refused');
-      saved.push(address);
+      return copies.map((c) => {
+        if (refusing.has(`${address}/${c.runUid}`)) return 'disk full';
+        saved.push(address);
+        return '';
+      });
     },
   });
-  return { s, saved };
+  return { s, saved, calls };
 }
 
 describe('PeerLogCopySender', () => {
@@ -73,6 +84,51 @@ describe('PeerLogCopySender', () => {
     assert.deepEqual(await sender([node('n1')]).s.send(copy('u3')), []);
     const { s } = sender([node('n1'), node('n2')], new Set(['addr-n2']));
     await assert.rejects(s.send(copy('u3')), (err: unknown) => isReason(err, Reason.Unavailable));
+  });
+});
+
+describe('PeerLogCopySender.sendMany', () => {
+  const uids = Array.from({ length: 12 }, (_, i) => `b${i}`);
+  const nodes3 = (): Node[] => [node('n1'), node('n2'), node('n3')];
+
+  it('a batch of Runs: one call per peer, each copy kept once, on its own peer', async () => {
+    const { s, calls } = sender(nodes3());
+    const results = await s.sendMany(uids.map((u) => copy(u)));
+    assert.ok(calls.length <= 2, JSON.stringify(calls));
+    assert.deepEqual(calls.flatMap((c) => c.runUids).sort(), [...uids].sort());
+    // Each copy goes to the peer it would go to when sent alone.
+    for (const [i, u] of uids.entries()) {
+      const alone = await sender(nodes3()).s.send(copy(u));
+      assert.deepEqual(results[i], alone, u);
+      assert.ok(calls.some((c) => c.address === `addr-${alone[0]}` && c.runUids.includes(u)));
+    }
+    assert.ok(new Set(calls.map((c) => c.address)).size === 2, 'copies spread over both peers');
+  });
+
+  it('a peer that does not answer: its copies go to the next peer in one more call', async () => {
+    const { s, calls } = sender(nodes3(), new Set(['addr-n2']));
+    const results = await s.sendMany(uids.map((u) => copy(u)));
+    for (const r of results) assert.deepEqual(r, ['n3']);
+    assert.ok(calls.length <= 3, JSON.stringify(calls));
+    assert.equal(calls.filter((c) => c.address === 'addr-n2').length, 1);
+  });
+
+  it("a copy a peer refuses moves on alone; the others' are not sent again", async () => {
+    const { s, calls } = sender(nodes3(), new Set(), new Set(['addr-n2/b0', 'addr-n3/b0']));
+    const results = await s.sendMany(uids.map((u) => copy(u)));
+    assert.ok(results[0] instanceof Error && isReason(results[0], Reason.Unavailable));
+    assert.match((results[0] as Error).message, /disk full/);
+    for (const r of results.slice(1)) assert.ok(!(r instanceof Error) && r.length === 1);
+    // b0's second try is the only copy in the second round.
+    const sent = calls.flatMap((c) => c.runUids);
+    assert.equal(sent.length, uids.length + 1);
+  });
+
+  it('every peer failing: every copy Unavailable; alone: nothing to do', async () => {
+    const { s } = sender(nodes3(), new Set(['addr-n2', 'addr-n3']));
+    const results = await s.sendMany([copy('x1'), copy('x2')]);
+    for (const r of results) assert.ok(r instanceof Error && isReason(r, Reason.Unavailable));
+    assert.deepEqual(await sender([node('n1')]).s.sendMany([copy('x1'), copy('x2')]), [[], []]);
   });
 });
 

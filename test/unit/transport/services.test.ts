@@ -40,6 +40,7 @@ describe('generated gRPC services', () => {
       ['transferLeader', `${api}TransferLeader`, false, false],
       ['logs', `${api}Logs`, false, true],
       ['saveLogCopy', `${api}SaveLogCopy`, false, false],
+      ['saveLogCopies', `${api}SaveLogCopies`, false, false],
       ['snapshot', `${api}Snapshot`, false, true],
       ['addMember', `${api}AddMember`, false, false],
       ['promoteMember', `${api}PromoteMember`, false, false],
