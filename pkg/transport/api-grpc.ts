@@ -21,7 +21,7 @@ import type {
   NodeRaftStatus,
 } from '../client/index.js';
 import type { Resource, WatchEvent } from '../store/index.js';
-import { JobctlError, Reason, errorMessage } from '../util/errors.js';
+import { JobctlError, Reason, errorMessage, isReason } from '../util/errors.js';
 import {
   consistencyOf,
   decodeObject,
@@ -409,17 +409,25 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       await service.saveCopy(runLogCopyOf(r));
       return {};
     }),
-    // Each copy is kept or refused on its own: one bad copy costs the others nothing.
-    saveLogCopies: unary(access, async (r, { logs: service }) => ({
-      errors: await Promise.all(
+    // Each copy is kept or refused on its own: one bad copy costs the others
+    // nothing. A caller not allowed to keep copies gets that as the call's status.
+    saveLogCopies: unary(access, async (r, { logs: service }) => {
+      const outcomes = await Promise.all(
         r.copies.map((c) =>
           service.saveCopy(runLogCopyOf(c)).then(
-            () => '',
-            (err: unknown) => errorMessage(err) || 'not kept',
+            () => undefined,
+            (err: unknown) => err,
           ),
         ),
-      ),
-    })),
+      );
+      const denied = outcomes.find(
+        (err) => isReason(err, Reason.Unauthorized) || isReason(err, Reason.Forbidden),
+      );
+      if (denied) throw denied;
+      return {
+        errors: outcomes.map((err) => (err === undefined ? '' : errorMessage(err) || 'not kept')),
+      };
+    }),
     snapshot,
     addMember: unary(access, async (r, { cluster }) =>
       membershipMessage(await cluster.addMember(r.id, r.address, { joining: r.joining })),
