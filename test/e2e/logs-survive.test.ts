@@ -158,18 +158,25 @@ describe(
           command: [
             'sh',
             '-c',
-            `i=1; while [ $i -le ${total} ]; do echo "line $i"; i=$((i+1)); sleep 0.03; done`,
+            `i=1; while [ $i -le ${total} ]; do echo "line $i"; i=$((i+1)); sleep 0.1; done`,
           ],
         }),
       ]);
+      // The Run lasts 40 s, so its Running status is seen even when the
+      // agent's reports are slow to commit (a later report replaces a
+      // pending one: Running, then Succeeded, would write only Succeeded).
+      let seen: Run | undefined;
       const run = await eventually(
         'ticker to be Running',
         async () => {
-          const r = (await c.runsOf('ticker'))[0];
-          return r?.status?.phase === 'Running' ? r : undefined;
+          seen = (await c.runsOf('ticker'))[0];
+          return seen?.status?.phase === 'Running' ? seen : undefined;
         },
         120_000,
-      );
+      ).catch((err: unknown) => {
+        const last = seen ? JSON.stringify({ spec: seen.spec, status: seen.status }) : 'no Run';
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; last seen: ${last}`);
+      });
       // Served first by a node other than the one running the container, then by the last one.
       const executor = c.byName(run.spec.nodeName);
       const leader = await c.leader();
