@@ -10,9 +10,10 @@
 // graceful restart neither loses nor duplicates output; a crash can duplicate at most
 // the lines of one write batch whose cursor was not yet saved.
 //
-// The follower ends when the daemon ends the stream because the container stopped. If
-// the stream breaks while the container still runs (daemon restart), it follows again
-// from the cursor after a pause.
+// The follower ends when the daemon ends the stream because the container stopped,
+// after one more pass from the cursor (the daemon may end the stream before the last
+// lines). If the stream breaks while the container still runs (daemon restart), it
+// follows again from the cursor after a pause.
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../util/clock.js';
@@ -76,21 +77,20 @@ export class LogFollower {
     this.cursor = await readCursor(cursorPathFor(this.opts.logPath));
     try {
       while (!this.stopped) {
-        const clean = await this.followOnce().then(
-          () => true,
-          (err: unknown) => {
-            if (statusCodeOf(err) === 404) this.stopped = true; // container gone
-            return false;
-          },
-        );
+        await this.followOnce().catch((err: unknown) => {
+          if (statusCodeOf(err) === 404) this.stopped = true; // container gone
+        });
         if (this.stopped) break;
         const running = await this.opts.container.inspect().then(
           (info) => info.State.Running,
           (err: unknown) => (statusCodeOf(err) === 404 ? false : undefined),
         );
-        if (clean && running === false) break;
         if (running === false) {
-          // The stream broke as the container stopped: one more pass picks up the rest.
+          // The container has stopped. Even a stream the daemon ended cleanly
+          // may lack the last lines: the daemon can end a follow as the
+          // container stops before its log reader has caught up (a 20,000-line
+          // output was seen cut at line 13,552). One more pass from the cursor
+          // picks up the rest; lines at or before the cursor are skipped.
           await this.followOnce().catch(() => undefined);
           break;
         }
