@@ -49,13 +49,6 @@ interface Placement {
 export class PeerLogCopySender implements LogCopySender {
   constructor(private readonly o: PeerLogCopySenderOptions) {}
 
-  /** One copy: the nodes that keep it; rejects Unavailable when none took it. */
-  async send(copy: RunLogCopy): Promise<readonly string[]> {
-    const [result] = await this.sendMany([copy]);
-    if (result instanceof Error) throw result;
-    return result ?? [];
-  }
-
   async sendMany(copies: readonly RunLogCopy[]): Promise<Array<readonly string[] | Error>> {
     const nodes = this.o.nodes();
     const others = nodes.filter((n) => n.metadata.name !== this.o.nodeName);

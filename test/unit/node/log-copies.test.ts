@@ -31,6 +31,13 @@ const copy = (runUid: string, run = `r-${runUid}`): RunLogCopy => ({
 });
 
 /** `failing`: addresses that do not answer; `refusing`: `address/runUid` pairs a peer will not keep. */
+/** One copy through sendMany: the nodes that keep it; rejects as the copy's error. */
+async function sendOne(s: PeerLogCopySender, c: RunLogCopy): Promise<readonly string[]> {
+  const [result] = await s.sendMany([c]);
+  if (result instanceof Error) throw result;
+  return result ?? [];
+}
+
 function sender(
   nodes: Node[],
   failing: ReadonlySet<string> = new Set(),
@@ -58,16 +65,16 @@ function sender(
 describe('PeerLogCopySender', () => {
   it('3 nodes: one copy, on a Ready peer', async () => {
     const { s, saved } = sender([node('n1'), node('n2', false), node('n3')]);
-    assert.deepEqual(await s.send(copy('u1')), ['n3']);
+    assert.deepEqual(await sendOne(s, copy('u1')), ['n3']);
     assert.deepEqual(saved, ['addr-n3']);
   });
 
   it('5 nodes: two copies; a peer that fails is passed over', async () => {
     const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'].map((n) => node(n));
-    const first = await sender(nodes).s.send(copy('u2'));
+    const first = await sendOne(sender(nodes).s, copy('u2'));
     assert.equal(first.length, 2);
     const { s } = sender(nodes, new Set([`addr-${first[0]}`]));
-    const took = await s.send(copy('u2'));
+    const took = await sendOne(s, copy('u2'));
     assert.equal(took.length, 2);
     assert.ok(!took.includes(first[0] as string));
   });
@@ -76,14 +83,16 @@ describe('PeerLogCopySender', () => {
     const nodes = ['n1', 'n2', 'n3', 'n4', 'n5'].map((n) => node(n));
     const used = new Set<string>();
     for (let i = 0; i < 20; i++)
-      for (const n of await sender(nodes).s.send(copy(`u${i}`))) used.add(n);
+      for (const n of await sendOne(sender(nodes).s, copy(`u${i}`))) used.add(n);
     assert.equal(used.size, 4);
   });
 
   it('alone: nothing to do; every peer failing: Unavailable', async () => {
-    assert.deepEqual(await sender([node('n1')]).s.send(copy('u3')), []);
+    assert.deepEqual(await sendOne(sender([node('n1')]).s, copy('u3')), []);
     const { s } = sender([node('n1'), node('n2')], new Set(['addr-n2']));
-    await assert.rejects(s.send(copy('u3')), (err: unknown) => isReason(err, Reason.Unavailable));
+    await assert.rejects(sendOne(s, copy('u3')), (err: unknown) =>
+      isReason(err, Reason.Unavailable),
+    );
   });
 });
 
@@ -98,7 +107,7 @@ describe('PeerLogCopySender.sendMany', () => {
     assert.deepEqual(calls.flatMap((c) => c.runUids).sort(), [...uids].sort());
     // Each copy goes to the peer it would go to when sent alone.
     for (const [i, u] of uids.entries()) {
-      const alone = await sender(nodes3()).s.send(copy(u));
+      const alone = await sendOne(sender(nodes3()).s, copy(u));
       assert.deepEqual(results[i], alone, u);
       assert.ok(calls.some((c) => c.address === `addr-${alone[0]}` && c.runUids.includes(u)));
     }
