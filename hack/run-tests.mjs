@@ -6,8 +6,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const root = 'dist/test';
+const failuresReporter = fileURLToPath(new URL('./test-failures-reporter.mjs', import.meta.url));
 const subdirs = process.argv.slice(2);
 const roots = subdirs.length > 0 ? subdirs.map((s) => join(root, s)) : [root];
 
@@ -33,7 +35,17 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--enable-source-maps', ...files],
+  [
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--enable-source-maps',
+    // TAP for the full log, then a list of the failed tests at the very end (CI shows the tail).
+    '--test-reporter=tap',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${failuresReporter}`,
+    '--test-reporter-destination=stderr',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
