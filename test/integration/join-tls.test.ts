@@ -86,13 +86,23 @@ describe('joining a TLS cluster with another CA', { timeout: 600_000 }, () => {
       ],
     );
     const client = cluster.resourceClient();
+    const name = `after-refusal-${Date.now()}`;
     try {
-      await client.create({
-        apiVersion: 'jobctl.dev/v1',
-        kind: 'Job',
-        metadata: { name: `after-refusal-${Date.now()}` },
-        spec: { image: 'busybox:latest', command: ['true'] },
-      });
+      // The cluster still takes writes. Applied, not created, so that a write whose
+      // deadline passed on a loaded machine (it may still commit) can be sent again;
+      // the last error is in the time-out's message.
+      await eventually(
+        `Job ${name} applied`,
+        () =>
+          client.apply({
+            apiVersion: 'jobctl.dev/v1',
+            kind: 'Job',
+            metadata: { name },
+            spec: { image: 'busybox:latest', command: ['true'] },
+          }),
+        60_000,
+        250,
+      );
     } finally {
       client.close();
     }

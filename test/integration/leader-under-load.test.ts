@@ -55,7 +55,10 @@ describe('leadership under load', { timeout: 600_000 }, () => {
     cluster = await LocalCluster.start({
       nodes: 3,
       baseDir: dir,
-      extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
+      // An election timeout of 1–2 s (20 ticks of 50 ms) instead of 300–600 ms: the bug
+      // held the leader's loop for seconds, while a shared 2-core machine can delay a
+      // heartbeat by a few hundred ms without anything being wrong with the node.
+      extraArgs: ['--runtime', 'fake', '--rate-limit', '0', '--election-tick', '20'],
     });
     await cluster.waitForLeader({ timeoutMs: 60_000 });
   });
