@@ -77,8 +77,12 @@ export class LogFileWriter {
   private readonly cursorPath: string | undefined;
   private handle: FileHandle | undefined;
   private size = 0;
-  /** Offset of the current file's first byte in the whole output; undefined: unknown. */
-  private start: number | undefined = 0;
+  /**
+   * Offset of the current file's first byte in the whole output; undefined:
+   * unknown; 'unread': not looked up yet. Only a rotation needs it, so a file
+   * that never rotates (nearly every Run's) costs no read of ".start" or ".1".
+   */
+  private start: number | undefined | 'unread' = 'unread';
   private queue: Buffer[] = [];
   private pendingCursor: string | undefined;
   private draining: Promise<void> | undefined;
@@ -129,6 +133,7 @@ export class LogFileWriter {
         this.error = err instanceof Error ? err : new Error(String(err));
         await this.handle?.close().catch(() => undefined);
         this.handle = undefined;
+        this.start = 'unread'; // a rotation may have stopped half-way: look again
       }
     }
   }
@@ -156,16 +161,43 @@ export class LogFileWriter {
     }
   }
 
+  /**
+   * The file, opened for appending. A new file (the common case: a Run's log is
+   * opened once, when its container starts) is created exclusively, so one call
+   * says that it is empty; an existing one (an agent restart) is opened and its
+   * size read.
+   */
   private async open(): Promise<FileHandle> {
     if (this.handle) return this.handle;
-    const h = await inDir(this.path, () => open(this.path, 'a'));
-    const st = await h.stat();
-    const saved = await readLogStart(this.path);
-    if (saved) this.start = saved.ino === st.ino ? saved.offset : undefined;
-    else this.start = (await exists(rotatedLogPath(this.path))) ? undefined : 0;
+    const created = await inDir(this.path, () => open(this.path, 'ax')).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') return undefined;
+        throw err;
+      },
+    );
+    let size = 0;
+    const h = created ?? (await open(this.path, 'a'));
+    if (!created) {
+      try {
+        size = (await h.stat()).size;
+      } catch (err) {
+        await h.close().catch(() => undefined);
+        throw err;
+      }
+    }
     this.handle = h;
-    this.size = st.size;
+    this.size = size;
     return h;
+  }
+
+  /** Where the current file starts (see `start`), read from ".start" and ".1" the first time. */
+  private async currentStart(): Promise<number | undefined> {
+    if (this.start !== 'unread') return this.start;
+    const saved = await readLogStart(this.path);
+    const ino = async (): Promise<number | undefined> => (await this.handle?.stat())?.ino;
+    if (saved) this.start = saved.ino === (await ino()) ? saved.offset : undefined;
+    else this.start = (await exists(rotatedLogPath(this.path))) ? undefined : 0;
+    return this.start;
   }
 
   /**
@@ -173,7 +205,8 @@ export class LogFileWriter {
    * comes `skipped` bytes after the end of the old one (bytes never written).
    */
   private async rotate(skipped = 0): Promise<FileHandle> {
-    const next = this.start === undefined ? undefined : this.start + this.size + skipped;
+    const start = await this.currentStart();
+    const next = start === undefined ? undefined : start + this.size + skipped;
     await this.handle?.close();
     this.handle = undefined;
     const fresh = `${this.path}.next`;

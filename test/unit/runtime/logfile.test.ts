@@ -103,6 +103,30 @@ describe('LogFileWriter', () => {
     assert.equal(kept.data.toString(), 'a\nb\n');
   });
 
+  it('a new file beside an older half of unknown offset rotates to an unknown offset', async () => {
+    // The writer looks up where its file starts only when it first rotates.
+    const path = join(dir, 'beside-old.log');
+    await writeFile(rotatedLogPath(path), 'old\n');
+    const w = new LogFileWriter(path, { maxBytes: 20 }); // segments of 10 bytes
+    w.write('0000\n1111\n');
+    await w.flush();
+    assert.equal((await readKeptLog(path)).start, undefined);
+    w.write('2222\n');
+    await w.close();
+    const kept = await readKeptLog(path);
+    assert.equal(kept.start, undefined);
+    assert.equal(kept.data.toString(), '0000\n1111\n2222\n');
+    const fresh = join(dir, 'new-rotated.log');
+    const f = new LogFileWriter(fresh, { maxBytes: 20 });
+    f.write('0000\n1111\n');
+    f.write('2222\n');
+    await f.close();
+    assert.deepEqual(
+      [(await readKeptLog(fresh)).start, (await readKeptLog(fresh)).data.toString()],
+      [0, '0000\n1111\n2222\n'],
+    );
+  });
+
   it('a single chunk larger than the bound keeps only its newest bytes', async () => {
     const path = join(dir, 'huge.log');
     const w = new LogFileWriter(path, { maxBytes: 100 });
