@@ -37,6 +37,7 @@ export {
   rotatedLogPath,
   type KeptLog,
 } from './logfile.js';
+export { LineJournal, readJournal } from './line-journal.js';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker/runtime.js';
 export { ProcessRuntime, type ProcessRuntimeOptions } from './process/runtime.js';
 export {

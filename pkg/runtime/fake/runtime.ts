@@ -17,7 +17,7 @@
 // would. So a restarted jobd never starts a Run again whose start it could not
 // report before it died: the agent reports it Lost/ContainerLost instead.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { realClock, type Clock, type Timer } from '../../util/clock.js';
 import {
   ContainerNotFoundError,
@@ -27,6 +27,7 @@ import {
 } from '../errors.js';
 import { exitReason } from '../exit.js';
 import { containerLabels } from '../labels.js';
+import { LineJournal } from '../line-journal.js';
 import { DEFAULT_MAX_LOG_BYTES, LogFileWriter } from '../logfile.js';
 import type {
   ContainerInfo,
@@ -47,7 +48,11 @@ export interface FakeRuntimeOptions {
   /** How long an unscripted container runs. 0 (the default) exits within start(). */
   readonly defaultDurationMs?: number;
   readonly maxLogBytes?: number;
-  /** When set, each real start appends `{"runUid":..,"containerId":..}` as a line to this file. */
+  /**
+   * When set, each real start appends `{"runUid":..,"containerId":..}` as a line to this
+   * file, and start() resolves only once its line is written (the lines of concurrent
+   * starts go in one write).
+   */
   readonly startsLogPath?: string;
   /** With startsLogPath: each remove appends `{"containerId":..}`; both are read back at construction. */
   readonly removedLogPath?: string;
@@ -67,6 +72,8 @@ interface FakeContainer {
   state: 'running' | 'exited';
   exit?: ExitInfo;
   timer?: Timer;
+  /** Resolves once the start is in startsLogPath (an idempotent start waits for it too). */
+  recorded: Promise<void>;
   readonly exited: Promise<void>;
   resolveExited(): void;
 }
@@ -78,8 +85,8 @@ export class FakeRuntime implements Runtime {
   private readonly clock: Clock;
   private readonly defaultDurationMs: number;
   private readonly maxLogBytes: number;
-  private readonly startsLogPath: string | undefined;
-  private readonly removedLogPath: string | undefined;
+  private readonly startsLog: LineJournal | undefined;
+  private readonly removedLog: LineJournal | undefined;
   private readonly containers = new Map<string, FakeContainer>();
   /** Containers by runUid (one per Run: start is idempotent per uid). */
   private readonly byUid = new Map<string, FakeContainer>();
@@ -90,10 +97,11 @@ export class FakeRuntime implements Runtime {
     this.clock = opts.clock ?? realClock;
     this.defaultDurationMs = opts.defaultDurationMs ?? 0;
     this.maxLogBytes = opts.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
-    this.startsLogPath = opts.startsLogPath;
-    this.removedLogPath = opts.removedLogPath;
-    if (this.startsLogPath && this.removedLogPath)
-      this.restore(this.startsLogPath, this.removedLogPath);
+    if (opts.startsLogPath) this.startsLog = new LineJournal(opts.startsLogPath);
+    if (opts.startsLogPath && opts.removedLogPath) {
+      this.removedLog = new LineJournal(opts.removedLogPath);
+      this.restore(opts.startsLogPath, opts.removedLogPath);
+    }
   }
 
   /** Containers of a previous instance (started, not removed): exited, status unknown. */
@@ -125,6 +133,7 @@ export class FakeRuntime implements Runtime {
           finishedAt,
           message: LOST_MESSAGE,
         },
+        recorded: Promise.resolve(),
         exited: Promise.resolve(),
         resolveExited: () => {},
       };
@@ -168,7 +177,10 @@ export class FakeRuntime implements Runtime {
   async start(spec: RunContainerSpec): Promise<{ containerId: string }> {
     this.check();
     const existing = this.byRunUid(spec.runUid);
-    if (existing) return { containerId: existing.containerId };
+    if (existing) {
+      await existing.recorded;
+      return { containerId: existing.containerId };
+    }
 
     const outcome = this.outcomeFor(spec);
     if (outcome.pullError !== undefined) {
@@ -193,18 +205,16 @@ export class FakeRuntime implements Runtime {
         : undefined,
       logs: '',
       state: 'running',
+      recorded: this.startsLog
+        ? this.startsLog.append(JSON.stringify({ runUid: spec.runUid, containerId }))
+        : Promise.resolve(),
       exited,
       resolveExited,
     };
     this.containers.set(containerId, c);
     this.byUid.set(spec.runUid, c);
     this.starts.push(spec.runUid);
-    if (this.startsLogPath) {
-      appendFileSync(
-        this.startsLogPath,
-        JSON.stringify({ runUid: spec.runUid, containerId }) + '\n',
-      );
-    }
+    await c.recorded;
     this.emit(spec, 'Created', `Created container ${containerId}`);
     this.emit(spec, 'Started', `Started container ${containerId}`);
     this.output(c, outcome.output ?? `fake: ran ${spec.command.join(' ')}\n`);
@@ -250,9 +260,7 @@ export class FakeRuntime implements Runtime {
     if (c.state === 'running') this.exit(c, 137, false);
     this.containers.delete(containerId);
     if (this.byUid.get(c.runUid) === c) this.byUid.delete(c.runUid);
-    if (this.removedLogPath) {
-      appendFileSync(this.removedLogPath, JSON.stringify({ containerId }) + '\n');
-    }
+    await this.removedLog?.append(JSON.stringify({ containerId }));
     await c.writer?.close();
   }
 
@@ -267,6 +275,7 @@ export class FakeRuntime implements Runtime {
 
   async close(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => c.writer?.flush()));
+    await Promise.all([this.startsLog?.close(), this.removedLog?.close()]);
   }
 
   // ---- internals ----------------------------------------------------------------------
