@@ -14,6 +14,7 @@ export {
   LOG_COPY_BATCH_BYTES,
   LOG_COPY_BATCH_RUNS,
   LogCopier,
+  copiedJournalPath,
   listLogCopies,
   logCopyPath,
   readLogCopy,

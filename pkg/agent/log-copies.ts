@@ -8,12 +8,14 @@
 // <dataDir>/logs/copies/<runUid>.log: one JSON header line (which Run, which
 // node ran it, when, the offset of its first byte), then the bytes. The copy
 // is not replicated through Raft: a log is no cluster state, and 1 MiB per Run
-// would swell every snapshot. A marker <dataDir>/logs/<runUid>.copied records
-// that the copy was handed over, so a restarted agent does not copy again.
-import { open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+// would swell every snapshot. A line of <dataDir>/logs/copied.journal records
+// that the copy was handed over, so a restarted agent does not copy again (one
+// journal, a write per hand-over; before, a marker file <runUid>.copied per
+// Run, which a restarted agent still honours).
+import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunLogCopy } from '../client/index.js';
-import { inDir, readKeptLog } from '../runtime/index.js';
+import { inDir, LineJournal, readJournal, readKeptLog } from '../runtime/index.js';
 import type { Run } from '../store/index.js';
 import { silentLogger, type Logger } from '../reconcile/index.js';
 import { errorMessage } from '../util/errors.js';
@@ -42,15 +44,36 @@ export function logCopyPath(dataDir: string, runUid: string): string {
   return join(logCopyDir(dataDir), own.slice(runLogDir(dataDir).length + 1));
 }
 
-function copiedMarkerPath(dataDir: string, runUid: string): string {
-  return `${runLogPath(dataDir, runUid).slice(0, -'.log'.length)}.copied`;
+/** The journal of the Runs whose copies this node handed over: a JSON line each. */
+export function copiedJournalPath(dataDir: string): string {
+  return join(runLogDir(dataDir), 'copied.journal');
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+/** A Run's marker before the journal (still honoured, never written). */
+const LEGACY_MARKER = '.copied';
+
+interface CopiedLine {
+  readonly uid: string;
+  readonly run: string;
+  readonly to: string;
+}
+
+/** The Runs a node's earlier runs handed over, by uid: the journal's and the legacy markers'. */
+async function readCopied(dataDir: string): Promise<Set<string>> {
+  const copied = new Set<string>();
+  for (const line of await readJournal(copiedJournalPath(dataDir))) {
+    try {
+      const l = JSON.parse(line) as Partial<CopiedLine>;
+      if (typeof l.uid === 'string') copied.add(l.uid);
+    } catch {
+      // A line cut by a crash: that Run is copied again.
+    }
+  }
+  const names = await readdir(runLogDir(dataDir)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.endsWith(LEGACY_MARKER)) copied.add(name.slice(0, -LEGACY_MARKER.length));
+  }
+  return copied;
 }
 
 /**
@@ -218,15 +241,23 @@ export interface LogCopierOptions {
 
 /**
  * Copies the log of each finished Run offered (the agent offers every final
- * Run bound to this node, again at every resync), once: a Run whose marker
- * exists is skipped, a failed copy is tried again when the Run is offered
- * again. The Runs offered while a hand-over is in flight go together in the
+ * Run bound to this node, again at every resync), once: a Run in the journal
+ * (or with a legacy marker) is skipped, a failed copy is tried again when the
+ * Run is offered again. The Runs offered while a hand-over is in flight go together in the
  * next one (one call per peer for all of them, PeerLogCopySender): batches
  * form under load and cost nothing when idle, with no timer.
  */
 export class LogCopier {
   private readonly done = new Set<string>();
   private readonly pending = new Map<string, LogCopyRef>();
+  private readonly journal: LineJournal;
+  /**
+   * The Runs an earlier process handed over (read once, on the first hand-over);
+   * each moves to `done` when offered, or is dropped when forgotten. One of a Run
+   * deleted while this node was down stays until the process ends; the journal
+   * keeps a line per copied Run, as the marker files before it kept a file.
+   */
+  private copiedBefore: Promise<Set<string>> | undefined;
   private draining: Promise<void> | undefined;
   private stopped = false;
   private readonly logger: Logger;
@@ -237,6 +268,7 @@ export class LogCopier {
 
   constructor(private readonly o: LogCopierOptions) {
     this.logger = o.logger ?? silentLogger;
+    this.journal = new LineJournal(copiedJournalPath(o.dataDir));
   }
 
   /** A Run bound here is final (its container gone): copy its log unless done. */
@@ -257,6 +289,7 @@ export class LogCopier {
   forget(runUid: string): void {
     this.done.delete(runUid);
     this.pending.delete(runUid);
+    void this.copiedBefore?.then((before) => before.delete(runUid));
   }
 
   /** Stops after the hand-over in flight. */
@@ -264,6 +297,7 @@ export class LogCopier {
     this.stopped = true;
     this.pending.clear();
     await this.draining;
+    await this.journal.close();
   }
 
   /** Resolves once every offered Run has been tried (tests). */
@@ -308,22 +342,40 @@ export class LogCopier {
       .catch((err: unknown) =>
         copies.map(() => (err instanceof Error ? err : new Error(String(err)))),
       );
+    // By the copies' order, whatever order the markers are written in.
+    const handed: ({ copy: RunLogCopy; nodes: readonly string[] } | undefined)[] = [];
     await Promise.all(
       copies.map(async (copy, i) => {
         const result = results[i] ?? new Error('the sender gave no answer for this copy');
         try {
           if (result instanceof Error) throw result;
           await this.handedOver(copy, result);
+          handed[i] = { copy, nodes: result };
         } catch (err) {
           this.warn(copy, err);
         }
       }),
     );
+    // One line per hand-over, not per Run: a line is a synchronous write to stderr.
+    const lines = handed.filter((h) => h !== undefined);
+    if (lines.length > 0) {
+      this.logger.info('run logs copied', {
+        runs: lines.map(({ copy }) => `${copy.namespace}/${copy.run}`),
+        to: [...new Set(lines.flatMap(({ nodes }) => nodes))].join(','),
+        bytes: lines.reduce((sum, { copy }) => sum + copy.data.length, 0),
+      });
+    }
   }
 
   /** The copy of a Run still to hand over, or undefined when there is none to make. */
   private async take(ref: LogCopyRef, now: Date): Promise<RunLogCopy | undefined> {
-    if (await exists(copiedMarkerPath(this.o.dataDir, ref.runUid))) {
+    this.copiedBefore ??= readCopied(this.o.dataDir).catch((err: unknown) => {
+      this.logger.warn('cannot read which run logs were copied before; copying again', {
+        err: errorMessage(err),
+      });
+      return new Set<string>();
+    });
+    if ((await this.copiedBefore).delete(ref.runUid)) {
       this.done.add(ref.runUid);
       return undefined;
     }
@@ -333,15 +385,14 @@ export class LogCopier {
   }
 
   private async handedOver(copy: RunLogCopy, nodes: readonly string[]): Promise<void> {
-    await writeFile(copiedMarkerPath(this.o.dataDir, copy.runUid), `${nodes.join(',')}\n`);
+    const line: CopiedLine = {
+      uid: copy.runUid,
+      run: `${copy.namespace}/${copy.run}`,
+      to: nodes.join(','),
+    };
+    await this.journal.append(JSON.stringify(line));
     this.done.add(copy.runUid);
     this.copied++;
-    this.logger.info('run log copied', {
-      run: `${copy.namespace}/${copy.run}`,
-      uid: copy.runUid,
-      to: nodes.join(','),
-      bytes: copy.data.length,
-    });
   }
 
   private warn(ref: LogCopyRef, err: unknown): void {

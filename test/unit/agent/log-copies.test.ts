@@ -2,13 +2,14 @@
 // offset), the copy file a peer keeps, and the copier that hands each finished
 // Run's log over once.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   LogCopier,
+  copiedJournalPath,
   listLogCopies,
   readLogCopy,
   removeLogCopy,
@@ -18,6 +19,7 @@ import {
 } from '../../../pkg/agent/index.js';
 import type { RunLogCopy } from '../../../pkg/client/index.js';
 import type { Run } from '../../../pkg/store/index.js';
+import { MemoryLogger } from '../../../pkg/util/logger.js';
 
 let dir: string;
 before(async () => {
@@ -30,6 +32,12 @@ after(async () => {
 
 const ref = (uid: string) => ({ namespace: 'default', run: `r-${uid}`, runUid: uid });
 const at = new Date('2026-01-02T03:04:05.000Z');
+/** Whether the copier's journal says the Run's copy was handed over. */
+const journaled = (uid: string): boolean =>
+  existsSync(copiedJournalPath(dir)) &&
+  readFileSync(copiedJournalPath(dir), 'utf8')
+    .split('\n')
+    .some((l) => l !== '' && (JSON.parse(l) as { uid: string }).uid === uid);
 const runOf = (uid: string): Run =>
   ({ metadata: { namespace: 'default', name: `r-${uid}`, uid } }) as unknown as Run;
 
@@ -118,8 +126,8 @@ describe('LogCopier', () => {
     copier.offer(runOf('c1'));
     await copier.idle();
     assert.deepEqual(sent, ['c1:out\n']);
-    assert.ok(existsSync(join(dir, 'logs', 'c1.copied')));
-    // A restarted node finds the marker and does not copy again.
+    assert.ok(journaled('c1'));
+    // A restarted node finds the Run in the journal and does not copy again.
     const again = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
     again.offer(runOf('c1'));
     await again.idle();
@@ -138,7 +146,8 @@ describe('LogCopier', () => {
         return copies.map(() => ['node-2']);
       },
     };
-    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
+    const logger = new MemoryLogger();
+    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender, logger });
     for (const uid of ['b1', 'b2', 'b3', 'b4', 'b5'])
       await writeFile(runLogPath(dir, uid), `${uid}\n`);
     copier.offer(runOf('b1'));
@@ -149,8 +158,20 @@ describe('LogCopier', () => {
     assert.deepEqual(batches, [['b1'], ['b2', 'b3', 'b4', 'b5']]);
     assert.equal(copier.copied, 5);
     assert.equal(copier.batches, 2);
-    for (const uid of ['b1', 'b2', 'b3', 'b4', 'b5'])
-      assert.ok(existsSync(join(dir, 'logs', `${uid}.copied`)), uid);
+    for (const uid of ['b1', 'b2', 'b3', 'b4', 'b5']) assert.ok(journaled(uid), uid);
+    // One log line per hand-over, naming its Runs.
+    assert.deepEqual(
+      logger.lines.map((l) => [l.msg, l.fields?.runs, l.fields?.to, l.fields?.bytes]),
+      [
+        ['run logs copied', ['default/r-b1'], 'node-2', 3],
+        [
+          'run logs copied',
+          ['default/r-b2', 'default/r-b3', 'default/r-b4', 'default/r-b5'],
+          'node-2',
+          12,
+        ],
+      ],
+    );
   });
 
   it('bounds a hand-over by its Runs and takes the rest in the next', async () => {
@@ -199,14 +220,31 @@ describe('LogCopier', () => {
     await copier.idle();
     assert.deepEqual(sent, ['f1', 'f4']);
     assert.deepEqual(warnings.sort(), ['f2', 'f3']);
-    assert.ok(existsSync(join(dir, 'logs', 'f1.copied')));
-    assert.ok(existsSync(join(dir, 'logs', 'f4.copied')));
-    assert.ok(!existsSync(join(dir, 'logs', 'f2.copied')));
+    assert.ok(journaled('f1'));
+    assert.ok(journaled('f4'));
+    assert.ok(!journaled('f2'));
     refuse = false;
     for (const uid of ['f1', 'f2', 'f4']) copier.offer(runOf(uid)); // the next resync
     await copier.idle();
     assert.deepEqual(sent, ['f1', 'f4', 'f2']);
-    assert.ok(existsSync(join(dir, 'logs', 'f2.copied')));
+    assert.ok(journaled('f2'));
+  });
+
+  it('honours the marker file an earlier version left for a copied Run', async () => {
+    await writeFile(runLogPath(dir, 'l1'), 'x\n');
+    await writeFile(join(dir, 'logs', 'l1.copied'), 'node-2\n');
+    await writeFile(runLogPath(dir, 'l2'), 'y\n');
+    const sent: string[] = [];
+    const sender = {
+      sendMany: async (copies: readonly RunLogCopy[]) =>
+        copies.map((c) => (sent.push(c.runUid), ['node-2'])),
+    };
+    const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender });
+    copier.offer(runOf('l1'));
+    copier.offer(runOf('l2'));
+    await copier.idle();
+    assert.deepEqual(sent, ['l2']);
+    await copier.stop();
   });
 
   it('a sender that rejects costs the batch a retry, not the process', async () => {
