@@ -2,7 +2,8 @@
 // from its /metrics (prom-client's default Node.js gauges and the store's
 // object counts), the V8 heap (used: live objects and garbage not yet
 // collected; total: what V8 holds from the OS) and external memory (Buffers
-// and ArrayBuffers: mostly the Raft log kept since the last snapshot).
+// and ArrayBuffers: the newest 8 MiB of the Raft log, ssh2's 16 MB of WASM
+// memory (dockerode loads it), transport buffers).
 // RSS minus heap total minus external is code, stacks and malloc'd memory.
 import type { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { round, rssMb } from './stats.js';

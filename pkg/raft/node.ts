@@ -68,9 +68,10 @@ export interface RaftNodeOptions {
   /**
    * Also take one once the entries applied since the last snapshot hold this
    * many bytes and more than snapshotLogRatio times that snapshot (0
-   * disables). Default 64 MiB. The log since the last snapshot is kept in
-   * memory (DiskStorage), and one entry can carry hundreds of writes (group
-   * commit), so a bound in entries alone let it grow to hundreds of MB. Each
+   * disables). Default 64 MiB. The log since the last snapshot is replayed at
+   * restart (DiskStorage holds only its newest entries in memory), and one
+   * entry can carry hundreds of writes (group commit), so a bound in entries
+   * alone let it grow to hundreds of MB. Each
    * node stretches that threshold by its own random 1-1.5 so nodes do not all
    * encode a snapshot at once.
    */

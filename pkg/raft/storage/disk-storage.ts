@@ -1,8 +1,10 @@
 // DiskStorage: the durable LogStore. Hard state and entries go to a segmented,
 // CRC-checked write-ahead log (wal.ts) with group commit; snapshots go to
-// their own files (snapshot-file.ts). The entries since the snapshot are also
-// kept in memory, so the synchronous Storage reads the Raft core makes never
-// touch the disk.
+// their own files (snapshot-file.ts). Of the entries since the snapshot, the
+// newest (logMemoryBytes of data) are also kept in memory, so the synchronous
+// Storage reads the Raft core makes in steady state (the last entries, to send
+// and to apply) never touch the disk; older ones are read back from the WAL
+// (wal-backed-log.ts).
 //
 // Layout of the data directory:
 //   LOCK                          pid of the owning process (lock.ts)
@@ -29,6 +31,9 @@ import { recover } from './recovery.js';
 import { decodeSnapshot, snapshotFileName, writeSnapshotFile } from './snapshot-file.js';
 import type { SnapshotFileName } from './snapshot-file.js';
 import { Wal } from './wal.js';
+import { segmentPath } from './segment.js';
+import { WalBackedLog } from './wal-backed-log.js';
+import type { WalBackedLogStats, WalPlace } from './wal-backed-log.js';
 
 /** What the WAL logs: warnings (torn tails, truncations), and info when given. */
 export type StorageLogger = Pick<Logger, 'warn'> & Partial<Pick<Logger, 'info'>>;
@@ -43,6 +48,12 @@ export interface DiskStorageOptions {
   readonly fs?: StorageFs;
   /** Monitoring of WAL writes (fsync latency); default none. */
   readonly metrics?: WalMetricsSink;
+  /**
+   * Entry data of the newest written entries kept in memory; older entries
+   * are read back from the WAL when Raft asks for them (a follower far
+   * behind, a replay after restart). Default 8 MiB.
+   */
+  readonly logMemoryBytes?: number;
 }
 
 export interface DiskStorageStats {
@@ -56,6 +67,12 @@ export interface DiskStorageStats {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * A follower a few seconds behind at a thousand writes a second is still
+ * served from memory; the log beyond (up to a quarter of the state, see
+ * RaftNode's snapshotLogRatio) stays on disk only.
+ */
+export const DEFAULT_LOG_MEMORY_BYTES = 8 * 1024 * 1024;
 /** Snapshot files kept; the older one is the fallback if the newest is damaged. */
 const SNAPSHOTS_KEPT = 2;
 
@@ -81,8 +98,8 @@ export class DiskStorage implements LogStore {
   private snapData: 'in memory' | 'on disk' = 'in memory';
   /** The read-back of the newest snapshot's data, while in flight. */
   private snapLoading: Promise<void> | undefined;
-  /** Entries snap.index+1 .. lastIndex. */
-  private ents: Entry[];
+  /** Entries snap.index+1 .. lastIndex: terms and WAL places, the newest also in memory. */
+  private readonly log: WalBackedLog;
   /** Snapshot files on disk, newest first. */
   private snapFiles: SnapshotFileName[];
   /** Serializes snapshot file writes and their pruning. */
@@ -99,7 +116,7 @@ export class DiskStorage implements LogStore {
       lock: DirLock;
       hardState: HardState;
       snapshot: Snapshot;
-      entries: Entry[];
+      log: WalBackedLog;
       snapFiles: SnapshotFileName[];
     },
   ) {
@@ -111,7 +128,7 @@ export class DiskStorage implements LogStore {
     this.lock = init.lock;
     this.hardState = init.hardState;
     this.snap = init.snapshot;
-    this.ents = init.entries;
+    this.log = init.log;
     this.snapFiles = init.snapFiles;
   }
 
@@ -145,6 +162,16 @@ export class DiskStorage implements LogStore {
         hardState: rec.hardState,
         ...(opts.metrics ? { metrics: opts.metrics } : {}),
       });
+      const log = new WalBackedLog(
+        rec.snapshot.metadata.index,
+        opts.logMemoryBytes ?? DEFAULT_LOG_MEMORY_BYTES,
+        {
+          read: (seq, start, end) => fs.readAtSync(segmentPath(walDir, seq), start, end - start),
+          path: (seq) => segmentPath(walDir, seq),
+        },
+      );
+      log.append(rec.entries);
+      for (const [i, e] of rec.entries.entries()) log.written(e, rec.places[i] as WalPlace);
       return new DiskStorage(opts, {
         fs,
         logger,
@@ -152,7 +179,7 @@ export class DiskStorage implements LogStore {
         lock,
         hardState: rec.hardState,
         snapshot: rec.snapshot,
-        entries: rec.entries,
+        log,
         snapFiles: rec.snapshotFiles,
       });
     } catch (err) {
@@ -168,29 +195,20 @@ export class DiskStorage implements LogStore {
     return { hardState: this.hardState, confState: this.snap.metadata.confState };
   }
 
+  /** Reads entries older than the ones held in memory back from the WAL. */
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    const first = this.firstIndex();
-    if (lo < first) throw new CompactedError(lo);
+    if (lo < this.firstIndex()) throw new CompactedError(lo);
     if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1);
     if (lo >= hi) return [];
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const e = this.ents[i - first] as Entry;
-      bytes += e.data.byteLength;
-      if (out.length > 0 && bytes > maxBytes) break;
-      out.push(e);
-    }
-    return out;
+    return this.log.entries(lo, hi, maxBytes);
   }
 
   term(index: number): number {
     const base = this.snap.metadata.index;
     if (index === base) return this.snap.metadata.term;
     if (index < base) throw new CompactedError(index);
-    const e = this.ents[index - base - 1];
-    if (!e) throw new UnavailableError(index);
-    return e.term;
+    if (index > this.lastIndex()) throw new UnavailableError(index);
+    return this.log.term(index);
   }
 
   firstIndex(): number {
@@ -198,7 +216,7 @@ export class DiskStorage implements LogStore {
   }
 
   lastIndex(): number {
-    return this.snap.metadata.index + this.ents.length;
+    return this.log.lastIndex();
   }
 
   /**
@@ -275,14 +293,14 @@ export class DiskStorage implements LogStore {
       );
       this.snap = snapshot;
       this.snapData = 'in memory';
-      this.ents = [];
+      this.log.reset(snapshot.metadata.index);
       records.push({
         type: 'snapshot',
         index: snapshot.metadata.index,
         term: snapshot.metadata.term,
       });
     }
-    this.appendToMemory(update.entries);
+    this.log.append(update.entries);
     for (const entry of update.entries) {
       if (entry.index > this.snap.metadata.index) records.push({ type: 'entry', entry });
     }
@@ -291,7 +309,12 @@ export class DiskStorage implements LogStore {
       records.push({ type: 'hardState', hardState: update.hardState });
     }
     // A snapshot is always synced: the WAL record refers to its file.
-    const done = this.wal.append(records, barrier, opts.sync !== false || snapshot !== undefined);
+    const done = this.wal.append(
+      records,
+      barrier,
+      opts.sync !== false || snapshot !== undefined,
+      (seq, positions) => this.noteWritten(records, seq, positions),
+    );
     return snapshot ? done.then(() => this.compactWal()) : done;
   }
 
@@ -307,8 +330,7 @@ export class DiskStorage implements LogStore {
     // Compact memory only now: until the file is durable the entries are the
     // only copy. (A snapshot from the leader may have overtaken us meanwhile.)
     if (index > this.snap.metadata.index) {
-      const drop = Math.min(index - this.snap.metadata.index, this.ents.length);
-      this.ents = this.ents.slice(drop);
+      this.log.compactTo(index);
       this.snap = snapshot;
       this.snapData = 'in memory';
       this.dropSnapshotData(snapshot);
@@ -326,6 +348,11 @@ export class DiskStorage implements LogStore {
     } finally {
       await this.lock.release();
     }
+  }
+
+  /** The log's size, what of it is held in memory, and how much was read back from the WAL. */
+  logStats(): WalBackedLogStats {
+    return this.log.stats();
   }
 
   /** Counters for tests and metrics. */
@@ -366,13 +393,14 @@ export class DiskStorage implements LogStore {
     }
   }
 
-  /** Applies the "entry i replaces everything from i on" rule to the memory log. */
-  private appendToMemory(entries: readonly Entry[]): void {
-    const base = this.snap.metadata.index;
-    for (const e of entries) {
-      if (e.index <= base) continue; // already covered by the snapshot
-      this.ents.length = e.index - base - 1;
-      this.ents.push(e);
+  /** The records of one save are written at `positions` of segment `seq`. */
+  private noteWritten(
+    records: readonly WalRecord[],
+    seq: number,
+    positions: readonly number[],
+  ): void {
+    for (const [i, r] of records.entries()) {
+      if (r.type === 'entry') this.log.written(r.entry, { seq, start: positions[i] as number });
     }
   }
 

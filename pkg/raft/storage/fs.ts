@@ -2,6 +2,7 @@
 // through this interface (default: node:fs/promises) so that tests can inject
 // ENOSPC/EIO at any call, count fsyncs, or slow the disk down, without mocking
 // a whole module.
+import { closeSync, openSync, readSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 
 /** An open file: only positional writes, syncs and truncation are needed. */
@@ -29,6 +30,13 @@ export interface StorageFs {
   unlink(path: string): Promise<void>;
   /** mkdir -p */
   mkdir(path: string): Promise<void>;
+  /**
+   * Reads `length` bytes at `position` of a file, synchronously (the Raft
+   * core's Storage reads are synchronous; DiskStorage reads entries that
+   * are no longer held in memory back from the WAL with it). Fewer bytes
+   * only at the end of the file.
+   */
+  readAtSync(path: string, position: number, length: number): Uint8Array;
 }
 
 export const nodeFs: StorageFs = {
@@ -39,6 +47,21 @@ export const nodeFs: StorageFs = {
   unlink: (path) => fsp.unlink(path),
   mkdir: async (path) => {
     await fsp.mkdir(path, { recursive: true });
+  },
+  readAtSync: (path, position, length) => {
+    const fd = openSync(path, 'r');
+    try {
+      const out = Buffer.allocUnsafeSlow(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, out, done, length - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return done === length ? out : out.subarray(0, done);
+    } finally {
+      closeSync(fd);
+    }
   },
 };
 

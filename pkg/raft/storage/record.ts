@@ -44,14 +44,19 @@ function recordBytes(r: WalRecord): number {
   }
 }
 
-/** Encodes records into one frame, ready to be appended to a segment. */
-export function encodeFrame(records: readonly WalRecord[]): Uint8Array {
+/**
+ * Encodes records into one frame, ready to be appended to a segment. With
+ * `recordStarts`, the offset of each record within the frame is pushed onto
+ * it (DiskStorage remembers where entries lie, to read them back later).
+ */
+export function encodeFrame(records: readonly WalRecord[], recordStarts?: number[]): Uint8Array {
   let payloadBytes = 0;
   for (const r of records) payloadBytes += recordBytes(r);
   const buf = new Uint8Array(FRAME_HEADER_BYTES + payloadBytes);
   const view = new DataView(buf.buffer);
   let at = FRAME_HEADER_BYTES;
   for (const r of records) {
+    recordStarts?.push(at);
     switch (r.type) {
       case 'entry': {
         const e = r.entry;
@@ -98,7 +103,13 @@ function frameCrc(buf: Uint8Array, start: number, payloadBytes: number): number 
 }
 
 export type FrameResult =
-  | { readonly ok: true; readonly records: WalRecord[]; readonly next: number }
+  | {
+      readonly ok: true;
+      readonly records: WalRecord[];
+      /** Where each record begins in the segment's bytes. */
+      readonly starts: number[];
+      readonly next: number;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /** Reads and verifies the frame starting at `start` of a segment's bytes. */
@@ -115,9 +126,10 @@ export function readFrame(buf: Uint8Array, start: number): FrameResult {
   if (view.getUint32(start + 8, true) !== frameCrc(buf, start, payloadBytes)) {
     return { ok: false, reason: 'crc mismatch' };
   }
-  const records = decodePayload(view, start + FRAME_HEADER_BYTES, end);
+  const starts: number[] = [];
+  const records = decodePayload(view, start + FRAME_HEADER_BYTES, end, starts);
   if (typeof records === 'string') return { ok: false, reason: records };
-  return { ok: true, records, next: end };
+  return { ok: true, records, starts, next: end };
 }
 
 /**
@@ -133,36 +145,66 @@ export function findValidFrame(buf: Uint8Array, from: number): number {
   return -1;
 }
 
-/** Decodes a CRC-verified payload; returns a reason string if it is malformed. */
-function decodePayload(view: DataView, start: number, end: number): WalRecord[] | string {
+/** A record's float64 field, which must hold a non-negative safe integer. */
+function intAt(view: DataView, at: number): number {
+  const n = view.getFloat64(at, true);
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`bad number ${n}`);
+  return n;
+}
+
+/**
+ * Decodes the entry record at `at` (its tag included), ending at or before
+ * `end`. Returns the entry and where the next record begins, or a reason.
+ * The data is a copy, so the entry does not pin the buffer it was read from
+ * (a whole segment at recovery).
+ */
+export function decodeEntryRecord(
+  view: DataView,
+  at: number,
+  end: number,
+): { readonly entry: Entry; readonly next: number } | string {
+  if (at + 22 > end) return 'truncated entry record';
+  if (view.getUint8(at) !== TAG_ENTRY) return `not an entry record (tag ${view.getUint8(at)})`;
+  const dataBytes = view.getUint32(at + 18, true);
+  if (at + 22 + dataBytes > end) return 'truncated entry data';
+  const typeByte = view.getUint8(at + 17);
+  if (typeByte > 1) return `bad entry type ${typeByte}`;
+  const dataStart = view.byteOffset + at + 22;
+  try {
+    const entry: Entry = {
+      term: intAt(view, at + 1),
+      index: intAt(view, at + 9),
+      type: typeByte === 1 ? EntryType.ConfChange : EntryType.Normal,
+      data: new Uint8Array(view.buffer.slice(dataStart, dataStart + dataBytes)),
+    };
+    return { entry, next: at + 22 + dataBytes };
+  } catch (err) {
+    return err instanceof RangeError ? err.message : String(err);
+  }
+}
+
+/**
+ * Decodes a CRC-verified payload; returns a reason string if it is malformed.
+ * Pushes where each record begins onto `starts`.
+ */
+function decodePayload(
+  view: DataView,
+  start: number,
+  end: number,
+  starts: number[],
+): WalRecord[] | string {
   const records: WalRecord[] = [];
-  const int = (at: number): number => {
-    const n = view.getFloat64(at, true);
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`bad number ${n}`);
-    return n;
-  };
+  const int = (at: number): number => intAt(view, at);
   let at = start;
   try {
     while (at < end) {
       const tag = view.getUint8(at);
+      starts.push(at);
       if (tag === TAG_ENTRY) {
-        if (at + 22 > end) return 'truncated entry record';
-        const dataBytes = view.getUint32(at + 18, true);
-        if (at + 22 + dataBytes > end) return 'truncated entry data';
-        const typeByte = view.getUint8(at + 17);
-        if (typeByte > 1) return `bad entry type ${typeByte}`;
-        const dataStart = view.byteOffset + at + 22;
-        records.push({
-          type: 'entry',
-          entry: {
-            term: int(at + 1),
-            index: int(at + 9),
-            type: typeByte === 1 ? EntryType.ConfChange : EntryType.Normal,
-            // A copy, so the entry does not pin the whole segment buffer in memory.
-            data: new Uint8Array(view.buffer.slice(dataStart, dataStart + dataBytes)),
-          },
-        });
-        at += 22 + dataBytes;
+        const read = decodeEntryRecord(view, at, end);
+        if (typeof read === 'string') return read;
+        records.push({ type: 'entry', entry: read.entry });
+        at = read.next;
       } else if (tag === TAG_HARD_STATE) {
         if (at + 25 > end) return 'truncated hard state record';
         records.push({

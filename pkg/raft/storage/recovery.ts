@@ -11,6 +11,7 @@ import type { SegmentScan } from './segment.js';
 import { decodeSnapshot, listSnapshotFiles } from './snapshot-file.js';
 import type { SnapshotFileName } from './snapshot-file.js';
 import type { SegmentInfo } from './wal.js';
+import type { WalPlace } from './wal-backed-log.js';
 
 export const emptySnapshot: Snapshot = {
   metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } },
@@ -24,6 +25,8 @@ export interface Recovered {
   readonly hardState: HardState;
   /** Entries after the snapshot, contiguous from snapshot.index + 1. */
   readonly entries: Entry[];
+  /** Where each of `entries` lies in the WAL. */
+  readonly places: WalPlace[];
   readonly segments: SegmentInfo[];
   /** The last segment, open for appending, and its (possibly truncated) size. */
   readonly file: StorageFile | undefined;
@@ -44,6 +47,7 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
   // Replay state: the log is `entries`, starting right after `base`.
   const base = snapshot.metadata.index;
   let entries: Entry[] = [];
+  let places: WalPlace[] = [];
   let hardState: HardState = { term: 0, vote: 0, commit: 0 };
   const whyMissing =
     skipped.length > 0 ? ` (snapshot ${skipped.join(', ')} could not be used)` : '';
@@ -68,7 +72,7 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
     const scan = scanSegment(path, buf, isLast);
     const info: SegmentInfo = { seq, path, maxIndex: 0 };
     for (const frame of scan.frames) {
-      for (const r of frame.records) {
+      for (const [j, r] of frame.records.entries()) {
         if (r.type === 'hardState') {
           hardState = r.hardState;
         } else if (r.type === 'snapshot') {
@@ -82,6 +86,7 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
             );
           }
           entries = [];
+          places = [];
         } else {
           const e = r.entry;
           info.maxIndex = Math.max(info.maxIndex, e.index);
@@ -97,7 +102,9 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
           }
           // An entry at index i replaces everything from i on (a conflicting suffix).
           entries.length = e.index - base - 1;
+          places.length = entries.length;
           entries.push(e);
+          places.push({ seq, start: frame.starts[j] as number });
         }
       }
     }
@@ -139,7 +146,7 @@ export async function recover(opts: RecoverOptions): Promise<Recovered> {
   }
   if (hardState.commit < base) hardState = { ...hardState, commit: base };
 
-  return { snapshot, snapshotFiles, hardState, entries, segments, file, size };
+  return { snapshot, snapshotFiles, hardState, entries, places, segments, file, size };
 }
 
 /** Newest snapshot that verifies; a damaged one is skipped with a warning. */

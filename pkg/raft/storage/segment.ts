@@ -36,6 +36,8 @@ export function segmentPath(walDir: string, seq: number): string {
 export interface ScannedFrame {
   readonly offset: number;
   readonly records: WalRecord[];
+  /** Where each record begins in the segment. */
+  readonly starts: number[];
 }
 
 export interface SegmentScan {
@@ -58,7 +60,7 @@ export function scanSegment(path: string, buf: Uint8Array, isLast: boolean): Seg
   while (offset < buf.length) {
     const res = readFrame(buf, offset);
     if (res.ok) {
-      frames.push({ offset, records: res.records });
+      frames.push({ offset, records: res.records, starts: res.starts });
       offset = res.next;
       continue;
     }

@@ -48,8 +48,17 @@ export interface WalStats {
   bytesWritten: number;
 }
 
+/**
+ * Told where an appended frame was written, once it is: the segment's
+ * sequence number, and each record's byte offset within that segment.
+ */
+export type OnWritten = (seq: number, recordPositions: readonly number[]) => void;
+
 interface Pending {
   readonly frame: Uint8Array | undefined;
+  /** Offsets of the frame's records within the frame (when onWritten is set). */
+  readonly recordStarts: readonly number[] | undefined;
+  readonly onWritten: OnWritten | undefined;
   readonly maxIndex: number;
   readonly hardState: HardState | undefined;
   /** Must resolve before this frame may be written (a snapshot file it refers to). */
@@ -102,8 +111,15 @@ export class Wal {
    * Appends records (possibly none: then it just waits for everything queued
    * before it to be durable). Resolves after fdatasync, or with `sync` false
    * once written (durable with the next synced append, roll or close).
+   * `onWritten` learns where the records were written, before the promise
+   * resolves, and only if the write succeeded.
    */
-  append(records: readonly WalRecord[], barrier?: Promise<void>, sync = true): Promise<void> {
+  append(
+    records: readonly WalRecord[],
+    barrier?: Promise<void>,
+    sync = true,
+    onWritten?: OnWritten,
+  ): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new StorageClosedError(this.walDir));
     this.stats.appends++;
@@ -113,9 +129,20 @@ export class Wal {
       if (r.type === 'entry') maxIndex = Math.max(maxIndex, r.entry.index);
       else if (r.type === 'hardState') hardState = r.hardState;
     }
-    const frame = records.length > 0 ? encodeFrame(records) : undefined;
+    const recordStarts = onWritten && records.length > 0 ? [] : undefined;
+    const frame = records.length > 0 ? encodeFrame(records, recordStarts) : undefined;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ frame, maxIndex, hardState, barrier, sync, resolve, reject });
+      this.queue.push({
+        frame,
+        recordStarts,
+        onWritten,
+        maxIndex,
+        hardState,
+        barrier,
+        sync,
+        resolve,
+        reject,
+      });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -212,15 +239,18 @@ export class Wal {
     if (!this.file || (this.size > 0 && this.size + bytes > this.segmentBytes)) await this.roll();
     // A segment must begin with the hard state, so that deleting older
     // segments never loses it (an empty segment can also be a torn-away one).
+    let headerBytes = 0;
     if (this.size === 0) {
       const header = encodeFrame([{ type: 'hardState', hardState: this.writtenHardState }]);
       frames.unshift(header);
-      bytes += header.length;
+      headerBytes = header.length;
+      bytes += headerBytes;
     }
     const buf = frames.length === 1 ? (frames[0] as Uint8Array) : Buffer.concat(frames, bytes);
     const file = this.file as StorageFile;
     const started = performance.now();
-    await writeAll(file, buf, this.size);
+    const at = this.size;
+    await writeAll(file, buf, at);
     this.size += buf.length;
     this.stats.bytesWritten += buf.length;
     this.stats.batches++;
@@ -234,6 +264,7 @@ export class Wal {
     const current = this.segments[this.segments.length - 1];
     if (current) current.maxIndex = Math.max(current.maxIndex, maxIndex);
     if (hardState) this.writtenHardState = hardState;
+    if (current) tellWhereWritten(batch, current.seq, at + headerBytes);
   }
 
   /** fdatasync of what unsynced appends left in the current segment, if anything. */
@@ -258,5 +289,25 @@ export class Wal {
     if (old) await old.close();
     // The new name must be durable before anything in it is acknowledged.
     await syncDir(this.fs, this.walDir);
+  }
+}
+
+/**
+ * Tells each append of a written batch where its records are: the batch's
+ * frames lie back to back in segment `seq` from `firstFrameAt` on (after the
+ * segment's header frame, if this batch began the segment).
+ */
+function tellWhereWritten(batch: readonly Pending[], seq: number, firstFrameAt: number): void {
+  let at = firstFrameAt;
+  for (const p of batch) {
+    if (!p.frame) continue;
+    if (p.onWritten && p.recordStarts) {
+      const frameAt = at;
+      p.onWritten(
+        seq,
+        p.recordStarts.map((s) => frameAt + s),
+      );
+    }
+    at += p.frame.length;
   }
 }

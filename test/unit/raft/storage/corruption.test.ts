@@ -11,20 +11,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
 import { StorageCorruptError } from '../../../../pkg/raft/storage/errors.js';
-import { ent, ents, recordingLogger, tempDir, text } from './helpers.js';
+import { ent, ents, recordingLogger, tempDirsRemovedAfter, text } from './helpers.js';
 
 const confState = { voters: [1], learners: [] };
-const dirs: Array<() => void> = [];
-after(() => dirs.forEach((cleanup) => cleanup()));
-
-function newDir(): string {
-  const tmp = tempDir();
-  dirs.push(tmp.cleanup);
-  return tmp.dir;
-}
+const newDir = tempDirsRemovedAfter();
 
 const firstSegment = (dir: string): string => join(dir, 'wal', '0000000000000001.wal');
 

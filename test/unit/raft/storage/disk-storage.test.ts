@@ -4,23 +4,24 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
 import type { DiskStorageOptions } from '../../../../pkg/raft/storage/disk-storage.js';
 import { StorageFailedError, StorageLockedError } from '../../../../pkg/raft/storage/errors.js';
 import { Reason } from '../../../../pkg/util/errors.js';
-import { FaultyFs, ent, ents, recordingLogger, snapshotOf, tempDir, text } from './helpers.js';
+import {
+  FaultyFs,
+  ent,
+  ents,
+  recordingLogger,
+  snapshotOf,
+  tempDirsRemovedAfter,
+  text,
+} from './helpers.js';
 import { UnavailableError } from '../../../../pkg/raft/storage/storage.js';
 
 const confState = { voters: [1], learners: [] };
-const dirs: Array<() => void> = [];
-after(() => dirs.forEach((cleanup) => cleanup()));
-
-function newDir(): string {
-  const tmp = tempDir();
-  dirs.push(tmp.cleanup);
-  return tmp.dir;
-}
+const newDir = tempDirsRemovedAfter();
 
 function open(dir: string, extra: Partial<DiskStorageOptions> = {}): Promise<DiskStorage> {
   return DiskStorage.open({ dir, logger: recordingLogger(), ...extra });

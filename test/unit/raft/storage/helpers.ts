@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { EntryType } from '../../../../pkg/raft/types.js';
 import type { Entry, Snapshot } from '../../../../pkg/raft/types.js';
 import { UnavailableError, type Storage } from '../../../../pkg/raft/storage/storage.js';
@@ -12,6 +13,17 @@ import type { StorageFile, StorageFs } from '../../../../pkg/raft/storage/fs.js'
 export function tempDir(prefix = 'jobctl-storage-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Makes temp dirs that are all removed once the calling file's tests are done. */
+export function tempDirsRemovedAfter(): () => string {
+  const dirs: Array<() => void> = [];
+  after(() => dirs.forEach((cleanup) => cleanup()));
+  return () => {
+    const tmp = tempDir();
+    dirs.push(tmp.cleanup);
+    return tmp.dir;
+  };
 }
 
 /** An entry whose data names its index and term, so a test can check it later. */
@@ -87,6 +99,7 @@ export class FaultyFs implements StorageFs {
   rename = nodeFs.rename;
   unlink = nodeFs.unlink;
   mkdir = nodeFs.mkdir;
+  readAtSync = nodeFs.readAtSync;
 }
 
 /**
