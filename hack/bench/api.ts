@@ -19,12 +19,14 @@
 // Knobs (env): BENCH_DURATION_MS (10000), BENCH_JOBS (100000),
 // BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir,
 // BENCH_PROFILE=DIR writes a --cpu-prof of every node,
+// BENCH_HEAP_SNAPSHOT=DIR writes a heap snapshot of every node into DIR once
+// seeded and after the listing (`--heapsnapshot-signal`),
 // BENCH_TLS=1 (or `npm run bench -- api --tls`) runs the cluster and every
 // client with mutual TLS (certificates from `jobd certs`), BENCH_ONLY=apply,get
 // runs only those phases (apply, get, watch, cli, list), BENCH_PROFILE=DIR
 // writes a --cpu-prof of every node.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -258,6 +260,27 @@ async function seed(
   };
 }
 
+/** Has every node write a heap snapshot into dir (SIGUSR2) and waits until all are written. */
+async function heapSnapshots(cluster: LocalCluster, dir: string): Promise<void> {
+  const count = (): number => readdirSync(dir).filter((n) => n.endsWith('.heapsnapshot')).length;
+  const want = count() + cluster.members.length;
+  for (const m of cluster.members) m.proc?.kill('SIGUSR2');
+  const deadline = performance.now() + 600_000;
+  while (count() < want && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  // A snapshot file appears as it starts being written: wait for sizes to settle.
+  let sizes = '';
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const now = readdirSync(dir)
+      .map((n) => statSync(join(dir, n)).size)
+      .join(',');
+    if (now === sizes) return;
+    sizes = now;
+  }
+}
+
 async function listBench(leader: string, total: number): Promise<object> {
   const c = grpcClient(leader, 30_000);
   const latencies: number[] = [];
@@ -299,6 +322,7 @@ export async function benchApi(): Promise<object[]> {
   const total = env('BENCH_JOBS', 100_000);
   const tls = process.env.BENCH_TLS === '1' || process.argv.includes('--tls');
   const only = new Set((process.env.BENCH_ONLY ?? 'apply,get,watch,cli,list').split(','));
+  const heapDir = process.env.BENCH_HEAP_SNAPSHOT;
   const dir = mkdtempSync(join(tmpdir(), 'jobctl-bench-api-'));
   const certs = join(dir, 'certs');
   if (tls) {
@@ -314,9 +338,12 @@ export async function benchApi(): Promise<object[]> {
     // The control plane is measured: Jobs run instantly on the fake runtime.
     // Capacity is measured, not the per-client limiter (--rate-limit 0).
     extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
-    ...(process.env.BENCH_PROFILE
-      ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] }
-      : {}),
+    nodeArgs: [
+      ...(process.env.BENCH_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+        : []),
+      ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []),
+    ],
     ...(tls ? { tls: { dir: certs } } : {}),
     // /metrics tells what the memory is made of (store.memory).
     ...(only.has('list') ? { httpBasePort: 0 } : {}),
@@ -356,6 +383,7 @@ export async function benchApi(): Promise<object[]> {
     // then the store holds each one's Run and Events too, the figure the
     // issue's target is about. `objects` says what was stored at that moment.
     const memory = async (when: string): Promise<void> => {
+      if (heapDir) await heapSnapshots(cluster, heapDir);
       const { nodes, objects } = await clusterMemory(cluster);
       const rss = nodes.map((n) => n.rss_mb);
       emit({
