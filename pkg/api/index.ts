@@ -3,6 +3,7 @@
 // proposing and cluster administration. Validation lives in ./validation, REST
 // in ./rest.
 export { admit, type AdmissionOptions, type WriteKind } from './admission.js';
+export { compileValidators } from './validation/index.js';
 export { ApiService, type ApiServiceOptions } from './service.js';
 export { RaftProposer, type RaftProposerOptions } from './raft-proposer.js';
 export { CommandBatcher, type BatchLimits, type CommandBatcherOptions } from './command-batcher.js';

@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { availableParallelism, totalmem } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, LogCopier, type DrainResult } from '../agent/index.js';
-import { ClusterAdmin, RaftProposer, buildServiceStack } from '../api/index.js';
+import { ClusterAdmin, RaftProposer, buildServiceStack, compileValidators } from '../api/index.js';
 import { grpcCredentials } from '../auth/index.js';
 import { LocalClient } from '../client/index.js';
 import type { ResourceClient } from '../client/index.js';
@@ -421,6 +421,8 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     // Stopped once Raft has stopped applying: the last membership is on disk.
     { name: 'cluster.json writes', stop: () => clusterFileWrites },
     { name: 'tls', start: () => void tls?.start(), stop: () => tls?.close() },
+    // Before Raft runs, so the few hundred ms of compiling hold up no election or heartbeat.
+    { name: 'validators', start: () => compileValidators(['Job', 'Node']) },
     {
       name: 'grpc server',
       start: () => bind(server, config.listen, serverCredentials(tls)).then(() => {}),

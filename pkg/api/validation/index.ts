@@ -12,6 +12,7 @@ export type {
   InvalidManifest,
   FieldError,
 } from './validate.js';
+export { compileValidators } from './compile.js';
 export { parseManifests, MAX_YAML_ALIASES } from './parse.js';
 export type { ParsedManifest, ParseResult } from './parse.js';
 export { explain } from './explain.js';
