@@ -98,8 +98,15 @@ export interface RaftCore {
   transferLeader(to: NodeId): void;
   /** Starts an election now (tests, and nodes that know they should lead). */
   campaign(): void;
+  /** Whether ready() has anything not yet handed out. */
   hasReady(): boolean;
+  /** Hands out what is new since the last ready(); may be called while earlier Readies are outstanding. */
   ready(): Ready;
+  /** rd's write is durable (its entries are this node's own from now on). In hand-out order. */
+  persisted(rd: Ready): void;
+  /** rd's snapshot and committed entries were applied. In hand-out order. */
+  applied(rd: Ready): void;
+  /** persisted(rd) then applied(rd): a shell that carries out one Ready at a time. */
   advance(rd: Ready): void;
   /** Tells the leader a message to `id` could not be delivered (slows its pipeline). */
   reportUnreachable(id: NodeId): void;

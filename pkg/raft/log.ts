@@ -1,8 +1,10 @@
 // The Raft log as the core sees it: the durable part lives in Storage (read
 // only from here), the not-yet-persisted tail and a received-but-not-yet-
 // persisted snapshot live in Unstable. Modelled on etcd's raftLog/unstable:
-// the core appends to Unstable, hands those entries out in a Ready, and only
-// after the shell has persisted them (advance) marks them stable.
+// the core appends to Unstable, hands those entries out in a Ready (marking
+// them in progress, so a later Ready does not hand them out again while their
+// write is still running), and only after the shell has persisted them
+// (RawNode.persisted) marks them stable.
 import type { Entry, Snapshot } from './types.js';
 import type { Storage } from './storage/storage.js';
 import { CompactedError, UnavailableError } from './storage/storage.js';
@@ -20,9 +22,32 @@ export class Unstable {
   snapshot: Snapshot | undefined;
   entries: Entry[] = [];
   offset: number;
+  /**
+   * Entries up to this index were handed to the shell to persist and are
+   * being written (etcd's offsetInProgress - 1). Always in [offset - 1, last].
+   */
+  inProgress: number;
+  /** The pending snapshot was handed to the shell to persist. */
+  snapshotInProgress = false;
 
   constructor(offset: number) {
     this.offset = offset;
+    this.inProgress = offset - 1;
+  }
+
+  /** Entries not yet handed to the shell. */
+  notInProgress(): Entry[] {
+    return this.entries.slice(this.inProgress + 1 - this.offset);
+  }
+
+  hasNotInProgress(): boolean {
+    return this.offset + this.entries.length - 1 > this.inProgress;
+  }
+
+  /** Everything unstable now was handed to the shell in a Ready. */
+  acceptInProgress(): void {
+    this.inProgress = this.offset + this.entries.length - 1;
+    if (this.snapshot) this.snapshotInProgress = true;
   }
 
   /** First index if a snapshot is pending (everything before it is gone). */
@@ -56,22 +81,31 @@ export class Unstable {
     if (gt === undefined || gt !== t || i < this.offset) return;
     this.entries = this.entries.slice(i + 1 - this.offset);
     this.offset = i + 1;
+    this.inProgress = Math.max(this.inProgress, i);
   }
 
   stableSnapTo(i: number): void {
-    if (this.snapshot && this.snapshot.metadata.index === i) this.snapshot = undefined;
+    if (this.snapshot && this.snapshot.metadata.index === i) {
+      this.snapshot = undefined;
+      this.snapshotInProgress = false;
+    }
   }
 
   restore(s: Snapshot): void {
     this.offset = s.metadata.index + 1;
     this.entries = [];
     this.snapshot = s;
+    this.inProgress = s.metadata.index;
+    this.snapshotInProgress = false;
   }
 
   truncateAndAppend(ents: readonly Entry[]): void {
     const first = ents[0];
     if (!first) return;
     const from = first.index;
+    // Entries replaced while being written are handed out again (their
+    // replacements), so whatever is in progress stops before them.
+    this.inProgress = Math.min(this.inProgress, from - 1);
     if (from === this.offset + this.entries.length) {
       this.entries.push(...ents);
     } else if (from <= this.offset) {
@@ -278,16 +312,19 @@ export class RaftLog {
     return limitSize(out, maxBytes);
   }
 
-  /** Committed entries not yet handed to the shell for applying. */
-  nextCommittedEntries(maxBytes: number): Entry[] {
-    const lo = Math.max(this.applied + 1, this.firstIndex());
+  /**
+   * Committed entries after index `after` (what the shell was already handed
+   * to apply), at most maxBytes of them (but at least one).
+   */
+  nextCommittedEntries(after: number, maxBytes: number): Entry[] {
+    const lo = Math.max(after + 1, this.firstIndex());
     const hi = this.committed + 1;
     if (lo >= hi) return [];
     return this.slice(lo, hi, maxBytes);
   }
 
-  hasNextCommittedEntries(): boolean {
-    return this.committed + 1 > Math.max(this.applied + 1, this.firstIndex());
+  hasNextCommittedEntries(after: number): boolean {
+    return this.committed + 1 > Math.max(after + 1, this.firstIndex());
   }
 
   /** Replaces the whole log with a snapshot (follower installing InstallSnapshot). */

@@ -1,14 +1,26 @@
 // The async shell around the synchronous Raft core (RaftCore). It is the only
 // part of pkg/raft that does I/O: it turns clock ticks and incoming messages
-// into core inputs and carries out each Ready in the order the core requires:
+// into core inputs and carries out each Ready in the order the core requires
+// (the contract is spelled out on Ready, in types.ts):
 //
-//   persist (LogStore.save, fsync)  ->  send  ->  apply  ->  advance
+//   send messages -> issue the write -> apply committed entries -> next Ready
+//                         ... durable -> send messagesAfterPersist -> persisted(rd)
 //
-// One Ready is in flight at a time. Messages that arrive while a Ready is being
-// persisted accumulate in the core, and local proposals in a queue here that
-// enters the core as one batch (one append, one MsgApp per follower) just
-// before the next Ready is taken; both leave together in that Ready, which
-// gives group commit without any extra machinery.
+// The shell does not wait for a Ready's write before it takes the next one
+// (etcd's asynchronous storage writes): writes are issued in order and the
+// store makes them durable in that order, so each Ready's acknowledgements
+// leave, in order, as its write becomes durable. Meanwhile the node keeps
+// stepping: a commit index that moves while a write is running (the
+// followers' acks reach the leader during its own fsync; the leader's new
+// commit reaches a follower during its fsync of the entry) goes out to the
+// followers, and the entry is applied and its caller answered, at once
+// instead of after the write.
+//
+// Local proposals wait in a queue here and enter the core as one batch (one
+// append, one MsgApp per follower) just before the next Ready is taken; the
+// API's CommandBatcher keeps one entry in flight, so writes still travel in
+// groups while one commits, and the WAL makes the saves that queue behind
+// an fsync durable with the next one.
 //
 // Proposals are wrapped in an envelope (proposer node id, incarnation,
 // sequence number) so that the proposing node can hand the StateMachine's
@@ -244,6 +256,11 @@ export class RaftNode {
   private loopRunning: Promise<void> | undefined;
   private started = false;
   private stopped = false;
+  /**
+   * Settles once every write issued so far is durable and acknowledged
+   * (persistInOrder); rejects once one of them failed.
+   */
+  private durable: Promise<void> = Promise.resolve();
   /** A snapshot being encoded in the background (captureSnapshot state machines). */
   private snapshotRun: Promise<void> | undefined;
   private fatal: unknown;
@@ -574,6 +591,7 @@ export class RaftNode {
       this.failAll(this.stoppedError());
     }
     await this.loopRunning;
+    await this.durable.catch(() => {});
     await this.snapshotRun;
   }
 
@@ -746,70 +764,33 @@ export class RaftNode {
       );
     }
 
-    // Two overlaps with the fsync, which otherwise sits on every commit's
-    // critical path (Raft thesis §10.2.1):
-    //  - the messages the core says may leave now (rd.messages) go before the
-    //    write; the ones that vouch for it (rd.messagesAfterPersist) go after;
-    //  - entries committed in earlier Readies (already durable on a quorum and
-    //    locally) are applied, and their callers answered, during the fsync.
-    //    The write is issued before those entries are applied, so that the
-    //    disk works while the CPU applies (a group of a few hundred writes
-    //    takes milliseconds to apply).
-    const persisting =
-      rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
+    // 1. The messages that claim nothing durable leave first, overlapping the
+    // write (Raft thesis §10.2.1): a leader's appends, heartbeats, requests.
     if (rd.messages.length > 0) this.network.send(rd.messages);
 
-    // 1. Persist. Failure here is fatal: nothing depending on it was sent.
-    // When the core says no sync is needed (only the commit index moved), the
-    // write is issued but neither awaited nor fsynced on its own: the store
-    // applies saves in call order, and the next synced save (or close) makes
-    // it durable. Its fsync would otherwise hold up the next round's append,
-    // queued behind it in the WAL, on every write of a lone client.
-    let saved: Promise<void> | undefined;
-    const sync = rd.mustSync || rd.snapshot !== undefined;
-    if (persisting) {
-      const started = this.clock.monotonic();
-      saved = this.storage.save(
-        { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot },
-        { sync },
-      );
-      const appended = rd.entries.length;
-      saved.then(
-        () => this.metrics.persisted((this.clock.monotonic() - started) / 1000, appended),
-        () => {},
-      );
-      if (!sync) saved.catch((err: unknown) => this.fail(err));
-    }
-    let committed: readonly Entry[] = rd.committedEntries;
-    if (persisting && !rd.snapshot) {
-      const firstNew = rd.entries[0]?.index ?? Infinity;
-      let n = 0;
-      while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
-      if (n > 0) {
-        for (let i = 0; i < n; i++) this.applyEntry(committed[i] as Entry);
-        committed = committed.slice(n);
-      }
-    }
-    if (saved && sync) {
-      await saved;
+    // 2. Issue the write, and chain what waits for it: the messages that
+    // vouch for it, and telling the core it is durable (a leader's own
+    // append then counts toward commitment).
+    this.persistInOrder(rd);
+    // A snapshot from the leader replaces the state: it is restored once
+    // durable (rare; kept simple).
+    if (rd.snapshot) {
+      await this.durable;
       if (this.stopped) return;
+      this.restoreSnapshot(rd.snapshot);
     }
 
-    // 2. Send what had to wait for the write.
-    if (rd.messagesAfterPersist.length > 0) this.network.send(rd.messagesAfterPersist);
-
-    // 3. Apply.
-    if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
-      this.sm.restore(rd.snapshot.metadata.index, rd.snapshot.data);
-      this.applied = rd.snapshot.metadata.index;
-      this.snapshotIndex = rd.snapshot.metadata.index;
-      this.lastSnapshotBytes = rd.snapshot.data.length;
-      this.appliedBytes = 0;
-      this.setConfState(rd.snapshot.metadata.confState);
-      this.logger.info('restored snapshot', { index: this.applied });
-      this.opts.onConfState?.(this.confState);
+    // 3. Apply what is committed (durable on a quorum), without waiting for
+    // this node's own write of it. A membership change (rare) waits for
+    // every write issued so far: the core's configuration then never runs
+    // ahead of this node's disk.
+    for (const e of rd.committedEntries) {
+      if (e.type === EntryType.ConfChange) {
+        await this.durable;
+        if (this.stopped) return;
+      }
+      this.applyEntry(e);
     }
-    for (const e of committed) this.applyEntry(e);
     for (const rs of rd.readStates) {
       const batch = this.reads.get(rs.context);
       if (!batch) continue;
@@ -820,14 +801,65 @@ export class RaftNode {
       }
     }
     this.releaseReads();
-
-    // 4. Advance.
-    this.core.advance(rd);
+    this.core.applied(rd);
 
     if (!this.snapshotRun && this.snapshotDue()) {
+      // A snapshot is taken at the applied index, which the log on disk must
+      // reach first (the store compacts the log up to it).
+      await this.durable;
+      if (this.stopped) return;
       if (this.sm.captureSnapshot) this.snapshotInBackground();
       else await this.takeSnapshot();
     }
+  }
+
+  /**
+   * Issues rd's write after every earlier one and chains, in hand-out order,
+   * what waits for it to be durable. When the core says no sync is needed
+   * (only the commit index moved), the write is issued without an fsync of
+   * its own: the store applies saves in call order, and the next synced save
+   * (or close) makes it durable. Its fsync would otherwise hold up the next
+   * round's append, queued behind it in the WAL, on every write of a lone
+   * client. A failed write is fatal: nothing that depends on it was sent.
+   */
+  private persistInOrder(rd: Ready): void {
+    const writing =
+      rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
+    let saved: Promise<void> | undefined;
+    if (writing) {
+      const started = this.clock.monotonic();
+      const appended = rd.entries.length;
+      saved = this.storage.save(
+        { hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot },
+        { sync: rd.mustSync || rd.snapshot !== undefined },
+      );
+      saved.then(
+        () => this.metrics.persisted((this.clock.monotonic() - started) / 1000, appended),
+        () => {},
+      );
+    }
+    const earlier = this.durable;
+    this.durable = (async () => {
+      await earlier;
+      if (saved) await saved;
+      if (this.stopped) return;
+      if (rd.messagesAfterPersist.length > 0) this.network.send(rd.messagesAfterPersist);
+      this.core.persisted(rd);
+      this.schedule();
+    })();
+    this.durable.catch((err: unknown) => this.fail(err));
+  }
+
+  private restoreSnapshot(snap: Snapshot): void {
+    if (snap.metadata.index <= this.applied) return;
+    this.sm.restore(snap.metadata.index, snap.data);
+    this.applied = snap.metadata.index;
+    this.snapshotIndex = snap.metadata.index;
+    this.lastSnapshotBytes = snap.data.length;
+    this.appliedBytes = 0;
+    this.setConfState(snap.metadata.confState);
+    this.logger.info('restored snapshot', { index: this.applied });
+    this.opts.onConfState?.(this.confState);
   }
 
   /** Whether the log since the last snapshot is long enough, in entries or in bytes, for another. */

@@ -1,7 +1,15 @@
 // RawNode: the public, synchronous face of the Raft core (etcd's rawnode.go).
-// It owns the Ready/advance handshake: ready() bundles everything the shell
-// must persist, send and apply; advance() records that it was done. Only one
-// Ready is outstanding at a time, so nothing is ever handed out twice.
+// It owns the Ready handshake: ready() bundles everything the shell must
+// persist, send and apply, and marks it handed out, so nothing is ever handed
+// out twice; persisted(rd) records that rd's write is durable, applied(rd)
+// that its committed entries were applied (advance(rd) is both at once).
+// Several Readies may be outstanding: the shell may take the next one while
+// the write of the previous is still running (etcd's asynchronous storage
+// writes), and acknowledges them in the order it took them. What makes that
+// safe: a Ready's entries count as this node's own (its MsgAppResp, a
+// leader's own match) only through persisted(), and committed entries are
+// handed out once committed, which means durable on a quorum whether or not
+// this node's own copy is durable yet (see Ready in types.ts).
 //
 // Membership bootstrap: config.peers is the initial voter set of a brand-new
 // cluster and is not written to the log. A node joining an existing cluster
@@ -51,8 +59,12 @@ export class RawNode implements RaftCore {
   private readonly logger: Logger;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
-  /** The Ready handed out and not yet advanced. */
-  private outstanding: Ready | undefined;
+  /** Readies handed out whose write is not yet durable (persisted()), oldest first. */
+  private readonly unpersisted: Ready[] = [];
+  /** Readies handed out whose committed entries are not yet applied (applied()), oldest first. */
+  private readonly unapplied: Ready[] = [];
+  /** The highest index handed out to apply (committed entries or a snapshot). */
+  private applying: number;
   private readonly maxCommittedBytes: number;
 
   constructor(config: RaftConfig) {
@@ -79,6 +91,7 @@ export class RawNode implements RaftCore {
     // leader is the baseline soft state.
     this.prevHardState = config.storage.initialState().hardState;
     this.prevSoftState = { lead: 0, role: Role.Follower };
+    this.applying = this.raft.log.applied;
   }
 
   tick(): void {
@@ -132,26 +145,22 @@ export class RawNode implements RaftCore {
   }
 
   hasReady(): boolean {
-    if (this.outstanding) return false;
     const r = this.raft;
     if (!sameSoftState(r.softState(), this.prevSoftState)) return true;
     if (!sameHardState(r.hardState(), this.prevHardState)) return true;
     const u = r.log.unstable;
-    if (u.entries.length > 0 || u.snapshot) return true;
+    if (u.hasNotInProgress() || (u.snapshot && !u.snapshotInProgress)) return true;
     if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.readStates.length > 0) return true;
-    return r.log.hasNextCommittedEntries();
+    return r.log.hasNextCommittedEntries(this.applying);
   }
 
   ready(): Ready {
-    if (this.outstanding) {
-      throw new Error('raft: ready() called again before advance() of the previous Ready');
-    }
     const r = this.raft;
     const soft = r.softState();
     const hard = r.hardState();
     const u = r.log.unstable;
-    const entries: Entry[] = [...u.entries];
-    const snapshot = u.snapshot;
+    const entries: Entry[] = u.notInProgress();
+    const snapshot = u.snapshot && !u.snapshotInProgress ? u.snapshot : undefined;
     const softChanged = !sameSoftState(soft, this.prevSoftState);
     const hardChanged = !sameHardState(hard, this.prevHardState);
     const mustSync =
@@ -159,14 +168,15 @@ export class RawNode implements RaftCore {
       snapshot !== undefined ||
       hard.term !== this.prevHardState.term ||
       hard.vote !== this.prevHardState.vote;
+    // Bounded like a MsgApp so a long backlog (e.g. after a restart) is
+    // applied over several Readies instead of one huge one.
+    const committedEntries = r.log.nextCommittedEntries(this.applying, this.maxCommittedBytes);
     const rd: Ready = {
       ...(softChanged ? { softState: soft } : {}),
       ...(hardChanged ? { hardState: hard } : {}),
       ...(snapshot ? { snapshot } : {}),
       entries,
-      // Bounded like a MsgApp so a long backlog (e.g. after a restart) is
-      // applied over several Readies instead of one huge one.
-      committedEntries: r.log.nextCommittedEntries(this.maxCommittedBytes),
+      committedEntries,
       messages: r.msgs,
       messagesAfterPersist: r.msgsAfterPersist,
       readStates: r.readStates,
@@ -177,30 +187,55 @@ export class RawNode implements RaftCore {
     r.readStates = [];
     if (softChanged) this.prevSoftState = soft;
     if (hardChanged) this.prevHardState = hard;
-    this.outstanding = rd;
+    u.acceptInProgress();
+    if (snapshot) this.applying = Math.max(this.applying, snapshot.metadata.index);
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    if (lastCommitted) this.applying = Math.max(this.applying, lastCommitted.index);
+    this.unpersisted.push(rd);
+    this.unapplied.push(rd);
     return rd;
   }
 
-  /** The shell has persisted, sent and applied rd. */
-  advance(rd: Ready): void {
-    if (this.outstanding !== rd) {
-      throw new Error('raft: advance() called with a Ready that is not the outstanding one');
+  /**
+   * rd's write (hard state, entries, snapshot) is durable. Called once per
+   * Ready, in the order they were handed out. The leader's own append
+   * counts toward commitment from here on.
+   */
+  persisted(rd: Ready): void {
+    if (this.unpersisted[0] !== rd) {
+      throw new Error('raft: persisted() called out of order or with a Ready not handed out');
     }
-    this.outstanding = undefined;
+    this.unpersisted.shift();
     const log = this.raft.log;
     const last = rd.entries[rd.entries.length - 1];
     if (last) {
       log.unstable.stableTo(last.index, last.term);
       this.raft.persistedTo(last.index, last.term);
     }
-    let applied = log.applied;
-    if (rd.snapshot) {
-      log.unstable.stableSnapTo(rd.snapshot.metadata.index);
-      applied = Math.max(applied, rd.snapshot.metadata.index);
+    if (rd.snapshot) log.unstable.stableSnapTo(rd.snapshot.metadata.index);
+  }
+
+  /**
+   * rd's snapshot and committed entries were applied to the state machine.
+   * Called once per Ready, in the order they were handed out.
+   */
+  applied(rd: Ready): void {
+    if (this.unapplied[0] !== rd) {
+      throw new Error('raft: applied() called out of order or with a Ready not handed out');
     }
+    this.unapplied.shift();
+    const log = this.raft.log;
+    let applied = log.applied;
+    if (rd.snapshot) applied = Math.max(applied, rd.snapshot.metadata.index);
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied) applied = Math.max(applied, lastApplied.index);
     if (applied > log.applied) log.appliedTo(applied);
+  }
+
+  /** The shell has persisted, sent and applied rd: persisted(rd) then applied(rd). */
+  advance(rd: Ready): void {
+    this.persisted(rd);
+    this.applied(rd);
   }
 
   status(): Status {

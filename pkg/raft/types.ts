@@ -213,15 +213,23 @@ export interface ReadState {
 /**
  * Everything the shell must do:
  *  1. send `messages`: they may leave at once, before or during step 2;
- *  2. persist `hardState`, `entries` (and `snapshot`), fsynced when `mustSync`;
- *  3. send `messagesAfterPersist`, only once step 2 is durable;
- *  4. apply `snapshot` then `committedEntries` to the state machine (without
- *     a snapshot, committed entries below the first of `entries` are durable
- *     already and may be applied during step 2; the rest only after it);
- *  5. call `advance()`.
- * The core never hands out a new Ready before advance(). Which messages wait
- * is decided by the core alone (pkg/raft/raft.ts, send()); a shell follows the
- * two lists and never looks at message types.
+ *  2. persist `hardState`, `entries` (and `snapshot`), fsynced when `mustSync`,
+ *     after every earlier Ready's write (writes reach the disk in hand-out order);
+ *  3. send `messagesAfterPersist`, only once step 2 (and so every earlier
+ *     Ready's write) is durable, then call persisted(rd);
+ *  4. apply `snapshot` (only once step 2 is durable) then `committedEntries`,
+ *     then call applied(rd).
+ * Committed entries may be applied as soon as the write of step 2 has been
+ * issued, before it (or an earlier Ready's write) is durable: committed means
+ * durable on a quorum, so this node's own copy is not what makes them safe
+ * (etcd's server applies in parallel with its WAL save for the same reason).
+ * What must wait for this node's own disk is anything that vouches for it:
+ * `messagesAfterPersist` (append and vote acknowledgements) and a leader's
+ * own match (persisted()). A shell may therefore take the next Ready while
+ * this one's write is running; the core hands nothing out twice. A shell
+ * that does one Ready at a time calls advance(rd) at the end. Which messages
+ * wait is decided by the core alone (pkg/raft/raft.ts, send()); a shell
+ * follows the two lists and never looks at message types.
  */
 export interface Ready {
   readonly softState?: SoftState;

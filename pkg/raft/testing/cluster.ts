@@ -53,9 +53,10 @@ export interface ClusterOptions {
   readonly readyDeferRate?: number;
   /**
    * Shell like pkg/raft/node.ts: the fsync takes 0..syncDelay steps, during
-   * which the node keeps stepping messages and ticking (between ready() and
-   * advance()); a leader sends its appends and heartbeats before its own fsync,
-   * and entries persisted by earlier Readies are applied before the write.
+   * which the node keeps stepping messages, ticking and taking further
+   * Readies (between ready() and persisted()); a leader sends its appends and
+   * heartbeats before its own fsync, and committed entries are applied as
+   * soon as the write is issued, before it is durable.
    */
   readonly pipelined?: boolean;
   readonly syncDelay?: number;
@@ -94,6 +95,8 @@ export class Cluster {
     crashes: 0,
     restarts: 0,
     tornWritesSurvived: 0,
+    appliedAheadOfDisk: 0,
+    crashedAheadOfDisk: 0,
     snapshotsTaken: 0,
     snapshotsInstalled: 0,
     maxTerm: 0,
@@ -156,7 +159,7 @@ export class Cluster {
         core: undefined,
         sm: new RecordingStateMachine(),
         armedCrash: undefined,
-        inflight: undefined,
+        inflight: [],
         role: Role.Follower,
         confState: { voters: this.peersOf(id), learners: [] },
       };
@@ -412,7 +415,7 @@ export class Cluster {
     this.stats.tornWritesSurvived += survived;
     node.core = undefined;
     node.armedCrash = undefined;
-    node.inflight = undefined;
+    node.inflight = [];
     node.role = Role.Follower;
     this.stats.crashes++;
     this.record(
@@ -496,9 +499,10 @@ export class Cluster {
     this.stats.steps++;
     for (const id of this.ids) {
       const node = this.get(id);
-      if (node.inflight !== undefined && node.inflight.syncAt <= this.now && node.core) {
+      const due = node.inflight[0];
+      if (due !== undefined && due.syncAt <= this.now && node.core) {
         this.record(`n${id} fsync done`);
-        this.shell.completeReady(node, node.core, node.inflight);
+        this.shell.completeDue(node, node.core);
         this.afterInput(node);
       }
     }
@@ -582,11 +586,7 @@ export class Cluster {
   }
 
   private drainReady(node: SimNode): void {
-    for (
-      let guard = 0;
-      node.core !== undefined && node.inflight === undefined && node.core.hasReady();
-      guard++
-    ) {
+    for (let guard = 0; node.core !== undefined && node.core.hasReady(); guard++) {
       if (guard > 1000)
         this.checker.fail('ready terminates', `node ${node.id} keeps producing Readies`);
       this.shell.handleReady(node, node.core);

@@ -1,11 +1,17 @@
 // The shell each simulated node runs around its core: take a Ready, send the
 // messages that may leave at once, persist it to the simulated disk, fsync,
-// send the messages that waited for it, apply, advance — in that order, with
-// crashes injectable between any two of those steps, and (in pipelined mode)
-// with the fsync overlapping further input as pkg/raft/node.ts does. The shell
-// follows the Ready's two message lists and never judges a message itself;
-// the checker does (onSend: a message may vouch only for durable state). Every
-// Ready is checked on the way: what the core asks to persist, commit and apply.
+// send the messages that waited for it, apply, acknowledge — with crashes
+// injectable between any two of those steps. Two shapes:
+//  - one Ready at a time (write -> fsync -> send -> apply -> advance);
+//  - pipelined, as pkg/raft/node.ts does: the write is issued, the committed
+//    entries are applied at once (before this or an earlier write is
+//    durable), and the node keeps stepping and takes further Readies while
+//    the fsync runs (0..syncDelay steps); writes complete in order, each
+//    sending the messages that waited for it and calling persisted().
+// The shell follows the Ready's two message lists and never judges a message
+// itself; the checker does (onSend: a message may vouch only for durable
+// state). Every Ready is checked on the way: what the core asks to persist,
+// commit and apply.
 import type { RaftCore } from '../config.js';
 import type { ConfChange, ConfState, Entry, Message, NodeId, Ready } from '../types.js';
 import { EntryType, Role } from '../types.js';
@@ -33,6 +39,12 @@ export const CrashPoint = {
   MidSend: 'midSend',
   /** Sent, not applied. */
   BeforeApply: 'beforeApply',
+  /**
+   * Pipelined: committed entries applied while the write is in flight, then
+   * the crash, so the write is lost (or torn) after the apply. One Ready at
+   * a time: the same place as BeforeSync.
+   */
+  AppliedBeforeSync: 'appliedBeforeSync',
   /** Applied, not acknowledged to the core. */
   BeforeAdvance: 'beforeAdvance',
 } as const;
@@ -46,8 +58,8 @@ export interface SimNode {
   core: RaftCore | undefined;
   sm: RecordingStateMachine;
   armedCrash: CrashPoint | undefined;
-  /** Pipelined shell: a Ready whose fsync is still running. */
-  inflight: Inflight | undefined;
+  /** Pipelined shell: Readies whose fsync is still running, oldest first. */
+  inflight: Inflight[];
   /** The role from the last SoftState (the shell's view). */
   role: string;
   /** Membership as of the last applied entry, recorded with snapshots. */
@@ -57,9 +69,13 @@ export interface SimNode {
 /** The rest of a Ready to carry out once its fsync completes. */
 export interface Inflight {
   readonly rd: Ready;
+  /** Entries still to apply (pipelined: none, unless a snapshot came first). */
   readonly committed: readonly Entry[];
   readonly commit: number;
+  /** The step at which the write is durable (written ones complete in order). */
   readonly syncAt: number;
+  /** Whether applied(rd) is still to be called. */
+  readonly applyPending: boolean;
 }
 
 export interface ClusterStats {
@@ -76,6 +92,10 @@ export interface ClusterStats {
   crashes: number;
   restarts: number;
   tornWritesSurvived: number;
+  /** Entries applied before this node's own write of them was durable (pipelined). */
+  appliedAheadOfDisk: number;
+  /** Crashes that struck after such an apply and before the write was durable. */
+  crashedAheadOfDisk: number;
   snapshotsTaken: number;
   snapshotsInstalled: number;
   maxTerm: number;
@@ -154,26 +174,16 @@ export class Shell {
     }
 
     if (rd.softState !== undefined) node.role = rd.softState.role;
-    const persisting = hs !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined;
     const sync = rd.mustSync || rd.snapshot !== undefined;
     const commit = hs?.commit ?? prev.commit;
-    let committed: readonly Entry[] = rd.committedEntries;
+    const pipelined = this.env.opts.pipelined === true;
     // The messages the core lets leave before the write go first, in both
-    // modes, so a crash before the fsync finds them already sent.
+    // shapes, so a crash before the fsync finds them already sent.
     for (const msg of rd.messages) {
       if (crashAt === CrashPoint.MidEarlySend && this.env.rng.chance(0.5)) {
         return this.env.crash(node, crashAt);
       }
       this.send(node, msg);
-    }
-    if (this.env.opts.pipelined && persisting && rd.snapshot === undefined) {
-      // node.ts also overlaps the fsync with applying entries that earlier
-      // Readies made durable.
-      const firstNew = rd.entries[0]?.index ?? Infinity;
-      let n = 0;
-      while (n < committed.length && (committed[n] as Entry).index < firstNew) n++;
-      for (let i = 0; i < n; i++) this.applyEntry(node, core, committed[i] as Entry, commit);
-      committed = committed.slice(n);
     }
 
     // 1. Persist (page cache).
@@ -195,16 +205,40 @@ export class Shell {
     if (cur.term > this.env.stats.maxTerm) this.env.stats.maxTerm = cur.term;
     if (crashAt === CrashPoint.BeforeSync) return this.env.crash(node, crashAt);
 
-    const inflight: Inflight = { rd, committed, commit, syncAt: this.env.now() };
-    if (this.env.opts.pipelined && sync) {
-      const delay = this.env.rng.int(0, (this.env.opts.syncDelay ?? 2) + 1);
-      if (delay > 0) {
-        // The fsync is running; the node keeps taking input until it completes.
-        node.inflight = { ...inflight, syncAt: this.env.now() + delay };
-        return;
-      }
+    // Pipelined: apply what is committed now, while the write (and earlier
+    // ones) may still be in flight. A snapshot is restored only once durable,
+    // and the entries after it with it, and so are those of any Ready taken
+    // while it waits (applies happen in hand-out order; node.ts takes no
+    // Ready until the snapshot is restored).
+    let committed: readonly Entry[] = rd.committedEntries;
+    let applyPending = true;
+    const afterSnapshot = node.inflight.some((f) => f.applyPending);
+    if (pipelined && rd.snapshot === undefined && !afterSnapshot) {
+      for (const e of committed) this.applyEntry(node, core, e, commit);
+      committed = [];
+      if (crashAt === CrashPoint.BeforeAdvance) return this.env.crash(node, crashAt);
+      this.acknowledgeApplied(node, core, rd);
+      applyPending = false;
     }
-    this.completeReady(node, core, inflight);
+    if (crashAt === CrashPoint.AppliedBeforeSync) {
+      if (node.sm.appliedIndex > storage.durableLastIndex()) this.env.stats.crashedAheadOfDisk++;
+      return this.env.crash(node, crashAt);
+    }
+
+    let syncAt = this.env.now();
+    if (pipelined && sync) syncAt += this.env.rng.int(0, (this.env.opts.syncDelay ?? 2) + 1);
+    node.inflight.push({ rd, committed, commit, syncAt, applyPending });
+    this.completeDue(node, core);
+  }
+
+  /** Completes, in order, the writes whose fsync is done by now. */
+  completeDue(node: SimNode, core: RaftCore): void {
+    for (;;) {
+      const f = node.inflight[0];
+      if (f === undefined || f.syncAt > this.env.now() || node.core !== core) return;
+      node.inflight.shift();
+      this.completeReady(node, core, f);
+    }
   }
 
   /** Sends one message, first checking it vouches only for durable state. */
@@ -214,13 +248,12 @@ export class Shell {
     this.env.send(msg);
   }
 
-  /** fsync -> send -> apply -> advance: the part of a Ready after its write. */
-  completeReady(node: SimNode, core: RaftCore, f: Inflight): void {
+  /** fsync -> send -> persisted -> (apply -> applied): the part of a Ready after its write. */
+  private completeReady(node: SimNode, core: RaftCore, f: Inflight): void {
     const { rd, committed, commit } = f;
     const id = node.id;
     const storage = node.storage;
     const crashAt = node.armedCrash;
-    node.inflight = undefined;
 
     // 2. fsync, when the core says the write must be durable before messages leave.
     if (rd.mustSync || rd.snapshot !== undefined) storage.sync();
@@ -236,32 +269,23 @@ export class Shell {
     if (crashAt === CrashPoint.BeforeApply || crashAt === CrashPoint.MidSend) {
       return this.env.crash(node, crashAt);
     }
+    this.env.guard(id, 'persisted', () => core.persisted(rd));
 
-    // 4. Apply the snapshot, then committed entries.
-    const term = storage.hardState().term;
-    if (rd.snapshot !== undefined) {
-      const img = node.sm.restore(rd.snapshot);
-      this.env.opts.application?.reset(id, rd.snapshot.metadata.index);
-      node.confState = rd.snapshot.metadata.confState;
-      this.env.stats.snapshotsInstalled++;
-      this.env.checker.onSnapshotRestore(id, rd.snapshot, img, term, false);
+    // 4. Apply the snapshot, then committed entries (unless done before the write).
+    if (f.applyPending) {
+      const term = storage.hardState().term;
+      if (rd.snapshot !== undefined) {
+        const img = node.sm.restore(rd.snapshot);
+        this.env.opts.application?.reset(id, rd.snapshot.metadata.index);
+        node.confState = rd.snapshot.metadata.confState;
+        this.env.stats.snapshotsInstalled++;
+        this.env.checker.onSnapshotRestore(id, rd.snapshot, img, term, false);
+      }
+      for (const e of committed) this.applyEntry(node, core, e, commit);
+      if (crashAt === CrashPoint.BeforeAdvance) return this.env.crash(node, crashAt);
+      this.acknowledgeApplied(node, core, rd);
     }
-    for (const e of committed) this.applyEntry(node, core, e, commit);
-    for (const rs of rd.readStates) {
-      this.env.stats.readsAnswered++;
-      this.env.checker.onReadState(id, rs);
-    }
-    if (crashAt === CrashPoint.BeforeAdvance) return this.env.crash(node, crashAt);
-
-    // 5. Acknowledge.
-    this.env.guard(id, 'advance', () => core.advance(rd));
     const st = this.env.guard(id, 'status', () => core.status());
-    if (st.applied !== node.sm.appliedIndex) {
-      this.env.checker.fail(
-        'applied agrees',
-        `node ${id}: core says applied ${st.applied}, state machine is at ${node.sm.appliedIndex}`,
-      );
-    }
     if (st.role === Role.Leader) {
       if (!node.confState.voters.includes(id)) {
         this.env.checker.fail(
@@ -271,7 +295,24 @@ export class Shell {
       }
       this.env.checker.onLeader(id, st.term, storage);
     }
-    this.maybeSnapshot(node);
+    if (node.inflight.length === 0) this.maybeSnapshot(node);
+  }
+
+  /** Read states, then applied(rd), then the core and the state machine must agree. */
+  private acknowledgeApplied(node: SimNode, core: RaftCore, rd: Ready): void {
+    const id = node.id;
+    for (const rs of rd.readStates) {
+      this.env.stats.readsAnswered++;
+      this.env.checker.onReadState(id, rs);
+    }
+    this.env.guard(id, 'applied', () => core.applied(rd));
+    const st = this.env.guard(id, 'status', () => core.status());
+    if (st.applied !== node.sm.appliedIndex) {
+      this.env.checker.fail(
+        'applied agrees',
+        `node ${id}: core says applied ${st.applied}, state machine is at ${node.sm.appliedIndex}`,
+      );
+    }
   }
 
   private applyEntry(node: SimNode, core: RaftCore, e: Entry, commit: number): void {
@@ -292,6 +333,9 @@ export class Shell {
         );
       }
     }
+    // Pipelined: this node's own copy may still be in flight (committed means
+    // durable on a quorum); counted so tests can see the case occur.
+    if (e.index > storage.durableLastIndex()) this.env.stats.appliedAheadOfDisk++;
     const rec = node.sm.apply(e);
     this.env.checker.onApply(id, rec, storage.hardState().term);
     this.env.opts.application?.applied(id, e.index, e.data, e.type === EntryType.ConfChange);

@@ -212,7 +212,7 @@ describe('membership changes', () => {
 });
 
 describe('Ready contract', () => {
-  it('hands out soft state only on change, entries with mustSync, and one Ready at a time', () => {
+  it('hands out soft state only on change, entries with mustSync, and nothing twice', () => {
     const storage = new MemoryStorage({ peers: [1] });
     const rn = new RawNode({
       id: 1,
@@ -230,29 +230,34 @@ describe('Ready contract', () => {
     assert.equal(rd.hardState?.term, 1);
     assert.equal(rd.hardState?.vote, 1);
     assert.equal(rd.entries.length, 1);
-    assert.equal(rn.hasReady(), false, 'nothing new while a Ready is outstanding');
-    assert.throws(() => rn.ready());
-    storage.saveSync({ entries: rd.entries, ...(rd.hardState ? { hardState: rd.hardState } : {}) });
-    rn.advance(rd);
+    assert.equal(rn.hasReady(), false, 'nothing is handed out twice');
+    // The next Ready may be taken while this one's write runs: it hands out
+    // only what is new, and Readies are acknowledged in hand-out order.
     rn.propose(bytes('p'));
     const rd2 = rn.ready();
     assert.equal(rd2.softState, undefined, 'unchanged soft state is omitted');
-    assert.equal(rd2.entries.length, 1);
+    assert.deepEqual(
+      rd2.entries.map((e) => e.index),
+      [2],
+    );
     assert.equal(rd2.mustSync, true);
+    assert.throws(() => rn.persisted(rd2), /out of order/);
+    storage.saveSync({ entries: rd.entries, ...(rd.hardState ? { hardState: rd.hardState } : {}) });
+    rn.advance(rd);
     storage.saveSync({
       entries: rd2.entries,
       ...(rd2.hardState ? { hardState: rd2.hardState } : {}),
     });
     rn.advance(rd2);
     // The leader's own append counts toward commitment only once persisted
-    // (advance), so even a single voter commits entry 2 in the next Ready,
-    // which has nothing to sync.
-    assert.equal(rn.status().applied, 1);
+    // (advance), so even a single voter commits entries 1 and 2 only in the
+    // next Ready, which has nothing to sync.
+    assert.equal(rn.status().applied, 0);
     assert.equal(rn.status().commit, 2);
     const rd3 = rn.ready();
     assert.deepEqual(
       rd3.committedEntries.map((e) => e.index),
-      [2],
+      [1, 2],
     );
     assert.equal(rd3.entries.length, 0);
     assert.equal(rd3.mustSync, false);

@@ -147,6 +147,13 @@ function broken(hooks: {
         handedOut.set(out, rd);
         return out;
       },
+      // A Ready is acknowledged twice (persisted, applied); advance is both.
+      persisted: (rd: Ready) => inner.persisted(handedOut.get(rd) ?? rd),
+      applied: (rd: Ready) => {
+        const orig = handedOut.get(rd) ?? rd;
+        handedOut.delete(rd);
+        inner.applied(orig);
+      },
       advance: (rd: Ready) => {
         const orig = handedOut.get(rd) ?? rd;
         handedOut.delete(rd);
