@@ -1,54 +1,25 @@
 // One unary gRPC call over Node's own HTTP/2 client, without grpc-js: the
-// happy path of a read in a short-lived process (`jobctl get`), where loading
-// and starting grpc-js (its ~700 KB of code, channel, resolver and load
-// balancer) costs more than the call itself.
+// reads of a `jobctl get` to a server with TLS (without TLS, ./h2c-unary.ts
+// does the same on a plain socket and node:http2 is never loaded). In a
+// short-lived process, loading and starting grpc-js (its ~700 KB of code,
+// channel, resolver and load balancer) costs more than the call itself.
 //
 // It knows only "here is the answer" and "no clean answer" (undefined: the
 // server could not be reached, answered with an error status, sent something
-// unexpected, or took too long). The caller then makes the same call through
-// GrpcClient, which owns every error message, retry and server choice, so
-// only calls that are harmless to repeat (reads) may come here.
+// unexpected, or took too long); ./unary-wire.ts says what the caller does then.
 import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
-import { channelOptions } from './channel-options.js';
-
-/** A method as this module needs it: its gRPC path and message codecs. */
-export interface H2Method<Req, Res> {
-  /** "/package.Service/Method". */
-  readonly path: string;
-  encode(req: Req): Uint8Array;
-  decode(bytes: Uint8Array): Res;
-}
-
-/** One server and how to talk to it. */
-export interface H2Target {
-  /** HOST:PORT. */
-  readonly address: string;
-  /** PEM contents; present: TLS (a CA to verify the server with, optionally a client pair). */
-  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
-  /** Sent as `authorization: Bearer <token>`. */
-  readonly token?: string;
-}
-
-/** The largest answer accepted: the same bound as GrpcClient's channels. */
-const maxReceive = Number(channelOptions['grpc.max_receive_message_length']);
-
-/** A gRPC message frame: a compressed flag (0: we ask for identity) and a 4-byte length. */
-function frame(body: Uint8Array): Buffer {
-  const out = Buffer.alloc(5 + body.length);
-  out.writeUInt32BE(body.length, 1);
-  out.set(body, 5);
-  return out;
-}
-
-/** The one message of a unary answer, or undefined when the bytes are not exactly that. */
-function unframe(data: Buffer): Uint8Array | undefined {
-  if (data.length < 5 || data[0] !== 0) return undefined;
-  const length = data.readUInt32BE(1);
-  return data.length === 5 + length ? data.subarray(5) : undefined;
-}
+import {
+  callHeaders,
+  cleanAnswer,
+  frame,
+  maxReceive,
+  type H2Method,
+  type H2Target,
+  type UnaryChannel,
+} from './unary-wire.js';
 
 /** Unary calls to one server over one HTTP/2 connection, opened by the first call. */
-export class H2UnaryChannel {
+export class H2UnaryChannel implements UnaryChannel {
   private session: ClientHttp2Session | undefined;
 
   constructor(
@@ -84,15 +55,10 @@ export class H2UnaryChannel {
         this.drop();
       }, this.timeoutMs);
       try {
-        const headers: OutgoingHttpHeaders = {
-          ':method': 'POST',
-          ':path': method.path,
-          'content-type': 'application/grpc',
-          te: 'trailers',
-          'grpc-timeout': `${this.timeoutMs}m`,
-          'grpc-accept-encoding': 'identity',
-        };
-        if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
+        const headers: OutgoingHttpHeaders = { ':method': 'POST' };
+        for (const [name, value] of callHeaders(method.path, this.timeoutMs, this.target.token)) {
+          headers[name] = value;
+        }
         const stream = this.open().request(headers);
         const chunks: Buffer[] = [];
         let received = 0;
@@ -109,14 +75,7 @@ export class H2UnaryChannel {
             stream.close();
           } else chunks.push(chunk);
         });
-        stream.on('end', () => {
-          const body = status === '0' ? unframe(Buffer.concat(chunks)) : undefined;
-          try {
-            settle(body && method.decode(body));
-          } catch {
-            settle(undefined);
-          }
-        });
+        stream.on('end', () => settle(cleanAnswer(method, 200, status, Buffer.concat(chunks))));
         stream.on('error', () => settle(undefined));
         stream.on('close', () => settle(undefined));
         stream.end(frame(method.encode(req)));

@@ -1,7 +1,8 @@
 // ReadFirstClient: the client of a plain `jobctl get`. Its Get and List go
-// over Node's own HTTP/2 client (./h2-unary.ts) to the first server, with
-// the messages of gen/api.reads.ts (the read messages alone, generated
-// without grpc-js); everything else, and any read that did not get a clean
+// to the first server without grpc-js, with the messages of gen/api.reads.ts
+// (the read messages alone, generated without grpc-js): over HTTP/2 written
+// on a plain socket (./h2c-unary.ts), or over Node's own HTTP/2 client
+// (./h2-unary.ts, loaded only then) when TLS is configured. Everything else, and any read that did not get a clean
 // answer there, goes to a GrpcClient made on first need. A read that is
 // repeated that way is harmless, and every error, retry and message the user
 // sees is GrpcClient's own, so the output is the same either way; only the
@@ -32,9 +33,10 @@ import {
   ObjectResponse,
   protobufPackage,
 } from './gen/api.reads.js';
-import { H2UnaryChannel, type H2Method, type H2Target } from './h2-unary.js';
+import { H2cUnaryChannel } from './h2c-unary.js';
 import { getRequestOf, listRequestOf, listResultOf } from './read-wire.js';
 import type { ClientSecurity } from './security.js';
+import type { H2Method, H2Target, UnaryChannel } from './unary-wire.js';
 
 /** The service of proto/api.proto that serves Get and List. */
 const service = `/${protobufPackage}.Jobctl`;
@@ -82,8 +84,18 @@ function targetOf(opts: ReadFirstOptions): H2Target | undefined {
   }
 }
 
+/**
+ * The channel of the fast reads: a plain socket without TLS; with TLS,
+ * node:http2 (whose TLS handling this file does not repeat).
+ */
+async function openReads(target: H2Target, timeoutMs: number): Promise<UnaryChannel> {
+  if (!target.tls) return new H2cUnaryChannel(target, timeoutMs);
+  const { H2UnaryChannel } = await import('./h2-unary.js');
+  return new H2UnaryChannel(target, timeoutMs);
+}
+
 export class ReadFirstClient implements ResourceClient {
-  private readonly reads: H2UnaryChannel | undefined;
+  private readonly reads: Promise<UnaryChannel> | undefined;
   private full: Promise<ResourceClient> | undefined;
 
   /** `openFull` makes the GrpcClient for everything the fast reads do not answer. */
@@ -92,7 +104,7 @@ export class ReadFirstClient implements ResourceClient {
     private readonly openFull: () => Promise<ResourceClient>,
   ) {
     const target = targetOf(opts);
-    this.reads = target && new H2UnaryChannel(target, opts.timeoutMs ?? 10_000);
+    this.reads = target && openReads(target, opts.timeoutMs ?? 10_000);
   }
 
   private inner(): Promise<ResourceClient> {
@@ -105,7 +117,8 @@ export class ReadFirstClient implements ResourceClient {
     name: string,
     opts: GetOptions = {},
   ): Promise<ResourceOf<K>> {
-    const res = await this.reads?.call(readMethods.get, getRequestOf(kind, namespace, name, opts));
+    const reads = await this.reads;
+    const res = await reads?.call(readMethods.get, getRequestOf(kind, namespace, name, opts));
     if (res) return decodeObject<ResourceOf<K>>(res.object);
     return (await this.inner()).get(kind, namespace, name, opts);
   }
@@ -114,7 +127,8 @@ export class ReadFirstClient implements ResourceClient {
     kind: K,
     opts: ListOptions = {},
   ): Promise<ListResult<ResourceOf<K>>> {
-    const res = await this.reads?.call(readMethods.list, listRequestOf(kind, opts));
+    const reads = await this.reads;
+    const res = await reads?.call(readMethods.list, listRequestOf(kind, opts));
     if (res) return listResultOf<K>(res);
     return (await this.inner()).list(kind, opts);
   }
@@ -155,7 +169,7 @@ export class ReadFirstClient implements ResourceClient {
   }
 
   close(): void {
-    this.reads?.close();
+    void this.reads?.then((c) => c.close());
     void this.full?.then(
       (c) => c.close(),
       () => undefined,

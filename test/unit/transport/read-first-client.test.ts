@@ -1,5 +1,5 @@
 // ReadFirstClient (the client of a plain `jobctl get`): Get and List over
-// Node's HTTP/2 client give what GrpcClient gives, without asking for
+// HTTP/2 on a plain socket give what GrpcClient gives, without asking for
 // GrpcClient; anything that is not a clean answer (an error status, an
 // unreachable first server, unreadable TLS files) is asked again through
 // GrpcClient, so the error is GrpcClient's own. The read messages of
@@ -101,7 +101,7 @@ describe('ReadFirstClient', () => {
     assert.deepEqual(readMethods.list.decode(bytes), full.ListResponse.decode(bytes));
   });
 
-  it('lists and gets what GrpcClient does, over HTTP/2 alone, sending the token', async () => {
+  it('lists and gets what GrpcClient does, without grpc-js, sending the token', async () => {
     seen.length = 0;
     fulls.length = 0;
     const c = readFirst(cluster.servers, 't0k');
@@ -121,13 +121,47 @@ describe('ReadFirstClient', () => {
       c.close();
     }
     assert.deepEqual(fulls, [], 'GrpcClient was never needed');
-    // Node's HTTP/2 client sends no user-agent; grpc-js says grpc-node-js.
+    // The fast reads send no user-agent; grpc-js says grpc-node-js.
     assert.deepEqual(seen, [
       'List - Bearer t0k',
       'List grpc-node-js -',
       'Get - Bearer t0k',
       'Get grpc-node-js -',
     ]);
+  });
+
+  it('reads answers larger than the HTTP/2 windows and frames, several calls on one connection', async () => {
+    // 40 Jobs of ~4 KB each: one List answer of ~170 KB, past the default
+    // 64 KB windows and many 16 KB frames.
+    const names = Array.from({ length: 40 }, (_, i) => `big-${i}`);
+    for (const name of names) {
+      await grpcClient.apply({
+        apiVersion: API_VERSION,
+        kind: 'Job',
+        metadata: { name, labels: { size: 'big' }, annotations: { note: name.repeat(700) } },
+        spec: { command: ['true'] },
+      });
+    }
+    fulls.length = 0;
+    const c = readFirst(cluster.servers);
+    try {
+      const [mine, one, again] = await Promise.all([
+        c.list('Job', { labelSelector: 'size=big' }),
+        c.get('Job', 'default', 'big-7'),
+        c.list('Job', { labelSelector: 'size=big', limit: 5 }),
+      ]);
+      assert.deepEqual(mine, await grpcClient.list('Job', { labelSelector: 'size=big' }));
+      assert.ok(JSON.stringify(mine).length > 150_000);
+      assert.deepEqual(one, await grpcClient.get('Job', 'default', 'big-7'));
+      assert.equal(again.items.length, 5);
+      assert.ok(again.continue);
+      // And after those, on the same connection, one more.
+      assert.deepEqual((await c.get('Job', 'default', 'a')).metadata.name, 'a');
+    } finally {
+      c.close();
+      for (const name of names) await grpcClient.delete('Job', 'default', name);
+    }
+    assert.deepEqual(fulls, [], 'GrpcClient was never needed');
   });
 
   it("asks again through GrpcClient when the server answers with an error: GrpcClient's error", async () => {
