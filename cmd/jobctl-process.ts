@@ -1,7 +1,7 @@
-// The process side of jobctl, shared by its two entry files (cmd/jobctl.ts,
-// the whole CLI, and cmd/jobctl-bin.ts, the bin's quick `get`): the real
-// streams, clock, environment, exit, Ctrl-C and the gRPC clients, handed to
-// pkg/cli as CliDeps.
+// The process side of jobctl, shared by the whole CLI (cmd/jobctl-main.ts)
+// and the bin's quick `get` (cmd/jobctl-bin.ts): the real streams, clock,
+// environment, exit and Ctrl-C, handed to pkg/cli as CliDeps, and the fast
+// get's client. (GrpcClient is the whole CLI's: the bin never loads it.)
 import type { Connection } from '../pkg/cli/contexts.js';
 import type { CliDeps } from '../pkg/cli/verbs/deps.js';
 import type { ResourceClient } from '../pkg/client/index.js';
@@ -9,23 +9,17 @@ import { realClock } from '../pkg/util/clock.js';
 import { exitAfterOutput } from '../pkg/util/exit.js';
 
 /**
- * The verbs' client: gRPC to the connection's servers, tried in turn, loaded
- * when a verb first needs it. "No server answers" is an UnreachableError,
- * which pkg/cli/errors.ts maps to one line and exit code 3.
+ * The fast `get`'s client factory: reads without grpc-js when the first
+ * server answers them cleanly (pkg/transport/read-first-client.ts), and
+ * `full(conn)` for the rest and for every read without a clean answer.
  */
-export async function connect(conn: Connection): Promise<ResourceClient> {
-  const { GrpcClient } = await import('../pkg/transport/grpc-client.js');
-  return new GrpcClient({ servers: conn.servers, security: conn });
-}
-
-/**
- * The fast `get`'s client: its reads without grpc-js when the first server
- * answers them cleanly, GrpcClient (connect above) for the rest and for every
- * error, so what the user sees is the same (pkg/transport/read-first-client.ts).
- */
-export async function connectForGet(conn: Connection): Promise<ResourceClient> {
-  const { ReadFirstClient } = await import('../pkg/transport/read-first-client.js');
-  return new ReadFirstClient({ servers: conn.servers, security: conn }, () => connect(conn));
+export function readFirstConnector(
+  full: (conn: Connection) => Promise<ResourceClient>,
+): CliDeps['connect'] {
+  return async (conn) => {
+    const { ReadFirstClient } = await import('../pkg/transport/read-first-client.js');
+    return new ReadFirstClient({ servers: conn.servers, security: conn }, () => full(conn));
+  };
 }
 
 /**

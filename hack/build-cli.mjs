@@ -2,18 +2,20 @@
 // Bundles the jobctl CLI (run by `npm run build`, after tsc), twice:
 //
 // 1. The `jobctl` command (package.json `bin`): cmd/jobctl-bin.ts and all a
-//    plain `get` can reach as one CommonJS file, dist/cmd/jobctl.cjs, except
-//    grpc-js and protobufjs (for the fallback and -w), which sit beside it in
-//    dist/cmd/jobctl-grpc.cjs, required on first use. Node's CommonJS loader
-//    reads and compiles one file and never starts its ES module loader,
-//    which was most of what a `get` spent above bare node in module loading.
-//    Code a `get` may not run (GrpcClient, yaml output) is in the file but
+//    plain `get` runs when its reads get clean answers, as one CommonJS file,
+//    dist/cmd/jobctl.cjs, without grpc-js (the build checks). Node's
+//    CommonJS loader reads and compiles one file and never starts its ES
+//    module loader, which was most of what a `get` spent above bare node in
+//    module loading; every byte left out is a byte V8 need not pre-parse.
+//    Code a `get` may not run (yaml output, TLS reads) is in the file but
 //    not evaluated until used (esbuild wraps each module in a lazy
-//    initialiser). Every other command is handed to the whole CLI (2),
-//    loaded with import(). docs/benchmarks.md has the figures.
+//    initialiser). Every other command, and a `get` whose reads were not all
+//    clean, is handed to the whole CLI (2) with import() of
+//    dist/cmd/jobctl-main.js. docs/benchmarks.md has the figures.
 //
-// 2. The whole CLI: esbuild compiles cmd/jobctl.ts and everything it imports
-//    into dist/cmd/jobctl.js (in place of tsc's one-module output), with each lazily
+// 2. The whole CLI: esbuild compiles cmd/jobctl.ts and cmd/jobctl-main.ts
+//    (what it runs) and everything they import into dist/cmd/jobctl.js and
+//    dist/cmd/jobctl-main.js (in place of tsc's one-module output), with each lazily
 // imported part (the gRPC client, the yargs root and its verbs, ...) in its
 // own chunk under dist/cmd/chunks/, loaded only when a verb needs it. A
 // `jobctl get` then reads a few files instead of hundreds of small modules
@@ -64,46 +66,23 @@ const placement = {
 
 const entry = join(root, 'cmd', 'jobctl.ts');
 rmSync(join(dist, 'cmd', 'chunks'), { recursive: true, force: true });
+// Where earlier builds put grpc-js for the bin: nothing loads it now.
+for (const old of ['jobctl-grpc.cjs', 'jobctl-grpc.cjs.map'])
+  rmSync(join(dist, 'cmd', old), { force: true });
 
-/** The bin hands every command but `get` to the whole CLI, beside it in dist/cmd. */
+/** The bin hands commands to the whole CLI, beside it in dist/cmd. */
 const wholeCliBesideBin = {
   name: 'jobctl-whole-cli-external',
   setup(b) {
-    b.onResolve({ filter: /^\.\/jobctl\.js$/ }, () => ({ path: './jobctl.js', external: true }));
+    b.onResolve({ filter: /^\.\/jobctl-main\.js$/ }, () => ({
+      path: './jobctl-main.js',
+      external: true,
+    }));
   },
 };
 
-/**
- * The gRPC stack proper (grpc-js and what it bundles), which a `get` loads
- * only for its fallback and -w: the bin takes it from its own file, so that
- * a plain `get` does not read and pre-parse ~700 KB it never runs. Each of
- * our imports of it becomes a lazy require of dist/cmd/jobctl-grpc.cjs.
- * (@bufbuild/protobuf stays in the bin: the read messages use it.)
- */
-const binVendored = ['@grpc/grpc-js', '@js-sdsl/ordered-map', 'protobufjs', '@protobufjs/', 'long'];
-const isVendored = (name) =>
-  binVendored.some((p) => name === p || name.startsWith(p.endsWith('/') ? p : `${p}/`));
-const vendorFile = 'jobctl-grpc.cjs';
-/** The specifiers of binVendored that our code imports, filled while the bin builds. */
-const vendorSpecs = new Set();
-const grpcBesideBin = {
-  name: 'jobctl-bin-grpc-beside',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (!isVendored(args.path) || args.importer.includes('node_modules')) return undefined;
-      vendorSpecs.add(args.path);
-      return { path: args.path, namespace: 'jobctl-grpc' };
-    });
-    b.onResolve({ filter: /^\.\/jobctl-grpc\.cjs$/ }, (args) => ({
-      path: args.path,
-      external: true,
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'jobctl-grpc' }, (args) => ({
-      contents: `module.exports = require('./${vendorFile}')[${JSON.stringify(args.path)}];`,
-      loader: 'js',
-    }));
-  },
-};
+/** Packages the bin must not contain: the gRPC stack is the whole CLI's. */
+const notInBin = ['@grpc/grpc-js', 'protobufjs', '@protobufjs/'];
 
 const bin = await build({
   entryPoints: [join(root, 'cmd', 'jobctl-bin.ts')],
@@ -114,7 +93,7 @@ const bin = await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
-  plugins: [wholeCliBesideBin, grpcBesideBin, placement],
+  plugins: [wholeCliBesideBin, placement],
   logLevel: 'warning',
   // import.meta is empty in CommonJS: a module that needs it must not be reachable from the bin.
   logOverride: { 'empty-import-meta': 'error' },
@@ -126,32 +105,14 @@ for (const mod of chunkOnly) {
     throw new Error(`build-cli: ${mod} is in dist/cmd/jobctl.cjs; only the whole CLI may load it`);
   }
 }
-// Each package is evaluated on first use (a getter), as it would be in the bin itself.
-const vendorEntry = [...vendorSpecs]
-  .sort()
-  .map((spec) => {
-    const s = JSON.stringify(spec);
-    return `Object.defineProperty(exports, ${s}, { enumerable: true, get: () => require(${s}) });`;
-  })
-  .join('\n');
-await build({
-  stdin: {
-    contents: vendorEntry,
-    resolveDir: root,
-    sourcefile: 'jobctl-grpc-entry.js',
-    loader: 'js',
-  },
-  outfile: join(dist, 'cmd', vendorFile),
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-});
+for (const pkg of notInBin) {
+  const found = Object.keys(binOut?.inputs ?? {}).find((i) => i.includes(`node_modules/${pkg}`));
+  if (found)
+    throw new Error(`build-cli: ${found} is in dist/cmd/jobctl.cjs; grpc-js is the whole CLI's`);
+}
 
 const result = await build({
-  entryPoints: { jobctl: entry },
+  entryPoints: { jobctl: entry, 'jobctl-main': join(root, 'cmd', 'jobctl-main.ts') },
   outdir: join(dist, 'cmd'),
   allowOverwrite: true,
   tsconfig: join(root, 'tsconfig.json'),
@@ -172,13 +133,15 @@ const result = await build({
 });
 
 const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
-const [, entryOut] = outputs.find(([f]) => f.endsWith('cmd/jobctl.js')) ?? [];
-if (!entryOut) throw new Error('build-cli: no dist/cmd/jobctl.js in the output');
-for (const mod of chunkOnly) {
-  if (Object.keys(entryOut.inputs).some((i) => i.endsWith(mod))) {
-    throw new Error(`build-cli: ${mod} is in dist/cmd/jobctl.js; it must stay in a chunk`);
+for (const name of ['jobctl.js', 'jobctl-main.js']) {
+  const [, entryOut] = outputs.find(([f]) => f.endsWith(`cmd/${name}`)) ?? [];
+  if (!entryOut) throw new Error(`build-cli: no dist/cmd/${name} in the output`);
+  for (const mod of chunkOnly) {
+    if (Object.keys(entryOut.inputs).some((i) => i.endsWith(mod))) {
+      throw new Error(`build-cli: ${mod} is in dist/cmd/${name}; it must stay in a chunk`);
+    }
   }
 }
 process.stdout.write(
-  `build-cli: dist/cmd/jobctl.cjs (${Math.round((binOut?.bytes ?? 0) / 1024)} KB) + jobctl-grpc.cjs and ${outputs.length} files of the whole CLI (jobctl.js + chunks)\n`,
+  `build-cli: dist/cmd/jobctl.cjs (${Math.round((binOut?.bytes ?? 0) / 1024)} KB) and ${outputs.length} files of the whole CLI (jobctl.js, jobctl-main.js + chunks)\n`,
 );

@@ -4,10 +4,15 @@
 // Runs are interleaved (jobctl, node, jobctl, node, ...) after warm-up runs,
 // so both see the same load. Prints
 //   {"name":"cli.get","runs":…,"median_ms":…,"p99_ms":…,"bare_node_median_ms":…,
-//    "bare_node_p99_ms":…,"over_bare_node_ms":…}
+//    "bare_node_p99_ms":…,"over_bare_node_ms":…,"cpu_median_ms":…,
+//    "bare_node_cpu_median_ms":…,"cpu_over_bare_node_ms":…}
+// Wall times are what the target is about; on a shared machine they are
+// mostly waiting for a core, so when `perf` is installed each process also
+// runs under `perf stat -e task-clock` and the CPU medians (all threads of
+// the process) are printed too: the steadier figure for comparing builds.
 // CLI_RUNS sets the number of runs (default 30). The CLI measured is
 // dist/cmd/jobctl.cjs, the `jobctl` bin `npm run build` makes (hack/build-cli.mjs).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,6 +35,31 @@ function timed(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number>
     child.once('exit', (code) => {
       if (code === 0) resolve(performance.now() - t0);
       else reject(new Error(`node ${args.join(' ')}: exit ${code}\n${stderr}`));
+    });
+  });
+}
+
+/** Whether `perf stat` can count this user's processes here. */
+function perfWorks(): boolean {
+  const r = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /task-clock/.test(r.stderr ?? '');
+}
+
+/** CPU time in ms (task-clock, all threads) of one `node ARGS` process, run under perf. */
+function cpuTimed(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('perf', ['stat', '-x,', '-e', 'task-clock', process.execPath, ...args], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = stderr.split('\n').find((l) => l.includes('task-clock'));
+      const ms = Number(line?.split(',')[0]);
+      if (code === 0 && Number.isFinite(ms)) resolve(ms);
+      else reject(new Error(`perf stat node ${args.join(' ')}: exit ${code}\n${stderr}`));
     });
   });
 }
@@ -88,6 +118,13 @@ export async function benchCli(): Promise<object[]> {
       cli.push(await timed(get, env));
       node.push(await timed(bare, env));
     }
+    const cpu: number[] = [];
+    const nodeCpu: number[] = [];
+    const withCpu = perfWorks();
+    for (let i = 0; withCpu && i < runs; i++) {
+      cpu.push(await cpuTimed(get, env));
+      nodeCpu.push(await cpuTimed(bare, env));
+    }
     return [
       {
         name: 'cli.get',
@@ -98,6 +135,13 @@ export async function benchCli(): Promise<object[]> {
         bare_node_median_ms: round(median(node), 1),
         bare_node_p99_ms: round(p99(node), 1),
         over_bare_node_ms: round(median(cli) - median(node), 1),
+        ...(withCpu
+          ? {
+              cpu_median_ms: round(median(cpu), 1),
+              bare_node_cpu_median_ms: round(median(nodeCpu), 1),
+              cpu_over_bare_node_ms: round(median(cpu) - median(nodeCpu), 1),
+            }
+          : {}),
         loadavg_1m: [round(load, 2), round(loadavg()[0] ?? NaN, 2)],
       },
     ];

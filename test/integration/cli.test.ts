@@ -6,7 +6,7 @@
 // sequence afterwards), apply via a follower, wait's timeout (exit 5), kill -9
 // of the leader in the middle of a stream of apply processes (no acknowledged
 // object lost), an unreachable cluster (exit 3), usage errors (exit 2),
-// -o json / -o yaml, delete and NotFound.
+// -o json / -o yaml, a get of a present and a missing Job, delete and NotFound.
 //
 // Every Job is suspended, so it can never run or complete even with the
 // controllers wired: only its status may change (status-only MODIFIED events,
@@ -417,6 +417,16 @@ describe('jobctl end to end against a 3-node cluster', { timeout: 900_000 }, () 
     const one = await cli.run(['get', 'job', 'fa', '-o', 'yaml']);
     ok(one, 'get job fa -o yaml');
     assert.equal((parseYaml(one.stdout) as WatchLine['object']).metadata.name, 'fa');
+  });
+
+  it('get of a present and a missing Job prints each once: the Job, then NotFound, exit 1', async () => {
+    // The bin reads both without grpc-js; the NotFound hands the command to
+    // the whole CLI, which runs it again: nothing of the first run may show.
+    await untilAcknowledged(['apply', '-f', manifest('here', { suite: 'missing' })], 'apply');
+    const r = await cli.run(['get', 'jobs', 'here', 'not-here', '-o', 'name']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(r.stdout, 'job.jobctl.dev/here\n');
+    assert.equal(r.stderr, 'Error from server (NotFound): jobs "not-here" not found\n');
   });
 
   it('delete job x prints deleted, then NotFound and exit 1', async () => {
