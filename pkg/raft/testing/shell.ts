@@ -76,6 +76,8 @@ export interface Inflight {
   readonly syncAt: number;
   /** Whether applied(rd) is still to be called. */
   readonly applyPending: boolean;
+  /** The storage's write count after this Ready's write (what its fsync covers). */
+  readonly written: number;
 }
 
 export interface ClusterStats {
@@ -187,8 +189,9 @@ export class Shell {
     }
 
     // 1. Persist (page cache).
+    let written: number;
     try {
-      storage.write({
+      written = storage.write({
         entries: rd.entries,
         ...(hs !== undefined && { hardState: hs }),
         ...(rd.snapshot !== undefined && { snapshot: rd.snapshot }),
@@ -227,7 +230,7 @@ export class Shell {
 
     let syncAt = this.env.now();
     if (pipelined && sync) syncAt += this.env.rng.int(0, (this.env.opts.syncDelay ?? 2) + 1);
-    node.inflight.push({ rd, committed, commit, syncAt, applyPending });
+    node.inflight.push({ rd, committed, commit, syncAt, applyPending, written });
     this.completeDue(node, core);
   }
 
@@ -256,7 +259,7 @@ export class Shell {
     const crashAt = node.armedCrash;
 
     // 2. fsync, when the core says the write must be durable before messages leave.
-    if (rd.mustSync || rd.snapshot !== undefined) storage.sync();
+    if (rd.mustSync || rd.snapshot !== undefined) storage.sync(f.written);
     if (crashAt === CrashPoint.BeforeSend) return this.env.crash(node, crashAt);
 
     // 3. Send what had to wait for the fsync.

@@ -81,6 +81,8 @@ export class SimStorage implements Storage {
   private durable: DiskState;
   private cache: DiskState;
   private pending: Write[] = [];
+  /** Writes made so far (pending ones are the last pending.length of them). */
+  private written = 0;
 
   constructor(initial?: { hardState: HardState; snapshot: Snapshot; entries: readonly Entry[] }) {
     this.durable = initial
@@ -177,17 +179,35 @@ export class SimStorage implements Storage {
 
   // ---- Write side (the shell) ---------------------------------------------
 
-  /** Writes into the cache; durable only after sync(). */
-  write(w: Write): void {
-    if (w.hardState === undefined && w.entries.length === 0 && w.snapshot === undefined) return;
+  /**
+   * Writes into the cache; durable only after sync(). Returns the number of
+   * writes made so far, which sync() takes to make durable only up to here.
+   */
+  write(w: Write): number {
+    if (w.hardState === undefined && w.entries.length === 0 && w.snapshot === undefined) {
+      return this.written;
+    }
     applyWrite(this.cache, w);
     this.pending.push(w);
+    return ++this.written;
   }
 
-  /** fsync: every write so far becomes durable. */
-  sync(): void {
-    for (const w of this.pending) applyWrite(this.durable, w);
-    this.pending = [];
+  /**
+   * fsync: every write so far becomes durable, or (with `through`, a number
+   * write() returned) the writes up to that one. A pipelined shell completes
+   * each Ready's write in turn: the acknowledgements of one are judged
+   * against the disk as that write left it, the point of this node's history
+   * they speak for, even when later writes (a new term, a truncation) are in
+   * the cache already (a real fsync may have made those durable too; that is
+   * a later point of the same history, as if the ack had been delayed).
+   */
+  sync(through?: number): void {
+    const n =
+      through === undefined
+        ? this.pending.length
+        : Math.max(0, this.pending.length - (this.written - through));
+    for (let k = 0; k < n; k++) applyWrite(this.durable, this.pending[k] as Write);
+    this.pending = this.pending.slice(n);
   }
 
   /**
