@@ -201,7 +201,8 @@ export class EtcdCluster {
           log.end();
           resolve();
         };
-        proc.once('exit', done);
+        // 'close', not 'exit': the log ends only after the last output has been piped into it.
+        proc.once('close', done);
         proc.once('error', done);
       });
       return { name, address: `${host}:${ports[i]}`, dataDir, logFile, proc, exited };

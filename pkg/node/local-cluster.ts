@@ -147,6 +147,8 @@ export interface LocalMember {
   readonly logFile: string;
   proc: ChildProcess | undefined;
   exited: Promise<number | null>;
+  /** Resolves once the process has exited and its stdout and stderr have closed. */
+  closed: Promise<void>;
   /** Started with --join of these servers instead of --peers (added after bootstrap). */
   join?: readonly string[];
 }
@@ -183,6 +185,7 @@ export class LocalCluster {
         logFile: join(opts.baseDir, `node-${id}.log`),
         proc: undefined,
         exited: Promise.resolve(null),
+        closed: Promise.resolve(),
       });
     }
     await opts.beforeStart?.(c);
@@ -209,6 +212,7 @@ export class LocalCluster {
       logFile: join(this.opts.baseDir, `node-${id}.log`),
       proc: undefined,
       exited: Promise.resolve(null),
+      closed: Promise.resolve(),
       join: servers,
     };
     this.members.push(m);
@@ -274,6 +278,7 @@ export class LocalCluster {
     proc.stderr?.pipe(log, { end: false });
     m.proc = proc;
     m.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    m.closed = new Promise((resolve) => proc.once('close', () => resolve()));
   }
 
   isRunning(id: NodeId): boolean {
@@ -369,6 +374,8 @@ export class LocalCluster {
         clearTimeout(t);
       }),
     );
+    // 'exit' can come before the last output: end the logs only once every pipe has closed.
+    await Promise.all(this.members.map((m) => m.closed));
     for (const l of this.logs) l.end();
   }
 }

@@ -91,6 +91,8 @@ export interface E2EMember {
   readonly logFile: string;
   proc: ChildProcess | undefined;
   exited: Promise<void>;
+  /** Resolves once the process has exited and its stdout and stderr have closed. */
+  closed: Promise<void>;
   /** Added after bootstrap with `jobd --join` of these servers (instead of --peers). */
   readonly join?: readonly string[];
   /** Removed from the cluster (and stopped): no longer counted, restarted or polled. */
@@ -166,6 +168,7 @@ export class E2ECluster {
         logFile: join(dir, `node-${id}.log`),
         proc: undefined,
         exited: Promise.resolve(),
+        closed: Promise.resolve(),
       });
     }
     try {
@@ -233,6 +236,7 @@ export class E2ECluster {
       logFile: join(this.dir, `node-${id}.log`),
       proc: undefined,
       exited: Promise.resolve(),
+      closed: Promise.resolve(),
       join: through.map((t) => t.address),
     };
     this.members.push(m);
@@ -296,6 +300,7 @@ export class E2ECluster {
         resolve();
       }),
     );
+    m.closed = new Promise((resolve) => proc.once('close', () => resolve()));
   }
 
   /** Alias of startNode, for readability after kill(). */
@@ -527,6 +532,8 @@ export class E2ECluster {
         clearTimeout(t);
       }),
     );
+    // 'exit' can come before the last output: end the logs only once every pipe has closed.
+    await Promise.all(this.members.map((m) => m.closed));
     for (const l of this.logs) l.end();
     if (this.opts.runtime === 'docker') await this.removeContainers();
     const keep = opts.keep ?? this.opts.keep ?? process.env.JOBCTL_E2E_KEEP === '1';
