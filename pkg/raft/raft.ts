@@ -95,6 +95,9 @@ interface SnapshotReceive {
 
 const emptyData = new Uint8Array(0);
 
+/** How much log a campaign's check for an unapplied membership change reads at once. */
+const CONF_CHANGE_SCAN_PAGE_BYTES = 4 * 1024 * 1024;
+
 export function encodeConfChange(cc: ConfChange): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(cc));
 }
@@ -142,6 +145,8 @@ export class Raft {
   leadTransferee: NodeId = None;
   /** Index of the latest ConfChange appended by this leader; a new one waits until it is applied. */
   private pendingConfIndex = 0;
+  /** Committed entries up to this index are known not to be membership changes. */
+  private confChangeFreeThrough = 0;
   private readonly readOnly = new ReadOnly();
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
   private pendingReadIndex: { context: string; from: NodeId }[] = [];
@@ -427,15 +432,29 @@ export class Raft {
     this.hup(this.opts.preVote ? CampaignType.PreElection : CampaignType.Election);
   }
 
+  /**
+   * Whether a committed, not yet applied entry is a membership change. The
+   * entries may be on disk only (after a restart, all of them), so they are read
+   * a page at a time, and a committed entry, which never changes, is scanned
+   * once: confChangeFreeThrough remembers how far the scan found none.
+   */
   private hasUnappliedConfChanges(): boolean {
-    if (this.log.committed <= this.log.applied) return false;
-    try {
-      const ents = this.log.slice(this.log.applied + 1, this.log.committed + 1, Infinity);
-      return ents.some((e) => e.type === EntryType.ConfChange);
-    } catch (err) {
-      if (err instanceof CompactedError) return false;
-      throw err;
+    const hi = this.log.committed + 1;
+    let lo = Math.max(this.log.applied, this.confChangeFreeThrough) + 1;
+    while (lo < hi) {
+      let ents: Entry[];
+      try {
+        ents = this.log.slice(lo, hi, CONF_CHANGE_SCAN_PAGE_BYTES);
+      } catch (err) {
+        if (err instanceof CompactedError) return false;
+        throw err;
+      }
+      if (ents.length === 0) return false;
+      if (ents.some((e) => e.type === EntryType.ConfChange)) return true;
+      lo += ents.length;
+      this.confChangeFreeThrough = lo - 1;
     }
+    return false;
   }
 
   private campaign(t: CampaignType): void {

@@ -97,6 +97,8 @@ export interface E2EMember {
   readonly join?: readonly string[];
   /** Removed from the cluster (and stopped): no longer counted, restarted or polled. */
   removed?: boolean;
+  /** Wall-clock ms of the last (re)start: a Ready older than this is the dead process's. */
+  startedAt?: number;
 }
 
 export interface CliResult {
@@ -285,6 +287,7 @@ export class E2ECluster {
     ];
     const wrap = this.opts.wrapCommand?.(id) ?? [];
     const command = [...wrap, process.execPath, '--enable-source-maps', ...args];
+    m.startedAt = Date.now();
     const proc = spawn(command[0] as string, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -380,14 +383,22 @@ export class E2ECluster {
     return this.waitForLeader();
   }
 
-  /** Waits until the Node objects of `ids` (default all running nodes) are Ready=True. */
+  /**
+   * Waits until the Node objects of `ids` (default all running nodes) are Ready=True
+   * with a heartbeat from their current process. Right after a kill and restart, the
+   * Node can still say Ready from before the kill (the grace period has not run out):
+   * a Run bound then would be declared Lost once the grace runs out, before the new
+   * process has heartbeated.
+   */
   async waitNodesReady(ids?: readonly number[], timeoutMs = 60_000): Promise<void> {
-    const want = (
+    const wantMembers = (
       ids ??
       this.active()
         .filter((m) => this.isRunning(m.id))
         .map((m) => m.id)
-    ).map((id) => this.member(id).name);
+    ).map((id) => this.member(id));
+    const want = wantMembers.map((m) => m.name);
+    const startedAt = new Map(wantMembers.map((m) => [m.name, m.startedAt ?? 0]));
     const client = this.client();
     try {
       await eventually(
@@ -399,8 +410,11 @@ export class E2ECluster {
             const conds = n?.status?.conditions ?? [];
             const is = (t: string): boolean =>
               conds.some((c) => c.type === t && c.status === 'True');
+            const beat = Date.parse(n?.status?.heartbeatTime ?? '');
             return (
-              is('Ready') && !conds.some((c) => c.type === 'RuntimeReady' && c.status !== 'True')
+              is('Ready') &&
+              !conds.some((c) => c.type === 'RuntimeReady' && c.status !== 'True') &&
+              beat >= (startedAt.get(name) ?? 0)
             );
           };
           return want.every(ready) ? true : undefined;
