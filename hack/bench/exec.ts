@@ -16,10 +16,14 @@
 //                     (EXEC_BENCH_DRAIN_CONCURRENCY, 256 clients); seconds from the first apply
 //                     until every one is Succeeded (target 15 s).
 //   Both waves also say what a Job cost: store revisions (changes: the Job, its Run,
-//   status writes, Events) per Job, counted once the writes have settled, and CPU ms
+//   status writes, Events; not Node heartbeats) per Job, counted once the writes
+//   have settled (no change but heartbeats for a second), and CPU ms
 //   per Job of the three nodes together and of this bench process (the clients and
 //   the watch), from /proc: less sensitive than jobs_per_s to a machine shared with
-//   other work.
+//   other work. The *_until_done figures stop at the last Succeeded (the rest is
+//   work after it: Events, log copies, settling): the nodes', the leader's, and
+//   machine_cores_busy_until_done, every process on the machine (other sessions' too)
+//   in cores, which says whether the wave was bound by CPU (2 on this machine).
 // EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures.
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
@@ -49,7 +53,7 @@ import {
 } from '../../pkg/store/index.js';
 import { Reason, isReason } from '../../pkg/util/errors.js';
 import { nodeLoss } from './node-loss.js';
-import { cpuMs, percentile, round } from './stats.js';
+import { cpuMs, machineCpuMs, percentile, round } from './stats.js';
 import { nodeDefaults } from '../../pkg/node/config.js';
 
 const IMAGE = process.env.EXEC_BENCH_IMAGE ?? 'jobctl/busybox:latest';
@@ -178,11 +182,18 @@ interface Wave {
   readonly apply_s: number;
   readonly duration_s: number;
   readonly latencies: readonly number[];
-  /** Store revisions (changes) from before the first apply until the writes settled. */
+  /** Store revisions (changes) from before the first apply until the writes settled, Node heartbeats left out. */
   readonly revisions: number;
   /** CPU ms of the nodes (together) and of this process over the same span. */
   readonly nodeCpuMs: number;
   readonly benchCpuMs: number;
+  /** Of nodeCpuMs: until the last Job was seen Succeeded (the rest came after, while settling). */
+  readonly nodeCpuUntilDoneMs: number;
+  /** Of nodeCpuUntilDoneMs: the node that led when the wave ended. */
+  readonly leaderCpuUntilDoneMs: number;
+  /** Machine CPU ms (all processes, from /proc/stat) until the last Succeeded, and the wall ms. */
+  readonly machineCpuUntilDoneMs: number;
+  readonly untilDoneMs: number;
 }
 
 /** The store's current revision, as a list answers it (retried: a loaded node may time out). */
@@ -199,15 +210,46 @@ async function revision(client: GrpcClient, label: string): Promise<number> {
 }
 
 /**
- * Waits until the revision has not moved for `quietMs` (the last Events and status
- * writes of the wave have landed; a bench, not a test: a settle poll is what it needs).
+ * The revisions of Node changes (heartbeats: every node writes its status about
+ * twice a second) from `rv` on, as a watch sees them: they move the store
+ * revision whether or not any Job is running, so they are counted apart.
  */
-async function settledRevision(client: GrpcClient, label: string, quietMs = 1000): Promise<number> {
+function watchNodeChanges(
+  client: GrpcClient,
+  rv: string,
+  signal: AbortSignal,
+): { revisions: number[]; done: Promise<void> } {
+  const revisions: number[] = [];
+  const done = (async () => {
+    for await (const ev of client.watch('nodes', { resourceVersion: rv, signal })) {
+      revisions.push(Number(ev.object.metadata.resourceVersion));
+    }
+  })().catch((err: unknown) => {
+    if (!signal.aborted) throw err;
+  });
+  return { revisions, done };
+}
+
+/**
+ * Waits until the wave's writes have settled: the revision, Node heartbeats left
+ * out, has not moved for `quietMs` (the last Events and status writes have
+ * landed; a bench, not a test: a settle poll is what it needs). Returns the
+ * revision reached. The heartbeats never stop, so a settle on the bare
+ * revision ran until its 60 polls were spent, a minute of idle nodes counted in
+ * the wave's CPU per Job.
+ */
+async function settledRevision(
+  client: GrpcClient,
+  label: string,
+  nodeRevisions: readonly number[],
+  quietMs = 1000,
+): Promise<number> {
+  const jobWrites = (rev: number): number => rev - nodeRevisions.filter((r) => r <= rev).length;
   let last = await revision(client, label);
   for (let i = 0; i < 60; i++) {
     await sleep(quietMs);
     const now2 = await revision(client, label);
-    if (now2 === last) break;
+    if (jobWrites(now2) === jobWrites(last)) break;
     last = now2;
   }
   return last;
@@ -248,10 +290,22 @@ async function wave(
       const a = applied.get(name);
       if (a !== undefined) latencies.push(t - a);
       lastAt = t;
-      if (++done === total) allDone();
+      if (++done === total) {
+        cpuAtDone = {
+          nodes: nodesCpuMs(b),
+          perNode: b.cluster.members.map((m) => cpuMs(m.proc?.pid)),
+          machine: machineCpuMs(),
+          at: t,
+        };
+        allDone();
+      }
     },
   );
+  const nodeChanges = watchNodeChanges(watcher, start.resourceVersion, ac.signal);
   const cpu0 = nodesCpuMs(b);
+  const perNode0 = b.cluster.members.map((m) => cpuMs(m.proc?.pid));
+  const machine0 = machineCpuMs();
+  let cpuAtDone: { nodes: number; perNode: number[]; machine: number; at: number } | undefined;
   const benchCpu0 = process.cpuUsage();
   const t0 = now();
   let next = 0;
@@ -282,11 +336,13 @@ async function wave(
   await finished;
   clearTimeout(timer);
   const endAt = done === total ? lastAt : now();
-  ac.abort();
-  await watching;
-  const rev = await settledRevision(watcher, label);
+  const leader = await b.cluster.waitForLeader({ timeoutMs: 60_000 }).catch(() => undefined);
+  const rev = await settledRevision(watcher, label, nodeChanges.revisions);
   const benchCpu = process.cpuUsage(benchCpu0);
   const nodeCpuMs = nodesCpuMs(b) - cpu0;
+  const heartbeats = nodeChanges.revisions.filter((r) => r <= rev).length;
+  ac.abort();
+  await Promise.all([watching, nodeChanges.done]);
   for (const c of [watcher, ...clients]) c.close();
   latencies.sort((a, b2) => a - b2);
   return {
@@ -295,9 +351,16 @@ async function wave(
     apply_s: round((appliedAt - t0) / 1000),
     duration_s: round((endAt - t0) / 1000),
     latencies,
-    revisions: rev - Number(start.resourceVersion),
+    revisions: rev - Number(start.resourceVersion) - heartbeats,
     nodeCpuMs,
     benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
+    nodeCpuUntilDoneMs: cpuAtDone ? cpuAtDone.nodes - cpu0 : NaN,
+    leaderCpuUntilDoneMs: (() => {
+      const i = b.cluster.members.findIndex((m) => m.id === leader?.id);
+      return cpuAtDone && i >= 0 ? (cpuAtDone.perNode[i] as number) - (perNode0[i] as number) : NaN;
+    })(),
+    machineCpuUntilDoneMs: cpuAtDone ? cpuAtDone.machine - machine0 : NaN,
+    untilDoneMs: cpuAtDone ? cpuAtDone.at - t0 : NaN,
   };
 }
 
@@ -314,6 +377,12 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
     revisions_per_job: round(w.revisions / total, 2),
     node_cpu_ms_per_job: round(w.nodeCpuMs / total, 2),
     bench_cpu_ms_per_job: round(w.benchCpuMs / total, 2),
+    // Until the last Succeeded: the nodes' CPU per Job, the leader's part, and how
+    // busy the whole machine (every process, other sessions' too) was meanwhile,
+    // in cores: near 2 on this machine means the wave was CPU-bound.
+    node_cpu_ms_per_job_until_done: round(w.nodeCpuUntilDoneMs / total, 2),
+    leader_cpu_ms_per_job_until_done: round(w.leaderCpuUntilDoneMs / total, 2),
+    machine_cores_busy_until_done: round(w.machineCpuUntilDoneMs / w.untilDoneMs, 2),
   };
 }
 

@@ -37,6 +37,22 @@ export function cpuMs(pid: number | undefined): number {
 }
 
 /**
+ * CPU ms the whole machine has spent busy since boot (every process: the
+ * user, nice, system, irq and softirq columns of /proc/stat's cpu line),
+ * NaN where there is no /proc.
+ */
+export function machineCpuMs(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0);
+    return (busy * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
  * `fn`, repeated (up to 10 times, 500 ms apart) while it fails: set-up writes
  * on a loaded machine may meet a leader change ("no leader") or a timeout.
  */
