@@ -50,7 +50,7 @@ export function copiedJournalPath(dataDir: string): string {
 }
 
 /** A Run's marker before the journal (still honoured, never written). */
-const LEGACY_MARKER = '.copied';
+export const LEGACY_COPIED_MARKER = '.copied';
 
 interface CopiedLine {
   readonly uid: string;
@@ -71,7 +71,9 @@ async function readCopied(dataDir: string): Promise<Set<string>> {
   }
   const names = await readdir(runLogDir(dataDir)).catch(() => [] as string[]);
   for (const name of names) {
-    if (name.endsWith(LEGACY_MARKER)) copied.add(name.slice(0, -LEGACY_MARKER.length));
+    if (name.endsWith(LEGACY_COPIED_MARKER)) {
+      copied.add(name.slice(0, -LEGACY_COPIED_MARKER.length));
+    }
   }
   return copied;
 }
@@ -280,9 +282,9 @@ export class LogCopier {
       run: run.metadata.name,
       runUid: uid,
     });
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    // drain() clears `draining` in the same turn as it finds nothing pending,
+    // so a Run offered after that starts a new drain.
+    this.draining ??= this.drain();
   }
 
   /** The Run is gone: nothing more to remember about it. */
@@ -290,6 +292,21 @@ export class LogCopier {
     this.done.delete(runUid);
     this.pending.delete(runUid);
     void this.copiedBefore?.then((before) => before.delete(runUid));
+  }
+
+  /**
+   * Drops the journal's lines of the Runs `isGone` names (the janitor, once
+   * their logs are removed), and any line a crash cut short.
+   */
+  compactJournal(isGone: (runUid: string) => boolean): Promise<number> {
+    return this.journal.compact((line) => {
+      try {
+        const l = JSON.parse(line) as Partial<CopiedLine>;
+        return typeof l.uid === 'string' && !isGone(l.uid);
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Stops after the hand-over in flight. */
@@ -306,10 +323,19 @@ export class LogCopier {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.pending.size > 0) {
+    for (;;) {
+      if (this.stopped || this.pending.size === 0) {
+        this.draining = undefined;
+        return;
+      }
       const taken: LogCopyRef[] = [];
       try {
         await this.copyBatch(taken);
+      } catch (err) {
+        // Not expected (copyBatch handles each copy's failure); the Runs are
+        // offered again at the agent's next resync.
+        this.logger.warn('run log hand-over failed; will try again', { err: errorMessage(err) });
+        this.pending.clear();
       } finally {
         for (const ref of taken) this.pending.delete(ref.runUid);
       }

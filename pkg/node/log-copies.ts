@@ -1,6 +1,6 @@
 // The node's side of log copies (pkg/agent/log-copies.ts): which peers a
 // finished Run's log goes to (PeerLogCopySender), and removing the copies
-// this node keeps once their Runs are gone (LogCopyJanitor).
+// this node keeps, and its own Run logs, once their Runs are gone (LogCopyJanitor).
 //
 // How many copies: as many as the node failures the cluster itself survives,
 // floor((nodes - 1) / 2), at least one: a 3-node cluster keeps 1 copy, a
@@ -9,7 +9,13 @@
 // an order drawn from the Run's uid (rendezvous hashing), so copies spread
 // over the cluster instead of piling up on one node.
 import { createHash } from 'node:crypto';
-import { listLogCopies, removeLogCopy, type LogCopySender } from '../agent/index.js';
+import {
+  listLogCopies,
+  listRunLogFiles,
+  removeLogCopy,
+  removeRunLogFiles,
+  type LogCopySender,
+} from '../agent/index.js';
 import type { RunLogCopy } from '../client/index.js';
 import type { Node, Run } from '../store/index.js';
 import type { Logger } from '../reconcile/index.js';
@@ -132,15 +138,44 @@ export interface LogCopyJanitorOptions {
   readonly dataDir: string;
   /** This node's replica: is the Run still there? */
   readonly getRun: (namespace: string, name: string) => Run | undefined;
+  /** This node's replica: is an object with this uid (a Run's) still there? */
+  readonly hasUid: (uid: string) => boolean;
+  /**
+   * Resolves once this node's replica holds every write committed before the
+   * call (a ReadIndex): a node restarted and still replaying has not yet seen
+   * recent Runs, and must not take their files for those of deleted ones. A
+   * sweep that cannot wait for it (no leader) removes nothing.
+   */
+  readonly caughtUp: () => Promise<void>;
+  /** Drops the copy journal's lines of Runs gone (LogCopier.compactJournal). */
+  readonly compactJournal?: (isGone: (runUid: string) => boolean) => Promise<number>;
+  /** Wall clock, ms. */
+  readonly now?: () => number;
   readonly logger: Logger;
 }
 
-/** Removes the copies this node keeps of Runs that are gone (deleted with their Job). */
+/**
+ * A Run's own files stay this long after their last change even once the Run
+ * is gone: its container may still be stopping and writing (the agent stops it
+ * when the Run is deleted).
+ */
+export const RUN_LOG_REMOVE_AFTER_MS = 60_000;
+
+/**
+ * Removes what this node keeps of Runs that are gone (deleted with their Job,
+ * by a TTL or a history limit): the copies of other nodes' Runs, the logs of
+ * the Runs it ran, and their lines in the journal of copies handed over.
+ */
 export class LogCopyJanitor {
   constructor(private readonly o: LogCopyJanitorOptions) {}
 
-  /** One pass; returns how many copies it removed. Never throws. */
+  /** One pass; returns how many copies and Run logs it removed. Never throws. */
   async sweep(): Promise<number> {
+    try {
+      await this.o.caughtUp();
+    } catch {
+      return 0; // no leader to ask: the next sweep tries again
+    }
     let removed = 0;
     try {
       for (const c of await listLogCopies(this.o.dataDir)) {
@@ -151,6 +186,36 @@ export class LogCopyJanitor {
       }
     } catch (err) {
       this.o.logger.warn('log copy sweep failed', { err: errorMessage(err) });
+    }
+    removed += await this.sweepOwnLogs();
+    try {
+      await this.o.compactJournal?.((uid) => !this.o.hasUid(uid));
+    } catch (err) {
+      this.o.logger.warn('compacting the journal of copied run logs failed', {
+        err: errorMessage(err),
+      });
+    }
+    return removed;
+  }
+
+  private async sweepOwnLogs(): Promise<number> {
+    const before = (this.o.now?.() ?? Date.now()) - RUN_LOG_REMOVE_AFTER_MS;
+    let removed = 0;
+    try {
+      for (const f of await listRunLogFiles(this.o.dataDir)) {
+        if (this.o.hasUid(f.runUid) || f.modifiedMs > before) continue;
+        try {
+          await removeRunLogFiles(this.o.dataDir, f.runUid);
+          removed++;
+        } catch (err) {
+          this.o.logger.warn('could not remove the log of a deleted run', {
+            uid: f.runUid,
+            err: errorMessage(err),
+          });
+        }
+      }
+    } catch (err) {
+      this.o.logger.warn('run log sweep failed', { err: errorMessage(err) });
     }
     return removed;
   }

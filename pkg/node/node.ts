@@ -306,6 +306,9 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   const logCopyJanitor = new LogCopyJanitor({
     dataDir: config.dataDir,
     getRun: (namespace, runName) => store.get('Run', namespace, runName),
+    hasUid: (uid) => store.hasUid(uid),
+    caughtUp: () => raft.read({ timeoutMs: 10_000 }),
+    compactJournal: (isGone) => logCopies.compactJournal(isGone),
     logger,
   });
   let janitorTimer: NodeJS.Timeout | undefined;

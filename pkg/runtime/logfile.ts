@@ -102,9 +102,9 @@ export class LogFileWriter {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (buf.length > 0) this.queue.push(buf);
     if (cursor !== undefined) this.pendingCursor = cursor;
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    // drain() clears `draining` in the same turn as it finds nothing queued,
+    // so a chunk queued after that starts a new drain.
+    this.draining ??= this.drain();
   }
 
   /** Resolves when everything written so far is on disk (or dropped after an error). */
@@ -121,7 +121,11 @@ export class LogFileWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.pendingCursor !== undefined) {
+    for (;;) {
+      if (this.queue.length === 0 && this.pendingCursor === undefined) {
+        this.draining = undefined;
+        return;
+      }
       const batch = Buffer.concat(this.queue);
       this.queue = [];
       const cursor = this.pendingCursor;

@@ -323,6 +323,11 @@ export class ResourceStore implements StateMachine {
     return object && ofKind(kind, object);
   }
 
+  /** Whether an object with this uid is stored (of any kind). */
+  hasUid(uid: string): boolean {
+    return this.index.byUid(uid) !== undefined;
+  }
+
   /** A page of objects in namespace/name order. See ListOptions, continue-token.ts. */
   list<K extends string>(kind: K, opts: ListOptions = {}): ListResult<ResourceOf<K>> {
     const info = this.kindInfo(kind);

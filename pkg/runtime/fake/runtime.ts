@@ -111,7 +111,13 @@ export class FakeRuntime implements Runtime {
         ? readFileSync(path, 'utf8')
             .split('\n')
             .filter((l) => l.trim() !== '')
-            .map((l) => JSON.parse(l) as { runUid?: string; containerId: string })
+            .flatMap((l) => {
+              try {
+                return [JSON.parse(l) as { runUid?: string; containerId: string }];
+              } catch {
+                return []; // a line a crash cut short
+              }
+            })
         : [];
     const removed = new Set(lines(removedPath).map((l) => l.containerId));
     const finishedAt = new Date(this.clock.now()).toISOString();

@@ -1,14 +1,26 @@
 // Where a finished Run's log copy goes (as many peers as the cluster survives
 // failures, Ready ones first, the next one when a peer fails) and the sweep
-// that removes copies of Runs that are gone.
+// that removes copies of Runs that are gone, the logs of the Runs a node ran
+// once they are gone, and their lines in the journal of copies handed over.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readLogCopy, writeLogCopy } from '../../../pkg/agent/index.js';
+import {
+  LogCopier,
+  copiedJournalPath,
+  readLogCopy,
+  runLogDir,
+  writeLogCopy,
+} from '../../../pkg/agent/index.js';
+import { readJournal } from '../../../pkg/runtime/index.js';
 import type { RunLogCopy } from '../../../pkg/client/index.js';
-import { LogCopyJanitor, PeerLogCopySender } from '../../../pkg/node/log-copies.js';
+import {
+  LogCopyJanitor,
+  PeerLogCopySender,
+  RUN_LOG_REMOVE_AFTER_MS,
+} from '../../../pkg/node/log-copies.js';
 import { silentLogger } from '../../../pkg/reconcile/index.js';
 import type { Node, Run } from '../../../pkg/store/index.js';
 import { isReason, Reason } from '../../../pkg/util/errors.js';
@@ -153,12 +165,103 @@ describe('LogCopyJanitor', () => {
         dataDir: dir,
         getRun: (_ns, name) =>
           runs[name] ? ({ metadata: { name, uid: runs[name] } } as unknown as Run) : undefined,
+        hasUid: (uid) => Object.values(runs).includes(uid),
+        caughtUp: async () => {},
         logger: silentLogger,
       });
       assert.equal(await janitor.sweep(), 2);
       assert.ok(await readLogCopy(dir, 'live'));
       assert.equal(await readLogCopy(dir, 'gone'), undefined);
       assert.equal(await readLogCopy(dir, 'old'), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("LogCopyJanitor and the logs of this node's own Runs", () => {
+  const NOW = Date.parse('2026-12-07T12:00:00Z');
+  const OLD = (NOW - RUN_LOG_REMOVE_AFTER_MS - 1000) / 1000;
+  const RECENT = (NOW - 1000) / 1000;
+
+  /** Writes a Run's files in the log directory, last changed at `mtimeS`. */
+  async function runFiles(dir: string, uid: string, mtimeS: number): Promise<void> {
+    const logs = runLogDir(dir);
+    await mkdir(logs, { recursive: true });
+    for (const suffix of ['.log', '.log.1', '.log.start', '.copied']) {
+      const p = join(logs, `${uid}${suffix}`);
+      await writeFile(p, 'x\n');
+      await utimes(p, mtimeS, mtimeS);
+    }
+  }
+
+  it('removes the files of Runs that are gone once they are still, keeps the rest, and drops their journal lines', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobctl-janitor-'));
+    const copier = new LogCopier({
+      dataDir: dir,
+      nodeName: 'n1',
+      sender: { sendMany: async (copies) => copies.map(() => ['n2']) },
+    });
+    try {
+      await runFiles(dir, 'live', OLD);
+      await runFiles(dir, 'gone', OLD);
+      await runFiles(dir, 'stopping', RECENT); // gone, but its container may still write
+      await writeFile(
+        copiedJournalPath(dir),
+        ['live', 'gone', 'stopping']
+          .map((uid) => JSON.stringify({ uid, run: `default/r-${uid}`, to: 'n2' }))
+          .join('\n') + '\n{"uid":"cut-sh',
+      );
+      const janitor = new LogCopyJanitor({
+        dataDir: dir,
+        getRun: () => undefined,
+        hasUid: (uid) => uid === 'live',
+        caughtUp: async () => {},
+        compactJournal: (isGone) => copier.compactJournal(isGone),
+        now: () => NOW,
+        logger: silentLogger,
+      });
+      assert.equal(await janitor.sweep(), 1);
+      assert.deepEqual((await readdir(runLogDir(dir))).sort(), [
+        'copied.journal',
+        'live.copied',
+        'live.log',
+        'live.log.1',
+        'live.log.start',
+        'stopping.copied',
+        'stopping.log',
+        'stopping.log.1',
+        'stopping.log.start',
+      ]);
+      assert.deepEqual(
+        (await readJournal(copiedJournalPath(dir))).map(
+          (l) => (JSON.parse(l) as { uid: string }).uid,
+        ),
+        ['live'],
+        'the journal keeps only the lines of Runs still there',
+      );
+    } finally {
+      await copier.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes nothing while the node cannot tell its replica is up to date', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobctl-janitor-'));
+    try {
+      await runFiles(dir, 'gone', OLD);
+      await writeLogCopy(dir, copy('gone-copy'));
+      const janitor = new LogCopyJanitor({
+        dataDir: dir,
+        getRun: () => undefined,
+        hasUid: () => false,
+        caughtUp: () => Promise.reject(new Error('no leader')),
+        now: () => NOW,
+        logger: silentLogger,
+      });
+      assert.equal(await janitor.sweep(), 0);
+      assert.ok((await readdir(runLogDir(dir))).includes('gone.log'));
+      assert.ok(await readLogCopy(dir, 'gone-copy'));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

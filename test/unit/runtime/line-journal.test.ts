@@ -2,7 +2,7 @@
 // resolves only once its line is in the file, and a failed write or a closed
 // journal rejects instead of losing a line quietly.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,5 +43,36 @@ describe('LineJournal', () => {
     await j.close();
     await assert.rejects(j.append('c'), /closed/);
     assert.deepEqual(await readJournal(join(dir, 'missing.journal')), []);
+  });
+
+  it('compacts: keeps the wanted lines, and appends made meanwhile land after them', async () => {
+    const path = join(dir, 'compact.journal');
+    const j = new LineJournal(path);
+    await Promise.all(['a1', 'b1', 'a2', 'b2'].map((l) => j.append(l)));
+    const compacted = j.compact((l) => l.startsWith('a'));
+    const during = [j.append('a3'), j.append('b3')];
+    assert.equal(await compacted, 2);
+    await Promise.all(during);
+    await j.append('a4');
+    assert.deepEqual(await readJournal(path), ['a1', 'a2', 'a3', 'b3', 'a4']);
+    assert.equal(await j.compact(() => true), 0, 'nothing to drop: the file is left alone');
+    await j.close();
+  });
+
+  it('starts on a new line after a line a crash cut short', async () => {
+    const path = join(dir, 'cut.journal');
+    await writeFile(path, '{"uid":"whole"}\n{"uid":"cu');
+    const j = new LineJournal(path);
+    await j.append('{"uid":"next"}');
+    await j.close();
+    assert.equal(await readFile(path, 'utf8'), '{"uid":"whole"}\n{"uid":"cu\n{"uid":"next"}\n');
+  });
+
+  it('writes a line appended as soon as the previous append resolves', async () => {
+    const path = join(dir, 'back-to-back.journal');
+    const j = new LineJournal(path);
+    for (const line of ['1', '2', '3']) await j.append(line);
+    await j.close();
+    assert.deepEqual(await readJournal(path), ['1', '2', '3']);
   });
 });
