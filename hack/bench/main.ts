@@ -5,6 +5,7 @@
 //   api    3 real jobd processes: apply/get/watch/list through GrpcClient, RSS, CLI (api.ts)
 //   wal    the write-ahead log alone (wal.ts, storage slice)
 //   store  the replicated store's state machine (store.ts, store slice)
+//   store-replay  the store's apply over a real data dir's WAL, CPU µs per change (store-replay.ts; opt-in)
 //   runtime  container runtimes: bare dockerode vs DockerRuntime, process, fake (runtime.ts)
 //   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
 //   dashboard  3 real jobd processes + headless Chromium: apply -> jobs-page row update (dashboard.ts)
@@ -36,6 +37,7 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   api: async () => (await import('./api.js')).benchApi,
   wal: optional('wal.js', 'benchWal'),
   store: optional('store.js', 'benchStore'),
+  'store-replay': async () => (await import('./store-replay.js')).benchStoreReplay,
   runtime: optional('runtime.js', 'benchRuntime'),
   exec: optional('exec.js', 'benchExec'),
   dashboard: optional('dashboard.js', 'benchDashboard'),
@@ -43,8 +45,8 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   cli: async () => (await import('./cli.js')).benchCli,
 };
 
-/** Run only when named: compare installs and starts etcd. */
-const OPT_IN = new Set(['compare']);
+/** Run only when named: compare installs and starts etcd; store-replay needs a data dir. */
+const OPT_IN = new Set(['compare', 'store-replay']);
 
 /**
  * The benchmark names among the arguments. A word after a `--flag` (without
