@@ -19,6 +19,21 @@
 //                  wait for the leader's own fsync, still running)
 //   answer         applied -> ApiService.apply returns
 //   grpc_out       -> the client has the answer
+// and, finer (hops_p50_ms / hops_p90_ms: where the steps above between
+// processes and inside one go; the leader's are counted only when it is also
+// the API node, the usual case):
+//   msgapp_send     the leader's Ready -> it hands the MsgApp to the transport
+//   msgapp_transit  -> the first follower's transport has it (both event
+//                   loops, grpc-js and HTTP/2 on both sides, the kernel)
+//   f_to_ready      -> that follower's Ready appending it
+//   f_to_wal        -> its WAL write starts
+//   f_ack_send      its WAL done -> its MsgAppResp handed to the transport
+//   ack_transit     -> the leader's transport has it
+//   ack_to_ready    -> the leader's next Ready (the commit)
+//   ready_to_apply  -> the store's apply of the entry starts
+//   sm_apply        the store's apply of the entry (every watcher included)
+//   apply_to_answer -> ApiService.apply returns (the answer's promise chain
+//                   and any work queued ahead of it: informers, reconciles)
 // The timestamps of the processes are compared directly (one machine, one
 // clock; epoch microseconds from performance.timeOrigin).
 import { readFileSync, readdirSync } from 'node:fs';
@@ -56,6 +71,26 @@ export const STEPS = [
 ] as const;
 type Step = (typeof STEPS)[number];
 
+export const HOPS = [
+  'msgapp_send',
+  'msgapp_transit',
+  'f_to_ready',
+  'f_to_wal',
+  'f_ack_send',
+  'ack_transit',
+  'ack_to_ready',
+  'ready_to_apply',
+  'sm_apply',
+  'apply_to_answer',
+] as const;
+type Hop = (typeof HOPS)[number];
+
+interface Traced {
+  readonly steps: Record<Step, number>;
+  /** Absent when a point is missing (e.g. the API node was not the leader). */
+  readonly hops: Partial<Record<Hop, number>>;
+}
+
 function readLines(file: string): Line[] {
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -80,10 +115,7 @@ function first(
 }
 
 /** The steps of one call, or undefined when one of them is missing from the trace. */
-function stepsOf(
-  call: TracedCall,
-  nodes: readonly (readonly Line[])[],
-): Record<Step, number> | undefined {
+function stepsOf(call: TracedCall, nodes: readonly (readonly Line[])[]): Traced | undefined {
   const end = call.endUs;
   // The node the client wrote to, and the node that appended the entry first:
   // the leader (the same node unless leadership moved, when the write is
@@ -106,9 +138,12 @@ function stepsOf(
   const walIn = first(leader, ready.us, end, (l) => l.event === 'wal>');
   // The leader's fsync may end after the answer: look past the call's end.
   const walOut = first(leader, walIn?.us, Infinity, (l) => l.event === 'wal<');
-  let fastest: { ready: Line; walIn: Line; walOut: Line; ack: Line } | undefined;
+  const msgSent = first(leader, ready.us, end, (l) => l.event === 'net.send>');
+  let fastest:
+    { recv: Line | undefined; ready: Line; walIn: Line; walOut: Line; ack: Line } | undefined;
   for (const f of nodes) {
     if (f === leader) continue;
+    const fRecv = first(f, msgSent?.us, end, (l) => l.event === 'net.recv' && l.detail === 'app');
     const fReady = first(f, ready.us, end, appends);
     const fWalIn = first(f, fReady?.us, end, (l) => l.event === 'wal>');
     const fWalOut = first(f, fWalIn?.us, end, (l) => l.event === 'wal<');
@@ -119,7 +154,7 @@ function stepsOf(
       (l) => l.event === 'net.send>' && l.detail.includes('appResp'),
     );
     if (fReady && fWalIn && fWalOut && ack && (!fastest || ack.us < fastest.ack.us)) {
-      fastest = { ready: fReady, walIn: fWalIn, walOut: fWalOut, ack };
+      fastest = { recv: fRecv, ready: fReady, walIn: fWalIn, walOut: fWalOut, ack };
     }
   }
   const acked = first(
@@ -134,10 +169,28 @@ function stepsOf(
     end,
     (l) => l.event === 'sm.apply>' && l.detail !== 'bytes=0',
   );
+  const applyEnd = first(api, applied?.us, end, (l) => l.event === 'sm.apply<');
   const answered = first(api, applied?.us, end, (l) => l.event === 'api.apply<');
   if (!sent || !walIn || !walOut || !fastest || !acked || !applied || !answered) return undefined;
   const ms = (a: number, b: number): number => (b - a) / 1000;
-  return {
+  const hops: Partial<Record<Hop, number>> = {};
+  const hop = (k: Hop, a: Line | undefined, b: Line | undefined): void => {
+    if (a && b) hops[k] = ms(a.us, b.us);
+  };
+  hop('msgapp_send', ready, msgSent);
+  hop('msgapp_transit', msgSent, fastest.recv);
+  hop('f_to_ready', fastest.recv, fastest.ready);
+  hop('f_to_wal', fastest.ready, fastest.walIn);
+  hop('f_ack_send', fastest.walOut, fastest.ack);
+  hop('ack_transit', fastest.ack, acked);
+  if (api === leader) {
+    const commit = first(leader, acked.us, applied.us, (l) => l.event === 'ready>');
+    hop('ack_to_ready', acked, commit);
+    hop('ready_to_apply', commit, applied);
+    hop('sm_apply', applied, applyEnd);
+    hop('apply_to_answer', applyEnd, answered);
+  }
+  const steps: Record<Step, number> = {
     grpc_in: ms(call.startUs, apiIn.us),
     admit_batch: ms(apiIn.us, sent.us),
     to_ready: ms(sent.us, ready.us),
@@ -149,6 +202,7 @@ function stepsOf(
     answer: ms(applied.us, answered.us),
     grpc_out: ms(answered.us, end),
   };
+  return { steps, hops };
 }
 
 /** The p50 and p90 of every step (ms) over the traced calls, from the logs in `dir` (DIR/<pid>.log). */
@@ -160,6 +214,8 @@ export function traceBreakdown(
   total_p50_ms: number;
   p50_ms: Record<Step, number>;
   p90_ms: Record<Step, number>;
+  hops_p50_ms: Partial<Record<Hop, number>>;
+  hops_p90_ms: Partial<Record<Hop, number>>;
 } {
   const nodes = readdirSync(dir)
     .filter((f) => /^\d+\.log$/.test(f))
@@ -168,24 +224,38 @@ export function traceBreakdown(
     const s = stepsOf(c, nodes);
     return s ? [s] : [];
   });
+  const at = (values: number[], p: number): number =>
+    round(
+      percentile(
+        values.sort((a, b) => a - b),
+        p,
+      ),
+      3,
+    );
   const pick = (p: number) =>
     Object.fromEntries(
       STEPS.map((k) => [
         k,
-        round(
-          percentile(
-            found.map((s) => s[k]).sort((a, b) => a - b),
-            p,
-          ),
-          3,
+        at(
+          found.map((s) => s.steps[k]),
+          p,
         ),
       ]),
     ) as Record<Step, number>;
+  const pickHops = (p: number): Partial<Record<Hop, number>> =>
+    Object.fromEntries(
+      HOPS.flatMap((k) => {
+        const values = found.flatMap((s) => (s.hops[k] === undefined ? [] : [s.hops[k]]));
+        return values.length === 0 ? [] : [[k, at(values, p)]];
+      }),
+    );
   const totals = calls.map((c) => (c.endUs - c.startUs) / 1000).sort((a, b) => a - b);
   return {
     traced: found.length,
     total_p50_ms: round(percentile(totals, 50), 3),
     p50_ms: pick(50),
     p90_ms: pick(90),
+    hops_p50_ms: pickHops(50),
+    hops_p90_ms: pickHops(90),
   };
 }

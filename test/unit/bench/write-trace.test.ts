@@ -29,9 +29,11 @@ describe('write trace', () => {
       [0.9, 'wal>'],
       [2.0, 'net.recv', 'heartbeatResp'],
       [2.4, 'net.recv', 'appResp'],
+      [2.5, 'ready>', 'entries=0'],
       [2.9, 'wal<'],
       [3.0, 'sm.apply>', 'bytes=0'],
       [3.1, 'sm.apply>', 'bytes=400'],
+      [3.2, 'sm.apply<'],
       [3.3, 'api.apply<'],
     ]);
     node(dir, 2, [
@@ -63,6 +65,19 @@ describe('write trace', () => {
       answer: 0.2,
       grpc_out: 6.7,
     });
+    // The hops between and inside the processes, with the faster follower.
+    assert.deepEqual(b.hops_p50_ms, {
+      msgapp_send: 0.05,
+      msgapp_transit: 0.15,
+      f_to_ready: 0.1,
+      f_to_wal: 0.1,
+      f_ack_send: 0.1,
+      ack_transit: 0.1,
+      ack_to_ready: 0.1,
+      ready_to_apply: 0.6,
+      sm_apply: 0.1,
+      apply_to_answer: 0.1,
+    });
   });
 
   it('follows a write forwarded by a follower to the leader, and answered where it arrived', () => {
@@ -79,12 +94,14 @@ describe('write trace', () => {
     ]);
     node(dir, 1, [
       [1.0, 'ready>', 'entries=1'],
+      [1.05, 'net.send>', 'app,app'],
       [1.1, 'wal>'],
       [2.0, 'wal<'],
       [3.1, 'net.recv', 'appResp'],
       [3.2, 'sm.apply>', 'bytes=400'],
     ]);
     node(dir, 3, [
+      [1.15, 'net.recv', 'app'],
       [1.2, 'ready>', 'entries=1'],
       [1.3, 'wal>'],
       [2.9, 'wal<'],
@@ -97,6 +114,15 @@ describe('write trace', () => {
     assert.equal(b.p50_ms.follower_wal, 1.6);
     assert.equal(b.p50_ms.to_apply, 2.9);
     assert.equal(b.p50_ms.answer, 0.5);
+    // The leader's own hops are left out: it did not answer the call.
+    assert.deepEqual(b.hops_p50_ms, {
+      msgapp_send: 0.05,
+      msgapp_transit: 0.1,
+      f_to_ready: 0.05,
+      f_to_wal: 0.1,
+      f_ack_send: 0.1,
+      ack_transit: 0.1,
+    });
   });
 
   it('counts a call whose steps are not all in the trace as untraced', () => {
