@@ -15,8 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOptions, DEFAULT_SANDBOX } from '../../pkg/runtime/docker/create-options.js';
+import { DockerRuntime } from '../../pkg/runtime/docker/index.js';
 import {
-  DockerRuntime,
   FakeRuntime,
   ProcessRuntime,
   type RunContainerSpec,

@@ -284,7 +284,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     nodeName: name,
     logger,
   });
-  const runtime = newRuntime(config.runtime ?? nodeDefaults.runtime, {
+  const runtime = await newRuntime(config.runtime ?? nodeDefaults.runtime, {
     dataDir: config.dataDir,
     scope: name,
     ...(config.maxLogBytes !== undefined ? { maxLogBytes: config.maxLogBytes } : {}),

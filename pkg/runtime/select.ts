@@ -1,7 +1,11 @@
 // Builds the runtime named by jobd's --runtime flag (DESIGN.md §5).
+//
+// The docker runtime is loaded only when it is chosen: dockerode brings
+// docker-modem and ssh2, whose poly1305 instantiates 16 MB of WebAssembly
+// memory at load, which a node running the fake or process runtime would
+// carry for nothing (docs/benchmarks.md, "What a node's memory is made of").
 import { join } from 'node:path';
 import type { Clock } from '../util/clock.js';
-import { DockerRuntime } from './docker/runtime.js';
 import { FakeRuntime } from './fake/runtime.js';
 import { ProcessRuntime } from './process/runtime.js';
 import type { Runtime } from './types.js';
@@ -18,10 +22,12 @@ export interface NewRuntimeOptions {
   readonly clock?: Clock;
 }
 
-export function newRuntime(kind: RuntimeKind, opts: NewRuntimeOptions): Runtime {
+export async function newRuntime(kind: RuntimeKind, opts: NewRuntimeOptions): Promise<Runtime> {
   switch (kind) {
-    case 'docker':
+    case 'docker': {
+      const { DockerRuntime } = await import('./docker/index.js');
       return new DockerRuntime(opts);
+    }
     case 'process':
       return new ProcessRuntime(opts);
     case 'fake':

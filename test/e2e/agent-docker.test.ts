@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, runLogPath } from '../../pkg/agent/index.js';
 import { newTestClient, type TestClient } from '../../pkg/client/testing.js';
-import { DockerRuntime } from '../../pkg/runtime/index.js';
+import { DockerRuntime } from '../../pkg/runtime/docker/index.js';
 import {
   API_VERSION,
   type Command,

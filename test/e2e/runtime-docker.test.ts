@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
+import { DockerRuntime } from '../../pkg/runtime/docker/index.js';
 import {
-  DockerRuntime,
   isRuntimeError,
   logFileSize,
   readLogFile,
