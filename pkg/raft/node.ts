@@ -954,22 +954,27 @@ export class RaftNode {
     this.snapshotSpread = 1 + this.rng.next() / 2;
     const started = this.clock.monotonic();
     this.snapshotRun = (async () => {
-      const parts: Uint8Array[] = [];
-      let bytes = 0;
-      for (const piece of capture.pieces()) {
-        parts.push(piece);
-        bytes += piece.length;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (this.stopped) return;
+      let bytes: number;
+      if (this.storage.createSnapshotFrom) {
+        // Each piece goes to the file as it is encoded: never the whole snapshot in memory.
+        bytes = await this.storage.createSnapshotFrom(index, confState, this.paced(capture));
+        if (bytes === 0) return; // overtaken by a newer snapshot: nothing written
+      } else {
+        const parts: Uint8Array[] = [];
+        bytes = 0;
+        for await (const piece of this.paced(capture)) {
+          parts.push(piece);
+          bytes += piece.length;
+        }
+        const data = new Uint8Array(bytes);
+        let at = 0;
+        for (const p of parts) {
+          data.set(p, at);
+          at += p.length;
+        }
+        parts.length = 0; // not kept alongside their copy while the file is written
+        await this.storage.createSnapshot(index, confState, data);
       }
-      const data = new Uint8Array(bytes);
-      let at = 0;
-      for (const p of parts) {
-        data.set(p, at);
-        at += p.length;
-      }
-      parts.length = 0; // not kept alongside their copy while the file is written
-      await this.storage.createSnapshot(index, confState, data);
       this.snapshotIndex = Math.max(this.snapshotIndex, index);
       this.lastSnapshotBytes = bytes;
       this.metrics.snapshotTaken(bytes);
@@ -979,10 +984,26 @@ export class RaftNode {
         ms: Math.round(this.clock.monotonic() - started),
       });
     })()
-      .catch((err: unknown) => this.fail(err))
+      .catch((err: unknown) => {
+        // Stopping ends the encoding with a throw (see paced): not a failure.
+        if (!this.stopped) this.fail(err);
+      })
       .finally(() => {
         this.snapshotRun = undefined;
       });
+  }
+
+  /**
+   * The capture's pieces, one per event-loop turn. If the node stops
+   * meanwhile it throws instead of ending, so that a storage writing the
+   * pieces out cannot take a cut-off snapshot for a whole one.
+   */
+  private async *paced(capture: SnapshotCapture): AsyncGenerator<Uint8Array> {
+    for (const piece of capture.pieces()) {
+      yield piece;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.stopped) throw new Error('node stopped while a snapshot was being encoded');
+    }
   }
 
   private async takeSnapshot(): Promise<void> {

@@ -28,7 +28,12 @@ import { acquireLock } from './lock.js';
 import type { DirLock } from './lock.js';
 import type { WalRecord } from './record.js';
 import { recover } from './recovery.js';
-import { decodeSnapshot, snapshotFileName, writeSnapshotFile } from './snapshot-file.js';
+import {
+  decodeSnapshot,
+  snapshotFileName,
+  streamSnapshotFile,
+  writeSnapshotFile,
+} from './snapshot-file.js';
 import type { SnapshotFileName } from './snapshot-file.js';
 import { Wal } from './wal.js';
 import { segmentPath } from './segment.js';
@@ -339,6 +344,50 @@ export class DiskStorage implements LogStore {
     return snapshot;
   }
 
+  /**
+   * createSnapshot with the data written to the file piece by piece, as it is
+   * produced: a snapshot is as large as the state, and collecting it first
+   * held it twice while it was copied into one array. The file is written
+   * under a temporary name outside the one-at-a-time snapshot chain (a
+   * snapshot from the leader is not held up behind a slow encoding) and only
+   * renamed into place in it. If `pieces` throws, nothing is installed and
+   * the error is passed on. Resolves to the data's length (0: out of date,
+   * nothing written).
+   */
+  async createSnapshotFrom(
+    index: number,
+    confState: ConfState,
+    pieces: AsyncIterable<Uint8Array>,
+  ): Promise<number> {
+    const refused = this.refusal();
+    if (refused) throw refused;
+    if (index <= this.snap.metadata.index) return 0;
+    if (index > this.lastIndex()) throw new UnavailableError(index);
+    const metadata = { index, term: this.term(index), confState };
+    const name = snapshotFileName(index, metadata.term);
+    const tmp = join(this.snapDir, `${name}.stream.tmp`);
+    let bytes: number;
+    try {
+      bytes = await streamSnapshotFile(this.fs, tmp, metadata, pieces);
+    } catch (err) {
+      await this.removeQuietly(tmp);
+      throw err;
+    }
+    await this.installSnapshotFile(metadata, async () => {
+      await this.fs.rename(tmp, join(this.snapDir, name));
+      await syncDir(this.fs, this.snapDir);
+    });
+    // As createSnapshot: compact memory only once the file is durable (a
+    // snapshot from the leader may have overtaken this one meanwhile).
+    if (index > this.snap.metadata.index) {
+      this.log.compactTo(index);
+      this.snap = { metadata, data: new Uint8Array() };
+      this.snapData = 'on disk';
+    }
+    await this.compactWal();
+    return bytes;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -406,18 +455,31 @@ export class DiskStorage implements LogStore {
 
   /** Writes a snapshot file and prunes old ones, one at a time. Fails the storage on error. */
   private persistSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.installSnapshotFile(snapshot.metadata, () =>
+      writeSnapshotFile(this.fs, this.snapDir, snapshot),
+    );
+  }
+
+  /**
+   * Puts the file of the snapshot `metadata` describes in place with `write`
+   * and prunes old ones, one at a time. Fails the storage on error.
+   */
+  private installSnapshotFile(
+    metadata: Snapshot['metadata'],
+    write: () => Promise<unknown>,
+  ): Promise<void> {
     const run = async (): Promise<void> => {
       const refused = this.wal.failed;
       if (refused) throw refused;
       try {
-        await writeSnapshotFile(this.fs, this.snapDir, snapshot);
+        await write();
       } catch (err) {
         const failure = new StorageFailedError('snap', this.snapDir, err);
         this.wal.fail(failure);
         throw this.wal.failed;
       }
       this.snapshotsWritten++;
-      const { index, term } = snapshot.metadata;
+      const { index, term } = metadata;
       const name = snapshotFileName(index, term);
       this.snapFiles = [
         { name, index, term },

@@ -39,14 +39,22 @@ export function listSnapshotFiles(names: readonly string[]): SnapshotFileName[] 
 
 /** The file's parts: header (magic, metadata length, metadata), the data itself, trailer (crc). */
 function snapshotFileParts(snap: Snapshot): [Uint8Array, Uint8Array, Uint8Array] {
+  const head = snapshotFileHead(snap.metadata);
+  const tail = new Uint8Array(4);
+  new DataView(tail.buffer).setUint32(0, crc32(snap.data, crc32(head)), true);
+  return [head, snap.data, tail];
+}
+
+/** Header: magic, metadata length, metadata (JSON). */
+function snapshotFileHead(metadata: Snapshot['metadata']): Uint8Array {
   const meta = Buffer.from(
     JSON.stringify({
-      index: snap.metadata.index,
-      term: snap.metadata.term,
+      index: metadata.index,
+      term: metadata.term,
       confState: {
-        voters: snap.metadata.confState.voters,
-        learners: snap.metadata.confState.learners,
-        ...(snap.metadata.confState.contexts ? { contexts: snap.metadata.confState.contexts } : {}),
+        voters: metadata.confState.voters,
+        learners: metadata.confState.learners,
+        ...(metadata.confState.contexts ? { contexts: metadata.confState.contexts } : {}),
       },
     }),
   );
@@ -55,9 +63,7 @@ function snapshotFileParts(snap: Snapshot): [Uint8Array, Uint8Array, Uint8Array]
   view.setUint32(0, SNAP_MAGIC, true);
   view.setUint32(4, meta.length, true);
   head.set(meta, 8);
-  const tail = new Uint8Array(4);
-  new DataView(tail.buffer).setUint32(0, crc32(snap.data, crc32(head)), true);
-  return [head, snap.data, tail];
+  return head;
 }
 
 /** Decodes and verifies a snapshot file; throws an Error whose message is the reason. */
@@ -90,6 +96,39 @@ export function decodeSnapshot(buf: Uint8Array, expect: SnapshotFileName): Snaps
     },
     data: buf.slice(8 + metaBytes, buf.length - 4),
   };
+}
+
+/**
+ * Writes a snapshot file whose data comes in pieces, each written as it comes
+ * (so the data is never held whole), to `tmp`, and fsyncs it. The caller
+ * renames it into place (snapshotFileName) and fsyncs the directory, as
+ * writeSnapshotFile does. Returns the data's length.
+ */
+export async function streamSnapshotFile(
+  fs: StorageFs,
+  tmp: string,
+  metadata: Snapshot['metadata'],
+  pieces: AsyncIterable<Uint8Array>,
+): Promise<number> {
+  const file = await fs.open(tmp, 'w');
+  try {
+    const head = snapshotFileHead(metadata);
+    await writeAll(file, head, 0);
+    let at = head.length;
+    let crc = crc32(head);
+    for await (const piece of pieces) {
+      await writeAll(file, piece, at);
+      at += piece.length;
+      crc = crc32(piece, crc);
+    }
+    const tail = new Uint8Array(4);
+    new DataView(tail.buffer).setUint32(0, crc, true);
+    await writeAll(file, tail, at);
+    await file.sync();
+    return at - head.length;
+  } finally {
+    await file.close();
+  }
 }
 
 /** Writes a snapshot atomically (temp, fsync, rename, fsync dir); returns its path. */

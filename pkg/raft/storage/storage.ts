@@ -76,6 +76,17 @@ export interface LogStore extends Storage {
   ): Promise<void>;
   /** Records a snapshot of the state machine taken at `index` and drops the log up to it. */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot>;
+  /**
+   * Optional: createSnapshot with the data given in pieces, written as they
+   * come, so that it is never held whole in memory. If `pieces` throws,
+   * nothing is recorded and the error is passed on. Resolves to the data's
+   * length (0 when `index` is not newer than the snapshot held: nothing done).
+   */
+  createSnapshotFrom?(
+    index: number,
+    confState: ConfState,
+    pieces: AsyncIterable<Uint8Array>,
+  ): Promise<number>;
   /** Releases files and handles. */
   close(): Promise<void>;
 }

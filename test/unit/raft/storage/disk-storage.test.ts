@@ -2,7 +2,7 @@
 // management, group commit, write failures and the lock file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DiskStorage } from '../../../../pkg/raft/storage/disk-storage.js';
@@ -185,6 +185,54 @@ describe('DiskStorage snapshots and segments', () => {
     const again = await s.createSnapshot(3, confState, new Uint8Array());
     assert.equal(again.metadata.index, 4);
     assert.equal(s.stats().snapshotsWritten, 1);
+    await s.close();
+  });
+
+  it('writes a snapshot given in pieces as createSnapshot would the whole, and recovers it', async () => {
+    const pieces = ['{"a":', '[1,2', ',3]', '}'].map((p) => new TextEncoder().encode(p));
+    async function* given(): AsyncGenerator<Uint8Array> {
+      for (const p of pieces) yield p;
+    }
+    const whole = newDir();
+    const a = await open(whole);
+    await a.save({ entries: ents(1, 5, 1) });
+    await a.createSnapshot(4, confState, new TextEncoder().encode('{"a":[1,2,3]}'));
+    await a.close();
+    const streamed = newDir();
+    const s = await open(streamed);
+    await s.save({ entries: ents(1, 5, 1) });
+    assert.equal(await s.createSnapshotFrom(4, confState, given()), 13);
+    assert.throws(() => s.snapshot(), UnavailableError, 'durable: its data is on disk only');
+    assert.deepEqual(dump(s), [[5, 1, 'e-5-1']]);
+    assert.equal(s.stats().snapshotsWritten, 1);
+    // Out of date: nothing written.
+    assert.equal(await s.createSnapshotFrom(3, confState, given()), 0);
+    await s.close();
+    const name = readdirSync(join(whole, 'snap'));
+    assert.deepEqual(readdirSync(join(streamed, 'snap')), name);
+    assert.deepEqual(
+      readFileSync(join(streamed, 'snap', name[0] as string)),
+      readFileSync(join(whole, 'snap', name[0] as string)),
+    );
+    const r = await open(streamed);
+    assert.equal(text(r.snapshot().data), '{"a":[1,2,3]}');
+    assert.deepEqual(dump(r), [[5, 1, 'e-5-1']]);
+    await r.close();
+  });
+
+  it('installs nothing when the pieces of a snapshot end in an error', async () => {
+    const dir = newDir();
+    const s = await open(dir);
+    await s.save({ entries: ents(1, 5, 1) });
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield new TextEncoder().encode('{"a":');
+      throw new Error('stopped');
+    }
+    await assert.rejects(s.createSnapshotFrom(4, confState, broken()), /stopped/);
+    assert.deepEqual(readdirSync(join(dir, 'snap')), []);
+    assert.equal(s.stats().snapshotsWritten, 0);
+    assert.equal(s.firstIndex(), 1, 'the log is kept');
+    await s.save({ entries: ents(6, 6, 1) });
     await s.close();
   });
 });
