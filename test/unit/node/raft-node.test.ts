@@ -2,7 +2,11 @@
 // network: results, forwarding, deadlines, backpressure, reads, snapshots,
 // storage failure.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { DiskStorage } from '../../../pkg/raft/storage/disk-storage.js';
 import type { RoleChange } from '../../../pkg/raft/node.js';
 import { MemoryStorage } from '../../../pkg/raft/storage/memory.js';
 import { JobctlError, Reason, isReason } from '../../../pkg/util/errors.js';
@@ -183,6 +187,45 @@ describe('RaftNode shell', () => {
     const restarted = cluster.start(2);
     await eventually(() => valueOf(restarted.store, 's11') === '11', 5000, 'replayed state');
     assert.deepEqual(restarted.store.counts(), m2.store.counts());
+  });
+
+  it('writes snapshots to disk piece by piece, and a restarted node restores from them', async () => {
+    const dirs = new Map<number, string>();
+    const storages = new Map<number, DiskStorage>();
+    for (const id of [1, 2, 3]) {
+      const dir = mkdtempSync(join(tmpdir(), `jobctl-raftnode-${id}-`));
+      dirs.set(id, dir);
+      storages.set(id, await DiskStorage.open({ dir }));
+    }
+    try {
+      cluster = new TestCluster(
+        [1, 2, 3],
+        { snapshotEvery: 5 },
+        (id) => storages.get(id) as DiskStorage,
+      );
+      const leader = await cluster.elect(1);
+      for (let i = 0; i < 12; i++) await leader.node.propose(put(`s${i}`, String(i)));
+      const m2 = cluster.get(2);
+      const disk2 = storages.get(2) as DiskStorage;
+      await eventually(() => valueOf(m2.store, 's11') !== undefined);
+      await eventually(() => disk2.stats().snapshotsWritten >= 2, 5000, 'snapshots on node 2');
+      await eventually(() => disk2.firstIndex() > 5, 5000, 'the log compacted');
+      const files = readdirSync(join(dirs.get(2) as string, 'snap'));
+      assert.ok(files.length > 0 && files.every((f) => f.endsWith('.snap')), files.join(' '));
+      await m2.node.stop();
+      await disk2.close();
+      const reopened = await DiskStorage.open({ dir: dirs.get(2) as string });
+      storages.set(2, reopened);
+      const restarted = cluster.start(2, reopened);
+      await eventually(() => valueOf(restarted.store, 's11') === '11', 5000, 'restored state');
+      assert.deepEqual(restarted.store.counts(), m2.store.counts());
+      assert.deepEqual(restarted.store.list('Job'), m2.store.list('Job'));
+    } finally {
+      await cluster?.stop();
+      cluster = undefined;
+      for (const s of storages.values()) await s.close();
+      for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('also snapshots once the entries since the last snapshot hold snapshotBytes, and the log is dropped', async () => {
