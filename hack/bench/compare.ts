@@ -382,7 +382,9 @@ export async function benchCompare(opts?: CompareOptions): Promise<object[]> {
         // Writes are measured: no container work (fake runtime), no per-client limiter.
         extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
       }).then((c) => {
-        undo.push(() => c.stop());
+        // A node writes its --cpu-prof as it exits, which takes seconds on a
+        // busy machine: the default 5 s before SIGKILL lost two of three.
+        undo.push(() => c.stop(process.env.BENCH_PROFILE ? 60_000 : undefined));
         return c;
       }),
     ]);
