@@ -24,6 +24,7 @@
 //   work after it: Events, log copies, settling): the nodes', the leader's, and
 //   machine_cores_busy_until_done, every process on the machine (other sessions' too)
 //   in cores, which says whether the wave was bound by CPU (2 on this machine).
+//   reconciles_per_job: by controller (job, scheduler, the agents ...), from the nodes' /metrics.
 // EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures.
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
@@ -85,6 +86,8 @@ async function startCluster(runtime: 'fake' | 'docker', extra: string[] = []): P
     baseDir: dir,
     nodeArgs: profile,
     extraArgs: ['--runtime', runtime, '--rate-limit', '0', ...extra],
+    // For /metrics (reconciles per Job); an idle HTTP server costs nothing.
+    httpBasePort: 0,
     nodeExtraArgs: (id) => ['--name', `${prefix}-${id}`],
   });
   const b = { cluster, prefix, dir, names: [1, 2, 3].map((id) => `${prefix}-${id}`) };
@@ -194,6 +197,8 @@ interface Wave {
   /** Machine CPU ms (all processes, from /proc/stat) until the last Succeeded, and the wall ms. */
   readonly machineCpuUntilDoneMs: number;
   readonly untilDoneMs: number;
+  /** Reconciles per Job by controller (all nodes), until the writes settled. */
+  readonly reconcilesPerJob: Readonly<Record<string, number>>;
 }
 
 /** The store's current revision, as a list answers it (retried: a loaded node may time out). */
@@ -255,6 +260,31 @@ async function settledRevision(
   return last;
 }
 
+/**
+ * Reconciles so far by controller, summed over the nodes (the leader's
+ * controllers and every node's agent), from each node's /metrics
+ * (jobctl_controller_reconcile_total, every result). A node that does not
+ * answer counts nothing: a figure, not a check.
+ */
+async function reconciles(b: Bench): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await Promise.all(
+    b.cluster.members.map(async (m) => {
+      if (!m.http) return;
+      const text = await fetch(`http://${m.http}/metrics`, { signal: AbortSignal.timeout(10_000) })
+        .then((r) => r.text())
+        .catch(() => '');
+      for (const line of text.split('\n')) {
+        const hit = /^jobctl_controller_reconcile_total\{(.*)\} (\S+)$/.exec(line);
+        const controller = hit && /controller="([^"]*)"/.exec(hit[1] as string)?.[1];
+        if (!hit || !controller) continue;
+        out.set(controller, (out.get(controller) ?? 0) + Number(hit[2]));
+      }
+    }),
+  );
+  return out;
+}
+
 function nodesCpuMs(b: Bench): number {
   return b.cluster.members.reduce((a, m) => a + cpuMs(m.proc?.pid), 0);
 }
@@ -302,6 +332,7 @@ async function wave(
     },
   );
   const nodeChanges = watchNodeChanges(watcher, start.resourceVersion, ac.signal);
+  const reconciles0 = await reconciles(b);
   const cpu0 = nodesCpuMs(b);
   const perNode0 = b.cluster.members.map((m) => cpuMs(m.proc?.pid));
   const machine0 = machineCpuMs();
@@ -343,6 +374,11 @@ async function wave(
   const heartbeats = nodeChanges.revisions.filter((r) => r <= rev).length;
   ac.abort();
   await Promise.all([watching, nodeChanges.done]);
+  const reconciles1 = await reconciles(b);
+  const reconcilesPerJob: Record<string, number> = {};
+  for (const [controller, n] of [...reconciles1].sort((x, y) => x[0].localeCompare(y[0]))) {
+    reconcilesPerJob[controller] = round((n - (reconciles0.get(controller) ?? 0)) / total, 2);
+  }
   for (const c of [watcher, ...clients]) c.close();
   latencies.sort((a, b2) => a - b2);
   return {
@@ -361,6 +397,7 @@ async function wave(
     })(),
     machineCpuUntilDoneMs: cpuAtDone ? cpuAtDone.machine - machine0 : NaN,
     untilDoneMs: cpuAtDone ? cpuAtDone.at - t0 : NaN,
+    reconcilesPerJob,
   };
 }
 
@@ -383,6 +420,7 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
     node_cpu_ms_per_job_until_done: round(w.nodeCpuUntilDoneMs / total, 2),
     leader_cpu_ms_per_job_until_done: round(w.leaderCpuUntilDoneMs / total, 2),
     machine_cores_busy_until_done: round(w.machineCpuUntilDoneMs / w.untilDoneMs, 2),
+    reconciles_per_job: w.reconcilesPerJob,
   };
 }
 
