@@ -113,9 +113,33 @@ export const FORMATS: Readonly<Record<string, Format>> = {
 // Docker refuses memory limits below 6 MiB.
 export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
-/** Why a cpu/memory quantity is invalid, or undefined. `kind` is the schema's "quantity" value. */
+/** Distinct quantities whose verdict is remembered per kind; beyond that the memory starts afresh. */
+const QUANTITY_VERDICTS = 1024;
+const verdicts = new Map<string, Map<string, string>>();
+
+/**
+ * Why a cpu/memory quantity is invalid, or undefined. `kind` is the schema's
+ * "quantity" value. The verdict is remembered per value: every write is
+ * validated, nearly every object names the same few quantities ("500m",
+ * "256Mi"), and the exact (BigInt) parse was the largest self time of
+ * admission in a profile of 64 writers (normalize.ts remembers its
+ * canonical forms the same way). A number and a string are told apart, as
+ * the messages quote them differently.
+ */
 export function quantityError(kind: string, value: unknown): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined; // "type" reports it
+  let memo = verdicts.get(kind);
+  if (!memo) verdicts.set(kind, (memo = new Map()));
+  const key = `${typeof value === 'number' ? 'n' : 's'}${value}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known === '' ? undefined : known;
+  const verdict = quantityVerdict(kind, value);
+  if (memo.size >= QUANTITY_VERDICTS) memo.clear();
+  memo.set(key, verdict ?? '');
+  return verdict;
+}
+
+function quantityVerdict(kind: string, value: string | number): string | undefined {
   try {
     if (kind === 'cpu') {
       parseCpu(value);

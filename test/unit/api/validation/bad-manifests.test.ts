@@ -492,6 +492,25 @@ describe('bad manifests', () => {
     ]);
   });
 
+  it('gives a quantity the same verdict every time it is seen, a number and a string apart', () => {
+    // quantityError remembers verdicts by value: the second sight must agree with the first.
+    for (let pass = 0; pass < 2; pass++) {
+      assert.deepEqual(errorLines(jobWith({ 'spec.resources': { memory: '1Mi' } })), [
+        `${J}spec.resources.memory: "1Mi" is below the minimum of 6Mi (Docker refuses smaller memory limits)`,
+      ]);
+      assert.deepEqual(errorLines(jobWith({ 'spec.resources': { memory: 1000 } })), [
+        `${J}spec.resources.memory: 1000 is below the minimum of 6Mi (Docker refuses smaller memory limits)`,
+      ]);
+      assert.deepEqual(errorLines(jobWith({ 'spec.resources': { memory: '1000' } })), [
+        `${J}spec.resources.memory: "1000" is below the minimum of 6Mi (Docker refuses smaller memory limits)`,
+      ]);
+      assert.deepEqual(
+        errorLines(jobWith({ 'spec.resources': { memory: '256Mi', cpu: '1' } })),
+        [],
+      );
+    }
+  });
+
   it('valid examples of every kind pass', () => {
     for (const obj of [job(), cronJob(), node(), run()]) assert.deepEqual(errorLines(obj), []);
   });
