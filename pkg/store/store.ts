@@ -63,7 +63,6 @@ import {
 import { decodeSnapshot, encodeSnapshot, snapshotPieces } from './snapshot.js';
 import { fullKey, ObjectIndex, splitFullKey, type FullKey } from './object-index.js';
 import { buildObject, canonList, canonMap, rebuild } from './objects.js';
-import { isCold } from './packed.js';
 import { objectKey, type KindTable, type StoredObject } from './table.js';
 import { runRequests } from './requests.js';
 import { isFinalRunPhase, type Resource, type ResourceInput, type ResourceOf } from './types.js';
@@ -299,15 +298,8 @@ export class ResourceStore implements StateMachine {
       if (!info) throw new Error(`snapshot holds unknown kind ${kind}`);
       // Written by snapshot() with sorted keys already: freeze in place. The
       // objects are this store's own, so they are Resources (the cast says so).
-      // A cold one is packed as parsed (packed.ts): freezing it first would be
-      // work thrown away.
-      for (const raw of objects) {
-        const object = raw as Resource;
-        this.index.insert(
-          info.kind,
-          isCold(object) ? object : (freezeCanonical(raw) as unknown as Resource),
-        );
-      }
+      for (const raw of objects)
+        this.index.insert(info.kind, freezeCanonical(raw) as unknown as Resource);
     }
     this.applied = index;
     this.rev = snap.revision;
