@@ -14,9 +14,6 @@
 // remembered ones written in, cut at the others. A packed object keeps its
 // Layout and, as one string, the JSON of its other leaves: its JSON is the
 // layout's parts and those leaves in turn, and decoding is one JSON.parse.
-// Within that string a leaf repeated in the object (a Run's Job uid, an
-// Event's first and last timestamp) is kept once, and timestamps and uids,
-// most of the rest, in a shorter form (compactLeaf).
 // Only memory changes: what unpack returns is equal, key for key and byte for
 // byte, to what was packed (the unit tests check the round trip).
 import { JobPhase, isFinalRunPhase, type Resource } from './types.js';
@@ -32,70 +29,12 @@ const LAYOUTS_PER_SKELETON = 256;
 interface Layout {
   /** Text before, between and after the variable leaves: one more than there are of them. */
   readonly parts: readonly string[];
-  /** For each variable leaf, which of the packed object's values it is. */
-  readonly slots: readonly number[];
-}
-
-/** Marks a compacted ISO timestamp: its 17 digits follow. */
-const TIME = '\u0002';
-/** Marks a compacted uuid: its 32 hex digits follow. */
-const UUID = '\u0003';
-const ISO_TIME = /^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/;
-const UUID_LEAF = /^"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"$/;
-
-/**
- * A leaf's JSON in a shorter form where one gives it back exactly, by
- * leaving out the characters every such leaf has in the same places: a
- * timestamp as written by toISOString (26 characters) in 18, a uuid (38) in
- * 33. The markers are control characters, which JSON never leaves raw.
- * Slicing only (no Date, no Buffer): unpacking a listing does it for every
- * object.
- */
-function compactLeaf(leaf: string): string {
-  if (leaf.length === 26 && ISO_TIME.test(leaf)) {
-    // "2026-12-07T01:10:01.380Z"
-    return (
-      TIME +
-      leaf.slice(1, 5) +
-      leaf.slice(6, 8) +
-      leaf.slice(9, 11) +
-      leaf.slice(12, 14) +
-      leaf.slice(15, 17) +
-      leaf.slice(18, 20) +
-      leaf.slice(21, 24)
-    );
-  }
-  if (leaf.length === 38 && UUID_LEAF.test(leaf)) {
-    return (
-      UUID +
-      leaf.slice(1, 9) +
-      leaf.slice(10, 14) +
-      leaf.slice(15, 19) +
-      leaf.slice(20, 24) +
-      leaf.slice(25, 37)
-    );
-  }
-  return leaf;
-}
-
-/** The leaf's JSON back from compactLeaf's form. */
-function expandLeaf(value: string): string {
-  const mark = value.charCodeAt(0);
-  if (mark === 2) {
-    const d = value;
-    return `"${d.slice(1, 5)}-${d.slice(5, 7)}-${d.slice(7, 9)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}.${d.slice(15, 18)}Z"`;
-  }
-  if (mark === 3) {
-    const h = value;
-    return `"${h.slice(1, 9)}-${h.slice(9, 13)}-${h.slice(13, 17)}-${h.slice(17, 21)}-${h.slice(21, 33)}"`;
-  }
-  return value;
 }
 
 interface Skeleton {
   /** Leaves (as JSON) of the first object of this skeleton. */
   readonly template: readonly string[];
-  /** Layouts by which leaves differ from the template, and which are the same value. */
+  /** Layouts by which leaves differ from the template (indexes joined by ','). */
   layouts: Map<string, Layout>;
 }
 
@@ -103,7 +42,7 @@ interface Skeleton {
 export class PackedObject {
   constructor(
     private readonly layout: Layout,
-    /** The values of the variable leaves (compactLeaf), joined by SEP. */
+    /** The variable leaves' JSON, joined by SEP. */
     private readonly text: string,
     /** The object's kind and key (`namespace/name`), readable without decoding. */
     readonly kind: string,
@@ -112,14 +51,16 @@ export class PackedObject {
 
   /** The object's JSON, exactly what JSON.stringify gave for the object packed. */
   json(): string {
-    const { parts, slots } = this.layout;
+    const parts = this.layout.parts;
     if (parts.length === 1) return parts[0] as string;
-    const values = this.text.split(SEP).map(expandLeaf);
     let out = parts[0] as string;
-    for (let i = 0; i < slots.length; i++) {
-      out += (values[slots[i] as number] as string) + (parts[i + 1] as string);
+    let from = 0;
+    for (let i = 1; i < parts.length - 1; i++) {
+      const to = this.text.indexOf(SEP, from);
+      out += this.text.slice(from, to) + (parts[i] as string);
+      from = to + 1;
     }
-    return out;
+    return out + this.text.slice(from) + (parts[parts.length - 1] as string);
   }
 }
 
@@ -173,18 +114,9 @@ class Cutter {
   }
 }
 
-/**
- * The layout of `skeleton` for objects whose leaves differ from its template
- * at `variable`, the i-th of them being value `slots[i]`.
- */
-function layoutOf(
-  pieces: readonly string[],
-  skel: Skeleton,
-  variable: readonly number[],
-  slots: readonly number[],
-): Layout {
-  let key = '';
-  for (let i = 0; i < variable.length; i++) key += `${variable[i]}:${slots[i]},`;
+/** The layout of `skeleton` for objects whose leaves differ from its template at `variable`. */
+function layoutOf(pieces: readonly string[], skel: Skeleton, variable: number[]): Layout {
+  const key = variable.join(',');
   let layout = skel.layouts.get(key);
   if (layout !== undefined) return layout;
   const parts: string[] = [];
@@ -201,7 +133,7 @@ function layoutOf(
     current += pieces[i + 1] as string;
   }
   parts.push(current);
-  layout = { parts, slots };
+  layout = { parts };
   if (skel.layouts.size >= LAYOUTS_PER_SKELETON) skel.layouts = new Map();
   skel.layouts.set(key, layout);
   return layout;
@@ -222,23 +154,16 @@ export function pack(object: Resource, key: string): PackedObject {
     skeletons.set(sig, skel);
   }
   const variable: number[] = [];
-  const slots: number[] = [];
   const values: string[] = [];
-  const seen = new Map<string, number>();
   for (let i = 0; i < cutter.leaves.length; i++) {
     const leaf = cutter.leaves[i] as string;
-    if (leaf === skel.template[i]) continue;
-    variable.push(i);
-    let slot = seen.get(leaf);
-    if (slot === undefined) {
-      slot = values.length;
-      seen.set(leaf, slot);
-      values.push(compactLeaf(leaf));
+    if (leaf !== skel.template[i]) {
+      variable.push(i);
+      values.push(leaf);
     }
-    slots.push(slot);
   }
   const packed = new PackedObject(
-    layoutOf(cutter.skeleton, skel, variable, slots),
+    layoutOf(cutter.skeleton, skel, variable),
     values.join(SEP),
     object.kind,
     key,
