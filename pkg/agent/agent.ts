@@ -25,7 +25,6 @@ import {
   keyOf,
   noopRecorder,
   silentLogger,
-  type Compactor,
   type EventRecorder,
   type Logger,
 } from '../reconcile/index.js';
@@ -74,8 +73,6 @@ export interface AgentOptions {
   readonly metrics?: AgentMetrics;
   /** Where the logs of finished Runs go to be copied to other nodes (./log-copies.ts); default none. */
   readonly logCopies?: FinishedRunLogs;
-  /** Keeps finished Runs compact in the informer's cache (pkg/reconcile's Compactor). */
-  readonly compactor?: Compactor;
 }
 
 /** Told of every final Run bound to this node (again at each resync) and of Runs gone. */
@@ -143,7 +140,6 @@ export class Agent {
       clock: this.clock,
       logger: this.logger,
       resyncMs: this.resyncMs,
-      ...(opts.compactor ? { compactor: opts.compactor } : {}),
     });
     this.informer.cache.addIndex(RUNS_BY_UID, (r) => [r.metadata.uid]);
 

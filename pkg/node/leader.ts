@@ -9,12 +9,7 @@ import type { ResourceClient } from '../client/index.js';
 import { addControllers, type ControllersOptions } from '../controllers/index.js';
 import type { RaftNode } from '../raft/index.js';
 import { addEventGc } from '../events/index.js';
-import {
-  Manager,
-  type Compactor,
-  type EventRecorder,
-  type ReconcileMetrics,
-} from '../reconcile/index.js';
+import { Manager, type EventRecorder, type ReconcileMetrics } from '../reconcile/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { NodeLogger } from './logger.js';
@@ -33,8 +28,6 @@ export interface LeaderControllersOptions {
   readonly clock?: Clock;
   /** Informer resync period. Default 30 000. */
   readonly resyncMs?: number;
-  /** Keeps the informers' cold objects compact (pkg/reconcile's Compactor). */
-  readonly compactor?: Compactor;
 }
 
 export class LeaderControllers {
@@ -52,7 +45,6 @@ export class LeaderControllers {
       recorder: o.recorder,
       resyncMs: o.resyncMs ?? 30_000,
       ...(o.metrics ? { metrics: o.metrics } : {}),
-      ...(o.compactor ? { compactor: o.compactor } : {}),
     });
     addControllers(this.manager, o.controllers);
     addEventGc(this.manager, o.eventTtlMs !== undefined ? { ttlMs: o.eventTtlMs } : {});

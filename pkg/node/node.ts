@@ -18,7 +18,7 @@ import type { ResourceClient } from '../client/index.js';
 import { RaftNode } from '../raft/index.js';
 import type { LogStore } from '../raft/index.js';
 import { newRuntime, type Runtime } from '../runtime/index.js';
-import { ResourceStore, storeCompactor } from '../store/index.js';
+import { ResourceStore } from '../store/index.js';
 import { registerApi } from '../transport/api-grpc.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
 import { ReloadingTls } from '../tls/files.js';
@@ -325,8 +325,6 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     metrics: metrics.agent,
     options: { statusFlushMs: 50, killGraceMs: 10_000 },
     logCopies,
-    // Finished Runs stay in the store's packed form, not a parsed copy.
-    compactor: storeCompactor,
   });
   // Every node tracks heartbeats; the leader's node lifecycle controller uses it.
   const nodeGraceMs = config.nodeGraceMs ?? nodeDefaults.nodeGraceMs;
@@ -339,8 +337,6 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     logger: logger.child({ component: 'controllers' }),
     metrics: metrics.reconcile,
     eventTtlMs: config.eventTtlMs ?? nodeDefaults.eventTtlMs,
-    // The informers keep cold objects in the store's packed form (one copy).
-    compactor: storeCompactor,
     controllers: {
       // Plans (one command per pass, re-checked by the store) go straight to Raft.
       scheduler: { proposer, metrics: metrics.scheduler },

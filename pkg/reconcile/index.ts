@@ -1,14 +1,7 @@
 // Public API of pkg/reconcile: the work queue and rate limiters, the
 // watch-fed cache (informer), the controller runner and the leader-only
 // manager that controllers (pkg/controllers) and the agent build on.
-export {
-  Cache,
-  freezeDeep,
-  type CacheOptions,
-  type Compactor,
-  type IndexFunc,
-  type Lister,
-} from './cache.js';
+export { Cache, freezeDeep, type IndexFunc, type Lister } from './cache.js';
 export {
   Controller,
   type ControllerOptions,

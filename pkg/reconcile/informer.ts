@@ -15,7 +15,7 @@ import type { ResourceOf, WatchEvent } from '../store/index.js';
 import type { ObjectLike } from './keys.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
-import { Cache, type Compactor } from './cache.js';
+import { Cache } from './cache.js';
 import { keyOf } from './keys.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { turnBudgetOf, type TurnBudget } from './turns.js';
@@ -38,14 +38,12 @@ export interface InformerOptions<K extends string = string> {
   /** Wait before retrying after a failed list or watch (default 500 ms, doubling to 10 s). */
   readonly retryMs?: number;
   readonly retryMaxMs?: number;
-  /** Keeps some cached objects compact (see cache.ts); on a node, the store's. */
-  readonly compactor?: Compactor;
 }
 
 /** Keeps the objects of kind K (ResourceOf<K>: a Job for 'Job') cached and current. */
 export class Informer<K extends string = string> {
   readonly kind: K;
-  readonly cache: Cache<ResourceOf<K>>;
+  readonly cache = new Cache<ResourceOf<K>>();
   private readonly client: ResourceClient;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -62,7 +60,6 @@ export class Informer<K extends string = string> {
 
   constructor(opts: InformerOptions<K>) {
     this.kind = opts.kind;
-    this.cache = new Cache<ResourceOf<K>>({ compactor: opts.compactor });
     this.client = opts.client;
     this.clock = opts.clock;
     this.logger = opts.logger ?? silentLogger;
@@ -157,8 +154,7 @@ export class Informer<K extends string = string> {
       const key = keyOf(obj);
       seen.add(key);
       const old = this.cache.upsert(obj);
-      // Frozen in place by upsert: what the cache holds (maybe packed).
-      const now = obj;
+      const now = this.cache.getByKey(key) as ResourceOf<K>;
       if (!old) this.emitAdd(now);
       else if (old.metadata.resourceVersion !== now.metadata.resourceVersion) {
         this.emitUpdate(old, now);
@@ -199,7 +195,7 @@ export class Informer<K extends string = string> {
       return;
     }
     const old = this.cache.upsert(obj);
-    const now = obj;
+    const now = this.cache.getByKey(keyOf(obj)) as ResourceOf<K>;
     if (old) this.emitUpdate(old, now);
     else this.emitAdd(now);
   }
@@ -228,7 +224,7 @@ export class Informer<K extends string = string> {
       const turn = this.budget.spend();
       if (turn) await turn;
       if (signal.aborted) return;
-      if (this.cache.holds(obj)) this.emitUpdate(obj, obj);
+      if (this.cache.getByKey(keyOf(obj)) === obj) this.emitUpdate(obj, obj);
     }
   }
 

@@ -10,7 +10,6 @@
 import type { ResourceClient } from '../client/index.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
-import type { Compactor } from './cache.js';
 import type { Controller } from './controller.js';
 import { noopRecorder, type EventRecorder } from './events.js';
 import { Informer } from './informer.js';
@@ -39,8 +38,6 @@ export interface ManagerOptions {
   readonly resyncMs?: number;
   /** Given to every controller the factories build (monitoring). */
   readonly metrics?: ReconcileMetrics;
-  /** Keeps informers' cold objects compact (cache.ts); on a node, the store's. */
-  readonly compactor?: Compactor;
 }
 
 /** What the session does with every informer, whatever its kind. */
@@ -162,7 +159,6 @@ export class Manager {
             clock: this.clock,
             logger: this.logger,
             resyncMs: this.opts.resyncMs ?? 30_000,
-            ...(this.opts.compactor ? { compactor: this.opts.compactor } : {}),
           });
           s.informers.set(kind, inf);
         }

@@ -67,7 +67,6 @@ export {
 } from './selector.js';
 export { canonicalize, cloneResource, jsonEqual } from './canonical.js';
 export { objectJson } from './encoded.js';
-export { storeCompactor } from './compactor.js';
 export { checkFence } from './fence.js';
 export { isDns1123Label } from './input.js';
 export { WatchEventType, type WatchEvent, type WatchHandle, type WatchListener } from './watch.js';

@@ -4,14 +4,9 @@
 // step, which is also what makes an atomic batch's undo a matter of calling
 // them in reverse. Runs also feed what each node has in use (node-usage.ts) and
 // how full each Queue is (queue-usage.ts).
-//
-// Cold objects (finished Runs and Jobs, Events: packed.ts, isCold) are kept
-// packed, in the table and the uid index alike; what goes in and comes out is
-// always the object.
 import { NodeUsageIndex } from './node-usage.js';
-import { isCold, pack, PackedObject } from './packed.js';
 import { QueueUsageIndex } from './queue-usage.js';
-import { KindTable, objectKey, type StoredObject } from './table.js';
+import { KindTable, objectKey } from './table.js';
 import type { OwnerReference, Resource } from './types.js';
 
 /** kind + NUL + namespace/name: identifies an object across kinds. */
@@ -29,15 +24,11 @@ export function splitFullKey(fk: FullKey): [kind: string, key: string] {
 export class ObjectIndex {
   private readonly tables = new Map<string, KindTable>();
   /**
-   * uid -> the object as stored, not its FullKey: a key string per object
+   * uid -> the object itself, not its FullKey: a key string per object
    * (about 60 B) that nothing else holds, where the object is held anyway.
    */
-  private readonly uids = new Map<string, StoredObject>();
-  /**
-   * owner uid -> its dependents. Most owners have one (a Job's Run): that one
-   * is kept as it is, a Set (about 150 B more) only from the second on.
-   */
-  private readonly dependents = new Map<string, FullKey | Set<FullKey>>();
+  private readonly uids = new Map<string, Resource>();
+  private readonly dependents = new Map<string, Set<FullKey>>();
   /** What the non-final Runs bound to each node take of it. */
   readonly nodeUsage = new NodeUsageIndex();
   /** How many Runs of each Queue hold a slot. */
@@ -61,17 +52,15 @@ export class ObjectIndex {
 
   /** The object that has this uid, if it exists. */
   byUid(uid: string): FullKey | undefined {
-    const stored = this.uids.get(uid);
-    if (stored === undefined) return undefined;
-    if (stored instanceof PackedObject) return fullKey(stored.kind, stored.key);
-    return fullKey(stored.kind, objectKey(stored.metadata.namespace, stored.metadata.name));
+    const object = this.uids.get(uid);
+    return (
+      object && fullKey(object.kind, objectKey(object.metadata.namespace, object.metadata.name))
+    );
   }
 
   /** Objects naming `uid` as an owner, sorted (so every replica visits them alike). */
   dependentsOf(uid: string): FullKey[] {
-    const deps = this.dependents.get(uid);
-    if (deps === undefined) return [];
-    return typeof deps === 'string' ? [deps] : [...deps].sort();
+    return [...(this.dependents.get(uid) ?? [])].sort();
   }
 
   /** Stores `object` (replacing `old` at the same key, if given) and indexes it. */
@@ -86,14 +75,15 @@ export class ObjectIndex {
       this.nodeUsage.update(old, object);
       this.queueUsage.update(old, object);
     }
-    const stored = isCold(object) ? pack(object, key) : object;
-    this.table(kind).set(key, stored);
-    this.uids.set(object.metadata.uid, stored);
+    this.table(kind).set(key, object);
+    this.uids.set(object.metadata.uid, object);
     for (const ref of object.metadata.ownerReferences) {
-      const deps = this.dependents.get(ref.uid);
-      if (deps === undefined) this.dependents.set(ref.uid, fk);
-      else if (typeof deps !== 'string') deps.add(fk);
-      else if (deps !== fk) this.dependents.set(ref.uid, new Set([deps, fk]));
+      let set = this.dependents.get(ref.uid);
+      if (!set) {
+        set = new Set();
+        this.dependents.set(ref.uid, set);
+      }
+      set.add(fk);
     }
   }
 
@@ -119,14 +109,10 @@ export class ObjectIndex {
 
   private unindexOwners(refs: readonly OwnerReference[], fk: FullKey): void {
     for (const ref of refs) {
-      const deps = this.dependents.get(ref.uid);
-      if (deps === undefined) continue;
-      if (typeof deps === 'string') {
-        if (deps === fk) this.dependents.delete(ref.uid);
-        continue;
-      }
-      deps.delete(fk);
-      if (deps.size === 1) this.dependents.set(ref.uid, deps.values().next().value as FullKey);
+      const set = this.dependents.get(ref.uid);
+      if (!set) continue;
+      set.delete(fk);
+      if (set.size === 0) this.dependents.delete(ref.uid);
     }
   }
 }

@@ -1,10 +1,8 @@
 // Snapshot encoding: one JSON document with the revision and every object,
 // kinds in name order and objects in key order. Stored objects have sorted keys
 // (canonical.ts), so identical state always gives identical bytes, which lets
-// tests and operators compare replicas byte for byte. A packed object
-// (packed.ts) is written from its packed form, which gives the same bytes.
-import { PackedObject } from './packed.js';
-import type { StoredObject } from './table.js';
+// tests and operators compare replicas byte for byte.
+import type { Resource } from './types.js';
 
 const FORMAT = 'jobctl.dev/store-snapshot/v1';
 
@@ -23,7 +21,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  */
 export function* snapshotPieces(
   revision: number,
-  kinds: Readonly<Record<string, readonly StoredObject[]>>,
+  kinds: Readonly<Record<string, readonly Resource[]>>,
   batch = 1000,
 ): Generator<Uint8Array> {
   let parts: string[] = [`{"format":${JSON.stringify(FORMAT)},"revision":${revision},"kinds":{`];
@@ -32,9 +30,7 @@ export function* snapshotPieces(
     parts.push(`${i > 0 ? ',' : ''}${JSON.stringify(kind)}:[`);
     const objects = kinds[kind] ?? [];
     for (let j = 0; j < objects.length; j++) {
-      const object = objects[j];
-      const json = object instanceof PackedObject ? object.json() : JSON.stringify(object);
-      parts.push(j > 0 ? `,${json}` : json);
+      parts.push(`${j > 0 ? ',' : ''}${JSON.stringify(objects[j])}`);
       if (parts.length >= batch) {
         yield encoder.encode(parts.join(''));
         parts = [];
@@ -49,7 +45,7 @@ export function* snapshotPieces(
 /** The whole snapshot document as one buffer. */
 export function encodeSnapshot(
   revision: number,
-  kinds: Readonly<Record<string, readonly StoredObject[]>>,
+  kinds: Readonly<Record<string, readonly Resource[]>>,
 ): Uint8Array {
   const pieces = [...snapshotPieces(revision, kinds)];
   const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));

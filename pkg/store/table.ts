@@ -7,19 +7,7 @@
 // sortedcontainers does): an insert or delete moves at most one chunk's worth of
 // entries, where one flat array would memmove up to the whole kind (100k keys)
 // on every write into the middle of the order.
-//
-// A value is the object itself or its packed form (packed.ts; ObjectIndex
-// chooses): reads unpack, so callers always get the object.
-import { PackedObject, unpack } from './packed.js';
 import type { Resource } from './types.js';
-
-/** What a table holds for a key. */
-export type StoredObject = Resource | PackedObject;
-
-/** The object a table holds, unpacked if it is packed. */
-export function objectOf(stored: StoredObject): Resource {
-  return stored instanceof PackedObject ? unpack(stored) : stored;
-}
 
 const DEFAULT_CHUNK = 512;
 
@@ -40,7 +28,7 @@ function lowerBound(sorted: readonly string[], key: string): number {
 }
 
 export class KindTable {
-  private readonly objects = new Map<string, StoredObject>();
+  private readonly objects = new Map<string, Resource>();
   /** Sorted, non-empty chunks; every key of chunk i is < every key of chunk i+1. */
   private chunks: string[][] = [];
   /** The last (largest) key of each chunk. */
@@ -54,12 +42,11 @@ export class KindTable {
   }
 
   get(key: string): Resource | undefined {
-    const stored = this.objects.get(key);
-    return stored && objectOf(stored);
+    return this.objects.get(key);
   }
 
   /** Inserts or replaces. */
-  set(key: string, object: StoredObject): void {
+  set(key: string, object: Resource): void {
     if (!this.objects.has(key)) this.insertKey(key);
     this.objects.set(key, object);
   }
@@ -88,16 +75,16 @@ export class KindTable {
       for (let j = lowerBound(chunk, from); j < chunk.length; j++) {
         const key = chunk[j] as string;
         if (to !== undefined && key >= to) return;
-        if (!visit(objectOf(this.objects.get(key) as StoredObject))) return;
+        if (!visit(this.objects.get(key) as Resource)) return;
       }
     }
   }
 
-  /** Every object in key order, as stored (packed ones stay packed). */
-  values(): StoredObject[] {
-    const out: StoredObject[] = [];
+  /** Every object in key order. */
+  values(): Resource[] {
+    const out: Resource[] = [];
     for (const chunk of this.chunks)
-      for (const key of chunk) out.push(this.objects.get(key) as StoredObject);
+      for (const key of chunk) out.push(this.objects.get(key) as Resource);
     return out;
   }
 
