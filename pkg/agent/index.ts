@@ -28,7 +28,7 @@ export {
 export { noopAgentMetrics, type AgentMetrics } from './metrics.js';
 export { lastLines, readRunLog, type ReadRunLogOptions } from './logs.js';
 export { runLogDir, runLogPath } from './paths.js';
-export { listRunLogFiles, removeRunLogFiles, type RunLogFiles } from './run-log-files.js';
+export { listRunLogUids, removeRunLogFiles, runLogFilesModifiedMs } from './run-log-files.js';
 export type { RuntimeReadiness } from './runtime-health.js';
 export { NodeScopedClient, nodeRunsSelector } from './scoped-client.js';
 export { JOB_NAME_LABEL, NODE_LABEL, RUN_NAME_LABEL, RUN_NAMESPACE_LABEL } from './reconciler.js';

@@ -1,50 +1,49 @@
 // The files a node keeps of the Runs it executed, as a whole: which Runs have
-// them (listRunLogFiles) and removing them once the Run is gone
-// (removeRunLogFiles). Kubernetes removes a Pod's container logs with the Pod;
-// a Run's log goes with the Run (deleted with its Job, by a TTL or a history
-// limit), or a node's disk would only fill.
+// them (listRunLogUids), when they last changed (runLogFilesModifiedMs), and
+// removing them once the Run is gone (removeRunLogFiles). Kubernetes removes a
+// Pod's container logs with the Pod; a Run's log goes with the Run (deleted
+// with its Job, by a TTL or a history limit), or a node's disk would only fill.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeLogFile } from '../runtime/index.js';
+import { logStartPath, removeLogFile, rotatedLogPath } from '../runtime/index.js';
 import { LEGACY_COPIED_MARKER } from './log-copies.js';
 import { runLogDir, runLogPath } from './paths.js';
 
-/** A Run whose files are in <dataDir>/logs: its uid and when any of them last changed. */
-export interface RunLogFiles {
-  readonly runUid: string;
-  readonly modifiedMs: number;
-}
-
 /** <uid>.log, its rotated half <uid>.log.1, its offset <uid>.log.start, the old marker <uid>.copied. */
-const RUN_FILE = new RegExp(
-  `^(.+?)(\\.log|\\.log\\.1|\\.log\\.start|${LEGACY_COPIED_MARKER.replace('.', '\\.')})$`,
-);
+const RUN_FILE = /^(.+?)(\.log|\.log\.1|\.log\.start|\.copied)$/;
 
-/** The Runs that have files in this node's log directory (not the copies of other nodes' Runs). */
-export async function listRunLogFiles(dataDir: string): Promise<RunLogFiles[]> {
-  const dir = runLogDir(dataDir);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const newest = new Map<string, number>();
+/** The uids of the Runs that have files in this node's log directory (not the copies of other nodes' Runs). */
+export async function listRunLogUids(dataDir: string): Promise<string[]> {
+  const names = await readdir(runLogDir(dataDir)).catch(() => [] as string[]);
+  const uids = new Set<string>();
   for (const name of names) {
     const uid = RUN_FILE.exec(name)?.[1];
-    if (uid === undefined) continue;
-    const mtime = await stat(join(dir, name)).then(
-      (s) => s.mtimeMs,
-      () => undefined, // removed meanwhile
-    );
-    if (mtime !== undefined) newest.set(uid, Math.max(newest.get(uid) ?? 0, mtime));
+    if (uid !== undefined) uids.add(uid);
   }
-  return [...newest].map(([runUid, modifiedMs]) => ({ runUid, modifiedMs }));
+  return [...uids];
+}
+
+/** When any of a Run's files last changed (0 when none is left). */
+export async function runLogFilesModifiedMs(dataDir: string, runUid: string): Promise<number> {
+  const path = runLogPath(dataDir, runUid);
+  const files = [path, rotatedLogPath(path), logStartPath(path), markerPath(dataDir, runUid)];
+  const times = await Promise.all(
+    files.map((f) =>
+      stat(f).then(
+        (s) => s.mtimeMs,
+        () => 0, // absent, or removed meanwhile
+      ),
+    ),
+  );
+  return Math.max(...times);
 }
 
 /** Removes a Run's log (both halves), its offset file and its old copy marker. */
 export async function removeRunLogFiles(dataDir: string, runUid: string): Promise<void> {
-  const path = runLogPath(dataDir, runUid);
-  await removeLogFile(path);
-  await rm(join(runLogDir(dataDir), `${runUid}${LEGACY_COPIED_MARKER}`), { force: true });
+  await removeLogFile(runLogPath(dataDir, runUid));
+  await rm(markerPath(dataDir, runUid), { force: true });
+}
+
+function markerPath(dataDir: string, runUid: string): string {
+  return join(runLogDir(dataDir), `${runUid}${LEGACY_COPIED_MARKER}`);
 }

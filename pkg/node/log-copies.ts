@@ -11,9 +11,10 @@
 import { createHash } from 'node:crypto';
 import {
   listLogCopies,
-  listRunLogFiles,
+  listRunLogUids,
   removeLogCopy,
   removeRunLogFiles,
+  runLogFilesModifiedMs,
   type LogCopySender,
 } from '../agent/index.js';
 import type { RunLogCopy } from '../client/index.js';
@@ -202,14 +203,16 @@ export class LogCopyJanitor {
     const before = (this.o.now?.() ?? Date.now()) - RUN_LOG_REMOVE_AFTER_MS;
     let removed = 0;
     try {
-      for (const f of await listRunLogFiles(this.o.dataDir)) {
-        if (this.o.hasUid(f.runUid) || f.modifiedMs > before) continue;
+      for (const uid of await listRunLogUids(this.o.dataDir)) {
+        // Only the files of Runs that are gone are looked at more closely.
+        if (this.o.hasUid(uid)) continue;
         try {
-          await removeRunLogFiles(this.o.dataDir, f.runUid);
+          if ((await runLogFilesModifiedMs(this.o.dataDir, uid)) > before) continue;
+          await removeRunLogFiles(this.o.dataDir, uid);
           removed++;
         } catch (err) {
           this.o.logger.warn('could not remove the log of a deleted run', {
-            uid: f.runUid,
+            uid,
             err: errorMessage(err),
           });
         }
