@@ -1,6 +1,6 @@
 // The node's side of log copies (pkg/agent/log-copies.ts): which peers a
 // finished Run's log goes to (PeerLogCopySender), and removing the copies
-// this node keeps, and its own Run logs, once their Runs are gone (LogCopyJanitor).
+// this node keeps, and its own Run logs, once their Runs are gone (RunLogJanitor).
 //
 // How many copies: as many as the node failures the cluster itself survives,
 // floor((nodes - 1) / 2), at least one: a 3-node cluster keeps 1 copy, a
@@ -135,7 +135,7 @@ export function rankPeers(nodes: readonly Node[], key: string): Node[] {
   );
 }
 
-export interface LogCopyJanitorOptions {
+export interface RunLogJanitorOptions {
   readonly dataDir: string;
   /** This node's replica: is the Run still there? */
   readonly getRun: (namespace: string, name: string) => Run | undefined;
@@ -167,8 +167,8 @@ export const RUN_LOG_REMOVE_AFTER_MS = 60_000;
  * by a TTL or a history limit): the copies of other nodes' Runs, the logs of
  * the Runs it ran, and their lines in the journal of copies handed over.
  */
-export class LogCopyJanitor {
-  constructor(private readonly o: LogCopyJanitorOptions) {}
+export class RunLogJanitor {
+  constructor(private readonly o: RunLogJanitorOptions) {}
 
   /** One pass; returns how many copies and Run logs it removed. Never throws. */
   async sweep(): Promise<number> {

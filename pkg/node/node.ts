@@ -35,7 +35,7 @@ import { listenError, prepareDataDir } from './start-errors.js';
 import { LeaderControllers } from './leader.js';
 import { Lifecycle, type Component } from './lifecycle.js';
 import { RunLogs } from './logs.js';
-import { LogCopyJanitor, PeerLogCopySender } from './log-copies.js';
+import { RunLogJanitor, PeerLogCopySender } from './log-copies.js';
 import { TermSource, withTerm, type NodeLogger } from './logger.js';
 import { NodeMetrics } from './metrics.js';
 import { GrpcPeerApi } from './peer-api.js';
@@ -303,7 +303,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     }),
     logger: logger.child({ component: 'log-copies' }),
   });
-  const logCopyJanitor = new LogCopyJanitor({
+  const runLogJanitor = new RunLogJanitor({
     dataDir: config.dataDir,
     getRun: (namespace, runName) => store.get('Run', namespace, runName),
     hasUid: (uid) => store.hasUid(uid),
@@ -482,7 +482,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
       start: () => {
         const sweep = (ms: number): void => {
           janitorTimer = setTimeout(() => {
-            void logCopyJanitor.sweep().then(() => sweep(LOG_COPY_SWEEP_MS));
+            void runLogJanitor.sweep().then(() => sweep(LOG_COPY_SWEEP_MS));
           }, ms);
           janitorTimer.unref();
         };

@@ -17,7 +17,7 @@ import {
 import { readJournal } from '../../../pkg/runtime/index.js';
 import type { RunLogCopy } from '../../../pkg/client/index.js';
 import {
-  LogCopyJanitor,
+  RunLogJanitor,
   PeerLogCopySender,
   RUN_LOG_REMOVE_AFTER_MS,
 } from '../../../pkg/node/log-copies.js';
@@ -153,7 +153,7 @@ describe('PeerLogCopySender.sendMany', () => {
   });
 });
 
-describe('LogCopyJanitor', () => {
+describe('RunLogJanitor', () => {
   it('removes the copies whose Run is gone or was replaced, keeps the others', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'jobctl-janitor-'));
     try {
@@ -161,7 +161,7 @@ describe('LogCopyJanitor', () => {
       await writeLogCopy(dir, copy('gone'));
       await writeLogCopy(dir, copy('old', 'r-same'));
       const runs: Record<string, string> = { 'r-live': 'live', 'r-same': 'new-uid' };
-      const janitor = new LogCopyJanitor({
+      const janitor = new RunLogJanitor({
         dataDir: dir,
         getRun: (_ns, name) =>
           runs[name] ? ({ metadata: { name, uid: runs[name] } } as unknown as Run) : undefined,
@@ -179,7 +179,7 @@ describe('LogCopyJanitor', () => {
   });
 });
 
-describe("LogCopyJanitor and the logs of this node's own Runs", () => {
+describe("RunLogJanitor and the logs of this node's own Runs", () => {
   const NOW = Date.parse('2026-12-07T12:00:00Z');
   const OLD = (NOW - RUN_LOG_REMOVE_AFTER_MS - 1000) / 1000;
   const RECENT = (NOW - 1000) / 1000;
@@ -212,7 +212,7 @@ describe("LogCopyJanitor and the logs of this node's own Runs", () => {
           .map((uid) => JSON.stringify({ uid, run: `default/r-${uid}`, to: 'n2' }))
           .join('\n') + '\n{"uid":"cut-sh',
       );
-      const janitor = new LogCopyJanitor({
+      const janitor = new RunLogJanitor({
         dataDir: dir,
         getRun: () => undefined,
         hasUid: (uid) => uid === 'live',
@@ -251,7 +251,7 @@ describe("LogCopyJanitor and the logs of this node's own Runs", () => {
     try {
       await runFiles(dir, 'gone', OLD);
       await writeLogCopy(dir, copy('gone-copy'));
-      const janitor = new LogCopyJanitor({
+      const janitor = new RunLogJanitor({
         dataDir: dir,
         getRun: () => undefined,
         hasUid: () => false,
