@@ -6,6 +6,11 @@
 // phase full of API calls, on a busy leader) on each write's critical path.
 // A broken stream drops its messages (Raft retransmits), reports the peer
 // unreachable and reconnects after an exponential back-off.
+// The receiving side sends its response headers as soon as it accepts a
+// stream: grpc-js keeps every message a client writes in the call's retry
+// buffer (up to 1 MiB per call) until the server has answered something, and a
+// Raft stream is answered only when it ends. Raft never wants a stream
+// replayed (it retransmits what was lost itself), so nothing is kept.
 import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId, Logger } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
@@ -226,6 +231,9 @@ export class GrpcTransport implements Transport {
       return;
     }
     this.incoming.add(finish);
+    // Headers now, not at the end: the sender's call commits and stops
+    // buffering its messages for a retry (see the top of this file).
+    call.sendMetadata(new grpc.Metadata());
     call.on('data', (batch: MessageBatch) => {
       if (this.closed || done) return;
       let lastFrom = 0;

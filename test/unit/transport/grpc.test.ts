@@ -5,6 +5,7 @@ import type { Message } from '../../../pkg/raft/types.js';
 import type { NodeId } from '../../../pkg/raft/types.js';
 import { freePorts } from '../../../pkg/node/local-cluster.js';
 import { GrpcTransport, type GrpcTransportOptions } from '../../../pkg/transport/grpc-raft.js';
+import { RaftClient } from '../../../pkg/transport/gen/raft.js';
 import type { Transport } from '../../../pkg/transport/transport.js';
 import { runTransportContract } from './contract.js';
 
@@ -110,5 +111,33 @@ describe('grpc transport: who may send', () => {
     );
     assert.deepEqual(got, []);
     assert.deepEqual(removedBy.slice(0, 1), [2]);
+  });
+});
+
+describe('grpc transport: the receiving side', () => {
+  it('answers a stream with headers at once, so the sender keeps no retry buffer', async () => {
+    const [port] = await freePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const node = await serve(1, new Map<NodeId, string>([[1, address]]));
+    const client = new RaftClient(address, grpc.credentials.createInsecure());
+    const call = client.send(() => {});
+    call.on('error', () => {});
+    try {
+      // grpc-js commits a client call (and frees its buffered messages) on the
+      // server's first headers; a Raft stream must get them while it is open.
+      const headers = await new Promise<grpc.Metadata>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no headers within 10 s')), 10_000);
+        call.on('metadata', (md: grpc.Metadata) => {
+          clearTimeout(timer);
+          resolve(md);
+        });
+      });
+      assert.ok(headers instanceof grpc.Metadata);
+    } finally {
+      call.cancel();
+      client.close();
+      await node.t.close();
+      node.server.forceShutdown();
+    }
   });
 });
