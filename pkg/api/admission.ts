@@ -64,9 +64,10 @@ export function admit(
     // controller has no status to write for it (createdJobStatus). On an
     // existing object the store ignores status in create/apply anyway.
     if (copy.kind === 'Job' && (write === 'create' || write === 'apply')) {
-      const status = isObject(copy.status) ? copy.status : {};
       const spec = isObject(copy.spec) ? copy.spec : {};
-      copy.status = { ...createdJobStatus(spec, opts.nowMs?.() ?? Date.now()), ...status };
+      const created = createdJobStatus(spec, opts.nowMs?.() ?? Date.now());
+      // A manifest rarely carries a status: merge only when it does.
+      copy.status = isObject(copy.status) ? { ...created, ...copy.status } : created;
     }
     obj = copy;
   }

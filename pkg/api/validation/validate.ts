@@ -78,8 +78,9 @@ function suggestKind(kind: string): string {
   return match !== undefined ? `; did you mean ${match}?` : '';
 }
 
+const known = `known kinds: ${KNOWN_KINDS.join(', ')}`;
+
 function checkKindAndVersion(obj: JsonObject, errors: FieldError[]): Kind | undefined {
-  const known = `known kinds: ${KNOWN_KINDS.join(', ')}`;
   const { kind, apiVersion } = obj;
   let result: Kind | undefined;
   if (kind === undefined)
@@ -175,7 +176,15 @@ export function validateManifest(input: unknown, options: ValidateOptions = {}):
   }
   // The schema's namespace default ("default") does not apply to cluster-scoped kinds.
   if (CLUSTER_SCOPED.has(kind) && isObject(obj.metadata)) delete obj.metadata.namespace;
-  return { ...base, ok: true, object: obj as JsonObject & { kind: Kind }, errors: [] };
+  // Spelled out rather than spread from `base`: this runs on every write a node admits.
+  return {
+    source,
+    kind: base.kind,
+    name: base.name,
+    ok: true,
+    object: obj as JsonObject & { kind: Kind },
+    errors: [],
+  };
 }
 
 /**
