@@ -4,9 +4,11 @@
 // validated against its kind's schema (pkg/api/validation), which also fills
 // the schema defaults, normalizes shorthands and enforces the size limits
 // (object 256 KiB, command 64 KiB). Every problem is reported at once, as one
-// JobctlError(Invalid) whose message has one line per error.
+// JobctlError(Invalid) whose message has one line per error. The admitted
+// object's keys are put in the order the store keeps (key-order.ts).
 import { createdJobStatus } from '../controllers/index.js';
 import type { ResourceInput } from '../store/index.js';
+import { inStoreKeyOrder } from './key-order.js';
 import { ManifestInvalidError, validateManifest, type JsonObject } from './validation/index.js';
 
 export interface AdmissionOptions {
@@ -73,6 +75,7 @@ export function admit(
   }
   const result = validateManifest(obj);
   if (!result.ok) throw new ManifestInvalidError(result);
-  // Validated against its kind's schema just above, so it has a ResourceInput's shape.
-  return result.object as unknown as ResourceInput;
+  // Validated against its kind's schema just above, so it has a ResourceInput's shape;
+  // validateManifest's copy is ours to reorder (key-order.ts says why).
+  return inStoreKeyOrder(result.object) as ResourceInput;
 }
