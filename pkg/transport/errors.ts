@@ -40,7 +40,21 @@ export function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   const reason = err instanceof JobctlError ? err.reason : Reason.Internal;
   const metadata = new grpc.Metadata();
   metadata.set(reasonMetadataKey, reason);
-  return { code: reasonToCode[reason], details: errorMessage(err), metadata };
+  return { code: reasonToCode[reason], details: wellFormed(errorMessage(err)), metadata };
+}
+
+/** A UTF-16 code unit of a surrogate pair with no partner beside it. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The message with each lone surrogate replaced by U+FFFD. A message may quote
+ * what a client sent, cut between the two halves of a character (V8's
+ * JSON.parse errors name the first code unit of "𐀀"), and grpc-js
+ * percent-encodes the status message with encodeURIComponent, which throws on
+ * a lone surrogate: the call then never got its answer.
+ */
+function wellFormed(message: string): string {
+  return message.replace(loneSurrogate, '\uFFFD');
 }
 
 /** Client side: a gRPC error -> JobctlError with the server's reason, or ConnectionError. */

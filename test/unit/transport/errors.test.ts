@@ -42,6 +42,23 @@ describe('gRPC error mapping', () => {
     assert.equal(err.address, 'h:1');
   });
 
+  it('sends a message quoting half a character as a well-formed string', () => {
+    // V8 names the first code unit of a 4-byte UTF-8 character that is not JSON.
+    let message = '';
+    try {
+      JSON.parse('\u{10000}');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.throws(() => encodeURIComponent(message), URIError);
+    const se = toServiceError(new JobctlError(Reason.Invalid, `object is not JSON: ${message}`));
+    // grpc-js percent-encodes the status message; a lone surrogate made it throw.
+    assert.doesNotThrow(() => encodeURIComponent(se.details ?? ''));
+    assert.match(se.details ?? '', /^object is not JSON: Unexpected token '\uFFFD'/);
+    const whole = toServiceError(new JobctlError(Reason.Invalid, 'name "\u{10000}" is taken'));
+    assert.equal(whole.details, 'name "\u{10000}" is taken');
+  });
+
   it('maps a plain thrown Error to Internal', () => {
     const se = toServiceError(new Error('bug'));
     assert.equal(se.code, grpc.status.INTERNAL);
