@@ -35,8 +35,10 @@ import {
 import { channelOptions } from './channel-options.js';
 import { ConnectionError, fromServiceError, reasonMetadataKey, toServiceError } from './errors.js';
 import {
+  ApplyResponse,
   JobctlClient,
   JobctlService,
+  WatchEvent as WatchEventCodec,
   type AddMemberRequest,
   type ClusterStatusResponse,
   type MemberRequest,
@@ -47,12 +49,28 @@ import {
   type LogInfo,
   type LogsRequest,
   type NodeStatus,
-  type ObjectResponse,
+  ObjectResponse,
   type TransferLeaderRequest,
   type TransferLeaderResponse,
   type WatchEvent as WatchEventMessage,
 } from './gen/api.js';
 import { clientChannel, type ClientSecurity } from './security.js';
+import { withReusedWriters } from './reused-writer.js';
+
+/**
+ * The Jobctl service as this node serves it: the answers of the write and
+ * read paths (and each Watch event) are encoded with a reused writer
+ * (reused-writer.ts); the bytes are the generated encoders'.
+ */
+const servedJobctlService = withReusedWriters(JobctlService, {
+  apply: { response: ApplyResponse },
+  create: { response: ObjectResponse },
+  update: { response: ObjectResponse },
+  updateStatus: { response: ObjectResponse },
+  get: { response: ObjectResponse },
+  delete: { response: ObjectResponse },
+  watch: { response: WatchEventCodec },
+});
 
 export interface ApiServerDeps {
   /**
@@ -439,7 +457,7 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       membershipMessage(await cluster.removeMember(r.id)),
     ),
   };
-  addLimitedService(server, JobctlService, deps.limit, handlers);
+  addLimitedService(server, servedJobctlService, deps.limit, handlers);
 
   return {
     closeWatches() {
