@@ -351,6 +351,7 @@ export class RunReconciler implements Reconciler {
         t.exit = exit;
         t.state = 'exited';
         this.d.table.touch(t);
+        this.reportExitNow(t);
       }
     })()
       .catch((err: unknown) => {
@@ -372,6 +373,27 @@ export class RunReconciler implements Reconciler {
         t.waiting = false;
         if (t.key && !this.d.stopped()) this.d.enqueue(t.key);
       });
+  }
+
+  /**
+   * Reports an exit the moment its waiter sees it, not when the work queue next
+   * gets to the Run. A container that ends soon after it started then replaces
+   * its Running report while that still waits for the reporter's window, and
+   * the Run goes from Pending (or Scheduled) straight to its final phase in one
+   * write, startedAt and finishedAt both in it, as a Kubernetes Pod may be seen
+   * doing. Without it, a busy queue (longer than the window) sent the Running
+   * report alone: one more write for the Run, and one for its Job's Running.
+   * Only the plain case is taken here (the Run cached, ours, not final, no
+   * report refused); the reconcile the waiter enqueues still runs and decides
+   * everything else, and finds this report already on its way.
+   */
+  private reportExitNow(t: Tracked): void {
+    if (!t.key || !t.exit || t.refused !== undefined || this.d.stopped()) return;
+    const run = this.d.runs.getByKey(t.key);
+    if (!run || run.metadata.uid !== t.runUid || run.spec.nodeName !== this.d.nodeName) return;
+    if (isFinal(run)) return;
+    const facts = this.facts(run, t);
+    if (facts) this.report(run, exitedStatus(facts, t.exit, t.killCause));
   }
 
   /** Submits `status` unless the Run already shows it or it is already on its way. */

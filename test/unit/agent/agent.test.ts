@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { NODE_LABEL, runLogPath } from '../../../pkg/agent/index.js';
+import { NODE_LABEL, RUN_NAME_LABEL, runLogPath } from '../../../pkg/agent/index.js';
 import { JobctlError, Reason } from '../../../pkg/util/errors.js';
 import type { ContainerInfo } from '../../../pkg/runtime/index.js';
 import type { Run } from '../../../pkg/store/index.js';
@@ -128,6 +128,67 @@ describe('status batching', () => {
     assert.ok(
       finals[0]?.commands.every((c) => c.op === 'updateStatus' && c.fence?.nodeName === NODE),
     );
+  });
+
+  it('writes a Run whose container exits before its Running report goes out once, final', async () => {
+    // One worker, busy with a start that hangs: the Run's own reconcile after
+    // its exit waits behind it, past the reporter's window. The exit is
+    // reported when its wait() returns, so the Running report never goes out.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding = false;
+    const waited = new Set<string>();
+    const inner = b.runtime;
+    const runtime = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === 'start') {
+          return async (spec: Parameters<typeof inner.start>[0]) => {
+            if (spec.labels?.[RUN_NAME_LABEL] !== 'a-quick') {
+              holding = true;
+              await held;
+            }
+            return target.start(spec);
+          };
+        }
+        if (prop === 'wait') {
+          return (id: string) =>
+            target.wait(id).then((exit) => {
+              waited.add(id);
+              return exit;
+            });
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const agent = b.agent({ runtime, options: { workers: 1 } });
+    try {
+      agent.start();
+      await b.until('synced', () => agent.isSynced() && agent.runtimeReady().ready);
+      // Queued in this order: the quick one starts first, then the held start takes the worker.
+      const quick = await b.createRun('a-quick', { command: 'echo hi' });
+      await b.createRun('b-held', { command: 'sleep 1' });
+      for (let i = 0; i < 1000 && !(holding && waited.size === 1); i++) await b.settle(1);
+      assert.ok(holding && waited.size === 1, 'the held start began and the quick exit was seen');
+      await b.settle(3);
+      b.clock.advance(60); // the reporter's window ends while the worker is still held
+      await b.until('a-quick reported', () => b.phase('a-quick') !== 'Scheduled');
+      release();
+      await b.until('both Succeeded', () => {
+        return b.phase('a-quick') === 'Succeeded' && b.phase('b-held') === 'Succeeded';
+      });
+      const quickWrites = b.proposer.batches
+        .flatMap((batch) => batch.commands)
+        .filter((c) => c.op === 'updateStatus' && c.object.metadata.uid === quick.metadata.uid)
+        .map((c) => (c.op === 'updateStatus' ? c.object.status : undefined));
+      assert.equal(quickWrites.length, 1, 'one status write for the Run');
+      const s = quickWrites[0] as Run['status'];
+      assert.equal(s.phase, 'Succeeded');
+      assert.ok(s.startedAt && s.finishedAt, 'startedAt and finishedAt in the one write');
+    } finally {
+      release(); // never leave the worker held for cleanup()
+    }
+    assert.deepEqual(b.recorder.reasons('a-quick'), ['Started']);
   });
 
   it('makes no writes in a steady state', async () => {

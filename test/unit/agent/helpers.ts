@@ -9,7 +9,7 @@ import { Agent, type AgentTuning, type FinishedRunLogs } from '../../../pkg/agen
 import type { ResourceClient } from '../../../pkg/client/types.js';
 import { newTestClient } from '../../../pkg/client/testing.js';
 import { MemoryRecorder } from '../../../pkg/reconcile/index.js';
-import { FakeRuntime } from '../../../pkg/runtime/index.js';
+import { FakeRuntime, type Runtime } from '../../../pkg/runtime/index.js';
 import {
   API_VERSION,
   type BatchCommand,
@@ -139,13 +139,15 @@ export class Bench {
       options?: AgentTuning;
       nodeName?: string;
       logCopies?: FinishedRunLogs;
+      /** Default the bench's FakeRuntime; a wrapper of it to hold or watch calls. */
+      runtime?: Runtime;
     } = {},
   ): Agent {
     const agent = new Agent({
       nodeName: opts.nodeName ?? NODE,
       client: opts.client ?? this.client,
       proposer: this.proposer,
-      runtime: this.runtime,
+      runtime: opts.runtime ?? this.runtime,
       dataDir: this.dataDir,
       clock: this.clock,
       recorder: this.recorder,
