@@ -2,6 +2,7 @@ export {
   NODE_LIFECYCLE_CONTROLLER,
   nodeLifecycleController,
   type NodeLifecycleOptions,
+  unreadyNodeOf,
 } from './controller.js';
 export { HeartbeatTracker, type Liveness } from './heartbeats.js';
 export {

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import {
   HeartbeatTracker,
   NodeLifecycleReconciler,
+  unreadyNodeOf,
 } from '../../../pkg/controllers/nodelifecycle/index.js';
 import {
   cloneResource,
@@ -15,6 +16,8 @@ import {
 } from '../../../pkg/store/index.js';
 import { iso, jobInput, newFixture, nodeInput, T0, type Fixture } from './fixtures.js';
 import { JobReconciler } from '../../../pkg/controllers/job/index.js';
+import { newRun } from '../../../pkg/controllers/job/runs.js';
+import type { Job } from '../../../pkg/store/index.js';
 
 function lifecycle(fx: Fixture): NodeLifecycleReconciler {
   return new NodeLifecycleReconciler({
@@ -105,6 +108,40 @@ describe('node lifecycle', () => {
     await pass(fx, r, 5_000);
     await sync(fx, r);
     assert.deepEqual(fx.writes, []);
+  });
+
+  it('enqueues a Run event only for a node not Ready in its cache; a Run bound just before the NotReady write is lost by that write\'s Node event', async () => {
+    const fx = await seed();
+    const r = lifecycle(fx);
+    await sync(fx, r);
+    await pass(fx, r, 5_000); // n1 is now stale; the caches are as of now
+    const a0 = fx.runs.get('default', 'a-0') as Run;
+    assert.deepEqual(unreadyNodeOf(a0, fx.nodes), [], 'n1 is Ready=True: not enqueued');
+    // c-0 is bound to n1 in the store, but the Run cache has not seen it yet.
+    const job = (await fx.api.create(jobInput('c'))) as unknown as Job;
+    await fx.api.create(newRun(job, 0, fx.clock.now()));
+    await fx.bindRun('c-0', 'n1');
+    fx.reset();
+    await r.reconcile('n1');
+    assert.deepEqual(fx.writes, ['updateStatus Node n1', 'updateStatus Run default/a-0']);
+    // The bind (and a-0's Lost) reach the Run cache before the NotReady write
+    // reaches the Node cache.
+    const c0 = await fx.get<Run>('Run', 'c-0');
+    fx.runs.upsert(c0);
+    fx.runs.upsert(await fx.get<Run>('Run', 'a-0'));
+    assert.deepEqual(unreadyNodeOf(c0, fx.nodes), [], 'the Node cache still says Ready=True');
+    // Then the NotReady write reaches the Node cache: its Node event enqueues n1.
+    fx.nodes.upsert(await fx.get<Node>('Node', 'n1'));
+    assert.deepEqual(unreadyNodeOf(c0, fx.nodes), ['n1'], 'later Run events get through');
+    fx.reset();
+    await r.reconcile('n1');
+    assert.deepEqual(fx.writes, ['updateStatus Run default/c-0']);
+    const lost = await fx.get<Run>('Run', 'c-0');
+    assert.deepEqual([lost.status.phase, lost.status.reason], ['Lost', 'NodeLost']);
+    // A Run of a node the cache does not know is enqueued (lost at once), an unbound one never.
+    fx.nodes.remove('n1');
+    assert.deepEqual(unreadyNodeOf(c0, fx.nodes), ['n1']);
+    assert.deepEqual(unreadyNodeOf({ ...c0, spec: { ...c0.spec, nodeName: '' } }, fx.nodes), []);
   });
 
   it('declares nobody stale while the log stands still (a replica cut off or paused)', async () => {
