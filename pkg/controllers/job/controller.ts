@@ -1,13 +1,21 @@
-// Wires the job controller into a Manager session: Job events enqueue the
-// Job, Run events enqueue their controlling Job.
+// Wires the job controller into a Manager session: Job events enqueue the Job,
+// Run events enqueue their controlling Job. Events that cannot change a Job's
+// plan are left out: those of the controller's own writes (own-writes.ts) and
+// Run updates its Job does not look at (sameForJob: a bind, say). A resync
+// (old === new) always enqueues.
 import {
   Controller,
-  enqueueObject,
+  controllerRef,
   enqueueOwner,
+  keyOf,
   type ControllerFactory,
+  type EventHandler,
 } from '../../reconcile/index.js';
+import type { Job, Run } from '../../store/index.js';
 import { RUNS_BY_OWNER, runOwnerIndex } from '../common/runs.js';
 import type { JobControllerOptions } from './options.js';
+import { OwnWrites } from './own-writes.js';
+import { sameForJob } from './plan.js';
 import { JobReconciler } from './reconciler.js';
 
 export const JOB_CONTROLLER = 'job';
@@ -17,6 +25,7 @@ export function jobController(opts: JobControllerOptions = {}): ControllerFactor
     const jobs = ctx.informer('Job');
     const runs = ctx.informer('Run');
     runs.cache.addIndex(RUNS_BY_OWNER, runOwnerIndex);
+    const own = new OwnWrites();
     const reconciler = new JobReconciler({
       client: ctx.client,
       jobs: jobs.cache,
@@ -26,6 +35,7 @@ export function jobController(opts: JobControllerOptions = {}): ControllerFactor
       logger: ctx.logger,
       backoffBaseMs: opts.backoffBaseMs,
       backoffMaxMs: opts.backoffMaxMs,
+      ownWrites: own,
       ...(opts.proposer ? { proposer: opts.proposer } : {}),
     });
     const controller = new Controller({
@@ -35,8 +45,45 @@ export function jobController(opts: JobControllerOptions = {}): ControllerFactor
       logger: ctx.logger,
       workers: opts.workers ?? 64,
     });
-    jobs.addHandler(enqueueObject(controller));
-    runs.addHandler(enqueueOwner(controller, 'Job'));
+    jobs.addHandler(jobEvents(controller, own));
+    runs.addHandler(runEvents(controller, own));
     return controller;
+  };
+}
+
+/** Job events enqueue the Job, except the update that is the controller's own status write. */
+export function jobEvents(target: { add(key: string): void }, own: OwnWrites): EventHandler<Job> {
+  return {
+    onAdd: (job) => target.add(keyOf(job)),
+    onUpdate: (old, job) => {
+      if (old !== job && own.takeJob(job)) return;
+      target.add(keyOf(job));
+    },
+    onDelete: (job) => {
+      own.forgetJob(job);
+      target.add(keyOf(job));
+    },
+  };
+}
+
+/**
+ * Run events enqueue the controlling Job, except the add of a Run the
+ * controller created itself and an update its Job does not look at.
+ */
+export function runEvents(target: { add(key: string): void }, own: OwnWrites): EventHandler<Run> {
+  const owner = enqueueOwner<Run>(target, 'Job');
+  return {
+    onAdd: (run) => {
+      if (!own.takeRun(run.metadata.uid)) owner.onAdd?.(run);
+    },
+    onUpdate: (old, run) => {
+      const sameOwner = controllerRef(old)?.uid === controllerRef(run)?.uid;
+      if (old !== run && sameOwner && sameForJob(old, run)) return;
+      owner.onUpdate?.(old, run);
+    },
+    onDelete: (run) => {
+      own.takeRun(run.metadata.uid);
+      owner.onDelete?.(run);
+    },
   };
 }

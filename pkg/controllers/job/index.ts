@@ -1,4 +1,5 @@
-export { JOB_CONTROLLER, jobController } from './controller.js';
+export { JOB_CONTROLLER, jobController, jobEvents, runEvents } from './controller.js';
+export { OwnWrites } from './own-writes.js';
 export {
   DEFAULT_BACKOFF_BASE_MS,
   DEFAULT_BACKOFF_MAX_MS,
@@ -9,6 +10,7 @@ export {
   createdJobStatus,
   formatMs,
   planJob,
+  sameForJob,
   type JobPlan,
   type PlanOptions,
 } from './plan.js';

@@ -4,14 +4,15 @@
 // (reconciler.ts) performs them. Keeping this free of I/O makes each rule of
 // DESIGN.md §3 testable on its own and keeps reconciles idempotent: the same
 // inputs always give the same plan.
-import type {
-  Condition,
-  Job,
-  JobConditionType,
-  JobPhase,
-  JobStatus,
-  Run,
-  RunCancelReason,
+import {
+  JOB_NAME_LABEL,
+  type Condition,
+  type Job,
+  type JobConditionType,
+  type JobPhase,
+  type JobStatus,
+  type Run,
+  type RunCancelReason,
 } from '../../store/index.js';
 import { backoffDelay } from '../../util/backoff.js';
 import { findCondition, isConditionTrue, setCondition } from '../common/conditions.js';
@@ -97,6 +98,36 @@ export function countRuns(
     }
   }
   return { active, succeeded, failed, lastFailureMs, started, nextAttempt };
+}
+
+/**
+ * Whether two states of a Run look the same to its Job: everything of a Run
+ * that countRuns, toCancel and the reconciler's choice of Runs read (phase as
+ * far as it tells active, started, succeeded or failed apart; the attempt;
+ * the cancel flag and reason, and whether a cancelled Run is still unbound;
+ * finishedAt and creationTimestamp, which date a failure; the Job name label).
+ * A Run event between two such states cannot change its Job's plan (a bind,
+ * for one: Pending to Scheduled with a node), so the job controller does not
+ * enqueue the Job for it. Keep in step with what those functions read.
+ */
+export function sameForJob(a: Run, b: Run): boolean {
+  return (
+    phaseForJob(a) === phaseForJob(b) &&
+    a.spec.attempt === b.spec.attempt &&
+    a.spec.cancelled === b.spec.cancelled &&
+    a.spec.cancelReason === b.spec.cancelReason &&
+    (a.spec.cancelled === true && a.spec.nodeName === '') ===
+      (b.spec.cancelled === true && b.spec.nodeName === '') &&
+    a.status?.finishedAt === b.status?.finishedAt &&
+    a.metadata.creationTimestamp === b.metadata.creationTimestamp &&
+    a.metadata.labels[JOB_NAME_LABEL] === b.metadata.labels[JOB_NAME_LABEL]
+  );
+}
+
+/** Pending and Scheduled are alike to a Job (active, not started); other phases are themselves. */
+function phaseForJob(run: Run): string {
+  const phase = runPhase(run);
+  return phase === 'Scheduled' ? 'Pending' : phase;
 }
 
 /** The reason a finished Job gives the Runs it still has to stop. */

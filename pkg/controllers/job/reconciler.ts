@@ -42,6 +42,7 @@ import { RUNS_BY_OWNER, isActiveRun } from '../common/runs.js';
 import { isoTime } from '../common/time.js';
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from './options.js';
 import { countRuns, planJob, type PlanOptions } from './plan.js';
+import type { OwnWrites } from './own-writes.js';
 import { isControlledBy, newRun, runName } from './runs.js';
 
 export interface JobReconcilerDeps {
@@ -62,6 +63,8 @@ export interface JobReconcilerDeps {
   readonly proposer?: Proposer;
   /** uids of created Runs in batches (default crypto.randomUUID). */
   readonly newUid?: () => string;
+  /** Told of every status write and batch-created Run, so their events can be skipped. */
+  readonly ownWrites?: OwnWrites;
 }
 
 /** The Job's status write, guarded by the uid and resourceVersion the cache saw. */
@@ -221,18 +224,22 @@ export class JobReconciler implements Reconciler {
     };
     const now = isoTime(nowMs);
     const newUid = this.d.newUid ?? randomUUID;
+    const uids = attempts.map(() => newUid());
     const commands: SingleCommand[] = [
       // First: a stale view of the Job fails here, before anything is created.
       { op: 'updateStatus', object: statusTarget(job, next) },
-      ...attempts.map((a): SingleCommand => ({
+      ...attempts.map((a, i): SingleCommand => ({
         op: 'create',
         now,
-        uid: newUid(),
+        uid: uids[i] as string,
         object: newRun(job, a, nowMs),
       })),
     ];
+    // Noted before the proposal: the Runs' add events may come before its answer.
+    for (const uid of uids) this.d.ownWrites?.noteRun(uid);
     const result = await proposer.propose({ op: 'batch', atomic: true, commands });
     if (!result.ok) {
+      for (const uid of uids) this.d.ownWrites?.takeRun(uid);
       if (result.reason === Reason.Conflict || result.reason === Reason.NotFound) return 'stale';
       if (result.reason !== Reason.AlreadyExists) throw resultError(result);
       // Whose is it? Ours: the Run cache is behind. Someone else's: skip it, one by one.
@@ -244,6 +251,8 @@ export class JobReconciler implements Reconciler {
       }
       return 'stale';
     }
+    const written = result.outcome === 'batch' ? result.results[0] : undefined;
+    if (written?.ok) this.d.ownWrites?.noteJob(written.object as Job);
     Object.assign(status, next);
     for (const a of attempts) {
       this.d.recorder.record(job, 'Normal', 'SuccessfulCreate', `Created run: ${runName(job, a)}`);
@@ -366,7 +375,8 @@ export class JobReconciler implements Reconciler {
   /** Writes status on a copy, only when it differs; the cached resourceVersion guards it. */
   private async writeStatus(job: Job, status: JobStatus): Promise<void> {
     if (jsonEqual(status, job.status ?? {})) return;
-    await this.d.client.updateStatus(statusTarget(job, status));
+    const written = await this.d.client.updateStatus(statusTarget(job, status));
+    this.d.ownWrites?.noteJob(written);
   }
 
   private async deleteJob(job: Job): Promise<void> {

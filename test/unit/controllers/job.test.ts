@@ -2,7 +2,13 @@
 // key and asserts the exact writes (STYLE §2).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JobReconciler, runName } from '../../../pkg/controllers/job/index.js';
+import {
+  JobReconciler,
+  OwnWrites,
+  jobEvents,
+  runEvents,
+  runName,
+} from '../../../pkg/controllers/job/index.js';
 import { createdJobStatus } from '../../../pkg/controllers/job/plan.js';
 import { JOB_NAME_LABEL, type Job, type Run } from '../../../pkg/store/index.js';
 import { iso, jobInput, newFixture, T0, type Fixture } from './fixtures.js';
@@ -579,5 +585,79 @@ describe("job controller with a proposer: a Job's new Runs and its status in one
       'updateStatus Job default/hello',
     ]);
     assert.equal((await fx.get<Job>('Job', 'hello')).status.attempts, 2);
+  });
+});
+
+describe('job controller events: what enqueues a Job', () => {
+  /** A reconciler with a proposer that notes its writes, and the handlers over the same notes. */
+  function wired(fx: Fixture) {
+    const own = new OwnWrites();
+    let uid = 0;
+    const r = new JobReconciler({
+      ...depsOf(fx),
+      proposer: fx.proposer,
+      newUid: () => `run-${++uid}`,
+      ownWrites: own,
+    });
+    const added: string[] = [];
+    const target = { add: (key: string) => added.push(key) };
+    return { r, added, jobs: jobEvents(target, own), runs: runEvents(target, own) };
+  }
+
+  it("skips the events of the controller's own writes, once, and nothing else", async () => {
+    const { fx } = await setup('hello');
+    const w = wired(fx);
+    const before = await fx.get<Job>('Job', 'hello');
+    await w.r.reconcile('default/hello');
+    const afterBatch = await fx.get<Job>('Job', 'hello');
+    const run = await fx.get<Run>('Run', 'hello-0');
+    // The batch's Job status and its Run: no reconcile would find anything to do.
+    w.jobs.onUpdate?.(before, afterBatch);
+    w.runs.onAdd?.(run);
+    assert.deepEqual(w.added, []);
+    // The same events again (a relist, say) and a resync do enqueue.
+    w.jobs.onUpdate?.(before, afterBatch);
+    w.runs.onAdd?.(run);
+    w.jobs.onUpdate?.(afterBatch, afterBatch);
+    assert.deepEqual(w.added, ['default/hello', 'default/hello', 'default/hello']);
+    w.added.length = 0;
+    // Someone else's change of the Job enqueues it.
+    const suspended = await fx.api.update({
+      ...afterBatch,
+      spec: { ...afterBatch.spec, suspend: true },
+    });
+    w.jobs.onUpdate?.(afterBatch, suspended as unknown as Job);
+    assert.deepEqual(w.added, ['default/hello']);
+  });
+
+  it('skips the final status write of its own too', async () => {
+    const { fx } = await setup('hello');
+    const w = wired(fx);
+    await w.r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', { phase: 'Succeeded', reason: 'Completed', exitCode: 0 });
+    await fx.sync();
+    const running = await fx.get<Job>('Job', 'hello');
+    await w.r.reconcile('default/hello');
+    const done = await fx.get<Job>('Job', 'hello');
+    assert.equal(done.status.phase, 'Succeeded');
+    w.jobs.onUpdate?.(running, done);
+    assert.deepEqual(w.added, []);
+  });
+
+  it('a Run update enqueues its Job only when the Job could see a difference', async () => {
+    const { fx } = await setup('hello');
+    const w = wired(fx);
+    await w.r.reconcile('default/hello');
+    const created = await fx.get<Run>('Run', 'hello-0');
+    const bound = await fx.bindRun('hello-0', 'n1');
+    w.runs.onUpdate?.(created, bound);
+    assert.deepEqual(w.added, [], 'a bind: Pending to Scheduled, still active, not started');
+    const running = await fx.setRunStatus('hello-0', { phase: 'Running' });
+    w.runs.onUpdate?.(bound, running);
+    const done = await fx.setRunStatus('hello-0', { phase: 'Succeeded', exitCode: 0 });
+    w.runs.onUpdate?.(running, done);
+    w.runs.onUpdate?.(done, done); // a resync
+    w.runs.onDelete?.(done);
+    assert.deepEqual(w.added, ['default/hello', 'default/hello', 'default/hello', 'default/hello']);
   });
 });

@@ -110,7 +110,7 @@ describe('node lifecycle', () => {
     assert.deepEqual(fx.writes, []);
   });
 
-  it('enqueues a Run event only for a node not Ready in its cache; a Run bound just before the NotReady write is lost by that write\'s Node event', async () => {
+  it("enqueues a Run event only for a node not Ready in its cache; a Run bound just before the NotReady write is lost by that write's Node event", async () => {
     const fx = await seed();
     const r = lifecycle(fx);
     await sync(fx, r);
