@@ -334,6 +334,7 @@ export class RunReconciler implements Reconciler {
     if (t.state !== 'running' && t.state !== 'exited' && t.state !== 'unknown') return;
     t.waiting = true;
     const logPath = runLogPath(this.d.dataDir, t.runUid);
+    let reported = false;
     void (async () => {
       if (t.adopted && !t.logsAttached) {
         // A restarted agent: resume copying the output the old one was copying.
@@ -351,7 +352,7 @@ export class RunReconciler implements Reconciler {
         t.exit = exit;
         t.state = 'exited';
         this.d.table.touch(t);
-        this.reportExitNow(t);
+        reported = this.reportExitNow(t);
       }
     })()
       .catch((err: unknown) => {
@@ -371,7 +372,9 @@ export class RunReconciler implements Reconciler {
       })
       .finally(() => {
         t.waiting = false;
-        if (t.key && !this.d.stopped()) this.d.enqueue(t.key);
+        // A reported exit needs no reconcile now: the Run turning final (or
+        // the report refused) enqueues it, and a failed proposal is retried.
+        if (t.key && !this.d.stopped() && !reported) this.d.enqueue(t.key);
       });
   }
 
@@ -384,16 +387,20 @@ export class RunReconciler implements Reconciler {
    * doing. Without it, a busy queue (longer than the window) sent the Running
    * report alone: one more write for the Run, and one for its Job's Running.
    * Only the plain case is taken here (the Run cached, ours, not final, no
-   * report refused); the reconcile the waiter enqueues still runs and decides
-   * everything else, and finds this report already on its way.
+   * report refused); every other case is left to the reconcile the waiter
+   * then enqueues. True when the exit was reported here.
    */
-  private reportExitNow(t: Tracked): void {
-    if (!t.key || !t.exit || t.refused !== undefined || this.d.stopped()) return;
+  private reportExitNow(t: Tracked): boolean {
+    if (!t.key || !t.exit || t.refused !== undefined || this.d.stopped()) return false;
     const run = this.d.runs.getByKey(t.key);
-    if (!run || run.metadata.uid !== t.runUid || run.spec.nodeName !== this.d.nodeName) return;
-    if (isFinal(run)) return;
+    if (!run || run.metadata.uid !== t.runUid || run.spec.nodeName !== this.d.nodeName) {
+      return false;
+    }
+    if (isFinal(run)) return false;
     const facts = this.facts(run, t);
-    if (facts) this.report(run, exitedStatus(facts, t.exit, t.killCause));
+    if (!facts) return false;
+    this.report(run, exitedStatus(facts, t.exit, t.killCause));
+    return true;
   }
 
   /** Submits `status` unless the Run already shows it or it is already on its way. */
