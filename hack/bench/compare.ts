@@ -20,7 +20,11 @@
 // Job is stored with its status, so about 1). Every process
 // and the temp dir are removed at the end, on a failure, and on Ctrl-C or
 // SIGTERM. BENCH_KEEP=1 keeps the temp dir (logs); BENCH_PROFILE=DIR writes a
-// --cpu-prof of every jobd node there. BENCH_TRACE=DIR adds compare.write.trace:
+// --cpu-prof of every jobd node there, and DIR/runs.json: each measured run's
+// start and end on the clock of the profiles' startTime/endTime (microseconds
+// of CLOCK_MONOTONIC), so that one run's window can be cut out of a profile
+// (profile.js --skip-ms (start - startTime)/1000 --until-ms (end - startTime)/1000).
+// BENCH_TRACE=DIR adds compare.write.trace:
 // after the runs, BENCH_TRACE_WRITES (300) single writes, each alone, timed
 // step by step inside the nodes (write-trace.ts: where one write's time goes).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -423,13 +427,24 @@ export async function benchCompare(opts?: CompareOptions): Promise<object[]> {
 
     for (const t of targets) await closedLoop(t, o, o.clients, WARMUP_MS, interrupted.signal);
     const out: object[] = [];
+    // CLOCK_MONOTONIC in microseconds: the clock of a V8 CPU profile's startTime.
+    const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+    const windows: {
+      system: string;
+      clients: number;
+      round: number;
+      startUs: number;
+      endUs: number;
+    }[] = [];
     // The main runs, then (unless they were already) the one-client runs.
     const sets = o.clients === 1 ? [1] : [o.clients, 1];
     for (const [i, clients] of sets.entries()) {
       const runs: Record<Target['name'], Run[]> = { etcd: [], jobctl: [] };
       for (let r = 1; r <= o.rounds; r++) {
         for (const t of targets) {
+          const startUs = monotonicUs();
           const run = await closedLoop(t, o, clients, o.durationMs, interrupted.signal);
+          windows.push({ system: t.name, clients, round: r, startUs, endUs: monotonicUs() });
           runs[t.name].push(run);
           note(
             `${t.name} run ${r}/${o.rounds}, ${clients} client(s): ` +
@@ -439,6 +454,14 @@ export async function benchCompare(opts?: CompareOptions): Promise<object[]> {
       }
       const name = i === 0 ? 'compare.write' : 'compare.write.1client';
       out.push({ ...line(name, o, clients, runs.jobctl, runs.etcd), etcd_version: etcdVersion });
+    }
+    if (process.env.BENCH_PROFILE) {
+      // The nodes make the directory only when they exit, after this.
+      mkdirSync(process.env.BENCH_PROFILE, { recursive: true });
+      writeFileSync(
+        join(process.env.BENCH_PROFILE, 'runs.json'),
+        `${JSON.stringify(windows, null, 1)}\n`,
+      );
     }
     if (traceDir) {
       const jobctl = targets[1] as Target;
