@@ -171,6 +171,12 @@ async function main(): Promise<void> {
       default: nodeDefaults.eventTtlMs,
       describe: 'Events are deleted this long after their last occurrence, ms',
     })
+    .option('resync-ms', {
+      type: 'number',
+      default: nodeDefaults.resyncMs,
+      describe:
+        'informer resync of the leader controllers and the agent, ms (a safety net; deadlines are timed)',
+    })
     .option('default-image', {
       type: 'string',
       default: nodeDefaults.defaultImage,
@@ -313,6 +319,7 @@ async function main(): Promise<void> {
           ? undefined
           : positive('node-heartbeat-ms', argv.nodeHeartbeatMs),
       eventTtlMs: positive('event-ttl-ms', argv.eventTtlMs),
+      resyncMs: positive('resync-ms', argv.resyncMs),
       logLevel: parseLogLevel(argv.logLevel),
       tls: tlsPaths(argv.tlsCa, argv.tlsCert, argv.tlsKey),
       rateLimit: parseRateLimit(argv.rateLimit),

@@ -18,6 +18,9 @@
 //                alone); BENCH_SETTLE_MS (600000) bounds the wait to finish.
 // Knobs (env): BENCH_DURATION_MS (10000), BENCH_JOBS (100000),
 // BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir,
+// BENCH_REST_MS (0) then leaves the finished cluster alone that long and
+// reports each node's CPU, RSS and heap over it (store.rest),
+// BENCH_JOBD_ARGS='--resync-ms 30000' adds jobd flags on every node,
 // BENCH_PROFILE=DIR writes a --cpu-prof of every node,
 // BENCH_HEAP_SNAPSHOT=DIR writes a heap snapshot of every node into DIR once
 // seeded and after the listing (`--heapsnapshot-signal`),
@@ -35,7 +38,7 @@ import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { generateCerts } from '../../pkg/tls/certs.js';
 import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
-import { clusterMemory, waitForSettled } from './node-memory.js';
+import { clusterAtRest, clusterMemory, waitForSettled } from './node-memory.js';
 import { percentile, retry, round } from './stats.js';
 
 function env(name: string, dflt: number): number {
@@ -337,7 +340,13 @@ export async function benchApi(): Promise<object[]> {
     baseDir: dir,
     // The control plane is measured: Jobs run instantly on the fake runtime.
     // Capacity is measured, not the per-client limiter (--rate-limit 0).
-    extraArgs: ['--runtime', 'fake', '--rate-limit', '0'],
+    extraArgs: [
+      '--runtime',
+      'fake',
+      '--rate-limit',
+      '0',
+      ...(process.env.BENCH_JOBD_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     nodeArgs: [
       ...(process.env.BENCH_PROFILE
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
@@ -403,8 +412,18 @@ export async function benchApi(): Promise<object[]> {
     await memory('listed');
     if (!suspended) {
       const settleMs = env('BENCH_SETTLE_MS', 600_000);
-      if (await waitForSettled(cluster, total, settleMs)) await memory('finished');
-      else emit({ name: 'store.memory', when: 'finished', error: `not settled in ${settleMs} ms` });
+      if (await waitForSettled(cluster, total, settleMs)) {
+        await memory('finished');
+        const restMs = env('BENCH_REST_MS', 0);
+        if (restMs > 0) {
+          emit({
+            name: 'store.rest',
+            rest_ms: restMs,
+            loadavg_1m: round(loadavg()[0] ?? NaN),
+            nodes: await clusterAtRest(cluster, restMs),
+          });
+        }
+      } else emit({ name: 'store.memory', when: 'finished', error: `not settled in ${settleMs} ms` });
     }
   } finally {
     // A node writes its --cpu-prof as it exits: give it time to (a loaded machine is slow).

@@ -5,6 +5,7 @@
 // and ArrayBuffers: the newest 8 MiB of the Raft log, ssh2's 16 MB of WASM
 // memory (dockerode loads it), transport buffers).
 // RSS minus heap total minus external is code, stacks and malloc'd memory.
+import { readFileSync } from 'node:fs';
 import type { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { round, rssMb } from './stats.js';
 
@@ -94,4 +95,82 @@ export async function waitForSettled(
     await new Promise((r) => setTimeout(r, quietMs));
   }
   return false;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN if gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Reconciles so far per controller (the duration histogram's counts summed over outcomes). */
+function reconcileCounts(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of (text ?? '').matchAll(
+    /^jobctl_controller_reconcile_duration_seconds_count\{([^}]*)\} (\S+)$/gm,
+  )) {
+    const name = /controller="([^"]+)"/.exec(m[1] as string)?.[1] ?? '?';
+    const key = name.startsWith('agent/') ? 'agent' : name;
+    out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+export interface NodeAtRest {
+  readonly id: number;
+  readonly leader: boolean;
+  /** CPU seconds used over the window. */
+  readonly cpu_s: number;
+  readonly rss_mb: number[];
+  readonly heap_used_mb: number[];
+  readonly heap_total_mb: number[];
+  /** Reconciles over the window, by controller. */
+  readonly reconciles: Record<string, number>;
+}
+
+/**
+ * A cluster left alone for `ms`: each node's CPU over the window, and its RSS
+ * and heap (used / total) sampled every `everyMs`.
+ */
+export async function clusterAtRest(
+  cluster: LocalCluster,
+  ms: number,
+  everyMs = 15_000,
+): Promise<NodeAtRest[]> {
+  const texts = (): Promise<(string | undefined)[]> =>
+    Promise.all(cluster.members.map((m) => metricsText(cluster, m.id)));
+  const cpu0 = cluster.members.map((m) => cpuSeconds(m.proc?.pid));
+  const counts0 = (await texts()).map(reconcileCounts);
+  const samples: ClusterMemory[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    await new Promise((r) => setTimeout(r, Math.min(everyMs, end - performance.now())));
+    samples.push(await clusterMemory(cluster));
+  }
+  const cpu1 = cluster.members.map((m) => cpuSeconds(m.proc?.pid));
+  const counts1 = (await texts()).map(reconcileCounts);
+  return cluster.members.map((m, i) => {
+    const mine = samples.map((s) => s.nodes[i] as NodeMemory);
+    const reconciles: Record<string, number> = {};
+    for (const [k, v] of Object.entries(counts1[i] ?? {})) {
+      const d = v - ((counts0[i] ?? {})[k] ?? 0);
+      if (d > 0) reconciles[k] = d;
+    }
+    return {
+      id: m.id,
+      leader: mine.some((n) => n.leader),
+      cpu_s: round((cpu1[i] ?? NaN) - (cpu0[i] ?? NaN), 1),
+      rss_mb: mine.map((n) => n.rss_mb),
+      heap_used_mb: mine.map((n) => n.heap_used_mb ?? NaN),
+      heap_total_mb: mine.map((n) => n.heap_total_mb ?? NaN),
+      reconciles,
+    };
+  });
 }

@@ -9,7 +9,7 @@
 //   StatusReporter (./reporter.ts)                   batched, fenced status writes (1 Raft entry)
 //   RuntimeHealth (./runtime-health.ts)              ping + back-off; runtimeReady()
 //
-// The sweep (at start once the cache has synced, then every resyncMs) lists the
+// The sweep (at start once the cache has synced, then every sweepMs) lists the
 // runtime's containers: new ones are adopted (their Runs enqueued), containers
 // whose uid has no Run bound here are orphans and are killed and removed.
 // Until the first sweep has succeeded the agent starts nothing: it cannot yet
@@ -21,6 +21,7 @@ import { realClock, type Clock, type Timer } from '../util/clock.js';
 import { errorMessage, isReason, Reason } from '../util/errors.js';
 import {
   Controller,
+  DEFAULT_RESYNC_MS,
   Informer,
   keyOf,
   noopRecorder,
@@ -42,8 +43,10 @@ export interface AgentTuning {
   readonly statusFlushMs?: number;
   /** SIGTERM → SIGKILL grace when the agent kills a container. Default 10 000. */
   readonly killGraceMs?: number;
-  /** Informer resync and container sweep period. Default 30 000. */
+  /** Informer resync period (a safety net: pkg/reconcile/informer.ts). Default DEFAULT_RESYNC_MS (10 h). */
   readonly resyncMs?: number;
+  /** Container sweep period (adopts unknown containers, removes orphans). Default 30 000. */
+  readonly sweepMs?: number;
   /** Runtime ping period while healthy. Default 5 000. */
   readonly pingIntervalMs?: number;
   /** First re-ping after a failure (doubles up to 30 s). Default 500. */
@@ -75,10 +78,12 @@ export interface AgentOptions {
   readonly logCopies?: FinishedRunLogs;
 }
 
-/** Told of every final Run bound to this node (again at each resync) and of Runs gone. */
+/** Told of every final Run bound to this node and of Runs gone. */
 export interface FinishedRunLogs {
   offer(run: Run): void;
   forget(runUid: string): void;
+  /** At every container sweep: try again what could not be done (no resync offers it again). */
+  retryFailed(): void;
 }
 
 /** How a graceful shutdown (Agent.drain) went. */
@@ -107,7 +112,8 @@ export class Agent {
   private readonly runtime: Runtime;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly resyncMs: number;
+  private readonly sweepMs: number;
+  private readonly logCopies: FinishedRunLogs | undefined;
   private readonly informer: Informer<'Run'>;
   private readonly controller: Controller;
   private readonly reconciler: RunReconciler;
@@ -130,7 +136,8 @@ export class Agent {
     this.runtime = opts.runtime;
     this.clock = opts.clock ?? realClock;
     this.logger = opts.logger ?? silentLogger;
-    this.resyncMs = t.resyncMs ?? 30_000;
+    this.sweepMs = t.sweepMs ?? 30_000;
+    this.logCopies = opts.logCopies;
     this.killGraceMs = t.killGraceMs ?? 10_000;
     const retryMs = t.retryMs ?? 1_000;
 
@@ -139,7 +146,7 @@ export class Agent {
       kind: 'Run',
       clock: this.clock,
       logger: this.logger,
-      resyncMs: this.resyncMs,
+      resyncMs: t.resyncMs ?? DEFAULT_RESYNC_MS,
     });
     this.informer.cache.addIndex(RUNS_BY_UID, (r) => [r.metadata.uid]);
 
@@ -220,9 +227,10 @@ export class Agent {
     const tick = (): void => {
       if (signal.aborted) return;
       void this.sweep();
-      this.sweepTimer = this.clock.setTimer(this.resyncMs, tick);
+      this.logCopies?.retryFailed();
+      this.sweepTimer = this.clock.setTimer(this.sweepMs, tick);
     };
-    this.sweepTimer = this.clock.setTimer(this.resyncMs, tick);
+    this.sweepTimer = this.clock.setTimer(this.sweepMs, tick);
     this.logger.info('agent started', { node: this.nodeName, runtime: this.runtime.name });
   }
 

@@ -243,15 +243,17 @@ export interface LogCopierOptions {
 
 /**
  * Copies the log of each finished Run offered (the agent offers every final
- * Run bound to this node, again at every resync), once: a Run in the journal
- * (or with a legacy marker) is skipped, a failed copy is tried again when the
- * Run is offered again. The Runs offered while a hand-over is in flight go together in the
+ * Run bound to this node), once: a Run in the journal (or with a legacy
+ * marker) is skipped, a failed copy is tried again when the Run is offered
+ * again or at the next retryFailed() (the agent's container sweep, 30 s). The Runs offered while a hand-over is in flight go together in the
  * next one (one call per peer for all of them, PeerLogCopySender): batches
  * form under load and cost nothing when idle, with no timer.
  */
 export class LogCopier {
   private readonly done = new Set<string>();
   private readonly pending = new Map<string, LogCopyRef>();
+  /** The Runs whose copy failed, until retryFailed() offers them again. */
+  private readonly failed = new Map<string, LogCopyRef>();
   private readonly journal: LineJournal;
   /**
    * The Runs an earlier process handed over (read once, on the first hand-over);
@@ -277,11 +279,20 @@ export class LogCopier {
   offer(run: Run): void {
     const uid = run.metadata.uid;
     if (this.stopped || this.done.has(uid) || this.pending.has(uid)) return;
-    this.pending.set(uid, {
-      namespace: run.metadata.namespace,
-      run: run.metadata.name,
-      runUid: uid,
-    });
+    this.failed.delete(uid);
+    this.pend({ namespace: run.metadata.namespace, run: run.metadata.name, runUid: uid });
+  }
+
+  /** Tries again every copy that failed (no peer answered, say) and was not offered since. */
+  retryFailed(): void {
+    if (this.stopped) return;
+    const refs = [...this.failed.values()];
+    this.failed.clear();
+    for (const ref of refs) this.pend(ref);
+  }
+
+  private pend(ref: LogCopyRef): void {
+    this.pending.set(ref.runUid, ref);
     // drain() clears `draining` in the same turn as it finds nothing pending,
     // so a Run offered after that starts a new drain.
     this.draining ??= this.drain();
@@ -291,6 +302,7 @@ export class LogCopier {
   forget(runUid: string): void {
     this.done.delete(runUid);
     this.pending.delete(runUid);
+    this.failed.delete(runUid);
     void this.copiedBefore?.then((before) => before.delete(runUid));
   }
 
@@ -313,6 +325,7 @@ export class LogCopier {
   async stop(): Promise<void> {
     this.stopped = true;
     this.pending.clear();
+    this.failed.clear();
     await this.draining;
     await this.journal.close();
   }
@@ -332,9 +345,10 @@ export class LogCopier {
       try {
         await this.copyBatch(taken);
       } catch (err) {
-        // Not expected (copyBatch handles each copy's failure); the Runs are
-        // offered again at the agent's next resync.
+        // Not expected (copyBatch handles each copy's failure): all of them
+        // are tried again at the next retryFailed().
         this.logger.warn('run log hand-over failed; will try again', { err: errorMessage(err) });
+        for (const ref of this.pending.values()) this.failed.set(ref.runUid, ref);
         this.pending.clear();
       } finally {
         for (const ref of taken) this.pending.delete(ref.runUid);
@@ -421,7 +435,10 @@ export class LogCopier {
     this.copied++;
   }
 
+  /** Logs a failed copy and keeps its Run (not the copy's bytes) for retryFailed(). */
   private warn(ref: LogCopyRef, err: unknown): void {
+    const { namespace, run, runUid } = ref;
+    if (!this.stopped) this.failed.set(runUid, { namespace, run, runUid });
     this.logger.warn('could not copy a run log to another node; will try again', {
       run: `${ref.namespace}/${ref.run}`,
       uid: ref.runUid,

@@ -2,6 +2,7 @@
 // config file (cmd/jobd.ts). Parsing helpers throw JobctlError(Invalid) with a
 // message fit for one line on stderr.
 import type { NodeId } from '../raft/index.js';
+import { DEFAULT_RESYNC_MS } from '../reconcile/index.js';
 import type { RuntimeKind } from '../runtime/index.js';
 import type { TlsPaths } from '../tls/files.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
@@ -62,6 +63,8 @@ export interface NodeConfig {
   readonly nodeHeartbeatMs?: number;
   /** Events are deleted this long after their last occurrence, ms (--event-ttl-ms). Default 1 h. */
   readonly eventTtlMs?: number;
+  /** Informer resync of the leader's controllers and the agent, ms (--resync-ms). Default 10 h (DEFAULT_RESYNC_MS). */
+  readonly resyncMs?: number;
   /** Per-client API rate limit, gRPC and REST (--rate-limit). Default DEFAULT_RATE_LIMIT. */
   readonly rateLimit?: RateLimitOptions;
   /** Lowest level jobd logs (--log-level / logLevel). Default info. */
@@ -105,6 +108,7 @@ export const nodeDefaults = {
   backoffMaxMs: 360_000,
   nodeGraceMs: 5_000,
   eventTtlMs: 3_600_000,
+  resyncMs: DEFAULT_RESYNC_MS,
   shutdownGraceMs: 30_000,
 } as const;
 

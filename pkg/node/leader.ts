@@ -26,7 +26,7 @@ export interface LeaderControllersOptions {
   /** Reconcile latency and outcomes of every controller (monitoring). */
   readonly metrics?: ReconcileMetrics;
   readonly clock?: Clock;
-  /** Informer resync period. Default 30 000. */
+  /** Informer resync period (a safety net; see pkg/reconcile/informer.ts). Default the Manager's (10 h). */
   readonly resyncMs?: number;
 }
 
@@ -43,7 +43,7 @@ export class LeaderControllers {
       clock: o.clock ?? realClock,
       logger: o.logger,
       recorder: o.recorder,
-      resyncMs: o.resyncMs ?? 30_000,
+      ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
       ...(o.metrics ? { metrics: o.metrics } : {}),
     });
     addControllers(this.manager, o.controllers);

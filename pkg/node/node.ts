@@ -323,7 +323,11 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     logger: logger.child({ component: 'agent' }),
     recorder: recorder.agent,
     metrics: metrics.agent,
-    options: { statusFlushMs: 50, killGraceMs: 10_000 },
+    options: {
+      statusFlushMs: 50,
+      killGraceMs: 10_000,
+      resyncMs: config.resyncMs ?? nodeDefaults.resyncMs,
+    },
     logCopies,
   });
   // Every node tracks heartbeats; the leader's node lifecycle controller uses it.
@@ -337,6 +341,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     logger: logger.child({ component: 'controllers' }),
     metrics: metrics.reconcile,
     eventTtlMs: config.eventTtlMs ?? nodeDefaults.eventTtlMs,
+    resyncMs: config.resyncMs ?? nodeDefaults.resyncMs,
     controllers: {
       // Plans (one command per pass, re-checked by the store) go straight to Raft.
       scheduler: { proposer, metrics: metrics.scheduler },

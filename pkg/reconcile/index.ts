@@ -24,7 +24,13 @@ export {
   enqueueOwner,
   type Enqueuer,
 } from './handlers.js';
-export { Informer, abortableSleep, type EventHandler, type InformerOptions } from './informer.js';
+export {
+  DEFAULT_RESYNC_MS,
+  Informer,
+  abortableSleep,
+  type EventHandler,
+  type InformerOptions,
+} from './informer.js';
 export { keyOf, objectKey, splitKey, type ObjectLike } from './keys.js';
 export { MemoryLogger, silentLogger, type LogLine, type Logger } from '../util/logger.js';
 export {

@@ -4,8 +4,12 @@
 // (reason Gone) it lists again and reconciles the cache with the new list,
 // reporting what appeared, changed or vanished in between. Every resyncMs it
 // replays the whole cache to the handlers as updates, so anything a
-// reconciler deferred or missed is looked at again (level-triggered safety
-// net). hasSynced() is true once the first list is in the cache; workers wait
+// reconciler missed is looked at again: a safety net, not a clock. What must
+// happen at a time (deadlines, TTLs, back-off, cron slots, expiry, node
+// grace) is asked for by the reconciler itself (requeueAfter), so the net can
+// be wide: DEFAULT_RESYNC_MS, 10 h, as Kubernetes' controllers (a replay of
+// 100,000 finished Jobs every 30 s cost the leader CPU and heap at rest;
+// docs/benchmarks.md, "A leader at rest with N finished Jobs"). hasSynced() is true once the first list is in the cache; workers wait
 // for it. All waiting goes through the injected Clock. The list, the resync
 // and a burst of watch events are fed to the cache and handlers in slices of
 // the shared TurnBudget (turns.ts): with 100,000 objects of a kind, doing any
@@ -19,6 +23,9 @@ import { Cache } from './cache.js';
 import { keyOf } from './keys.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { turnBudgetOf, type TurnBudget } from './turns.js';
+
+/** The default resync: 10 h (controller-runtime's SyncPeriod). */
+export const DEFAULT_RESYNC_MS = 36_000_000;
 
 export interface EventHandler<T extends ObjectLike> {
   onAdd?(object: T): void;

@@ -12,7 +12,7 @@ import { realClock, type Clock } from '../util/clock.js';
 import { errorMessage } from '../util/errors.js';
 import type { Controller } from './controller.js';
 import { noopRecorder, type EventRecorder } from './events.js';
-import { Informer } from './informer.js';
+import { DEFAULT_RESYNC_MS, Informer } from './informer.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { ReconcileMetrics } from './metrics.js';
 
@@ -34,7 +34,7 @@ export interface ManagerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly recorder?: EventRecorder;
-  /** Informer resync period (default 30 s; 0 disables). */
+  /** Informer resync period (default DEFAULT_RESYNC_MS, 10 h; 0 disables). */
   readonly resyncMs?: number;
   /** Given to every controller the factories build (monitoring). */
   readonly metrics?: ReconcileMetrics;
@@ -158,7 +158,7 @@ export class Manager {
             kind,
             clock: this.clock,
             logger: this.logger,
-            resyncMs: this.opts.resyncMs ?? 30_000,
+            resyncMs: this.opts.resyncMs ?? DEFAULT_RESYNC_MS,
           });
           s.informers.set(kind, inf);
         }

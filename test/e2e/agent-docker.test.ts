@@ -58,7 +58,7 @@ describe('agent with DockerRuntime', { skip, timeout: TIMEOUT }, () => {
       runtime,
       dataDir,
       clock: realClock,
-      options: { statusFlushMs: 50, killGraceMs: 1000, resyncMs: 5000 },
+      options: { statusFlushMs: 50, killGraceMs: 1000, sweepMs: 5000 },
     });
     agents.push(agent);
     return agent;

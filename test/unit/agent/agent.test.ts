@@ -198,7 +198,7 @@ describe('status batching', () => {
     await b.until('removed', async () => (await containers()).length === 0);
     const writes = b.proposer.proposals;
     const rv = b.run('ok').metadata.resourceVersion;
-    b.clock.advance(10_000); // a resync and a sweep
+    b.clock.advance(10_000); // a sweep
     b.clock.advance(10_000);
     await b.settle();
     assert.equal(b.proposer.proposals, writes);
@@ -424,6 +424,7 @@ describe('log copies', () => {
     const logCopies = {
       offer: (r: Run) => offered.push(`${r.metadata.name}:${r.status.phase}`),
       forget: (uid: string) => forgotten.push(uid),
+      retryFailed: () => {},
     };
     const ok = await b.createRun('ok', { command: 'echo hi' });
     await b.createRun('r', { command: 'sleep 60' });
@@ -444,6 +445,14 @@ describe('log copies', () => {
     assert.deepEqual(await containers(), []);
     await b.client.delete('Run', 'default', 'ok');
     await b.until('ok forgotten', () => forgotten.includes(ok.metadata.uid));
+  });
+
+  it('has failed copies tried again at every container sweep, with no informer resync', async () => {
+    let retries = 0;
+    const logCopies = { offer: () => {}, forget: () => {}, retryFailed: () => void retries++ };
+    b.agent({ logCopies, options: { sweepMs: 10_000 } }).start();
+    await b.elapse(20_000, 100); // two sweeps
+    assert.equal(retries, 2);
   });
 });
 

@@ -151,7 +151,7 @@ export class Bench {
       dataDir: this.dataDir,
       clock: this.clock,
       recorder: this.recorder,
-      options: { statusFlushMs: 50, killGraceMs: 1000, resyncMs: 10_000, ...opts.options },
+      options: { statusFlushMs: 50, killGraceMs: 1000, sweepMs: 10_000, ...opts.options },
       ...(opts.logCopies ? { logCopies: opts.logCopies } : {}),
     });
     this.agents.push(agent);

@@ -119,8 +119,8 @@ describe('LogCopier', () => {
     await copier.idle();
     assert.deepEqual(sent, []);
     fail = false;
-    copier.offer(runOf('c1')); // the next resync offers it again
-    copier.offer(runOf('c1'));
+    copier.retryFailed(); // the agent's next container sweep
+    copier.retryFailed();
     await copier.idle();
     assert.deepEqual(sent, ['c1:out\n']);
     copier.offer(runOf('c1'));
@@ -224,10 +224,11 @@ describe('LogCopier', () => {
     assert.ok(journaled('f4'));
     assert.ok(!journaled('f2'));
     refuse = false;
-    for (const uid of ['f1', 'f2', 'f4']) copier.offer(runOf(uid)); // the next resync
+    copier.retryFailed(); // the agent's next container sweep: f2 and f3, nothing offered again
     await copier.idle();
     assert.deepEqual(sent, ['f1', 'f4', 'f2']);
     assert.ok(journaled('f2'));
+    assert.deepEqual(warnings.sort(), ['f2', 'f3', 'f3'], 'f3 is tried again, and fails again');
   });
 
   it('honours the marker file an earlier version left for a copied Run', async () => {

@@ -28,7 +28,7 @@ describe('control plane at scale', () => {
     for (let i = 0; i < JOBS; i++) await client.create(jobInput(`job-${i}`, spec(i)));
 
     const logger = new MemoryLogger();
-    const manager = new Manager({ client, clock, logger, resyncMs: 60_000 });
+    const manager = new Manager({ client, clock, logger });
     addControllers(manager, {
       job: { backoffBaseMs: 100, backoffMaxMs: 1_000, proposer },
       scheduler: { proposer },
