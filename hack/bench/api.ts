@@ -423,7 +423,8 @@ export async function benchApi(): Promise<object[]> {
             nodes: await clusterAtRest(cluster, restMs),
           });
         }
-      } else emit({ name: 'store.memory', when: 'finished', error: `not settled in ${settleMs} ms` });
+      } else
+        emit({ name: 'store.memory', when: 'finished', error: `not settled in ${settleMs} ms` });
     }
   } finally {
     // A node writes its --cpu-prof as it exits: give it time to (a loaded machine is slow).
