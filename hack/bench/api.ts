@@ -359,9 +359,13 @@ export async function benchApi(): Promise<object[]> {
   });
   security = cluster.clientSecurity();
   const out: object[] = [];
+  const began = performance.now();
   const emit = (o: object): void => {
     out.push(o);
-    process.stderr.write(`${JSON.stringify(o)}\n`);
+    // When, for reading a run as it goes (not in the results).
+    process.stderr.write(
+      `${JSON.stringify({ ...o, at_s: round((performance.now() - began) / 1000) })}\n`,
+    );
   };
   try {
     const lead = await cluster.waitForLeader({ timeoutMs: 30_000 });
@@ -423,8 +427,9 @@ export async function benchApi(): Promise<object[]> {
             nodes: await clusterAtRest(cluster, restMs),
           });
         }
-      } else
+      } else {
         emit({ name: 'store.memory', when: 'finished', error: `not settled in ${settleMs} ms` });
+      }
     }
   } finally {
     // A node writes its --cpu-prof as it exits: give it time to (a loaded machine is slow).

@@ -22,7 +22,11 @@ export interface ClusterMemory {
   readonly nodes: NodeMemory[];
   /** Objects per kind (kinds with none left out), as the first node answering counts them. */
   readonly objects: Record<string, number>;
+  /** Runs not over yet (Pending, Scheduled, Running), as the same node counts them. */
+  readonly activeRuns?: number;
 }
+
+const FINAL_RUN_PHASES = new Set(['Succeeded', 'Failed', 'Lost', 'Cancelled']);
 
 const mb = (bytes: number): number => round(bytes / 1024 / 1024, 1);
 
@@ -46,11 +50,17 @@ async function metricsText(cluster: LocalCluster, id: number): Promise<string | 
 /** Every member's memory and the store's object counts (nodes need --http for all but RSS). */
 export async function clusterMemory(cluster: LocalCluster): Promise<ClusterMemory> {
   let objects: Record<string, number> | undefined;
+  let activeRuns: number | undefined;
   const nodes = await Promise.all(
     cluster.members.map(async (m): Promise<NodeMemory> => {
       const text = await metricsText(cluster, m.id);
       const rss = rssMb(m.proc?.pid);
       if (text === undefined) return { id: m.id, leader: false, rss_mb: rss };
+      if (objects === undefined) {
+        activeRuns = [...text.matchAll(/^jobctl_runs\{phase="(\w+)"\} (\d+)$/gm)]
+          .filter((x) => !FINAL_RUN_PHASES.has(x[1] as string))
+          .reduce((sum, x) => sum + Number(x[2]), 0);
+      }
       objects ??= Object.fromEntries(
         [...text.matchAll(/^jobctl_store_objects\{kind="(\w+)"\} (\d+)$/gm)]
           .filter((x) => x[2] !== '0')
@@ -69,12 +79,12 @@ export async function clusterMemory(cluster: LocalCluster): Promise<ClusterMemor
       };
     }),
   );
-  return { nodes, objects: objects ?? {} };
+  return { nodes, objects: objects ?? {}, ...(activeRuns !== undefined ? { activeRuns } : {}) };
 }
 
 /**
- * Waits until every seeded Job has finished running: a Run per Job and the
- * Event count about steady over `quietMs`. Returns whether it settled within `timeoutMs`.
+ * Waits until every seeded Job has finished running: a Run per Job, none
+ * of them still active, and the Event count about steady over `quietMs`. Returns whether it settled within `timeoutMs`.
  */
 export async function waitForSettled(
   cluster: LocalCluster,
@@ -85,12 +95,13 @@ export async function waitForSettled(
   const deadline = performance.now() + timeoutMs;
   let events = -1;
   while (performance.now() < deadline) {
-    const { objects } = await clusterMemory(cluster);
+    const { objects, activeRuns } = await clusterMemory(cluster);
     const runs = objects.Run ?? 0;
     const now = objects.Event ?? 0;
-    // "Steady": Events for fewer than 1 in 200 of the Jobs arrived meanwhile
-    // (a few keep trickling in long after the last Run has finished).
-    if (runs >= jobs && events >= 0 && Math.abs(now - events) <= jobs / 200) return true;
+    // "Steady": every Run over, and Events for fewer than 1 in 200 of the Jobs
+    // arrived meanwhile (a few keep trickling in long after the last Run has finished).
+    const over = runs >= jobs && activeRuns === 0;
+    if (over && events >= 0 && Math.abs(now - events) <= jobs / 200) return true;
     events = now;
     await new Promise((r) => setTimeout(r, quietMs));
   }

@@ -202,7 +202,7 @@ export class Informer<K extends string = string> {
       return;
     }
     const old = this.cache.upsert(obj);
-    const now = this.cache.getByKey(keyOf(obj)) as ResourceOf<K>;
+    const now = this.cache.get(obj.metadata.namespace, obj.metadata.name) as ResourceOf<K>;
     if (old) this.emitUpdate(old, now);
     else this.emitAdd(now);
   }
@@ -231,7 +231,9 @@ export class Informer<K extends string = string> {
       const turn = this.budget.spend();
       if (turn) await turn;
       if (signal.aborted) return;
-      if (this.cache.getByKey(keyOf(obj)) === obj) this.emitUpdate(obj, obj);
+      if (this.cache.get(obj.metadata.namespace, obj.metadata.name) === obj) {
+        this.emitUpdate(obj, obj);
+      }
     }
   }
 
