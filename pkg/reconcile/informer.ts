@@ -9,7 +9,8 @@
 // grace) is asked for by the reconciler itself (requeueAfter), so the net can
 // be wide: DEFAULT_RESYNC_MS, 10 h, as Kubernetes' controllers (a replay of
 // 100,000 finished Jobs every 30 s cost the leader CPU and heap at rest;
-// docs/benchmarks.md, "A leader at rest with N finished Jobs"). hasSynced() is true once the first list is in the cache; workers wait
+// docs/benchmarks.md, "A leader at rest with N finished Jobs").
+// hasSynced() is true once the first list is in the cache; workers wait
 // for it. All waiting goes through the injected Clock. The list, the resync
 // and a burst of watch events are fed to the cache and handlers in slices of
 // the shared TurnBudget (turns.ts): with 100,000 objects of a kind, doing any
