@@ -10,6 +10,7 @@
 //   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
 //   dashboard  3 real jobd processes + headless Chromium: apply -> jobs-page row update (dashboard.ts)
 //   compare  3-member etcd beside 3 jobd processes, one load generator: writes/s, p50/p99 (compare.ts)
+//   idle   3 jobd processes and a 3-member etcd at rest: CPU per node, writes/s (idle.ts; opt-in)
 //   cli    3 real jobd processes: a whole `jobctl get jobs` process beside bare `node -e 0` (cli.ts)
 // Flags after the names belong to the benchmarks (`-- compare --clients 8`); a
 // benchmark's error meant for the user (JobctlError) is printed as one line.
@@ -43,10 +44,11 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   dashboard: optional('dashboard.js', 'benchDashboard'),
   compare: async () => (await import('./compare.js')).benchCompare,
   cli: async () => (await import('./cli.js')).benchCli,
+  idle: async () => (await import('./idle.js')).benchIdle,
 };
 
-/** Run only when named: compare installs and starts etcd; store-replay needs a data dir. */
-const OPT_IN = new Set(['compare', 'store-replay']);
+/** Run only when named: compare and idle install and start etcd; store-replay needs a data dir. */
+const OPT_IN = new Set(['compare', 'store-replay', 'idle']);
 
 /**
  * The benchmark names among the arguments. A word after a `--flag` (without
