@@ -12,6 +12,7 @@
 //     what reaches the disk);
 //   - jobd's store changes and Raft log entries per second (the store revision
 //     and the leader's last log index before and after).
+// IDLE_JOBD_ARGS adds jobd flags (e.g. "--node-heartbeat-ms 1250").
 // Prints idle.jobd and idle.etcd (one JSON line each). BENCH_PROFILE=DIR
 // writes a --cpu-prof of every jobd there (`node dist/hack/bench/profile.js`
 // reads one). BENCH_KEEP=1 keeps the temp dir (logs).
@@ -80,7 +81,11 @@ export async function benchIdle(): Promise<object[]> {
         nodes: 3,
         baseDir: join(dir, 'jobctl'),
         nodeArgs: profile,
-        extraArgs: ['--runtime', process.env.IDLE_RUNTIME ?? 'fake'],
+        extraArgs: [
+          '--runtime',
+          process.env.IDLE_RUNTIME ?? 'fake',
+          ...(process.env.IDLE_JOBD_ARGS?.split(' ').filter(Boolean) ?? []),
+        ],
       }),
       withEtcd ? EtcdCluster.start({ size: 3, baseDir: join(dir, 'etcd') }) : undefined,
     ]);

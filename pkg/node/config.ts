@@ -99,7 +99,7 @@ export interface CapacityConfig {
 export const nodeDefaults = {
   tickMs: 50,
   electionTick: 6,
-  heartbeatTick: 1,
+  heartbeatTick: 2,
   snapshotEvery: 50_000,
   maxRuns: 16,
   defaultImage: 'busybox:latest',
@@ -223,13 +223,20 @@ export function parseTlsFlags(ca: unknown, cert: unknown, key: unknown): TlsPath
 }
 
 /**
- * The default heartbeat interval for a grace period: a tenth of it, between
- * 100 ms and 1 s (500 ms for the default 5 s). A dead node is declared NotReady
- * once another node's heartbeat shows the log moved on for the grace period
- * (controllers/nodelifecycle/heartbeats.ts), so the interval is how late past
- * the grace that verdict can come; a tenth keeps "grace + 1 s to replacement"
- * with room for the replacement itself, at 2 small writes per node per second.
+ * The default heartbeat interval for a grace period: a quarter of it, at least
+ * 100 ms (1.25 s for the default 5 s), so a node renews its lease four times
+ * per grace period, as a kubelet its Lease (10 s against 40 s). A dead node is
+ * declared NotReady once another node's heartbeat shows the log moved on for
+ * the grace period since its last one (controllers/nodelifecycle/heartbeats.ts):
+ * between the grace minus one interval after the kill (it died just before a
+ * renewal) and the grace plus one interval (just after one, and the others'
+ * next renewal comes late), about the grace on average. A live node is
+ * declared NotReady only if three renewals in a row do not reach the log.
+ * Each renewal is a Raft write with an fsync on every member, so the interval
+ * is most of what a cluster at rest costs (docs/benchmarks.md, "A cluster at
+ * rest"); a tenth of the grace, the default until session 6, cost 2.5 times as
+ * many.
  */
 export function nodeHeartbeatMsFor(nodeGraceMs: number): number {
-  return Math.min(1000, Math.max(100, Math.round(nodeGraceMs / 10)));
+  return Math.max(100, Math.round(nodeGraceMs / 4));
 }

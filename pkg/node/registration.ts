@@ -41,7 +41,7 @@ export interface RegistrationOptions {
   /** The --listen address, reported in status.raft.address. */
   readonly address: string;
   readonly capacity: NodeResources;
-  /** Milliseconds between heartbeats. Default 1000. */
+  /** Milliseconds between heartbeats (jobd: nodeHeartbeatMsFor(grace), a quarter of it). Default 1000. */
   readonly intervalMs?: number;
   readonly clock?: Clock;
   readonly logger: NodeLogger;

@@ -15,8 +15,9 @@
 //     a node that died before the failover NotReady on time, not one grace
 //     period later;
 //   - a node seen for the first time counts as silent from that moment.
-// With heartbeats every second, a dead node is declared stale between graceMs
-// and graceMs plus about one heartbeat interval after its last heartbeat.
+// With heartbeats every interval I (jobd: a quarter of the grace), a dead node
+// is declared stale between graceMs and graceMs plus about I after its last
+// heartbeat (the next change of another node's heartbeat is the evidence).
 
 export type Liveness = 'alive' | 'stale' | 'unknown';
 
