@@ -44,9 +44,9 @@ describe('dev up host share', () => {
 });
 
 describe('--node-heartbeat-ms default', () => {
-  it('is a tenth of the grace period, kept between 100 ms and 1 s', () => {
-    assert.equal(nodeHeartbeatMsFor(5_000), 500);
-    assert.equal(nodeHeartbeatMsFor(40_000), 1_000);
+  it('is a quarter of the grace period (four renewals per grace), at least 100 ms', () => {
+    assert.equal(nodeHeartbeatMsFor(5_000), 1_250);
+    assert.equal(nodeHeartbeatMsFor(40_000), 10_000);
     assert.equal(nodeHeartbeatMsFor(300), 100);
   });
 });
