@@ -4,9 +4,10 @@
 // from what this node saw as a follower, so a node that died just before a
 // failover is declared NotReady on time instead of one grace period late.
 import { HeartbeatTracker } from '../controllers/index.js';
-import type { ResourceStore, WatchHandle } from '../store/index.js';
+import type { ResourceStore } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Component } from './lifecycle.js';
+import { followStore } from './store-follower.js';
 
 export function heartbeatFeed(
   store: ResourceStore,
@@ -14,30 +15,16 @@ export function heartbeatFeed(
   clock: Clock,
 ): Component & { readonly tracker: HeartbeatTracker } {
   const tracker = new HeartbeatTracker(graceMs);
-  let handle: WatchHandle | undefined;
-  let stopped = false;
-  const watch = (): void => {
-    handle = store.watch(
-      'Node',
-      // Stopped by a snapshot restore: watch again from the restored state.
-      { onError: () => void (stopped ? undefined : queueMicrotask(watch)) },
-      (ev) => {
-        const name = ev.object.metadata.name;
-        if (ev.type === 'DELETED') tracker.forget(name);
-        else {
-          const status = ev.object.status as { heartbeatTime?: string } | undefined;
-          tracker.observe(name, status?.heartbeatTime, clock.monotonic());
-        }
-      },
-    );
-  };
-  return {
-    name: 'heartbeat tracker',
-    tracker,
-    start: watch,
-    stop() {
-      stopped = true;
-      handle?.cancel();
+  // After a restore every Node is seen again: a changed heartbeat counts as one.
+  const follower = followStore(store, 'Node', 'heartbeat tracker', {
+    event(ev) {
+      const name = ev.object.metadata.name;
+      if (ev.type === 'DELETED') tracker.forget(name);
+      else {
+        const status = ev.object.status as { heartbeatTime?: string } | undefined;
+        tracker.observe(name, status?.heartbeatTime, clock.monotonic());
+      }
     },
-  };
+  });
+  return { ...follower, tracker };
 }

@@ -22,6 +22,8 @@ export interface MetricsSources {
   readonly raftStatus: () => Status;
   /** Work queue length per controller (leader-only controllers and the agent). */
   readonly queueDepths: () => Iterable<[string, number]>;
+  /** Runs per phase in this node's store, kept as they change (run-phases.ts). */
+  readonly runPhases: () => Iterable<[string, number]>;
 }
 
 /** Short label values for the scheduler's fit reasons ("insufficient cpu" -> "Cpu"). */
@@ -89,12 +91,7 @@ export class NodeMetrics {
         const s = self();
         if (!s) return;
         this.reset();
-        const counts = new Map<string, number>();
-        for (const run of s.store.list('Run').items) {
-          const phase = run.status?.phase ?? 'Pending';
-          counts.set(phase, (counts.get(phase) ?? 0) + 1);
-        }
-        for (const [phase, n] of counts) this.set({ phase }, n);
+        for (const [phase, n] of s.runPhases()) this.set({ phase }, n);
       },
     });
 

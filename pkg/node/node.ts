@@ -30,6 +30,7 @@ import { nodeAuth, nodePeerToken } from './auth.js';
 import { nodeDefaults, nodeHeartbeatMsFor, type NodeConfig } from './config.js';
 import { createCore, openDiskStorage } from './deps.js';
 import { heartbeatFeed } from './heartbeats.js';
+import { runPhaseFeed } from './run-phases.js';
 import { httpComponent } from './http.js';
 import { listenError, prepareDataDir } from './start-errors.js';
 import { LeaderControllers } from './leader.js';
@@ -333,6 +334,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   // Every node tracks heartbeats; the leader's node lifecycle controller uses it.
   const nodeGraceMs = config.nodeGraceMs ?? nodeDefaults.nodeGraceMs;
   const heartbeats = heartbeatFeed(store, nodeGraceMs, realClock);
+  const runPhases = runPhaseFeed(store);
   // Leader only: job controller, scheduler, node lifecycle, cron, event TTL.
   const controllers = new LeaderControllers({
     raft,
@@ -400,6 +402,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   metrics.bind({
     store,
     raftStatus: () => raft.status(),
+    runPhases: () => runPhases.counts.entries(),
     queueDepths: () => [
       ...controllers.queueDepths(),
       [`agent/${name}`, agent.queueDepth] as [string, number],
@@ -441,6 +444,7 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
     { name: 'raft transport', stop: () => transport.close() },
     // Before Raft: it sees every heartbeat this node applies, as a follower too.
     heartbeats,
+    runPhases,
     {
       name: 'raft',
       start: () => {

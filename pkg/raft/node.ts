@@ -671,7 +671,10 @@ export class RaftNode {
       this.noteLateTick(this.clock.monotonic() - due);
       this.core.tick();
       this.expireDeadlines();
-      this.schedule();
+      // Most ticks of a node at rest change nothing (a follower counting
+      // towards its election timeout; a leader between heartbeats): no loop
+      // turn for them. The loop would find no Ready and no proposal either.
+      if (this.queued.length > 0 || this.core.hasReady()) this.schedule();
       this.armTick();
     });
   }
