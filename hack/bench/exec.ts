@@ -152,7 +152,16 @@ const job = (name: string, labels: Record<string, string>, fake: boolean): Resou
   },
 });
 
-/** Watches Jobs with `selector` from `rv` and calls onSucceeded(name, t) once per Job. */
+/** How often a wave's watch of Jobs was too old and relisted (see watchSucceeded). */
+let watchRelists = 0;
+
+/**
+ * Watches Jobs with `selector` from `rv` and calls onSucceeded(name, t) once per Job.
+ * A watch that falls out of the store's history (Gone: the server dropped a consumer that
+ * fell too far behind, and its resume is older than the window) relists, as an informer
+ * does: the Jobs the list shows Succeeded are reported at the list's time, then the watch
+ * goes on from the list's revision.
+ */
 function watchSucceeded(
   client: GrpcClient,
   selector: string,
@@ -161,16 +170,40 @@ function watchSucceeded(
   onSucceeded: (name: string, t: number) => void,
 ): Promise<void> {
   const seen = new Set<string>();
+  const succeeded = (j: Job, t: number): void => {
+    if (j.status?.phase === 'Succeeded' && !seen.has(j.metadata.name)) {
+      seen.add(j.metadata.name);
+      onSucceeded(j.metadata.name, t);
+    }
+  };
   return (async () => {
-    for await (const ev of client.watch('jobs', {
-      labelSelector: selector,
-      resourceVersion: rv,
-      signal,
-    })) {
-      const j = ev.object as unknown as Job;
-      if (j.status?.phase === 'Succeeded' && !seen.has(j.metadata.name)) {
-        seen.add(j.metadata.name);
-        onSucceeded(j.metadata.name, now());
+    let from = rv;
+    for (;;) {
+      try {
+        for await (const ev of client.watch('jobs', {
+          labelSelector: selector,
+          resourceVersion: from,
+          signal,
+        })) {
+          succeeded(ev.object as unknown as Job, now());
+        }
+        return;
+      } catch (err) {
+        if (signal.aborted || !isReason(err, Reason.Gone)) throw err;
+        watchRelists++;
+        let cont: string | undefined;
+        from = '';
+        do {
+          const page = await client.list('jobs', {
+            labelSelector: selector,
+            limit: 1_000,
+            continue: cont,
+          });
+          if (from === '') from = page.resourceVersion;
+          const t = now();
+          for (const j of page.items) succeeded(j as unknown as Job, t);
+          cont = page.continue;
+        } while (cont);
       }
     }
   })().catch((err: unknown) => {
@@ -199,6 +232,8 @@ interface Wave {
   readonly untilDoneMs: number;
   /** Reconciles per Job by controller (all nodes), until the writes settled. */
   readonly reconcilesPerJob: Readonly<Record<string, number>>;
+  /** How often the wave's watch of Jobs fell out of the store's history and relisted. */
+  readonly watchRelists: number;
 }
 
 /** The store's current revision, as a list answers it (retried: a loaded node may time out). */
@@ -302,6 +337,7 @@ async function wave(
   concurrency: number,
 ): Promise<Wave> {
   const watcher = b.cluster.resourceClient(undefined, { timeoutMs: 30_000 });
+  watchRelists = 0;
   const clients = [1, 2, 3].map((id) => b.cluster.resourceClient([id], { timeoutMs: 30_000 }));
   const start = await watcher.list('jobs', { labelSelector: `bench=${label}`, limit: 1 });
   const applied = new Map<string, number>();
@@ -398,6 +434,7 @@ async function wave(
     machineCpuUntilDoneMs: cpuAtDone ? cpuAtDone.machine - machine0 : NaN,
     untilDoneMs: cpuAtDone ? cpuAtDone.at - t0 : NaN,
     reconcilesPerJob,
+    watchRelists,
   };
 }
 
@@ -421,6 +458,7 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
     leader_cpu_ms_per_job_until_done: round(w.leaderCpuUntilDoneMs / total, 2),
     machine_cores_busy_until_done: round(w.machineCpuUntilDoneMs / w.untilDoneMs, 2),
     reconciles_per_job: w.reconcilesPerJob,
+    watch_relists: w.watchRelists,
   };
 }
 
