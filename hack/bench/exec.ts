@@ -156,6 +156,13 @@ const job = (name: string, labels: Record<string, string>, fake: boolean): Resou
 let watchRelists = 0;
 
 /**
+ * Only Succeeded Jobs, selected by the serving node: a Job's other changes (its creation,
+ * its first status) would cost that node an encode and this process a decode each, two
+ * thirds of a wave's Job events, and measure nothing.
+ */
+const SUCCEEDED = 'status.phase=Succeeded';
+
+/**
  * Watches Jobs with `selector` from `rv` and calls onSucceeded(name, t) once per Job.
  * A watch that falls out of the store's history (Gone: the server dropped a consumer that
  * fell too far behind, and its resume is older than the window) relists, as an informer
@@ -182,6 +189,7 @@ function watchSucceeded(
       try {
         for await (const ev of client.watch('jobs', {
           labelSelector: selector,
+          fieldSelector: SUCCEEDED,
           resourceVersion: from,
           signal,
         })) {
@@ -196,6 +204,7 @@ function watchSucceeded(
         do {
           const page = await client.list('jobs', {
             labelSelector: selector,
+            fieldSelector: SUCCEEDED,
             limit: 1_000,
             continue: cont,
           });
