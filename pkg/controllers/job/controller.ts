@@ -25,7 +25,8 @@ export function jobController(opts: JobControllerOptions = {}): ControllerFactor
     const jobs = ctx.informer('Job');
     const runs = ctx.informer('Run');
     runs.cache.addIndex(RUNS_BY_OWNER, runOwnerIndex);
-    const own = new OwnWrites();
+    // A held event that was not the controller's own write enqueues its Job.
+    const own = new OwnWrites((key) => controller.add(key));
     const reconciler = new JobReconciler({
       client: ctx.client,
       jobs: jobs.cache,

@@ -237,7 +237,16 @@ export class JobReconciler implements Reconciler {
     ];
     // Noted before the proposal: the Runs' add events may come before its answer.
     for (const uid of uids) this.d.ownWrites?.noteRun(uid);
-    const result = await proposer.propose({ op: 'batch', atomic: true, commands });
+    this.d.ownWrites?.beginJob(job);
+    let written: Pick<Job, 'metadata'> | undefined;
+    let result: Awaited<ReturnType<Proposer['propose']>>;
+    try {
+      result = await proposer.propose({ op: 'batch', atomic: true, commands });
+      const first = result.ok && result.outcome === 'batch' ? result.results[0] : undefined;
+      if (first?.ok) written = first.object;
+    } finally {
+      this.d.ownWrites?.settleJob(job, written);
+    }
     if (!result.ok) {
       for (const uid of uids) this.d.ownWrites?.takeRun(uid);
       if (result.reason === Reason.Conflict || result.reason === Reason.NotFound) return 'stale';
@@ -251,8 +260,6 @@ export class JobReconciler implements Reconciler {
       }
       return 'stale';
     }
-    const written = result.outcome === 'batch' ? result.results[0] : undefined;
-    if (written?.ok) this.d.ownWrites?.noteJob(written.object as Job);
     Object.assign(status, next);
     for (const a of attempts) {
       this.d.recorder.record(job, 'Normal', 'SuccessfulCreate', `Created run: ${runName(job, a)}`);
@@ -375,8 +382,13 @@ export class JobReconciler implements Reconciler {
   /** Writes status on a copy, only when it differs; the cached resourceVersion guards it. */
   private async writeStatus(job: Job, status: JobStatus): Promise<void> {
     if (jsonEqual(status, job.status ?? {})) return;
-    const written = await this.d.client.updateStatus(statusTarget(job, status));
-    this.d.ownWrites?.noteJob(written);
+    this.d.ownWrites?.beginJob(job);
+    let written: Pick<Job, 'metadata'> | undefined;
+    try {
+      written = await this.d.client.updateStatus(statusTarget(job, status));
+    } finally {
+      this.d.ownWrites?.settleJob(job, written);
+    }
   }
 
   private async deleteJob(job: Job): Promise<void> {

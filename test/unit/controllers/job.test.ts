@@ -10,7 +10,7 @@ import {
   runName,
 } from '../../../pkg/controllers/job/index.js';
 import { createdJobStatus } from '../../../pkg/controllers/job/plan.js';
-import { JOB_NAME_LABEL, type Job, type Run } from '../../../pkg/store/index.js';
+import { JOB_NAME_LABEL, type Job, type Proposer, type Run } from '../../../pkg/store/index.js';
 import { iso, jobInput, newFixture, T0, type Fixture } from './fixtures.js';
 
 function depsOf(fx: Fixture) {
@@ -642,6 +642,103 @@ describe('job controller events: what enqueues a Job', () => {
     assert.equal(done.status.phase, 'Succeeded');
     w.jobs.onUpdate?.(running, done);
     assert.deepEqual(w.added, []);
+  });
+
+  /**
+   * The handlers over notes that enqueue through `added`, and a reconciler whose
+   * writes answer only after `meanwhile` ran: there, the tests deliver the
+   * events a busy leader's informer can deliver before a write's answer.
+   */
+  function answeredLate(fx: Fixture, meanwhile: () => Promise<void>) {
+    const added: string[] = [];
+    const target = { add: (key: string) => added.push(key) };
+    const own = new OwnWrites((key) => target.add(key));
+    const proposer: Proposer = {
+      propose: async (command) => {
+        const result = await fx.proposer.propose(command);
+        await meanwhile();
+        return result;
+      },
+    };
+    const client = Object.create(fx.client) as typeof fx.client;
+    client.updateStatus = async (object) => {
+      const written = await fx.client.updateStatus(object);
+      await meanwhile();
+      return written;
+    };
+    let uid = 0;
+    const r = new JobReconciler({
+      ...depsOf(fx),
+      client,
+      proposer,
+      newUid: () => `run-${++uid}`,
+      ownWrites: own,
+    });
+    return { r, added, jobs: jobEvents(target, own) };
+  }
+
+  it("skips its own write's event that comes before the write's answer", async () => {
+    const { fx } = await setup('hello');
+    let seen = await fx.get<Job>('Job', 'hello');
+    const deliver = async (): Promise<void> => {
+      const now = await fx.get<Job>('Job', 'hello');
+      w.jobs.onUpdate?.(seen, now);
+      seen = now;
+    };
+    const w = answeredLate(fx, deliver);
+    await w.r.reconcile('default/hello'); // the batch: status Pending, the Run
+    await fx.setRunStatus('hello-0', { phase: 'Succeeded', reason: 'Completed', exitCode: 0 });
+    await fx.sync();
+    seen = await fx.get<Job>('Job', 'hello');
+    await w.r.reconcile('default/hello'); // the final status, through the client
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.phase, 'Succeeded');
+    assert.deepEqual(w.added, []);
+    // Once answered, the same event again (a relist, say) enqueues as any other.
+    const done = await fx.get<Job>('Job', 'hello');
+    w.jobs.onUpdate?.(seen, done);
+    assert.deepEqual(w.added, ['default/hello']);
+  });
+
+  it("enqueues someone else's change that comes while its write is in flight, once answered", async () => {
+    const { fx } = await setup('hello');
+    let seen = await fx.get<Job>('Job', 'hello');
+    const w = answeredLate(fx, async () => {
+      const ours = await fx.get<Job>('Job', 'hello');
+      w.jobs.onUpdate?.(seen, ours);
+      const theirs = (await fx.api.update({
+        ...ours,
+        metadata: { ...ours.metadata, labels: { ...ours.metadata.labels, team: 'a' } },
+      })) as unknown as Job;
+      w.jobs.onUpdate?.(ours, theirs);
+      seen = theirs;
+      // Held until the answer: the reconcile that holds them is still writing.
+      assert.deepEqual(w.added, []);
+    });
+    await w.r.reconcile('default/hello');
+    assert.deepEqual(w.added, ['default/hello']);
+  });
+
+  it('enqueues what it held when its write fails', async () => {
+    const { fx } = await setup('hello');
+    const before = await fx.get<Job>('Job', 'hello');
+    const added: string[] = [];
+    const target = { add: (key: string) => added.push(key) };
+    const own = new OwnWrites((key) => target.add(key));
+    const jobs = jobEvents(target, own);
+    const proposer: Proposer = {
+      propose: async () => {
+        // Someone else's change arrives, then the proposal is lost.
+        const theirs = (await fx.api.update({
+          ...before,
+          metadata: { ...before.metadata, labels: { ...before.metadata.labels, team: 'a' } },
+        })) as unknown as Job;
+        jobs.onUpdate?.(before, theirs);
+        throw new Error('proposal lost');
+      },
+    };
+    const r = new JobReconciler({ ...depsOf(fx), proposer, ownWrites: own });
+    await assert.rejects(r.reconcile('default/hello'), /proposal lost/);
+    assert.deepEqual(added, ['default/hello']);
   });
 
   it('a Run update enqueues its Job only when the Job could see a difference', async () => {
