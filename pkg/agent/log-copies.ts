@@ -15,7 +15,13 @@
 import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunLogCopy } from '../client/index.js';
-import { inDir, LineJournal, readJournal, readKeptLog } from '../runtime/index.js';
+import {
+  inDir,
+  LineJournal,
+  readJournal,
+  readKeptLog,
+  readSmallKeptLogSync,
+} from '../runtime/index.js';
 import type { Run } from '../store/index.js';
 import { silentLogger, type Logger } from '../reconcile/index.js';
 import { errorMessage } from '../util/errors.js';
@@ -90,7 +96,9 @@ export async function takeLogCopy(
   savedAt: Date,
   maxBytes = LOG_COPY_MAX_BYTES,
 ): Promise<RunLogCopy | undefined> {
-  const kept = await readKeptLog(runLogPath(dataDir, ref.runUid));
+  const path = runLogPath(dataDir, ref.runUid);
+  // A finished Run's log is nearly always small: read at once, without the thread pool.
+  const kept = readSmallKeptLogSync(path) ?? (await readKeptLog(path));
   // Neither the log nor its rotated half exists: this node has no log of the Run.
   if (kept.ino === 0 && kept.data.length === 0) return undefined;
   let data = kept.data;

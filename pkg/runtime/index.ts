@@ -31,6 +31,7 @@ export {
   logFileSize,
   logStartPath,
   readKeptLog,
+  readSmallKeptLogSync,
   readLogFile,
   readRange,
   removeLogFile,

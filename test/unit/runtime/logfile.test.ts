@@ -1,13 +1,15 @@
 // Bounded log files: rotation keeps the newest bytes; the cursor follows written data.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   LogFileWriter,
   logFileSize,
+  logStartPath,
   readKeptLog,
+  readSmallKeptLogSync,
   readLogFile,
   removeLogFile,
   readCursor,
@@ -169,5 +171,45 @@ describe('LogFileWriter', () => {
     await w.close();
     await removeLogFile(path);
     assert.equal(await logFileSize(path), 0);
+  });
+
+  it('readSmallKeptLogSync reads what readKeptLog reads, or declines', async () => {
+    const same = async (path: string): Promise<void> => {
+      const sync = readSmallKeptLogSync(path);
+      assert.ok(sync, `read ${path} at once`);
+      assert.deepEqual(sync, await readKeptLog(path));
+    };
+    // Never rotated: starts at 0.
+    const fresh = join(dir, 'small-fresh.log');
+    await writeFile(fresh, 'abc\n');
+    await same(fresh);
+    assert.equal(readSmallKeptLogSync(fresh)?.start, 0);
+    // Rotated by a writer, with offsets: the older half first, from the saved offset.
+    const rotated = join(dir, 'small-rotated.log');
+    const w = new LogFileWriter(rotated, { maxBytes: 20 });
+    for (let i = 0; i < 7; i++) w.write(`${i}${i}${i}${i}\n`);
+    await w.close();
+    await same(rotated);
+    assert.ok((readSmallKeptLogSync(rotated)?.start ?? 0) > 0);
+    // Rotated before offsets existed: unknown start.
+    const old = join(dir, 'small-old.log');
+    await writeFile(rotatedLogPath(old), 'a\n');
+    await writeFile(old, 'b\n');
+    await same(old);
+    assert.equal(readSmallKeptLogSync(old)?.start, undefined);
+    // No log at all: nothing, as readKeptLog says.
+    await same(join(dir, 'small-none.log'));
+    // Larger than the bound: left to readKeptLog.
+    const big = join(dir, 'small-big.log');
+    await writeFile(big, 'x'.repeat(100));
+    assert.equal(readSmallKeptLogSync(big, 99), undefined);
+    assert.ok(readSmallKeptLogSync(big, 100));
+    // Half-way through a rotation (the saved offset names another file): left to readKeptLog.
+    const torn = join(dir, 'small-torn.log');
+    await writeFile(torn, 'new\n');
+    await writeFile(logStartPath(torn), '10 1');
+    assert.equal(readSmallKeptLogSync(torn), undefined);
+    await rename(logStartPath(torn), `${torn}.gone`);
+    await same(torn);
   });
 });
