@@ -23,7 +23,15 @@
 // newest cursor is saved there (write + rename) after the bytes it covers are written.
 // A restarted reader resumes from it; at most the output of one write batch can be
 // duplicated by a crash between the write and the cursor save, and none is lost.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -371,7 +379,10 @@ export const SMALL_LOG_BYTES = 64 * 1024;
  * undefined when the log is larger than `maxBytes`, a rotation was caught
  * half-way, or anything failed: readKeptLog then.
  */
-export function readSmallKeptLogSync(path: string, maxBytes = SMALL_LOG_BYTES): KeptLog | undefined {
+export function readSmallKeptLogSync(
+  path: string,
+  maxBytes = SMALL_LOG_BYTES,
+): KeptLog | undefined {
   try {
     const startPath = logStartPath(path);
     const saved = existsSync(startPath)
