@@ -8,6 +8,7 @@
 //   store-replay  the store's apply over a real data dir's WAL, CPU µs per change (store-replay.ts; opt-in)
 //   runtime  container runtimes: bare dockerode vs DockerRuntime, process, fake (runtime.ts)
 //   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
+//   exec-run-files  the per-Run file work (fake runtime, log copy) in process, CPU ms per Run (exec-run-files.ts; opt-in)
 //   dashboard  3 real jobd processes + headless Chromium: apply -> jobs-page row update (dashboard.ts)
 //   compare  3-member etcd beside 3 jobd processes, one load generator: writes/s, p50/p99 (compare.ts)
 //   idle   3 jobd processes and a 3-member etcd at rest: CPU per node, writes/s (idle.ts; opt-in)
@@ -41,14 +42,18 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   'store-replay': async () => (await import('./store-replay.js')).benchStoreReplay,
   runtime: optional('runtime.js', 'benchRuntime'),
   exec: optional('exec.js', 'benchExec'),
+  'exec-run-files': optional('exec-run-files.js', 'benchExecRunFiles'),
   dashboard: optional('dashboard.js', 'benchDashboard'),
   compare: async () => (await import('./compare.js')).benchCompare,
   cli: async () => (await import('./cli.js')).benchCli,
   idle: async () => (await import('./idle.js')).benchIdle,
 };
 
-/** Run only when named: compare and idle install and start etcd; store-replay needs a data dir. */
-const OPT_IN = new Set(['compare', 'store-replay', 'idle']);
+/**
+ * Run only when named: compare and idle install and start etcd; store-replay needs a
+ * data dir; exec-run-files is an instrument for pairs, not a figure of its own.
+ */
+const OPT_IN = new Set(['compare', 'store-replay', 'idle', 'exec-run-files']);
 
 /**
  * The benchmark names among the arguments. A word after a `--flag` (without
