@@ -18,6 +18,9 @@
 //                alone); BENCH_SETTLE_MS (600000) bounds the wait to finish.
 // Knobs (env): BENCH_DURATION_MS (10000), BENCH_JOBS (100000),
 // BENCH_SEED_CONCURRENCY (256), BENCH_KEEP=1 keeps the data dir,
+// BENCH_PROGRESS_MS (0) emits, that often while waiting for every Job to
+// finish, the leader's Runs by phase, its Event count and each node's RSS
+// (store.drain: how fast a backlog drains, and how far an unsettled run got),
 // BENCH_REST_MS (0) then leaves the finished cluster alone that long and
 // reports each node's CPU, RSS and heap over it (store.rest),
 // BENCH_JOBD_ARGS='--resync-ms 30000' adds jobd flags on every node,
@@ -319,6 +322,57 @@ async function listBench(leader: string, total: number): Promise<object> {
   };
 }
 
+/** The leader's Runs by phase (as its /metrics counts them), or undefined. */
+async function runPhases(cluster: LocalCluster): Promise<Record<string, number> | undefined> {
+  for (const m of cluster.members) {
+    const url = cluster.dashboardUrl(m.id);
+    if (!url?.startsWith('http:')) continue;
+    try {
+      const res = await fetch(`${url}metrics`, { signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      if (!/^jobctl_raft_role\{role="leader"\} 1$/m.test(text)) continue;
+      return Object.fromEntries(
+        [...text.matchAll(/^jobctl_runs\{phase="(\w+)"\} (\d+)$/gm)].map((x) => [
+          x[1] as string,
+          Number(x[2]),
+        ]),
+      );
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every `everyMs` (0: never) emits store.drain: the Runs by phase, the
+ * Events and each node's RSS. Returns the function that stops it.
+ */
+function drainProgress(
+  cluster: LocalCluster,
+  everyMs: number,
+  emit: (o: object) => void,
+): () => void {
+  if (everyMs <= 0) return () => {};
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void Promise.all([runPhases(cluster), clusterMemory(cluster)])
+      .then(([phases, mem]) =>
+        emit({
+          name: 'store.drain',
+          loadavg_1m: round(loadavg()[0] ?? NaN),
+          runs: phases,
+          events: mem.objects.Event ?? 0,
+          rss_mb: mem.nodes.map((n) => n.rss_mb),
+        }),
+      )
+      .finally(() => (busy = false));
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
 export async function benchApi(): Promise<object[]> {
   created.length = 0;
   const durationMs = env('BENCH_DURATION_MS', 10_000);
@@ -416,7 +470,9 @@ export async function benchApi(): Promise<object[]> {
     await memory('listed');
     if (!suspended) {
       const settleMs = env('BENCH_SETTLE_MS', 600_000);
-      if (await waitForSettled(cluster, total, settleMs)) {
+      const progress = drainProgress(cluster, env('BENCH_PROGRESS_MS', 0), emit);
+      const settled = await waitForSettled(cluster, total, settleMs).finally(progress);
+      if (settled) {
         await memory('finished');
         const restMs = env('BENCH_REST_MS', 0);
         if (restMs > 0) {
