@@ -23,7 +23,7 @@
 // the store is what makes planning against an assumed view safe: a plan
 // computed from a stale view can be refused, never wrong.
 import type { ResourceClient } from '../../client/index.js';
-import type { Node, PlanBind, Proposer, Queue, Run } from '../../store/index.js';
+import type { Node, PlanBind, Proposer, Queue, Requests, Run } from '../../store/index.js';
 import { resultError, runRequests } from '../../store/index.js';
 import type { Clock } from '../../util/clock.js';
 import { errorMessage, isReason, Reason } from '../../util/errors.js';
@@ -38,19 +38,33 @@ import {
   type TurnBudget,
   turnBudgetOf,
 } from '../../reconcile/index.js';
-import { ACTIVE_RUN, RUNS_ACTIVE, runActiveIndex, runPhase } from '../common/runs.js';
+import { isFinalRun, runPhase } from '../common/runs.js';
 import {
   addUsage,
   chooseNode,
+  compareRuns,
   nodeState,
   unschedulableMessage,
   type FitReason,
   type NodeState,
 } from './fit.js';
+import {
+  FILED,
+  inLine,
+  RUNS_BOUND,
+  RUNS_QUEUED,
+  RUNS_WAITING,
+  runBoundIndex,
+  runQueuedIndex,
+  runWaitingIndex,
+  shapeOf,
+  WaitingLine,
+  type LineEntry,
+} from './line.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { gateQueues } from './queues.js';
 import { QueueStatusWriter } from './queue-status.js';
-import { PendingOrder } from './order.js';
+import { RoomWatch } from './room.js';
 
 /** The single key every scheduler pass runs under. */
 export const SCHEDULE_KEY = 'schedule';
@@ -73,7 +87,7 @@ export interface SchedulerDeps {
   readonly proposer: Proposer;
   /** Asks for another pass (a plan had binds refused, or failed, after its pass ended). */
   readonly wake?: () => void;
-  /** The Runs; the reconciler files them in its index of Runs not over (RUNS_ACTIVE). */
+  /** The Runs; the reconciler files them in its indexes (line.ts: waiting, queued, bound). */
   readonly runs: Lister<Run> & Pick<Cache<Run>, 'addIndex'>;
   readonly nodes: Lister<Node>;
   /** Queues (kind Queue); absent: no Run is held back by a queue. */
@@ -93,10 +107,15 @@ interface Assumed {
   readonly revision: number;
 }
 
-/** What placement depends on besides node state: requests and selector. */
-function shapeOf(run: Run, req: { cpu: number; memory: number }): string {
-  const sel = run.spec.nodeSelector;
-  return `${req.cpu}/${req.memory}/${sel ? JSON.stringify(Object.entries(sel).sort()) : ''}`;
+/** Why a shape fits nowhere: the Run's message, and how many nodes refused it for each reason. */
+interface Unfit {
+  readonly message: string;
+  readonly reasons: ReadonlyMap<FitReason, number>;
+}
+
+/** Two "fits nowhere" messages that differ at most in their counts. */
+export function sameReasons(a: string, b: string): boolean {
+  return a === b || a.replace(/\d+/g, '#') === b.replace(/\d+/g, '#');
 }
 
 export class SchedulerReconciler implements Reconciler {
@@ -106,7 +125,12 @@ export class SchedulerReconciler implements Reconciler {
   /** Plans sent and not answered yet. */
   private readonly committing = new Set<Promise<void>>();
   private readonly queueStatus: QueueStatusWriter;
-  private readonly order = new PendingOrder();
+  /** The waiting Runs no Queue gates, in placement order, and those held out (line.ts). */
+  private readonly line = new WaitingLine();
+  /** The nodes as the last pass left them: whether room freed up since. */
+  private readonly room = new RoomWatch();
+  /** The last failure of each shape still held: its Runs' message and the metrics' reasons. */
+  private readonly lastUnfit = new Map<string, Unfit>();
   private readonly budget: TurnBudget;
   /**
    * No pass starts before this (monotonic ms): a pass is followed by a pause
@@ -117,7 +141,9 @@ export class SchedulerReconciler implements Reconciler {
 
   constructor(deps: SchedulerDeps) {
     this.d = deps;
-    deps.runs.addIndex(RUNS_ACTIVE, runActiveIndex);
+    deps.runs.addIndex(RUNS_WAITING, runWaitingIndex);
+    deps.runs.addIndex(RUNS_QUEUED, runQueuedIndex);
+    deps.runs.addIndex(RUNS_BOUND, runBoundIndex);
     this.queueStatus = new QueueStatusWriter(deps.client);
     this.budget = turnBudgetOf(deps.clock);
   }
@@ -138,81 +164,153 @@ export class SchedulerReconciler implements Reconciler {
     if (wait > 0) return { requeueAfter: wait };
     while (this.committing.size >= MAX_PLANS_IN_FLIGHT) await Promise.race([...this.committing]);
     const started = this.d.clock.monotonic();
-    // Only the Runs not over: finished ones (most of what is kept) neither
-    // wait for a node nor take room on one.
-    const runs = this.d.runs.byIndex(RUNS_ACTIVE, ACTIVE_RUN);
     this.pruneAssumed();
     const nodes = new Map<string, NodeState>();
     for (const n of this.d.nodes.list()) nodes.set(n.metadata.name, nodeState(n));
 
-    // What is already placed: non-final Runs bound (or assumed bound) to a node.
-    let pending: Run[] = [];
+    // What is already placed: Runs not over bound to a node, and those this
+    // scheduler bound that the cache does not show bound yet.
     const placed: Run[] = [];
     const needsStatus: Run[] = [];
-    for (const run of runs) {
-      await this.share();
-      const bound = run.spec.nodeName || this.assumed.get(keyOf(run))?.node || '';
-      if (bound) {
-        placed.push(run);
-        const st = nodes.get(bound);
-        if (st) addUsage(st.used, runRequests(run));
-        // Bound without its Scheduled status (by an older scheduler, or by hand).
-        if (run.spec.nodeName && runPhase(run) === 'Pending' && !this.assumed.has(keyOf(run))) {
-          needsStatus.push(run);
-        }
-        continue;
-      }
-      if (!run.spec.cancelled) pending.push(run);
+    for (const run of this.d.runs.byIndex(RUNS_BOUND, FILED)) {
+      placed.push(run);
+      const st = nodes.get(run.spec.nodeName);
+      if (st) addUsage(st.used, runRequests(run));
+      // Bound without its Scheduled status (by an older scheduler, or by hand).
+      if (runPhase(run) === 'Pending' && !this.assumed.has(keyOf(run))) needsStatus.push(run);
     }
-    pending = this.order.sort(pending);
+    for (const [key, a] of this.assumed) {
+      const run = this.d.runs.getByKey(key);
+      if (!run || run.spec.nodeName || isFinalRun(run)) continue;
+      placed.push(run);
+      const st = nodes.get(a.node);
+      if (st) addUsage(st.used, runRequests(run));
+    }
+    // Room freed or nodes changed since the last pass: the held Runs may fit
+    // now. Otherwise every shape that failed then fails now (there is no more
+    // room than there was), and is not tried again.
+    if (this.room.changedSince(nodes)) {
+      this.line.release();
+      this.lastUnfit.clear();
+    }
+
+    // New waiting Runs join the line (those already in it cost a lookup each).
+    const waitingRuns = this.d.runs.byIndex(RUNS_WAITING, FILED);
+    for (let i = 0; i < waitingRuns.length; i++) {
+      if ((i & 255) === 255) await this.share();
+      const run = waitingRuns[i] as Run;
+      this.line.add(run, () => shapeOf(run, runRequests(run)));
+    }
     // Queues hold back the Runs over their limits (queues.ts): only the rest are placed.
+    const queued = this.d.runs
+      .byIndex(RUNS_QUEUED, FILED)
+      .filter((run) => !this.assumed.has(keyOf(run)))
+      .sort(compareRuns);
     const queueList = this.d.queues?.list() ?? [];
-    const queues = gateQueues({ pending, bound: placed, queues: queueList });
-    pending = queues.admitted;
+    const queues = gateQueues({ pending: queued, bound: placed, queues: queueList });
+    const admitted = queues.admitted.map((run) => ({
+      run,
+      priority: queueList.find((q) => q.metadata.name === run.spec.queue)?.spec.priority ?? 0,
+    }));
 
     const states = [...nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    // Runs of the same shape that failed to fit fail the same way until a
-    // bind changes some node's usage: remember the message, skip the work.
-    let unfit = new Map<string, { message: string; reasons: readonly FitReason[] }>();
-    // For metrics: the reasons Runs fit nowhere.
-    const unschedulable = new Map<FitReason, number>();
-    const noteUnfit = (reasons: Iterable<FitReason>): void => {
-      for (const r of reasons) unschedulable.set(r, (unschedulable.get(r) ?? 0) + 1);
-    };
+    // A shape (requests and selector) that failed to fit fails the same way
+    // for the rest of the pass: binds only take room. Remember its message.
+    const unfit = new Map<string, Unfit>(this.lastUnfit);
     const binds: { run: Run; node: string }[] = [];
-    const unplaced: { run: Run; message: string }[] = [];
-    for (const run of pending) {
-      await this.share();
-      const req = runRequests(run);
-      const shape = shapeOf(run, req);
+    /** Why they fit nowhere, to be told: queued Runs, then Runs of the line, front first. */
+    const tell: { run: Run; message: string; entry?: LineEntry }[] = [];
+    const current = (e: LineEntry): Run | undefined => {
+      const run = this.d.runs.getByKey(e.key);
+      return run && run.metadata.uid === e.uid && inLine(run) && !this.assumed.has(e.key)
+        ? run
+        : undefined;
+    };
+    /** Every shape left in the line failed in this pass: nothing behind can be placed. */
+    const lineBlocked = (): boolean => {
+      for (const shape of this.line.shapesLeft()) if (!unfit.has(shape)) return false;
+      return true;
+    };
+    const place = (run: Run, req: Requests, shape: string): Unfit | undefined => {
       const known = unfit.get(shape);
-      if (known !== undefined) {
-        noteUnfit(known.reasons);
-        unplaced.push({ run, message: known.message });
-        continue;
-      }
+      if (known) return known;
       const { best, reasons } = chooseNode(states, run, req);
       if (best) {
         binds.push({ run, node: best.name });
         addUsage(best.used, req);
-        unfit = new Map();
-      } else {
-        const message = unschedulableMessage(states.length, reasons);
-        unfit.set(shape, { message, reasons: [...reasons.keys()] });
-        noteUnfit(reasons.keys());
-        unplaced.push({ run, message });
+        return undefined;
       }
+      const failed = { message: unschedulableMessage(states.length, reasons), reasons };
+      unfit.set(shape, failed);
+      this.lastUnfit.set(shape, failed);
+      return failed;
+    };
+    const queuedUnfit = new Map<FitReason, number>();
+    let qi = 0;
+    let lineBinds = 0;
+    let next: { entry: LineEntry; run: Run } | undefined;
+    for (let step = 0; ; step++) {
+      if ((step & 63) === 63) await this.share();
+      if (!next && !lineBlocked()) next = this.line.take(current);
+      const q = admitted[qi];
+      // Queue priority first (Runs without a queue count as 0), then compareRuns.
+      if (
+        q &&
+        (!next || q.priority > 0 || (q.priority === 0 && compareRuns(q.run, next.run) <= 0))
+      ) {
+        qi++;
+        const req = runRequests(q.run);
+        const failed = place(q.run, req, shapeOf(q.run, req));
+        if (!failed) continue;
+        for (const r of failed.reasons.keys()) queuedUnfit.set(r, (queuedUnfit.get(r) ?? 0) + 1);
+        if (!this.knows(q.run, failed.message)) tell.push({ run: q.run, message: failed.message });
+        continue;
+      }
+      if (!next) break;
+      const { entry, run } = next;
+      next = undefined;
+      const failed = place(run, runRequests(run), entry.shape);
+      if (!failed) {
+        this.line.placed(entry);
+        lineBinds++;
+        continue;
+      }
+      this.line.hold(entry);
+      entry.told = true;
+      if (!this.knows(run, failed.message)) tell.push({ run, message: failed.message, entry });
     }
 
     // The plan leaves now and is answered in the background; the next pass
     // may be computed meanwhile (see the header).
     if (binds.length > 0) this.send(binds);
-    this.d.metrics?.passDone(pending.length - binds.length, unschedulable);
+    this.room.remember(nodes);
+    this.d.metrics?.passDone(
+      this.line.size + queued.length - (binds.length - lineBinds),
+      this.unschedulableCounts(queuedUnfit),
+    );
     this.nextPassAt = 2 * this.d.clock.monotonic() - started;
 
-    // Only the Runs whose message changes are written; at most MAX_UNSCHEDULABLE_WRITES.
-    const tell = unplaced.filter((u) => !this.knows(u.run, u.message));
+    // Runs not told yet why they wait, front of the line first, with their
+    // shape's message from this pass; at most MAX_UNSCHEDULABLE_WRITES in all.
+    const room = Math.max(0, MAX_UNSCHEDULABLE_WRITES - tell.length);
+    const untold = this.line.takeUntold(room, current);
+    for (const u of untold) {
+      const failed = unfit.get(u.entry.shape);
+      if (!failed) {
+        this.line.untoldAgain(u.entry);
+        continue;
+      }
+      u.entry.told = true;
+      if (!this.knows(u.run, failed.message))
+        tell.push({ run: u.run, message: failed.message, entry: u.entry });
+    }
     const told = tell.slice(0, MAX_UNSCHEDULABLE_WRITES);
+    // Runs of the line not told for the cap: told by a later pass.
+    for (const t of tell.slice(MAX_UNSCHEDULABLE_WRITES)) {
+      if (!t.entry) continue;
+      t.entry.told = false;
+      this.line.untoldAgain(t.entry);
+    }
 
     // The pass's other writes (status only), all at once.
     const outcomes = await Promise.allSettled([
@@ -230,12 +328,26 @@ export class SchedulerReconciler implements Reconciler {
       else failure ??= err;
     }
     if (failure) throw failure;
-    // More to tell: the next pass does (after its pause).
-    if (told.length < tell.length)
+    // More to tell (and a shape to tell it with): the next pass does (after its pause).
+    if (told.length < tell.length || (untold.length === room && this.line.untoldCount > 0))
       return { requeueAfter: Math.max(1, this.nextPassAt - this.d.clock.monotonic()) };
     // A Run that changed under us: its event requeues the pass anyway, but
     // a retry costs little and covers a lagging cache.
     return retry ? { requeue: true } : {};
+  }
+
+  /**
+   * Runs that fit nowhere, by reason: the line's, by the last failure of
+   * their shape (held Runs are not tried again until room frees up), and
+   * the queued ones of this pass.
+   */
+  private unschedulableCounts(queued: Map<FitReason, number>): Map<FitReason, number> {
+    const out = queued;
+    for (const [shape, failed] of this.lastUnfit) {
+      const n = this.line.countOf(shape);
+      if (n > 0) for (const r of failed.reasons.keys()) out.set(r, (out.get(r) ?? 0) + n);
+    }
+    return out;
   }
 
   private pruneAssumed(): void {
@@ -281,6 +393,7 @@ export class SchedulerReconciler implements Reconciler {
         if (!answer.ok) {
           // No longer fits (or the Run changed): it stays Pending; look again.
           this.assumed.delete(key);
+          this.unplaced(run);
           refused++;
           continue;
         }
@@ -300,7 +413,10 @@ export class SchedulerReconciler implements Reconciler {
     } catch (err) {
       // Not answered (Timeout, Unavailable, leadership lost): the plan may or
       // may not commit; forget it and let the cache tell.
-      for (const b of binds) this.assumed.delete(keyOf(b.run));
+      for (const b of binds) {
+        this.assumed.delete(keyOf(b.run));
+        this.unplaced(b.run);
+      }
       refused = binds.length;
       this.d.logger.warn('plan not answered; its runs will be placed again', {
         binds: binds.length,
@@ -308,6 +424,11 @@ export class SchedulerReconciler implements Reconciler {
       });
     }
     if (refused > 0) this.d.wake?.();
+  }
+
+  /** A bind that did not commit: its Run joins the line again (queued Runs are gated anew each pass). */
+  private unplaced(run: Run): void {
+    if (inLine(run)) this.line.restore(run, () => shapeOf(run, runRequests(run)));
   }
 
   /** Replaces the Run's status, guarded by its resourceVersion (a stale cache gets Conflict). */
@@ -333,12 +454,18 @@ export class SchedulerReconciler implements Reconciler {
     await this.writeStatus(run, { ...run.status, phase: 'Pending', message });
   }
 
-  /** Whether the Run already says `message` (as a Pending Run). */
+  /**
+   * Whether the Run already says why it fits nowhere (as a Pending Run) for
+   * the same reasons as `message`: a message whose counts alone differ ("0/3
+   * nodes available: 3 too many runs" against "2 too many runs, 1 ...") is
+   * not written again (docs/decisions.md, "Why a Run waits").
+   */
   private knows(run: Run, message: string): boolean {
-    return run.status?.message === message && runPhase(run) === 'Pending';
+    const said = run.status?.message;
+    return said !== undefined && runPhase(run) === 'Pending' && sameReasons(said, message);
   }
 
-  /** Keeps the Run Pending with why it fits nowhere; writes only when the message changes. */
+  /** Keeps the Run Pending with why it fits nowhere; writes only when the reasons change. */
   private async reportUnschedulable(run: Run, message: string): Promise<void> {
     if (this.knows(run, message)) return;
     await this.writeStatus(run, { ...run.status, phase: 'Pending', message });
