@@ -80,6 +80,9 @@ export const MAX_PLANS_IN_FLIGHT = 2;
  */
 export const MAX_UNSCHEDULABLE_WRITES = 256;
 
+/** Scans for new waiting Runs take at most 1/SCAN_SHARE of the time (scanDueIn). */
+export const SCAN_SHARE = 10;
+
 export interface SchedulerDeps {
   /** Status-only writes: why a Run fits nowhere, Scheduled for a Run bound without it. */
   readonly client: ResourceClient;
@@ -134,10 +137,16 @@ export class SchedulerReconciler implements Reconciler {
   private readonly budget: TurnBudget;
   /**
    * No pass starts before this (monotonic ms): a pass is followed by a pause
-   * as long as its own work took, so that passes over a long pending list,
-   * asked for by every Run event, take at most half of the leader's time.
+   * as long as its own work took (not the turns it gave to others while it
+   * ran), so that passes, asked for by every Run event, take at most half of
+   * the leader's time.
    */
   private nextPassAt = -Infinity;
+  /** Time the current pass spent waiting for its turn (share()). */
+  private yielded = 0;
+  /** When the last scan for new waiting Runs ended, and its work (ms); see scanDueIn. */
+  private scannedAt = -Infinity;
+  private scanWork = 0;
 
   constructor(deps: SchedulerDeps) {
     this.d = deps;
@@ -151,7 +160,10 @@ export class SchedulerReconciler implements Reconciler {
   /** Lets the event loop turn when the pass has used its slice (ticks, heartbeats, I/O). */
   private async share(): Promise<void> {
     const turn = this.budget.spend();
-    if (turn) await turn;
+    if (!turn) return;
+    const before = this.d.clock.monotonic();
+    await turn;
+    this.yielded += this.d.clock.monotonic() - before;
   }
 
   /** Resolves once every plan sent so far has been answered (tests, shutdown). */
@@ -164,6 +176,7 @@ export class SchedulerReconciler implements Reconciler {
     if (wait > 0) return { requeueAfter: wait };
     while (this.committing.size >= MAX_PLANS_IN_FLIGHT) await Promise.race([...this.committing]);
     const started = this.d.clock.monotonic();
+    this.yielded = 0;
     this.pruneAssumed();
     const nodes = new Map<string, NodeState>();
     for (const n of this.d.nodes.list()) nodes.set(n.metadata.name, nodeState(n));
@@ -194,13 +207,9 @@ export class SchedulerReconciler implements Reconciler {
       this.lastUnfit.clear();
     }
 
-    // New waiting Runs join the line (those already in it cost a lookup each).
-    const waitingRuns = this.d.runs.byIndex(RUNS_WAITING, FILED);
-    for (let i = 0; i < waitingRuns.length; i++) {
-      if ((i & 255) === 255) await this.share();
-      const run = waitingRuns[i] as Run;
-      this.line.add(run, () => shapeOf(run, runRequests(run)));
-    }
+    // New waiting Runs join the line; skipped while a scan is not due (see scanDue).
+    const scanDueIn = this.scanDueIn();
+    if (scanDueIn === 0) await this.scan();
     // Queues hold back the Runs over their limits (queues.ts): only the rest are placed.
     const queued = this.d.runs
       .byIndex(RUNS_QUEUED, FILED)
@@ -288,7 +297,8 @@ export class SchedulerReconciler implements Reconciler {
       this.line.size + queued.length - (binds.length - lineBinds),
       this.unschedulableCounts(queuedUnfit),
     );
-    this.nextPassAt = 2 * this.d.clock.monotonic() - started;
+    const now = this.d.clock.monotonic();
+    this.nextPassAt = now + Math.max(0, now - started - this.yielded);
 
     // Runs not told yet why they wait, front of the line first, with their
     // shape's message from this pass; at most MAX_UNSCHEDULABLE_WRITES in all.
@@ -331,9 +341,39 @@ export class SchedulerReconciler implements Reconciler {
     // More to tell (and a shape to tell it with): the next pass does (after its pause).
     if (told.length < tell.length || (untold.length === room && this.line.untoldCount > 0))
       return { requeueAfter: Math.max(1, this.nextPassAt - this.d.clock.monotonic()) };
+    // Runs that arrived since the last scan are looked for once it is due.
+    if (scanDueIn > 0) return { requeueAfter: scanDueIn };
     // A Run that changed under us: its event requeues the pass anyway, but
     // a retry costs little and covers a lagging cache.
     return retry ? { requeue: true } : {};
+  }
+
+  /**
+   * Ms until the next scan for new waiting Runs may run (0: now). A scan
+   * looks at every waiting Run (one identity lookup each for those filed
+   * already): with 100,000 waiting, milliseconds that every pass (one per
+   * Run event) would pay. So scans take at most 1/SCAN_SHARE of the time:
+   * after a scan that took t ms of work, the next waits SCAN_SHARE * t. A
+   * Run that arrives meanwhile joins the line (in its place) that much later.
+   */
+  private scanDueIn(): number {
+    const due = this.scannedAt + SCAN_SHARE * this.scanWork;
+    return Math.max(0, due - this.d.clock.monotonic());
+  }
+
+  /** Files the waiting Runs the line does not hold yet (new, or replaced). */
+  private async scan(): Promise<void> {
+    const started = this.d.clock.monotonic();
+    const yielded = this.yielded;
+    const waitingRuns = this.d.runs.byIndex(RUNS_WAITING, FILED);
+    for (let i = 0; i < waitingRuns.length; i++) {
+      if ((i & 255) === 255) await this.share();
+      const run = waitingRuns[i] as Run;
+      this.line.add(run, () => shapeOf(run, runRequests(run)));
+    }
+    const now = this.d.clock.monotonic();
+    this.scannedAt = now;
+    this.scanWork = Math.max(0, now - started - (this.yielded - yielded));
   }
 
   /**
