@@ -364,6 +364,101 @@ describe('scheduler', () => {
     assert.deepEqual(await placement(fx), { 'a-0': 'n1', 'b-0': 'n1', 'c-0': '', 'd-0': 'n1' });
   });
 
+  it('does not rewrite why a Run waits when only the counts change, but does when the reasons do', async () => {
+    const fx = await seed(
+      { n1: { runs: 1 }, n2: { runs: 1 } },
+      { a: { completions: 3, parallelism: 3 } },
+    );
+    await pass(fx);
+    const said = '0/2 nodes available: 2 too many runs';
+    assert.equal((await fx.get<Run>('Run', 'a-2')).status.message, said);
+    // A third node, full at once: "0/3 nodes available: 3 too many runs", the same reason.
+    await fx.api.create(nodeInput('n3', { runs: 1 }));
+    await fx.api.create(jobInput('x'));
+    await fx.sync();
+    await jobReconciler(fx).reconcile('default/x');
+    await fx.bindRun('x-0', 'n3');
+    await pass(fx);
+    assert.deepEqual(fx.writes, [], 'the same reasons: no write');
+    assert.equal((await fx.get<Run>('Run', 'a-2')).status.message, said);
+    assert.deepEqual(
+      fx.recorder.events.filter((e) => e.reason === 'FailedScheduling'),
+      [],
+    );
+    // A new reason (a node not ready) is news: written, with a FailedScheduling Event.
+    await fx.api.create(nodeInput('n4', { ready: false }));
+    await pass(fx);
+    const now = '0/4 nodes available: 1 node(s) were not ready, 3 too many runs';
+    assert.equal((await fx.get<Run>('Run', 'a-2')).status.message, now);
+    assert.deepEqual(
+      fx.recorder.events.map((e) => [e.reason, e.message]),
+      [['FailedScheduling', now]],
+    );
+  });
+
+  it('a pass looks at the front of the line only, and not again at Runs that fit nowhere until room frees up', async () => {
+    const n = 300;
+    const fx = await seed({ n1: { runs: 2 } }, { a: { completions: n, parallelism: n } });
+    // Counts the Runs a pass looks at: those the cache hands out, by index or by key.
+    // Each full scan of the waiting Runs is made to cost 5 ms of the fake clock.
+    let looked = 0;
+    const runs = new Proxy(fx.runs, {
+      get(target, prop) {
+        if (prop === 'byIndex') {
+          return (index: string, value: string) => {
+            const out = target.byIndex(index, value);
+            looked += out.length;
+            if (out.length >= n / 2) fx.clock.advance(5);
+            return out;
+          };
+        }
+        if (prop === 'getByKey') {
+          return (key: string) => {
+            looked++;
+            return target.getByKey(key);
+          };
+        }
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const s = new SchedulerReconciler({
+      client: fx.client,
+      proposer: fx.proposer,
+      runs,
+      nodes: fx.nodes,
+      clock: fx.clock,
+      recorder: fx.recorder,
+      logger: fx.logger,
+    });
+    // A pass is followed by a pause as long as its work (the scan's 5 ms).
+    const later = (): ReturnType<typeof pass> => {
+      fx.clock.advance(6);
+      return pass(fx, s);
+    };
+    await pass(fx, s);
+    await later(); // the last of the 298 waiting Runs told why
+    assert.equal(
+      (await fx.list<Run>('Run')).filter((r) => r.status.message).length,
+      n - 2,
+      'every waiting Run says why',
+    );
+    // Nothing changed: the next pass looks at (almost) nothing, writes nothing,
+    // and comes back when a scan for new Runs is due.
+    looked = 0;
+    const quiet = await later();
+    assert.deepEqual(fx.writes, []);
+    assert.ok(looked <= 5, `a quiet pass looked at ${looked} Runs`);
+    assert.ok(quiet.requeueAfter !== undefined && quiet.requeueAfter <= 50, 'back for the scan');
+    // One slot frees up: the Run at the front takes it, and the pass stops there.
+    const front = (await fx.list<Run>('Run')).filter((r) => !r.spec.nodeName).sort(compareRuns)[0];
+    await fx.setRunStatus('a-0', { phase: 'Succeeded' });
+    looked = 0;
+    await later();
+    assert.deepEqual(fx.writes, [`plan default/${front?.metadata.name}->n1`]);
+    assert.ok(looked <= 10, `a pass placing one Run looked at ${looked} Runs`);
+  });
+
   it('formats the message with reasons in a stable order', () => {
     assert.equal(unschedulableMessage(0, new Map()), '0/0 nodes available');
   });
