@@ -1,10 +1,19 @@
 // The scheduler. All placement happens under one work-queue key, so a pass
-// sees every pending Run and every node at once: it can order Runs by
+// sees the waiting Runs and every node at once: it can order Runs by
 // priority then age, and account for what it binds during the pass. Any Run
 // or Node event enqueues that key (merged by the queue), so a Run that fits
 // nowhere is looked at again when capacity or nodes change.
 //
-// A pass is a plan (Nomad's plan and plan applier): every pending Run is
+// A pass costs what it can place, not how many Runs wait: the waiting Runs
+// stand in a line kept between passes (line.ts, in placement order), a pass
+// takes from its front until no shape left in it fits anywhere, and Runs
+// that fit nowhere are held out of the passes until room frees up or a Node
+// changes (room.ts). Queued Runs are gated anew by every pass (queues.ts).
+// Every waiting Run is told once why it waits (a status message and a
+// FailedScheduling Event), again only when the reasons change, not their
+// counts (docs/decisions.md, "Why a Run waits").
+//
+// A pass is a plan (Nomad's plan and plan applier): every Run it places is
 // placed first, against the nodes' usage as this scheduler assumes it (the
 // cache, plus what its own plans took that the cache does not show yet), and
 // then all the binds are committed as ONE store command, `plan`
