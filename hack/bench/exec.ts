@@ -24,7 +24,9 @@
 //   work after it: Events, log copies, settling): the nodes', the leader's, and
 //   machine_cores_busy_until_done, every process on the machine (other sessions' too)
 //   in cores, which says whether the wave was bound by CPU (2 on this machine).
-//   reconciles_per_job: by controller (job, scheduler, the agents ...), from the nodes' /metrics.
+//   reconciles_per_job: by controller (job, scheduler, the agents ...), from the nodes' /metrics;
+//   retries_per_job: those of them that ended in a retry ("job error": back-off after a
+//   failure such as a Conflict; "job requeue": asked for), by controller and result.
 // EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures.
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
@@ -241,6 +243,8 @@ interface Wave {
   readonly untilDoneMs: number;
   /** Reconciles per Job by controller (all nodes), until the writes settled. */
   readonly reconcilesPerJob: Readonly<Record<string, number>>;
+  /** Of those, the reconciles that ended in a retry, by "controller result" (error, requeue). */
+  readonly retriesPerJob: Readonly<Record<string, number>>;
   /** How often the wave's watch of Jobs fell out of the store's history and relisted. */
   readonly watchRelists: number;
 }
@@ -323,6 +327,12 @@ async function reconciles(b: Bench): Promise<Map<string, number>> {
         const controller = hit && /controller="([^"]*)"/.exec(hit[1] as string)?.[1];
         if (!hit || !controller) continue;
         out.set(controller, (out.get(controller) ?? 0) + Number(hit[2]));
+        // Those that ended in a retry too (error: back-off; requeue: asked for), by result.
+        const result = /result="([^"]*)"/.exec(hit[1] as string)?.[1];
+        if (result === 'error' || result === 'requeue') {
+          const key = `${controller} ${result}`;
+          out.set(key, (out.get(key) ?? 0) + Number(hit[2]));
+        }
       }
     }),
   );
@@ -421,8 +431,12 @@ async function wave(
   await Promise.all([watching, nodeChanges.done]);
   const reconciles1 = await reconciles(b);
   const reconcilesPerJob: Record<string, number> = {};
-  for (const [controller, n] of [...reconciles1].sort((x, y) => x[0].localeCompare(y[0]))) {
-    reconcilesPerJob[controller] = round((n - (reconciles0.get(controller) ?? 0)) / total, 2);
+  const retriesPerJob: Record<string, number> = {};
+  for (const [key, n] of [...reconciles1].sort((x, y) => x[0].localeCompare(y[0]))) {
+    const perJob = round((n - (reconciles0.get(key) ?? 0)) / total, 2);
+    // "controller result" keys count the retries among that controller's reconciles.
+    if (key.includes(' ')) retriesPerJob[key] = perJob;
+    else reconcilesPerJob[key] = perJob;
   }
   for (const c of [watcher, ...clients]) c.close();
   latencies.sort((a, b2) => a - b2);
@@ -443,6 +457,7 @@ async function wave(
     machineCpuUntilDoneMs: cpuAtDone ? cpuAtDone.machine - machine0 : NaN,
     untilDoneMs: cpuAtDone ? cpuAtDone.at - t0 : NaN,
     reconcilesPerJob,
+    retriesPerJob,
     watchRelists,
   };
 }
@@ -467,6 +482,7 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
     leader_cpu_ms_per_job_until_done: round(w.leaderCpuUntilDoneMs / total, 2),
     machine_cores_busy_until_done: round(w.machineCpuUntilDoneMs / w.untilDoneMs, 2),
     reconciles_per_job: w.reconcilesPerJob,
+    retries_per_job: w.retriesPerJob,
     watch_relists: w.watchRelists,
   };
 }
