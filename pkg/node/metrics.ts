@@ -15,6 +15,7 @@ import type { RaftMetricsSink, WalMetricsSink } from '../raft/index.js';
 import { Role, type Status } from '../raft/index.js';
 import type { ReconcileMetrics, ReconcileOutcome } from '../reconcile/index.js';
 import type { ResourceStore } from '../store/index.js';
+import { EVENT_LOOP_FIGURE_NAMES, registerEventLoopLag } from './event-loop-lag.js';
 
 /** What the scrape-time collectors read; set once the node's parts exist (bind()). */
 export interface MetricsSources {
@@ -48,12 +49,13 @@ export class NodeMetrics {
 
   constructor(opts: { process?: boolean } = {}) {
     const r = [this.registry];
-    // The event-loop lag histogram samples with a libuv timer: at prom-client's
-    // default 10 ms that is 100 wake-ups a second, ~0.7% of a core per idle
-    // node (more than the rest of an idle follower's timers). At 100 ms a stall
-    // that matters (Raft's election timeout is 300 ms) still delays a sample.
     if (opts.process !== false) {
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
+      // prom-client's event-loop delay figures give way to ours
+      // (event-loop-lag.ts: sampled every 100 ms, no NaN for an empty window);
+      // its own histogram is left at one sample a second, read by nothing.
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+      for (const name of EVENT_LOOP_FIGURE_NAMES) this.registry.removeSingleMetric(name);
+      registerEventLoopLag(this.registry);
     }
     const self = (): MetricsSources | undefined => this.sources;
 
