@@ -30,13 +30,3 @@ export const RUNS_BY_NODE = 'spec.nodeName';
 export function runNodeIndex(run: Run): string[] {
   return run.spec.nodeName ? [run.spec.nodeName] : [];
 }
-
-/**
- * Cache index of the Runs that are not over (all filed under ACTIVE_RUN): a
- * pass over them costs what is running or waiting, not everything kept.
- */
-export const RUNS_ACTIVE = 'active';
-export const ACTIVE_RUN = 'true';
-export function runActiveIndex(run: Run): string[] {
-  return isFinalRun(run) ? [] : [ACTIVE_RUN];
-}
