@@ -183,10 +183,11 @@ describe('LogCopier', () => {
       },
     };
     const copier = new LogCopier({ dataDir: dir, nodeName: 'node-1', sender, batchRuns: 2 });
-    for (const uid of ['m1', 'm2', 'm3']) {
-      await writeFile(runLogPath(dir, uid), 'x\n');
-      copier.offer(runOf(uid));
-    }
+    // All three offered in one turn: a copy may start as soon as one is
+    // offered (a small log is read synchronously), so offers spread over
+    // awaited writes would race it.
+    for (const uid of ['m1', 'm2', 'm3']) await writeFile(runLogPath(dir, uid), 'x\n');
+    for (const uid of ['m1', 'm2', 'm3']) copier.offer(runOf(uid));
     await copier.idle();
     assert.deepEqual(batches, [2, 1]);
     assert.equal(copier.copied, 3);
