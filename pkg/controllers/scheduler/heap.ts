@@ -11,10 +11,6 @@ export class Heap<T> {
     return this.items.length;
   }
 
-  peek(): T | undefined {
-    return this.items[0];
-  }
-
   push(item: T): void {
     const items = this.items;
     let i = items.push(item) - 1;

@@ -127,10 +127,6 @@ export class WaitingLine {
     this.heldShapes.clear();
   }
 
-  get heldCount(): number {
-    return this.held.size;
-  }
-
   /**
    * The front of the line whose Run still waits (`current` gives it, or
    * undefined to drop the entry), taken out of the line; undefined once empty.
@@ -158,11 +154,6 @@ export class WaitingLine {
     if (this.members.get(entry.key) !== entry) return;
     this.held.set(entry.key, entry);
     count(this.heldShapes, entry.shape, 1);
-  }
-
-  /** Puts back an entry take() gave that the pass did not get to. */
-  putBack(entry: LineEntry): void {
-    if (this.members.get(entry.key) === entry) this.enqueue(entry);
   }
 
   /** Runs of `shape` in the line or held. */
