@@ -83,10 +83,21 @@ function condition(conds: readonly Condition[] | undefined, type: string): Condi
   return conds?.find((c) => c.type === type);
 }
 
-/** Ready | NotReady | Unknown, plus ",SchedulingDisabled" when cordoned (as kubectl). */
+/**
+ * Ready | NotReady | Unknown, plus ",RuntimeNotReady" when a heartbeating node
+ * reports its container runtime down (nothing is placed there: a kubectl user
+ * would otherwise read "Ready" as "takes work"), and ",SchedulingDisabled" when
+ * cordoned (as kubectl).
+ */
 export function nodeStatus(node: Node): string {
   const ready = condition(node.status?.conditions, 'Ready');
   let s = !ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady';
+  if (
+    ready?.status === 'True' &&
+    condition(node.status?.conditions, 'RuntimeReady')?.status === 'False'
+  ) {
+    s += ',RuntimeNotReady';
+  }
   if (node.spec?.unschedulable) s += ',SchedulingDisabled';
   return s;
 }
@@ -203,7 +214,7 @@ const NODE_COLUMNS: readonly PrinterColumn[] = [
   nameColumn,
   col(
     'STATUS',
-    'Ready, NotReady or Unknown; cordoned nodes add SchedulingDisabled.',
+    'Ready, NotReady or Unknown; RuntimeNotReady when the container runtime is down; cordoned nodes add SchedulingDisabled.',
     (o) => nodeStatus(node(o)),
     { tint: 'phase' },
   ),

@@ -40,6 +40,7 @@ const BAD = new Set([
   'Failed',
   'Lost',
   'NotReady',
+  'RuntimeNotReady',
   'False',
   'Error',
   'OOMKilled',
@@ -58,9 +59,12 @@ export async function loadPalette(wanted: boolean): Promise<Palette> {
   return {
     enabled: true,
     phase(word, text = word) {
-      const key = word.split(',')[0] ?? word;
+      // A compound status ("Ready,RuntimeNotReady") takes its first word's
+      // colour unless a later word is bad.
+      const words = word.split(',');
+      const key = words[0] ?? word;
+      if (words.some((w) => BAD.has(w))) return c.red(text);
       if (GOOD.has(key)) return c.green(text);
-      if (BAD.has(key)) return c.red(text);
       if (BUSY.has(key)) return c.cyan(text);
       if (WAITING.has(key)) return c.yellow(text);
       return text;

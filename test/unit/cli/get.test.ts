@@ -218,6 +218,33 @@ describe('get', () => {
     );
   });
 
+  it('says RuntimeNotReady for a heartbeating node whose runtime is down, in red on a TTY', async () => {
+    const nodeWithRuntime = (name: string, runtimeReady: 'True' | 'False') => ({
+      apiVersion: API_VERSION,
+      kind: 'Node',
+      metadata: { name },
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'True', lastTransitionTime: '2025-01-01T00:00:00Z' },
+          {
+            type: 'RuntimeReady',
+            status: runtimeReady,
+            lastTransitionTime: '2025-01-01T00:00:00Z',
+          },
+        ],
+        allocatable: { cpu: '2', memory: '4Gi', runs: 8 },
+      },
+    });
+    const e = env({ isTTY: true });
+    await e.client.create(nodeWithRuntime('n1', 'False') as unknown as ResourceInput);
+    await e.client.create(nodeWithRuntime('n2', 'True') as unknown as ResourceInput);
+    await e.run((d) => runGet(get({ kind: 'nodes' }), d));
+    const ESC = String.fromCharCode(27);
+    assert.ok(e.out.text.includes(`${ESC}[31mReady,RuntimeNotReady${ESC}[39m`), e.out.text);
+    // The colour wraps the padded cell.
+    assert.ok(e.out.text.includes(`${ESC}[32mReady${' '.repeat(16)}${ESC}[39m`), e.out.text);
+  });
+
   it('colours phases only on a TTY without NO_COLOR, keeping the words', async () => {
     const tty = env({ isTTY: true });
     await tty.client.create(jobInput('hello'));
