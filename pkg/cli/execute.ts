@@ -5,15 +5,53 @@
 // first asks for it and closed afterwards. Any error becomes one stderr line
 // and an exit code (runVerb → pkg/cli/errors.ts).
 import type { ResourceClient } from '../client/index.js';
-import { readArgs, type AnyVerb } from './command.js';
+import { camelCase, globalFlags, readArgs, type AnyVerb, type FlagSpec } from './command.js';
 import { resolveConnection, type Connection } from './contexts.js';
+import { UsageError } from './errors.js';
 import { runVerb, type CliDeps, type VerbDeps } from './verbs/deps.js';
 
-/** Runs `verb` with parsed arguments `raw` (camelCase keys); resolves to its exit code. */
+/**
+ * The arguments as a verb sees them, noting each one it reads: a global flag
+ * that neither the verb's toOptions nor its connection reads would be ignored.
+ */
+function readTracked<T extends object>(args: T, read: Set<string>): T {
+  return new Proxy(args, {
+    get(target, key, receiver) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+}
+
+/**
+ * Refuses a global flag the command did not read: -o and -A mean something only
+ * to the verbs that read them, and a verb without a connection (dev up, config)
+ * has no use for --server or --token. A flag nothing acts on is an error, not a
+ * silent no-op. --color is let through: a verb with nothing to colour has
+ * nothing to ignore.
+ */
+function refuseUnread(
+  raw: Readonly<Record<string, unknown>>,
+  read: ReadonlySet<string>,
+  command: string,
+): void {
+  for (const [name, spec] of Object.entries<FlagSpec>(globalFlags)) {
+    const key = camelCase(name);
+    if (name === 'color' || raw[key] === undefined || read.has(key)) continue;
+    const short = spec.alias?.length === 1 ? `-${spec.alias}, ` : '';
+    throw new UsageError(`jobctl ${command} does not take ${short}--${name}`);
+  }
+}
+
+/**
+ * Runs `verb` with parsed arguments `raw` (camelCase keys); resolves to its
+ * exit code. `command` is its whole name for messages ("dev up").
+ */
 export async function execute(
   deps: CliDeps,
   verb: AnyVerb,
   raw: Readonly<Record<string, unknown>>,
+  command: string = verb.name,
 ): Promise<number> {
   let conn: Connection | undefined;
   let client: ResourceClient | undefined;
@@ -32,7 +70,8 @@ export async function execute(
     },
   };
   return runVerb(vd, async () => {
-    const args = readArgs(verb, raw) as Parameters<AnyVerb['toOptions']>[0];
+    const read = new Set<string>();
+    const args = readTracked(readArgs(verb, raw) as Parameters<AnyVerb['toOptions']>[0], read);
     let opts: unknown;
     if (verb.connection === 'none') {
       opts = verb.toOptions(args);
@@ -40,6 +79,7 @@ export async function execute(
       conn = await resolveConnection(args, deps.env);
       opts = verb.toOptions(args, conn);
     }
+    refuseUnread(raw, read, command);
     verb.validate?.(opts);
     try {
       return await verb.run(opts, vd);

@@ -66,10 +66,11 @@ function demandMessage(group: Command & { readonly subcommands: readonly Command
   return `specify ${article} ${group.name} subcommand: ${names}`;
 }
 
-function addCommand(y: Argv, c: Command, deps: CliDeps): void {
+/** `prefix` is the groups' words before this command ("node" for `node drain`). */
+function addCommand(y: Argv, c: Command, deps: CliDeps, prefix = ''): void {
   if (isGroup(c)) {
     y.command(c.name, c.describe, (g) => {
-      for (const sub of c.subcommands) addCommand(g, sub, deps);
+      for (const sub of c.subcommands) addCommand(g, sub, deps, `${prefix}${c.name} `);
       return g.demandCommand(1, demandMessage(c));
     });
     return;
@@ -89,7 +90,7 @@ function addCommand(y: Argv, c: Command, deps: CliDeps): void {
       }
       return c.passThrough ? b.parserConfiguration({ 'populate--': true }) : b;
     },
-    async (a) => deps.exit(await execute(deps, c, a)),
+    async (a) => deps.exit(await execute(deps, c, a, `${prefix}${c.name}`)),
   );
 }
 

@@ -36,13 +36,17 @@ export const devCommand: VerbGroup = {
       describe: 'start a local N-node cluster in the foreground (data under ./.jobctl-dev/)',
       connection: 'none',
       flags: {
-        nodes: { type: 'number', default: 3 },
+        nodes: { type: 'number', default: 3, describe: 'how many jobd nodes to start (1-9)' },
         'base-port': {
           type: 'number',
           default: 50051,
           describe: 'node i listens on base-port + i - 1',
         },
-        dir: { type: 'string', default: '.jobctl-dev' },
+        dir: {
+          type: 'string',
+          default: '.jobctl-dev',
+          describe: 'data directory: DIR/node-i holds node i, DIR/node-i.log its log',
+        },
         'http-base-port': {
           type: 'number',
           default: 8081,

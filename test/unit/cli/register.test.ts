@@ -82,6 +82,28 @@ describe('registerResourceVerbs', () => {
     assert.deepEqual(job.metadata.labels, { x: 'y' });
   });
 
+  it('refuses a global flag the command does not act on, before connecting', async () => {
+    const cases: [string[], string][] = [
+      [['describe', 'job', 'x', '-o', 'json'], 'jobctl describe does not take -o, --output'],
+      [['delete', 'job', 'x', '-A'], 'jobctl delete does not take -A, --all-namespaces'],
+      [['node', 'drain', 'n1', '-o', 'yaml'], 'jobctl node drain does not take -o, --output'],
+      [['dev', 'up', '--server', 'a:1'], 'jobctl dev up does not take --server'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await cli(argv);
+      assert.deepEqual(
+        [r.code, r.err, r.conns.length],
+        [2, `error: ${message}\n`, 0],
+        argv.join(' '),
+      );
+    }
+    // The verbs that read them still take them, and --color is never refused.
+    const g = await cli(['get', 'jobs', '-A', '-o', 'name', '--no-color']);
+    assert.equal(g.code, 0, g.err);
+    const d = await cli(['delete', 'job', 'x', '--no-color']);
+    assert.deepEqual([d.code, d.err], [1, 'Error from server (NotFound): jobs "x" not found\n']);
+  });
+
   it('takes the server from --server, then $JOBCTL_SERVER, and -n as explicit', async () => {
     const a = await cli(['get', 'jobs', '--server', 'a:1,b:2', '-n', 'team']);
     assert.deepEqual(a.conns[0]?.servers, ['a:1', 'b:2']);
