@@ -230,7 +230,7 @@ export class RunReconciler implements Reconciler {
         t.state = 'failed';
         t.startFailure = { reason, message: errorMessage(err) };
         this.d.table.touch(t);
-        this.d.recorder.record(run, 'Warning', 'Failed', `${reason}: ${errorMessage(err)}`);
+        // report() records the Warning for the Failed status.
         this.report(run, startFailedStatus(reason, errorMessage(err), this.isoNow()));
         return {};
       }

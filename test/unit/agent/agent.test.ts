@@ -85,6 +85,9 @@ describe('starting and reporting', () => {
     assert.equal(s.reason, 'Error');
     assert.equal(s.message, 'exec: "nope": not found');
     assert.equal(b.runtime.startsFor(pull.metadata.uid), 0);
+    // One Warning each (not one from the start failure and another from its report).
+    assert.deepEqual(b.recorder.reasons('pull'), ['Failed']);
+    assert.deepEqual(b.recorder.reasons('start'), ['Failed']);
   });
 
   it('ignores Runs bound to other nodes', async () => {
