@@ -13,6 +13,7 @@
 //   compare  3-member etcd beside 3 jobd processes, one load generator: writes/s, p50/p99 (compare.ts)
 //   idle   3 jobd processes and a 3-member etcd at rest: CPU per node, writes/s (idle.ts; opt-in)
 //   cli    3 real jobd processes: a whole `jobctl get jobs` process beside bare `node -e 0` (cli.ts)
+//   leader-start  a new leader's controller start over N finished Jobs, in process: event-loop stalls (leader-start.ts; opt-in)
 // Flags after the names belong to the benchmarks (`-- compare --clients 8`); a
 // benchmark's error meant for the user (JobctlError) is printed as one line.
 import { existsSync } from 'node:fs';
@@ -47,13 +48,14 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   compare: async () => (await import('./compare.js')).benchCompare,
   cli: async () => (await import('./cli.js')).benchCli,
   idle: async () => (await import('./idle.js')).benchIdle,
+  'leader-start': async () => (await import('./leader-start.js')).benchLeaderStart,
 };
 
 /**
  * Run only when named: compare and idle install and start etcd; store-replay needs a
  * data dir; exec-run-files is an instrument for pairs, not a figure of its own.
  */
-const OPT_IN = new Set(['compare', 'store-replay', 'idle', 'exec-run-files']);
+const OPT_IN = new Set(['compare', 'store-replay', 'idle', 'exec-run-files', 'leader-start']);
 
 /**
  * The benchmark names among the arguments. A word after a `--flag` (without

@@ -26,6 +26,7 @@ export {
 } from './handlers.js';
 export {
   DEFAULT_RESYNC_MS,
+  LIST_PAGE_SIZE,
   Informer,
   abortableSleep,
   type EventHandler,

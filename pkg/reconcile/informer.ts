@@ -1,20 +1,22 @@
-// An informer keeps a Cache of one kind in step with the API: list, then watch
-// from the list's resourceVersion, applying each event to the cache and then
-// telling the handlers (which only enqueue keys). When the watch is too old
-// (reason Gone) it lists again and reconciles the cache with the new list,
-// reporting what appeared, changed or vanished in between. Every resyncMs it
-// replays the whole cache to the handlers as updates, so anything a
-// reconciler missed is looked at again: a safety net, not a clock. What must
-// happen at a time (deadlines, TTLs, back-off, cron slots, expiry, node
-// grace) is asked for by the reconciler itself (requeueAfter), so the net can
-// be wide: DEFAULT_RESYNC_MS, 10 h, as Kubernetes' controllers (a replay of
-// 100,000 finished Jobs every 30 s cost the leader CPU and heap at rest;
-// docs/benchmarks.md, "A leader at rest with N finished Jobs").
-// hasSynced() is true once the first list is in the cache; workers wait
-// for it. All waiting goes through the injected Clock. The list, the resync
-// and a burst of watch events are fed to the cache and handlers in slices of
-// the shared TurnBudget (turns.ts): with 100,000 objects of a kind, doing any
-// of them in one go would hold the event loop for seconds.
+// An informer keeps a Cache of one kind in step with the API: list (in pages
+// of LIST_PAGE_SIZE), then watch from the list's resourceVersion, applying
+// each event to the cache and then telling the handlers (which only enqueue
+// keys); an event the cache already shows (a later page read it) is skipped.
+// When the watch is too old (reason Gone) it lists again and reconciles the
+// cache with the new list, reporting what appeared, changed or vanished in
+// between. Every resyncMs it replays the whole cache to the handlers as
+// updates, so anything a reconciler missed is looked at again: a safety net,
+// not a clock. What must happen at a time (deadlines, TTLs, back-off, cron
+// slots, expiry, node grace) is asked for by the reconciler itself
+// (requeueAfter), so the net can be wide: DEFAULT_RESYNC_MS, 10 h, as
+// Kubernetes' controllers (a replay of 100,000 finished Jobs every 30 s cost
+// the leader CPU and heap at rest; docs/benchmarks.md, "A leader at rest with
+// N finished Jobs"). hasSynced() is true once the first list is in the
+// cache; workers wait for it. All waiting goes through the injected Clock.
+// The list, the resync and a burst of watch events are fed to the cache and
+// handlers in slices of the shared TurnBudget (turns.ts): with 100,000
+// objects of a kind, doing any of them in one go would hold the event loop
+// for seconds.
 import type { ResourceClient } from '../client/index.js';
 import type { ResourceOf, WatchEvent } from '../store/index.js';
 import type { ObjectLike } from './keys.js';
@@ -24,6 +26,15 @@ import { Cache } from './cache.js';
 import { keyOf } from './keys.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { turnBudgetOf, type TurnBudget } from './turns.js';
+
+/**
+ * Objects per page of an informer's list (as client-go's reflector). One
+ * list of everything was one synchronous read of the whole kind and one
+ * array of it: 100,000 Jobs or 500,000 Events held a new leader's event loop
+ * for 0.2-0.6 s at a time (docs/benchmarks.md, "100,000 Jobs: a new
+ * leader's start, session 7").
+ */
+export const LIST_PAGE_SIZE = 500;
 
 /** The default resync: 10 h (controller-runtime's SyncPeriod). */
 export const DEFAULT_RESYNC_MS = 36_000_000;
@@ -46,6 +57,8 @@ export interface InformerOptions<K extends string = string> {
   /** Wait before retrying after a failed list or watch (default 500 ms, doubling to 10 s). */
   readonly retryMs?: number;
   readonly retryMaxMs?: number;
+  /** Objects per list page (default LIST_PAGE_SIZE). */
+  readonly pageSize?: number;
 }
 
 /** Keeps the objects of kind K (ResourceOf<K>: a Job for 'Job') cached and current. */
@@ -58,6 +71,7 @@ export class Informer<K extends string = string> {
   private readonly resyncMs: number;
   private readonly retryMs: number;
   private readonly retryMaxMs: number;
+  private readonly pageSize: number;
   private readonly handlers: EventHandler<ResourceOf<K>>[] = [];
   private readonly budget: TurnBudget;
   private synced = false;
@@ -74,6 +88,7 @@ export class Informer<K extends string = string> {
     this.resyncMs = opts.resyncMs ?? 0;
     this.retryMs = opts.retryMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
+    this.pageSize = Math.max(1, opts.pageSize ?? LIST_PAGE_SIZE);
     this.budget = turnBudgetOf(opts.clock);
   }
 
@@ -151,36 +166,53 @@ export class Informer<K extends string = string> {
     }
   }
 
-  /** Lists, replaces the cache (telling handlers the differences) and returns the revision. */
+  /**
+   * Lists in pages, replaces the cache (telling handlers the differences) and
+   * returns the revision to watch from: the first page's. Later pages read
+   * the state of their own moment, so the cache may hold an object at a
+   * newer revision than that; the watch replays the changes in between and
+   * apply() skips those the cache already shows. Only a relist (after Gone)
+   * looks for what vanished: a first list starts from an empty cache.
+   */
   private async list(): Promise<string> {
-    const result = await this.client.list(this.kind);
-    this.listCount++;
-    const seen = new Set<string>();
-    for (const obj of result.items) {
-      const turn = this.budget.spend();
-      if (turn) await turn;
-      const key = keyOf(obj);
-      seen.add(key);
-      const old = this.cache.upsert(obj);
-      const now = this.cache.getByKey(key) as ResourceOf<K>;
-      if (!old) this.emitAdd(now);
-      else if (old.metadata.resourceVersion !== now.metadata.resourceVersion) {
-        this.emitUpdate(old, now);
+    const seen = this.cache.size > 0 ? new Set<string>() : undefined;
+    let rv: string | undefined;
+    let token: string | undefined;
+    do {
+      const page = await this.client.list(this.kind, {
+        limit: this.pageSize,
+        ...(token !== undefined ? { continue: token } : {}),
+      });
+      rv ??= page.resourceVersion;
+      token = page.continue;
+      for (const obj of page.items) {
+        const turn = this.budget.spend();
+        if (turn) await turn;
+        const old = this.cache.upsert(obj);
+        const now = this.cache.get(obj.metadata.namespace, obj.metadata.name) as ResourceOf<K>;
+        seen?.add(keyOf(now));
+        if (!old) this.emitAdd(now);
+        else if (old.metadata.resourceVersion !== now.metadata.resourceVersion) {
+          this.emitUpdate(old, now);
+        }
       }
-    }
-    for (const key of this.cache.keys()) {
-      if (seen.has(key)) continue;
-      const turn = this.budget.spend();
-      if (turn) await turn;
-      const old = this.cache.remove(key);
-      if (old) this.emitDelete(old);
+    } while (token !== undefined && token !== '');
+    this.listCount++;
+    if (seen) {
+      for (const key of this.cache.keys()) {
+        const turn = this.budget.spend();
+        if (turn) await turn;
+        if (seen.has(key)) continue;
+        const old = this.cache.remove(key);
+        if (old) this.emitDelete(old);
+      }
     }
     if (!this.synced) {
       this.synced = true;
       const waiters = this.syncWaiters.splice(0);
       for (const w of waiters) w();
     }
-    return result.resourceVersion;
+    return rv;
   }
 
   /** Watches from `rv` until the stream ends; returns the last revision seen. */
@@ -197,6 +229,9 @@ export class Informer<K extends string = string> {
 
   private apply(event: WatchEvent<ResourceOf<K>>): void {
     const obj = event.object;
+    const cached = this.cache.get(obj.metadata.namespace, obj.metadata.name);
+    // A change a later page of the list already showed (see list()).
+    if (cached && revisionOf(cached) >= revisionOf(obj)) return;
     if (event.type === 'DELETED') {
       const old = this.cache.remove(keyOf(obj));
       this.emitDelete(old && obj.metadata.uid !== old.metadata.uid ? old : obj);
@@ -258,6 +293,11 @@ export class Informer<K extends string = string> {
       this.logger.error('event handler threw', { kind: this.kind, err: errorMessage(err) });
     }
   }
+}
+
+/** An object's resourceVersion as the store revision it is (they are decimal numbers). */
+function revisionOf(obj: ObjectLike): number {
+  return Number(obj.metadata.resourceVersion);
 }
 
 /** Resolves after ms on the clock, or at once when `signal` aborts. */

@@ -2,21 +2,27 @@
 // is older than the TTL (default 1 h), so events never grow without bound.
 //
 // One key, SWEEP_KEY, for all Events: a cluster keeps hundreds of thousands of
-// them (several per Run), and a key per Event meant as many pending timers
-// and, at every informer resync, as many reconciles. A sweep walks the cache
-// (in slices of the shared TurnBudget), deletes what has expired and asks to
-// come back when the next Event will have (requeueAfter), but not sooner than
-// the TTL / SWEEPS_PER_TTL after this sweep, so a steady trickle of expiries
-// costs one walk per interval, not one per Event. An Event added or bumped
-// asks for a sweep at its own expiry; the queue keeps only the earliest
-// deadline. Deletes are conditional on the resourceVersion seen, so a bump
-// racing with the delete wins (and its update asks for a later sweep).
+// them (several per Run). A sweep reads the Events from the store in pages
+// (LIST_PAGE_SIZE, in slices of the shared TurnBudget), deletes what has
+// expired and asks to come back when the next Event will have
+// (requeueAfter), but not sooner than the TTL / SWEEPS_PER_TTL after this
+// sweep, so a steady trickle of expiries costs one walk per interval, not one
+// per Event. An Event written after a sweep carries a lastTimestamp of about
+// its writing, so it expires no sooner than a TTL after that sweep: a sweep
+// finding nothing to wait for comes back after one TTL, and every Event goes
+// within TTL / SWEEPS_PER_TTL of its expiry without the controller watching
+// them. (It kept an informer of every Event: at 100,000 finished Jobs, 500,000
+// objects that a new leader listed and cached before its controllers could
+// start, for a controller that needs them once a minute at most;
+// docs/benchmarks.md, "100,000 Jobs: a new leader's start, session 7".)
+// Deletes are conditional on the resourceVersion seen, so a bump racing with
+// the delete wins.
 import type { Event } from '../../store/index.js';
 import {
   Controller,
+  LIST_PAGE_SIZE,
   turnBudgetOf,
   type ControllerFactory,
-  type Lister,
   type Manager,
   type Reconciler,
   type Result,
@@ -41,9 +47,8 @@ export interface EventGcOptions {
 }
 
 export interface EventGcReconcilerOptions {
+  /** Where Events are read (in pages, from the serving node's copy) and deleted. */
   readonly client: ResourceClient;
-  /** Where Events are read from (the informer's cache). */
-  readonly events: Pick<Lister<Event>, 'list'>;
   readonly clock: Clock;
   readonly ttlMs?: number;
   /** Concurrent deletes (default 16). */
@@ -74,24 +79,47 @@ export class EventGcReconciler implements Reconciler {
     return Math.max(1, Math.floor(this.ttlMs / SWEEPS_PER_TTL));
   }
 
-  /** Deletes every expired Event; comes back when the next one expires (none left: never). */
+  /**
+   * Deletes every expired Event; comes back when the next one expires, and at
+   * the latest one TTL on (an Event written from now on expires no sooner).
+   */
   async reconcile(_key: string): Promise<Result> {
     const budget = turnBudgetOf(this.opts.clock);
     const now = this.opts.clock.now();
-    const expired: Event[] = [];
-    let next = Infinity;
-    for (const event of this.opts.events.list()) {
-      const turn = budget.spend();
-      if (turn) await turn;
-      const at = eventExpiry(event, this.ttlMs);
-      if (at <= now) expired.push(event);
-      else next = Math.min(next, at);
-    }
+    let next = now + this.ttlMs;
+    let failure: unknown;
+    let token: string | undefined;
+    do {
+      // A stale read is enough: deletes are conditional on what was read.
+      const page = await this.opts.client.list('Event', {
+        consistency: 'stale',
+        limit: LIST_PAGE_SIZE,
+        ...(token !== undefined ? { continue: token } : {}),
+      });
+      token = page.continue;
+      const expired: Event[] = [];
+      for (const event of page.items) {
+        const turn = budget.spend();
+        if (turn) await turn;
+        const at = eventExpiry(event, this.ttlMs);
+        if (at <= now) expired.push(event);
+        else next = Math.min(next, at);
+      }
+      // Deleting keys already read does not move the next page (continue-token.ts).
+      failure ??= await this.removeAll(expired);
+    } while (token !== undefined && token !== '');
+    // What failed is retried with back-off (the other deletes went through).
+    if (failure) throw failure;
+    return { requeueAfter: Math.max(next - now, this.minIntervalMs) };
+  }
+
+  /** Deletes `events`, `deletes` at a time; the first failure, if any. */
+  private async removeAll(events: readonly Event[]): Promise<unknown> {
     let failure: unknown;
     let at = 0;
     const worker = async (): Promise<void> => {
-      while (at < expired.length) {
-        const event = expired[at++] as Event;
+      while (at < events.length) {
+        const event = events[at++] as Event;
         try {
           await this.remove(event);
         } catch (err) {
@@ -99,11 +127,8 @@ export class EventGcReconciler implements Reconciler {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.deletes, expired.length) }, worker));
-    // What failed is retried with back-off (the other deletes went through).
-    if (failure) throw failure;
-    if (next === Infinity) return {};
-    return { requeueAfter: Math.max(next - now, this.minIntervalMs) };
+    await Promise.all(Array.from({ length: Math.min(this.deletes, events.length) }, worker));
+    return failure;
   }
 
   private async remove(event: Event): Promise<void> {
@@ -120,33 +145,21 @@ export class EventGcReconciler implements Reconciler {
   }
 }
 
-/** A ControllerFactory for the event TTL controller. */
+/** A ControllerFactory for the event TTL controller: a sweep at start, then as each asks. */
 export function eventGcController(opts: EventGcOptions = {}): ControllerFactory {
   return (ctx) => {
-    const events = ctx.informer('Event');
-    const ttlMs = opts.ttlMs ?? DEFAULT_EVENT_TTL_MS;
     const controller = new Controller({
       name: EVENT_GC_CONTROLLER,
       reconciler: new EventGcReconciler({
         client: ctx.client,
-        events: events.cache,
         clock: ctx.clock,
-        ttlMs,
+        ...(opts.ttlMs !== undefined ? { ttlMs: opts.ttlMs } : {}),
         ...(opts.deletes !== undefined ? { deletes: opts.deletes } : {}),
       }),
       clock: ctx.clock,
       logger: ctx.logger,
     });
-    // A sweep at this Event's expiry (the queue keeps the earliest deadline).
-    const due = (event: Event): void =>
-      controller.queue.addAfter(SWEEP_KEY, eventExpiry(event, ttlMs) - ctx.clock.now());
-    events.addHandler({
-      onAdd: due,
-      // A resync (old === new) changes no expiry: the sweep it asked for is pending.
-      onUpdate: (old, event) => {
-        if (old !== event) due(event);
-      },
-    });
+    controller.add(SWEEP_KEY);
     return controller;
   };
 }
