@@ -49,3 +49,12 @@ export function decodeContinue(s: string): ContinueToken {
   }
   return { rv: t.rv, key: t.k };
 }
+
+/** The revision a token's listing began at, or undefined for a token that is not one. */
+export function continueRevision(s: string): number | undefined {
+  try {
+    return decodeContinue(s).rv;
+  } catch {
+    return undefined;
+  }
+}

@@ -67,6 +67,7 @@ export {
 } from './selector.js';
 export { canonicalize, cloneResource, jsonEqual } from './canonical.js';
 export { objectJson } from './encoded.js';
+export { continueRevision } from './continue-token.js';
 export { checkFence } from './fence.js';
 export { isDns1123Label } from './input.js';
 export { WatchEventType, type WatchEvent, type WatchHandle, type WatchListener } from './watch.js';

@@ -42,6 +42,31 @@ describe('LocalClient', () => {
     assert.equal(barriers, 2);
   });
 
+  it("reads a later page without a barrier once the store has the first page's revision", async () => {
+    const store = new ResourceStore();
+    let barriers = 0;
+    const client = new LocalClient({
+      store,
+      proposer: new DirectProposer(store),
+      readBarrier: async () => {
+        barriers++;
+      },
+    });
+    for (const n of ['a', 'b', 'c']) await client.create(job(n));
+    const first = await client.list('job', { limit: 1 });
+    assert.equal(barriers, 1);
+    const second = await client.list('job', { limit: 1, continue: first.continue });
+    assert.equal(barriers, 1);
+    assert.equal(second.items[0]?.metadata.name, 'b');
+    // A token from a store further on (another node's) waits for the barrier.
+    const ahead = new ResourceStore();
+    const aheadClient = new LocalClient({ store: ahead, proposer: new DirectProposer(ahead) });
+    for (const n of ['a', 'b', 'c', 'd', 'e']) await aheadClient.create(job(n));
+    const token = (await aheadClient.list('job', { limit: 1 })).continue;
+    await client.list('job', { limit: 1, continue: token });
+    assert.equal(barriers, 2);
+  });
+
   it('passes a failing read barrier on (e.g. no leader)', async () => {
     const store = new ResourceStore();
     const client = new LocalClient({

@@ -8,6 +8,7 @@ import {
   enqueueObject,
   keyOf,
 } from '../../../pkg/reconcile/index.js';
+import type { ListOptions, ResourceClient } from '../../../pkg/client/index.js';
 import { API_VERSION, type Resource, type ResourceInput } from '../../../pkg/store/index.js';
 import { FakeClock } from '../../../pkg/util/clock.js';
 import { flush, until } from './helpers.js';
@@ -115,6 +116,88 @@ describe('Informer', () => {
     // And it keeps watching after the relist.
     await client.create(node('later'));
     await until(() => inf.cache.get('', 'later') !== undefined, 'watch after relist');
+    ac.abort();
+    await run;
+  });
+});
+
+/** `inner`, with `between(page)` run before each list call after the first, and the limits noted. */
+function pagingClient(
+  inner: ResourceClient,
+  between: (page: number) => Promise<void>,
+): { client: ResourceClient; limits: (number | undefined)[] } {
+  const limits: (number | undefined)[] = [];
+  const client = Object.create(inner) as ResourceClient;
+  client.list = (async (kind: string, opts?: ListOptions) => {
+    if (limits.length > 0) await between(limits.length);
+    limits.push(opts?.limit);
+    return inner.list(kind, opts);
+  }) as ResourceClient['list'];
+  return { client, limits };
+}
+
+describe('Informer lists in pages', () => {
+  it('reads a kind a page at a time, never the whole of it in one call', async () => {
+    const clock = new FakeClock();
+    const { client: inner } = newTestClient({ clock });
+    for (let i = 0; i < 25; i++) await inner.create(node(`n${String(i).padStart(2, '0')}`));
+    const { client, limits } = pagingClient(inner, async () => {});
+    const inf = new Informer({ client, kind: 'Node', clock, pageSize: 10 });
+    const rec = recorder();
+    inf.addHandler(rec.handler);
+    const ac = new AbortController();
+    const run = inf.run(ac.signal);
+    await inf.waitForSync();
+    assert.deepEqual(limits, [10, 10, 10]);
+    assert.equal(inf.cache.size, 25);
+    assert.equal(rec.events.length, 25);
+    assert.ok(rec.events.every((e) => e.startsWith('add ')));
+    ac.abort();
+    await run;
+  });
+
+  it('converges on what changed between pages, and no handler sees an object go back in time', async () => {
+    const clock = new FakeClock();
+    const { client: inner, store } = newTestClient({ clock });
+    for (const n of ['a', 'b', 'c', 'd', 'e', 'f']) await inner.create(node(n));
+    // Between the first page (a, b) and the next ones: two changes to a later
+    // object, one to an object already read, a delete and a recreate of a later
+    // object, a new object before and after the cursor.
+    const { client } = pagingClient(inner, async (page) => {
+      if (page !== 1) return;
+      await inner.update(node('e', { v: '1' }));
+      await inner.update(node('e', { v: '2' }));
+      await inner.update(node('a', { v: '1' }));
+      await inner.delete('Node', '', 'd');
+      await inner.delete('Node', '', 'c');
+      await inner.create(node('c', { v: 'new' }));
+      await inner.create(node('aa'));
+      await inner.create(node('z'));
+    });
+    const inf = new Informer({ client, kind: 'Node', clock, pageSize: 2 });
+    const seen = new Map<string, number>();
+    const regressions: string[] = [];
+    const note = (o: Resource): void => {
+      const rv = Number(o.metadata.resourceVersion);
+      const before = seen.get(o.metadata.name) ?? 0;
+      if (rv < before) regressions.push(`${o.metadata.name} ${before} -> ${rv}`);
+      seen.set(o.metadata.name, rv);
+    };
+    inf.addHandler({ onAdd: note, onUpdate: (_old, o) => note(o), onDelete: note });
+    const ac = new AbortController();
+    const run = inf.run(ac.signal);
+    await inf.waitForSync();
+    const want = (): string[] =>
+      store.list('Node').items.map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`);
+    const have = (): string[] =>
+      inf.cache
+        .list()
+        .map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`)
+        .sort();
+    await until(() => have().join() === want().join(), 'the cache to converge');
+    assert.deepEqual(regressions, []);
+    assert.equal(inf.cache.get('', 'c')?.metadata.labels.v, 'new');
+    assert.equal(inf.cache.get('', 'd'), undefined);
     ac.abort();
     await run;
   });
