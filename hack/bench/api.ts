@@ -24,6 +24,10 @@
 // BENCH_REST_MS (0) then leaves the finished cluster alone that long and
 // reports each node's CPU, RSS and heap over it (store.rest),
 // BENCH_JOBD_ARGS='--resync-ms 30000' adds jobd flags on every node,
+// BENCH_HANDOFFS=N (0), once every Job has run, hands leadership to another
+// node N times and watches BENCH_HANDOFF_WATCH_MS (20000) after each
+// (store.handoff: whether the new leader keeps its term, and the longest
+// "event loop stalled" each node logged meanwhile),
 // BENCH_PROFILE=DIR writes a --cpu-prof of every node,
 // BENCH_HEAP_SNAPSHOT=DIR writes a heap snapshot of every node into DIR once
 // seeded and after the listing (`--heapsnapshot-signal`),
@@ -32,7 +36,7 @@
 // runs only those phases (apply, get, watch, cli, list), BENCH_PROFILE=DIR
 // writes a --cpu-prof of every node.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -322,6 +326,90 @@ async function listBench(leader: string, total: number): Promise<object> {
   };
 }
 
+/** The longest `event loop stalled` each node logged after `since` (ms since the epoch). */
+function stallsSince(cluster: LocalCluster, since: number): { node: number; count: number; max_ms: number }[] {
+  return cluster.members.map((m) => {
+    let count = 0;
+    let max = 0;
+    let text = '';
+    try {
+      text = readFileSync(m.logFile, 'utf8');
+    } catch {
+      // Not written yet.
+    }
+    for (const line of text.split('\n')) {
+      if (!line.includes('event loop stalled')) continue;
+      try {
+        const rec = JSON.parse(line) as { time?: string; ts?: string; lateMs?: number };
+        const at = Date.parse(rec.time ?? rec.ts ?? '');
+        if (!(at >= since)) continue;
+        count++;
+        max = Math.max(max, rec.lateMs ?? 0);
+      } catch {
+        continue;
+      }
+    }
+    return { node: m.id, count, max_ms: max };
+  });
+}
+
+/**
+ * Hands leadership to another node `times` times, watching `watchMs` after
+ * each: a new leader starts its controllers over everything stored, and one
+ * that holds its event loop past the followers' election timeout loses its
+ * term (the 100,000-Job run of session 6). Emits store.handoff per handoff.
+ */
+async function handoffs(
+  cluster: LocalCluster,
+  times: number,
+  watchMs: number,
+  emit: (o: object) => void,
+): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const from = await cluster.waitForLeader({ timeoutMs: 60_000 });
+    const to = cluster.members.map((m) => m.id).find((id) => id !== from.id) as number;
+    const url = cluster.dashboardUrl(from.id);
+    const since = Date.now();
+    let error: string | undefined;
+    try {
+      const res = await fetch(`${url}api/cluster/transfer-leader?to=${to}`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (!res.ok) error = `transfer: HTTP ${res.status} ${await res.text()}`;
+    } catch (err) {
+      error = `transfer: ${String(err)}`;
+    }
+    const took = await cluster.waitForLeader({ timeoutMs: 60_000 });
+    const terms = new Set<number>([took.term]);
+    const leaders = new Set<number>([took.id]);
+    const end = Date.now() + watchMs;
+    while (Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 500));
+      for (const st of await cluster.statuses(2000)) {
+        if (st.role === 'leader') {
+          terms.add(st.term);
+          leaders.add(st.id);
+        }
+      }
+    }
+    emit({
+      name: 'store.handoff',
+      handoff: i + 1,
+      loadavg_1m: round(loadavg()[0] ?? NaN),
+      from: from.id,
+      to,
+      new_leader: took.id,
+      term_at_handoff: took.term,
+      terms_seen: [...terms].sort((a, b) => a - b),
+      leaders_seen: [...leaders].sort(),
+      term_held: terms.size === 1,
+      stalls: stallsSince(cluster, since),
+      ...(error ? { error } : {}),
+    });
+  }
+}
+
 /** The leader's Runs by phase (as its /metrics counts them), or undefined. */
 async function runPhases(cluster: LocalCluster): Promise<Record<string, number> | undefined> {
   for (const m of cluster.members) {
@@ -474,6 +562,10 @@ export async function benchApi(): Promise<object[]> {
       const settled = await waitForSettled(cluster, total, settleMs).finally(progress);
       if (settled) {
         await memory('finished');
+        const handoffCount = env('BENCH_HANDOFFS', 0);
+        if (handoffCount > 0) {
+          await handoffs(cluster, handoffCount, env('BENCH_HANDOFF_WATCH_MS', 20_000), emit);
+        }
         const restMs = env('BENCH_REST_MS', 0);
         if (restMs > 0) {
           emit({

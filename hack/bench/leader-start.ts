@@ -90,7 +90,7 @@ function nodeInput(name: string, at: string): ResourceInput {
 }
 
 /** Fills the store with `jobs` finished Jobs, their Runs and Events, in batches. */
-function seed(
+export function seedFinishedJobs(
   apply: (c: BatchCommand) => void,
   jobs: number,
   eventsPerJob: number,
@@ -243,7 +243,7 @@ export async function benchLeaderStart(): Promise<object[]> {
   const nowMs = Date.now();
   const tc = newTestClient({ clock: realClock });
   const seedStart = performance.now();
-  seed((c) => tc.proposer.apply(c), jobs, eventsPerJob, nowMs);
+  seedFinishedJobs((c) => tc.proposer.apply(c), jobs, eventsPerJob, nowMs);
   const seedMs = performance.now() - seedStart;
   const counts = tc.store.counts();
 
