@@ -327,7 +327,10 @@ async function listBench(leader: string, total: number): Promise<object> {
 }
 
 /** The longest `event loop stalled` each node logged after `since` (ms since the epoch). */
-function stallsSince(cluster: LocalCluster, since: number): { node: number; count: number; max_ms: number }[] {
+function stallsSince(
+  cluster: LocalCluster,
+  since: number,
+): { node: number; count: number; max_ms: number }[] {
   return cluster.members.map((m) => {
     let count = 0;
     let max = 0;

@@ -98,7 +98,10 @@ export function seedFinishedJobs(
 ): void {
   const now = new Date(nowMs).toISOString();
   for (const n of NODES) {
-    apply({ op: 'batch', commands: [{ op: 'create', now, uid: `uid-${n}`, object: nodeInput(n, now) }] });
+    apply({
+      op: 'batch',
+      commands: [{ op: 'create', now, uid: `uid-${n}`, object: nodeInput(n, now) }],
+    });
   }
   const BATCH = 200;
   for (let from = 0; from < jobs; from += BATCH) {
@@ -152,14 +155,18 @@ export function seedFinishedJobs(
         },
       });
       for (let e = 0; e < eventsPerJob; e++) {
-        const [kind, type, reason, template] = REASONS[e % REASONS.length] as (typeof REASONS)[number];
+        const [kind, type, reason, template] = REASONS[
+          e % REASONS.length
+        ] as (typeof REASONS)[number];
         const ref = {
           kind,
           namespace: 'default',
           name: kind === 'Job' ? name : (run.metadata.name as string),
           uid: kind === 'Job' ? uid : runUid,
         };
-        const message = template.replace('{run}', run.metadata.name as string).replace('{node}', node);
+        const message = template
+          .replace('{run}', run.metadata.name as string)
+          .replace('{node}', node);
         rest.push({
           op: 'create',
           now,
@@ -167,7 +174,10 @@ export function seedFinishedJobs(
           object: {
             apiVersion: API_VERSION,
             kind: 'Event',
-            metadata: { name: eventName(ref, type, reason, `${message}#${e}`), namespace: 'default' },
+            metadata: {
+              name: eventName(ref, type, reason, `${message}#${e}`),
+              namespace: 'default',
+            },
             spec: {
               involvedObject: ref,
               type,
@@ -285,7 +295,10 @@ export async function benchLeaderStart(): Promise<object[]> {
   const heapAfter = process.memoryUsage().heapUsed;
 
   const listMs = (kind: string): number =>
-    round(lists.filter((l) => l.kind === kind).reduce((s, l) => s + l.ms, 0), 1);
+    round(
+      lists.filter((l) => l.kind === kind).reduce((s, l) => s + l.ms, 0),
+      1,
+    );
   const longestList = lists.reduce((m, l) => Math.max(m, l.ms), 0);
   return [
     {

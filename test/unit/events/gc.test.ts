@@ -68,17 +68,21 @@ describe('event GC', () => {
   it('reads the Events in pages, deleting the expired ones of every page', async () => {
     const env = recorderEnv({ maxPending: 10_000 });
     const n = LIST_PAGE_SIZE * 2 + 7;
-    for (let i = 0; i < n; i++) env.recorder.record(involved('Job', `old-${i}`), 'Normal', 'A', 'x');
+    for (let i = 0; i < n; i++)
+      env.recorder.record(involved('Job', `old-${i}`), 'Normal', 'A', 'x');
     await env.recorder.flush();
     env.clock.advance(TTL / 2);
-    for (let i = 0; i < 3; i++) env.recorder.record(involved('Job', `young-${i}`), 'Normal', 'A', 'x');
+    for (let i = 0; i < 3; i++)
+      env.recorder.record(involved('Job', `young-${i}`), 'Normal', 'A', 'x');
     await env.recorder.flush();
     env.clock.advance(TTL / 2);
     const limits: (number | undefined)[] = [];
     const gc = reconcilerOf(env, viewingClient(env.tc.client, limits));
     assert.deepEqual(await gc.reconcile(SWEEP_KEY), { requeueAfter: TTL / 2 });
     assert.deepEqual(
-      storedEvents(env.tc).map((e) => e.spec.involvedObject.name).sort(),
+      storedEvents(env.tc)
+        .map((e) => e.spec.involvedObject.name)
+        .sort(),
       ['young-0', 'young-1', 'young-2'],
     );
     // Never the whole kind at once: one page after another.
@@ -139,7 +143,10 @@ describe('event GC', () => {
     env.recorder.record(hello, 'Normal', 'Started', 'x');
     await env.recorder.flush();
     // A stale read: still the first version.
-    const gc = reconcilerOf(env, viewingClient(env.tc.client, [], () => [seen]));
+    const gc = reconcilerOf(
+      env,
+      viewingClient(env.tc.client, [], () => [seen]),
+    );
     assert.deepEqual(await gc.reconcile(SWEEP_KEY), { requeueAfter: TTL });
     assert.equal(storedEvents(env.tc)[0]?.spec.count, 2);
   });
