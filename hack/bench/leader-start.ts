@@ -13,9 +13,14 @@
 //     as the Raft tick's "event loop stalled" warning does (a follower's
 //     election timeout is 300-600 ms);
 //   - the stalls of 50 ms or more, and how many;
-//   - each list call's synchronous time (the client's list of one kind);
-//   - the time to sync and the heap before and after.
-// One run per process (run it several times: before/after pairs).
+//   - each of the store's list calls, timed (it is synchronous);
+//   - the time to sync and the heap before and after; run under
+//     `node --expose-gc` for controllers_heap_mb, what the running
+//     controllers keep beside the store (caches, indexes, queues) after a
+//     full collection.
+// LEADER_START_PROFILE=FILE writes a CPU profile of the start (profile.ts
+// reads it). One run per process (run it several times: before/after pairs):
+//   node --expose-gc dist/hack/bench/main.js leader-start
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
@@ -290,6 +295,9 @@ export async function benchLeaderStart(): Promise<object[]> {
   await new Promise((resolve) => setTimeout(resolve, afterMs));
   const longestAfter = meter.longest;
   meter.stop();
+  // What the running controllers keep (their caches, queues, indexes) beside the store.
+  global.gc?.();
+  const heapRunning = process.memoryUsage().heapUsed;
   if (session && profile) await stopProfile(session, profile);
   await manager.stop();
   const heapAfter = process.memoryUsage().heapUsed;
@@ -317,6 +325,8 @@ export async function benchLeaderStart(): Promise<object[]> {
       list_ms_by_kind: { Job: listMs('Job'), Run: listMs('Run'), Event: listMs('Event') },
       heap_used_mb_before: round(heapBefore / 2 ** 20, 0),
       heap_used_mb_after: round(heapAfter / 2 ** 20, 0),
+      // With --expose-gc: after a full collection, the controllers running.
+      controllers_heap_mb: global.gc ? round((heapRunning - heapBefore) / 2 ** 20, 1) : undefined,
     },
   ];
 }
