@@ -22,7 +22,12 @@ import { ResourceStore } from '../store/index.js';
 import { registerApi } from '../transport/api-grpc.js';
 import { GrpcTransport } from '../transport/grpc-raft.js';
 import { ReloadingTls } from '../tls/files.js';
-import { peerCredentials, serverCredentials, tlsServerInterceptor } from '../transport/grpc-tls.js';
+import {
+  peerCredentials,
+  serverCredentials,
+  tlsRefusal,
+  tlsServerInterceptor,
+} from '../transport/grpc-tls.js';
 import { realClock } from '../util/clock.js';
 import { randomRng } from '../util/rng.js';
 import { errorMessage } from '../util/errors.js';
@@ -386,6 +391,9 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   const apiHandle = registerApi(server, {
     services: (call) => stack.forRequest('grpc', grpcCredentials(call)),
     limit: { limiter: rateLimiter },
+    // The unary API calls are served off the stream and pass no interceptor:
+    // they get the TLS interceptor's verdict from here (before bind, below).
+    direct: { refuse: tlsRefusal },
   });
   const http = config.http
     ? httpComponent({

@@ -12,7 +12,9 @@
 // not a JSON object are Invalid; anything a handler throws (synchronously or
 // not) becomes a status, never an uncaught exception.
 import * as grpc from '@grpc/grpc-js';
-import { addLimitedService, type CallLimit } from './rate-limit-grpc.js';
+import { limitCalls, type CallLimit } from './rate-limit-grpc.js';
+import { installDirectUnary, type DirectCall, type DirectMethod } from './direct-unary.js';
+import { GRPC_MAX_MESSAGE_BYTES } from './server-options.js';
 import type {
   ApiServices,
   ClusterStatus,
@@ -81,6 +83,14 @@ export interface ApiServerDeps {
   readonly services: (call: ApiCall) => Promise<ApiServices>;
   /** Per-client rate limit of every call, keyed by limit.key (./rate-limit-grpc.ts); absent: none. */
   readonly limit?: CallLimit;
+  /**
+   * Serve the unary methods off the HTTP/2 stream, without grpc-js's call
+   * chain (./direct-unary.ts; registerApi must then come before bindAsync).
+   * The server's interceptors do not see those calls: `refuse` gives their
+   * verdict instead (a node: ./grpc-tls.ts tlsRefusal). Absent: every call
+   * through grpc-js.
+   */
+  readonly direct?: { readonly refuse?: (path: string, call: DirectCall) => string | undefined };
 }
 
 /** The parts of a server call access control reads (metadata, peer, TLS auth context). */
@@ -457,7 +467,19 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       membershipMessage(await cluster.removeMember(r.id)),
     ),
   };
-  addLimitedService(server, servedJobctlService, deps.limit, handlers);
+  const limited = limitCalls(
+    servedJobctlService,
+    handlers as unknown as grpc.UntypedServiceImplementation,
+    deps.limit?.limiter,
+    deps.limit?.key,
+  );
+  server.addService(servedJobctlService, limited);
+  if (deps.direct) {
+    installDirectUnary(server, directMethods(servedJobctlService, limited), {
+      maxReceiveBytes: GRPC_MAX_MESSAGE_BYTES,
+      refuse: deps.direct.refuse,
+    });
+  }
 
   return {
     closeWatches() {
@@ -465,6 +487,24 @@ export function registerApi(server: grpc.Server, deps: ApiServerDeps): ApiServer
       for (const w of [...watches]) w.abort();
     },
   };
+}
+
+/** The unary methods of `definition`, by path, with their codecs and `handlers`'s handler. */
+function directMethods(
+  definition: grpc.ServiceDefinition,
+  handlers: grpc.UntypedServiceImplementation,
+): Map<string, DirectMethod> {
+  const out = new Map<string, DirectMethod>();
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = handlers[name];
+    if (method.requestStream || method.responseStream || !handler) continue;
+    out.set(method.path, {
+      deserialize: method.requestDeserialize,
+      serialize: method.responseSerialize,
+      handler: handler as grpc.handleUnaryCall<unknown, unknown>,
+    });
+  }
+  return out;
 }
 
 export interface ApiClientOptions {

@@ -18,7 +18,13 @@ import { toServiceError } from './errors.js';
 import { JobctlError, Reason } from '../util/errors.js';
 import type { ReloadingTls } from '../tls/files.js';
 import { silenceIpServerNameWarning } from '../tls/sni-warning.js';
-import { grpcPeerIdentity, grpcTlsSocket, isNodeIdentity, NODE_GROUP } from '../tls/identity.js';
+import {
+  grpcPeerIdentity,
+  grpcTlsSocket,
+  isNodeIdentity,
+  NODE_GROUP,
+  type CallWithAuthContext,
+} from '../tls/identity.js';
 
 /** Method paths that only cluster nodes may call (the Raft transport). */
 const NODE_ONLY_PREFIX = '/jobctl.raft.v1.Raft/';
@@ -38,10 +44,7 @@ export function peerCredentials(tls: ReloadingTls | undefined): grpc.ChannelCred
 }
 
 /** Why a call must be refused, or undefined to let it through. */
-export function tlsRefusal(
-  path: string,
-  call: grpc.ServerInterceptingCallInterface,
-): string | undefined {
+export function tlsRefusal(path: string, call: CallWithAuthContext): string | undefined {
   const socket = grpcTlsSocket(call);
   if (socket && socket.authorized !== true) {
     const cert = socket.getPeerCertificate?.();

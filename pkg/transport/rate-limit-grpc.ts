@@ -19,16 +19,6 @@ export interface CallLimit {
   readonly key?: CallKey;
 }
 
-/** server.addService with every method of `handlers` guarded by `limit`. */
-export function addLimitedService(
-  server: grpc.Server,
-  definition: grpc.ServiceDefinition,
-  limit: CallLimit | undefined,
-  handlers: grpc.UntypedServiceImplementation,
-): void {
-  server.addService(definition, limitCalls(definition, handlers, limit?.limiter, limit?.key));
-}
-
 /** `handlers` with every method guarded by `limiter` (returned unchanged when it is off). */
 export function limitCalls(
   definition: grpc.ServiceDefinition,
