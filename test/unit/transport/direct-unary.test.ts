@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import type { ResourceClient } from '../../../pkg/client/index.js';
 import { callUnary, registerApi, type ApiServerDeps } from '../../../pkg/transport/api-grpc.js';
 import { decodeObject } from '../../../pkg/transport/api-wire.js';
+import { H2cUnaryChannel } from '../../../pkg/transport/h2c-unary.js';
 import { channelOptions } from '../../../pkg/transport/channel-options.js';
 import { JobctlClient, JobctlService } from '../../../pkg/transport/gen/api.js';
 import { JobctlError, Reason, isReason } from '../../../pkg/util/errors.js';
@@ -104,6 +105,29 @@ describe('unary API calls served off the stream', () => {
     const s = await serve({}, { 'grpc.default_compression_algorithm': 2 /* gzip */ });
     assert.deepEqual(await get(s, 'a'), job);
     assert.deepEqual(s.throughGrpcJs, [JobctlService.get.path]);
+  });
+
+  it("answers the CLI's own HTTP/2 client (h2c-unary.ts) as grpc-js did", async () => {
+    const s = await serve();
+    const channel = new H2cUnaryChannel({ address: s.address }, 5000);
+    const method = {
+      path: JobctlService.get.path,
+      encode: (r: Parameters<typeof JobctlService.get.requestSerialize>[0]) =>
+        JobctlService.get.requestSerialize(r),
+      decode: (b: Uint8Array) => JobctlService.get.responseDeserialize(Buffer.from(b)),
+    };
+    try {
+      const res = await channel.call(method, {
+        kind: 'Job',
+        namespace: 'default',
+        name: 'a',
+        consistency: '',
+      });
+      assert.deepEqual(decodeObject(res?.object), job);
+    } finally {
+      channel.close();
+    }
+    assert.deepEqual(s.throughGrpcJs, []);
   });
 
   it('a call the client gave up on ends quietly; the connection serves the next', async () => {
