@@ -201,7 +201,7 @@ function serveDirect(
       fail({ code: Status.INTERNAL, details: `Error deserializing request: ${String(err)}` });
       return;
     }
-    const call = directCall(stream, headers, request);
+    const call = new DirectUnaryCall(stream, headers, request);
     const refusal = opts.refuse?.(path, call);
     if (refusal !== undefined) {
       failWith(new JobctlError(Reason.Forbidden, refusal));
@@ -255,49 +255,61 @@ function grpcFrame(bytes: Buffer): Buffer {
   return out;
 }
 
-/** Request metadata without the headers grpc-js keeps from handlers. */
-const notMetadata = [
+/** Request headers that are not metadata: grpc-js keeps them from handlers too. */
+const notMetadata = new Set([
   'grpc-timeout',
   'grpc-encoding',
   'grpc-accept-encoding',
   'accept-encoding',
   'te',
   'content-type',
-];
+]);
 
-function directCall(
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-  request: unknown,
-): DirectCall {
-  let metadata: grpc.Metadata | undefined;
-  return {
-    request,
-    stream,
-    get metadata(): grpc.Metadata {
-      if (metadata === undefined) {
-        metadata = Metadata.fromHttp2Headers(headers);
-        for (const key of notMetadata) metadata.remove(key);
-      }
-      return metadata;
-    },
-    get cancelled(): boolean {
-      return stream.destroyed || stream.closed;
-    },
-    getPeer(): string {
-      const socket = stream.session?.socket;
-      if (!socket?.remoteAddress) return 'unknown';
-      return socket.remotePort
-        ? `${socket.remoteAddress}:${socket.remotePort}`
-        : socket.remoteAddress;
-    },
-    getAuthContext(): AuthContext {
-      // As grpc-js: the peer certificate only of a TLS socket the CA verified.
-      const socket = stream.session?.socket as Partial<TLSSocket> | undefined;
-      if (!socket?.encrypted || socket.authorized !== true || !socket.getPeerCertificate) return {};
-      const cert = socket.getPeerCertificate();
-      return { transportSecurityType: 'ssl', sslPeerCertificate: cert.raw ? cert : undefined };
-    },
-    getPath: () => headers[':path'] as string,
-  };
+/** The request's metadata as grpc-js gives it to handlers (its own decoding of the kept headers). */
+function requestMetadata(headers: IncomingHttpHeaders): grpc.Metadata {
+  const kept: IncomingHttpHeaders = {};
+  for (const key of Object.keys(headers)) {
+    if (key.charCodeAt(0) !== 0x3a /* ':' */ && !notMetadata.has(key)) kept[key] = headers[key];
+  }
+  return Metadata.fromHttp2Headers(kept);
+}
+
+/** A direct call as its handler sees it; metadata is built when first read. */
+class DirectUnaryCall implements DirectCall {
+  private md: grpc.Metadata | undefined;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    readonly request: unknown,
+  ) {}
+
+  get metadata(): grpc.Metadata {
+    this.md ??= requestMetadata(this.headers);
+    return this.md;
+  }
+
+  get cancelled(): boolean {
+    return this.stream.destroyed || this.stream.closed;
+  }
+
+  getPeer(): string {
+    const socket = this.stream.session?.socket;
+    if (!socket?.remoteAddress) return 'unknown';
+    return socket.remotePort
+      ? `${socket.remoteAddress}:${socket.remotePort}`
+      : socket.remoteAddress;
+  }
+
+  getAuthContext(): AuthContext {
+    // As grpc-js: the peer certificate only of a TLS socket the CA verified.
+    const socket = this.stream.session?.socket as Partial<TLSSocket> | undefined;
+    if (!socket?.encrypted || socket.authorized !== true || !socket.getPeerCertificate) return {};
+    const cert = socket.getPeerCertificate();
+    return { transportSecurityType: 'ssl', sslPeerCertificate: cert.raw ? cert : undefined };
+  }
+
+  getPath(): string {
+    return this.headers[':path'] as string;
+  }
 }
