@@ -144,19 +144,33 @@ function serveDirect(
   const chunks: Buffer[] = [];
   let received = 0;
   let ended = false;
-  const fail = (s: CallStatus): void => {
+  /**
+   * Writes the answer once, unless the client is gone. A write that throws
+   * (the session went down under it) resets the stream: nothing a call does
+   * may throw out of a stream event into the process.
+   */
+  const once = (write: () => void): void => {
     if (ended) return;
     ended = true;
+    chunks.length = 0;
     if (stream.destroyed || stream.closed) return;
-    const out: OutgoingHttpHeaders = {
-      ':status': 200,
-      'content-type': 'application/grpc+proto',
-      'grpc-status': s.code,
-      'grpc-message': encodeURI(s.details),
-      ...(s.metadata ? s.metadata.toHttp2Headers() : {}),
-    };
-    stream.respond(out, { endStream: true });
+    try {
+      write();
+    } catch {
+      stream.destroy();
+    }
   };
+  const fail = (s: CallStatus): void =>
+    once(() => {
+      const out: OutgoingHttpHeaders = {
+        ':status': 200,
+        'content-type': 'application/grpc+proto',
+        'grpc-status': s.code,
+        'grpc-message': statusMessage(s.details),
+        ...(s.metadata ? s.metadata.toHttp2Headers() : {}),
+      };
+      stream.respond(out, { endStream: true });
+    });
   /** A handler's error (a ServiceError, as handlers give grpc-js) or a JobctlError. */
   const failWith = (err: Partial<grpc.ServiceError> | JobctlError): void => {
     const se = err instanceof JobctlError ? toServiceError(err) : err;
@@ -166,14 +180,12 @@ function serveDirect(
       metadata: se.metadata ?? null,
     });
   };
-  const answer = (bytes: Buffer): void => {
-    if (ended) return;
-    ended = true;
-    if (stream.destroyed || stream.closed) return;
-    stream.respond(responseHeaders, { waitForTrailers: true });
-    stream.once('wantTrailers', () => stream.sendTrailers(okTrailers));
-    stream.end(grpcFrame(bytes));
-  };
+  const answer = (bytes: Buffer): void =>
+    once(() => {
+      stream.respond(responseHeaders, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers(okTrailers));
+      stream.end(grpcFrame(bytes));
+    });
   stream.on('data', (chunk: Buffer) => {
     if (ended) return;
     received += chunk.length;
@@ -187,7 +199,13 @@ function serveDirect(
     chunks.push(chunk);
   });
   stream.on('end', () => {
-    if (ended) return;
+    try {
+      if (!ended) handle();
+    } catch (err) {
+      failWith(new JobctlError(Reason.Internal, String(err)));
+    }
+  });
+  const handle = (): void => {
     const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     const message = oneMessage(body);
     if (typeof message === 'string') {
@@ -225,7 +243,20 @@ function serveDirect(
     } catch (err) {
       failWith(new JobctlError(Reason.Internal, String(err)));
     }
-  });
+  };
+}
+
+/**
+ * A status message as grpc-js sends it (encodeURI), which throws on a lone
+ * UTF-16 surrogate: that becomes U+FFFD first (errors.ts does the same).
+ */
+function statusMessage(details: string): string {
+  try {
+    return encodeURI(details);
+  } catch {
+    // UTF-8 has no lone surrogates: the round trip makes each one U+FFFD.
+    return encodeURI(Buffer.from(details, 'utf8').toString('utf8'));
+  }
 }
 
 const responseHeaders: OutgoingHttpHeaders = {

@@ -5,6 +5,7 @@
 // an answer the client no longer waits for.
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import { connect } from 'node:http2';
 import { after, describe, it } from 'node:test';
 import type { ResourceClient } from '../../../pkg/client/index.js';
 import { callUnary, registerApi, type ApiServerDeps } from '../../../pkg/transport/api-grpc.js';
@@ -134,5 +135,65 @@ describe('unary API calls served off the stream', () => {
     const s = await serve();
     await assert.rejects(get(s, 'slow', 200), (err: unknown) => isReason(err, Reason.Timeout));
     assert.deepEqual(await get(s, 'a'), job);
+  });
+
+  it('answers a malformed body with INTERNAL and one line, and keeps serving', async () => {
+    const s = await serve();
+    const session = connect(`http://${s.address}`);
+    session.on('error', () => undefined);
+    /** The grpc-status and grpc-message a raw request with `body` gets. */
+    const raw = (body: Buffer): Promise<[string, string]> =>
+      new Promise((resolve, reject) => {
+        const req = session.request({
+          ':method': 'POST',
+          ':path': JobctlService.get.path,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        let status: [string, string] | undefined;
+        const take = (h: Record<string, unknown>): void => {
+          if (h['grpc-status'] !== undefined)
+            status = [String(h['grpc-status']), decodeURI(String(h['grpc-message']))];
+        };
+        req.on('response', take);
+        req.on('trailers', take);
+        req.on('data', () => undefined);
+        req.on('close', () => (status ? resolve(status) : reject(new Error('no status'))));
+        req.end(body);
+      });
+    const frame = (flag: number, bytes: Buffer): Buffer => {
+      const out = Buffer.alloc(5 + bytes.length);
+      out[0] = flag;
+      out.writeUInt32BE(bytes.length, 1);
+      bytes.copy(out, 5);
+      return out;
+    };
+    const msg = Buffer.from(
+      JobctlService.get.requestSerialize({
+        kind: 'Job',
+        namespace: 'default',
+        name: 'a',
+        consistency: '',
+      }),
+    );
+    try {
+      assert.deepEqual(await raw(Buffer.alloc(0)), ['13', 'No message received']);
+      assert.deepEqual(await raw(Buffer.concat([frame(0, msg), frame(0, msg)])), [
+        '13',
+        'More than one message in a unary request',
+      ]);
+      assert.deepEqual(await raw(frame(1, msg)), [
+        '13',
+        'Compressed message with no grpc-encoding',
+      ]);
+      const [code, message] = await raw(frame(0, Buffer.from([0xff, 0xff, 0xff])));
+      assert.equal(code, '13');
+      assert.match(message, /^Error deserializing request: /);
+      assert.deepEqual(await raw(frame(0, msg)), ['0', '']);
+    } finally {
+      session.close();
+    }
+    assert.deepEqual(await get(s, 'a'), job);
+    assert.deepEqual(s.throughGrpcJs, []);
   });
 });
