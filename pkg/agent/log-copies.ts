@@ -16,11 +16,14 @@ import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { RunLogCopy } from '../client/index.js';
 import {
+  closeFdSync,
   inDir,
   LineJournal,
+  openFd,
   readJournal,
   readKeptLog,
   readSmallKeptLogSync,
+  writeAll,
 } from '../runtime/index.js';
 import type { Run } from '../store/index.js';
 import { silentLogger, type Logger } from '../reconcile/index.js';
@@ -131,9 +134,22 @@ interface CopyHeader {
   readonly savedAt: string;
   readonly offset: number | null;
   readonly cut: boolean;
+  /**
+   * How many bytes follow the header line: a copy with fewer was cut short
+   * (a crash, a full disk, or a reader early) and is not there. Copies
+   * written before this field had none and are read as they are.
+   */
+  readonly bytes?: number;
 }
 
-/** Keeps `copy` on this node (written whole, then renamed into place). */
+/**
+ * Keeps `copy` on this node. A Run's first copy here (nearly always the only
+ * one) is created and written in place, exclusively: a reader tells a copy
+ * still being written, or one a crash cut short, by its header's `bytes`, so
+ * the temporary file and the rename (two more thread-pool hand-offs a Run on
+ * the peer) are left for a copy that replaces another, which must never be
+ * seen half-way.
+ */
 export async function writeLogCopy(dataDir: string, copy: RunLogCopy): Promise<void> {
   const path = logCopyPath(dataDir, copy.runUid);
   const header: CopyHeader = {
@@ -145,11 +161,29 @@ export async function writeLogCopy(dataDir: string, copy: RunLogCopy): Promise<v
     savedAt: copy.savedAt,
     offset: copy.offset ?? null,
     cut: copy.cut,
+    bytes: copy.data.length,
   };
-  const tmp = `${path}.tmp`;
   const bytes = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), copy.data]);
-  await inDir(tmp, () => writeFile(tmp, bytes));
-  await rename(tmp, path);
+  const fd = await inDir(path, () => openFd(path, 'wx')).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') return undefined;
+    throw err;
+  });
+  if (fd === undefined) {
+    const tmp = `${path}.tmp`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+    return;
+  }
+  try {
+    await writeAll(fd, bytes);
+  } catch (err) {
+    closeFdSync(fd);
+    // Not a copy (its `bytes` says so); gone, so that no listing shows it either.
+    await rm(path, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  const err = closeFdSync(fd);
+  if (err) throw err;
 }
 
 function parseHeader(line: string): CopyHeader | undefined {
@@ -176,7 +210,7 @@ export async function readLogCopy(
   }
   const nl = buf.indexOf(0x0a);
   const h = nl < 0 ? undefined : parseHeader(buf.subarray(0, nl).toString('utf8'));
-  if (!h) return undefined;
+  if (!h || (h.bytes !== undefined && buf.length - nl - 1 !== h.bytes)) return undefined;
   return {
     namespace: h.namespace,
     run: h.run,

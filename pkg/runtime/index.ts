@@ -39,6 +39,7 @@ export {
   type KeptLog,
 } from './logfile.js';
 export { LineJournal, readJournal } from './line-journal.js';
+export { closeFdSync, openFd, writeAll } from './fd.js';
 // DockerRuntime has its own door, ./docker/index.ts: importing it loads dockerode.
 export { ProcessRuntime, type ProcessRuntimeOptions } from './process/runtime.js';
 export {

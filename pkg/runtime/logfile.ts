@@ -36,6 +36,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { closeFdSync, fstatFd, openFd, writeAll } from './fd.js';
 
 /** Default bound of one Run's log: 10 MiB (the newest 5..10 MiB are kept). */
 export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
@@ -87,7 +88,8 @@ export class LogFileWriter {
   readonly path: string;
   private readonly segmentBytes: number;
   private readonly cursorPath: string | undefined;
-  private handle: FileHandle | undefined;
+  /** The open file (a raw descriptor, closed synchronously: see ./fd.ts). */
+  private fd: number | undefined;
   private size = 0;
   /**
    * Offset of the current file's first byte in the whole output; undefined:
@@ -128,8 +130,12 @@ export class LogFileWriter {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    await this.handle?.close().catch(() => undefined);
-    this.handle = undefined;
+    this.closeFile();
+  }
+
+  private closeFile(): void {
+    if (this.fd !== undefined) closeFdSync(this.fd);
+    this.fd = undefined;
   }
 
   private async drain(): Promise<void> {
@@ -147,8 +153,7 @@ export class LogFileWriter {
         if (cursor !== undefined && this.cursorPath) await saveCursor(this.cursorPath, cursor);
       } catch (err) {
         this.error = err instanceof Error ? err : new Error(String(err));
-        await this.handle?.close().catch(() => undefined);
-        this.handle = undefined;
+        this.closeFile();
         this.start = 'unread'; // a rotation may have stopped half-way: look again
       }
     }
@@ -158,20 +163,20 @@ export class LogFileWriter {
     // Only the newest 2 segments' worth can survive; skip writing what would be rotated away.
     const keep = this.segmentBytes * 2;
     let buf = data.length > keep ? data.subarray(data.length - keep) : data;
-    let h = await this.open();
+    let fd = await this.open();
     if (data.length > keep) {
       // Everything kept now comes from this batch: drop both old halves.
       await this.rotate();
-      h = await this.rotate(data.length - keep);
+      fd = await this.rotate(data.length - keep);
     }
     while (buf.length > 0) {
       const room = this.segmentBytes - this.size;
       if (room <= 0) {
-        h = await this.rotate();
+        fd = await this.rotate();
         continue;
       }
       const part = buf.subarray(0, room);
-      await h.write(part);
+      await writeAll(fd, part);
       this.size += part.length;
       buf = buf.subarray(part.length);
     }
@@ -183,34 +188,35 @@ export class LogFileWriter {
    * says that it is empty; an existing one (an agent restart) is opened and its
    * size read.
    */
-  private async open(): Promise<FileHandle> {
-    if (this.handle) return this.handle;
-    const created = await inDir(this.path, () => open(this.path, 'ax')).catch(
+  private async open(): Promise<number> {
+    if (this.fd !== undefined) return this.fd;
+    const created = await inDir(this.path, () => openFd(this.path, 'ax')).catch(
       (err: NodeJS.ErrnoException) => {
         if (err.code === 'EEXIST') return undefined;
         throw err;
       },
     );
     let size = 0;
-    const h = created ?? (await open(this.path, 'a'));
-    if (!created) {
+    const fd = created ?? (await openFd(this.path, 'a'));
+    if (created === undefined) {
       try {
-        size = (await h.stat()).size;
+        size = (await fstatFd(fd)).size;
       } catch (err) {
-        await h.close().catch(() => undefined);
+        closeFdSync(fd);
         throw err;
       }
     }
-    this.handle = h;
+    this.fd = fd;
     this.size = size;
-    return h;
+    return fd;
   }
 
   /** Where the current file starts (see `start`), read from ".start" and ".1" the first time. */
   private async currentStart(): Promise<number | undefined> {
     if (this.start !== 'unread') return this.start;
     const saved = await readLogStart(this.path);
-    const ino = async (): Promise<number | undefined> => (await this.handle?.stat())?.ino;
+    const ino = async (): Promise<number | undefined> =>
+      this.fd === undefined ? undefined : (await fstatFd(this.fd)).ino;
     if (saved) this.start = saved.ino === (await ino()) ? saved.offset : undefined;
     else this.start = (await exists(rotatedLogPath(this.path))) ? undefined : 0;
     return this.start;
@@ -220,28 +226,32 @@ export class LogFileWriter {
    * current → .1 (dropping the old .1), then a fresh current whose first byte
    * comes `skipped` bytes after the end of the old one (bytes never written).
    */
-  private async rotate(skipped = 0): Promise<FileHandle> {
+  private async rotate(skipped = 0): Promise<number> {
     const start = await this.currentStart();
     const next = start === undefined ? undefined : start + this.size + skipped;
-    await this.handle?.close();
-    this.handle = undefined;
+    const old = this.fd;
+    this.fd = undefined;
+    if (old !== undefined) {
+      const err = closeFdSync(old);
+      if (err) throw err;
+    }
     const fresh = `${this.path}.next`;
-    const h = await open(fresh, 'w');
+    const fd = await openFd(fresh, 'w');
     try {
       if (next === undefined) await rm(logStartPath(this.path), { force: true });
-      else await saveCursor(logStartPath(this.path), `${next} ${(await h.stat()).ino}`);
+      else await saveCursor(logStartPath(this.path), `${next} ${(await fstatFd(fd)).ino}`);
       await rename(this.path, rotatedLogPath(this.path)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
       await rename(fresh, this.path);
     } catch (err) {
-      await h.close().catch(() => undefined);
+      closeFdSync(fd);
       throw err;
     }
-    this.handle = h;
+    this.fd = fd;
     this.size = 0;
     this.start = next;
-    return h;
+    return fd;
   }
 }
 

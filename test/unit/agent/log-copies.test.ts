@@ -96,6 +96,27 @@ describe('log copy files', () => {
     assert.equal(await readLogCopy(dir, 'kept'), undefined);
   });
 
+  it('is not there while cut short, and a second copy replaces the first whole', async () => {
+    const copy = (text: string): RunLogCopy => ({
+      ...ref('twice'),
+      node: 'node-2',
+      savedAt: at.toISOString(),
+      offset: 0,
+      cut: false,
+      data: Buffer.from(text),
+    });
+    await writeLogCopy(dir, copy('first\n'));
+    const path = join(dir, 'logs', 'copies', 'twice.log');
+    const whole = readFileSync(path);
+    // Cut short after its header, as by a crash, or as a reader finds one being written.
+    await writeFile(path, whole.subarray(0, whole.length - 3));
+    assert.equal(await readLogCopy(dir, 'twice'), undefined);
+    await writeLogCopy(dir, copy('second, longer\n'));
+    const back = await readLogCopy(dir, 'twice');
+    assert.equal(Buffer.from(back?.data ?? []).toString(), 'second, longer\n');
+    assert.equal(existsSync(`${path}.tmp`), false);
+  });
+
   it('refuses a uid that is not a plain file name', async () => {
     await assert.rejects(readLogCopy(dir, '../x'), /invalid run uid/);
   });
