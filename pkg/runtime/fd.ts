@@ -40,4 +40,3 @@ export function closeFdSync(fd: number): Error | undefined {
     return err instanceof Error ? err : new Error(String(err));
   }
 }
-
