@@ -16,6 +16,12 @@
 // before as exited with an unknown status, as an engine that lost track of them
 // would. So a restarted jobd never starts a Run again whose start it could not
 // report before it died: the agent reports it Lost/ContainerLost instead.
+// Removals are written REMOVALS_GATHER_MS after the first of them, together, and
+// remove() does not wait for them: a removal that a crash kept from the file only
+// makes a restarted instance list that container too (exited, status unknown), and
+// the agent removes it again (its Run is final or gone), while one file write per
+// removal cost a thread-pool hand-off per Run. Starts are written before start()
+// resolves, as ever.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { realClock, type Clock, type Timer } from '../../util/clock.js';
@@ -54,9 +60,15 @@ export interface FakeRuntimeOptions {
    * starts go in one write).
    */
   readonly startsLogPath?: string;
-  /** With startsLogPath: each remove appends `{"containerId":..}`; both are read back at construction. */
+  /**
+   * With startsLogPath: removals append `{"containerId":..}` lines (gathered, see the
+   * file header); both are read back at construction.
+   */
   readonly removedLogPath?: string;
 }
+
+/** How long removal lines gather before they are written together. */
+export const REMOVALS_GATHER_MS = 200;
 
 /** What a restarted FakeRuntime says about containers its previous instance ran. */
 const LOST_MESSAGE = 'the fake runtime does not outlive jobd: exit status unknown';
@@ -87,6 +99,10 @@ export class FakeRuntime implements Runtime {
   private readonly maxLogBytes: number;
   private readonly startsLog: LineJournal | undefined;
   private readonly removedLog: LineJournal | undefined;
+  /** Removal lines waiting for the gather timer, and that timer. */
+  private removals: string[] = [];
+  private removalsTimer: Timer | undefined;
+  private removalsWritten: Promise<void> = Promise.resolve();
   private readonly containers = new Map<string, FakeContainer>();
   /** Containers by runUid (one per Run: start is idempotent per uid). */
   private readonly byUid = new Map<string, FakeContainer>();
@@ -266,8 +282,16 @@ export class FakeRuntime implements Runtime {
     if (c.state === 'running') this.exit(c, 137, false);
     this.containers.delete(containerId);
     if (this.byUid.get(c.runUid) === c) this.byUid.delete(c.runUid);
-    await this.removedLog?.append(JSON.stringify({ containerId }));
+    this.recordRemoval(containerId);
     await c.writer?.close();
+  }
+
+  /** Writes the removals gathered so far now, and waits for every removal write (tests, close). */
+  async flushRemovals(): Promise<void> {
+    this.removalsTimer?.cancel();
+    this.removalsTimer = undefined;
+    this.writeRemovals();
+    await this.removalsWritten;
   }
 
   async attachLogs(containerId: string, _logPath: string): Promise<void> {
@@ -281,10 +305,30 @@ export class FakeRuntime implements Runtime {
 
   async close(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => c.writer?.flush()));
+    await this.flushRemovals();
     await Promise.all([this.startsLog?.close(), this.removedLog?.close()]);
   }
 
   // ---- internals ----------------------------------------------------------------------
+
+  private recordRemoval(containerId: string): void {
+    if (!this.removedLog) return;
+    this.removals.push(JSON.stringify({ containerId }));
+    this.removalsTimer ??= this.clock.setTimer(REMOVALS_GATHER_MS, () => {
+      this.removalsTimer = undefined;
+      this.writeRemovals();
+    });
+  }
+
+  private writeRemovals(): void {
+    if (!this.removedLog || this.removals.length === 0) return;
+    const lines = this.removals.join('\n');
+    this.removals = [];
+    const written = this.removedLog.append(lines).catch(() => {
+      // Not recorded: a restarted instance lists those containers, and they are removed again.
+    });
+    this.removalsWritten = Promise.all([this.removalsWritten, written]).then(() => undefined);
+  }
 
   private check(): void {
     if (!this.available) throw new RuntimeUnavailableError('fake runtime set unavailable');

@@ -1,11 +1,12 @@
 // FakeRuntime beyond the contract: outcomes scripted by the spec or by the test, time on
 // an injected FakeClock, start counting, and an unavailable engine.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FakeRuntime, isRuntimeError, type RunContainerSpec } from '../../../pkg/runtime/index.js';
+import { REMOVALS_GATHER_MS } from '../../../pkg/runtime/fake/runtime.js';
 import { FakeClock } from '../../../pkg/util/clock.js';
 
 let n = 0;
@@ -144,6 +145,8 @@ describe('FakeRuntime', () => {
       const gone = await before.start(done);
       await before.wait(gone.containerId);
       await before.remove(gone.containerId);
+      clock.advance(REMOVALS_GATHER_MS); // the removal is written
+      await before.flushRemovals();
 
       // jobd died; a new jobd's runtime finds the container it did not remove.
       const after = new FakeRuntime({ clock, ...files });
@@ -157,6 +160,48 @@ describe('FakeRuntime', () => {
       // Starting that Run again is the idempotent no-op of an engine that has it.
       assert.deepEqual(await after.start(running), { containerId });
       assert.equal(after.startsFor(running.runUid), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes removals together, later; one a crash kept from the file is listed again as exited', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobctl-fake-'));
+    try {
+      const files = {
+        startsLogPath: join(dir, 'fake-starts.log'),
+        removedLogPath: join(dir, 'fake-removed.log'),
+      };
+      const clock = new FakeClock();
+      const before = new FakeRuntime({ clock, ...files });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const { containerId } = await before.start(spec(['true']));
+        await before.wait(containerId);
+        await before.remove(containerId); // resolves without waiting for its line
+        ids.push(containerId);
+      }
+      const removedLines = (): string[] =>
+        existsSync(files.removedLogPath)
+          ? readFileSync(files.removedLogPath, 'utf8')
+              .split('\n')
+              .filter((l) => l !== '')
+          : [];
+      assert.deepEqual(removedLines(), []);
+      // jobd died now: a new instance lists them, exited with an unknown status,
+      // as it lists any container it cannot know was removed (the agent removes it).
+      const crashed = new FakeRuntime({ clock, ...files });
+      assert.deepEqual(
+        (await crashed.list()).map((c) => [c.containerId, c.state]).sort(),
+        ids.map((id) => [id, 'exited']).sort(),
+      );
+      clock.advance(REMOVALS_GATHER_MS);
+      await before.flushRemovals();
+      assert.deepEqual(
+        removedLines().map((l) => (JSON.parse(l) as { containerId: string }).containerId),
+        ids,
+      );
+      assert.deepEqual(await new FakeRuntime({ clock, ...files }).list(), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
