@@ -171,7 +171,13 @@ describe('status batching', () => {
       // Queued in this order: the quick one starts first, then the held start takes the worker.
       const quick = await b.createRun('a-quick', { command: 'echo hi' });
       await b.createRun('b-held', { command: 'sleep 1' });
-      for (let i = 0; i < 1000 && !(holding && waited.size === 1); i++) await b.settle(1);
+      // Real time, not turns: the quick exit's wait() flushes its log file through the
+      // thread pool, which a loaded machine can hold up for far more than 1,000 turns.
+      // The fake clock stands still meanwhile, so the reporter's window cannot end.
+      const deadline = Date.now() + 30_000;
+      while (!(holding && waited.size === 1) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
       assert.ok(holding && waited.size === 1, 'the held start began and the quick exit was seen');
       await b.settle(3);
       b.clock.advance(60); // the reporter's window ends while the worker is still held
