@@ -51,6 +51,34 @@ describe('KindTable (chunked sorted keys)', () => {
     });
   }
 
+  for (const chunk of [1, 3, 512]) {
+    it(`lists and scans the object last set for each key, not an earlier one (chunk ${chunk})`, () => {
+      const rng = new SeededRng(100 + chunk);
+      const t = new KindTable(chunk);
+      const ref = new Map<string, Resource>();
+      for (let step = 0; step < 2000; step++) {
+        const key = `ns/k${rng.int(0, 60)}`;
+        if (rng.chance(0.8)) {
+          const o = {
+            metadata: { name: key, resourceVersion: String(step) },
+          } as unknown as Resource;
+          t.set(key, o);
+          ref.set(key, o);
+        } else {
+          t.delete(key);
+          ref.delete(key);
+        }
+      }
+      const want = [...ref.keys()].sort().map((k) => ref.get(k));
+      assert.ok(t.values().every((o, i) => o === want[i]));
+      assert.equal(t.values().length, want.length);
+      const scanned: Resource[] = [];
+      t.scan('', undefined, (o) => scanned.push(o) > 0);
+      assert.ok(scanned.every((o, i) => o === want[i]));
+      for (const [k, o] of ref) assert.equal(t.get(k), o);
+    });
+  }
+
   it('scans nothing past the end and handles an empty table', () => {
     const t = new KindTable(2);
     assert.deepEqual(scanKeys(t, ''), []);
