@@ -15,7 +15,7 @@ export {
   LOG_COPY_BATCH_RUNS,
   LogCopier,
   copiedJournalPath,
-  listLogCopies,
+  listLogCopyUids,
   logCopyPath,
   readLogCopy,
   removeLogCopy,

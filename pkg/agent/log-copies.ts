@@ -12,7 +12,7 @@
 // that the copy was handed over, so a restarted agent does not copy again (one
 // journal, a write per hand-over; before, a marker file <runUid>.copied per
 // Run, which a restarted agent still honours).
-import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunLogCopy } from '../client/index.js';
 import {
@@ -223,34 +223,15 @@ export async function readLogCopy(
   };
 }
 
-/** Which Runs this node keeps copies of (their headers only). */
-export async function listLogCopies(dataDir: string): Promise<LogCopyRef[]> {
-  let names: string[];
-  try {
-    names = await readdir(logCopyDir(dataDir));
-  } catch {
-    return [];
-  }
-  const out: LogCopyRef[] = [];
-  for (const name of names) {
-    if (!name.endsWith('.log')) continue;
-    const h = await readHeader(join(logCopyDir(dataDir), name));
-    if (h) out.push({ namespace: h.namespace, run: h.run, runUid: h.runUid });
-  }
-  return out;
-}
-
-async function readHeader(path: string): Promise<CopyHeader | undefined> {
-  const h = await open(path, 'r').catch(() => undefined);
-  if (!h) return undefined;
-  try {
-    const buf = Buffer.alloc(4096);
-    const { bytesRead } = await h.read(buf, 0, buf.length, 0);
-    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
-    return nl < 0 ? undefined : parseHeader(buf.subarray(0, nl).toString('utf8'));
-  } finally {
-    await h.close();
-  }
+/**
+ * The uids of the Runs this node keeps copies of, from the file names alone
+ * (<uid>.log): the janitor needs no header to tell a copy of a Run that is
+ * gone, and reads none (one open and read per copy and sweep, 20,000 a minute
+ * per node after a 10,000-Job drain).
+ */
+export async function listLogCopyUids(dataDir: string): Promise<string[]> {
+  const names = await readdir(logCopyDir(dataDir)).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.log')).map((n) => n.slice(0, -'.log'.length));
 }
 
 export async function removeLogCopy(dataDir: string, runUid: string): Promise<void> {

@@ -10,7 +10,7 @@
 // over the cluster instead of piling up on one node.
 import { createHash } from 'node:crypto';
 import {
-  listLogCopies,
+  listLogCopyUids,
   listRunLogUids,
   removeLogCopy,
   removeRunLogFiles,
@@ -18,7 +18,7 @@ import {
   type LogCopySender,
 } from '../agent/index.js';
 import type { RunLogCopy } from '../client/index.js';
-import type { Node, Run } from '../store/index.js';
+import type { Node } from '../store/index.js';
 import type { Logger } from '../reconcile/index.js';
 import { JobctlError, Reason, errorMessage } from '../util/errors.js';
 
@@ -137,8 +137,6 @@ export function rankPeers(nodes: readonly Node[], key: string): Node[] {
 
 export interface RunLogJanitorOptions {
   readonly dataDir: string;
-  /** This node's replica: is the Run still there? */
-  readonly getRun: (namespace: string, name: string) => Run | undefined;
   /** This node's replica: is an object with this uid (a Run's) still there? */
   readonly hasUid: (uid: string) => boolean;
   /**
@@ -179,10 +177,10 @@ export class RunLogJanitor {
     }
     let removed = 0;
     try {
-      for (const c of await listLogCopies(this.o.dataDir)) {
-        const run = this.o.getRun(c.namespace, c.run);
-        if (run && run.metadata.uid === c.runUid) continue;
-        await removeLogCopy(this.o.dataDir, c.runUid);
+      for (const uid of await listLogCopyUids(this.o.dataDir)) {
+        // A Run replaced under the same name has a new uid: its old copy goes too.
+        if (this.o.hasUid(uid)) continue;
+        await removeLogCopy(this.o.dataDir, uid);
         removed++;
       }
     } catch (err) {

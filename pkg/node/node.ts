@@ -311,7 +311,6 @@ export async function buildNode(config: NodeConfig, nodeLogger: NodeLogger): Pro
   });
   const runLogJanitor = new RunLogJanitor({
     dataDir: config.dataDir,
-    getRun: (namespace, runName) => store.get('Run', namespace, runName),
     hasUid: (uid) => store.hasUid(uid),
     caughtUp: () => raft.read({ timeoutMs: 10_000 }),
     compactJournal: (isGone) => logCopies.compactJournal(isGone),

@@ -22,7 +22,7 @@ import {
   RUN_LOG_REMOVE_AFTER_MS,
 } from '../../../pkg/node/log-copies.js';
 import { silentLogger } from '../../../pkg/reconcile/index.js';
-import type { Node, Run } from '../../../pkg/store/index.js';
+import type { Node } from '../../../pkg/store/index.js';
 import { isReason, Reason } from '../../../pkg/util/errors.js';
 
 const node = (name: string, ready = true): Node =>
@@ -160,19 +160,20 @@ describe('RunLogJanitor', () => {
       await writeLogCopy(dir, copy('live'));
       await writeLogCopy(dir, copy('gone'));
       await writeLogCopy(dir, copy('old', 'r-same'));
+      // A copy of a gone Run whose header a crash cut off is removed too.
+      await writeFile(join(runLogDir(dir), 'copies', 'torn.log'), '{"run":');
       const runs: Record<string, string> = { 'r-live': 'live', 'r-same': 'new-uid' };
       const janitor = new RunLogJanitor({
         dataDir: dir,
-        getRun: (_ns, name) =>
-          runs[name] ? ({ metadata: { name, uid: runs[name] } } as unknown as Run) : undefined,
         hasUid: (uid) => Object.values(runs).includes(uid),
         caughtUp: async () => {},
         logger: silentLogger,
       });
-      assert.equal(await janitor.sweep(), 2);
+      assert.equal(await janitor.sweep(), 3);
       assert.ok(await readLogCopy(dir, 'live'));
       assert.equal(await readLogCopy(dir, 'gone'), undefined);
       assert.equal(await readLogCopy(dir, 'old'), undefined);
+      assert.deepEqual(await readdir(join(runLogDir(dir), 'copies')), ['live.log']);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -214,7 +215,6 @@ describe("RunLogJanitor and the logs of this node's own Runs", () => {
       );
       const janitor = new RunLogJanitor({
         dataDir: dir,
-        getRun: () => undefined,
         hasUid: (uid) => uid === 'live',
         caughtUp: async () => {},
         compactJournal: (isGone) => copier.compactJournal(isGone),
@@ -253,7 +253,6 @@ describe("RunLogJanitor and the logs of this node's own Runs", () => {
       await writeLogCopy(dir, copy('gone-copy'));
       const janitor = new RunLogJanitor({
         dataDir: dir,
-        getRun: () => undefined,
         hasUid: () => false,
         caughtUp: () => Promise.reject(new Error('no leader')),
         now: () => NOW,
