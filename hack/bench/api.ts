@@ -47,11 +47,7 @@ import type { ClientSecurity } from '../../pkg/transport/security.js';
 import { API_VERSION, type ResourceInput } from '../../pkg/store/index.js';
 import { clusterAtRest, clusterMemory, waitForSettled } from './node-memory.js';
 import { percentile, retry, round } from './stats.js';
-
-function env(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v ? Number(v) : dflt;
-}
+import { envNumber } from './inputs.js';
 
 const job = (name: string, namespace = 'default', suspend = false): ResourceInput => ({
   apiVersion: API_VERSION,
@@ -466,8 +462,8 @@ function drainProgress(
 
 export async function benchApi(): Promise<object[]> {
   created.length = 0;
-  const durationMs = env('BENCH_DURATION_MS', 10_000);
-  const total = env('BENCH_JOBS', 100_000);
+  const durationMs = envNumber('BENCH_DURATION_MS', 10_000);
+  const total = envNumber('BENCH_JOBS', 100_000);
   const tls = process.env.BENCH_TLS === '1' || process.argv.includes('--tls');
   const only = new Set((process.env.BENCH_ONLY ?? 'apply,get,watch,cli,list').split(','));
   const heapDir = process.env.BENCH_HEAP_SNAPSHOT;
@@ -532,7 +528,7 @@ export async function benchApi(): Promise<object[]> {
       await seed(
         cluster.members.map((m) => m.address),
         total,
-        env('BENCH_SEED_CONCURRENCY', 256),
+        envNumber('BENCH_SEED_CONCURRENCY', 256),
         suspended,
       ),
     );
@@ -560,16 +556,16 @@ export async function benchApi(): Promise<object[]> {
     emit(await listBench(leader, total));
     await memory('listed');
     if (!suspended) {
-      const settleMs = env('BENCH_SETTLE_MS', 600_000);
-      const progress = drainProgress(cluster, env('BENCH_PROGRESS_MS', 0), emit);
+      const settleMs = envNumber('BENCH_SETTLE_MS', 600_000);
+      const progress = drainProgress(cluster, envNumber('BENCH_PROGRESS_MS', 0), emit);
       const settled = await waitForSettled(cluster, total, settleMs).finally(progress);
       if (settled) {
         await memory('finished');
-        const handoffCount = env('BENCH_HANDOFFS', 0);
+        const handoffCount = envNumber('BENCH_HANDOFFS', 0);
         if (handoffCount > 0) {
-          await handoffs(cluster, handoffCount, env('BENCH_HANDOFF_WATCH_MS', 20_000), emit);
+          await handoffs(cluster, handoffCount, envNumber('BENCH_HANDOFF_WATCH_MS', 20_000), emit);
         }
-        const restMs = env('BENCH_REST_MS', 0);
+        const restMs = envNumber('BENCH_REST_MS', 0);
         if (restMs > 0) {
           emit({
             name: 'store.rest',

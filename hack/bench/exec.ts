@@ -58,14 +58,10 @@ import { Reason, isReason } from '../../pkg/util/errors.js';
 import { nodeLoss } from './node-loss.js';
 import { cpuMs, machineCpuMs, percentile, round } from './stats.js';
 import { nodeDefaults } from '../../pkg/node/config.js';
+import { envNumber } from './inputs.js';
 
 const IMAGE = process.env.EXEC_BENCH_IMAGE ?? 'jobctl/busybox:latest';
 const TRANSIENT = [Reason.TooManyRequests, Reason.Unavailable, Reason.Timeout];
-
-function env(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v ? Number(v) : dflt;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.now();
@@ -417,7 +413,7 @@ async function wave(
     }),
   );
   const appliedAt = now();
-  const timeout = env('EXEC_BENCH_TIMEOUT_MS', 300_000);
+  const timeout = envNumber('EXEC_BENCH_TIMEOUT_MS', 300_000);
   const timer = setTimeout(allDone, timeout);
   await finished;
   clearTimeout(timer);
@@ -488,8 +484,8 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
 }
 
 async function throughput(b: Bench): Promise<object> {
-  const total = env('EXEC_BENCH_JOBS', 2000);
-  const concurrency = env('EXEC_BENCH_CONCURRENCY', 64);
+  const total = envNumber('EXEC_BENCH_JOBS', 2000);
+  const concurrency = envNumber('EXEC_BENCH_CONCURRENCY', 64);
   const w = await wave(b, 'throughput', 'tp', total, concurrency);
   return {
     name: 'exec.throughput',
@@ -507,8 +503,8 @@ async function throughput(b: Bench): Promise<object> {
  * the figure is the seconds from the first apply to the last Succeeded (target: 15).
  */
 async function drain(b: Bench): Promise<object> {
-  const total = env('EXEC_BENCH_DRAIN_JOBS', 10_000);
-  const concurrency = env('EXEC_BENCH_DRAIN_CONCURRENCY', 256);
+  const total = envNumber('EXEC_BENCH_DRAIN_JOBS', 10_000);
+  const concurrency = envNumber('EXEC_BENCH_DRAIN_CONCURRENCY', 256);
   const w = await wave(b, 'drain', 'dr', total, concurrency);
   return {
     name: 'exec.drain',
@@ -521,7 +517,7 @@ async function drain(b: Bench): Promise<object> {
 }
 
 async function failover(b: Bench): Promise<object> {
-  const rounds = env('EXEC_BENCH_FAILOVERS', 3);
+  const rounds = envNumber('EXEC_BENCH_FAILOVERS', 3);
   const samples: number[] = [];
   let onKilled = 0;
   for (let i = 0; i < rounds; i++) {
@@ -588,7 +584,7 @@ async function bare(docker: Docker): Promise<number> {
 }
 
 async function overhead(b: Bench, docker: Docker): Promise<object> {
-  const n = env('EXEC_BENCH_N', 10);
+  const n = envNumber('EXEC_BENCH_N', 10);
   const client = b.cluster.resourceClient();
   const start = await client.list('jobs', { labelSelector: 'bench=overhead', limit: 1 });
   const waiters = new Map<string, (t: number) => void>();

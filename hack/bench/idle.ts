@@ -23,11 +23,7 @@ import { LocalCluster } from '../../pkg/node/local-cluster.js';
 import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { EtcdCluster, ensureEtcd } from './etcd.js';
 import { cpuMs, round } from './stats.js';
-
-function env(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v ? Number(v) : dflt;
-}
+import { envNumber } from './inputs.js';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -64,8 +60,8 @@ function perProcess(a: Sample, b: Sample) {
 }
 
 export async function benchIdle(): Promise<object[]> {
-  const durationMs = env('IDLE_DURATION_MS', 60_000);
-  const settleMs = env('IDLE_SETTLE_MS', 10_000);
+  const durationMs = envNumber('IDLE_DURATION_MS', 60_000);
+  const settleMs = envNumber('IDLE_SETTLE_MS', 10_000);
   const withEtcd = process.env.IDLE_ETCD !== '0';
   const etcdVersion = withEtcd ? ensureEtcd() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'jobctl-bench-idle-'));

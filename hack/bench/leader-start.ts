@@ -41,6 +41,7 @@ import {
 } from '../../pkg/store/index.js';
 import { realClock } from '../../pkg/util/clock.js';
 import { round } from './stats.js';
+import { envNumber, benchJobSpec } from './inputs.js';
 
 const NODES = ['node-1', 'node-2', 'node-3'];
 const REASONS = [
@@ -51,29 +52,12 @@ const REASONS = [
   ['Run', 'Normal', 'Completed', 'Container exited with code 0'],
 ] as const;
 
-function envInt(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v === undefined || v === '' ? dflt : Number(v);
-}
-
 function jobInput(name: string): ResourceInput {
   return {
     apiVersion: API_VERSION,
     kind: 'Job',
     metadata: { name, namespace: 'default', labels: { app: 'bench' } },
-    spec: {
-      image: 'busybox:latest',
-      imagePullPolicy: 'IfNotPresent',
-      command: ['sh', '-c', 'true'],
-      env: [],
-      resources: { cpu: '100m', memory: '64Mi' },
-      sandbox: { network: 'none', readOnlyRootFilesystem: true, user: '65534:65534' },
-      completions: 1,
-      parallelism: 1,
-      backoffLimit: 3,
-      priority: 0,
-      suspend: false,
-    },
+    spec: benchJobSpec(),
     status: { phase: 'Pending' },
   };
 }
@@ -252,9 +236,9 @@ async function stopProfile(session: Session, file: string): Promise<void> {
 }
 
 export async function benchLeaderStart(): Promise<object[]> {
-  const jobs = envInt('LEADER_START_JOBS', 20_000);
-  const eventsPerJob = envInt('LEADER_START_EVENTS_PER_JOB', 5);
-  const afterMs = envInt('LEADER_START_AFTER_MS', 5_000);
+  const jobs = envNumber('LEADER_START_JOBS', 20_000);
+  const eventsPerJob = envNumber('LEADER_START_EVENTS_PER_JOB', 5);
+  const afterMs = envNumber('LEADER_START_AFTER_MS', 5_000);
   const nowMs = Date.now();
   const tc = newTestClient({ clock: realClock });
   const seedStart = performance.now();

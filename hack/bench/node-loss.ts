@@ -11,6 +11,7 @@ import type { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { API_VERSION, type ResourceInput, type Run } from '../../pkg/store/index.js';
 import { eventually } from '../../test/support/eventually.js';
 import { percentile, round } from './stats.js';
+import { envNumber } from './inputs.js';
 
 export interface NodeLossCluster {
   readonly cluster: LocalCluster;
@@ -21,11 +22,6 @@ export interface NodeLossCluster {
 }
 
 const now = (): number => performance.now();
-
-function env(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v ? Number(v) : dflt;
-}
 
 const sleeperJob = (name: string, runs: number): ResourceInput => ({
   apiVersion: API_VERSION,
@@ -127,8 +123,8 @@ async function lose(
 }
 
 export async function nodeLoss(b: NodeLossCluster, nodeGraceMs: number): Promise<object> {
-  const rounds = env('EXEC_BENCH_LOSSES', 5);
-  const count = env('EXEC_BENCH_LOSS_RUNS', 20);
+  const rounds = envNumber('EXEC_BENCH_LOSSES', 5);
+  const count = envNumber('EXEC_BENCH_LOSS_RUNS', 20);
   const cases: Record<string, number[]> = { follower: [], leader: [] };
   for (let i = 0; i < rounds; i++) {
     for (const which of ['follower', 'leader'] as const) {

@@ -8,16 +8,12 @@ import type { Message } from '../../pkg/raft/types.js';
 import { RaftService } from '../../pkg/transport/gen/raft.js';
 import { batchToWire, messagesFromBatch } from '../../pkg/transport/raft-message.js';
 import { round } from './stats.js';
+import { envNumber } from './inputs.js';
 
 const encode = (msgs: readonly Message[]): Buffer =>
   RaftService.send.requestSerialize(batchToWire(msgs));
 const decode = (buf: Buffer): Message[] =>
   messagesFromBatch(RaftService.send.requestDeserialize(buf));
-
-function env(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v ? Number(v) : dflt;
-}
 
 /** The batches measured: what one flush to one peer carries. */
 function workloads(): Record<string, Message[]> {
@@ -76,8 +72,8 @@ function rate(fn: () => void, ms: number): number {
 }
 
 export async function benchRaftWire(): Promise<object[]> {
-  const rounds = env('BENCH_ROUNDS', 5);
-  const roundMs = env('BENCH_ROUND_MS', 300);
+  const rounds = envNumber('BENCH_ROUNDS', 5);
+  const roundMs = envNumber('BENCH_ROUND_MS', 300);
   const results: object[] = [];
   for (const [workload, msgs] of Object.entries(workloads())) {
     const bytes = encode(msgs);

@@ -25,6 +25,7 @@ import { GrpcClient } from '../../pkg/transport/grpc-client.js';
 import { API_VERSION } from '../../pkg/store/index.js';
 import { benchProposals } from './raft-propose.js';
 import { cpuMs, percentile, round, rssMb } from './stats.js';
+import { envNumber } from './inputs.js';
 
 export interface RaftBenchOptions {
   readonly clients?: number;
@@ -32,11 +33,6 @@ export interface RaftBenchOptions {
   readonly durationMs?: number;
   readonly trials?: number;
   readonly valueBytes?: number;
-}
-
-function env(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v ? Number(v) : dflt;
 }
 
 interface PutClient {
@@ -296,11 +292,11 @@ async function failoverBench(cluster: LocalCluster, trials: number): Promise<obj
 
 export async function benchRaft(opts: RaftBenchOptions = {}): Promise<object[]> {
   const o: Required<RaftBenchOptions> = {
-    clients: opts.clients ?? env('BENCH_CLIENTS', 64),
-    channels: opts.channels ?? env('BENCH_CHANNELS', 4),
-    durationMs: opts.durationMs ?? env('BENCH_DURATION_MS', 10_000),
-    trials: opts.trials ?? env('BENCH_TRIALS', 20),
-    valueBytes: opts.valueBytes ?? env('BENCH_VALUE_BYTES', 64),
+    clients: opts.clients ?? envNumber('BENCH_CLIENTS', 64),
+    channels: opts.channels ?? envNumber('BENCH_CHANNELS', 4),
+    durationMs: opts.durationMs ?? envNumber('BENCH_DURATION_MS', 10_000),
+    trials: opts.trials ?? envNumber('BENCH_TRIALS', 20),
+    valueBytes: opts.valueBytes ?? envNumber('BENCH_VALUE_BYTES', 64),
   };
   const parts = new Set((process.env.BENCH_RAFT ?? 'propose,commit,failover').split(','));
   const dir = mkdtempSync(join(tmpdir(), 'jobctl-bench-raft-'));
@@ -309,7 +305,7 @@ export async function benchRaft(opts: RaftBenchOptions = {}): Promise<object[]> 
     out.push(
       await benchProposals(dir, {
         durationMs: o.durationMs,
-        proposers: env('BENCH_PROPOSERS', 1024),
+        proposers: envNumber('BENCH_PROPOSERS', 1024),
         valueBytes: o.valueBytes,
       }),
     );

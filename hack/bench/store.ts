@@ -11,29 +11,17 @@
 //  - store.memory        RSS and heap with every Job stored
 import { encodeCommand, ResourceStore, type Command, type JobSpec } from '../../pkg/store/index.js';
 import { percentile, round, rssMb } from './stats.js';
-
-function env(name: string, dflt: number): number {
-  const v = process.env[name];
-  return v ? Number(v) : dflt;
-}
+import { envNumber, benchJobSpec } from './inputs.js';
 
 function spec(i: number): JobSpec {
-  return {
-    image: 'busybox:latest',
-    imagePullPolicy: 'IfNotPresent',
+  return benchJobSpec({
     command: ['sh', '-c', `echo job ${i}`],
     env: [
       { name: 'GREETING', value: 'hi' },
       { name: 'INDEX', value: String(i) },
     ],
     resources: { cpu: '500m', memory: '256Mi' },
-    sandbox: { network: 'none', readOnlyRootFilesystem: true, user: '65534:65534' },
-    completions: 1,
-    parallelism: 1,
-    backoffLimit: 3,
-    priority: 0,
-    suspend: false,
-  };
+  });
 }
 
 function applyJob(i: number): Command {
@@ -75,7 +63,7 @@ function listPages(store: ResourceStore, labelSelector?: string): number[] {
 }
 
 export async function benchStore(): Promise<object[]> {
-  const n = env('STORE_BENCH_OBJECTS', 100_000);
+  const n = envNumber('STORE_BENCH_OBJECTS', 100_000);
   const out: object[] = [];
   collect();
   const heapBefore = process.memoryUsage().heapUsed;
