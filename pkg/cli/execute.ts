@@ -25,10 +25,11 @@ function readTracked<T extends object>(args: T, read: Set<string>): T {
 
 /**
  * Refuses a global flag the command did not read: -o and -A mean something only
- * to the verbs that read them, and a verb without a connection (dev up, config)
- * has no use for --server or --token. A flag nothing acts on is an error, not a
- * silent no-op. --color is let through: a verb with nothing to colour has
- * nothing to ignore.
+ * to the verbs that read them, and a verb without a connection (dev up, cluster
+ * snapshot status) has no use for --server or --token (the config verbs read
+ * them: they write contexts). A flag nothing acts on is an error, not a silent
+ * no-op. --color is let through: a verb with nothing to colour has nothing to
+ * ignore.
  */
 function refuseUnread(
   raw: Readonly<Record<string, unknown>>,
