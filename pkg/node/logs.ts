@@ -111,8 +111,9 @@ export class RunLogs implements LogsClient {
       return;
     }
     let run = await this.resolve(namespace, req);
+    const notStarted = notStartedMessage(run, follow);
+    if (notStarted) throw new JobctlError(Reason.BadRequest, notStarted);
     if (!run.spec.nodeName) {
-      if (!follow) return; // not scheduled yet: no output so far
       const bound = await this.waitForBinding(run, signal);
       if (!bound) return;
       run = bound;
@@ -366,6 +367,26 @@ export class RunLogs implements LogsClient {
     const id = raft?.id ?? Number(/^node-(\d+)$/.exec(nodeName)?.[1]);
     return Number.isInteger(id) ? this.o.peers.get(id) : undefined;
   }
+}
+
+/**
+ * Why a Run has no output to show, as `kubectl logs` says of a container that is
+ * waiting to start: a Run that ended without ever getting a container (its image
+ * could not be pulled, it was cancelled or its node shut down first), or, unless
+ * following, one not scheduled yet. Undefined when there may be output.
+ */
+export function notStartedMessage(run: Run, follow: boolean): string | undefined {
+  const { name } = run.metadata;
+  const status = run.status;
+  if (isFinalRunPhase(status?.phase) && !status?.containerID && status?.phase !== 'Lost') {
+    const why = [status?.reason, status?.message].filter(Boolean).join(': ');
+    return `run "${name}" did not start${why ? `: ${why}` : ''}`;
+  }
+  if (!run.spec.nodeName && !follow) {
+    const why = status?.message ? `: ${status.message}` : '';
+    return `run "${name}" has not started: it is waiting to be scheduled${why}`;
+  }
+  return undefined;
 }
 
 /** The Run with the highest attempt (then the newest). */

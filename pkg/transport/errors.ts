@@ -14,6 +14,7 @@ const reasonToCode: Record<Reason, grpc.status> = {
   AlreadyExists: grpc.status.ALREADY_EXISTS,
   Conflict: grpc.status.ABORTED,
   Invalid: grpc.status.INVALID_ARGUMENT,
+  BadRequest: grpc.status.FAILED_PRECONDITION,
   Unauthorized: grpc.status.UNAUTHENTICATED,
   Forbidden: grpc.status.PERMISSION_DENIED,
   Unavailable: grpc.status.UNAVAILABLE,

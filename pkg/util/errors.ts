@@ -6,6 +6,8 @@ export const Reason = {
   AlreadyExists: 'AlreadyExists',
   Conflict: 'Conflict',
   Invalid: 'Invalid',
+  /** The request is well formed but cannot be served in the object's state (HTTP 400), e.g. the logs of a Run that never started. */
+  BadRequest: 'BadRequest',
   /** No valid credentials: missing, bad, expired or revoked token (HTTP 401, gRPC UNAUTHENTICATED). */
   Unauthorized: 'Unauthorized',
   Forbidden: 'Forbidden',

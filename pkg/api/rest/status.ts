@@ -51,6 +51,7 @@ export const REASON_HTTP_CODES: Readonly<Record<Reason, number>> = {
   [Reason.AlreadyExists]: 409,
   [Reason.Conflict]: 409,
   [Reason.Invalid]: 422,
+  [Reason.BadRequest]: 400,
   [Reason.Unauthorized]: 401,
   [Reason.Forbidden]: 403,
   [Reason.Unavailable]: 503,

@@ -13,7 +13,7 @@ import type {
   ResourceClient,
   RunLogCopy,
 } from '../../../pkg/client/index.js';
-import { RunLogs, type PeerLogs } from '../../../pkg/node/logs.js';
+import { RunLogs, notStartedMessage, type PeerLogs } from '../../../pkg/node/logs.js';
 import type { Node, Run } from '../../../pkg/store/index.js';
 import { ConnectionError, JobctlError, Reason, isReason } from '../../../pkg/util/errors.js';
 
@@ -28,7 +28,7 @@ after(async () => {
 const run = {
   metadata: { namespace: 'default', name: 'r-0', uid: 'u1' },
   spec: { nodeName: 'node-2', attempt: 0 },
-  status: { phase: 'Succeeded' },
+  status: { phase: 'Succeeded', containerID: 'c1' },
 } as unknown as Run;
 const node = (name: string, address: string): Node =>
   ({
@@ -156,5 +156,63 @@ describe('RunLogs with the executing node down', () => {
       assert.match(String(err), /node "node-2" \(a2\).*no other node keeps a copy/);
       return true;
     });
+  });
+});
+
+describe('RunLogs of a Run that has no output to show', () => {
+  const runWith = (spec: object, status: object): Run =>
+    ({
+      metadata: { namespace: 'default', name: 'r-1', uid: 'u2' },
+      spec,
+      status,
+    }) as unknown as Run;
+  const pullFailed = runWith(
+    { nodeName: 'node-2' },
+    { phase: 'Failed', reason: 'ImagePullFailed', message: 'Failed to pull image "nosuch:1"' },
+  );
+  const unscheduled = runWith({}, { phase: 'Pending', message: '0/3 nodes have room' });
+
+  function logsOf(r: Run): RunLogs {
+    return new RunLogs({
+      nodeName: 'node-1',
+      dataDir: dir,
+      client: { get: () => Promise.resolve(r) } as unknown as ResourceClient,
+      store: { get: () => undefined, list: () => ({ items: nodes }) },
+      peers: new Map(),
+      // eslint-disable-next-line require-yield
+      peerLogs: async function* () {
+        throw new Error('a Run without output must not be asked for');
+      },
+    });
+  }
+
+  it('a Run that ended without a container: BadRequest saying why, as kubectl does', async () => {
+    await assert.rejects(read(logsOf(pullFailed), { run: 'r-1', runUid: undefined }), (err) => {
+      assert.ok(isReason(err, Reason.BadRequest));
+      assert.equal(
+        (err as Error).message,
+        'run "r-1" did not start: ImagePullFailed: Failed to pull image "nosuch:1"',
+      );
+      return true;
+    });
+  });
+
+  it('an unscheduled Run: BadRequest unless following (then it waits for the binding)', () => {
+    assert.equal(
+      notStartedMessage(unscheduled, false),
+      'run "r-1" has not started: it is waiting to be scheduled: 0/3 nodes have room',
+    );
+    assert.equal(notStartedMessage(unscheduled, true), undefined);
+    assert.ok(notStartedMessage(pullFailed, true), 'following cannot make a failed pull start');
+  });
+
+  it('a Run with a container, or one lost with its node, may have output', () => {
+    const exited = runWith(
+      { nodeName: 'node-2' },
+      { phase: 'Failed', reason: 'Error', containerID: 'c9' },
+    );
+    const lost = runWith({ nodeName: 'node-2' }, { phase: 'Lost', reason: 'NodeLost' });
+    const running = runWith({ nodeName: 'node-2' }, { phase: 'Pending' });
+    for (const r of [exited, lost, running]) assert.equal(notStartedMessage(r, false), undefined);
   });
 });
