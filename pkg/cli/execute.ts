@@ -23,6 +23,48 @@ function readTracked<T extends object>(args: T, read: Set<string>): T {
   });
 }
 
+/** The global flags a connection is made from (resolveConnection reads each of them). */
+export const CONNECTION_FLAGS = [
+  'server',
+  'namespace',
+  'context',
+  'ca',
+  'cert',
+  'key',
+  'token',
+] as const satisfies readonly (keyof typeof globalFlags)[];
+
+/** A connection for toOptions to read defaults from when nothing is run (help). */
+const probeConnection: Connection = { servers: [], namespace: 'default', namespaceExplicit: false };
+
+/**
+ * The global flags `verb` acts on, by name (--color always): what its
+ * connection and its toOptions read, found by running toOptions over
+ * arguments with no flag given. So `--help` lists what the command takes and
+ * execute refuses the rest, from the one declaration (`raw`: parsed
+ * arguments to probe with, for tests). Undefined when
+ * toOptions cannot run without real arguments (then help lists them all).
+ */
+export function globalFlagsActedOn(
+  verb: AnyVerb,
+  raw: Readonly<Record<string, unknown>> = {},
+): ReadonlySet<string> | undefined {
+  const read = new Set<string>();
+  const args = readTracked(readArgs(verb, raw) as Parameters<AnyVerb['toOptions']>[0], read);
+  try {
+    if (verb.connection === 'none') {
+      verb.toOptions(args);
+    } else {
+      for (const name of CONNECTION_FLAGS) read.add(name);
+      verb.toOptions(args, probeConnection);
+    }
+  } catch {
+    return undefined;
+  }
+  const names = Object.keys(globalFlags).filter((n) => n === 'color' || read.has(camelCase(n)));
+  return new Set(names);
+}
+
 /**
  * Refuses a global flag the command did not read: -o and -A mean something only
  * to the verbs that read them, and a verb without a connection (dev up, cluster

@@ -5,7 +5,7 @@
 // usually never gets here: fast-get.ts reads it from the same definitions.
 import type { Argv, Options, PositionalOptions } from 'yargs';
 import { globalFlags, isGroup, usageOf, type Command, type FlagSpec } from './command.js';
-import { execute } from './execute.js';
+import { execute, globalFlagsActedOn } from './execute.js';
 import { applyVerb } from './verbs/apply.js';
 import { authCommand } from './verbs/auth.js';
 import { clusterCommand } from './verbs/cluster.js';
@@ -87,6 +87,11 @@ function addCommand(y: Argv, c: Command, deps: CliDeps, prefix = ''): void {
       }
       for (const [name, spec] of Object.entries<FlagSpec>(c.flags ?? {})) {
         b.option(name, yargsOption(spec));
+      }
+      // Its help lists only the global flags it acts on (execute refuses the others).
+      const actedOn = globalFlagsActedOn(c);
+      for (const name of Object.keys(globalFlags)) {
+        if (actedOn && !actedOn.has(name)) b.hide(name);
       }
       return c.passThrough ? b.parserConfiguration({ 'populate--': true }) : b;
     },
