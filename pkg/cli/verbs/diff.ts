@@ -2,7 +2,7 @@
 // diff of the live object against the server's dry-run result, both as YAML.
 // Exit 0: no differences; 1: differences (kubectl's convention); errors as usual.
 import type { ApplyResult, ResourceClient } from '../../client/index.js';
-import type { Resource } from '../../store/types.js';
+import { DRY_RUN_PLACEMENT_ANNOTATION, type Resource } from '../../store/types.js';
 import { Reason, isReason } from '../../util/errors.js';
 import { ExitCode } from '../errors.js';
 import { unifiedDiff } from '../printers/diff.js';
@@ -28,15 +28,21 @@ export const diffVerb = defineVerb({
   run: runDiff,
 });
 
-/** Fields that change on every write or are placeholders in a dry run. */
+/**
+ * Without the fields that change on every write or are placeholders in a dry
+ * run, and without the server's note of where a dry-run Job would be placed
+ * (an answer about now, not a change apply would make).
+ */
 function comparable(o: Resource | undefined, created: boolean): unknown {
   if (!o) return undefined;
-  const { resourceVersion: _rv, ...meta } = o.metadata;
+  const { resourceVersion: _rv, annotations, ...meta } = o.metadata;
+  const { [DRY_RUN_PLACEMENT_ANNOTATION]: _placement, ...kept } = annotations ?? {};
+  const rest = Object.keys(kept).length > 0 ? { ...meta, annotations: kept } : meta;
   if (created) {
-    const { uid: _uid, creationTimestamp: _ts, ...rest } = meta;
-    return { ...o, metadata: rest };
+    const { uid: _uid, creationTimestamp: _ts, ...fresh } = rest;
+    return { ...o, metadata: fresh };
   }
-  return { ...o, metadata: meta };
+  return { ...o, metadata: rest };
 }
 
 async function live(client: ResourceClient, item: Info): Promise<Resource | undefined> {

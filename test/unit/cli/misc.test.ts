@@ -8,7 +8,12 @@ import { runDiff } from '../../../pkg/cli/verbs/diff.js';
 import { runExplain } from '../../../pkg/cli/verbs/explain.js';
 import { runNode } from '../../../pkg/cli/verbs/node.js';
 import { runRun } from '../../../pkg/cli/verbs/run.js';
-import { API_VERSION, type Resource, type ResourceInput } from '../../../pkg/store/index.js';
+import {
+  API_VERSION,
+  DRY_RUN_PLACEMENT_ANNOTATION,
+  type Resource,
+  type ResourceInput,
+} from '../../../pkg/store/index.js';
 import { UnreachableError } from '../../../pkg/util/errors.js';
 import { env, jobInput, jobYaml, tempDir, untilWatching, type Env } from './helpers.js';
 
@@ -135,6 +140,19 @@ describe('diff', () => {
     );
     await e.client.apply(jobInput('hello', { command: ['echo', 'hi'] }));
     e.reset();
+    assert.equal(await e.run((d) => runDiff({ ...ns, filenames: [join(dir, 'a.yaml')] }, d)), 0);
+    assert.equal(e.out.text, '');
+    // A server's dry run of a Job says where it would be placed: not a difference.
+    const apply = e.client.apply.bind(e.client);
+    e.client.apply = async (input, opts) => {
+      const r = await apply(input, opts);
+      if (opts?.dryRun !== 'server') return r;
+      const annotations = {
+        ...r.object.metadata.annotations,
+        [DRY_RUN_PLACEMENT_ANNOTATION]: 'n1',
+      };
+      return { ...r, object: { ...r.object, metadata: { ...r.object.metadata, annotations } } };
+    };
     assert.equal(await e.run((d) => runDiff({ ...ns, filenames: [join(dir, 'a.yaml')] }, d)), 0);
     assert.equal(e.out.text, '');
     assert.equal(await e.run((d) => runDiff({ ...ns, filenames: [join(dir, 'b.yaml')] }, d)), 1);
