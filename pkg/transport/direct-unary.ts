@@ -23,7 +23,8 @@
 // a compressed request (grpc-encoding other than identity) is left to
 // grpc-js, which can decompress it; one message of at most maxReceiveBytes;
 // answers are one DATA frame and trailers, errors a trailers-only response
-// with the same status, message and metadata as grpc-js would send. Not done
+// with the same status, message and metadata as grpc-js would send; the
+// trailers leave in the same write turn as the DATA (h2-trailers.ts). Not done
 // here: the server-side deadline timer (the client's own deadline ends the
 // call: it resets the stream, and the answer is then dropped).
 import type * as grpc from '@grpc/grpc-js';
@@ -32,6 +33,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from
 import type { TLSSocket } from 'node:tls';
 import { JobctlError, Reason } from '../util/errors.js';
 import { toServiceError } from './errors.js';
+import { sendTrailersNow } from './h2-trailers.js';
 
 /** One unary method as served directly: its codecs and grpc-js handler. */
 export interface DirectMethod {
@@ -183,7 +185,8 @@ function serveDirect(
   const answer = (bytes: Buffer): void =>
     once(() => {
       stream.respond(responseHeaders, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers(okTrailers));
+      // In the same write turn as the DATA frame, not an iteration later (h2-trailers.ts).
+      stream.once('wantTrailers', () => sendTrailersNow(stream, okTrailers));
       stream.end(grpcFrame(bytes));
     });
   stream.on('data', (chunk: Buffer) => {
@@ -265,7 +268,8 @@ const responseHeaders: OutgoingHttpHeaders = {
   'grpc-accept-encoding': 'identity',
   'grpc-encoding': 'identity',
 };
-const okTrailers: OutgoingHttpHeaders = { 'grpc-status': Status.OK, 'grpc-message': '' };
+/** Constant: h2-trailers.ts keeps its encoding. */
+const okTrailers: OutgoingHttpHeaders = Object.freeze({ 'grpc-status': Status.OK, 'grpc-message': '' });
 
 /** The one message of a unary request's body, or why there is not exactly one uncompressed message. */
 function oneMessage(body: Buffer): Buffer | string {
