@@ -269,7 +269,10 @@ const responseHeaders: OutgoingHttpHeaders = {
   'grpc-encoding': 'identity',
 };
 /** Constant: h2-trailers.ts keeps its encoding. */
-const okTrailers: OutgoingHttpHeaders = Object.freeze({ 'grpc-status': Status.OK, 'grpc-message': '' });
+const okTrailers: OutgoingHttpHeaders = Object.freeze({
+  'grpc-status': Status.OK,
+  'grpc-message': '',
+});
 
 /** The one message of a unary request's body, or why there is not exactly one uncompressed message. */
 function oneMessage(body: Buffer): Buffer | string {

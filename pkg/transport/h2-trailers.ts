@@ -47,8 +47,7 @@ function nativeStream(stream: ServerHttp2Stream): NativeStream | undefined {
   if (handleKey === undefined) handleKey = ownSymbol(stream, 'kHandle') ?? null;
   if (handleKey === null) return undefined;
   const handle = (stream as unknown as Record<symbol, unknown>)[handleKey] as
-    | Partial<NativeStream>
-    | undefined;
+    Partial<NativeStream> | undefined;
   return typeof handle?.trailers === 'function' ? (handle as NativeStream) : undefined;
 }
 
