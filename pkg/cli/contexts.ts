@@ -116,11 +116,12 @@ export interface Connection {
  * Checks that a server list names at least one server and only HOST:PORT
  * forms (a UsageError otherwise: exit 2 before anything is dialled).
  */
-export function checkServers(servers: readonly string[]): void {
-  if (servers.length === 0) throw new UsageError('--server must name at least one HOST:PORT');
+export function checkServers(servers: readonly string[], source = '--server'): void {
+  if (servers.length === 0) throw new UsageError(`${source} must name at least one HOST:PORT`);
   for (const s of servers) {
-    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(s))
-      throw new UsageError(`--server: expected HOST:PORT, got "${s}"`);
+    const port = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(s)?.[2];
+    if (port === undefined || Number(port) > 65535)
+      throw new UsageError(`${source}: expected HOST:PORT, got "${s}"`);
   }
 }
 
@@ -142,13 +143,16 @@ export async function resolveConnection(flags: ConnectionFlags, env: Env): Promi
   const name = flags.context ?? config['current-context'];
   const ctx = findContext(config, name);
   if (flags.context && !ctx) throw new Error(`context "${flags.context}" does not exist`);
-  const servers = flags.server
-    ? splitServers(flags.server)
+  const [servers, source] = flags.server
+    ? [splitServers(flags.server), '--server']
     : env.JOBCTL_SERVER
-      ? splitServers(env.JOBCTL_SERVER)
+      ? [splitServers(env.JOBCTL_SERVER), '$JOBCTL_SERVER']
       : ctx && ctx.servers.length > 0
-        ? [...ctx.servers]
-        : [DEFAULT_SERVER];
+        ? [[...ctx.servers], `context "${ctx.name}"`]
+        : [[DEFAULT_SERVER], 'the default server'];
+  // A malformed address is a usage error here, before anything is dialled
+  // (it failed later as a name lookup, or as Node's "Port should be >= 0").
+  checkServers(servers, source);
   return {
     servers,
     namespace: flags.namespace || ctx?.namespace || 'default',

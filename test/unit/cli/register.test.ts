@@ -104,6 +104,28 @@ describe('registerResourceVerbs', () => {
     assert.deepEqual([d.code, d.err], [1, 'Error from server (NotFound): jobs "x" not found\n']);
   });
 
+  it('refuses a server address that is not HOST:PORT, naming where it came from', async () => {
+    const cases: [string[], Record<string, string>, string][] = [
+      [['get', 'jobs', '--server', 'nonsense'], {}, '--server: expected HOST:PORT, got "nonsense"'],
+      [
+        ['describe', 'job', 'x'],
+        { JOBCTL_SERVER: 'a:1,b:99999' },
+        '$JOBCTL_SERVER: expected HOST:PORT, got "b:99999"',
+      ],
+      [['get', 'jobs', '--server', ','], {}, '--server must name at least one HOST:PORT'],
+    ];
+    for (const [argv, vars, message] of cases) {
+      const r = await cli(argv, vars);
+      assert.deepEqual(
+        [r.code, r.err, r.conns.length],
+        [2, `error: ${message}\n`, 0],
+        argv.join(' '),
+      );
+    }
+    const ok = await cli(['get', 'jobs', '--server', '[::1]:50051,host-1.example:1']);
+    assert.deepEqual(ok.conns[0]?.servers, ['[::1]:50051', 'host-1.example:1']);
+  });
+
   it('takes the server from --server, then $JOBCTL_SERVER, and -n as explicit', async () => {
     const a = await cli(['get', 'jobs', '--server', 'a:1,b:2', '-n', 'team']);
     assert.deepEqual(a.conns[0]?.servers, ['a:1', 'b:2']);
