@@ -27,7 +27,9 @@
 //   reconciles_per_job: by controller (job, scheduler, the agents ...), from the nodes' /metrics;
 //   retries_per_job: those of them that ended in a retry ("job error": back-off after a
 //   failure such as a Conflict; "job requeue": asked for), by controller and result.
-// EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures.
+//   raft_entries_per_job: Raft entries applied per Job (group commit packs many writes in one).
+// EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures;
+// EXEC_BENCH_THROUGHPUT_ROUNDS=N runs the throughput wave N times (later ones on warm nodes).
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
 //                     dockerode create+start+wait+remove of the same container (create options
@@ -241,6 +243,8 @@ interface Wave {
   readonly reconcilesPerJob: Readonly<Record<string, number>>;
   /** Of those, the reconciles that ended in a retry, by "controller result" (error, requeue). */
   readonly retriesPerJob: Readonly<Record<string, number>>;
+  /** Raft entries applied over the same span (the Jobs' writes, Node heartbeats, no-ops). */
+  readonly raftEntries: number;
   /** How often the wave's watch of Jobs fell out of the store's history and relisted. */
   readonly watchRelists: number;
 }
@@ -304,14 +308,23 @@ async function settledRevision(
   return last;
 }
 
+/** What the wave figures read off the nodes' /metrics. */
+interface Scraped {
+  /** Reconciles so far by controller, and "controller result" for those that ended in a retry. */
+  readonly reconciles: Map<string, number>;
+  /** The highest Raft index applied on any node (entries: Jobs' writes, heartbeats, no-ops). */
+  readonly appliedIndex: number;
+}
+
 /**
  * Reconciles so far by controller, summed over the nodes (the leader's
  * controllers and every node's agent), from each node's /metrics
- * (jobctl_controller_reconcile_total, every result). A node that does not
- * answer counts nothing: a figure, not a check.
+ * (jobctl_controller_reconcile_total, every result), and the Raft index applied.
+ * A node that does not answer counts nothing: a figure, not a check.
  */
-async function reconciles(b: Bench): Promise<Map<string, number>> {
+async function scrape(b: Bench): Promise<Scraped> {
   const out = new Map<string, number>();
+  let appliedIndex = 0;
   await Promise.all(
     b.cluster.members.map(async (m) => {
       if (!m.http) return;
@@ -319,6 +332,8 @@ async function reconciles(b: Bench): Promise<Map<string, number>> {
         .then((r) => r.text())
         .catch(() => '');
       for (const line of text.split('\n')) {
+        const applied = /^jobctl_raft_applied_index (\S+)$/.exec(line);
+        if (applied) appliedIndex = Math.max(appliedIndex, Number(applied[1]));
         const hit = /^jobctl_controller_reconcile_total\{(.*)\} (\S+)$/.exec(line);
         const controller = hit && /controller="([^"]*)"/.exec(hit[1] as string)?.[1];
         if (!hit || !controller) continue;
@@ -332,7 +347,7 @@ async function reconciles(b: Bench): Promise<Map<string, number>> {
       }
     }),
   );
-  return out;
+  return { reconciles: out, appliedIndex };
 }
 
 function nodesCpuMs(b: Bench): number {
@@ -383,7 +398,7 @@ async function wave(
     },
   );
   const nodeChanges = watchNodeChanges(watcher, start.resourceVersion, ac.signal);
-  const reconciles0 = await reconciles(b);
+  const scraped0 = await scrape(b);
   const cpu0 = nodesCpuMs(b);
   const perNode0 = b.cluster.members.map((m) => cpuMs(m.proc?.pid));
   const machine0 = machineCpuMs();
@@ -425,11 +440,11 @@ async function wave(
   const heartbeats = nodeChanges.revisions.filter((r) => r <= rev).length;
   ac.abort();
   await Promise.all([watching, nodeChanges.done]);
-  const reconciles1 = await reconciles(b);
+  const scraped1 = await scrape(b);
   const reconcilesPerJob: Record<string, number> = {};
   const retriesPerJob: Record<string, number> = {};
-  for (const [key, n] of [...reconciles1].sort((x, y) => x[0].localeCompare(y[0]))) {
-    const perJob = round((n - (reconciles0.get(key) ?? 0)) / total, 2);
+  for (const [key, n] of [...scraped1.reconciles].sort((x, y) => x[0].localeCompare(y[0]))) {
+    const perJob = round((n - (scraped0.reconciles.get(key) ?? 0)) / total, 2);
     // "controller result" keys count the retries among that controller's reconciles.
     if (key.includes(' ')) retriesPerJob[key] = perJob;
     else reconcilesPerJob[key] = perJob;
@@ -454,6 +469,7 @@ async function wave(
     untilDoneMs: cpuAtDone ? cpuAtDone.at - t0 : NaN,
     reconcilesPerJob,
     retriesPerJob,
+    raftEntries: scraped1.appliedIndex - scraped0.appliedIndex,
     watchRelists,
   };
 }
@@ -469,6 +485,9 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
     apply_concurrency: concurrency,
     apply_s: w.apply_s,
     revisions_per_job: round(w.revisions / total, 2),
+    // Entries carry many changes each (group commit, batches): fewer when writes come
+    // in larger batches, as in the drain.
+    raft_entries_per_job: round(w.raftEntries / total, 3),
     node_cpu_ms_per_job: round(w.nodeCpuMs / total, 2),
     bench_cpu_ms_per_job: round(w.benchCpuMs / total, 2),
     // Until the last Succeeded: the nodes' CPU per Job, the leader's part, and how
@@ -483,18 +502,29 @@ function waveFigures(w: Wave, total: number, concurrency: number): Record<string
   };
 }
 
-async function throughput(b: Bench): Promise<object> {
+/**
+ * exec.throughput, EXEC_BENCH_THROUGHPUT_ROUNDS (1) waves one after another on the same
+ * nodes: the first on nodes started moments before (V8 still compiling), later ones on
+ * warm nodes, which tells the cost of a cold node apart from that of the wave's shape.
+ */
+async function throughput(b: Bench): Promise<object[]> {
   const total = envNumber('EXEC_BENCH_JOBS', 2000);
   const concurrency = envNumber('EXEC_BENCH_CONCURRENCY', 64);
-  const w = await wave(b, 'throughput', 'tp', total, concurrency);
-  return {
-    name: 'exec.throughput',
-    ...waveFigures(w, total, concurrency),
-    duration_s: w.duration_s,
-    jobs_per_s: round(w.succeeded / w.duration_s, 1),
-    p50_ms: round(percentile(w.latencies, 50)),
-    p99_ms: round(percentile(w.latencies, 99)),
-  };
+  const rounds = envNumber('EXEC_BENCH_THROUGHPUT_ROUNDS', 1);
+  const out: object[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const w = await wave(b, `throughput${r || ''}`, `tp${r || ''}`, total, concurrency);
+    out.push({
+      name: 'exec.throughput',
+      ...(rounds > 1 ? { round: r + 1 } : {}),
+      ...waveFigures(w, total, concurrency),
+      duration_s: w.duration_s,
+      jobs_per_s: round(w.succeeded / w.duration_s, 1),
+      p50_ms: round(percentile(w.latencies, 50)),
+      p99_ms: round(percentile(w.latencies, 99)),
+    });
+  }
+  return out;
 }
 
 /**
@@ -651,7 +681,7 @@ export async function benchExec(): Promise<object[]> {
   const out: object[] = [];
   const fake = await startCluster('fake', ['--max-runs', '4096']);
   try {
-    if (wanted('throughput')) out.push(await throughput(fake));
+    if (wanted('throughput')) out.push(...(await throughput(fake)));
     if (wanted('drain')) out.push(await drain(fake));
     if (wanted('failover')) out.push(await failover(fake));
     if (wanted('node_loss')) {

@@ -9,6 +9,7 @@
 //   runtime  container runtimes: bare dockerode vs DockerRuntime, process, fake (runtime.ts)
 //   exec   3 real jobd processes: Jobs/s (fake runtime), failover to placement, docker overhead (exec.ts)
 //   exec-run-files  the per-Run file work (fake runtime, log copy) in process, CPU ms per Run (exec-run-files.ts; opt-in)
+//   exec-changes  store changes and Raft entries per Job, by writer, one node in process (exec-changes.ts; opt-in)
 //   dashboard  3 real jobd processes + headless Chromium: apply -> jobs-page row update (dashboard.ts)
 //   compare  3-member etcd beside 3 jobd processes, one load generator: writes/s, p50/p99 (compare.ts)
 //   idle   3 jobd processes and a 3-member etcd at rest: CPU per node, writes/s (idle.ts; opt-in)
@@ -44,6 +45,7 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
   runtime: optional('runtime.js', 'benchRuntime'),
   exec: optional('exec.js', 'benchExec'),
   'exec-run-files': optional('exec-run-files.js', 'benchExecRunFiles'),
+  'exec-changes': optional('exec-changes.js', 'benchExecChanges'),
   dashboard: optional('dashboard.js', 'benchDashboard'),
   compare: async () => (await import('./compare.js')).benchCompare,
   cli: async () => (await import('./cli.js')).benchCli,
@@ -55,7 +57,14 @@ const benches: Record<string, () => Promise<Bench | undefined>> = {
  * Run only when named: compare and idle install and start etcd; store-replay needs a
  * data dir; exec-run-files is an instrument for pairs, not a figure of its own.
  */
-const OPT_IN = new Set(['compare', 'store-replay', 'idle', 'exec-run-files', 'leader-start']);
+const OPT_IN = new Set([
+  'compare',
+  'store-replay',
+  'idle',
+  'exec-run-files',
+  'exec-changes',
+  'leader-start',
+]);
 
 /**
  * The benchmark names among the arguments. A word after a `--flag` (without

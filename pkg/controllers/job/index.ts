@@ -14,5 +14,5 @@ export {
   type JobPlan,
   type PlanOptions,
 } from './plan.js';
-export { JobReconciler, type JobReconcilerDeps } from './reconciler.js';
+export { JobReconciler, STARTED_WRITE_DELAY_MS, type JobReconcilerDeps } from './reconciler.js';
 export { containerOf, isControlledBy, newRun, runName } from './runs.js';

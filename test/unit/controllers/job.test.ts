@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import {
   JobReconciler,
   OwnWrites,
+  STARTED_WRITE_DELAY_MS,
   jobEvents,
   runEvents,
   runName,
@@ -395,6 +396,51 @@ describe('job controller', () => {
     assert.ok(fx.recorder.reasons('hello').includes('Completed'));
     await sync(fx, r);
     assert.deepEqual(fx.writes, []);
+  });
+
+  it('holds a Running of its own for a second: a Run that ends meanwhile costs its Job one write', async () => {
+    const { fx, r } = await setup('hello');
+    await r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', { phase: 'Running', startedAt: iso(T0) });
+    assert.deepEqual(await sync(fx, r), { requeueAfter: STARTED_WRITE_DELAY_MS });
+    assert.deepEqual(fx.writes, [], 'Pending -> Running alone waits');
+    fx.clock.advance(400);
+    await fx.setRunStatus('hello-0', {
+      phase: 'Succeeded',
+      reason: 'Completed',
+      exitCode: 0,
+      startedAt: iso(T0),
+      finishedAt: iso(T0 + 400),
+    });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    const job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.phase, 'Succeeded');
+    assert.ok(String(job.status.startTime) <= String(job.status.completionTime));
+    // The held reconcile's requeue finds nothing left to write.
+    fx.clock.advance(600);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('writes a held Running once the second is up, and at once when anything else changed', async () => {
+    const { fx, r } = await setup('hello', { completions: 2, parallelism: 2 });
+    await r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', { phase: 'Running' });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, []);
+    fx.clock.advance(STARTED_WRITE_DELAY_MS - 1);
+    assert.deepEqual(await sync(fx, r), { requeueAfter: 1 });
+    assert.deepEqual(fx.writes, []);
+    fx.clock.advance(1);
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.phase, 'Running');
+    // A count that changes goes out with no wait (the phase is Running already).
+    await fx.setRunStatus('hello-1', { phase: 'Failed', reason: 'Error', exitCode: 1 });
+    await sync(fx, r);
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.failed, 1);
   });
 
   it('deletes the Job (and so its Runs) ttlSecondsAfterFinished after completion', async () => {
