@@ -93,6 +93,9 @@ export function describeChange(
   return { what: `${kind} ${type}`, writer: 'other' };
 }
 
+/** SuccessfulCreate, Scheduled, Started, Completed. */
+const EVENTS_PER_JOB = 4;
+
 function benchJob(name: string, sleepS: number): Resource {
   return {
     apiVersion: API_VERSION,
@@ -144,11 +147,13 @@ export async function countJobChanges(opts: {
     await eventually(
       'the node is Ready',
       () =>
-        node.store.list('Node').items.some((n) =>
-          ((status(n).conditions ?? []) as { type: string; status: string }[]).some(
-            (c) => c.type === 'Ready' && c.status === 'True',
-          ),
-        ) || undefined,
+        node.store
+          .list('Node')
+          .items.some((n) =>
+            ((status(n).conditions ?? []) as { type: string; status: string }[]).some(
+              (c) => c.type === 'Ready' && c.status === 'True',
+            ),
+          ) || undefined,
       30_000,
     );
     const seen: Seen[] = [];
@@ -171,11 +176,20 @@ export async function countJobChanges(opts: {
       () =>
         names.every(
           (n) =>
-            (node.store.get('Job', 'default', n) as Job | undefined)?.status?.phase ===
-            'Succeeded',
+            (node.store.get('Job', 'default', n) as Job | undefined)?.status?.phase === 'Succeeded',
         ) || undefined,
       timeoutMs,
     );
+    // A Job's four Events are written by each writer's recorder at its next flush:
+    // wait for them (a figure, not a check: a recorder that dropped some is seen in
+    // the counts), then for the changes to stop.
+    await eventually(
+      "the Jobs' Events",
+      () =>
+        seen.filter((s) => s.kind === 'Event' && s.type === 'ADDED').length >=
+          EVENTS_PER_JOB * opts.jobs || undefined,
+      timeoutMs,
+    ).catch(() => undefined);
     const quietMs = opts.quietMs ?? 1_500;
     await eventually(
       'the changes stopped',
