@@ -204,21 +204,24 @@ export class JobReconciler implements Reconciler {
       }
     }
 
-    for (const e of plan.events) {
-      if (e.reason === 'BackOff') {
-        if (this.backoffEvents.get(job.metadata.uid) === plan.backoffFor) continue;
-        this.backoffEvents.set(job.metadata.uid, plan.backoffFor ?? 0);
-      }
-      this.d.recorder.record(job, e.type, e.reason, e.message);
-    }
     if (!statusWritten) {
-      const wait = this.startedWait(job, status, nowMs);
+      const wait = plan.events.length === 0 ? this.startedWait(job, status, nowMs) : undefined;
       if (wait !== undefined) {
         const requeueAfter =
           plan.requeueAfter === undefined ? wait : Math.min(wait, plan.requeueAfter);
         return { requeueAfter };
       }
       await this.writeStatus(job, status);
+    }
+    // Once the status that says so is written, as Kubernetes' job controller does:
+    // a write refused (the Job cache behind a write of ours, Conflict) records
+    // nothing, so its retry records the Event once instead of bumping it to 2.
+    for (const e of plan.events) {
+      if (e.reason === 'BackOff') {
+        if (this.backoffEvents.get(job.metadata.uid) === plan.backoffFor) continue;
+        this.backoffEvents.set(job.metadata.uid, plan.backoffFor ?? 0);
+      }
+      this.d.recorder.record(job, e.type, e.reason, e.message);
     }
     return { requeueAfter: plan.requeueAfter };
   }

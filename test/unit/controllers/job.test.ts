@@ -12,6 +12,7 @@ import {
 } from '../../../pkg/controllers/job/index.js';
 import { createdJobStatus } from '../../../pkg/controllers/job/plan.js';
 import { JOB_NAME_LABEL, type Job, type Proposer, type Run } from '../../../pkg/store/index.js';
+import { isReason, Reason } from '../../../pkg/util/errors.js';
 import { iso, jobInput, newFixture, T0, type Fixture } from './fixtures.js';
 
 function depsOf(fx: Fixture) {
@@ -441,6 +442,22 @@ describe('job controller', () => {
     await sync(fx, r);
     assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
     assert.equal((await fx.get<Job>('Job', 'hello')).status.failed, 1);
+  });
+
+  it('records Completed once its status is written: a refused write from a stale Job cache records nothing', async () => {
+    const { fx, r } = await setup('hello');
+    await r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', { phase: 'Succeeded', reason: 'Completed', exitCode: 0 });
+    await fx.sync();
+    // The Job changes behind the cache (a write whose event has not come yet).
+    const job = await fx.get<Job>('Job', 'hello');
+    await fx.api.update({ ...job, metadata: { ...job.metadata, labels: { moved: 'on' } } });
+    fx.reset();
+    await assert.rejects(r.reconcile('default/hello'), (err) => isReason(err, Reason.Conflict));
+    assert.deepEqual(fx.recorder.reasons('hello'), [], 'nothing recorded for a refused write');
+    await sync(fx, r);
+    assert.deepEqual(fx.recorder.reasons('hello'), ['Completed']);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.phase, 'Succeeded');
   });
 
   it('deletes the Job (and so its Runs) ttlSecondsAfterFinished after completion', async () => {
