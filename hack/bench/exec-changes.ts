@@ -7,7 +7,8 @@
 // Prints, per Job: the store changes by what they are (the Job's creation, its
 // status writes by phase, the Run's creation, bind and status writes by phase, the
 // Events by reason and whether created or bumped) and who writes each, and the
-// Raft entries that carried them. Node heartbeats are left out (not per Job).
+// Raft entries that carried them, and the reconciles meanwhile by controller and
+// result. Node heartbeats are left out (not per Job).
 // EXEC_CHANGES_SLEEP (seconds, default 0) makes each fake container run that long
 // (`sleep N` in its command), so that its Running is seen before it ends: the shape
 // of a real Job, where the bench's instant containers skip it.
@@ -41,6 +42,24 @@ export interface JobChangeCount {
   readonly byChange: Readonly<Record<string, number>>;
   /** Entries by the writers whose changes they carried, e.g. "agent+recorder". */
   readonly entriesByWriters: Readonly<Record<string, number>>;
+  /** CPU ms of this process (the node, the watch) from the first create until every Job Succeeded. */
+  readonly cpuMsUntilDone: number;
+  /** Reconciles by controller ("job", "scheduler", "agent/<node>" ...) and result, over the same span. */
+  readonly reconciles: Readonly<Record<string, number>>;
+}
+
+/** jobctl_controller_reconcile_total by "controller result", from the node's registry. */
+async function reconcileCounts(node: JobdNode): Promise<Map<string, number>> {
+  const metric = await node.metrics.registry
+    .getSingleMetric('jobctl_controller_reconcile_total')
+    ?.get();
+  const out = new Map<string, number>();
+  for (const v of metric?.values ?? []) {
+    const controller = String(v.labels.controller).replace(/^agent\/.*/, 'agent');
+    const key = `${controller} ${String(v.labels.result)}`;
+    out.set(key, (out.get(key) ?? 0) + v.value);
+  }
+  return out;
 }
 
 interface Seen {
@@ -168,6 +187,8 @@ export async function countJobChanges(opts: {
         }),
       );
     }
+    const reconciles0 = await reconcileCounts(node);
+    const cpu0 = process.cpuUsage();
     const names = Array.from({ length: opts.jobs }, (_, i) => `changes-${i}`);
     await Promise.all(names.map((n) => node.api.create(benchJob(n, opts.sleepS ?? 0))));
     const timeoutMs = opts.timeoutMs ?? 120_000;
@@ -180,6 +201,7 @@ export async function countJobChanges(opts: {
         ) || undefined,
       timeoutMs,
     );
+    const cpu = process.cpuUsage(cpu0);
     // A Job's four Events are written by each writer's recorder at its next flush:
     // wait for them (a figure, not a check: a recorder that dropped some is seen in
     // the counts), then for the changes to stop.
@@ -196,14 +218,26 @@ export async function countJobChanges(opts: {
       () => Date.now() - lastChangeAt >= quietMs || undefined,
       timeoutMs,
     );
-    return tally(opts.jobs, seen);
+    const reconciles: Record<string, number> = {};
+    for (const [k, v] of await reconcileCounts(node)) {
+      const n = v - (reconciles0.get(k) ?? 0);
+      if (n > 0) reconciles[k] = n;
+    }
+    return {
+      ...tally(opts.jobs, seen),
+      reconciles,
+      cpuMsUntilDone: (cpu.user + cpu.system) / 1000,
+    };
   } finally {
     for (const h of handles) h.cancel();
     await node.stop();
   }
 }
 
-function tally(jobs: number, seen: readonly Seen[]): JobChangeCount {
+function tally(
+  jobs: number,
+  seen: readonly Seen[],
+): Omit<JobChangeCount, 'reconciles' | 'cpuMsUntilDone'> {
   const last = new Map<string, Resource>();
   const byChange: Record<string, number> = {};
   const writersOf = new Map<number, Set<string>>();
@@ -245,8 +279,10 @@ export async function benchExecChanges(): Promise<object[]> {
         container_sleep_s: sleepS,
         changes_per_job: round(c.changes / jobs, 2),
         entries_per_job: round(c.entries / jobs, 2),
+        cpu_ms_per_job_until_done: round(c.cpuMsUntilDone / jobs, 2),
         changes_per_job_by_change: perJob(c.byChange, jobs),
         entries_per_job_by_writers: perJob(c.entriesByWriters, jobs),
+        reconciles_per_job_by_result: perJob(c.reconciles, jobs),
       },
     ];
   } finally {

@@ -80,7 +80,11 @@ describe('jobd SIGTERM drains its Runs (CLI, docker)', { skip, timeout: 400_000 
     });
     assert.notEqual(replacement.spec.nodeName, victim.name);
     assert.ok(Date.now() - sent < NODE_GRACE_MS);
-    const job = await c.getJson<Job>('job', 'long');
+    // The Job's own Running follows its Run's within a second (STARTED_WRITE_DELAY_MS).
+    const job = await eventually('the Job Running again', async () => {
+      const j = await c.getJson<Job>('job', 'long');
+      return j.status?.phase === 'Running' || j.status?.phase === 'Failed' ? j : undefined;
+    });
     assert.equal(job.status?.phase, 'Running', 'a NodeShutdown Run is not a failure');
     assert.equal(job.status?.failed ?? 0, 0);
 
