@@ -89,6 +89,11 @@ export class Controller {
     this.queue.add(key);
   }
 
+  /** Enqueues a key after `ms` (an earlier pending deadline wins; WorkQueue.addAfter). */
+  addAfter(key: string, ms: number): void {
+    this.queue.addAfter(key, ms);
+  }
+
   /** Starts the workers; they stop when stop() shuts the queue down. */
   start(): void {
     if (this.running.length > 0) throw new Error(`controller ${this.name} already started`);

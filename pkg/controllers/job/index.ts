@@ -3,6 +3,7 @@ export { OwnWrites } from './own-writes.js';
 export {
   DEFAULT_BACKOFF_BASE_MS,
   DEFAULT_BACKOFF_MAX_MS,
+  STARTED_WRITE_DELAY_MS,
   type JobControllerOptions,
 } from './options.js';
 export {
@@ -11,8 +12,9 @@ export {
   formatMs,
   planJob,
   sameForJob,
+  startedForJob,
   type JobPlan,
   type PlanOptions,
 } from './plan.js';
-export { JobReconciler, STARTED_WRITE_DELAY_MS, type JobReconcilerDeps } from './reconciler.js';
+export { JobReconciler, type JobReconcilerDeps } from './reconciler.js';
 export { containerOf, isControlledBy, newRun, runName } from './runs.js';

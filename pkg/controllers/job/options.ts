@@ -24,3 +24,13 @@ export interface JobControllerOptions {
 
 export const DEFAULT_BACKOFF_BASE_MS = 10_000;
 export const DEFAULT_BACKOFF_MAX_MS = 6 * 60_000;
+
+/**
+ * How long a Run's move to Running waits before it enqueues its Job. A Run that
+ * ends within it (most short Runs) takes its Job from Pending straight to its
+ * final phase in one status write instead of two (Running, then the end), as
+ * Kubernetes' job controller batches a Job's Pod updates over a second
+ * (syncJobBatchPeriod); a longer Run's Job shows Running a second after it.
+ * Nothing else waits: the Run's end, counts and conditions enqueue at once.
+ */
+export const STARTED_WRITE_DELAY_MS = 1_000;

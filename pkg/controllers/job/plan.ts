@@ -111,8 +111,22 @@ export function countRuns(
  * enqueue the Job for it. Keep in step with what those functions read.
  */
 export function sameForJob(a: Run, b: Run): boolean {
+  return phaseForJob(a) === phaseForJob(b) && sameApartFromPhase(a, b);
+}
+
+/**
+ * Whether the only thing its Job can see of a Run event is that the Run
+ * started: Pending (or Scheduled) to Running, nothing else that sameForJob
+ * reads changed. The job controller lets such an event wait
+ * (STARTED_WRITE_DELAY_MS), so that a Run that ends meanwhile costs its Job one
+ * status write.
+ */
+export function startedForJob(a: Run, b: Run): boolean {
+  return phaseForJob(a) === 'Pending' && phaseForJob(b) === 'Running' && sameApartFromPhase(a, b);
+}
+
+function sameApartFromPhase(a: Run, b: Run): boolean {
   return (
-    phaseForJob(a) === phaseForJob(b) &&
     a.spec.attempt === b.spec.attempt &&
     a.spec.cancelled === b.spec.cancelled &&
     a.spec.cancelReason === b.spec.cancelReason &&

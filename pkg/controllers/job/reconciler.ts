@@ -82,16 +82,6 @@ function statusTarget(job: Job, status: JobStatus): ResourceInput & { status: Jo
   };
 }
 
-/**
- * How long a Job's move from Pending to Running waits before it is written on its
- * own. A Run that ends within it (most short Runs) takes its Job from Pending
- * straight to its final phase in one write instead of two, as Kubernetes' job
- * controller batches the Pod updates of one Job over a second
- * (syncJobBatchPeriod). Nothing else waits: counts, conditions and final phases
- * are written at once.
- */
-export const STARTED_WRITE_DELAY_MS = 1_000;
-
 /** How many foreign objects squatting on our Run names we skip before giving up a reconcile. */
 const MAX_NAME_SKIPS = 10;
 
@@ -106,12 +96,6 @@ export class JobReconciler implements Reconciler {
    * leadership: a new leader counts from when it first looks, one delay at most.
    */
   private readonly failureSeen = new Map<string, number>();
-  /**
-   * Job uid -> when this controller first had only its Running to write (its
-   * clock), see STARTED_WRITE_DELAY_MS. Lost with leadership: a new leader
-   * waits from when it first looks.
-   */
-  private readonly startedSeen = new Map<string, number>();
 
   constructor(deps: JobReconcilerDeps) {
     this.d = deps;
@@ -204,15 +188,7 @@ export class JobReconciler implements Reconciler {
       }
     }
 
-    if (!statusWritten) {
-      const wait = plan.events.length === 0 ? this.startedWait(job, status, nowMs) : undefined;
-      if (wait !== undefined) {
-        const requeueAfter =
-          plan.requeueAfter === undefined ? wait : Math.min(wait, plan.requeueAfter);
-        return { requeueAfter };
-      }
-      await this.writeStatus(job, status);
-    }
+    if (!statusWritten) await this.writeStatus(job, status);
     // Once the status that says so is written, as Kubernetes' job controller does:
     // a write refused (the Job cache behind a write of ours, Conflict) records
     // nothing, so its retry records the Event once instead of bumping it to 2.
@@ -224,33 +200,6 @@ export class JobReconciler implements Reconciler {
       this.d.recorder.record(job, e.type, e.reason, e.message);
     }
     return { requeueAfter: plan.requeueAfter };
-  }
-
-  /**
-   * How long to hold a status that differs from the stored one only by Pending
-   * becoming Running (undefined: write it now). A later reconcile that finds the
-   * Run finished writes the final status instead; the requeue writes Running
-   * once the delay is up.
-   */
-  private startedWait(job: Job, status: JobStatus, nowMs: number): number | undefined {
-    const uid = job.metadata.uid;
-    const onlyStarted =
-      job.status?.phase === 'Pending' &&
-      status.phase === 'Running' &&
-      jsonEqual({ ...status, phase: 'Pending' }, job.status);
-    const seen = this.startedSeen.get(uid);
-    if (!onlyStarted || (seen !== undefined && nowMs - seen >= STARTED_WRITE_DELAY_MS)) {
-      this.startedSeen.delete(uid);
-      return undefined;
-    }
-    if (seen === undefined) {
-      // Bounded: Jobs deleted while held leave entries behind; forgetting only
-      // holds their Running once more.
-      if (this.startedSeen.size > 100_000) this.startedSeen.clear();
-      this.startedSeen.set(uid, nowMs);
-      return STARTED_WRITE_DELAY_MS;
-    }
-    return seen + STARTED_WRITE_DELAY_MS - nowMs;
   }
 
   /**

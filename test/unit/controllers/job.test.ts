@@ -399,51 +399,6 @@ describe('job controller', () => {
     assert.deepEqual(fx.writes, []);
   });
 
-  it('holds a Running of its own for a second: a Run that ends meanwhile costs its Job one write', async () => {
-    const { fx, r } = await setup('hello');
-    await r.reconcile('default/hello');
-    await fx.setRunStatus('hello-0', { phase: 'Running', startedAt: iso(T0) });
-    assert.deepEqual(await sync(fx, r), { requeueAfter: STARTED_WRITE_DELAY_MS });
-    assert.deepEqual(fx.writes, [], 'Pending -> Running alone waits');
-    fx.clock.advance(400);
-    await fx.setRunStatus('hello-0', {
-      phase: 'Succeeded',
-      reason: 'Completed',
-      exitCode: 0,
-      startedAt: iso(T0),
-      finishedAt: iso(T0 + 400),
-    });
-    await sync(fx, r);
-    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
-    const job = await fx.get<Job>('Job', 'hello');
-    assert.equal(job.status.phase, 'Succeeded');
-    assert.ok(String(job.status.startTime) <= String(job.status.completionTime));
-    // The held reconcile's requeue finds nothing left to write.
-    fx.clock.advance(600);
-    await sync(fx, r);
-    assert.deepEqual(fx.writes, []);
-  });
-
-  it('writes a held Running once the second is up, and at once when anything else changed', async () => {
-    const { fx, r } = await setup('hello', { completions: 2, parallelism: 2 });
-    await r.reconcile('default/hello');
-    await fx.setRunStatus('hello-0', { phase: 'Running' });
-    await sync(fx, r);
-    assert.deepEqual(fx.writes, []);
-    fx.clock.advance(STARTED_WRITE_DELAY_MS - 1);
-    assert.deepEqual(await sync(fx, r), { requeueAfter: 1 });
-    assert.deepEqual(fx.writes, []);
-    fx.clock.advance(1);
-    await sync(fx, r);
-    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
-    assert.equal((await fx.get<Job>('Job', 'hello')).status.phase, 'Running');
-    // A count that changes goes out with no wait (the phase is Running already).
-    await fx.setRunStatus('hello-1', { phase: 'Failed', reason: 'Error', exitCode: 1 });
-    await sync(fx, r);
-    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
-    assert.equal((await fx.get<Job>('Job', 'hello')).status.failed, 1);
-  });
-
   it('records Completed once its status is written: a refused write from a stale Job cache records nothing', async () => {
     const { fx, r } = await setup('hello');
     await r.reconcile('default/hello');
@@ -663,8 +618,12 @@ describe('job controller events: what enqueues a Job', () => {
       ownWrites: own,
     });
     const added: string[] = [];
-    const target = { add: (key: string) => added.push(key) };
-    return { r, added, jobs: jobEvents(target, own), runs: runEvents(target, own) };
+    const delayed: [string, number][] = [];
+    const target = {
+      add: (key: string) => added.push(key),
+      addAfter: (key: string, ms: number) => delayed.push([key, ms]),
+    };
+    return { r, added, delayed, jobs: jobEvents(target, own), runs: runEvents(target, own) };
   }
 
   it("skips the events of the controller's own writes, once, and nothing else", async () => {
@@ -814,10 +773,51 @@ describe('job controller events: what enqueues a Job', () => {
     assert.deepEqual(w.added, [], 'a bind: Pending to Scheduled, still active, not started');
     const running = await fx.setRunStatus('hello-0', { phase: 'Running' });
     w.runs.onUpdate?.(bound, running);
+    assert.deepEqual(w.added, [], 'started: waits');
+    assert.deepEqual(w.delayed, [['default/hello', STARTED_WRITE_DELAY_MS]]);
     const done = await fx.setRunStatus('hello-0', { phase: 'Succeeded', exitCode: 0 });
     w.runs.onUpdate?.(running, done);
     w.runs.onUpdate?.(done, done); // a resync
     w.runs.onDelete?.(done);
-    assert.deepEqual(w.added, ['default/hello', 'default/hello', 'default/hello', 'default/hello']);
+    assert.deepEqual(w.added, ['default/hello', 'default/hello', 'default/hello']);
+    assert.equal(w.delayed.length, 1);
+  });
+
+  it('a Run that starts and ends within the delay costs its Job one status write', async () => {
+    const { fx } = await setup('hello');
+    const w = wired(fx);
+    await w.r.reconcile('default/hello');
+    const bound = await fx.bindRun('hello-0', 'n1');
+    const running = await fx.setRunStatus('hello-0', { phase: 'Running', startedAt: iso(T0) });
+    w.runs.onUpdate?.(bound, running);
+    fx.clock.advance(300);
+    const done = await fx.setRunStatus('hello-0', {
+      phase: 'Succeeded',
+      reason: 'Completed',
+      exitCode: 0,
+      startedAt: iso(T0),
+      finishedAt: iso(T0 + 300),
+    });
+    w.runs.onUpdate?.(running, done);
+    assert.deepEqual(w.added, ['default/hello']);
+    await sync(fx, w.r);
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    const job = await fx.get<Job>('Job', 'hello');
+    assert.equal(job.status.phase, 'Succeeded');
+    assert.ok(String(job.status.startTime) <= String(job.status.completionTime));
+    // The delayed key comes round later and finds nothing to write.
+    fx.clock.advance(STARTED_WRITE_DELAY_MS);
+    await sync(fx, w.r);
+    assert.deepEqual(fx.writes, []);
+  });
+
+  it('a Run that keeps running: its Job is written Running when the delayed key comes round', async () => {
+    const { fx } = await setup('hello');
+    const w = wired(fx);
+    await w.r.reconcile('default/hello');
+    await fx.setRunStatus('hello-0', { phase: 'Running' });
+    await sync(fx, w.r);
+    assert.deepEqual(fx.writes, ['updateStatus Job default/hello']);
+    assert.equal((await fx.get<Job>('Job', 'hello')).status.phase, 'Running');
   });
 });
