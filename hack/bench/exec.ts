@@ -29,7 +29,8 @@
 //   failure such as a Conflict; "job requeue": asked for), by controller and result.
 //   raft_entries_per_job: Raft entries applied per Job (group commit packs many writes in one).
 // EXEC_BENCH_ONLY=throughput,drain,failover,node_loss,overhead runs only those figures;
-// EXEC_BENCH_THROUGHPUT_ROUNDS=N runs the throughput wave N times (later ones on warm nodes).
+// EXEC_BENCH_THROUGHPUT_ROUNDS=N runs the throughput wave N times (later ones on warm nodes);
+// EXEC_BENCH_SLEEP=S makes every fake container run S seconds (default 0: it ends at once).
 //  - exec.overhead    --runtime docker (default flags): EXEC_BENCH_N (10) Jobs of `true`, one at
 //                     a time, apply -> Succeeded seen on a watch, interleaved with a bare
 //                     dockerode create+start+wait+remove of the same container (create options
@@ -138,13 +139,17 @@ async function nodesReady(b: Bench, names: string[]): Promise<void> {
   }
 }
 
+const SLEEP_S = envNumber('EXEC_BENCH_SLEEP', 0);
+
 const job = (name: string, labels: Record<string, string>, fake: boolean): ResourceInput => ({
   apiVersion: API_VERSION,
   kind: 'Job',
   metadata: { name, labels },
   spec: {
     image: IMAGE,
-    command: ['true'],
+    // EXEC_BENCH_SLEEP: how long each fake container runs (its Running is then seen
+    // before it ends, as a real Job's is); the default 0 ends it at once.
+    command: fake && SLEEP_S > 0 ? ['sleep', String(SLEEP_S)] : ['true'],
     // Tiny requests for the fake runtime, so cpu/memory never limit placement (6Mi is
     // the smallest memory the API accepts: Docker refuses less).
     resources: fake ? { cpu: '1m', memory: '6Mi' } : { cpu: '500m', memory: '64Mi' },
