@@ -3,10 +3,13 @@
 // still exist?) and owner uid -> dependents. insert/remove keep all three in
 // step, which is also what makes an atomic batch's undo a matter of calling
 // them in reverse. Runs also feed what each node has in use (node-usage.ts) and
-// how full each Queue is (queue-usage.ts).
+// how full each Queue is (queue-usage.ts). Most Events are kept compact
+// (compact-event.ts), in the table and the uid index alike; what goes in and
+// comes out is always the object.
+import { CompactEvent, compactEvent } from './compact-event.js';
 import { NodeUsageIndex } from './node-usage.js';
 import { QueueUsageIndex } from './queue-usage.js';
-import { KindTable, objectKey } from './table.js';
+import { KindTable, objectKey, type StoredObject } from './table.js';
 import type { OwnerReference, Resource } from './types.js';
 
 /** kind + NUL + namespace/name: identifies an object across kinds. */
@@ -27,7 +30,7 @@ export class ObjectIndex {
    * uid -> the object itself, not its FullKey: a key string per object
    * (about 60 B) that nothing else holds, where the object is held anyway.
    */
-  private readonly uids = new Map<string, Resource>();
+  private readonly uids = new Map<string, StoredObject>();
   private readonly dependents = new Map<string, Set<FullKey>>();
   /** What the non-final Runs bound to each node take of it. */
   readonly nodeUsage = new NodeUsageIndex();
@@ -52,10 +55,10 @@ export class ObjectIndex {
 
   /** The object that has this uid, if it exists. */
   byUid(uid: string): FullKey | undefined {
-    const object = this.uids.get(uid);
-    return (
-      object && fullKey(object.kind, objectKey(object.metadata.namespace, object.metadata.name))
-    );
+    const stored = this.uids.get(uid);
+    if (stored === undefined) return undefined;
+    if (stored instanceof CompactEvent) return fullKey(stored.kind, stored.key);
+    return fullKey(stored.kind, objectKey(stored.metadata.namespace, stored.metadata.name));
   }
 
   /** Objects naming `uid` as an owner, sorted (so every replica visits them alike). */
@@ -75,8 +78,9 @@ export class ObjectIndex {
       this.nodeUsage.update(old, object);
       this.queueUsage.update(old, object);
     }
-    this.table(kind).set(key, object);
-    this.uids.set(object.metadata.uid, object);
+    const stored = (kind === 'Event' && compactEvent(object, key, this.storedByUid)) || object;
+    this.table(kind).set(key, stored);
+    this.uids.set(object.metadata.uid, stored);
     for (const ref of object.metadata.ownerReferences) {
       let set = this.dependents.get(ref.uid);
       if (!set) {
@@ -86,6 +90,12 @@ export class ObjectIndex {
       set.add(fk);
     }
   }
+
+  /** An object that is not a compact Event, by uid: what an Event may borrow strings from. */
+  private readonly storedByUid = (uid: string): Resource | undefined => {
+    const stored = this.uids.get(uid);
+    return stored instanceof CompactEvent ? undefined : stored;
+  };
 
   remove(kind: string, object: Resource): void {
     const key = objectKey(object.metadata.namespace, object.metadata.name);

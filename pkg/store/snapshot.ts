@@ -2,7 +2,7 @@
 // kinds in name order and objects in key order. Stored objects have sorted keys
 // (canonical.ts), so identical state always gives identical bytes, which lets
 // tests and operators compare replicas byte for byte.
-import type { Resource } from './types.js';
+import type { StoredObject } from './table.js';
 
 const FORMAT = 'jobctl.dev/store-snapshot/v1';
 
@@ -21,7 +21,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  */
 export function* snapshotPieces(
   revision: number,
-  kinds: Readonly<Record<string, readonly Resource[]>>,
+  kinds: Readonly<Record<string, readonly StoredObject[]>>,
   batch = 1000,
 ): Generator<Uint8Array> {
   let parts: string[] = [`{"format":${JSON.stringify(FORMAT)},"revision":${revision},"kinds":{`];
@@ -45,7 +45,7 @@ export function* snapshotPieces(
 /** The whole snapshot document as one buffer. */
 export function encodeSnapshot(
   revision: number,
-  kinds: Readonly<Record<string, readonly Resource[]>>,
+  kinds: Readonly<Record<string, readonly StoredObject[]>>,
 ): Uint8Array {
   const pieces = [...snapshotPieces(revision, kinds)];
   const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));

@@ -63,7 +63,7 @@ import {
 import { decodeSnapshot, encodeSnapshot, snapshotPieces } from './snapshot.js';
 import { fullKey, ObjectIndex, splitFullKey, type FullKey } from './object-index.js';
 import { buildObject, canonList, canonMap, rebuild } from './objects.js';
-import { objectKey, type KindTable } from './table.js';
+import { objectKey, type KindTable, type StoredObject } from './table.js';
 import { runRequests } from './requests.js';
 import { isFinalRunPhase, type Resource, type ResourceInput, type ResourceOf } from './types.js';
 import {
@@ -276,8 +276,8 @@ export class ResourceStore implements StateMachine {
     return { revision, pieces: (batch) => snapshotPieces(revision, kinds, batch) };
   }
 
-  private captureObjects(): Record<string, Resource[]> {
-    const kinds: Record<string, Resource[]> = {};
+  private captureObjects(): Record<string, StoredObject[]> {
+    const kinds: Record<string, StoredObject[]> = {};
     for (const info of this.kinds.kinds()) {
       kinds[info.kind] = this.table(info).values();
     }

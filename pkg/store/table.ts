@@ -14,7 +14,20 @@
 // followers' election timeout (docs/benchmarks.md, "100,000 Jobs: a new
 // leader's start, session 7"); replacing an object now finds its place by
 // two binary searches instead.
+//
+// A value is the object itself or, for most Events, its compact form
+// (compact-event.ts; ObjectIndex chooses): get and scan build the Event
+// again, so callers always get the object.
+import { CompactEvent } from './compact-event.js';
 import type { Resource } from './types.js';
+
+/** What a table holds for a key. */
+export type StoredObject = Resource | CompactEvent;
+
+/** The object a table holds, built again if it is compact. */
+export function objectOf(stored: StoredObject): Resource {
+  return stored instanceof CompactEvent ? stored.event() : stored;
+}
 
 const DEFAULT_CHUNK = 512;
 
@@ -35,11 +48,11 @@ function lowerBound(sorted: readonly string[], key: string): number {
 }
 
 export class KindTable {
-  private readonly objects = new Map<string, Resource>();
+  private readonly objects = new Map<string, StoredObject>();
   /** Sorted, non-empty chunks; every key of chunk i is < every key of chunk i+1. */
   private chunks: string[][] = [];
   /** The object of each key of `chunks`, at the same place. */
-  private objectChunks: Resource[][] = [];
+  private objectChunks: StoredObject[][] = [];
   /** The last (largest) key of each chunk. */
   private maxes: string[] = [];
 
@@ -51,15 +64,16 @@ export class KindTable {
   }
 
   get(key: string): Resource | undefined {
-    return this.objects.get(key);
+    const stored = this.objects.get(key);
+    return stored && objectOf(stored);
   }
 
   /** Inserts or replaces. */
-  set(key: string, object: Resource): void {
+  set(key: string, object: StoredObject): void {
     if (this.objects.has(key)) {
       const i = lowerBound(this.maxes, key);
       const chunk = this.chunks[i] as string[];
-      (this.objectChunks[i] as Resource[])[lowerBound(chunk, key)] = object;
+      (this.objectChunks[i] as StoredObject[])[lowerBound(chunk, key)] = object;
     } else {
       this.insert(key, object);
     }
@@ -72,7 +86,7 @@ export class KindTable {
     const chunk = this.chunks[i] as string[];
     const j = lowerBound(chunk, key);
     chunk.splice(j, 1);
-    (this.objectChunks[i] as Resource[]).splice(j, 1);
+    (this.objectChunks[i] as StoredObject[]).splice(j, 1);
     if (chunk.length === 0) {
       this.chunks.splice(i, 1);
       this.objectChunks.splice(i, 1);
@@ -90,20 +104,24 @@ export class KindTable {
   scan(from: string, to: string | undefined, visit: (object: Resource) => boolean): void {
     for (let i = lowerBound(this.maxes, from); i < this.chunks.length; i++) {
       const chunk = this.chunks[i] as string[];
-      const objects = this.objectChunks[i] as Resource[];
+      const objects = this.objectChunks[i] as StoredObject[];
       for (let j = lowerBound(chunk, from); j < chunk.length; j++) {
         if (to !== undefined && (chunk[j] as string) >= to) return;
-        if (!visit(objects[j] as Resource)) return;
+        if (!visit(objectOf(objects[j] as StoredObject))) return;
       }
     }
   }
 
-  /** Every object in key order. */
-  values(): Resource[] {
-    const out: Resource[] = new Array<Resource>(this.objects.size);
+  /**
+   * Every object in key order, as stored: compact Events stay compact (a
+   * snapshot's capture holds them all at once; JSON.stringify writes the
+   * Event).
+   */
+  values(): StoredObject[] {
+    const out: StoredObject[] = new Array<StoredObject>(this.objects.size);
     let at = 0;
     for (const objects of this.objectChunks) {
-      for (let j = 0; j < objects.length; j++) out[at++] = objects[j] as Resource;
+      for (let j = 0; j < objects.length; j++) out[at++] = objects[j] as StoredObject;
     }
     return out;
   }
@@ -115,7 +133,7 @@ export class KindTable {
     this.maxes = [];
   }
 
-  private insert(key: string, object: Resource): void {
+  private insert(key: string, object: StoredObject): void {
     if (this.chunks.length === 0) {
       this.chunks.push([key]);
       this.objectChunks.push([object]);
@@ -125,7 +143,7 @@ export class KindTable {
     // The first chunk whose max is >= key, or the last chunk for a new maximum.
     const i = Math.min(lowerBound(this.maxes, key), this.chunks.length - 1);
     const chunk = this.chunks[i] as string[];
-    const objects = this.objectChunks[i] as Resource[];
+    const objects = this.objectChunks[i] as StoredObject[];
     const j = lowerBound(chunk, key);
     chunk.splice(j, 0, key);
     objects.splice(j, 0, object);

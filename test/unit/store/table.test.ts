@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeededRng } from '../../../pkg/util/rng.js';
-import { KindTable } from '../../../pkg/store/table.js';
+import { KindTable, objectOf } from '../../../pkg/store/table.js';
 import type { Resource } from '../../../pkg/store/index.js';
 
 const obj = (key: string) => ({ metadata: { name: key } }) as unknown as Resource;
@@ -33,7 +33,7 @@ describe('KindTable (chunked sorted keys)', () => {
           const sorted = [...ref].sort();
           assert.equal(t.size, ref.size);
           assert.deepEqual(
-            t.values().map((o) => o.metadata.name),
+            t.values().map((o) => objectOf(o).metadata.name),
             sorted,
           );
           const from = `ns-${rng.int(0, 5)}/k${rng.int(0, 400)}`;
