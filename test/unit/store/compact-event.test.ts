@@ -31,7 +31,9 @@ function randomEventInput(rng: SeededRng, i: number): ResourceInput {
   const namespace = kind === 'Node' ? '' : rng.pick(['default', 'team-a', 'b']);
   const involvedName = `${kind.toLowerCase()}-${i}-${hex(rng, rng.int(0, 8))}`;
   const first = new Date(Date.UTC(2026, 0, 1) + rng.int(0, 1e9)).toISOString();
-  const last = rng.chance(0.5) ? first : new Date(Date.parse(first) + rng.int(1, 1e6)).toISOString();
+  const last = rng.chance(0.5)
+    ? first
+    : new Date(Date.parse(first) + rng.int(1, 1e6)).toISOString();
   const source: Record<string, string> = { component: rng.pick(['agent', 'job-controller']) };
   if (rng.chance(0.7)) source.node = rng.pick(['', 'node-1', 'node-2']);
   return {
@@ -104,18 +106,29 @@ describe('compact Events', () => {
     ];
     for (const input of unusual) {
       const stored = ok(h.create(input)).object;
-      assert.equal(compactEvent(stored, keyOf(stored), () => undefined), undefined, input.metadata.name);
-      assert.deepEqual(h.store.get('Event', stored.metadata.namespace, stored.metadata.name), stored);
+      assert.equal(
+        compactEvent(stored, keyOf(stored), () => undefined),
+        undefined,
+        input.metadata.name,
+      );
+      assert.deepEqual(
+        h.store.get('Event', stored.metadata.namespace, stored.metadata.name),
+        stored,
+      );
     }
     const job = ok(h.create(jobInput('not-an-event'))).object;
-    assert.equal(compactEvent(job, keyOf(job), () => undefined), undefined);
+    assert.equal(
+      compactEvent(job, keyOf(job), () => undefined),
+      undefined,
+    );
   });
 
   it('are what the store keeps, and every read gives back what was written', () => {
     const { h, created } = storeWithEvents(11, 600);
     const byKey = new Map(created.map((e) => [keyOf(e), e]));
-    const table = (h.store as unknown as { index: { table(k: string): { values(): unknown[] } } })
-      .index.table('Event');
+    const table = (
+      h.store as unknown as { index: { table(k: string): { values(): unknown[] } } }
+    ).index.table('Event');
     assert.ok(
       table.values().every((v) => v instanceof CompactEvent),
       'every Event of the usual shape is kept compact',
@@ -132,7 +145,10 @@ describe('compact Events', () => {
       listed.push(...page.items);
       token = page.continue;
     } while (token);
-    assert.deepEqual(listed, [...created].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1)));
+    assert.deepEqual(
+      listed,
+      [...created].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1)),
+    );
     const warnings = h.store.list('Event', { fieldSelector: 'spec.type=Warning' }).items;
     assert.deepEqual(
       warnings.map(keyOf),
@@ -149,7 +165,10 @@ describe('compact Events', () => {
     // a snapshot: the Events as written, and a restored store writes the same bytes
     const snap = h.store.snapshot();
     const doc = JSON.parse(text(snap)) as { kinds: Record<string, Resource[]> };
-    assert.deepEqual(doc.kinds.Event?.map((e) => byKey.get(keyOf(e))), doc.kinds.Event);
+    assert.deepEqual(
+      doc.kinds.Event?.map((e) => byKey.get(keyOf(e))),
+      doc.kinds.Event,
+    );
     assert.equal(doc.kinds.Event?.length, created.length);
     const restored = new ResourceStore();
     restored.restore(h.index, snap);
@@ -167,7 +186,11 @@ describe('compact Events', () => {
       h.update({
         ...e,
         metadata: { ...e.metadata },
-        spec: { ...spec, count: (spec.count as number) + 1, lastTimestamp: '2027-01-01T00:00:00.000Z' },
+        spec: {
+          ...spec,
+          count: (spec.count as number) + 1,
+          lastTimestamp: '2027-01-01T00:00:00.000Z',
+        },
       } as ResourceInput),
     ).object;
     assert.equal((bumped.spec as { count: number }).count, (spec.count as number) + 1);
