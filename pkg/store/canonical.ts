@@ -33,6 +33,60 @@ export function intern(s: string): string {
   return s;
 }
 
+/** Members of an object or array that may be shared at most. */
+const MAX_SHARED_MEMBERS = 8;
+/** Distinct subtrees remembered; when full the table starts afresh (bounded memory). */
+const SHARE_TABLE_SIZE = 8192;
+let sharedTrees = new Map<string, object>();
+/** Set by sharingSubtrees: canonicalize shares small subtrees (see share). */
+let sharing = false;
+
+/**
+ * Runs `fn` with canonicalize sharing small subtrees: for the parts of an
+ * object that repeat from object to object (a spec, labels), not for those
+ * that rarely do (a status with its timestamps, owner references).
+ */
+export function sharingSubtrees<T>(fn: () => T): T {
+  const was = sharing;
+  sharing = true;
+  try {
+    return fn();
+  } finally {
+    sharing = was;
+  }
+}
+
+/**
+ * One shared copy of a small frozen object or array of primitives. Stored
+ * objects repeat the same small ones (a Job's resources, sandbox and command,
+ * copied into each of its Runs; labels) in every Job and Run written from the
+ * same template, and each entry parsed makes new copies of them. Only the
+ * memory changes, never a value: frozen values cannot be told apart but by
+ * identity.
+ */
+function share<T extends object>(node: T): T {
+  if (!sharing) return node;
+  if (Array.isArray(node)) {
+    if (node.length > MAX_SHARED_MEMBERS) return node;
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (typeof v === 'object' && v !== null) return node;
+    }
+  } else {
+    let n = 0;
+    for (const k in node) {
+      const v: unknown = (node as Record<string, unknown>)[k];
+      if ((typeof v === 'object' && v !== null) || ++n > MAX_SHARED_MEMBERS) return node;
+    }
+  }
+  const json = JSON.stringify(node);
+  const known = sharedTrees.get(json);
+  if (known !== undefined) return known as T;
+  if (sharedTrees.size >= SHARE_TABLE_SIZE) sharedTrees = new Map();
+  sharedTrees.set(json, node);
+  return node;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -96,22 +150,24 @@ export function canonicalize(value: unknown): Json {
         const v: unknown = value[i];
         value[i] = canonicalize(v === undefined ? null : v);
       }
-      return Object.freeze(value) as Json[];
+      return share(Object.freeze(value) as Json[]);
     }
-    return Object.freeze(value.map((v) => canonicalize(v === undefined ? null : v))) as Json[];
+    return share(
+      Object.freeze(value.map((v) => canonicalize(v === undefined ? null : v))) as Json[],
+    );
   }
   if (isPlainObject(value)) {
     const own = Object.keys(value);
     if (own.length > 0 && adoptable(value) && sortedAndDefined(value, own)) {
       for (const k of own) value[k] = canonicalize(value[k]);
-      return Object.freeze(value) as { [key: string]: Json };
+      return share(Object.freeze(value) as { [key: string]: Json });
     }
     const keys = own.filter((k) => value[k] !== undefined).sort();
     // Empty objects (labels, annotations, status) are very common: share one.
     if (keys.length === 0) return EMPTY_OBJECT as { [key: string]: Json };
     const out: { [key: string]: Json } = {};
     for (const k of keys) out[k] = canonicalize(value[k]);
-    return Object.freeze(out);
+    return share(Object.freeze(out));
   }
   throw new TypeError(`not a JSON value: ${typeof value}`);
 }
@@ -124,11 +180,12 @@ export function canonicalize(value: unknown): Json {
  */
 export function freezeCanonical(value: unknown): Json {
   if (typeof value === 'string') return intern(value);
-  if (typeof value !== 'object' || value === null) return value as Json;
+  // Frozen: done already (freezeShared ran over this part).
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value as Json;
   if (Array.isArray(value)) {
     if (value.length === 0) return EMPTY_ARRAY;
     for (let i = 0; i < value.length; i++) value[i] = freezeCanonical(value[i]);
-    return Object.freeze(value) as Json[];
+    return share(Object.freeze(value) as Json[]);
   }
   const record = value as Record<string, unknown>;
   let empty = true;
@@ -137,7 +194,12 @@ export function freezeCanonical(value: unknown): Json {
     record[k] = freezeCanonical(record[k]);
   }
   if (empty) return EMPTY_OBJECT as { [key: string]: Json };
-  return Object.freeze(record) as { [key: string]: Json };
+  return share(Object.freeze(record) as { [key: string]: Json });
+}
+
+/** freezeCanonical sharing small subtrees (see share), for the parts that repeat. */
+export function freezeShared(value: unknown): Json {
+  return sharingSubtrees(() => freezeCanonical(value));
 }
 
 /**

@@ -41,7 +41,10 @@ interface EventShape {
 
 /** Shapes remembered; when full the table starts afresh (compact Events keep theirs). */
 const SHAPE_TABLE_SIZE = 4096;
-let shapes = new Map<string, EventShape>();
+/** Shapes by reason: a handful each, told apart field by field (no key string built). */
+let shapes = new Map<string, EventShape[]>();
+let shapeCount = 0;
+const SHAPES_PER_REASON = 16;
 
 /** A stored Event in compact form: see the header. Immutable. */
 export class CompactEvent {
@@ -111,12 +114,21 @@ export class CompactEvent {
   }
 }
 
-const keysAre = (value: object, keys: readonly string[]): boolean => {
-  const own = Object.keys(value);
-  if (own.length !== keys.length) return false;
-  for (let i = 0; i < keys.length; i++) if (own[i] !== keys[i]) return false;
+/** Whether `value`'s own keys are `keys`, in that order (no array of them built). */
+function keysAre(value: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in value) {
+    if (k !== keys[i++]) return false;
+  }
+  return i === keys.length && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** Whether every own member of `value` is a string. */
+function allStrings(value: object): boolean {
+  for (const k in value)
+    if (typeof (value as Record<string, unknown>)[k] !== 'string') return false;
   return true;
-};
+}
 
 const isEmptyMap = (value: unknown): value is Record<string, never> =>
   typeof value === 'object' &&
@@ -158,40 +170,61 @@ function versionOf(rv: string): number | string {
   return Number.isSafeInteger(n) && n > 0 && String(n) === rv ? n : rv;
 }
 
-function shapeOf(e: Resource, spec: Record<string, unknown>): EventShape {
+function sameShape(shape: EventShape, e: Resource, spec: Record<string, unknown>): boolean {
   const m = e.metadata;
   const io = spec.involvedObject as Record<string, string>;
   const source = spec.source as { component: string; node?: string };
-  const id = [
-    e.apiVersion,
-    m.namespace,
-    m.generation,
-    spec.type,
-    spec.reason,
-    source.component,
-    source.node ?? '\u0000',
-    io.kind,
-    io.namespace,
-  ].join('\u0001');
-  let shape = shapes.get(id);
-  if (shape === undefined) {
-    shape = {
-      apiVersion: e.apiVersion,
-      namespace: m.namespace,
-      generation: m.generation,
-      labels: m.labels,
-      annotations: m.annotations,
-      ownerReferences: m.ownerReferences as never[],
-      status: e.status as Record<string, never>,
-      type: spec.type as string,
-      reason: spec.reason as string,
-      source: Object.isFrozen(source) ? source : Object.freeze({ ...source }),
-      involvedKind: io.kind as string,
-      involvedNamespace: io.namespace as string,
-    };
-    if (shapes.size >= SHAPE_TABLE_SIZE) shapes = new Map();
-    shapes.set(id, shape);
+  return (
+    shape.apiVersion === e.apiVersion &&
+    shape.namespace === m.namespace &&
+    shape.generation === m.generation &&
+    shape.type === spec.type &&
+    shape.source.component === source.component &&
+    shape.source.node === source.node &&
+    shape.involvedKind === io.kind &&
+    shape.involvedNamespace === io.namespace
+  );
+}
+
+function shapeOf(e: Resource, spec: Record<string, unknown>): EventShape {
+  const reason = spec.reason as string;
+  let same = shapes.get(reason);
+  if (same !== undefined) {
+    for (let i = 0; i < same.length; i++) {
+      const shape = same[i] as EventShape;
+      if (sameShape(shape, e, spec)) return shape;
+    }
   }
+  const m = e.metadata;
+  const io = spec.involvedObject as Record<string, string>;
+  const source = spec.source as { component: string; node?: string };
+  const shape: EventShape = {
+    apiVersion: e.apiVersion,
+    namespace: m.namespace,
+    generation: m.generation,
+    labels: m.labels,
+    annotations: m.annotations,
+    ownerReferences: m.ownerReferences as never[],
+    status: e.status as Record<string, never>,
+    type: spec.type as string,
+    reason,
+    source: Object.isFrozen(source) ? source : Object.freeze({ ...source }),
+    involvedKind: io.kind as string,
+    involvedNamespace: io.namespace as string,
+  };
+  if (shapeCount >= SHAPE_TABLE_SIZE) {
+    shapes = new Map();
+    shapeCount = 0;
+    same = undefined;
+  }
+  if (same === undefined) {
+    same = [];
+    shapes.set(reason, same);
+  }
+  // A short list per reason: the newest shapes (a search stays a few compares).
+  if (same.length >= SHAPES_PER_REASON) same.shift();
+  same.push(shape);
+  shapeCount++;
   return shape;
 }
 
@@ -226,11 +259,11 @@ function usual(e: Resource): boolean {
     typeof io === 'object' &&
     io !== null &&
     keysAre(io, INVOLVED_KEYS) &&
-    Object.values(io).every(isString) &&
+    allStrings(io) &&
     typeof source === 'object' &&
     source !== null &&
     (keysAre(source, SOURCE_KEYS) || keysAre(source, SOURCE_NODE_KEYS)) &&
-    Object.values(source).every(isString)
+    allStrings(source)
   );
 }
 
@@ -247,7 +280,15 @@ export function compactEvent(
 ): CompactEvent | undefined {
   if (e.kind !== 'Event' || !usual(e)) return undefined;
   const m = e.metadata;
-  if (key !== `${m.namespace}/${m.name}`) return undefined;
+  const ns = m.namespace;
+  if (
+    key.length !== ns.length + 1 + m.name.length ||
+    !key.startsWith(ns) ||
+    key.charCodeAt(ns.length) !== 0x2f ||
+    !key.endsWith(m.name)
+  ) {
+    return undefined;
+  }
   const spec = e.spec;
   const io = spec.involvedObject as Record<string, string>;
   let involvedName = io.name as string;

@@ -1,7 +1,7 @@
 // Building stored objects: pure functions from canonical parts to a frozen
 // Resource, with keys in sorted order at every level so that an object's bytes
 // do not depend on how it was built or whether it came back from a snapshot.
-import { canonicalize, intern, type Json } from './canonical.js';
+import { canonicalize, intern, sharingSubtrees, type Json } from './canonical.js';
 import type { KindInfo } from './kinds.js';
 import type { ObjectMeta, Resource } from './types.js';
 
@@ -93,5 +93,10 @@ export function rebuild(
 
 /** Canonical map (labels, spec, status...), {} when absent. */
 export const canonMap = (v: unknown): Json => canonicalize(v ?? {});
+/**
+ * Canonical map whose small parts are shared with other objects' (a spec,
+ * labels: what repeats from object to object; canonical.ts, share).
+ */
+export const sharedMap = (v: unknown): Json => sharingSubtrees(() => canonicalize(v ?? {}));
 /** Canonical list (ownerReferences), [] when absent. */
 export const canonList = (v: unknown): Json => canonicalize(v ?? []);

@@ -13,7 +13,7 @@
 // the same revision to the same change (docs/decisions.md).
 import type { StateMachine } from '../raft/index.js';
 import { JobctlError, Reason } from '../util/errors.js';
-import { adoptingInput, freezeCanonical, jsonEqual, type Json } from './canonical.js';
+import { adoptingInput, freezeCanonical, freezeShared, jsonEqual, type Json } from './canonical.js';
 import {
   decodeCommand,
   Outcome,
@@ -62,7 +62,7 @@ import {
 } from './selector.js';
 import { decodeSnapshot, encodeSnapshot, snapshotPieces } from './snapshot.js';
 import { fullKey, ObjectIndex, splitFullKey, type FullKey } from './object-index.js';
-import { buildObject, canonList, canonMap, rebuild } from './objects.js';
+import { buildObject, canonList, canonMap, rebuild, sharedMap } from './objects.js';
 import { objectKey, type KindTable, type StoredObject } from './table.js';
 import { runRequests } from './requests.js';
 import { isFinalRunPhase, type Resource, type ResourceInput, type ResourceOf } from './types.js';
@@ -276,6 +276,16 @@ export class ResourceStore implements StateMachine {
     return { revision, pieces: (batch) => snapshotPieces(revision, kinds, batch) };
   }
 
+  /**
+   * A written spec, canonical, its small parts shared with other objects'
+   * (objects.ts, sharedMap) but for Events: they are kept compact, which
+   * shares their constant parts (compact-event.ts), and their other parts
+   * (the involved object) rarely repeat.
+   */
+  private specOf(info: KindInfo, spec: unknown): Json {
+    return info.kind === 'Event' ? canonMap(spec) : sharedMap(spec);
+  }
+
   private captureObjects(): Record<string, StoredObject[]> {
     const kinds: Record<string, StoredObject[]> = {};
     for (const info of this.kinds.kinds()) {
@@ -298,8 +308,13 @@ export class ResourceStore implements StateMachine {
       if (!info) throw new Error(`snapshot holds unknown kind ${kind}`);
       // Written by snapshot() with sorted keys already: freeze in place. The
       // objects are this store's own, so they are Resources (the cast says so).
-      for (const raw of objects)
+      for (const raw of objects) {
+        // The parts that repeat from object to object shared, as when applied.
+        const r = raw as { spec?: unknown; metadata?: { labels?: unknown } };
+        if (r.spec !== undefined) r.spec = freezeShared(r.spec);
+        if (r.metadata?.labels !== undefined) r.metadata.labels = freezeShared(r.metadata.labels);
         this.index.insert(info.kind, freezeCanonical(raw) as unknown as Resource);
+      }
     }
     this.applied = index;
     this.rev = snap.revision;
@@ -516,7 +531,7 @@ export class ResourceStore implements StateMachine {
     if (full) return refuse(full);
     const { message: _message, ...status } = run.status;
     return this.modify(txn, runs, old, {
-      spec: canonMap({ ...run.spec, nodeName: b.node }),
+      spec: sharedMap({ ...run.spec, nodeName: b.node }),
       status: canonMap({ ...status, phase: 'Scheduled' }),
     });
   }
@@ -582,13 +597,13 @@ export class ResourceStore implements StateMachine {
     const checked = this.existingFor(cmd.object);
     if ('ok' in checked) return checked;
     const { target, input, old } = checked;
-    const spec = canonMap(input.spec);
+    const spec = this.specOf(target.info, input.spec);
     const changed = this.immutableChanges(target.info, old, spec);
     if (changed.length > 0) return immutable(target.info.kind, target.name, changed, false);
     const meta = input.metadata;
     return this.modify(txn, target.info, old, {
       spec,
-      labels: canonMap(meta.labels),
+      labels: sharedMap(meta.labels),
       annotations: canonMap(meta.annotations),
       ownerReferences: canonList(meta.ownerReferences),
     });
@@ -618,7 +633,7 @@ export class ResourceStore implements StateMachine {
     }
     const pre = this.checkPreconditions(target, old, input.metadata);
     if (pre) return pre;
-    const spec = canonMap(input.spec);
+    const spec = this.specOf(target.info, input.spec);
     const changed = this.immutableChanges(target.info, old, spec);
     if (changed.length > 0) {
       if (!cmd.force) return immutable(target.info.kind, target.name, changed, true);
@@ -645,7 +660,7 @@ export class ResourceStore implements StateMachine {
     const meta = input.metadata;
     const result = this.modify(txn, target.info, old, {
       spec,
-      labels: canonMap(meta.labels),
+      labels: sharedMap(meta.labels),
       annotations: canonMap(meta.annotations),
       // Manifests rarely name owners; keep the ones controllers set.
       ownerReferences: meta.ownerReferences ? canonList(meta.ownerReferences) : undefined,
@@ -812,7 +827,7 @@ export class ResourceStore implements StateMachine {
         name: target.name,
         namespace: target.namespace,
         uid,
-        labels: canonMap(meta.labels),
+        labels: sharedMap(meta.labels),
         annotations: canonMap(meta.annotations),
         ownerReferences: canonList(meta.ownerReferences),
         resourceVersion: String(this.nextRevision(txn)),
@@ -820,7 +835,7 @@ export class ResourceStore implements StateMachine {
         creationTimestamp: now,
         generateName: meta.name ? undefined : meta.generateName,
       },
-      canonMap(input.spec),
+      this.specOf(target.info, input.spec),
       status,
     );
     if (txn.dryRun) return object;
