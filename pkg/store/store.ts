@@ -309,10 +309,13 @@ export class ResourceStore implements StateMachine {
       // Written by snapshot() with sorted keys already: freeze in place. The
       // objects are this store's own, so they are Resources (the cast says so).
       for (const raw of objects) {
-        // The parts that repeat from object to object shared, as when applied.
+        // The parts that repeat from object to object shared, as when
+        // applied (but for Events: see specOf).
         const r = raw as { spec?: unknown; metadata?: { labels?: unknown } };
-        if (r.spec !== undefined) r.spec = freezeShared(r.spec);
-        if (r.metadata?.labels !== undefined) r.metadata.labels = freezeShared(r.metadata.labels);
+        if (info.kind !== 'Event') {
+          if (r.spec !== undefined) r.spec = freezeShared(r.spec);
+          if (r.metadata?.labels !== undefined) r.metadata.labels = freezeShared(r.metadata.labels);
+        }
         this.index.insert(info.kind, freezeCanonical(raw) as unknown as Resource);
       }
     }
