@@ -119,10 +119,14 @@ export interface Connection {
 export function checkServers(servers: readonly string[], source = '--server'): void {
   if (servers.length === 0) throw new UsageError(`${source} must name at least one HOST:PORT`);
   for (const s of servers) {
-    const port = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(s)?.[2];
-    if (port === undefined || Number(port) > 65535)
-      throw new UsageError(`${source}: expected HOST:PORT, got "${s}"`);
+    if (!isHostPort(s)) throw new UsageError(`${source}: expected HOST:PORT, got "${s}"`);
   }
+}
+
+/** HOST:PORT, [IPv6]:PORT, with a port that can be dialled. */
+export function isHostPort(s: string): boolean {
+  const port = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(s)?.[2];
+  return port !== undefined && Number(port) <= 65535;
 }
 
 const splitServers = (s: string): string[] =>

@@ -5,7 +5,7 @@
 // configuration after the change; a refusal is the server's one line.
 import type { MembershipResult } from '../../client/index.js';
 import { defineVerb } from '../command.js';
-import { checkServers } from '../contexts.js';
+import { isHostPort } from '../contexts.js';
 import { UsageError } from '../errors.js';
 import { clientOf, type VerbDeps } from './deps.js';
 import { needClusterAdmin } from './services.js';
@@ -39,14 +39,13 @@ function parseId(text: string): number {
 export function parseMember(text: string): { id: number; address: string } {
   const eq = text.indexOf('=');
   const address = text.slice(eq + 1);
-  if (eq <= 0 || !/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(address)) {
+  if (eq <= 0 || !isHostPort(address)) {
     throw new UsageError(`expected ID=HOST:PORT, got "${text}"`);
   }
   return { id: parseId(text.slice(0, eq)), address };
 }
 
 function validate(o: MemberOptions): void {
-  checkServers(o.servers);
   if (o.action === 'add') parseMember(o.member);
   else parseId(o.member);
 }

@@ -6,7 +6,6 @@
 // one line naming it, exit 1. Restore with `jobd restore` (docs/operations.md).
 import type { SnapshotFileInfo } from '../../client/index.js';
 import { defineVerb, type VerbGroup } from '../command.js';
-import { checkServers } from '../contexts.js';
 import { parseOutputFormat } from '../printers/printer.js';
 import { JobctlError } from '../../util/errors.js';
 import { clientOf, type VerbDeps } from './deps.js';
@@ -106,7 +105,6 @@ export const snapshotCommand: VerbGroup = {
       describe: 'a consistent backup of the whole cluster, streamed from the leader into FILE',
       positionals: [{ name: 'file', required: true }],
       toOptions: (a, conn): SnapshotSaveOptions => ({ servers: conn.servers, file: a.file }),
-      validate: (o) => checkServers(o.servers),
       run: runSnapshotSave,
     }),
     defineVerb({

@@ -5,7 +5,6 @@
 // in ./cluster-snapshot.ts.
 import type { ClusterStatus } from '../../client/index.js';
 import { defineVerb, type VerbGroup } from '../command.js';
-import { checkServers } from '../contexts.js';
 import { parseOutputFormat } from '../printers/printer.js';
 import { formatTable } from '../printers/table.js';
 import { clientOf, type VerbDeps } from './deps.js';
@@ -72,7 +71,6 @@ export const clusterCommand: VerbGroup = {
       describe:
         'every member: id, address, voter or learner, role, term, commit, applied, lag, health',
       toOptions: (a, conn): ClusterStatusOptions => ({ servers: conn.servers, output: a.output }),
-      validate: (o) => checkServers(o.servers),
       run: runClusterStatus,
     }),
     defineVerb({
@@ -80,7 +78,6 @@ export const clusterCommand: VerbGroup = {
       describe: 'hand leadership to a node (default: the most caught-up follower)',
       flags: { to: { type: 'number', describe: 'target node id' } },
       toOptions: (a, conn): TransferLeaderOptions => ({ servers: conn.servers, to: a.to }),
-      validate: (o) => checkServers(o.servers),
       run: runTransferLeader,
     }),
     ...memberVerbs,
