@@ -38,8 +38,23 @@ const MAX_SHARED_MEMBERS = 8;
 /** Distinct subtrees remembered; when full the table starts afresh (bounded memory). */
 const SHARE_TABLE_SIZE = 8192;
 let sharedTrees = new Map<string, object>();
-/** Set by sharingSubtrees: canonicalize shares small subtrees (see share). */
-let sharing = false;
+
+/**
+ * What canonicalize may do beyond copying, each set only while a function
+ * runs (withMode): `sharing` small subtrees (sharingSubtrees), `adopting` the
+ * values it is given (adoptingInput).
+ */
+const mode = { sharing: false, adopting: false };
+
+function withMode<T>(key: keyof typeof mode, fn: () => T): T {
+  const was = mode[key];
+  mode[key] = true;
+  try {
+    return fn();
+  } finally {
+    mode[key] = was;
+  }
+}
 
 /**
  * Runs `fn` with canonicalize sharing small subtrees: for the parts of an
@@ -47,13 +62,7 @@ let sharing = false;
  * that rarely do (a status with its timestamps, owner references).
  */
 export function sharingSubtrees<T>(fn: () => T): T {
-  const was = sharing;
-  sharing = true;
-  try {
-    return fn();
-  } finally {
-    sharing = was;
-  }
+  return withMode('sharing', fn);
 }
 
 /**
@@ -65,7 +74,7 @@ export function sharingSubtrees<T>(fn: () => T): T {
  * identity.
  */
 function share<T extends object>(node: T): T {
-  if (!sharing) return node;
+  if (!mode.sharing) return node;
   if (Array.isArray(node)) {
     if (node.length > MAX_SHARED_MEMBERS) return node;
     for (let i = 0; i < node.length; i++) {
@@ -91,9 +100,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Set by adoptingInput: canonicalize may keep (freeze in place) what it is given. */
-let adopting = false;
-
 /**
  * Runs `fn` with canonicalize allowed to keep the values it is given instead
  * of copying them: for input nothing else holds, such as a command just
@@ -108,18 +114,12 @@ let adopting = false;
  * touched, so adopting a value twice is harmless.
  */
 export function adoptingInput<T>(fn: () => T): T {
-  const was = adopting;
-  adopting = true;
-  try {
-    return fn();
-  } finally {
-    adopting = was;
-  }
+  return withMode('adopting', fn);
 }
 
 /** Whether canonicalize may keep `value` itself (see adoptingInput). */
 function adoptable(value: object): boolean {
-  return adopting && !Object.isFrozen(value);
+  return mode.adopting && !Object.isFrozen(value);
 }
 
 /** Own keys in sorted order with no undefined member: an object canonicalize may keep. */
